@@ -1,0 +1,142 @@
+// One MettaGrid episode stream: grid, objects, agents, converters, event queue and stats.
+// Writes observations/rewards/dones straight into slices of the VecEnv's numpy buffers.
+// All storage is sized at construction; reset() and step() reuse it without allocating.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "mettagrid/map_builder.hpp"
+#include "mettagrid/rng.hpp"
+#include "mettagrid/rules.hpp"
+
+namespace mettagrid {
+
+enum class Layer : uint8_t { Agent = 0, Object = 1 };
+
+struct GridObject {
+  uint16_t r = 0, c = 0;
+  Layer layer = Layer::Object;
+  bool is_agent = false;
+  int16_t cfg = -1;   // object config index (non-agents)
+  int32_t sub = -1;   // agent index, or converter index, or -1 (walls)
+};
+
+struct AgentState {
+  uint32_t object_id = 0;
+  uint8_t group = 0;        // group index
+  uint8_t orientation = 0;
+  uint8_t frozen = 0;       // remaining frozen action attempts
+  uint8_t color = 0;
+  uint8_t glyph = 0;
+  int32_t last_action = 0;  // flat action id of the previous step
+  float stat_reward = 0;    // capped stat reward sum so far (reward = its change)
+  float episode_reward = 0;
+};
+
+struct ConverterState {
+  uint32_t object_id = 0;
+  int16_t cfg = 0;
+  bool converting = false;
+  bool cooling_down = false;
+  int32_t conversions = 0;
+};
+
+struct Buffers {
+  uint8_t* obs = nullptr;        // [agents, tokens, 3]
+  float* rewards = nullptr;      // [agents]
+  bool* terminals = nullptr;     // [agents]
+  bool* truncations = nullptr;   // [agents]
+  bool* action_success = nullptr;
+};
+
+class Env {
+ public:
+  // `desync_first_episode` truncates the first episode at a random step in [1, max_steps),
+  // so envs of a training batch do not all end on the same step.
+  Env(const Rules& rules, uint64_t seed, bool desync_first_episode);
+  void seed(uint64_t seed);
+
+  void set_buffers(const Buffers& b) { buf_ = b; }
+  // Builds a fresh map from the env's map RNG and writes the first observations.
+  void reset();
+  void step(const int32_t* actions);
+  bool done() const { return done_; }
+
+  // Read access for Python (grid_objects, stats, renderers, replays).
+  const Rules& rules() const { return rules_; }
+  int current_step() const { return current_step_; }
+  const std::vector<GridObject>& objects() const { return objects_; }
+  const std::vector<AgentState>& agents() const { return agents_; }
+  const std::vector<ConverterState>& converters() const { return converters_; }
+  const uint8_t* agent_inventory(int a) const { return &agent_inv_[a * R_]; }
+  const uint8_t* converter_inventory(int c) const { return &conv_inv_[c * R_]; }
+  const float* agent_stats(int a) const { return &agent_stats_[a * S_]; }
+  const float* game_stats() const { return game_stats_.data(); }
+  const std::vector<uint16_t>& map_cells() const { return map_cells_; }
+  uint64_t map_hash() const;
+  // Test hook: sets an agent's inventory (respecting limits) as if it had picked items up.
+  void set_inventory(int agent, int item, int amount);
+
+ private:
+  // Inventory changes go through these so limits, stats and converter restarts stay exact.
+  int agent_update(int a, int item, int delta);
+  int converter_update(int ci, int item, int delta);
+  void maybe_start_converting(int ci);
+  void schedule(uint32_t when, uint8_t type, int ci);
+  void process_events();
+
+  void run_action(int a, int32_t action);
+  bool handle(int a, ActionType t, int handler, int arg);
+  bool move(int a, int dir);
+  bool put_items(int a);
+  bool get_items(int a);
+  bool attack(int a, int handler, int arg);
+  bool swap(int a);
+  int facing_converter(int a) const;
+  void move_agent(int a, int r, int c);
+
+  float compute_stat_reward(int a) const;
+  void write_observations();
+  void write_agent_obs(int a);
+  void add_stat(int a, int id, float v) { agent_stats_[a * S_ + id] += v; }
+  void set_stat(int a, int id, float v) { agent_stats_[a * S_ + id] = v; }
+  bool in_bounds(int r, int c) const { return r >= 0 && c >= 0 && r < H_ && c < W_; }
+  int cell_index(int r, int c) const { return (r + rules_.pad) * rules_.padded_width + c + rules_.pad; }
+
+  struct Event {
+    uint32_t when;
+    uint32_t seq;
+    int32_t converter;
+    uint8_t type;  // 0 = FinishConverting, 1 = CoolDown
+    bool operator>(const Event& o) const { return when != o.when ? when > o.when : seq > o.seq; }
+  };
+
+  const Rules& rules_;
+  const GameConfig& cfg_;
+  const int R_, S_, A_, T_, H_, W_;
+  Rng step_rng_, map_rng_;
+  MapBuilder map_builder_;
+  Buffers buf_;
+
+  int current_step_ = 0;
+  int episode_limit_ = 0;
+  bool done_ = true;  // a new env needs a reset before it can step
+  bool desync_pending_ = false;
+  uint32_t event_seq_ = 0;
+
+  // Grid cell: low 16 bits = agent index + 1, high 16 bits = object id (object layer).
+  std::vector<uint32_t> cells_;
+  std::vector<uint16_t> map_cells_;
+  std::vector<GridObject> objects_;  // id = index; id 0 is reserved
+  std::vector<AgentState> agents_;
+  std::vector<ConverterState> converters_;
+  std::vector<uint8_t> agent_inv_, conv_inv_;
+  std::vector<float> agent_stats_, game_stats_;
+  std::vector<Event> events_;
+  std::vector<int> order_;
+  std::vector<float> group_sum_;
+  std::vector<int> group_size_;
+};
+
+}  // namespace mettagrid

@@ -1,0 +1,80 @@
+// Everything derived once from a GameConfig and shared read-only by all envs of a VecEnv:
+// the flat action catalog, the interned stat names, the observation window order and the
+// feature spec. Interning stats to integer ids keeps string handling out of step().
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "mettagrid/config.hpp"
+
+namespace mettagrid {
+
+// Observation feature ids (classic era table; inventory features start at kInvFeatureBase).
+namespace feat {
+constexpr uint8_t TypeId = 0, Group = 1, Frozen = 2, Orientation = 3, Color = 4, Converting = 5,
+                  Swappable = 6, EpisodeCompletion = 7, LastAction = 8, LastReward = 10,
+                  Glyph = 11, InvBase = 17;
+}
+
+// Orientation enum N=0, S=1, W=2, E=3, NW=4, NE=5, SW=6, SE=7 with (drow, dcol) deltas.
+constexpr int kDirRow[8] = {-1, 1, 0, 0, -1, -1, 1, 1};
+constexpr int kDirCol[8] = {0, 0, -1, 1, -1, 1, -1, 1};
+
+struct FeatureInfo {
+  std::string name;
+  int id;
+  float normalization;
+};
+
+struct WindowCell {
+  int32_t offset;   // index delta in the padded grid
+  uint8_t location; // packed (row << 4) | col within the window
+};
+
+class Rules {
+ public:
+  explicit Rules(GameConfig cfg);
+
+  const GameConfig cfg;
+  int num_resources = 0, num_groups = 0;
+  int height = 0, width = 0;      // the map
+  int pad = 0, padded_width = 0;  // grid padding so window reads never need a bounds check
+  int padded_cells = 0;
+
+  // Flat action catalog.
+  std::vector<std::string> action_names;
+  std::vector<uint8_t> flat_handler;  // flat id -> index into cfg.actions
+  std::vector<uint8_t> flat_arg;
+  std::vector<ActionType> handler_type;
+  std::vector<uint8_t> handler_priority;
+
+  // Interned stats (agent and game stats share one id space, so rewards can add them).
+  std::vector<std::string> stat_names;
+  int stat(const std::string& name);  // intern
+  int num_stats() const { return static_cast<int>(stat_names.size()); }
+  struct Ids {
+    std::vector<int> gained, lost, amount, put, get;  // per resource
+    std::vector<int> success, failed;                 // per handler
+    int invalid_type, failure_penalty, frozen_ticks;
+    std::vector<int> hit, hit_by, blocked_by;         // [actor_group * G + target_group]
+    std::vector<int> steals;                          // [resource * G + target_group]
+    int friendly_fire, wasted_on_frozen;
+    std::vector<int> objects_of_type;                 // game stat per object index
+    int objects_agent, tokens_written, tokens_dropped, tokens_free_space;
+    std::vector<std::vector<int>> reward_stat;        // per group: stat id per reward term
+    std::vector<std::vector<std::vector<int>>> limit_items;  // per group, per limit: items
+  } ids;
+
+  std::vector<WindowCell> window;  // visible cells in increasing Manhattan distance
+  uint8_t center_location = 0;
+  std::vector<FeatureInfo> features;
+
+ private:
+  std::unordered_map<std::string, int> stat_index_;
+};
+
+}  // namespace mettagrid

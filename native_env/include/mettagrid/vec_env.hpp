@@ -1,0 +1,47 @@
+// N independent envs stepped in one call. Each env owns a contiguous slice of the shared
+// buffers; worker threads take contiguous ranges of envs, so results never depend on the
+// thread count. A finished env is reset at the start of the next step() (its actions for
+// that step are ignored), unless reset() is called for it first.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "mettagrid/env.hpp"
+#include "mettagrid/rules.hpp"
+#include "mettagrid/thread_pool.hpp"
+
+namespace mettagrid {
+
+class VecEnv {
+ public:
+  VecEnv(GameConfig cfg, int num_envs, uint64_t seed, int num_threads, bool desync_episodes);
+
+  const Rules& rules() const { return rules_; }
+  int num_envs() const { return static_cast<int>(envs_.size()); }
+  int num_threads() const { return pool_.size(); }
+  Env& env(int i) { return *envs_[i]; }
+
+  // Pointers to [num_envs * num_agents (* tokens * 3)] arrays that outlive their use here.
+  void set_buffers(uint8_t* obs, float* rewards, bool* terminals, bool* truncations,
+                   bool* action_success);
+  void seed(uint64_t seed);
+  // Resets the envs whose mask entry is true (all of them when mask is null).
+  void reset(const bool* mask);
+  void step(const int32_t* actions);
+
+ private:
+  static void reset_job(void* self, int worker);
+  static void step_job(void* self, int worker);
+  void range(int worker, int* begin, int* end) const;
+
+  Rules rules_;
+  std::vector<std::unique_ptr<Env>> envs_;
+  ThreadPool pool_;
+  bool buffers_set_ = false;
+  const bool* reset_mask_ = nullptr;
+  const int32_t* actions_ = nullptr;
+};
+
+}  // namespace mettagrid

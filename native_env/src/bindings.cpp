@@ -1,0 +1,343 @@
+// Python module metta_lit._mettagrid. Exchanges numpy buffers only (no libtorch), so the
+// extension keeps working across torch versions.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <sstream>
+#include <string>
+
+#include "mettagrid/vec_env.hpp"
+
+namespace py = pybind11;
+using namespace mettagrid;
+
+namespace {
+
+const char* kOrientationNames[] = {"north", "south", "west", "east",
+                                   "northwest", "northeast", "southwest", "southeast"};
+
+std::string shape_str(const py::array& a) {
+  std::ostringstream os;
+  os << "(";
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) os << (i ? ", " : "") << a.shape(i);
+  os << (a.ndim() == 1 ? ",)" : ")");
+  return os.str();
+}
+
+// Checks a caller buffer: dtype (TypeError), C-contiguity, writability and one of the
+// accepted shapes (ValueError). Returns the data pointer.
+template <typename T>
+T* checked(const py::array& a, const char* name, const char* dtype,
+           const std::vector<std::vector<py::ssize_t>>& shapes, bool writable) {
+  if (!a.dtype().is(py::dtype::of<T>())) {
+    throw py::type_error(std::string(name) + ": expected dtype " + dtype + ", got " +
+                         std::string(py::str(a.dtype())));
+  }
+  if (!(a.flags() & py::array::c_style)) {
+    throw py::value_error(std::string(name) + ": array must be C-contiguous");
+  }
+  if (writable && !a.writeable()) throw py::value_error(std::string(name) + ": array is read-only");
+  for (const auto& s : shapes) {
+    if (static_cast<size_t>(a.ndim()) != s.size()) continue;
+    bool ok = true;
+    for (size_t i = 0; i < s.size(); ++i) ok &= a.shape(i) == s[i];
+    if (ok) return static_cast<T*>(const_cast<void*>(a.data()));
+  }
+  std::ostringstream os;
+  os << name << ": expected shape ";
+  for (size_t k = 0; k < shapes.size(); ++k) {
+    os << (k ? " or (" : "(");
+    for (size_t i = 0; i < shapes[k].size(); ++i) os << (i ? ", " : "") << shapes[k][i];
+    os << (shapes[k].size() == 1 ? ",)" : ")");
+  }
+  os << ", got " << shape_str(a);
+  throw py::value_error(os.str());
+}
+
+py::dict inventory_dict(const uint8_t* inv, int n) {
+  py::dict d;
+  for (int i = 0; i < n; ++i) {
+    if (inv[i]) d[py::int_(i)] = py::int_(inv[i]);
+  }
+  return d;
+}
+
+py::dict stats_dict(const Rules& rules, const float* values, const float* extra = nullptr) {
+  py::dict d;
+  for (int s = 0; s < rules.num_stats(); ++s) {
+    const float v = values[s] + (extra ? extra[s] : 0.0f);
+    if (v != 0.0f) d[py::str(rules.stat_names[s])] = v;
+  }
+  return d;
+}
+
+// Owns the native VecEnv plus references to the numpy buffers it writes into.
+class PyVecEnv {
+ public:
+  PyVecEnv(const GameConfig& cfg, int num_envs, uint64_t seed, int num_threads, bool desync)
+      : env_(cfg, num_envs, seed, num_threads, desync) {}
+
+  void set_buffers(py::array obs, py::array rewards, py::array terminals, py::array truncations,
+                   py::array action_success) {
+    const py::ssize_t E = env_.num_envs(), A = env_.rules().cfg.num_agents,
+                      T = env_.rules().cfg.num_observation_tokens;
+    auto* o = checked<uint8_t>(obs, "obs", "uint8", {{E * A, T, 3}, {E, A, T, 3}}, true);
+    auto* r = checked<float>(rewards, "rewards", "float32", {{E * A}, {E, A}}, true);
+    auto* te = checked<bool>(terminals, "terminals", "bool", {{E * A}, {E, A}}, true);
+    auto* tr = checked<bool>(truncations, "truncations", "bool", {{E * A}, {E, A}}, true);
+    auto* su = checked<bool>(action_success, "action_success", "bool", {{E * A}, {E, A}}, true);
+    env_.set_buffers(o, r, te, tr, su);
+    keep_ = py::make_tuple(obs, rewards, terminals, truncations, action_success);
+  }
+
+  void reset(py::object mask) {
+    require_buffers();
+    if (mask.is_none()) {
+      py::gil_scoped_release nogil;
+      env_.reset(nullptr);
+      return;
+    }
+    py::array m = mask;
+    const py::ssize_t E = env_.num_envs();
+    const bool* p = checked<bool>(m, "mask", "bool", {{E}}, false);
+    py::gil_scoped_release nogil;
+    env_.reset(p);
+  }
+
+  void step(py::array actions) {
+    require_buffers();
+    const py::ssize_t E = env_.num_envs(), A = env_.rules().cfg.num_agents;
+    const int32_t* p = checked<int32_t>(actions, "actions", "int32", {{E * A}, {E, A}}, false);
+    py::gil_scoped_release nogil;  // `actions` stays referenced by this frame
+    env_.step(p);
+  }
+
+  Env& env(int i) {
+    if (i < 0 || i >= env_.num_envs()) {
+      throw py::index_error("env index " + std::to_string(i) + " out of range [0, " +
+                            std::to_string(env_.num_envs()) + ")");
+    }
+    return env_.env(i);
+  }
+
+  py::dict episode_stats(int i) {
+    Env& e = env(i);
+    const Rules& rules = env_.rules();
+    py::list agents;
+    for (int a = 0; a < rules.cfg.num_agents; ++a) agents.append(stats_dict(rules, e.agent_stats(a)));
+    py::dict out;
+    out["game"] = stats_dict(rules, e.game_stats());
+    out["agent"] = agents;
+    return out;
+  }
+
+  py::array_t<float> episode_rewards(int i) {
+    Env& e = env(i);
+    py::array_t<float> out(e.agents().size());
+    for (size_t a = 0; a < e.agents().size(); ++a) out.mutable_at(a) = e.agents()[a].episode_reward;
+    return out;
+  }
+
+  py::list grid_objects(int i) {
+    Env& e = env(i);
+    const Rules& rules = env_.rules();
+    const GameConfig& cfg = rules.cfg;
+    py::list out;
+    const auto& objs = e.objects();
+    for (size_t id = 1; id < objs.size(); ++id) {
+      const GridObject& o = objs[id];
+      py::dict d;
+      d["id"] = id;
+      d["r"] = o.r;
+      d["c"] = o.c;
+      d["layer"] = static_cast<int>(o.layer);
+      if (o.is_agent) {
+        const AgentState& ag = e.agents()[o.sub];
+        const GroupConfig& g = cfg.groups[ag.group];
+        d["type_id"] = 0;
+        d["type_name"] = "agent";
+        d["agent_id"] = o.sub;
+        d["group_id"] = g.group_id;
+        d["group_name"] = g.name;
+        d["orientation"] = ag.orientation;
+        d["orientation_name"] = kOrientationNames[ag.orientation];
+        d["is_frozen"] = ag.frozen > 0;
+        d["freeze_remaining"] = ag.frozen;
+        d["freeze_duration"] = g.freeze_duration;
+        d["color"] = ag.color;
+        d["glyph"] = ag.glyph;
+        d["last_action"] = ag.last_action;
+        d["episode_reward"] = ag.episode_reward;
+        d["is_swappable"] = ag.frozen > 0;
+        d["inventory"] = inventory_dict(e.agent_inventory(o.sub), rules.num_resources);
+      } else {
+        const ObjectConfig& oc = cfg.objects[o.cfg];
+        d["type_id"] = oc.type_id;
+        d["type_name"] = oc.name;
+        d["is_swappable"] = oc.swappable;
+        if (oc.kind == ObjectKind::Converter) {
+          const ConverterState& cs = e.converters()[o.sub];
+          d["color"] = oc.color;
+          d["is_converting"] = cs.converting;
+          d["is_cooling_down"] = cs.cooling_down;
+          d["conversions_completed"] = cs.conversions;
+          d["conversion_duration"] = oc.conversion_ticks;
+          d["cooldown_duration"] = oc.cooldown;
+          d["output_limit"] = oc.max_output;
+          d["inventory"] = inventory_dict(e.converter_inventory(o.sub), rules.num_resources);
+          d["input_resources"] = inventory_dict(
+              std::vector<uint8_t>(oc.input_resources.begin(), oc.input_resources.end()).data(),
+              rules.num_resources);
+          d["output_resources"] = inventory_dict(
+              std::vector<uint8_t>(oc.output_resources.begin(), oc.output_resources.end()).data(),
+              rules.num_resources);
+        } else {
+          d["inventory"] = py::dict();
+        }
+      }
+      out.append(d);
+    }
+    return out;
+  }
+
+  VecEnv& native() { return env_; }
+
+ private:
+  void require_buffers() {
+    if (keep_.is_none()) throw py::value_error("set_buffers() must be called first");
+  }
+
+  VecEnv env_;
+  py::object keep_ = py::none();
+};
+
+}  // namespace
+
+PYBIND11_MODULE(_mettagrid, m) {
+  m.doc() = "Native MettaGrid: vectorized C++ multi-agent grid world writing into numpy buffers.";
+
+  py::enum_<ObjectKind>(m, "ObjectKind")
+      .value("Wall", ObjectKind::Wall)
+      .value("Converter", ObjectKind::Converter);
+
+  py::class_<ObjectConfig>(m, "ObjectConfig")
+      .def(py::init<>())
+      .def_readwrite("name", &ObjectConfig::name)
+      .def_readwrite("type_id", &ObjectConfig::type_id)
+      .def_readwrite("kind", &ObjectConfig::kind)
+      .def_readwrite("swappable", &ObjectConfig::swappable)
+      .def_readwrite("input_resources", &ObjectConfig::input_resources)
+      .def_readwrite("output_resources", &ObjectConfig::output_resources)
+      .def_readwrite("max_output", &ObjectConfig::max_output)
+      .def_readwrite("max_conversions", &ObjectConfig::max_conversions)
+      .def_readwrite("conversion_ticks", &ObjectConfig::conversion_ticks)
+      .def_readwrite("cooldown", &ObjectConfig::cooldown)
+      .def_readwrite("initial_resource_count", &ObjectConfig::initial_resource_count)
+      .def_readwrite("color", &ObjectConfig::color);
+
+  py::class_<GroupConfig>(m, "GroupConfig")
+      .def(py::init<>())
+      .def_readwrite("name", &GroupConfig::name)
+      .def_readwrite("group_id", &GroupConfig::group_id)
+      .def_readwrite("group_reward_pct", &GroupConfig::group_reward_pct)
+      .def_readwrite("freeze_duration", &GroupConfig::freeze_duration)
+      .def_readwrite("action_failure_penalty", &GroupConfig::action_failure_penalty)
+      .def_readwrite("limit_group_of_item", &GroupConfig::limit_group_of_item)
+      .def_readwrite("limit_values", &GroupConfig::limit_values)
+      .def_readwrite("initial_inventory", &GroupConfig::initial_inventory)
+      .def_readwrite("soul_bound", &GroupConfig::soul_bound)
+      .def_readwrite("shareable", &GroupConfig::shareable)
+      .def_readwrite("regen_amounts", &GroupConfig::regen_amounts)
+      .def_readwrite("reward_stats", &GroupConfig::reward_stats)
+      .def_readwrite("reward_rates", &GroupConfig::reward_rates)
+      .def_readwrite("reward_max", &GroupConfig::reward_max);
+
+  py::class_<ActionConfig>(m, "ActionConfig")
+      .def(py::init<>())
+      .def_readwrite("name", &ActionConfig::name)
+      .def_readwrite("required_resources", &ActionConfig::required_resources)
+      .def_readwrite("consumed_resources", &ActionConfig::consumed_resources)
+      .def_readwrite("defense_resources", &ActionConfig::defense_resources)
+      .def_readwrite("number_of_glyphs", &ActionConfig::number_of_glyphs);
+
+  py::class_<MapConfig>(m, "MapConfig")
+      .def(py::init<>())
+      .def_readwrite("kind", &MapConfig::kind)
+      .def_readwrite("width", &MapConfig::width)
+      .def_readwrite("height", &MapConfig::height)
+      .def_readwrite("cells", &MapConfig::cells)
+      .def_readwrite("object_counts", &MapConfig::object_counts)
+      .def_readwrite("agents_per_group", &MapConfig::agents_per_group)
+      .def_readwrite("border_width", &MapConfig::border_width)
+      .def_readwrite("border_object", &MapConfig::border_object)
+      .def_readwrite("instances", &MapConfig::instances)
+      .def_readwrite("instance_border_width", &MapConfig::instance_border_width);
+
+  py::class_<GameConfig>(m, "GameConfig")
+      .def(py::init<>())
+      .def_readwrite("num_agents", &GameConfig::num_agents)
+      .def_readwrite("max_steps", &GameConfig::max_steps)
+      .def_readwrite("episode_truncates", &GameConfig::episode_truncates)
+      .def_readwrite("obs_width", &GameConfig::obs_width)
+      .def_readwrite("obs_height", &GameConfig::obs_height)
+      .def_readwrite("num_observation_tokens", &GameConfig::num_observation_tokens)
+      .def_readwrite("allow_diagonals", &GameConfig::allow_diagonals)
+      .def_readwrite("obs_episode_completion", &GameConfig::obs_episode_completion)
+      .def_readwrite("obs_last_action", &GameConfig::obs_last_action)
+      .def_readwrite("obs_last_reward", &GameConfig::obs_last_reward)
+      .def_readwrite("resource_loss_prob", &GameConfig::resource_loss_prob)
+      .def_readwrite("inventory_regen_interval", &GameConfig::inventory_regen_interval)
+      .def_readwrite("resource_names", &GameConfig::resource_names)
+      .def_readwrite("objects", &GameConfig::objects)
+      .def_readwrite("groups", &GameConfig::groups)
+      .def_readwrite("actions", &GameConfig::actions)
+      .def_readwrite("map", &GameConfig::map)
+      .def("validate", &GameConfig::validate);
+
+  py::class_<PyVecEnv>(m, "VecEnv")
+      .def(py::init<const GameConfig&, int, uint64_t, int, bool>(), py::arg("config"),
+           py::arg("num_envs"), py::arg("seed") = 0, py::arg("num_threads") = 1,
+           py::arg("desync_episodes") = false)
+      .def("set_buffers", &PyVecEnv::set_buffers, py::arg("obs"), py::arg("rewards"),
+           py::arg("terminals"), py::arg("truncations"), py::arg("action_success"))
+      .def("reset", &PyVecEnv::reset, py::arg("mask") = py::none())
+      .def("step", &PyVecEnv::step, py::arg("actions"))
+      .def("seed", [](PyVecEnv& self, uint64_t s) { self.native().seed(s); })
+      .def("episode_stats", &PyVecEnv::episode_stats)
+      .def("episode_rewards", &PyVecEnv::episode_rewards)
+      .def("grid_objects", &PyVecEnv::grid_objects)
+      .def("current_step", [](PyVecEnv& self, int i) { return self.env(i).current_step(); })
+      .def("done", [](PyVecEnv& self, int i) { return self.env(i).done(); })
+      .def("map_hash", [](PyVecEnv& self, int i) { return self.env(i).map_hash(); })
+      .def("map_cells", [](PyVecEnv& self, int i) { return self.env(i).map_cells(); })
+      .def("set_inventory",
+           [](PyVecEnv& self, int i, int agent, int item, int amount) {
+             Env& e = self.env(i);
+             if (agent < 0 || agent >= self.native().rules().cfg.num_agents) {
+               throw py::index_error("agent index out of range");
+             }
+             if (item < 0 || item >= self.native().rules().num_resources) {
+               throw py::index_error("resource index out of range");
+             }
+             if (amount < 0 || amount > 255) throw py::value_error("amount must be in [0, 255]");
+             e.set_inventory(agent, item, amount);
+           })
+      .def_property_readonly("num_envs", [](PyVecEnv& s) { return s.native().num_envs(); })
+      .def_property_readonly("num_threads", [](PyVecEnv& s) { return s.native().num_threads(); })
+      .def_property_readonly("map_width", [](PyVecEnv& s) { return s.native().rules().width; })
+      .def_property_readonly("map_height", [](PyVecEnv& s) { return s.native().rules().height; })
+      .def_property_readonly("action_names",
+                             [](PyVecEnv& s) { return s.native().rules().action_names; })
+      .def_property_readonly("stat_names", [](PyVecEnv& s) { return s.native().rules().stat_names; })
+      .def_property_readonly("feature_spec", [](PyVecEnv& s) {
+        py::dict d;
+        for (const auto& f : s.native().rules().features) {
+          py::dict e;
+          e["id"] = f.id;
+          e["normalization"] = f.normalization;
+          d[py::str(f.name)] = e;
+        }
+        return d;
+      });
+}

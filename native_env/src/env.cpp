@@ -1,0 +1,659 @@
+#include "mettagrid/env.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+
+namespace mettagrid {
+
+namespace {
+constexpr uint8_t kFinishConverting = 0, kCoolDown = 1;
+}
+
+Env::Env(const Rules& rules, uint64_t seed, bool desync_first_episode)
+    : rules_(rules),
+      cfg_(rules.cfg),
+      R_(rules.num_resources),
+      S_(rules.num_stats()),
+      A_(rules.cfg.num_agents),
+      T_(rules.cfg.num_observation_tokens),
+      H_(rules.height),
+      W_(rules.width),
+      map_builder_(rules.cfg),
+      desync_pending_(desync_first_episode) {
+  this->seed(seed);
+  const size_t cells = static_cast<size_t>(H_) * W_;
+  cells_.assign(rules.padded_cells, 0);
+  map_cells_.assign(cells, 0);
+  objects_.reserve(cells + 1);
+  agents_.reserve(A_);
+  converters_.reserve(cells);
+  agent_inv_.assign(static_cast<size_t>(A_) * R_, 0);
+  conv_inv_.reserve(cells * R_);
+  agent_stats_.assign(static_cast<size_t>(A_) * S_, 0.0f);
+  game_stats_.assign(S_, 0.0f);
+  events_.reserve(2 * cells + 16);
+  order_.resize(A_);
+  group_sum_.assign(rules.num_groups, 0.0f);
+  group_size_.assign(rules.num_groups, 0);
+}
+
+void Env::seed(uint64_t seed) {
+  step_rng_.seed(static_cast<uint32_t>(splitmix64(seed ^ 0x5354455055ULL)));
+  map_rng_.seed(static_cast<uint32_t>(splitmix64(seed ^ 0x4d4150ULL)));
+}
+
+void Env::reset() {
+  current_step_ = 0;
+  done_ = false;
+  episode_limit_ = cfg_.max_steps;
+  if (desync_pending_ && cfg_.max_steps > 1) {
+    episode_limit_ = 1 + static_cast<int>(rand_below(step_rng_, cfg_.max_steps - 1));
+  }
+  desync_pending_ = false;
+  event_seq_ = 0;
+  events_.clear();
+  std::fill(cells_.begin(), cells_.end(), 0u);
+  objects_.clear();
+  objects_.push_back(GridObject{});  // id 0 is the null object
+  agents_.clear();
+  converters_.clear();
+  conv_inv_.clear();
+  std::fill(agent_inv_.begin(), agent_inv_.end(), 0);
+  std::fill(agent_stats_.begin(), agent_stats_.end(), 0.0f);
+  std::fill(game_stats_.begin(), game_stats_.end(), 0.0f);
+  std::fill(group_size_.begin(), group_size_.end(), 0);
+
+  map_builder_.build(map_rng_, map_cells_);
+  // Objects are placed in row-major map order, so ids (and agent indices) follow it.
+  for (int r = 0; r < H_; ++r) {
+    for (int c = 0; c < W_; ++c) {
+      const uint16_t code = map_cells_[r * W_ + c];
+      if (code == kEmptyCell) continue;
+      const uint32_t id = static_cast<uint32_t>(objects_.size());
+      GridObject obj;
+      obj.r = static_cast<uint16_t>(r);
+      obj.c = static_cast<uint16_t>(c);
+      if (code & kAgentCellFlag) {
+        const int a = static_cast<int>(agents_.size());
+        AgentState ag;
+        ag.object_id = id;
+        ag.group = static_cast<uint8_t>(code & 0x7fff);
+        agents_.push_back(ag);
+        obj.layer = Layer::Agent;
+        obj.is_agent = true;
+        obj.sub = a;
+        cells_[cell_index(r, c)] |= static_cast<uint32_t>(a + 1);
+        group_size_[ag.group] += 1;
+        game_stats_[rules_.ids.objects_agent] += 1;
+      } else {
+        const int oc = code - 1;
+        obj.cfg = static_cast<int16_t>(oc);
+        if (cfg_.objects[oc].kind == ObjectKind::Converter) {
+          obj.sub = static_cast<int32_t>(converters_.size());
+          ConverterState cs;
+          cs.object_id = id;
+          cs.cfg = static_cast<int16_t>(oc);
+          converters_.push_back(cs);
+          conv_inv_.resize(conv_inv_.size() + R_, 0);
+        }
+        cells_[cell_index(r, c)] |= id << 16;
+        game_stats_[rules_.ids.objects_of_type[oc]] += 1;
+      }
+      objects_.push_back(obj);
+    }
+  }
+  // Initial inventories: recorded as amounts (not as gains), and the stat-reward baseline
+  // starts from them so nobody is rewarded for what they were given.
+  for (int a = 0; a < A_; ++a) {
+    const GroupConfig& g = cfg_.groups[agents_[a].group];
+    for (int i = 0; i < R_; ++i) {
+      if (g.initial_inventory[i] > 0) {
+        agent_inv_[a * R_ + i] = static_cast<uint8_t>(g.initial_inventory[i]);
+        set_stat(a, rules_.ids.amount[i], g.initial_inventory[i]);
+      }
+    }
+    agents_[a].stat_reward = compute_stat_reward(a);
+  }
+  for (int ci = 0; ci < static_cast<int>(converters_.size()); ++ci) {
+    const ObjectConfig& oc = cfg_.objects[converters_[ci].cfg];
+    for (int i = 0; i < R_; ++i) {
+      if (oc.output_resources[i] > 0) conv_inv_[ci * R_ + i] = static_cast<uint8_t>(oc.initial_resource_count);
+    }
+    maybe_start_converting(ci);
+  }
+  std::memset(buf_.rewards, 0, sizeof(float) * A_);
+  std::memset(buf_.terminals, 0, sizeof(bool) * A_);
+  std::memset(buf_.truncations, 0, sizeof(bool) * A_);
+  std::memset(buf_.action_success, 0, sizeof(bool) * A_);
+  write_observations();
+}
+
+// ---------------------------------------------------------------------------------------
+// Inventories and converters
+
+int Env::agent_update(int a, int item, int delta) {
+  uint8_t* inv = &agent_inv_[a * R_];
+  const int cur = inv[item];
+  int next;
+  if (delta > 0) {
+    int cap = 255;
+    const GroupConfig& g = cfg_.groups[agents_[a].group];
+    const int lg = g.limit_group_of_item[item];
+    if (lg >= 0) {
+      int others = 0;
+      for (int j : rules_.ids.limit_items[agents_[a].group][lg]) others += j == item ? 0 : inv[j];
+      cap = std::max(0, g.limit_values[lg] - others);
+    }
+    next = std::min(cur + delta, std::max(cap, cur));
+  } else {
+    next = std::max(cur + delta, 0);
+  }
+  const int applied = next - cur;
+  if (applied == 0) return 0;
+  inv[item] = static_cast<uint8_t>(next);
+  if (applied > 0) {
+    add_stat(a, rules_.ids.gained[item], applied);
+  } else {
+    add_stat(a, rules_.ids.lost[item], -applied);
+  }
+  set_stat(a, rules_.ids.amount[item], next);
+  return applied;
+}
+
+int Env::converter_update(int ci, int item, int delta) {
+  uint8_t& q = conv_inv_[ci * R_ + item];
+  const int next = std::clamp(static_cast<int>(q) + delta, 0, 255);
+  const int applied = next - q;
+  q = static_cast<uint8_t>(next);
+  return applied;
+}
+
+void Env::maybe_start_converting(int ci) {
+  ConverterState& cs = converters_[ci];
+  const ObjectConfig& oc = cfg_.objects[cs.cfg];
+  if (cs.converting || cs.cooling_down) return;
+  if (oc.max_conversions >= 0 && cs.conversions >= oc.max_conversions) return;
+  const uint8_t* inv = &conv_inv_[ci * R_];
+  if (oc.max_output >= 0) {
+    int held = 0;
+    for (int i = 0; i < R_; ++i) held += oc.output_resources[i] > 0 ? inv[i] : 0;
+    if (held >= oc.max_output) return;
+  }
+  for (int i = 0; i < R_; ++i) {
+    if (inv[i] < oc.input_resources[i]) return;
+  }
+  for (int i = 0; i < R_; ++i) {
+    if (oc.input_resources[i] > 0) converter_update(ci, i, -oc.input_resources[i]);
+  }
+  cs.converting = true;
+  schedule(current_step_ + oc.conversion_ticks, kFinishConverting, ci);
+}
+
+void Env::schedule(uint32_t when, uint8_t type, int ci) {
+  events_.push_back(Event{when, event_seq_++, ci, type});
+  std::push_heap(events_.begin(), events_.end(), std::greater<Event>());
+}
+
+void Env::process_events() {
+  while (!events_.empty() && events_.front().when <= static_cast<uint32_t>(current_step_)) {
+    std::pop_heap(events_.begin(), events_.end(), std::greater<Event>());
+    const Event ev = events_.back();
+    events_.pop_back();
+    ConverterState& cs = converters_[ev.converter];
+    const ObjectConfig& oc = cfg_.objects[cs.cfg];
+    if (ev.type == kFinishConverting) {
+      cs.converting = false;
+      cs.conversions += 1;
+      for (int i = 0; i < R_; ++i) {
+        if (oc.output_resources[i] > 0) converter_update(ev.converter, i, oc.output_resources[i]);
+      }
+      if (oc.cooldown > 0) {
+        cs.cooling_down = true;
+        schedule(current_step_ + oc.cooldown, kCoolDown, ev.converter);
+        continue;
+      }
+    } else {
+      cs.cooling_down = false;
+    }
+    maybe_start_converting(ev.converter);
+  }
+}
+
+void Env::set_inventory(int a, int item, int amount) {
+  agent_update(a, item, amount - agent_inv_[a * R_ + item]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Step
+
+void Env::step(const int32_t* actions) {
+  std::memset(buf_.rewards, 0, sizeof(float) * A_);
+  std::memset(buf_.action_success, 0, sizeof(bool) * A_);
+  current_step_ += 1;
+  process_events();
+
+  for (int a = 0; a < A_; ++a) order_[a] = a;
+  shuffle(order_.data(), A_, step_rng_);
+  const int num_flat = static_cast<int>(rules_.flat_handler.size());
+  // Attacks (priority 1) resolve before every other action.
+  for (int p = 1; p >= 0; --p) {
+    for (int k = 0; k < A_; ++k) {
+      const int a = order_[k];
+      const int32_t act = actions[a];
+      const bool valid = act >= 0 && act < num_flat;
+      const int prio = valid ? rules_.handler_priority[rules_.flat_handler[act]] : 0;
+      if (prio == p) run_action(a, act);
+    }
+  }
+
+  if (cfg_.resource_loss_prob > 0) {
+    for (int a = 0; a < A_; ++a) {
+      for (int i = 0; i < R_; ++i) {
+        const int q = agent_inv_[a * R_ + i];
+        if (q == 0) continue;
+        const float lost = cfg_.resource_loss_prob * q;
+        int n = static_cast<int>(lost);
+        if (rand_unit(step_rng_) < lost - n) ++n;
+        if (n > 0) agent_update(a, i, -n);
+      }
+    }
+  }
+  if (cfg_.inventory_regen_interval > 0 && current_step_ % cfg_.inventory_regen_interval == 0) {
+    for (int a = 0; a < A_; ++a) {
+      const GroupConfig& g = cfg_.groups[agents_[a].group];
+      for (int i = 0; i < R_; ++i) {
+        if (g.regen_amounts[i] > 0) agent_update(a, i, g.regen_amounts[i]);
+      }
+    }
+  }
+
+  // Stat rewards: the change of each agent's capped stat-reward sum.
+  for (int a = 0; a < A_; ++a) {
+    if (rules_.ids.reward_stat[agents_[a].group].empty()) continue;
+    const float now = compute_stat_reward(a);
+    buf_.rewards[a] += now - agents_[a].stat_reward;
+    agents_[a].stat_reward = now;
+  }
+  // Group sharing: each agent keeps (1-pct) of its reward, and pct of the group's is split.
+  bool sharing = false;
+  for (const auto& g : cfg_.groups) sharing |= g.group_reward_pct != 0.0f;
+  if (sharing) {
+    std::fill(group_sum_.begin(), group_sum_.end(), 0.0f);
+    for (int a = 0; a < A_; ++a) {
+      group_sum_[agents_[a].group] += buf_.rewards[a] * cfg_.groups[agents_[a].group].group_reward_pct;
+    }
+    for (int a = 0; a < A_; ++a) {
+      const int g = agents_[a].group;
+      const float pct = cfg_.groups[g].group_reward_pct;
+      buf_.rewards[a] = buf_.rewards[a] * (1.0f - pct) + group_sum_[g] / group_size_[g];
+    }
+  }
+  for (int a = 0; a < A_; ++a) agents_[a].episode_reward += buf_.rewards[a];
+
+  if (episode_limit_ > 0 && current_step_ >= episode_limit_) {
+    const bool truncate = cfg_.episode_truncates || episode_limit_ < cfg_.max_steps;
+    std::memset(truncate ? buf_.truncations : buf_.terminals, 1, sizeof(bool) * A_);
+    std::memset(truncate ? buf_.terminals : buf_.truncations, 0, sizeof(bool) * A_);
+    done_ = true;
+  } else {
+    std::memset(buf_.terminals, 0, sizeof(bool) * A_);
+    std::memset(buf_.truncations, 0, sizeof(bool) * A_);
+  }
+  // Observations last, so last_action/last_reward describe the step just taken.
+  write_observations();
+}
+
+float Env::compute_stat_reward(int a) const {
+  const int g = agents_[a].group;
+  const GroupConfig& gc = cfg_.groups[g];
+  const std::vector<int>& ids = rules_.ids.reward_stat[g];
+  float total = 0.0f;
+  for (size_t k = 0; k < ids.size(); ++k) {
+    const float v = agent_stats_[a * S_ + ids[k]] + game_stats_[ids[k]];
+    total += std::min(v * gc.reward_rates[k], gc.reward_max[k]);
+  }
+  return total;
+}
+
+void Env::run_action(int a, int32_t act) {
+  AgentState& ag = agents_[a];
+  const GroupConfig& g = cfg_.groups[ag.group];
+  const int num_flat = static_cast<int>(rules_.flat_handler.size());
+  if (act < 0 || act >= num_flat) {
+    ag.last_action = 255;
+    add_stat(a, rules_.ids.invalid_type, 1);
+    if (g.action_failure_penalty != 0.0f) {
+      add_stat(a, rules_.ids.failure_penalty, g.action_failure_penalty);
+      buf_.rewards[a] -= g.action_failure_penalty;
+    }
+    return;
+  }
+  ag.last_action = act;
+  const int h = rules_.flat_handler[act];
+  if (ag.frozen > 0) {  // a frozen agent's attempt thaws it by one tick; no penalty
+    add_stat(a, rules_.ids.frozen_ticks, 1);
+    ag.frozen -= 1;
+    return;
+  }
+  const ActionConfig& ac = cfg_.actions[h];
+  const uint8_t* inv = &agent_inv_[a * R_];
+  bool ok = true;
+  for (int i = 0; i < R_; ++i) ok &= inv[i] >= ac.required_resources[i];
+  if (ok) ok = handle(a, rules_.handler_type[h], h, rules_.flat_arg[act]);
+  if (ok) {
+    buf_.action_success[a] = true;
+    add_stat(a, rules_.ids.success[h], 1);
+    for (int i = 0; i < R_; ++i) {
+      const float c = ac.consumed_resources[i];
+      if (c <= 0) continue;
+      int n = static_cast<int>(c);  // fractional costs: floor + 1 with probability frac
+      if (c > n && rand_unit(step_rng_) < c - n) ++n;
+      if (n > 0) agent_update(a, i, -n);
+    }
+  } else {
+    add_stat(a, rules_.ids.failed[h], 1);
+    if (g.action_failure_penalty != 0.0f) {
+      add_stat(a, rules_.ids.failure_penalty, g.action_failure_penalty);
+      buf_.rewards[a] -= g.action_failure_penalty;
+    }
+  }
+}
+
+bool Env::handle(int a, ActionType t, int h, int arg) {
+  AgentState& ag = agents_[a];
+  switch (t) {
+    case ActionType::Noop:
+      return true;
+    case ActionType::Move:
+      return move(a, arg);
+    case ActionType::Rotate:
+      ag.orientation = static_cast<uint8_t>(arg);
+      return true;
+    case ActionType::PutItems:
+      return put_items(a);
+    case ActionType::GetItems:
+      return get_items(a);
+    case ActionType::Attack:
+      return attack(a, h, arg);
+    case ActionType::Swap:
+      return swap(a);
+    case ActionType::ChangeColor: {
+      static const int kDelta[4] = {1, -1, 63, -63};
+      ag.color = static_cast<uint8_t>(ag.color + kDelta[arg]);  // wraps like uint8
+      return true;
+    }
+    case ActionType::ChangeGlyph:
+      ag.glyph = static_cast<uint8_t>(arg);
+      return true;
+  }
+  return false;
+}
+
+void Env::move_agent(int a, int r, int c) {
+  GridObject& obj = objects_[agents_[a].object_id];
+  cells_[cell_index(obj.r, obj.c)] &= 0xFFFF0000u;
+  cells_[cell_index(r, c)] |= static_cast<uint32_t>(a + 1);
+  obj.r = static_cast<uint16_t>(r);
+  obj.c = static_cast<uint16_t>(c);
+}
+
+// Moving turns the agent even when the move fails; that is how an agent faces a converter.
+bool Env::move(int a, int dir) {
+  AgentState& ag = agents_[a];
+  ag.orientation = static_cast<uint8_t>(dir);
+  const GridObject& obj = objects_[ag.object_id];
+  const int r = obj.r + kDirRow[dir], c = obj.c + kDirCol[dir];
+  if (!in_bounds(r, c)) return false;
+  const uint32_t cell = cells_[cell_index(r, c)];
+  if (cell == 0) {
+    move_agent(a, r, c);
+    return true;
+  }
+  const uint32_t other = cell & 0xFFFFu;
+  if (other == 0) return false;  // walls and converters are not usable by moving
+  // Using another agent: give it half of each shareable resource.
+  const int b = static_cast<int>(other) - 1;
+  const GroupConfig& g = cfg_.groups[ag.group];
+  for (int i = 0; i < R_; ++i) {
+    if (!g.shareable[i]) continue;
+    const int half = agent_inv_[a * R_ + i] / 2;
+    if (half == 0) continue;
+    const int given = agent_update(b, i, half);
+    if (given > 0) agent_update(a, i, -given);
+  }
+  return true;
+}
+
+int Env::facing_converter(int a) const {
+  const AgentState& ag = agents_[a];
+  const GridObject& obj = objects_[ag.object_id];
+  const int r = obj.r + kDirRow[ag.orientation], c = obj.c + kDirCol[ag.orientation];
+  if (!in_bounds(r, c)) return -1;
+  const uint32_t id = cells_[cell_index(r, c)] >> 16;
+  if (id == 0 || objects_[id].sub < 0 || cfg_.objects[objects_[id].cfg].kind != ObjectKind::Converter) {
+    return -1;
+  }
+  return objects_[id].sub;
+}
+
+bool Env::put_items(int a) {
+  const int ci = facing_converter(a);
+  if (ci < 0) return false;
+  const ObjectConfig& oc = cfg_.objects[converters_[ci].cfg];
+  bool moved = false;
+  for (int i = 0; i < R_; ++i) {
+    const int want = std::min<int>(oc.input_resources[i], agent_inv_[a * R_ + i]);
+    if (want <= 0) continue;
+    const int added = converter_update(ci, i, want);
+    if (added <= 0) continue;
+    agent_update(a, i, -added);
+    add_stat(a, rules_.ids.put[i], added);
+    moved = true;
+  }
+  if (moved) maybe_start_converting(ci);
+  return moved;
+}
+
+bool Env::get_items(int a) {
+  const int ci = facing_converter(a);
+  if (ci < 0) return false;
+  const ObjectConfig& oc = cfg_.objects[converters_[ci].cfg];
+  bool taken = false;
+  for (int i = 0; i < R_; ++i) {
+    if (oc.output_resources[i] <= 0) continue;
+    const int held = conv_inv_[ci * R_ + i];
+    if (held == 0) continue;
+    const int got = agent_update(a, i, held);
+    if (got <= 0) continue;
+    converter_update(ci, i, -got);
+    add_stat(a, rules_.ids.get[i], got);
+    taken = true;
+  }
+  if (taken) maybe_start_converting(ci);
+  return taken;
+}
+
+// Scans 3 rows x 3 columns ahead (distance 1..3; centre, left, right) and hits the arg-th
+// agent found, or the last one found when fewer exist. Cells off the map are skipped.
+bool Env::attack(int a, int h, int arg) {
+  const AgentState& ag = agents_[a];
+  const GridObject& obj = objects_[ag.object_id];
+  const int fr = kDirRow[ag.orientation], fc = kDirCol[ag.orientation];
+  const int lr = -fc, lc = fr;  // 90 degrees counter-clockwise of forward
+  int found[9];
+  int n = 0;
+  for (int dist = 1; dist <= 3; ++dist) {
+    for (int lat : {0, 1, -1}) {
+      const int r = obj.r + fr * dist + lr * lat, c = obj.c + fc * dist + lc * lat;
+      if (!in_bounds(r, c)) continue;
+      const uint32_t other = cells_[cell_index(r, c)] & 0xFFFFu;
+      if (other != 0) found[n++] = static_cast<int>(other) - 1;
+    }
+  }
+  if (n == 0) return false;
+  const int t = found[std::min(arg, n - 1)];
+  AgentState& target = agents_[t];
+  const int G = rules_.num_groups;
+  const int pair = ag.group * G + target.group;
+
+  const ActionConfig& ac = cfg_.actions[h];
+  bool has_defense = false, defended = true;
+  for (int i = 0; i < R_; ++i) {
+    if (ac.defense_resources[i] <= 0) continue;
+    has_defense = true;
+    defended &= agent_inv_[t * R_ + i] >= ac.defense_resources[i];
+  }
+  if (has_defense && defended) {
+    for (int i = 0; i < R_; ++i) {
+      if (ac.defense_resources[i] > 0) agent_update(t, i, -ac.defense_resources[i]);
+    }
+    add_stat(a, rules_.ids.blocked_by[pair], 1);
+    return true;
+  }
+  const bool was_frozen = target.frozen > 0;
+  target.frozen = static_cast<uint8_t>(cfg_.groups[target.group].freeze_duration);
+  if (was_frozen) {
+    add_stat(a, rules_.ids.wasted_on_frozen, 1);
+    return true;
+  }
+  add_stat(a, rules_.ids.hit[pair], 1);
+  add_stat(t, rules_.ids.hit_by[pair], 1);
+  if (ag.group == target.group) add_stat(a, rules_.ids.friendly_fire, 1);
+  const GroupConfig& tg = cfg_.groups[target.group];
+  for (int i = 0; i < R_; ++i) {
+    if (tg.soul_bound[i]) continue;
+    const int held = agent_inv_[t * R_ + i];
+    if (held == 0) continue;
+    const int got = agent_update(a, i, held);
+    if (got <= 0) continue;
+    agent_update(t, i, -got);
+    add_stat(a, rules_.ids.steals[i * G + target.group], got);
+  }
+  return true;
+}
+
+// Swaps places with the facing swappable object (a block) or a frozen agent.
+bool Env::swap(int a) {
+  const AgentState& ag = agents_[a];
+  GridObject& me = objects_[ag.object_id];
+  const int r = me.r + kDirRow[ag.orientation], c = me.c + kDirCol[ag.orientation];
+  if (!in_bounds(r, c)) return false;
+  const int here = cell_index(me.r, me.c), there = cell_index(r, c);
+  const uint32_t oid = cells_[there] >> 16;
+  if (oid != 0 && objects_[oid].cfg >= 0 && cfg_.objects[objects_[oid].cfg].swappable) {
+    if ((cells_[there] & 0xFFFFu) != 0) return false;
+    GridObject& block = objects_[oid];
+    cells_[there] = static_cast<uint32_t>(a + 1);  // the agent arrives, the block leaves
+    cells_[here] = oid << 16;                       // and takes the agent's old cell
+    block.r = me.r;
+    block.c = me.c;
+    me.r = static_cast<uint16_t>(r);
+    me.c = static_cast<uint16_t>(c);
+    return true;
+  }
+  const uint32_t other = cells_[there] & 0xFFFFu;
+  if (other == 0 || agents_[other - 1].frozen == 0) return false;
+  GridObject& them = objects_[agents_[other - 1].object_id];
+  cells_[there] = (cells_[there] & 0xFFFF0000u) | static_cast<uint32_t>(a + 1);
+  cells_[here] = (cells_[here] & 0xFFFF0000u) | other;
+  them.r = me.r;
+  them.c = me.c;
+  me.r = static_cast<uint16_t>(r);
+  me.c = static_cast<uint16_t>(c);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// Observations
+
+void Env::write_observations() {
+  for (int a = 0; a < A_; ++a) write_agent_obs(a);
+}
+
+void Env::write_agent_obs(int a) {
+  uint8_t* out = buf_.obs + static_cast<size_t>(a) * T_ * 3;
+  int n = 0;
+  // Tokens beyond T are counted (tokens_dropped) but not written.
+  auto push = [&](uint8_t loc, uint8_t f, uint8_t v) {
+    if (n < T_) {
+      uint8_t* t = out + 3 * n;
+      t[0] = loc;
+      t[1] = f;
+      t[2] = v;
+    }
+    ++n;
+  };
+  const AgentState& me = agents_[a];
+  const uint8_t center = rules_.center_location;
+  if (cfg_.obs_episode_completion) {
+    const int pct = cfg_.max_steps > 0
+                        ? static_cast<int>(std::lround(255.0 * current_step_ / cfg_.max_steps))
+                        : 0;
+    push(center, feat::EpisodeCompletion, static_cast<uint8_t>(std::min(pct, 255)));
+  }
+  if (cfg_.obs_last_action) push(center, feat::LastAction, static_cast<uint8_t>(me.last_action));
+  if (cfg_.obs_last_reward) {
+    // uint8 token: the reward in hundredths, clamped to [0, 255] (negative rewards read 0).
+    const long v = std::lround(buf_.rewards[a] * 100.0f);
+    push(center, feat::LastReward, static_cast<uint8_t>(std::clamp<long>(v, 0, 255)));
+  }
+
+  const GridObject& self = objects_[me.object_id];
+  const uint32_t* base = cells_.data() + cell_index(self.r, self.c);
+  for (const WindowCell& wc : rules_.window) {
+    const uint32_t cell = base[wc.offset];
+    if (cell == 0) continue;
+    const uint8_t loc = wc.location;
+    const uint32_t agent = cell & 0xFFFFu;
+    if (agent != 0) {
+      const int b = static_cast<int>(agent) - 1;
+      const AgentState& o = agents_[b];
+      push(loc, feat::TypeId, 0);
+      push(loc, feat::Group, static_cast<uint8_t>(cfg_.groups[o.group].group_id));
+      push(loc, feat::Frozen, o.frozen > 0 ? 1 : 0);
+      push(loc, feat::Orientation, o.orientation);
+      push(loc, feat::Color, o.color);
+      if (o.glyph != 0) push(loc, feat::Glyph, o.glyph);
+      const uint8_t* inv = &agent_inv_[b * R_];
+      for (int i = 0; i < R_; ++i) {
+        if (inv[i]) push(loc, static_cast<uint8_t>(feat::InvBase + i), inv[i]);
+      }
+    }
+    const uint32_t oid = cell >> 16;
+    if (oid != 0) {
+      const GridObject& obj = objects_[oid];
+      const ObjectConfig& oc = cfg_.objects[obj.cfg];
+      push(loc, feat::TypeId, static_cast<uint8_t>(oc.type_id));
+      if (oc.kind == ObjectKind::Wall) {
+        if (oc.swappable) push(loc, feat::Swappable, 1);
+      } else {
+        const ConverterState& cs = converters_[obj.sub];
+        push(loc, feat::Color, static_cast<uint8_t>(oc.color));
+        push(loc, feat::Converting, (cs.converting || cs.cooling_down) ? 1 : 0);
+        const uint8_t* inv = &conv_inv_[obj.sub * R_];
+        for (int i = 0; i < R_; ++i) {
+          if (inv[i]) push(loc, static_cast<uint8_t>(feat::InvBase + i), inv[i]);
+        }
+      }
+    }
+  }
+  const int written = std::min(n, T_);
+  if (written < T_) std::memset(out + 3 * written, 0xFF, 3 * static_cast<size_t>(T_ - written));
+  game_stats_[rules_.ids.tokens_written] += written;
+  game_stats_[rules_.ids.tokens_dropped] += n - written;
+  game_stats_[rules_.ids.tokens_free_space] += T_ - written;
+}
+
+uint64_t Env::map_hash() const {
+  // FNV-1a over the episode's initial map codes: identifies the generated layout.
+  uint64_t h = 1469598103934665603ULL;
+  for (uint16_t code : map_cells_) {
+    h = (h ^ (code & 0xFF)) * 1099511628211ULL;
+    h = (h ^ (code >> 8)) * 1099511628211ULL;
+  }
+  return h;
+}
+
+}  // namespace mettagrid

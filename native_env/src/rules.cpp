@@ -1,0 +1,296 @@
+#include "mettagrid/rules.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <stdexcept>
+
+#include "mettagrid/map_builder.hpp"
+
+namespace mettagrid {
+
+namespace {
+
+const char* kHandlerNames[] = {"noop", "move", "rotate", "put_items", "get_items",
+                               "attack", "swap", "change_color", "change_glyph"};
+const char* kDirNames[] = {"north", "south", "west", "east",
+                           "northwest", "northeast", "southwest", "southeast"};
+
+[[noreturn]] void fail(const std::string& msg) { throw std::invalid_argument(msg); }
+
+void check_per_resource(const std::vector<int>& v, size_t n, const std::string& what) {
+  if (v.size() != n) fail(what + ": expected one entry per resource (" + std::to_string(n) + ")");
+  for (int x : v) {
+    if (x < 0 || x > 255) fail(what + ": amounts must be in [0, 255], got " + std::to_string(x));
+  }
+}
+
+}  // namespace
+
+void GameConfig::validate() const {
+  const size_t R = resource_names.size();
+  if (R > static_cast<size_t>(kMaxResources)) fail("resource_names: at most 64 resources");
+  if (num_agents <= 0 || num_agents > 4096) fail("num_agents must be in [1, 4096]");
+  if (max_steps < 0) fail("max_steps must be >= 0");
+  for (int s : {obs_width, obs_height}) {
+    if (s < 3 || s > kMaxObsSize || s % 2 == 0) fail("obs_width/obs_height must be odd, 3..15");
+  }
+  if (num_observation_tokens < 1 || num_observation_tokens > 65535) {
+    fail("num_observation_tokens must be in [1, 65535]");
+  }
+  if (objects.empty() || objects.size() > 0x7000) fail("objects: need 1..28672 object types");
+  for (const auto& o : objects) {
+    if (o.type_id <= 0 || o.type_id > 255) fail("object '" + o.name + "': type_id must be 1..255");
+    if (o.kind == ObjectKind::Converter) {
+      check_per_resource(o.input_resources, R, "object '" + o.name + "' input_resources");
+      check_per_resource(o.output_resources, R, "object '" + o.name + "' output_resources");
+      if (o.conversion_ticks < 1) fail("object '" + o.name + "': conversion_ticks must be >= 1");
+      if (o.cooldown < 0) fail("object '" + o.name + "': cooldown must be >= 0");
+      if (o.initial_resource_count < 0 || o.initial_resource_count > 255) {
+        fail("object '" + o.name + "': initial_resource_count must be in [0, 255]");
+      }
+    }
+  }
+  if (groups.empty() || groups.size() > 255) fail("groups: need 1..255 groups");
+  for (const auto& g : groups) {
+    const std::string where = "group '" + g.name + "'";
+    if (g.limit_group_of_item.size() != R) fail(where + ": limit_group_of_item size");
+    for (int lg : g.limit_group_of_item) {
+      if (lg < -1 || lg >= static_cast<int>(g.limit_values.size())) fail(where + ": limit index");
+    }
+    for (int v : g.limit_values) {
+      if (v < 0 || v > 255) fail(where + ": resource limits must be in [0, 255]");
+    }
+    check_per_resource(g.initial_inventory, R, where + " initial_inventory");
+    check_per_resource(g.regen_amounts, R, where + " inventory_regen_amounts");
+    if (g.soul_bound.size() != R || g.shareable.size() != R) fail(where + ": flags per resource");
+    if (g.reward_rates.size() != g.reward_stats.size() ||
+        g.reward_max.size() != g.reward_stats.size()) {
+      fail(where + ": reward_stats, reward_rates and reward_max must have equal length");
+    }
+    if (g.freeze_duration < 0 || g.freeze_duration > 255) fail(where + ": freeze_duration 0..255");
+    if (g.group_id < 0 || g.group_id > 255) fail(where + ": group_id must be in [0, 255]");
+  }
+  if (actions.empty() || actions[0].name != "noop") fail("actions: the first handler must be noop");
+  int last = -1;
+  for (const auto& a : actions) {
+    int t = -1;
+    for (int k = 0; k < 9; ++k) {
+      if (a.name == kHandlerNames[k]) t = k;
+    }
+    if (t < 0) fail("actions: unknown action '" + a.name + "'");
+    if (t <= last) fail("actions: handlers must be unique and in canonical order");
+    last = t;
+    check_per_resource(a.required_resources, R, "action '" + a.name + "' required_resources");
+    if (a.consumed_resources.size() != R) fail("action '" + a.name + "' consumed_resources size");
+    for (size_t i = 0; i < R; ++i) {
+      float c = a.consumed_resources[i];
+      if (c < 0 || c > 255) fail("action '" + a.name + "': consumed amounts must be in [0, 255]");
+      if (a.required_resources[i] < static_cast<int>(std::ceil(c))) {
+        fail("action '" + a.name + "': required_resources must be >= ceil(consumed) for '" +
+             resource_names[i] + "'");
+      }
+    }
+    if (a.name == "attack") check_per_resource(a.defense_resources, R, "attack defense_resources");
+    if (a.name == "change_glyph" && (a.number_of_glyphs < 1 || a.number_of_glyphs > 256)) {
+      fail("change_glyph: number_of_glyphs must be in [1, 256]");
+    }
+  }
+  if (resource_loss_prob < 0 || resource_loss_prob > 1) fail("resource_loss_prob must be in [0,1]");
+  if (inventory_regen_interval < 0) fail("inventory_regen_interval must be >= 0");
+
+  // Map.
+  const auto& m = map;
+  if (m.kind != "fixed" && m.kind != "random" && m.kind != "mapgen") {
+    fail("map.kind must be fixed, random or mapgen");
+  }
+  if (m.width < 1 || m.height < 1) fail("map: width and height must be >= 1");
+  int w = 0, h = 0, ir = 0, ic = 0;
+  map_size(m, &w, &h, &ir, &ic);
+  if (static_cast<long>(w) * h > 60000) fail("map: at most 60000 cells");
+  if (m.kind == "fixed") {
+    if (m.cells.size() != static_cast<size_t>(w) * h) fail("map: cells must hold height*width codes");
+    int agents = 0;
+    for (uint16_t code : m.cells) {
+      if (code & kAgentCellFlag) {
+        if ((code & 0x7fff) >= groups.size()) fail("map: agent cell with unknown group");
+        ++agents;
+      } else if (code > objects.size()) {
+        fail("map: cell code refers to an unknown object");
+      }
+    }
+    if (agents != num_agents) {
+      fail("map has " + std::to_string(agents) + " agent cells but num_agents is " +
+           std::to_string(num_agents));
+    }
+  } else {
+    if (m.object_counts.size() != objects.size()) fail("map: object_counts needs one per object");
+    if (m.agents_per_group.size() != groups.size()) fail("map: agents_per_group needs one per group");
+    for (int n : m.object_counts) {
+      if (n < 0) fail("map: object counts must be >= 0");
+    }
+    int per_area = 0;
+    for (int n : m.agents_per_group) {
+      if (n < 0) fail("map: agent counts must be >= 0");
+      per_area += n;
+    }
+    const int areas = m.kind == "mapgen" ? m.instances : 1;
+    if (per_area * areas != num_agents) {
+      fail("map places " + std::to_string(per_area * areas) + " agents but num_agents is " +
+           std::to_string(num_agents));
+    }
+    if (m.border_width < 0 || m.instance_border_width < 0) fail("map: border widths must be >= 0");
+    if (m.border_object < 0 || m.border_object >= static_cast<int>(objects.size())) {
+      fail("map: border_object must name an object");
+    }
+    const int inner = m.kind == "mapgen" ? m.width * m.height
+                                         : (m.width - 2 * m.border_width) * (m.height - 2 * m.border_width);
+    if (m.kind == "mapgen" && m.instances < 1) fail("map: instances must be >= 1");
+    if (inner < per_area) {
+      fail("map: " + std::to_string(per_area) + " agents do not fit in an inner area of " +
+           std::to_string(std::max(inner, 0)) + " cells");
+    }
+  }
+}
+
+int Rules::stat(const std::string& name) {
+  auto it = stat_index_.find(name);
+  if (it != stat_index_.end()) return it->second;
+  int id = static_cast<int>(stat_names.size());
+  stat_names.push_back(name);
+  stat_index_.emplace(name, id);
+  return id;
+}
+
+Rules::Rules(GameConfig config) : cfg(std::move(config)) {
+  cfg.validate();
+  num_resources = static_cast<int>(cfg.resource_names.size());
+  num_groups = static_cast<int>(cfg.groups.size());
+  int ir = 0, ic = 0;
+  map_size(cfg.map, &width, &height, &ir, &ic);
+  pad = std::max(cfg.obs_width, cfg.obs_height) / 2;
+  padded_width = width + 2 * pad;
+  padded_cells = padded_width * (height + 2 * pad);
+
+  // Flat action catalog, in handler order.
+  const int dirs = cfg.allow_diagonals ? 8 : 4;
+  for (size_t h = 0; h < cfg.actions.size(); ++h) {
+    const std::string& n = cfg.actions[h].name;
+    ActionType t = ActionType::Noop;
+    for (int k = 0; k < 9; ++k) {
+      if (n == kHandlerNames[k]) t = static_cast<ActionType>(k);
+    }
+    handler_type.push_back(t);
+    handler_priority.push_back(t == ActionType::Attack ? 1 : 0);
+    std::vector<std::string> names;
+    switch (t) {
+      case ActionType::Move:
+      case ActionType::Rotate:
+        for (int d = 0; d < dirs; ++d) names.push_back(n + "_" + kDirNames[d]);
+        break;
+      case ActionType::Attack:
+        for (int k = 0; k < 9; ++k) names.push_back(n + "_" + std::to_string(k));
+        break;
+      case ActionType::ChangeColor:
+        for (int k = 0; k < 4; ++k) names.push_back(n + "_" + std::to_string(k));
+        break;
+      case ActionType::ChangeGlyph:
+        for (int k = 0; k < cfg.actions[h].number_of_glyphs; ++k) {
+          names.push_back(n + "_" + std::to_string(k));
+        }
+        break;
+      default:
+        names.push_back(n);
+    }
+    for (size_t a = 0; a < names.size(); ++a) {
+      action_names.push_back(names[a]);
+      flat_handler.push_back(static_cast<uint8_t>(h));
+      flat_arg.push_back(static_cast<uint8_t>(a));
+    }
+  }
+
+  // Stat names. Interned up front so step() only indexes arrays.
+  const int R = num_resources, G = num_groups;
+  for (const auto& res : cfg.resource_names) {
+    ids.gained.push_back(stat(res + ".gained"));
+    ids.lost.push_back(stat(res + ".lost"));
+    ids.amount.push_back(stat(res + ".amount"));
+    ids.put.push_back(stat(res + ".put"));
+    ids.get.push_back(stat(res + ".get"));
+  }
+  for (const auto& a : cfg.actions) {
+    ids.success.push_back(stat("action." + a.name + ".success"));
+    ids.failed.push_back(stat("action." + a.name + ".failed"));
+  }
+  ids.invalid_type = stat("action.invalid_type");
+  ids.failure_penalty = stat("action.failure_penalty");
+  ids.frozen_ticks = stat("status.frozen.ticks");
+  ids.hit.resize(G * G);
+  ids.hit_by.resize(G * G);
+  ids.blocked_by.resize(G * G);
+  for (int a = 0; a < G; ++a) {
+    for (int b = 0; b < G; ++b) {
+      const std::string& an = cfg.groups[a].name;
+      const std::string& bn = cfg.groups[b].name;
+      ids.hit[a * G + b] = stat("action.attack." + an + ".hit." + bn);
+      ids.hit_by[a * G + b] = stat("action.attack." + bn + ".hit_by." + an);
+      ids.blocked_by[a * G + b] = stat("action.attack.blocked_by." + bn);
+    }
+  }
+  ids.steals.resize(R * G);
+  for (int r = 0; r < R; ++r) {
+    for (int g = 0; g < G; ++g) {
+      ids.steals[r * G + g] = stat("steals." + cfg.resource_names[r] + ".from." + cfg.groups[g].name);
+    }
+  }
+  ids.friendly_fire = stat("action.attack.friendly_fire");
+  ids.wasted_on_frozen = stat("action.attack.wasted_on_frozen");
+  for (const auto& o : cfg.objects) ids.objects_of_type.push_back(stat("objects." + o.name));
+  ids.objects_agent = stat("objects.agent");
+  ids.tokens_written = stat("tokens_written");
+  ids.tokens_dropped = stat("tokens_dropped");
+  ids.tokens_free_space = stat("tokens_free_space");
+  for (const auto& g : cfg.groups) {
+    std::vector<int> rs;
+    for (const auto& s : g.reward_stats) rs.push_back(stat(s));
+    ids.reward_stat.push_back(rs);
+    std::vector<std::vector<int>> li(g.limit_values.size());
+    for (int r = 0; r < R; ++r) {
+      if (g.limit_group_of_item[r] >= 0) li[g.limit_group_of_item[r]].push_back(r);
+    }
+    ids.limit_items.push_back(li);
+  }
+
+  // Observation window: cells by increasing Manhattan distance; for each distance rows go
+  // top to bottom and within a row the left cell comes before the right one.
+  const int hr = cfg.obs_height / 2, hc = cfg.obs_width / 2;
+  center_location = static_cast<uint8_t>((hr << 4) | hc);
+  for (int d = 0; d <= hr + hc; ++d) {
+    for (int dr = -d; dr <= d; ++dr) {
+      const int dc = d - std::abs(dr);
+      if (std::abs(dr) > hr || dc > hc) continue;
+      for (int sign : {-1, 1}) {
+        if (sign == 1 && dc == 0) continue;
+        const int c = sign * dc;
+        window.push_back({dr * padded_width + c, static_cast<uint8_t>(((dr + hr) << 4) | (c + hc))});
+      }
+    }
+  }
+
+  features = {{"type_id", feat::TypeId, 1.0f},
+              {"agent:group", feat::Group, 10.0f},
+              {"agent:frozen", feat::Frozen, 1.0f},
+              {"agent:orientation", feat::Orientation, 1.0f},
+              {"agent:color", feat::Color, 255.0f},
+              {"converting", feat::Converting, 1.0f},
+              {"swappable", feat::Swappable, 1.0f},
+              {"episode_completion_pct", feat::EpisodeCompletion, 255.0f},
+              {"last_action", feat::LastAction, 10.0f},
+              {"last_reward", feat::LastReward, 100.0f},
+              {"agent:glyph", feat::Glyph, 255.0f}};
+  for (int r = 0; r < R; ++r) {
+    features.push_back({"inv:" + cfg.resource_names[r], feat::InvBase + r, 100.0f});
+  }
+}
+
+}  // namespace mettagrid

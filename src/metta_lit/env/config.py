@@ -1,0 +1,313 @@
+"""Typed configuration of a MettaGrid game.
+
+These pydantic models are what YAML files, recipes and the CLI produce. They check every
+name and range up front and report *where* a problem is (the pydantic location path, or the
+row/column of a map), so a bad config never reaches the native code.
+:func:`metta_lit.env.native_config.to_native` turns a validated config into the C++ structs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+DEFAULT_RESOURCES = [
+    "ore_red", "ore_blue", "ore_green",
+    "battery_red", "battery_blue", "battery_green",
+    "heart", "armor", "laser", "blueprint",
+]  # fmt: skip
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors: a typo in a config must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# --- objects ------------------------------------------------------------------------------
+
+
+class WallConfig(StrictModel):
+    """Impassable cell; a swappable wall is a "block" that the swap action can move."""
+
+    type: Literal["wall"] = "wall"
+    type_id: int = Field(ge=1, le=255)
+    map_char: str | None = Field(default=None, min_length=1, max_length=1)
+    swappable: bool = False
+
+
+class ConverterConfig(StrictModel):
+    """Turns input resources into output resources (mines, generators, altars, ...).
+
+    A conversion starts as soon as the inputs are present and fewer than ``max_output``
+    output items are held; it finishes ``conversion_ticks`` steps later and is followed by
+    ``cooldown`` idle steps.
+    """
+
+    type: Literal["converter"] = "converter"
+    type_id: int = Field(ge=1, le=255)
+    map_char: str | None = Field(default=None, min_length=1, max_length=1)
+    input_resources: dict[str, Annotated[int, Field(ge=0, le=255)]] = {}
+    output_resources: dict[str, Annotated[int, Field(ge=0, le=255)]]
+    max_output: int = Field(default=5, ge=-1)
+    max_conversions: int = Field(default=-1, ge=-1)
+    conversion_ticks: int = Field(default=1, ge=1)
+    cooldown: int = Field(ge=0)
+    initial_resource_count: int = Field(default=0, ge=0, le=255)
+    color: int = Field(default=0, ge=0, le=255)
+
+
+ObjectConfig = Annotated[WallConfig | ConverterConfig, Field(discriminator="type")]
+
+
+def _converter(type_id: int, char: str, inputs: dict, outputs: dict, cooldown: int) -> dict:
+    return {
+        "type": "converter", "type_id": type_id, "map_char": char,
+        "input_resources": inputs, "output_resources": outputs, "cooldown": cooldown,
+    }  # fmt: skip
+
+
+# The classic object set (type ids and map characters of the original builder).
+OBJECT_LIBRARY: dict[str, dict[str, Any]] = {
+    "wall": {"type": "wall", "type_id": 1, "map_char": "#"},
+    "block": {"type": "wall", "type_id": 14, "map_char": "s", "swappable": True},
+    "mine_red": _converter(2, "m", {}, {"ore_red": 1}, 50),
+    "mine_blue": _converter(3, "b", {}, {"ore_blue": 1}, 50),
+    "mine_green": _converter(4, "g", {}, {"ore_green": 1}, 50),
+    "generator_red": _converter(5, "n", {"ore_red": 1}, {"battery_red": 1}, 25),
+    "generator_blue": _converter(6, "B", {"ore_blue": 1}, {"battery_blue": 1}, 25),
+    "generator_green": _converter(7, "G", {"ore_green": 1}, {"battery_green": 1}, 25),
+    "altar": _converter(8, "_", {"battery_red": 3}, {"heart": 1}, 10),
+    "lasery": _converter(15, "S", {"battery_red": 1, "ore_red": 2}, {"laser": 1}, 10),
+    "armory": _converter(16, "o", {"ore_red": 3}, {"armor": 1}, 10),
+    "lab": _converter(17, "L", {"ore_red": 3, "battery_red": 3}, {"blueprint": 1}, 5),
+    "factory": _converter(
+        18, "F", {"blueprint": 1, "ore_red": 5, "battery_red": 5}, {"armor": 5, "laser": 5}, 5
+    ),
+    "temple": _converter(19, "T", {"heart": 1, "blueprint": 1}, {"heart": 5}, 5),
+}
+
+
+# --- agents -------------------------------------------------------------------------------
+
+
+class SharedLimit(StrictModel):
+    """Several resources that share one inventory limit."""
+
+    resources: list[str] = Field(min_length=1)
+    limit: int = Field(ge=0, le=255)
+
+
+class AgentRewards(StrictModel):
+    """Reward = change of sum(min(value * rate, max)); inventory key X means stat X.amount."""
+
+    inventory: dict[str, float] = {}
+    inventory_max: dict[str, float] = {}
+    stats: dict[str, float] = {}
+    stats_max: dict[str, float] = {}
+
+
+class AgentConfig(StrictModel):
+    default_resource_limit: int = Field(default=255, ge=0, le=255)
+    resource_limits: dict[str, Annotated[int, Field(ge=0, le=255)]] = {}
+    shared_limits: list[SharedLimit] = []
+    initial_inventory: dict[str, Annotated[int, Field(ge=0, le=255)]] = {}
+    freeze_duration: int = Field(default=10, ge=0, le=255)
+    action_failure_penalty: float = 0.0
+    rewards: AgentRewards = AgentRewards()
+    soul_bound_resources: list[str] = []
+    shareable_resources: list[str] = []
+    inventory_regen_amounts: dict[str, Annotated[int, Field(ge=0, le=255)]] = {}
+
+
+class GroupConfig(StrictModel):
+    """A team. ``agent`` holds overrides of the game's default AgentConfig for its members."""
+
+    id: int = Field(default=0, ge=0, le=255)
+    group_reward_pct: float = Field(default=0.0, ge=0.0, le=1.0)
+    agent: dict[str, Any] = {}
+
+
+# --- actions ------------------------------------------------------------------------------
+
+
+class ActionConfig(StrictModel):
+    enabled: bool = False
+    required_resources: dict[str, Annotated[int, Field(ge=0, le=255)]] = {}
+    consumed_resources: dict[str, Annotated[float, Field(ge=0, le=255)]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        # `move: true` enables an action; a mapping without `enabled` means enabled too.
+        if isinstance(data, bool):
+            return {"enabled": data}
+        if isinstance(data, dict) and "enabled" not in data:
+            return {**data, "enabled": True}
+        return data
+
+
+class AttackActionConfig(ActionConfig):
+    defense_resources: dict[str, Annotated[int, Field(ge=0, le=255)]] = {}
+
+
+class ChangeGlyphActionConfig(ActionConfig):
+    number_of_glyphs: int = Field(default=4, ge=1, le=256)
+
+
+class ActionsConfig(StrictModel):
+    """Handlers in catalog order; noop is always present and first."""
+
+    noop: ActionConfig = ActionConfig(enabled=True)
+    move: ActionConfig = ActionConfig(enabled=False)
+    rotate: ActionConfig = ActionConfig(enabled=False)
+    put_items: ActionConfig = ActionConfig(enabled=False)
+    get_items: ActionConfig = ActionConfig(enabled=False)
+    attack: AttackActionConfig = AttackActionConfig(enabled=False)
+    swap: ActionConfig = ActionConfig(enabled=False)
+    change_color: ActionConfig = ActionConfig(enabled=False)
+    change_glyph: ChangeGlyphActionConfig = ChangeGlyphActionConfig(enabled=False)
+
+    @field_validator("noop")
+    @classmethod
+    def _noop_enabled(cls, v: ActionConfig) -> ActionConfig:
+        if not v.enabled:
+            raise ValueError("noop cannot be disabled: it is action 0 of the catalog")
+        return v
+
+    def enabled(self) -> list[tuple[str, ActionConfig]]:
+        return [(name, getattr(self, name)) for name in type(self).model_fields if getattr(self, name).enabled]
+
+
+# --- maps ---------------------------------------------------------------------------------
+
+
+class AsciiMapBuilder(StrictModel):
+    """A fixed map drawn with characters; every reset restores it."""
+
+    type: Literal["ascii"] = "ascii"
+    map_data: str | list[str]
+    char_to_name_map: dict[str, str] = {}
+
+    def rows(self) -> list[str]:
+        rows = self.map_data.splitlines() if isinstance(self.map_data, str) else list(self.map_data)
+        return [r for r in (row.rstrip("\n") for row in rows) if r.strip() != ""]
+
+
+class RandomMapBuilder(StrictModel):
+    """Border, then objects + agents shuffled over the inner area (counts halved until they fit)."""
+
+    type: Literal["random"] = "random"
+    width: int = Field(default=10, ge=1, le=255)
+    height: int = Field(default=10, ge=1, le=255)
+    objects: dict[str, Annotated[int, Field(ge=0)]] = {}
+    agents: int | dict[str, int] = 0
+    border_width: int = Field(default=0, ge=0)
+    border_object: str = "wall"
+
+
+class RandomScene(StrictModel):
+    """Objects and agents placed at random empty cells of one instance (extras dropped)."""
+
+    objects: dict[str, Annotated[int, Field(ge=0)]] = {}
+    agents: int | dict[str, int] = 0
+
+
+class MapGenBuilder(StrictModel):
+    """Instances of ``width`` x ``height`` tiled in a near-square grid inside a border."""
+
+    type: Literal["mapgen"] = "mapgen"
+    width: int = Field(ge=1, le=255)
+    height: int = Field(ge=1, le=255)
+    instance: RandomScene
+    instances: int = Field(default=1, ge=1)
+    border_width: int = Field(default=5, ge=0)
+    instance_border_width: int = Field(default=5, ge=0)
+    border_object: str = "wall"
+
+
+MapBuilderConfig = Annotated[AsciiMapBuilder | RandomMapBuilder | MapGenBuilder, Field(discriminator="type")]
+
+
+# --- game ---------------------------------------------------------------------------------
+
+
+class GlobalObsConfig(StrictModel):
+    episode_completion_pct: bool = True
+    last_action: bool = True
+    last_reward: bool = True
+
+
+class GameConfig(StrictModel):
+    num_agents: int = Field(ge=1, le=4096)
+    max_steps: int = Field(default=1000, ge=0)
+    episode_truncates: bool = False
+    obs_width: int = Field(default=11, ge=3, le=15)
+    obs_height: int = Field(default=11, ge=3, le=15)
+    num_observation_tokens: int = Field(default=200, ge=1, le=65535)
+    allow_diagonals: bool = False
+    global_obs: GlobalObsConfig = GlobalObsConfig()
+    resource_names: list[str] = Field(default_factory=lambda: list(DEFAULT_RESOURCES), max_length=64)
+    agent: AgentConfig = AgentConfig()
+    groups: dict[str, GroupConfig] = {"agent": GroupConfig(id=0)}
+    objects: dict[str, ObjectConfig] = Field(default_factory=lambda: {"wall": OBJECT_LIBRARY["wall"]})
+    actions: ActionsConfig = ActionsConfig()
+    map_builder: MapBuilderConfig
+    resource_loss_prob: float = Field(default=0.0, ge=0.0, le=1.0)
+    inventory_regen_interval: int = Field(default=0, ge=0)
+
+    @field_validator("objects", mode="before")
+    @classmethod
+    def _fill_from_library(cls, objects: Any) -> Any:
+        # `altar: {}` (or `altar: {cooldown: 5}`) means the library's altar, with overrides.
+        if not isinstance(objects, dict):
+            return objects
+        out = {}
+        for name, spec in objects.items():
+            if name in OBJECT_LIBRARY and (spec is None or isinstance(spec, dict)):
+                spec = {**OBJECT_LIBRARY[name], **(spec or {})}
+            out[name] = spec
+        return out
+
+    @field_validator("obs_width", "obs_height")
+    @classmethod
+    def _odd(cls, v: int) -> int:
+        if v % 2 == 0:
+            raise ValueError("observation window sizes must be odd (3..15)")
+        return v
+
+    @model_validator(mode="after")
+    def _check_names(self) -> GameConfig:
+        from metta_lit.env.maps import check_game_names
+
+        check_game_names(self)
+        return self
+
+    def group_agent_config(self, group: str) -> AgentConfig:
+        """The default AgentConfig with the group's overrides applied."""
+        overrides = self.groups[group].agent
+        return AgentConfig.model_validate({**self.agent.model_dump(), **overrides})
+
+
+class MettaGridConfig(StrictModel):
+    """An environment: a label (used in stats and eval names) and its game."""
+
+    label: str = "mettagrid"
+    game: GameConfig
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> MettaGridConfig:
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as e:
+            raise ValueError(f"{path}: invalid YAML: {e}") from e
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a mapping with 'label' and 'game'")
+        try:
+            return cls.model_validate(data)
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from e

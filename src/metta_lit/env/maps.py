@@ -1,0 +1,175 @@
+"""Map parsing and the cross-field checks of a game config.
+
+ASCII maps are parsed here (not in C++) so errors can name the row and column; the random
+and instance-tiling builders run natively on every reset, so only their sizes and names are
+checked here.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from metta_lit.env.config import AgentConfig, GameConfig
+
+# Characters every ASCII map understands; objects add their own `map_char`.
+DEFAULT_CHARS = {
+    "#": "wall", ".": "empty", " ": "empty", "@": "agent.agent",
+    "1": "agent.team_1", "2": "agent.team_2", "3": "agent.team_3", "4": "agent.team_4",
+}  # fmt: skip
+
+
+class MapError(ValueError):
+    """A map that cannot be built; the message names the row/column or the field."""
+
+
+def char_table(game: GameConfig, extra: dict[str, str] | None = None) -> dict[str, str]:
+    table = dict(DEFAULT_CHARS)
+    for name, obj in game.objects.items():
+        if obj.map_char is not None:
+            table[obj.map_char] = name
+    table.update(extra or {})
+    return table
+
+
+def resolve_group(game: GameConfig, cell_name: str) -> str | None:
+    """Group for a cell name `agent.<group>`, `agent.team_<id>` or `agent.agent`/`agent.default`."""
+    if not cell_name.startswith("agent."):
+        return None
+    key = cell_name[len("agent.") :]
+    if key in game.groups:
+        return key
+    wanted = 0 if key in ("agent", "default") else None
+    if key.startswith("team_") and key[5:].isdigit():
+        wanted = int(key[5:])
+    for name, group in game.groups.items():
+        if wanted is not None and group.id == wanted:
+            return name
+    return None
+
+
+def parse_ascii(game: GameConfig, rows: list[str], extra_chars: dict[str, str] | None = None) -> list[list[str]]:
+    """Turns map rows into cell names, checking shape, characters and object names."""
+    if not rows:
+        raise MapError("map_data: the map has no rows")
+    table = char_table(game, extra_chars)
+    width = len(rows[0])
+    grid: list[list[str]] = []
+    for r, row in enumerate(rows):
+        if len(row) != width:
+            raise MapError(f"map_data: row {r} has {len(row)} columns, expected {width} (rows must be equal length)")
+        names = []
+        for c, ch in enumerate(row):
+            if ch not in table:
+                raise MapError(f"map_data: unknown map character {ch!r} at row {r}, column {c}")
+            name = table[ch]
+            if name != "empty" and name not in game.objects and resolve_group(game, name) is None:
+                raise MapError(f"map_data: {name!r} (character {ch!r}) at row {r}, column {c} is not a configured object or group")
+            names.append(name)
+        grid.append(names)
+    return grid
+
+
+def _check_resources(game: GameConfig, where: str, names) -> None:
+    known = set(game.resource_names)
+    for n in names:
+        if n not in known:
+            raise ValueError(f"{where}: unknown resource {n!r} (resources: {', '.join(game.resource_names)})")
+
+
+def _check_agent(game: GameConfig, where: str, agent: AgentConfig) -> None:
+    _check_resources(game, f"{where}.resource_limits", agent.resource_limits)
+    _check_resources(game, f"{where}.initial_inventory", agent.initial_inventory)
+    _check_resources(game, f"{where}.soul_bound_resources", agent.soul_bound_resources)
+    _check_resources(game, f"{where}.shareable_resources", agent.shareable_resources)
+    _check_resources(game, f"{where}.inventory_regen_amounts", agent.inventory_regen_amounts)
+    _check_resources(game, f"{where}.rewards.inventory", agent.rewards.inventory)
+    _check_resources(game, f"{where}.rewards.inventory_max", agent.rewards.inventory_max)
+    seen: set[str] = set()
+    for i, shared in enumerate(agent.shared_limits):
+        _check_resources(game, f"{where}.shared_limits[{i}]", shared.resources)
+        dup = (seen | set(agent.resource_limits)) & set(shared.resources)
+        if dup:
+            raise ValueError(f"{where}.shared_limits[{i}]: {sorted(dup)} already have a limit")
+        seen |= set(shared.resources)
+
+
+def _object_counts_fit(where: str, objects: dict[str, int], agents: int, area: int, halve: bool) -> None:
+    if area <= 0:
+        raise MapError(f"{where}: the border leaves no room inside the map")
+    if agents > area:
+        raise MapError(f"{where}: {agents} agents do not fit in {area} free cells")
+    # Random maps halve object counts (min 1) until they fit; instances place them as given.
+    needed = agents + sum(min(n, 1) for n in objects.values()) if halve else agents + sum(objects.values())
+    if needed > area:
+        raise MapError(
+            f"{where}: {sum(objects.values())} objects and {agents} agents do not fit in {area} free cells"
+        )
+
+
+def _agent_count(game: GameConfig, where: str, agents: int | dict[str, int]) -> int:
+    if isinstance(agents, int):
+        return agents
+    for group in agents:
+        if group not in game.groups:
+            raise MapError(f"{where}.agents: unknown group {group!r} (groups: {', '.join(game.groups)})")
+    return sum(agents.values())
+
+
+def check_game_names(game: GameConfig) -> None:
+    """Cross-field checks: every referenced resource, object and group exists, maps fit."""
+    if len(set(game.resource_names)) != len(game.resource_names):
+        raise ValueError("resource_names: names must be unique")
+    for name, obj in game.objects.items():
+        if name == "agent" or name == "empty" or name.startswith("agent."):
+            raise ValueError(f"objects.{name}: reserved name")
+        if obj.type == "converter":
+            _check_resources(game, f"objects.{name}.input_resources", obj.input_resources)
+            _check_resources(game, f"objects.{name}.output_resources", obj.output_resources)
+    chars = [o.map_char for o in game.objects.values() if o.map_char is not None]
+    if len(set(chars)) != len(chars):
+        raise ValueError("objects: two objects share a map_char")
+    ids = [g.id for g in game.groups.values()]
+    if not game.groups or len(set(ids)) != len(ids):
+        raise ValueError("groups: need at least one group, with unique ids")
+    _check_agent(game, "agent", game.agent)
+    for gname in game.groups:
+        try:
+            agent = game.group_agent_config(gname)
+        except ValueError as e:
+            raise ValueError(f"groups.{gname}.agent: {e}") from e
+        _check_agent(game, f"groups.{gname}.agent", agent)
+    for aname, action in game.actions.enabled():
+        where = f"actions.{aname}"
+        _check_resources(game, f"{where}.required_resources", action.required_resources)
+        _check_resources(game, f"{where}.consumed_resources", action.consumed_resources)
+        for res, cost in action.consumed_resources.items():
+            if action.required_resources.get(res, math.ceil(cost)) < math.ceil(cost):
+                raise ValueError(f"{where}.required_resources: {res!r} must be >= ceil(consumed) = {math.ceil(cost)}")
+        if hasattr(action, "defense_resources"):
+            _check_resources(game, f"{where}.defense_resources", action.defense_resources)
+
+    mb = game.map_builder
+    where = "map_builder"
+    if mb.type == "ascii":
+        grid = parse_ascii(game, mb.rows(), mb.char_to_name_map)
+        agents = sum(1 for row in grid for name in row if name.startswith("agent."))
+    elif mb.type == "random":
+        agents = _agent_count(game, where, mb.agents)
+        inner = (mb.width - 2 * mb.border_width) * (mb.height - 2 * mb.border_width)
+        _check_map_objects(game, where, mb.objects, mb.border_object)
+        _object_counts_fit(where, mb.objects, agents, inner, halve=True)
+    else:
+        per = _agent_count(game, f"{where}.instance", mb.instance.agents)
+        _check_map_objects(game, f"{where}.instance", mb.instance.objects, mb.border_object)
+        _object_counts_fit(f"{where}.instance", mb.instance.objects, per, mb.width * mb.height, halve=False)
+        agents = per * mb.instances
+    if agents != game.num_agents:
+        raise MapError(f"{where}: the map has {agents} agents but num_agents is {game.num_agents}")
+
+
+def _check_map_objects(game: GameConfig, where: str, objects: dict[str, int], border: str) -> None:
+    for name in list(objects) + [border]:
+        if name not in game.objects:
+            raise MapError(f"{where}: unknown object {name!r} (objects: {', '.join(game.objects)})")
