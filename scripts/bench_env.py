@@ -1,0 +1,109 @@
+#!/usr/bin/env python
+"""Environment throughput: agent-steps/s of the native vectorized env with random actions.
+
+Measures (a) the arena and (b) the perf config (20 agents, 40x40 random map, 50 walls,
+noop + 4 moves, 11x11 window, 200 tokens) with 1 and 2 threads, prints a table and
+optionally writes JSON. ``--compare mettagrid`` also runs the PyPI ``mettagrid`` package on
+its closest equivalent of (b), when it is importable.
+
+    python scripts/bench_env.py --seconds 5 --json bench_results/env.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from metta_lit.env import MettaGridVecEnv, env_config
+
+
+def measure(config_name: str, num_envs: int, threads: int, seconds: float, seed: int = 0) -> float:
+    """Agent-steps per second over ~`seconds` of back-to-back steps (after a warm-up)."""
+    env = MettaGridVecEnv(env_config(config_name), num_envs=num_envs, seed=seed, num_threads=threads)
+    env.reset()
+    rng = np.random.default_rng(seed)
+    # Pre-drawn actions, so the measurement is the env and not numpy's RNG.
+    pool = rng.integers(0, env.num_actions, size=(64, num_envs, env.num_agents), dtype=np.int32)
+    for k in range(20):
+        env.step(pool[k % 64])
+    steps, start = 0, time.perf_counter()
+    while True:
+        for k in range(64):
+            env.step(pool[k])
+        steps += 64
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return steps * num_envs * env.num_agents / elapsed
+
+
+def measure_mettagrid(seconds: float) -> float | None:
+    """The PyPI package's closest equivalent of the perf config, if it is installed."""
+    try:
+        from mettagrid.builder.envs import make_arena  # noqa: F401  (API probe)
+        from mettagrid.config.mettagrid_config import MettaGridConfig
+        from mettagrid.envs.mettagrid_env import MettaGridEnv
+        from mettagrid.map_builder.random import RandomMapBuilder
+    except Exception:  # not installed, or an API we do not know
+        return None
+    cfg = MettaGridConfig()
+    cfg.game.num_agents = 20
+    cfg.game.max_steps = 1000
+    cfg.game.map_builder = RandomMapBuilder.Config(width=40, height=40, agents=20, objects={"wall": 50})
+    env = MettaGridEnv(cfg)
+    env.reset()
+    n = env.action_space.n if hasattr(env.action_space, "n") else int(env.action_space.nvec[0])
+    rng = np.random.default_rng(0)
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        env.step(rng.integers(0, min(n, 5), size=20, dtype=np.int32))
+        steps += 1
+    return steps * 20 / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=3.0, help="duration of each measurement")
+    parser.add_argument("--json", type=Path, default=None, help="write results to this JSON file")
+    parser.add_argument("--perf-envs", type=int, default=64, help="envs stepped per call for the perf config")
+    parser.add_argument("--arena-envs", type=int, default=32, help="envs stepped per call for the arena")
+    parser.add_argument("--compare", choices=["mettagrid"], default=None, help="also run the PyPI mettagrid package")
+    args = parser.parse_args()
+
+    results: dict[str, dict[str, float]] = {}
+    for name, envs in (("perf", args.perf_envs), ("arena", args.arena_envs)):
+        results[name] = {f"threads_{t}": measure(name, envs, t, args.seconds) for t in (1, 2)}
+        results[name]["speedup_2_threads"] = results[name]["threads_2"] / results[name]["threads_1"]
+    if args.compare == "mettagrid":
+        theirs = measure_mettagrid(args.seconds)
+        results["mettagrid"] = {"threads_1": theirs} if theirs else {"available": 0.0}
+        if theirs:
+            results["mettagrid"]["ratio_ours_over_theirs"] = results["perf"]["threads_1"] / theirs
+
+    table = Table(title="MettaGrid env throughput (agent-steps/s, random actions)")
+    for col in ("config", "1 thread", "2 threads", "2-thread speedup"):
+        table.add_column(col, justify="right" if col != "config" else "left")
+    for name in ("perf", "arena"):
+        r = results[name]
+        table.add_row(name, f"{r['threads_1']:,.0f}", f"{r['threads_2']:,.0f}", f"{r['speedup_2_threads']:.2f}x")
+    if "mettagrid" in results:
+        theirs = results["mettagrid"].get("threads_1")
+        if theirs:
+            ratio = results["mettagrid"]["ratio_ours_over_theirs"]
+            table.add_row("mettagrid (PyPI)", f"{theirs:,.0f}", "-", f"ours/theirs {ratio:.2f}x")
+        else:
+            table.add_row("mettagrid (PyPI)", "not importable", "-", "-")
+    Console().print(table)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+        print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()

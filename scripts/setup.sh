@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets up metta-lit on a fresh machine: a virtualenv in .venv with the CPU build of torch
+# (installed first, so nothing pulls a multi-GB CUDA build) and metta-lit itself, whose
+# native environment is compiled by scikit-build-core + CMake during the install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0"
+.venv/bin/pip install --quiet --disable-pip-version-check -e ".[dev]"
+echo "metta-lit is installed in .venv"

@@ -1,0 +1,173 @@
+"""Map builders (ASCII, random, instance tiling) and clear errors for bad configs."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from conftest import make_game
+from pydantic import ValidationError
+
+from metta_lit.env import GameConfig, MettaGridVecEnv, env_config
+
+
+def counts(grid: list[list[str]]) -> Counter:
+    return Counter(name for row in grid for name in row)
+
+
+def test_arena_is_62x62_with_four_instances_of_six_agents():
+    env = MettaGridVecEnv(env_config("arena"), num_envs=1, seed=3)
+    env.reset()
+    grid = env.initial_map()
+    assert (env.map_width, env.map_height, env.num_agents, env.num_actions) == (62, 62, 24, 16)
+    # 6-cell border of walls all around.
+    for r in range(62):
+        for c in range(62):
+            if min(r, c, 61 - r, 61 - c) < 6:
+                assert grid[r][c] == "wall"
+    # Each 25x25 quadrant holds its own objects and 6 agents.
+    for qr in (6, 31):
+        for qc in (6, 31):
+            quad = Counter(grid[r][c] for r in range(qr, qr + 25) for c in range(qc, qc + 25))
+            assert quad["agent.agent"] == 6
+            assert {k: quad[k] for k in ("wall", "altar", "mine_red", "generator_red", "lasery", "armory")} == {
+                "wall": 10, "altar": 5, "mine_red": 10, "generator_red": 5, "lasery": 1, "armory": 1}  # fmt: skip
+    assert env.action_names == ["noop", "move_north", "move_south", "move_west", "move_east", "put_items",
+                                "get_items"] + [f"attack_{k}" for k in range(9)]  # fmt: skip
+
+
+def test_random_map_draws_border_then_shuffles_objects_and_agents():
+    game = make_game(["@"], map_builder={"type": "random", "width": 8, "height": 6, "border_width": 1,
+                                         "agents": 3, "objects": {"mine_red": 4, "altar": 2}}, num_agents=3)  # fmt: skip
+    env = MettaGridVecEnv(game, num_envs=2, seed=5)
+    env.reset()
+    grid = env.initial_map(0)
+    assert all(grid[0][c] == grid[5][c] == "wall" for c in range(8))
+    assert counts(grid) == Counter({"wall": 24, "agent.agent": 3, "mine_red": 4, "altar": 2, "empty": 15})
+    assert env.initial_map(0) != env.initial_map(1)  # envs get different maps
+
+
+def test_random_map_halves_object_counts_until_they_fit():
+    game = make_game(["@"], map_builder={"type": "random", "width": 4, "height": 4, "agents": 2,
+                                         "objects": {"wall": 40, "altar": 9}}, num_agents=2)  # fmt: skip
+    env = MettaGridVecEnv(game)
+    env.reset()
+    # 40/9 -> 20/4 -> 10/2 (12 + 2 agents <= 16)
+    assert counts(env.initial_map()) == Counter({"wall": 10, "altar": 2, "agent.agent": 2, "empty": 2})
+
+
+def test_each_reset_builds_a_fresh_map_and_seeds_repeat():
+    a = MettaGridVecEnv(env_config("arena"), num_envs=1, seed=11)
+    b = MettaGridVecEnv(env_config("arena"), num_envs=1, seed=11)
+    a.reset()
+    b.reset()
+    first = a.map_hash()
+    assert first == b.map_hash()
+    a.reset()
+    assert a.map_hash() != first
+    a.reset(seed=11)
+    assert a.map_hash() == first
+
+
+def test_ascii_map_places_objects_in_row_major_order():
+    env = MettaGridVecEnv(make_game(["#@_", "m@."]))
+    env.reset()
+    objs = env.grid_objects()
+    assert [(o["id"], o["type_name"], o["r"], o["c"]) for o in objs] == [
+        (1, "wall", 0, 0), (2, "agent", 0, 1), (3, "altar", 0, 2), (4, "mine_red", 1, 0), (5, "agent", 1, 1)]  # fmt: skip
+    assert [o["agent_id"] for o in objs if o["type_name"] == "agent"] == [0, 1]
+
+
+def test_shipped_configs_load():
+    for name in ("arena", "navigation", "perf"):
+        cfg = env_config(name)
+        MettaGridVecEnv(cfg).reset()
+    with pytest.raises(FileNotFoundError, match="available: arena"):
+        env_config("no_such_env")
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+
+def test_unknown_map_character_names_row_and_column():
+    with pytest.raises(ValidationError, match=r"unknown map character 'x' at row 1, column 2"):
+        make_game(["@..", "..x"])
+
+
+def test_ragged_rows_are_refused():
+    with pytest.raises(ValidationError, match=r"row 1 has 2 columns, expected 3"):
+        make_game(["@..", ".."])
+
+
+def test_agent_count_mismatch():
+    with pytest.raises(ValidationError, match=r"the map has 2 agents but num_agents is 3"):
+        make_game(["@.@"], num_agents=3)
+
+
+def test_unconfigured_object_on_map():
+    builder = {"type": "ascii", "map_data": ["@S"], "char_to_name_map": {"S": "lasery"}}
+    with pytest.raises(ValidationError, match=r"'lasery' \(character 'S'\) at row 0, column 1"):
+        make_game(["@S"], objects={"wall": {}}, map_builder=builder)
+
+
+def test_objects_that_do_not_fit():
+    with pytest.raises(ValidationError, match=r"50 objects and 6 agents do not fit in 25 free cells"):
+        make_game(["@"], num_agents=6, map_builder={"type": "mapgen", "width": 5, "height": 5,
+                                                    "instance": {"agents": 6, "objects": {"wall": 50}}})  # fmt: skip
+    with pytest.raises(ValidationError, match=r"7 agents do not fit in 4 free cells"):
+        make_game(["@"], num_agents=7, map_builder={"type": "random", "width": 4, "height": 4,
+                                                    "border_width": 1, "agents": 7})  # fmt: skip
+
+
+def test_unknown_resource_names_the_field():
+    with pytest.raises(ValidationError, match=r"actions.attack.consumed_resources: unknown resource 'lazer'"):
+        make_game(["@"], actions={"attack": {"consumed_resources": {"lazer": 1}}})
+    with pytest.raises(ValidationError, match=r"objects.altar.input_resources: unknown resource 'gold'"):
+        make_game(["@"], objects={"altar": {"input_resources": {"gold": 1}}})
+    with pytest.raises(ValidationError, match=r"agent.rewards.inventory: unknown resource 'hearts'"):
+        make_game(["@"], agent={"rewards": {"inventory": {"hearts": 1}}})
+
+
+def test_negative_limits_and_bad_ranges():
+    with pytest.raises(ValidationError, match=r"agent.resource_limits.heart\s+Input should be greater than or equal to 0"):
+        make_game(["@"], agent={"resource_limits": {"heart": -1}})
+    with pytest.raises(ValidationError, match=r"obs_width\s+Value error, observation window sizes must be odd"):
+        make_game(["@"], obs_width=10)
+    with pytest.raises(ValidationError, match=r"max_steps\s+Input should be greater than or equal to 0"):
+        make_game(["@"], max_steps=-5)
+
+
+def test_typos_in_config_keys_are_errors():
+    with pytest.raises(ValidationError, match=r"agent.freez_duration\s+Extra inputs are not permitted"):
+        make_game(["@"], agent={"freez_duration": 3})
+
+
+def test_required_must_cover_consumed():
+    with pytest.raises(ValidationError, match=r"'laser' must be >= ceil\(consumed\) = 2"):
+        make_game(["@"], actions={"attack": {"consumed_resources": {"laser": 1.5}, "required_resources": {"laser": 1}}})
+
+
+def test_bad_yaml_names_the_file(tmp_path):
+    from metta_lit.env import MettaGridConfig
+
+    path = tmp_path / "bad.yaml"
+    path.write_text("game: {num_agents: 1, map_builder: {type: ascii, map_data: ['@'], bogus: 1}}")
+    with pytest.raises(ValueError, match=r"(?s)bad.yaml: .*game.map_builder.ascii.bogus"):
+        MettaGridConfig.from_yaml(path)
+    path.write_text("game: [unclosed")
+    with pytest.raises(ValueError, match=r"bad.yaml: invalid YAML"):
+        MettaGridConfig.from_yaml(path)
+
+
+def test_native_validation_backs_up_python():
+    from metta_lit import _mettagrid as native
+    from metta_lit.env.native_config import to_native
+
+    cfg = to_native(GameConfig.model_validate(make_game(["@"]).model_dump()))
+    cfg.obs_width = 4
+    with pytest.raises(ValueError, match="obs_width/obs_height must be odd"):
+        native.VecEnv(cfg, 1)
+    cfg = to_native(make_game(["@"]))
+    cfg.num_agents = 2
+    with pytest.raises(ValueError, match="map has 1 agent cells but num_agents is 2"):
+        native.VecEnv(cfg, 1)
