@@ -118,7 +118,7 @@ class MettaGridVecEnv:
         A ``seed`` re-seeds all envs first, so the following maps and action orders repeat.
         """
         if seed is not None:
-            self._native.seed(int(seed))
+            self.seed(seed)
         if mask is not None:
             mask = np.asarray(mask)
             if mask.dtype != bool:
@@ -126,6 +126,10 @@ class MettaGridVecEnv:
             mask = np.ascontiguousarray(mask)
         self._native.reset(mask)
         return self.observations
+
+    def seed(self, seed: int) -> None:
+        """Re-seeds every env's map and action-order RNGs (env i derives its own from seed + i)."""
+        self._native.seed(int(seed))
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Steps every env with flat action ids ``[num_envs, num_agents]`` (or flattened).

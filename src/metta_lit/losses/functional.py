@@ -1,0 +1,91 @@
+"""Loss math as plain tensor functions, shared by the loss mixins and the raw-loop benchmark.
+
+A reader can check every line against spec 5.3/5.4 without any framework in the way.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def advantage(
+    values: torch.Tensor,
+    rewards: torch.Tensor,
+    dones: torch.Tensor,
+    bootstrap: torch.Tensor,
+    importance: torch.Tensor,
+    gamma: float,
+    gae_lambda: float,
+    rho_clip: float = 1.0,
+    c_clip: float = 1.0,
+) -> torch.Tensor:
+    """GAE with V-trace-style importance clipping over rows of ``T`` steps.
+
+    ``values[r, t]`` is V(s_t); ``rewards``/``dones`` ``[r, t]`` are the reward and done that
+    follow action ``a_t``; ``bootstrap[r]`` is V(s_T) after the last step. With
+    ``rho = min(ratio, rho_clip)`` and ``c = min(ratio, c_clip)``::
+
+        delta_t = rho_t * (r_t + gamma * V_{t+1} * (1 - d_t) - V_t)
+        A_t     = delta_t + gamma * lambda * c_t * (1 - d_t) * A_{t+1},   A_T = 0
+
+    With ``importance == 1`` this is plain GAE. Written by hand because TorchRL's ``vtrace``
+    estimator has no lambda and its GAE has no importance clipping.
+    """
+    rho = importance.clamp(max=rho_clip)
+    c = importance.clamp(max=c_clip)
+    nonterminal = 1.0 - dones.float()
+    next_values = torch.cat([values[:, 1:], bootstrap.reshape(-1, 1)], dim=1)
+    delta = rho * (rewards + gamma * next_values * nonterminal - values)
+    discount = gamma * gae_lambda * c * nonterminal
+    out = torch.empty_like(values)
+    running = torch.zeros_like(values[:, 0])
+    for t in range(values.shape[1] - 1, -1, -1):
+        running = delta[:, t] + discount[:, t] * running
+        out[:, t] = running
+    return out
+
+
+def normalize(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    return (x - mean) / (std + eps)
+
+
+def ppo_terms(
+    new_log_prob: torch.Tensor,
+    old_log_prob: torch.Tensor,
+    advantages: torch.Tensor,
+    new_values: torch.Tensor,
+    old_values: torch.Tensor,
+    returns: torch.Tensor,
+    entropy: torch.Tensor,
+    clip_coef: float,
+    vf_clip_coef: float,
+    clip_vloss: bool = True,
+) -> dict[str, torch.Tensor]:
+    """Clipped policy loss, (clipped) value loss, entropy and diagnostics (spec 5.4).
+
+    ``advantages`` arrive already normalized/weighted. Returns unweighted terms; the caller
+    combines ``policy - ent_coef * entropy + vf_coef * value``.
+    """
+    log_ratio = (new_log_prob - old_log_prob).clamp(-10.0, 10.0)
+    ratio = log_ratio.exp()
+    pg1 = -advantages * ratio
+    pg2 = -advantages * ratio.clamp(1.0 - clip_coef, 1.0 + clip_coef)
+    policy = torch.max(pg1, pg2).mean()
+    if clip_vloss:
+        clipped = old_values + (new_values - old_values).clamp(-vf_clip_coef, vf_clip_coef)
+        value = 0.5 * torch.max((new_values - returns) ** 2, (clipped - returns) ** 2).mean()
+    else:
+        value = 0.5 * ((new_values - returns) ** 2).mean()
+    with torch.no_grad():
+        approx_kl = ((ratio - 1.0) - log_ratio).mean()
+        clipfrac = ((ratio - 1.0).abs() > clip_coef).float().mean()
+    return {
+        "policy": policy, "value": value, "entropy": entropy.mean(), "approx_kl": approx_kl,
+        "clipfrac": clipfrac, "ratio": ratio.detach(),
+    }  # fmt: skip
+
+
+def explained_variance(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """1 - Var(target - predicted) / Var(target); NaN when the target is constant."""
+    var = target.var()
+    return torch.where(var > 0, 1.0 - (target - predicted).var() / var, torch.full_like(var, float("nan")))

@@ -1,0 +1,103 @@
+"""PPO as a loss mixin (spec 5.3-5.4): V-trace-clipped GAE, clipped policy and value losses."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from tensordict import TensorDictBase
+
+from metta_lit.losses import functional as F
+from metta_lit.losses.base import LossMixin
+
+
+def global_mean_std(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and std of ``x`` over every DDP rank (advantage normalization uses global stats)."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return x.mean(), x.std()
+    stats = torch.stack([x.sum(), (x * x).sum(), torch.tensor(float(x.numel()), device=x.device)])
+    dist.all_reduce(stats)
+    mean = stats[0] / stats[2]
+    var = (stats[1] / stats[2] - mean * mean) * stats[2] / (stats[2] - 1)
+    return mean, var.clamp_min(0).sqrt()
+
+
+class PPOLoss(LossMixin):
+    """Clipped-surrogate PPO. Defaults are the [A] column of spec 5.1.
+
+    Advantages are computed once per rollout with importance ratio 1 (plain GAE), then
+    recomputed for each minibatch's rows from the ratios and values stored after earlier
+    minibatches (V-trace style), so later passes over a row correct for policy drift.
+    """
+
+    def __init__(
+        self,
+        *,
+        gamma: float = 0.977,
+        gae_lambda: float = 0.891477,
+        clip_coef: float = 0.264407,
+        vf_coef: float = 0.897619,
+        vf_clip_coef: float = 0.1,
+        ent_coef: float = 0.01,
+        norm_adv: bool = True,
+        clip_vloss: bool = True,
+        vtrace_rho_clip: float = 1.0,
+        vtrace_c_clip: float = 1.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.gamma, self.gae_lambda = gamma, gae_lambda
+        self.clip_coef, self.vf_coef, self.vf_clip_coef, self.ent_coef = clip_coef, vf_coef, vf_clip_coef, ent_coef
+        self.norm_adv, self.clip_vloss = norm_adv, clip_vloss
+        self.vtrace_rho_clip, self.vtrace_c_clip = vtrace_rho_clip, vtrace_c_clip
+        self._ppo_stats: dict[str, list[float]] = defaultdict(list)
+
+    def _advantage(self, exp: TensorDictBase) -> torch.Tensor:
+        return F.advantage(
+            exp["values"], exp["rewards"], exp["dones"], exp["bootstrap_value"][:, -1], exp["ratio"],
+            self.gamma, self.gae_lambda, self.vtrace_rho_clip, self.vtrace_c_clip,
+        )  # fmt: skip
+
+    def prepare_experience(self, experience: TensorDictBase) -> None:
+        super().prepare_experience(experience)
+        experience["ratio"] = torch.ones_like(experience["values"])
+        adv = self._advantage(experience)
+        experience["returns"] = adv + experience["values"]
+        self._ppo_stats.clear()
+        self._ppo_stats["explained_variance"].append(
+            float(F.explained_variance(experience["values"].flatten(), experience["returns"].flatten()))
+        )
+
+    def loss_terms(self, minibatch: TensorDictBase, output: TensorDictBase) -> dict[str, torch.Tensor]:
+        terms = super().loss_terms(minibatch, output)
+        with torch.no_grad():
+            adv = self._advantage(minibatch)
+            returns = adv + minibatch["values"]
+            if self.norm_adv:
+                mean, std = global_mean_std(adv)
+                adv = F.normalize(adv, mean, std)
+        t = F.ppo_terms(
+            output["log_prob"], minibatch["log_prob"], adv, output["state_value"], minibatch["values"], returns,
+            output["entropy"], self.clip_coef, self.vf_clip_coef, self.clip_vloss,
+        )  # fmt: skip
+        output["ratio"] = t["ratio"]
+        for key in ("policy", "value", "entropy", "approx_kl", "clipfrac"):
+            self._ppo_stats[key].append(float(t[key].detach()))
+        terms["ppo/policy"] = t["policy"]
+        terms["ppo/value"] = self.vf_coef * t["value"]
+        terms["ppo/entropy"] = -self.ent_coef * t["entropy"]
+        return terms
+
+    def after_minibatch(self, experience: TensorDictBase, index: torch.Tensor, output: TensorDictBase) -> None:
+        super().after_minibatch(experience, index, output)
+        # Later minibatches that draw these rows again see the current policy's view of them.
+        experience["values"][index] = output["state_value"].detach()
+        experience["ratio"][index] = output["ratio"]
+
+    def loss_metrics(self) -> dict[str, float]:
+        metrics = super().loss_metrics()
+        for key, values in self._ppo_stats.items():
+            metrics[f"losses/{key}"] = sum(values) / len(values)
+        return metrics

@@ -1,0 +1,281 @@
+"""``MettaLitModule``: the LightningModule that trains a policy on MettaGrid.
+
+One Lightning epoch = one rollout from the TorchRL collector + one update (``update_epochs``
+passes over the rollout in minibatches of BPTT rows). Optimization is manual: every loss
+mixin adds its terms, the module sums them, backpropagates, clips and steps. Budgets are in
+agent steps (``total_timesteps``), counted over all DDP ranks.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+import lightning as L
+import torch
+from tensordict import TensorDict, TensorDictBase
+from torch.utils.data import DataLoader
+from torchrl.collectors import Collector
+from torchrl.envs import TransformedEnv
+from torchrl.envs.utils import ExplorationType, set_exploration_type
+from torchrl.modules import set_recurrent_mode
+
+from metta_lit.env import MettaGridConfig, env_config
+from metta_lit.losses import LossMixin, PPOLoss
+from metta_lit.policy import FastPolicy, Policy
+from metta_lit.rl.torch_env import MettaGridTorchEnv
+
+PolicyFactory = Callable[[dict, list], Policy]
+
+
+def apply_overrides(cfg: MettaGridConfig, overrides: dict[str, Any]) -> MettaGridConfig:
+    """Applies dotted overrides such as ``{"game.max_steps": 200}`` and re-validates."""
+    data = cfg.model_dump()
+    for dotted, value in overrides.items():
+        node = data
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            if not isinstance(node, dict) or key not in node:
+                raise KeyError(f"env override {dotted!r}: no field {key!r}")
+            node = node[key]
+        node[leaf] = value
+    return MettaGridConfig.model_validate(data)
+
+
+def mean_metrics(rows: list[dict[str, float]]) -> dict[str, float]:
+    """Means over finished episodes (a stat missing from an episode counts as zero)."""
+    keys = set().union(*rows) if rows else set()
+    return {k: sum(r.get(k, 0.0) for r in rows) / len(rows) for k in sorted(keys)}
+
+
+class MettaLitModule(LossMixin, L.LightningModule):
+    """Environment, collector, policy and optimizer; losses come from mixins on the left."""
+
+    def __init__(
+        self,
+        env: str = "arena",
+        env_overrides: dict[str, Any] | None = None,
+        num_envs: int = 16,
+        env_threads: int = 1,
+        desync_episodes: bool = True,
+        policy: PolicyFactory | None = None,
+        total_timesteps: int = 2_000_000,
+        bptt_horizon: int = 64,
+        minibatch_size: int = 4096,
+        update_epochs: int = 1,
+        learning_rate: float = 1.153637e-3,
+        adam_betas: tuple[float, float] = (0.9, 0.999),
+        adam_eps: float = 3.186531e-7,
+        lr_schedule: Literal["constant", "linear", "cosine"] = "constant",
+        max_grad_norm: float = 0.5,
+        eval_envs: int = 4,
+        seed: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.save_hyperparameters(ignore=["policy"])
+        self.automatic_optimization = False
+        if minibatch_size % bptt_horizon:
+            raise ValueError(f"minibatch_size ({minibatch_size}) must be a multiple of bptt_horizon ({bptt_horizon})")
+        self.env_config = apply_overrides(env_config(env), env_overrides or {})
+        self.num_agents = self.env_config.game.num_agents
+        # A throwaway env tells the policy its feature spec and action catalog.
+        probe = MettaGridTorchEnv(self.env_config, num_envs=1)
+        factory = policy or FastPolicy
+        self.policy: Policy = factory(probe.feature_spec, probe.action_names)
+        self.agent_steps = 0
+        self._collector: Collector | None = None
+
+    # --- sizes -----------------------------------------------------------------------------
+    @property
+    def batch_size(self) -> int:
+        """Agent steps per rollout on this rank."""
+        return self.hparams.num_envs * self.num_agents * self.hparams.bptt_horizon
+
+    @property
+    def world_size(self) -> int:
+        return self.trainer.world_size if self._trainer is not None else 1
+
+    # --- environment and collector ---------------------------------------------------------
+    def make_env(self, num_envs: int, seed: int, desync: bool) -> tuple[TransformedEnv, MettaGridTorchEnv]:
+        base = MettaGridTorchEnv(
+            self.env_config, num_envs=num_envs, seed=seed, num_threads=self.hparams.env_threads, desync_episodes=desync
+        )
+        return TransformedEnv(base, self.policy.memory_transform()), base
+
+    def on_fit_start(self) -> None:
+        super().on_fit_start()
+        if self.device.type == "cpu":
+            # Ranks on one machine share its cores; oversubscribed BLAS threads thrash.
+            local_ranks = max(1, getattr(self.trainer.strategy, "num_processes", 1))
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_ranks))
+        rank = self.global_rank
+        # LightningCLI seeds every rank alike; envs and action sampling must differ per rank.
+        torch.manual_seed(self.hparams.seed + 7919 * rank + self.agent_steps)
+        env, self._train_env = self.make_env(
+            self.hparams.num_envs, self.hparams.seed + 1_000_003 * rank + self.agent_steps, self.hparams.desync_episodes
+        )
+        self._collector = Collector(
+            env,
+            self.policy.actor(),
+            frames_per_batch=self.batch_size,
+            total_frames=-1,
+            device=self.device,
+            env_device="cpu",
+            storing_device="cpu",
+            auto_register_policy_transforms=False,
+        )
+        self._rollouts = iter(self._collector)
+
+    def on_fit_end(self) -> None:
+        if self._collector is not None:
+            self._collector.shutdown()
+            self._collector = None
+        super().on_fit_end()
+
+    def train_dataloader(self) -> DataLoader:
+        # One dummy item = one rollout per epoch; the data comes from the collector.
+        return DataLoader(range(1), batch_size=None)
+
+    # --- experience ------------------------------------------------------------------------
+    def memory_keys(self) -> list[str]:
+        return [k for k in self.policy.in_keys if k not in ("observation", "is_init")]
+
+    @torch.no_grad()
+    def build_experience(self, data: TensorDictBase) -> TensorDictBase:
+        """Collector output ``[E, A, T]`` -> rows ``[E*A, T]`` of what the losses read."""
+        rows = data.reshape(-1, data.shape[-1])
+        nxt = rows["next"]
+        exp = TensorDict(
+            {
+                "observation": rows["observation"],
+                "is_init": rows["is_init"],
+                "action": rows["action"],
+                "log_prob": rows["action_log_prob"],
+                "values": rows["state_value"].squeeze(-1),
+                "rewards": nxt["reward"].squeeze(-1),
+                "dones": nxt["done"].squeeze(-1),
+                **{k: rows[k] for k in self.memory_keys()},
+            },
+            batch_size=rows.shape,
+        )
+        # V(s_T) after each row's last step, from the memory the collector carried forward;
+        # stored per step (an expanded view) because TensorDict entries share the [rows, T] dims.
+        last = nxt[:, -1].select("observation", *self.memory_keys()).clone()
+        last["is_init"] = torch.zeros((last.shape[0], 1), dtype=torch.bool)
+        bootstrap = self.policy(last.to(self.device))["state_value"].cpu()
+        exp["bootstrap_value"] = bootstrap.expand(rows.shape)
+        return exp.to(self.device)
+
+    def evaluate_rows(self, minibatch: TensorDictBase) -> TensorDictBase:
+        """The current policy over whole rows, with gradients (recurrent mode over time)."""
+        td = minibatch.select("observation", "is_init", *self.memory_keys())
+        with set_recurrent_mode(True):
+            td = self.policy(td)
+        dist = torch.distributions.Categorical(logits=td["logits"])
+        return TensorDict(
+            {"logits": td["logits"], "state_value": td["state_value"].squeeze(-1),
+             "log_prob": dist.log_prob(minibatch["action"]), "entropy": dist.entropy()},
+            batch_size=minibatch.shape,
+        )  # fmt: skip
+
+    # --- optimization ----------------------------------------------------------------------
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(
+            self.parameters(), lr=self.hparams.learning_rate, betas=tuple(self.hparams.adam_betas), eps=self.hparams.adam_eps
+        )
+
+    def current_lr(self) -> float:
+        progress = min(1.0, self.agent_steps / max(1, self.hparams.total_timesteps))
+        scale = {"constant": 1.0, "linear": 1.0 - progress, "cosine": 0.5 * (1.0 + math.cos(math.pi * progress))}
+        return self.hparams.learning_rate * scale[self.hparams.lr_schedule]
+
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        start = time.perf_counter()
+        data = next(self._rollouts)
+        experience = self.build_experience(data)
+        rollout_time = time.perf_counter() - start
+
+        optimizer = self.optimizers()
+        lr = self.current_lr()
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        self.prepare_experience(experience)
+        rows = experience.shape[0]
+        rows_per_minibatch = max(1, self.hparams.minibatch_size // self.hparams.bptt_horizon)
+        for _ in range(self.hparams.update_epochs):
+            for index in torch.randperm(rows, device=self.device).split(rows_per_minibatch):
+                minibatch = experience[index]
+                output = self.evaluate_rows(minibatch)
+                loss = sum(self.loss_terms(minibatch, output).values())
+                optimizer.zero_grad()
+                self.manual_backward(loss)
+                self.clip_gradients(optimizer, gradient_clip_val=self.hparams.max_grad_norm, gradient_clip_algorithm="norm")
+                optimizer.step()
+                self.after_minibatch(experience, index, output)
+
+        elapsed = time.perf_counter() - start
+        steps = self.batch_size * self.world_size
+        self.agent_steps += steps
+        metrics = {
+            "overview/sps": steps / elapsed,
+            "overview/rollout_sps": steps / rollout_time,
+            "overview/agent_steps": float(self.agent_steps),
+            "overview/learning_rate": lr,
+            "overview/reward_per_step": float(experience["rewards"].mean()),
+            **self.loss_metrics(),
+        }
+        episodes = self._train_env.pop_finished_episodes()
+        if episodes:
+            metrics.update(mean_metrics(episodes))
+            metrics["overview/episodes"] = float(len(episodes))
+        self.log_dict(metrics, on_step=True, on_epoch=False, batch_size=1, sync_dist=False)
+        self._last_metrics = metrics
+
+    def on_train_epoch_end(self) -> None:
+        super().on_train_epoch_end()
+        if self.agent_steps >= self.hparams.total_timesteps:
+            self.trainer.should_stop = True
+
+    # --- validation: whole episodes with the current policy ---------------------------------
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(range(1), batch_size=None)
+
+    @torch.no_grad()
+    def run_episodes(self, num_envs: int, seed: int) -> list[dict[str, float]]:
+        """One full episode in each of ``num_envs`` fresh envs; their per-episode summaries."""
+        env, base = self.make_env(num_envs, seed, desync=False)
+        actor = self.policy.actor()
+        td = env.reset()
+        with set_exploration_type(ExplorationType.RANDOM):
+            while len(base.finished_episodes) < num_envs:
+                td = actor(td.to(self.device)).to("cpu")
+                _, td = env.step_and_maybe_reset(td)
+        env.close()
+        return base.pop_finished_episodes()[:num_envs]
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        episodes = self.run_episodes(self.hparams.eval_envs, seed=self.hparams.seed + 2**20)
+        summary = mean_metrics(episodes)
+        metrics = {"val/reward": summary["episode/reward"], "val/heart.gained": summary.get("env_agent/heart.gained", 0.0)}
+        metrics.update({f"val/{k.split('/', 1)[1]}": v for k, v in summary.items() if k.startswith("env_agent/")})
+        self.log_dict(metrics, batch_size=1, sync_dist=True)
+
+    # --- checkpoint state: agent steps and RNG, so resumes continue exactly -----------------
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(checkpoint)
+        checkpoint["metta_lit"] = {"agent_steps": self.agent_steps, "torch_rng": torch.get_rng_state()}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)
+        state = checkpoint.get("metta_lit", {})
+        self.agent_steps = int(state.get("agent_steps", 0))
+        if "torch_rng" in state:
+            torch.set_rng_state(state["torch_rng"])
+
+
+class PPOModule(PPOLoss, MettaLitModule):
+    """The default trainer: PPO on MettaGrid."""

@@ -1,0 +1,108 @@
+"""The interface every policy architecture implements.
+
+A policy is a ``TensorDictModuleBase``: it reads ``observation`` (uint8 tokens) plus its
+memory keys and ``is_init``, and writes ``logits`` and ``state_value`` (and its next memory
+under ``"next"``). The same forward serves the collector (one step of ``[E, A]`` agents) and
+the learner (``[rows, T]`` sequences under ``torchrl.modules.set_recurrent_mode``).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
+
+import torch
+from tensordict import TensorDict, TensorDictBase
+from tensordict.nn import (
+    ProbabilisticTensorDictModule,
+    ProbabilisticTensorDictSequential,
+    TensorDictModuleBase,
+)
+from torchrl.envs import Compose, InitTracker, Transform
+
+
+class Policy(TensorDictModuleBase):
+    """Base class: construction from the env's feature spec and action catalog.
+
+    Subclasses pass their own hyperparameters to ``__init__`` as keywords, so that
+    :attr:`architecture` (class path + arguments) rebuilds the same network from a
+    checkpoint without the training config.
+    """
+
+    def __init__(self, feature_spec: dict[str, dict[str, Any]], action_names: list[str], **hyperparameters: Any):
+        super().__init__()
+        self.feature_spec = {name: dict(info) for name, info in feature_spec.items()}
+        self.action_names = list(action_names)
+        self.hyperparameters = hyperparameters
+        self._memory: TensorDictBase | None = None
+
+    @property
+    def num_actions(self) -> int:
+        return len(self.action_names)
+
+    @property
+    def architecture(self) -> tuple[str, dict[str, Any]]:
+        cls = type(self)
+        kwargs = {"feature_spec": self.feature_spec, "action_names": self.action_names, **self.hyperparameters}
+        return f"{cls.__module__}.{cls.__qualname__}", kwargs
+
+    @abstractmethod
+    def forward(self, td: TensorDictBase) -> TensorDictBase:
+        """Writes ``logits`` and ``state_value`` (and next memory) into ``td``."""
+
+    def memory_transform(self) -> Transform:
+        """Env transforms that give the policy its memory: ``is_init`` plus zeroed state keys."""
+        return Compose(InitTracker())
+
+    def initialize_to_environment(self, feature_spec: dict[str, dict[str, Any]], action_names: list[str]) -> None:
+        """Adapts to an env whose feature ids may differ (mapped by name); actions must match."""
+        if list(action_names) != self.action_names:
+            raise ValueError(
+                f"the policy was built for actions {self.action_names} but the env has {list(action_names)}"
+            )
+
+    def actor(self) -> ProbabilisticTensorDictSequential:
+        """This policy followed by Categorical sampling of ``action`` (+ ``action_log_prob``)."""
+        sampler = ProbabilisticTensorDictModule(
+            in_keys=["logits"],
+            out_keys=["action"],
+            distribution_class=torch.distributions.Categorical,
+            return_log_prob=True,
+            log_prob_key="action_log_prob",
+        )
+        return ProbabilisticTensorDictSequential(self, sampler)
+
+    # --- a stateful step API for tools that drive the native env directly -----------------
+    def reset_memory(self) -> None:
+        """Forgets the memory kept by :meth:`act` (call at the start of new episodes)."""
+        self._memory = None
+
+    @torch.no_grad()
+    def act(
+        self, observation: torch.Tensor, done: torch.Tensor | None = None, deterministic: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Actions and values for ``observation`` [N, tokens, 3]; memory carries across calls.
+
+        ``done`` [N] marks agents whose previous step ended an episode (their memory resets).
+        """
+        n = observation.shape[0]
+        device = next(self.parameters()).device
+        td = TensorDict({"observation": observation.to(device)}, batch_size=[n], device=device)
+        first = self._memory is None or self._memory.batch_size[0] != n
+        is_init = torch.ones(n, 1, dtype=torch.bool, device=device) if first else torch.zeros(n, 1, dtype=torch.bool, device=device)
+        if done is not None and not first:
+            is_init |= done.reshape(n, 1).to(device)
+        td["is_init"] = is_init
+        if not first:
+            td.update(self._memory)
+        else:
+            td.update(self.initial_memory(n, device))
+        self(td)
+        self._memory = td.get("next").exclude("observation") if "next" in td.keys() else None
+        logits = td["logits"]
+        actions = logits.argmax(-1) if deterministic else torch.distributions.Categorical(logits=logits).sample()
+        return actions, td["state_value"].squeeze(-1)
+
+    def initial_memory(self, n: int, device: torch.device) -> dict[str, torch.Tensor]:
+        """Zero memory for ``n`` agents (stateless policies return nothing)."""
+        return {}

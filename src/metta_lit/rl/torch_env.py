@@ -1,0 +1,120 @@
+"""TorchRL ``EnvBase`` over the native vectorized MettaGrid.
+
+Agents are a batch dimension: ``batch_size = [num_envs, num_agents]`` and one shared policy
+acts for all of them. Observation tensors are ``torch.from_numpy`` views of the native
+buffers; each step hands TorchRL a clone, because collectors keep every step while the
+native env rewrites its buffers in place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tensordict import TensorDict, TensorDictBase
+from torchrl.data import Categorical, Composite, Unbounded
+from torchrl.envs import EnvBase
+
+from metta_lit.env import GameConfig, MettaGridConfig, MettaGridVecEnv
+
+
+def episode_summary(env: MettaGridVecEnv, e: int) -> dict[str, float]:
+    """Per-agent means of an episode's stats ("missing counts as zero") plus its return."""
+    stats = env.episode_stats(e)
+    agents = stats["agent"]
+    summary: dict[str, float] = {}
+    for agent in agents:
+        for key, value in agent.items():
+            summary[f"env_agent/{key}"] = summary.get(f"env_agent/{key}", 0.0) + value / len(agents)
+    for key, value in stats["game"].items():
+        summary[f"env_game/{key}"] = value
+    summary["episode/reward"] = float(env.episode_rewards(e).mean())
+    summary["episode/length"] = float(env.current_step(e))
+    return summary
+
+
+class MettaGridTorchEnv(EnvBase):
+    """``num_envs`` MettaGrid envs as one TorchRL env of batch ``[num_envs, num_agents]``.
+
+    Keys: ``observation`` uint8 ``[E, A, tokens, 3]``; ``action`` int64 ``[E, A]`` (flat
+    catalog); ``reward``/``done``/``terminated``/``truncated`` ``[E, A, 1]``. An episode ends
+    for all agents of an env at once; TorchRL's ``_reset`` mask then resets that env natively.
+    Finished episodes' stats accumulate in :attr:`finished_episodes` until popped.
+    """
+
+    def __init__(
+        self,
+        config: MettaGridConfig | GameConfig | str | Path,
+        num_envs: int = 1,
+        seed: int = 0,
+        num_threads: int = 1,
+        desync_episodes: bool = False,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        self.vec = MettaGridVecEnv(config, num_envs, seed, num_threads, desync_episodes)
+        batch = torch.Size([num_envs, self.vec.num_agents])
+        super().__init__(device=device, batch_size=batch)
+        self._obs = torch.from_numpy(self.vec.observations)
+        self._rewards = torch.from_numpy(self.vec.rewards)
+        self._terminals = torch.from_numpy(self.vec.terminals)
+        self._truncations = torch.from_numpy(self.vec.truncations)
+        self.finished_episodes: list[dict[str, float]] = []
+        tokens = self.vec.config.game.num_observation_tokens
+        self.observation_spec = Composite(
+            observation=Unbounded((*batch, tokens, 3), dtype=torch.uint8, device=self.device), shape=batch
+        )
+        self.action_spec = Categorical(self.vec.num_actions, shape=batch, dtype=torch.int64, device=self.device)
+        self.reward_spec = Unbounded((*batch, 1), dtype=torch.float32, device=self.device)
+        flag = {"n": 2, "shape": (*batch, 1), "dtype": torch.bool, "device": self.device}
+        self.done_spec = Composite(
+            done=Categorical(**flag), terminated=Categorical(**flag), truncated=Categorical(**flag), shape=batch
+        )
+
+    # Properties a policy needs to build itself for this env.
+    @property
+    def feature_spec(self) -> dict[str, dict[str, Any]]:
+        return self.vec.feature_spec
+
+    @property
+    def action_names(self) -> list[str]:
+        return self.vec.action_names
+
+    def pop_finished_episodes(self) -> list[dict[str, float]]:
+        out, self.finished_episodes = self.finished_episodes, []
+        return out
+
+    def _reset(self, tensordict: TensorDictBase | None = None, **kwargs: Any) -> TensorDictBase:
+        mask = None
+        if tensordict is not None and "_reset" in tensordict.keys():
+            # The native env resets whole envs; every agent of a finished env is done.
+            mask = tensordict["_reset"].reshape(self.batch_size).any(-1).cpu().numpy()
+        self.vec.reset(mask=mask)
+        zeros = torch.zeros((*self.batch_size, 1), dtype=torch.bool, device=self.device)
+        return TensorDict(
+            {"observation": self._obs.to(self.device, copy=True), "done": zeros, "terminated": zeros.clone(),
+             "truncated": zeros.clone()},
+            batch_size=self.batch_size,
+            device=self.device,
+        )  # fmt: skip
+
+    def _step(self, tensordict: TensorDictBase) -> TensorDictBase:
+        actions = tensordict["action"].to("cpu", torch.int32).numpy()
+        self.vec.step(actions)
+        ended = np.flatnonzero(self.vec.terminals.all(1) | self.vec.truncations.all(1))
+        for e in ended:
+            self.finished_episodes.append(episode_summary(self.vec, int(e)))
+        terminated = self._terminals.unsqueeze(-1).to(self.device, copy=True)
+        truncated = self._truncations.unsqueeze(-1).to(self.device, copy=True)
+        return TensorDict(
+            {"observation": self._obs.to(self.device, copy=True),
+             "reward": self._rewards.unsqueeze(-1).to(self.device, copy=True),
+             "done": terminated | truncated, "terminated": terminated, "truncated": truncated},
+            batch_size=self.batch_size,
+            device=self.device,
+        )  # fmt: skip
+
+    def _set_seed(self, seed: int | None) -> None:
+        if seed is not None:
+            self.vec.seed(seed)
