@@ -233,10 +233,8 @@ class MettaLitModule(LossMixin, L.LightningModule):
             metrics.update(mean_metrics(episodes))
             metrics["overview/episodes"] = float(len(episodes))
         self.log_dict(metrics, on_step=True, on_epoch=False, batch_size=1, sync_dist=False)
-        self._last_metrics = metrics
-
-    def on_train_epoch_end(self) -> None:
-        super().on_train_epoch_end()
+        self.last_metrics = metrics
+        # Decided here, before the epoch-end hooks, so checkpoint callbacks see it.
         if self.agent_steps >= self.hparams.total_timesteps:
             self.trainer.should_stop = True
 

@@ -1,0 +1,71 @@
+"""Where a run's checkpoints live, and loading policies back from URIs."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+
+from metta_lit.checkpoints.policy_file import read_policy_file, save_policy
+from metta_lit.checkpoints.uri import (
+    PolicyKey,
+    checkpoint_filename,
+    normalize_uri,
+    parse_checkpoint_name,
+    resolve_policy_uri,
+    validate_run_name,
+)
+from metta_lit.policy import Policy
+
+
+class CheckpointManager:
+    """A run's checkpoint directory ``<data_dir>/<run>/checkpoints``.
+
+    Holds ``<run>:v<N>.mpt`` policy files (N = completed updates) and Lightning's full
+    training state ``last.ckpt`` (optimizer, agent steps, RNG) for resuming. With a
+    ``remote_prefix`` (e.g. ``s3://bucket/policies``) each policy is also copied to
+    ``<remote_prefix>/<run>/<run>:v<N>.mpt``.
+    """
+
+    TRAINER_STATE = "last.ckpt"
+
+    def __init__(self, run: str, data_dir: str = "./train_dir", remote_prefix: str | None = None) -> None:
+        self.run = validate_run_name(run)
+        self.data_dir = data_dir
+        self.remote_prefix = remote_prefix.rstrip("/") if remote_prefix else None
+
+    @property
+    def run_dir(self) -> str:
+        return os.path.join(self.data_dir, self.run)
+
+    @property
+    def checkpoint_dir(self) -> str:
+        return os.path.join(self.run_dir, "checkpoints")
+
+    @property
+    def trainer_state_path(self) -> str:
+        return os.path.join(self.checkpoint_dir, self.TRAINER_STATE)
+
+    def save_policy(self, policy: Policy, version: int, metadata: dict[str, Any] | None = None) -> list[str]:
+        """Writes version ``version`` atomically; returns its URIs (local first, then remote)."""
+        name = checkpoint_filename(self.run, version)
+        meta = {"run": self.run, "version": version, **(metadata or {})}
+        uris = [normalize_uri(os.path.join(self.checkpoint_dir, name))]
+        if self.remote_prefix:
+            uris.append(f"{self.remote_prefix}/{self.run}/{name}")
+        for uri in uris:
+            save_policy(policy, uri, meta)
+        return uris
+
+    @staticmethod
+    def load_from_uri(uri: str, device: str | torch.device = "cpu") -> tuple[Policy, PolicyKey, dict[str, Any]]:
+        """The policy a URI designates, its (run, version) key and its metadata."""
+        url = resolve_policy_uri(uri)
+        policy, metadata = read_policy_file(url)
+        try:
+            key = parse_checkpoint_name(url)
+        except ValueError:  # an unversioned file name: fall back to the recorded provenance
+            stem = url.rsplit("/", 1)[-1].removesuffix(".mpt")
+            key = PolicyKey(str(metadata.get("run", stem)), int(metadata.get("version", 0)))
+        return policy.to(device), key, metadata

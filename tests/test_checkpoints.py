@@ -1,0 +1,189 @@
+"""Policy files and URIs: round trips, every URI form (local and s3://), bad input, atomicity."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import zipfile
+
+import pytest
+import torch
+from tensordict import TensorDict
+
+from metta_lit.checkpoints import (
+    CheckpointManager,
+    PolicyFileError,
+    PolicyKey,
+    checkpoint_filename,
+    parse_checkpoint_name,
+    read_policy_file,
+    resolve_policy_uri,
+    save_policy,
+    validate_run_name,
+)
+from metta_lit.checkpoints import policy_file
+from metta_lit.env import env_config
+from metta_lit.policy import FastPolicy
+from metta_lit.rl.torch_env import MettaGridTorchEnv
+
+
+@pytest.fixture(scope="module")
+def policy() -> FastPolicy:
+    env = MettaGridTorchEnv(env_config("navigation"), num_envs=1)
+    torch.manual_seed(0)
+    return FastPolicy(env.feature_spec, env.action_names, hidden_size=32, actor_hidden=16, critic_hidden=16)
+
+
+def logits(p: FastPolicy) -> torch.Tensor:
+    g = torch.Generator().manual_seed(1)
+    obs = torch.randint(0, 40, (3, 200, 3), dtype=torch.uint8, generator=g)
+    td = TensorDict({"observation": obs, "is_init": torch.ones(3, 1, dtype=torch.bool)}, batch_size=[3])
+    td.update(p.initial_memory(3, torch.device("cpu")))
+    return p(td)["logits"]
+
+
+def test_policy_file_round_trip(policy, tmp_path):
+    path = tmp_path / "run:v3.mpt"
+    save_policy(policy, str(path), {"agent_steps": 123})
+    loaded, meta = read_policy_file(str(path))
+    assert type(loaded) is FastPolicy and loaded.architecture == policy.architecture
+    assert meta == {"agent_steps": 123}
+    torch.testing.assert_close(logits(loaded), logits(policy), rtol=0, atol=0)
+    with zipfile.ZipFile(path) as z:
+        assert set(z.namelist()) == {"modelarchitecture.txt", "weights.safetensors", "metadata.json"}
+        assert z.read("modelarchitecture.txt").decode().startswith("metta_lit.policy.fast.FastPolicy(feature_spec=")
+
+
+def test_run_names_and_versions():
+    assert checkpoint_filename("my_run", 30) == "my_run:v30.mpt"
+    assert parse_checkpoint_name("s3://b/x/my.run-1:v30.mpt") == PolicyKey("my.run-1", 30)
+    for bad in ("has space", "a/b", "x:y", "a__b", "", 'q"', "a*b"):
+        with pytest.raises(ValueError, match="invalid run name"):
+            validate_run_name(bad)
+    with pytest.raises(ValueError, match="not a versioned policy file name"):
+        parse_checkpoint_name("model.mpt")
+
+
+def test_every_local_uri_form(policy, tmp_path):
+    manager = CheckpointManager("runA", data_dir=str(tmp_path))
+    for version in (2, 10, 7):
+        manager.save_policy(policy, version)
+    d = manager.checkpoint_dir
+    best = os.path.join(d, "runA:v10.mpt")
+    assert resolve_policy_uri(os.path.join(d, "runA:v7.mpt")) == "file://" + os.path.join(d, "runA:v7.mpt")
+    assert resolve_policy_uri("file://" + best) == "file://" + best
+    assert resolve_policy_uri(d) == "file://" + best  # a directory: its highest version
+    assert resolve_policy_uri(os.path.join(d, "runA:latest")) == "file://" + best
+    cwd = os.getcwd()
+    try:
+        os.chdir(tmp_path)
+        assert resolve_policy_uri("runA/checkpoints/runA:latest") == "file://" + best  # relative paths
+    finally:
+        os.chdir(cwd)
+    loaded, key, meta = CheckpointManager.load_from_uri("file://" + d)
+    assert key == PolicyKey("runA", 10) and meta["run"] == "runA" and meta["version"] == 10
+
+
+def test_uri_errors(policy, tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such policy file"):
+        resolve_policy_uri(str(tmp_path / "nope:v1.mpt"))
+    with pytest.raises(FileNotFoundError, match="no <run>:v<N>.mpt policy files"):
+        resolve_policy_uri(str(tmp_path))
+    with pytest.raises(ValueError, match="http"):
+        resolve_policy_uri("https://example.org/run:v1.mpt")
+    with pytest.raises(ValueError, match="invalid run name"):
+        resolve_policy_uri(str(tmp_path / "bad run:latest"))
+    for run in ("a", "b"):
+        CheckpointManager(run, str(tmp_path)).save_policy(policy, 1)
+    os.makedirs(tmp_path / "mixed")
+    for run in ("a", "b"):
+        os.replace(tmp_path / run / "checkpoints" / f"{run}:v1.mpt", tmp_path / "mixed" / f"{run}:v1.mpt")
+    with pytest.raises(ValueError, match="several runs"):
+        resolve_policy_uri(str(tmp_path / "mixed"))
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_malformed_policy_files_name_the_problem(policy, tmp_path):
+    good = policy_file.policy_bytes(policy)
+    with zipfile.ZipFile(io.BytesIO(good)) as z:
+        arch, weights = z.read("modelarchitecture.txt"), z.read("weights.safetensors")
+    cases = {
+        "notzip:v1.mpt": (b"hello", "not a policy file"),
+        "noweights:v1.mpt": (_zip({"modelarchitecture.txt": arch}), "missing weights.safetensors"),
+        "badarch:v1.mpt": (_zip({"modelarchitecture.txt": b"FastPolicy(((", "weights.safetensors": weights}), "malformed architecture"),
+        "evil:v1.mpt": (_zip({"modelarchitecture.txt": b"os.system(cmd='true')", "weights.safetensors": weights}), "refusing to build"),
+        "corrupt:v1.mpt": (_zip({"modelarchitecture.txt": arch, "weights.safetensors": b"\x00" * 20}), "corrupt weights"),
+        "wrong:v1.mpt": (_zip({"modelarchitecture.txt": arch.replace(b"hidden_size=32", b"hidden_size=64"),
+                               "weights.safetensors": weights}), "weights do not match"),  # fmt: skip
+    }
+    for name, (data, message) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(PolicyFileError, match=message) as info:
+            read_policy_file(str(path))
+        assert name in str(info.value)
+
+
+def test_a_crash_while_writing_leaves_the_previous_file_intact(policy, tmp_path, monkeypatch):
+    path = str(tmp_path / "r:v1.mpt")
+    save_policy(policy, path)
+    before = open(path, "rb").read()
+
+    def explode(*args, **kwargs):
+        raise KeyboardInterrupt("killed mid-write")
+
+    monkeypatch.setattr(os, "fsync", explode)
+    with pytest.raises(KeyboardInterrupt):
+        save_policy(policy, path, {"new": True})
+    assert open(path, "rb").read() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["r:v1.mpt"]  # no temp file left behind
+    read_policy_file(path)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def s3_server(monkeypatch):
+    """A real S3-compatible HTTP server (moto) on loopback, with one bucket."""
+    moto_server = pytest.importorskip("moto.server")
+    boto3 = pytest.importorskip("boto3")
+    port = _free_port()
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    for key, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
+                       "AWS_ENDPOINT_URL": endpoint, "AWS_ENDPOINT_URL_S3": endpoint}.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="policies")
+    import fsspec
+
+    fsspec.config.conf["s3"] = {"endpoint_url": endpoint}
+    yield endpoint
+    fsspec.config.conf.pop("s3", None)
+    server.stop()
+
+
+def test_s3_uris_against_a_loopback_server(policy, tmp_path, s3_server):
+    manager = CheckpointManager("runS", data_dir=str(tmp_path), remote_prefix="s3://policies/team")
+    for version in (1, 12, 5):
+        uris = manager.save_policy(policy, version)
+        assert uris[1] == f"s3://policies/team/runS/runS:v{version}.mpt"
+    assert resolve_policy_uri("s3://policies/team/runS/runS:latest") == "s3://policies/team/runS/runS:v12.mpt"
+    assert resolve_policy_uri("s3://policies/team/runS") == "s3://policies/team/runS/runS:v12.mpt"
+    loaded, key, meta = CheckpointManager.load_from_uri("s3://policies/team/runS/runS:v5.mpt")
+    assert key == PolicyKey("runS", 5) and meta["version"] == 5
+    torch.testing.assert_close(logits(loaded), logits(policy), rtol=0, atol=0)
+    with pytest.raises(FileNotFoundError):
+        resolve_policy_uri("s3://policies/team/runS/runS:v99.mpt")

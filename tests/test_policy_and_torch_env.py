@@ -1,0 +1,114 @@
+"""The TorchRL env over the native env, the token->box shim and the Fast policy."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from conftest import make_game
+from tensordict import TensorDict
+from torchrl.collectors import Collector
+from torchrl.envs import TransformedEnv, check_env_specs
+from torchrl.envs.utils import step_mdp
+from torchrl.modules import set_recurrent_mode
+
+from metta_lit.env import env_config
+from metta_lit.policy import FastPolicy, ObsShimBox
+from metta_lit.rl.torch_env import MettaGridTorchEnv
+
+
+def nav_env(num_envs=2, max_steps=6, **kw):
+    cfg = env_config("navigation")
+    cfg.game.max_steps = max_steps
+    return MettaGridTorchEnv(cfg, num_envs=num_envs, **kw)
+
+
+def test_env_specs_pass_check_env_specs():
+    env = nav_env()
+    assert env.batch_size == torch.Size([2, 4])
+    check_env_specs(env)
+    policy = FastPolicy(env.feature_spec, env.action_names)
+    check_env_specs(TransformedEnv(env, policy.memory_transform()))
+
+
+def test_observations_are_views_of_the_native_buffers_and_steps_hand_out_copies():
+    env = nav_env()
+    assert np.shares_memory(env._obs.numpy(), env.vec.observations)
+    td = env.reset()
+    td["action"] = torch.zeros(2, 4, dtype=torch.int64)
+    out = env.step(td)
+    before = out["next", "observation"].clone()
+    env.step(step_mdp(out).set("action", torch.ones(2, 4, dtype=torch.int64)))
+    assert torch.equal(out["next", "observation"], before)  # the stored step is not overwritten
+    assert not torch.equal(env._obs, before)  # while the native buffer moved on
+
+
+def test_episode_end_resets_through_torchrl_partial_resets():
+    env = nav_env(max_steps=4)
+    rollout = env.rollout(10, break_when_any_done=False)  # [E, A, T]
+    done = rollout["next", "done"].squeeze(-1)
+    assert done[:, :, 3].all() and done[:, :, 7].all() and not done[:, :, :3].any()
+    assert rollout["next", "terminated"].squeeze(-1)[:, :, 3].all()
+    assert len(env.pop_finished_episodes()) == 4  # 2 envs x 2 episodes
+    assert env.vec.current_step(0) == 2  # reset after step 8, then two more steps
+
+
+def test_collector_batches_and_memory_reset():
+    env = nav_env(num_envs=2, max_steps=5)
+    policy = FastPolicy(env.feature_spec, env.action_names)
+    collector = Collector(TransformedEnv(env, policy.memory_transform()), policy.actor(), frames_per_batch=2 * 4 * 8,
+                          total_frames=-1, auto_register_policy_transforms=False)  # fmt: skip
+    batch = next(iter(collector))
+    collector.shutdown()
+    assert batch.shape == torch.Size([2, 4, 8])
+    is_init = batch["is_init"].squeeze(-1)
+    assert is_init[:, :, 0].all() and is_init[:, :, 5].all() and not is_init[:, :, 1:5].any()
+    assert (batch["lstm_h"][:, :, 5] == 0).all()  # fresh memory after the episode ended
+    assert (batch["lstm_h"][:, :, 4] != 0).any()
+
+
+def test_obs_shim_scatters_tokens_by_feature_name():
+    spec = {"type_id": {"id": 0, "normalization": 1.0}, "inv:heart": {"id": 17, "normalization": 100.0}}
+    shim = ObsShimBox(spec, 3, 3)
+    tokens = torch.tensor([[[0x11, 0, 8], [0x02, 17, 50], [0x20, 99, 7], [0xFF, 0xFF, 0xFF]]], dtype=torch.uint8)
+    box = shim(tokens)
+    assert box.shape == (1, 2, 3, 3)
+    expected = torch.zeros(1, 2, 3, 3)
+    expected[0, 0, 1, 1] = 8.0  # type_id at row 1, col 1
+    expected[0, 1, 0, 2] = 0.5  # 50 hearts / 100 at row 0, col 2; feature 99 is unknown: dropped
+    assert torch.equal(box, expected)
+    # An env that numbers features differently is mapped by name.
+    shim.initialize_to_environment({"type_id": {"id": 0, "normalization": 1.0}, "inv:heart": {"id": 30, "normalization": 100.0}})
+    moved = torch.tensor([[[0x02, 30, 50]]], dtype=torch.uint8)
+    assert shim(moved)[0, 1, 0, 2] == 0.5
+
+
+def test_recurrent_mode_over_a_row_equals_stepping():
+    env = nav_env(num_envs=1)
+    policy = FastPolicy(env.feature_spec, env.action_names)
+    obs = torch.from_numpy(np.random.default_rng(0).integers(0, 30, size=(1, 5, 200, 3)).astype(np.uint8))
+    is_init = torch.tensor([[True, False, False, True, False]]).unsqueeze(-1)  # a reset mid-row
+    seq = TensorDict({"observation": obs, "is_init": is_init, **{k: torch.zeros(1, 5, 2, 128) for k in ("lstm_h", "lstm_c")}},
+                     batch_size=[1, 5])  # fmt: skip
+    with set_recurrent_mode(True):
+        whole = policy(seq.clone())["logits"]
+    policy.reset_memory()
+    stepped = []
+    for t in range(5):
+        td = TensorDict({"observation": obs[:, t], "is_init": is_init[:, t],
+                         **(memory if t else {k: torch.zeros(1, 2, 128) for k in ("lstm_h", "lstm_c")})}, batch_size=[1])  # fmt: skip
+        policy(td)
+        memory = {k: td["next", k] for k in ("lstm_h", "lstm_c")}
+        stepped.append(td["logits"])
+    torch.testing.assert_close(whole, torch.stack(stepped, 1), atol=1e-5, rtol=1e-5)
+
+
+def test_policy_refuses_an_env_with_other_actions():
+    env = nav_env()
+    policy = FastPolicy(env.feature_spec, env.action_names)
+    other = MettaGridTorchEnv(make_game(["@."]), num_envs=1)
+    try:
+        policy.initialize_to_environment(other.feature_spec, other.action_names)
+    except ValueError as e:
+        assert "built for actions" in str(e)
+    else:
+        raise AssertionError("expected a ValueError")

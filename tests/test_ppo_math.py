@@ -1,0 +1,119 @@
+"""PPO and advantage math against hand-computed examples (spec 5.3, 5.4)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from tensordict import TensorDict
+from torchrl.objectives.value.functional import generalized_advantage_estimate
+
+from metta_lit.losses import functional as F
+from metta_lit.losses.ppo import PPOLoss
+
+ROW = {
+    "values": torch.tensor([[1.0, 2.0, 3.0]]),
+    "rewards": torch.tensor([[1.0, 0.0, 2.0]]),
+    "dones": torch.tensor([[0.0, 1.0, 0.0]]),
+    "bootstrap": torch.tensor([4.0]),
+}
+
+
+def test_advantage_by_hand():
+    # gamma = lambda = 0.5, ratio 1:
+    # t=2: delta = 2 + .5*4 - 3 = 1                      A = 1
+    # t=1: delta = 0 + .5*3*(1-1) - 2 = -2 (episode end)  A = -2
+    # t=0: delta = 1 + .5*2 - 1 = 1                      A = 1 + .25*(-2) = 0.5
+    adv = F.advantage(**ROW, importance=torch.ones(1, 3), gamma=0.5, gae_lambda=0.5)
+    assert adv.tolist() == [[0.5, -2.0, 1.0]]
+
+
+def test_vtrace_clipping_by_hand():
+    # ratios (2, .5, 1) clipped at 1: rho = c = (1, .5, 1)
+    # t=2: A = 1;  t=1: delta = .5*(-2) = -1, A = -1;  t=0: A = 1 + .25*1*(-1) = 0.75
+    adv = F.advantage(**ROW, importance=torch.tensor([[2.0, 0.5, 1.0]]), gamma=0.5, gae_lambda=0.5)
+    assert adv.tolist() == [[0.75, -1.0, 1.0]]
+
+
+def test_advantage_matches_torchrl_gae_when_ratio_is_one():
+    torch.manual_seed(0)
+    rows, steps = 5, 17
+    values, rewards = torch.randn(rows, steps), torch.randn(rows, steps)
+    dones = (torch.rand(rows, steps) < 0.1).float()
+    bootstrap = torch.randn(rows)
+    ours = F.advantage(values, rewards, dones, bootstrap, torch.ones(rows, steps), 0.977, 0.891477)
+    next_values = torch.cat([values[:, 1:], bootstrap[:, None]], 1)
+    theirs, _ = generalized_advantage_estimate(
+        0.977, 0.891477, values[..., None], next_values[..., None], rewards[..., None],
+        dones.bool()[..., None], dones.bool()[..., None], time_dim=-2,
+    )  # fmt: skip
+    torch.testing.assert_close(ours, theirs.squeeze(-1))
+
+
+def test_ppo_terms_by_hand():
+    t = F.ppo_terms(
+        new_log_prob=torch.tensor([math.log(1.5), math.log(0.5)]),
+        old_log_prob=torch.zeros(2),
+        advantages=torch.tensor([1.0, -1.0]),
+        new_values=torch.tensor([2.0, 0.0]),
+        old_values=torch.tensor([1.0, 1.0]),
+        returns=torch.tensor([3.0, 0.0]),
+        entropy=torch.tensor([0.5, 1.5]),
+        clip_coef=0.2,
+        vf_clip_coef=0.5,
+    )
+    # ratios 1.5 / 0.5 -> clipped 1.2 / 0.8; max(-A*r, -A*clip(r)) = (-1.2, 0.8), mean -0.2
+    assert t["policy"].item() == pytest.approx(-0.2)
+    # unclipped (V-R)^2 = (1, 0); clipped V = (1.5, 0.5) -> (2.25, 0.25); .5 * mean(max) = 0.625
+    assert t["value"].item() == pytest.approx(0.625)
+    assert t["entropy"].item() == pytest.approx(1.0)
+    assert t["approx_kl"].item() == pytest.approx(((0.5 - math.log(1.5)) + (-0.5 - math.log(0.5))) / 2)
+    assert t["clipfrac"].item() == 1.0
+    unclipped = F.ppo_terms(
+        torch.zeros(2), torch.zeros(2), torch.ones(2), torch.tensor([2.0, 0.0]), torch.ones(2),
+        torch.tensor([3.0, 0.0]), torch.zeros(2), 0.2, 0.5, clip_vloss=False,
+    )  # fmt: skip
+    assert unclipped["value"].item() == pytest.approx(0.25)  # .5 * mean(1, 0)
+
+
+def test_ratio_is_clamped_before_exp():
+    t = F.ppo_terms(torch.tensor([50.0]), torch.tensor([0.0]), torch.tensor([1.0]), torch.zeros(1), torch.zeros(1),
+                    torch.zeros(1), torch.zeros(1), 0.2, 0.1)  # fmt: skip
+    assert t["ratio"].item() == pytest.approx(math.exp(10.0))
+
+
+def test_explained_variance():
+    target = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    assert F.explained_variance(target, target).item() == 1.0
+    assert F.explained_variance(torch.zeros(4), target).item() == pytest.approx(1 - target.var().item() / target.var().item())
+    assert math.isnan(F.explained_variance(torch.zeros(2), torch.ones(2)).item())
+
+
+class _Terminal:
+    def __init__(self, **kwargs):
+        pass
+
+
+class _PPO(PPOLoss, _Terminal):
+    pass
+
+
+def test_ppo_mixin_weights_its_terms_and_normalizes_advantages():
+    ppo = _PPO(gamma=0.5, gae_lambda=0.5, clip_coef=0.2, vf_coef=2.0, ent_coef=0.1, vf_clip_coef=10.0)
+    exp = TensorDict({"values": ROW["values"], "rewards": ROW["rewards"], "dones": ROW["dones"],
+                      "bootstrap_value": ROW["bootstrap"][:, None].expand(1, 3),
+                      "log_prob": torch.zeros(1, 3)}, batch_size=[1, 3])  # fmt: skip
+    ppo.prepare_experience(exp)
+    assert exp["returns"].tolist() == [[1.5, 0.0, 4.0]]  # A + V = (0.5, -2, 1) + (1, 2, 3)
+    out = TensorDict({"log_prob": torch.zeros(1, 3), "state_value": torch.tensor([[1.5, 0.0, 4.0]]),
+                      "entropy": torch.full((1, 3), 2.0)}, batch_size=[1, 3])  # fmt: skip
+    terms = ppo.loss_terms(exp, out)
+    adv = torch.tensor([0.5, -2.0, 1.0])
+    norm = (adv - adv.mean()) / (adv.std() + 1e-8)
+    assert terms["ppo/policy"].item() == pytest.approx(-norm.mean().item(), abs=1e-6)  # ratio 1: -mean(A)
+    assert terms["ppo/value"].item() == pytest.approx(0.0)  # values equal the returns
+    assert terms["ppo/entropy"].item() == pytest.approx(-0.2)
+    ppo.after_minibatch(exp, torch.tensor([0]), out)
+    assert exp["values"].tolist() == [[1.5, 0.0, 4.0]] and exp["ratio"].tolist() == [[1.0, 1.0, 1.0]]
+    assert set(ppo.loss_metrics()) >= {"losses/policy", "losses/approx_kl", "losses/clipfrac", "losses/explained_variance"}
