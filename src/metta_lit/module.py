@@ -16,16 +16,15 @@ from typing import Any, Literal
 
 import lightning as L
 import torch
-from tensordict import TensorDict, TensorDictBase
 from torch.utils.data import DataLoader
 from torchrl.collectors import Collector
 from torchrl.envs import TransformedEnv
 from torchrl.envs.utils import ExplorationType, set_exploration_type
-from torchrl.modules import set_recurrent_mode
 
 from metta_lit.env import MettaGridConfig, env_config
 from metta_lit.losses import LossMixin, PPOLoss
 from metta_lit.policy import FastPolicy, Policy
+from metta_lit.rl.experience import evaluate_rows, rows_from_rollout
 from metta_lit.rl.torch_env import MettaGridTorchEnv
 
 PolicyFactory = Callable[[dict, list], Policy]
@@ -140,48 +139,6 @@ class MettaLitModule(LossMixin, L.LightningModule):
         # One dummy item = one rollout per epoch; the data comes from the collector.
         return DataLoader(range(1), batch_size=None)
 
-    # --- experience ------------------------------------------------------------------------
-    def memory_keys(self) -> list[str]:
-        return [k for k in self.policy.in_keys if k not in ("observation", "is_init")]
-
-    @torch.no_grad()
-    def build_experience(self, data: TensorDictBase) -> TensorDictBase:
-        """Collector output ``[E, A, T]`` -> rows ``[E*A, T]`` of what the losses read."""
-        rows = data.reshape(-1, data.shape[-1])
-        nxt = rows["next"]
-        exp = TensorDict(
-            {
-                "observation": rows["observation"],
-                "is_init": rows["is_init"],
-                "action": rows["action"],
-                "log_prob": rows["action_log_prob"],
-                "values": rows["state_value"].squeeze(-1),
-                "rewards": nxt["reward"].squeeze(-1),
-                "dones": nxt["done"].squeeze(-1),
-                **{k: rows[k] for k in self.memory_keys()},
-            },
-            batch_size=rows.shape,
-        )
-        # V(s_T) after each row's last step, from the memory the collector carried forward;
-        # stored per step (an expanded view) because TensorDict entries share the [rows, T] dims.
-        last = nxt[:, -1].select("observation", *self.memory_keys()).clone()
-        last["is_init"] = torch.zeros((last.shape[0], 1), dtype=torch.bool)
-        bootstrap = self.policy(last.to(self.device))["state_value"].cpu()
-        exp["bootstrap_value"] = bootstrap.expand(rows.shape)
-        return exp.to(self.device)
-
-    def evaluate_rows(self, minibatch: TensorDictBase) -> TensorDictBase:
-        """The current policy over whole rows, with gradients (recurrent mode over time)."""
-        td = minibatch.select("observation", "is_init", *self.memory_keys())
-        with set_recurrent_mode(True):
-            td = self.policy(td)
-        dist = torch.distributions.Categorical(logits=td["logits"])
-        return TensorDict(
-            {"logits": td["logits"], "state_value": td["state_value"].squeeze(-1),
-             "log_prob": dist.log_prob(minibatch["action"]), "entropy": dist.entropy()},
-            batch_size=minibatch.shape,
-        )  # fmt: skip
-
     # --- optimization ----------------------------------------------------------------------
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(
@@ -195,8 +152,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
         start = time.perf_counter()
-        data = next(self._rollouts)
-        experience = self.build_experience(data)
+        experience = rows_from_rollout(next(self._rollouts), self.policy, self.device)
         rollout_time = time.perf_counter() - start
 
         optimizer = self.optimizers()
@@ -209,7 +165,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
         for _ in range(self.hparams.update_epochs):
             for index in torch.randperm(rows, device=self.device).split(rows_per_minibatch):
                 minibatch = experience[index]
-                output = self.evaluate_rows(minibatch)
+                output = evaluate_rows(self.policy, minibatch)
                 loss = sum(self.loss_terms(minibatch, output).values())
                 optimizer.zero_grad()
                 self.manual_backward(loss)

@@ -1,0 +1,161 @@
+#!/usr/bin/env python
+"""Training throughput: metta-lit end to end vs the same work in a plain PyTorch loop.
+
+End to end = ``metta-lit fit --config configs/arena.yaml`` (LightningCLI, TorchRL collector,
+loss mixins), measured after its first epoch. Raw loop = the native vectorized env, the
+same Fast policy (its modules called directly during rollout) and the same PPO update
+(the PPO mixin and row evaluation), with no TorchRL env/collector and no Lightning. Both use
+the arena config's sizes; the ratio end_to_end / raw is the framework overhead.
+
+    python scripts/bench_train.py --seconds 60 --json bench_results/train.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import lightning as L
+import torch
+from rich.console import Console
+from rich.table import Table
+from tensordict import TensorDict
+
+from metta_lit.cli import cli
+from metta_lit.env import MettaGridVecEnv
+from metta_lit.losses import LossMixin, PPOLoss
+from metta_lit.policy import FastPolicy
+from metta_lit.rl.experience import evaluate_rows
+
+CONFIG = Path(__file__).resolve().parents[1] / "configs" / "arena.yaml"
+
+
+class StepTimer(L.Callback):
+    """Agent steps and wall time at the end of every epoch."""
+
+    def __init__(self) -> None:
+        self.marks: list[tuple[float, int]] = []
+
+    def on_train_batch_end(self, trainer, pl_module, *args) -> None:
+        self.marks.append((time.perf_counter(), pl_module.agent_steps))
+
+
+def steady_sps(marks: list[tuple[float, int]]) -> float:
+    """SPS from the end of the first epoch (warm-up excluded) to the last."""
+    if len(marks) < 2:
+        raise RuntimeError("run longer: need at least two epochs to measure")
+    (t0, s0), (t1, s1) = marks[0], marks[-1]
+    return (s1 - s0) / (t1 - t0)
+
+
+def end_to_end(seconds: float, seed: int) -> tuple[float, dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        app = cli(
+            ["fit", "--config", str(CONFIG), "--seed_everything", str(seed),
+             "--model.init_args.total_timesteps", str(10**12), "--trainer.max_time", f"00:00:00:{int(seconds):02d}",
+             "--trainer.check_val_every_n_epoch", "1000000", "--trainer.logger", "false",
+             "--checkpoint.run", "bench", "--checkpoint.data_dir", tmp, "--checkpoint.checkpoint_interval", "1000000"],
+            run=False,
+        )  # fmt: skip
+        timer = StepTimer()
+        app.trainer.callbacks.append(timer)
+        app.trainer.fit(app.model)
+        return steady_sps(timer.marks), dict(app.model.hparams)
+
+
+class RawPPO(PPOLoss, LossMixin):
+    """The PPO mixin on its own (no LightningModule)."""
+
+
+def raw_loop(seconds: float, seed: int, hp: dict) -> float:
+    torch.manual_seed(seed)
+    env = MettaGridVecEnv(CONFIG.parent / "env" / f"{hp['env']}.yaml", num_envs=hp["num_envs"], seed=seed,
+                          num_threads=hp["env_threads"], desync_episodes=True)  # fmt: skip
+    policy = FastPolicy(env.feature_spec, env.action_names)
+    ppo = RawPPO()
+    optimizer = torch.optim.Adam(policy.parameters(), lr=hp["learning_rate"], betas=tuple(hp["adam_betas"]), eps=hp["adam_eps"])
+    E, A, T = env.num_envs, env.num_agents, hp["bptt_horizon"]
+    N, layers, hidden = E * A, policy.hyperparameters["lstm_layers"], policy.hyperparameters["hidden_size"]
+    lstm = policy.lstm.lstm  # the torch.nn.LSTM inside the TorchRL module
+    obs_now = torch.from_numpy(env.reset()).view(N, *env.observations.shape[2:])
+    h, c = torch.zeros(layers, N, hidden), torch.zeros(layers, N, hidden)
+    is_init = torch.ones(N, dtype=torch.bool)
+    marks: list[tuple[float, int]] = []
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds or len(marks) < 2:
+        buf = {
+            "observation": torch.empty(N, T, *obs_now.shape[1:], dtype=torch.uint8),
+            "is_init": torch.empty(N, T, 1, dtype=torch.bool), "action": torch.empty(N, T, dtype=torch.long),
+            "log_prob": torch.empty(N, T), "values": torch.empty(N, T), "rewards": torch.empty(N, T),
+            "dones": torch.empty(N, T, dtype=torch.bool), "lstm_h": torch.empty(N, T, layers, hidden),
+            "lstm_c": torch.empty(N, T, layers, hidden),
+        }  # fmt: skip
+        with torch.no_grad():
+            for t in range(T):
+                keep = (~is_init).float().view(1, N, 1)
+                h, c = h * keep, c * keep
+                buf["observation"][:, t] = obs_now
+                buf["is_init"][:, t, 0] = is_init
+                buf["lstm_h"][:, t], buf["lstm_c"][:, t] = h.transpose(0, 1), c.transpose(0, 1)
+                core, (h, c) = lstm(policy.encoder(obs_now).unsqueeze(1), (h, c))
+                logits, value = policy.heads(core.squeeze(1))
+                dist = torch.distributions.Categorical(logits=logits)
+                action = dist.sample()
+                buf["action"][:, t], buf["log_prob"][:, t], buf["values"][:, t] = action, dist.log_prob(action), value.squeeze(-1)
+                env.step(action.view(E, A).numpy())
+                done = torch.from_numpy(env.terminals | env.truncations).view(N)
+                buf["rewards"][:, t] = torch.from_numpy(env.rewards).view(N)
+                buf["dones"][:, t] = done
+                ended = (env.terminals | env.truncations).all(1)
+                if ended.any():
+                    env.reset(mask=ended)
+                is_init = done
+            core, _ = lstm(policy.encoder(obs_now).unsqueeze(1), (h * (~is_init).float().view(1, N, 1), c))
+            bootstrap = policy.heads(core.squeeze(1))[1]
+        exp = TensorDict(buf, batch_size=[N, T])
+        exp["bootstrap_value"] = bootstrap.expand(N, T)
+        ppo.prepare_experience(exp)
+        rows_per_minibatch = hp["minibatch_size"] // T
+        for _ in range(hp["update_epochs"]):
+            for index in torch.randperm(N).split(rows_per_minibatch):
+                minibatch = exp[index]
+                output = evaluate_rows(policy, minibatch)
+                loss = sum(ppo.loss_terms(minibatch, output).values())
+                optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(policy.parameters(), hp["max_grad_norm"])
+                optimizer.step()
+                ppo.after_minibatch(exp, index, output)
+        steps += N * T
+        marks.append((time.perf_counter(), steps))
+    return steady_sps(marks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=60.0, help="duration of each of the two measurements")
+    parser.add_argument("--json", type=Path, default=None, help="write results to this JSON file")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    e2e, hp = end_to_end(args.seconds, args.seed)
+    raw = raw_loop(args.seconds, args.seed, hp)
+    result = {"end_to_end_sps": e2e, "raw_loop_sps": raw, "ratio": e2e / raw,
+              "config": str(CONFIG.name), "agent_steps_per_update": hp["num_envs"] * 24 * hp["bptt_horizon"],
+              "torch_threads": torch.get_num_threads()}  # fmt: skip
+    table = Table(title="Training throughput on the arena, Fast policy (agent-steps/s)")
+    for col in ("end to end (metta-lit)", "raw PyTorch loop", "ratio"):
+        table.add_column(col, justify="right")
+    table.add_row(f"{e2e:,.0f}", f"{raw:,.0f}", f"{e2e / raw:.3f}")
+    Console().print(table)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2))
+        print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
