@@ -54,7 +54,7 @@ def steady_sps(marks: list[tuple[float, int]]) -> float:
 def end_to_end(seconds: float, seed: int) -> tuple[float, dict]:
     with tempfile.TemporaryDirectory() as tmp:
         app = cli(
-            ["fit", "--config", str(CONFIG), "--seed_everything", str(seed),
+            ["--config", str(CONFIG), "--seed_everything", str(seed),
              "--model.init_args.total_timesteps", str(10**12), "--trainer.max_time", f"00:00:00:{int(seconds):02d}",
              "--trainer.check_val_every_n_epoch", "1000000", "--trainer.logger", "false",
              "--checkpoint.run", "bench", "--checkpoint.data_dir", tmp, "--checkpoint.checkpoint_interval", "1000000"],

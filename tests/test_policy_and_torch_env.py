@@ -112,3 +112,24 @@ def test_policy_refuses_an_env_with_other_actions():
         assert "built for actions" in str(e)
     else:
         raise AssertionError("expected a ValueError")
+
+
+def test_evaluate_rows_mixing_reset_and_plain_rows_matches_row_by_row():
+    from metta_lit.rl.experience import evaluate_rows
+
+    env = nav_env(num_envs=1)
+    torch.manual_seed(0)
+    policy = FastPolicy(env.feature_spec, env.action_names)
+    rows, steps = 4, 6
+    is_init = torch.zeros(rows, steps, 1, dtype=torch.bool)
+    is_init[:, 0] = True
+    is_init[1, 3] = is_init[3, 2] = True  # two rows start a new episode mid-row
+    batch = TensorDict({"observation": torch.randint(0, 30, (rows, steps, 200, 3), dtype=torch.uint8),
+                        "is_init": is_init, "action": torch.randint(0, 6, (rows, steps)),
+                        "lstm_h": torch.randn(rows, steps, 2, 128), "lstm_c": torch.randn(rows, steps, 2, 128)},
+                       batch_size=[rows, steps])  # fmt: skip
+    together = evaluate_rows(policy, batch)
+    for r in range(rows):
+        alone = evaluate_rows(policy, batch[r : r + 1])
+        torch.testing.assert_close(together["log_prob"][r : r + 1], alone["log_prob"], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(together["state_value"][r : r + 1], alone["state_value"], atol=1e-5, rtol=1e-5)

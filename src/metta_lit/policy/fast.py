@@ -38,13 +38,15 @@ class FastEncoder(nn.Module):
         )  # fmt: skip
         with torch.no_grad():
             flat = conv(torch.zeros(1, self.shim.channels, obs_height, obs_width)).shape[-1]
+        # Channels-last convolutions run about 2x faster on CPU (oneDNN) and suit GPUs too.
+        conv.to(memory_format=torch.channels_last)
         self.net = nn.Sequential(
             conv, layer_init(nn.Linear(flat, hidden)), nn.ReLU(), layer_init(nn.Linear(hidden, hidden)), nn.ReLU()
         )
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         lead = tokens.shape[:-2]
-        box = self.shim(tokens.reshape(-1, *tokens.shape[-2:]))
+        box = self.shim(tokens.reshape(-1, *tokens.shape[-2:])).contiguous(memory_format=torch.channels_last)
         return self.net(box).reshape(*lead, -1)
 
 

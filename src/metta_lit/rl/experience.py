@@ -46,11 +46,22 @@ def rows_from_rollout(data: TensorDictBase, policy: Policy, device: torch.device
     return exp.to(device)
 
 
+def _forward_rows(policy: Policy, td: TensorDictBase) -> TensorDictBase:
+    """Policy over rows ``[B, T]``. TorchRL's recurrent LSTM splits and pads *every* row of a
+    batch as soon as one row has an episode start after t=0; such rows are rare, so they take
+    that path on their own and the others run as plain sequences (same result, ~2x faster)."""
+    resets = td["is_init"][:, 1:].reshape(td.shape[0], -1).any(1)
+    with set_recurrent_mode(True):
+        if not resets.any() or resets.all():
+            return policy(td)
+        plain, split = (~resets).nonzero().squeeze(1), resets.nonzero().squeeze(1)
+        out = torch.cat([policy(td[plain]), policy(td[split])])
+    return out[torch.argsort(torch.cat([plain, split]))]
+
+
 def evaluate_rows(policy: Policy, minibatch: TensorDictBase) -> TensorDictBase:
     """The current policy over whole rows, with gradients (recurrent mode over time)."""
-    td = minibatch.select("observation", "is_init", *memory_keys(policy))
-    with set_recurrent_mode(True):
-        td = policy(td)
+    td = _forward_rows(policy, minibatch.select("observation", "is_init", *memory_keys(policy)))
     dist = torch.distributions.Categorical(logits=td["logits"])
     return TensorDict(
         {"logits": td["logits"], "state_value": td["state_value"].squeeze(-1),
