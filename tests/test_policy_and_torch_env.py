@@ -93,9 +93,9 @@ def test_recurrent_mode_over_a_row_equals_stepping():
         whole = policy(seq.clone())["logits"]
     policy.reset_memory()
     stepped = []
+    memory = {k: torch.zeros(1, 2, 128) for k in ("lstm_h", "lstm_c")}
     for t in range(5):
-        td = TensorDict({"observation": obs[:, t], "is_init": is_init[:, t],
-                         **(memory if t else {k: torch.zeros(1, 2, 128) for k in ("lstm_h", "lstm_c")})}, batch_size=[1])  # fmt: skip
+        td = TensorDict({"observation": obs[:, t], "is_init": is_init[:, t], **memory}, batch_size=[1])
         policy(td)
         memory = {k: td["next", k] for k in ("lstm_h", "lstm_c")}
         stepped.append(td["logits"])
