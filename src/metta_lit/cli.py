@@ -12,6 +12,7 @@ overrides); ``--print_config`` shows the merged result. Multi-GPU / multi-node i
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -125,9 +126,34 @@ def cli(args: list[str] | None = None, run: bool = True) -> MettaLitCLI:
     )
 
 
+def tools() -> dict[str, Any]:
+    from metta_lit.tools import analyze, evaluate, play, replay
+
+    return {"evaluate": evaluate.main, "analyze": analyze.main, "replay": replay.main, "play": play.main}
+
+
+USAGE = """usage: metta-lit {fit,validate,evaluate,analyze,replay,play} ...
+
+  fit        train a policy (LightningCLI: --config, overrides, --print_config, --ckpt_path)
+  validate   evaluation episodes with a checkpoint or policy URI (LightningCLI)
+  evaluate   run policies on simulation suites, record episodes in DuckDB
+  analyze    metric tables and a scorecard heatmap from an evaluation database
+  replay     run one episode with a policy and write its replay file
+  play       steer an agent in the terminal while a policy (or random) drives the others
+
+Run 'metta-lit <command> --help' for the options of a command."""
+
+
 def main() -> None:
-    """Console entry point ``metta-lit``."""
-    cli()
+    """Console entry point ``metta-lit``: LightningCLI for fit/validate, plain tools for the rest."""
+    argv = sys.argv[1:]
+    commands = tools()
+    if argv and argv[0] in commands:
+        commands[argv[0]](argv[1:])
+    elif not argv or argv[0] in ("-h", "--help"):
+        print(USAGE)
+    else:
+        cli()
 
 
 if __name__ == "__main__":

@@ -21,27 +21,14 @@ from torchrl.collectors import Collector
 from torchrl.envs import TransformedEnv
 from torchrl.envs.utils import ExplorationType, set_exploration_type
 
-from metta_lit.env import MettaGridConfig, env_config
+from metta_lit.env import env_config
 from metta_lit.losses import LossMixin, PPOLoss
 from metta_lit.policy import FastPolicy, Policy
 from metta_lit.rl.experience import evaluate_rows, rows_from_rollout
 from metta_lit.rl.torch_env import MettaGridTorchEnv
+from metta_lit.sim.config import apply_overrides
 
 PolicyFactory = Callable[[dict, list], Policy]
-
-
-def apply_overrides(cfg: MettaGridConfig, overrides: dict[str, Any]) -> MettaGridConfig:
-    """Applies dotted overrides such as ``{"game.max_steps": 200}`` and re-validates."""
-    data = cfg.model_dump()
-    for dotted, value in overrides.items():
-        node = data
-        *parents, leaf = dotted.split(".")
-        for key in parents:
-            if not isinstance(node, dict) or key not in node:
-                raise KeyError(f"env override {dotted!r}: no field {key!r}")
-            node = node[key]
-        node[leaf] = value
-    return MettaGridConfig.model_validate(data)
 
 
 def mean_metrics(rows: list[dict[str, float]]) -> dict[str, float]:

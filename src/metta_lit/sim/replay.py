@@ -1,0 +1,169 @@
+"""Episode replays: ``<episode_id>.json.z`` = zlib-compressed UTF-8 JSON, version 2 (spec 8).
+
+``{version: 2, action_names, item_names, type_names, map_size: [w, h], num_agents,
+max_steps (= steps recorded), mg_config, objects: [...]}``. Every object field is either a
+constant or a change list ``[[step, value], ...]`` that gets an entry only when the value
+changes; step 0 is the state after reset.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+
+import fsspec
+import numpy as np
+
+from metta_lit.env import MettaGridVecEnv
+
+REQUIRED = ("version", "action_names", "item_names", "type_names", "map_size", "num_agents", "max_steps", "objects")
+
+
+class ReplayError(ValueError):
+    """A replay file that cannot be used; the message names the file and the problem."""
+
+
+def action_params(action_names: list[str]) -> list[int]:
+    """Argument of each flat action within its handler (move_east -> 3, attack_4 -> 4)."""
+    params, previous, k = [], None, 0
+    for name in action_names:
+        head, _, tail = name.rpartition("_")
+        handler = head if head and (tail.isdigit() or tail in _DIRECTIONS) else name
+        k = k + 1 if handler == previous else 0
+        params.append(k)
+        previous = handler
+    return params
+
+
+_DIRECTIONS = {"north", "south", "west", "east", "northwest", "northeast", "southwest", "southeast"}
+
+
+class ReplayRecorder:
+    """Records one env of a :class:`MettaGridVecEnv` from reset to the end of its episode."""
+
+    def __init__(self, env: MettaGridVecEnv, index: int) -> None:
+        self.env, self.index = env, index
+        self.series: dict[int, dict[str, list[list[Any]]]] = {}
+        self.steps = 0
+        self._params = action_params(env.action_names)
+        game = env.config.game
+        self._limit = {name: game.group_agent_config(name).default_resource_limit for name in game.groups}
+
+    def _fields(self, obj: dict[str, Any], actions: np.ndarray | None) -> dict[str, Any]:
+        inventory = [[int(i), int(q)] for i, q in sorted(obj["inventory"].items())]
+        fields: dict[str, Any] = {
+            "id": obj["id"], "type_name": obj["type_name"], "location": [obj["c"], obj["r"], obj["layer"]],
+            "orientation": obj.get("orientation", 0), "inventory": inventory, "color": obj.get("color", 0),
+            "is_swappable": bool(obj["is_swappable"]),
+        }  # fmt: skip
+        if obj["type_name"] == "agent":
+            a = obj["agent_id"]
+            action = int(actions[a]) if actions is not None else 0
+            fields.update({
+                "agent_id": a, "group_id": obj["group_id"], "vision_size": self.env.config.game.obs_width,
+                "inventory_max": self._limit[obj["group_name"]],
+                "action_id": action, "action_param": self._params[action] if 0 <= action < len(self._params) else 0,
+                "action_success": bool(self.env.action_success[self.index, a]) if actions is not None else False,
+                "current_reward": float(self.env.rewards[self.index, a]) if actions is not None else 0.0,
+                "total_reward": float(obj["episode_reward"]), "freeze_remaining": obj["freeze_remaining"],
+                "is_frozen": obj["is_frozen"], "freeze_duration": obj["freeze_duration"], "glyph": obj["glyph"],
+            })  # fmt: skip
+        elif "is_converting" in obj:
+            fields.update({
+                "input_resources": [[int(i), int(q)] for i, q in sorted(obj["input_resources"].items())],
+                "output_resources": [[int(i), int(q)] for i, q in sorted(obj["output_resources"].items())],
+                "output_limit": obj["output_limit"], "is_converting": obj["is_converting"],
+                "conversion_duration": obj["conversion_duration"], "is_cooling_down": obj["is_cooling_down"],
+                "cooldown_duration": obj["cooldown_duration"],
+            })  # fmt: skip
+        return fields
+
+    def record(self, actions: np.ndarray | None = None) -> None:
+        """Call after reset (``actions=None``) and after every step with that step's actions."""
+        step = self.env.current_step(self.index)
+        self.steps = step
+        for obj in self.env.grid_objects(self.index):
+            fields = self._fields(obj, actions)
+            series = self.series.setdefault(obj["id"], {})
+            for key, value in fields.items():
+                changes = series.setdefault(key, [])
+                if not changes or changes[-1][1] != value:
+                    changes.append([step, value])
+
+    def to_dict(self, episode_id: str) -> dict[str, Any]:
+        env = self.env
+        type_names = [""] * (max(env.object_type_names) + 1)
+        for type_id, name in env.object_type_names.items():
+            type_names[type_id] = name
+        objects = []
+        for _, series in sorted(self.series.items()):
+            # Fields that never changed become constants, except lists of pairs (inventories),
+            # which would read as change lists.
+            objects.append({k: v[0][1] if len(v) == 1 and not _is_pairs(v[0][1]) else v for k, v in series.items()})
+        return {
+            "version": 2, "episode_id": episode_id, "action_names": env.action_names, "item_names": env.resource_names,
+            "type_names": type_names, "map_size": [env.map_width, env.map_height], "num_agents": env.num_agents,
+            "max_steps": self.steps, "mg_config": env.config.model_dump(mode="json"), "objects": objects,
+        }  # fmt: skip
+
+    def write(self, url: str, episode_id: str) -> None:
+        data = zlib.compress(json.dumps(self.to_dict(episode_id), separators=(",", ":")).encode())
+        fs, path = fsspec.core.url_to_fs(url)
+        fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        fs.pipe_file(path, data)
+
+
+def _is_pairs(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(x, list) and len(x) == 2 for x in value)
+
+
+def is_change_list(field: Any) -> bool:
+    return _is_pairs(field) and all(isinstance(x[0], int) for x in field)
+
+
+def value_at(field: Any, step: int) -> Any:
+    """The value of a replay field (constant or change list) at ``step``."""
+    if not is_change_list(field):
+        return field
+    value = field[0][1]
+    for at, v in field:
+        if at > step:
+            break
+        value = v
+    return value
+
+
+def load_replay(url: str) -> dict[str, Any]:
+    """Reads and checks a replay; refuses malformed files with a :class:`ReplayError`."""
+    try:
+        with fsspec.open(url, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f"{url}: no such replay") from e
+    try:
+        text = zlib.decompress(raw)
+    except zlib.error as e:
+        raise ReplayError(f"{url}: not a zlib-compressed replay ({e})") from e
+    try:
+        data = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ReplayError(f"{url}: invalid JSON ({e})") from e
+    if not isinstance(data, dict):
+        raise ReplayError(f"{url}: expected a JSON object at the top level")
+    missing = [k for k in REQUIRED if k not in data]
+    if missing:
+        raise ReplayError(f"{url}: missing fields {missing}")
+    if data["version"] != 2:
+        raise ReplayError(f"{url}: unsupported replay version {data['version']!r} (expected 2)")
+    if not isinstance(data["objects"], list):
+        raise ReplayError(f"{url}: 'objects' must be a list")
+    for i, obj in enumerate(data["objects"]):
+        if not isinstance(obj, dict) or "id" not in obj or "type_name" not in obj:
+            raise ReplayError(f"{url}: object {i} lacks 'id' or 'type_name'")
+        for key, field in obj.items():
+            if is_change_list(field):
+                steps = [at for at, _ in field]
+                if steps != sorted(steps) or steps[0] < 0 or steps[-1] > data["max_steps"]:
+                    raise ReplayError(f"{url}: object {i} field {key!r} has steps out of order or range")
+    return data

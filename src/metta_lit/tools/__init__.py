@@ -1,0 +1,1 @@
+"""The non-training subcommands of ``metta-lit``: evaluate, analyze, replay, play."""
