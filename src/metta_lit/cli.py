@@ -25,6 +25,7 @@ from metta_lit.checkpoints import PolicyCheckpoint
 from metta_lit.checkpoints.policy_file import load_policy_weights
 from metta_lit.checkpoints.uri import resolve_policy_uri
 from metta_lit.module import MettaLitModule
+from metta_lit.sim.evaluator import PolicyEvaluator
 
 
 def is_lightning_checkpoint(path: str | Path | None) -> bool:
@@ -66,8 +67,12 @@ class MettaLitTrainer(L.Trainer):
         verbose: bool = True,
         datamodule: L.LightningDataModule | None = None,
         weights_only: bool | None = None,
+        replay_dir: str | None = None,
     ) -> list:
-        """Evaluation episodes; ``ckpt_path`` is a Lightning ``.ckpt`` or any policy URI."""
+        """Evaluation episodes; ``ckpt_path`` is a Lightning ``.ckpt`` or any policy URI;
+        ``replay_dir`` writes one replay per episode."""
+        if model is not None:
+            model.replay_dir = replay_dir
         if ckpt_path is not None and not is_lightning_checkpoint(ckpt_path) and ckpt_path not in ("last", "best"):
             url = resolve_policy_uri(str(ckpt_path))
             load_policy_weights(model.policy, url)
@@ -79,6 +84,7 @@ class MettaLitTrainer(L.Trainer):
 class MettaLitCLI(LightningCLI):
     def add_arguments_to_parser(self, parser: Any) -> None:
         parser.add_lightning_class_args(PolicyCheckpoint, "checkpoint")
+        parser.add_lightning_class_args(PolicyEvaluator, "evaluator")
 
     def _parse_ckpt_path(self) -> None:
         # Lightning re-reads hyperparameters from a .ckpt; policy URIs (.mpt) carry none.

@@ -86,10 +86,13 @@ class MettaLitModule(LossMixin, L.LightningModule):
         return self.trainer.world_size if self._trainer is not None else 1
 
     # --- environment and collector ---------------------------------------------------------
-    def make_env(self, num_envs: int, seed: int, desync: bool) -> tuple[TransformedEnv, MettaGridTorchEnv]:
+    def make_env(
+        self, num_envs: int, seed: int, desync: bool, replay_dir: str | None = None
+    ) -> tuple[TransformedEnv, MettaGridTorchEnv]:
         base = MettaGridTorchEnv(
-            self.env_config, num_envs=num_envs, seed=seed, num_threads=self.hparams.env_threads, desync_episodes=desync
-        )
+            self.env_config, num_envs=num_envs, seed=seed, num_threads=self.hparams.env_threads,
+            desync_episodes=desync, replay_dir=replay_dir,
+        )  # fmt: skip
         return TransformedEnv(base, self.policy.memory_transform()), base
 
     def on_fit_start(self) -> None:
@@ -188,7 +191,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
     @torch.no_grad()
     def run_episodes(self, num_envs: int, seed: int) -> list[dict[str, float]]:
         """One full episode in each of ``num_envs`` fresh envs; their per-episode summaries."""
-        env, base = self.make_env(num_envs, seed, desync=False)
+        env, base = self.make_env(num_envs, seed, desync=False, replay_dir=getattr(self, "replay_dir", None))
         actor = self.policy.actor()
         td = env.reset()
         with set_exploration_type(ExplorationType.RANDOM):

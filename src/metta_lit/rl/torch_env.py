@@ -8,6 +8,7 @@ native env rewrites its buffers in place.
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,9 @@ from tensordict import TensorDict, TensorDictBase
 from torchrl.data import Categorical, Composite, Unbounded
 from torchrl.envs import EnvBase
 
+from metta_lit.checkpoints.uri import normalize_uri
 from metta_lit.env import GameConfig, MettaGridConfig, MettaGridVecEnv
+from metta_lit.sim.replay import ReplayRecorder
 
 
 def episode_summary(env: MettaGridVecEnv, e: int) -> dict[str, float]:
@@ -41,7 +44,8 @@ class MettaGridTorchEnv(EnvBase):
     Keys: ``observation`` uint8 ``[E, A, tokens, 3]``; ``action`` int64 ``[E, A]`` (flat
     catalog); ``reward``/``done``/``terminated``/``truncated`` ``[E, A, 1]``. An episode ends
     for all agents of an env at once; TorchRL's ``_reset`` mask then resets that env natively.
-    Finished episodes' stats accumulate in :attr:`finished_episodes` until popped.
+    Finished episodes' stats accumulate in :attr:`finished_episodes` until popped; with a
+    ``replay_dir`` each episode is also written as a replay (URLs in :attr:`replay_urls`).
     """
 
     def __init__(
@@ -52,8 +56,12 @@ class MettaGridTorchEnv(EnvBase):
         num_threads: int = 1,
         desync_episodes: bool = False,
         device: str | torch.device = "cpu",
+        replay_dir: str | None = None,
     ) -> None:
         self.vec = MettaGridVecEnv(config, num_envs, seed, num_threads, desync_episodes)
+        self.replay_dir = replay_dir
+        self.replay_urls: list[str] = []
+        self._recorders = [ReplayRecorder(self.vec, e) for e in range(num_envs)] if replay_dir else []
         batch = torch.Size([num_envs, self.vec.num_agents])
         super().__init__(device=device, batch_size=batch)
         self._obs = torch.from_numpy(self.vec.observations)
@@ -91,6 +99,10 @@ class MettaGridTorchEnv(EnvBase):
             # The native env resets whole envs; every agent of a finished env is done.
             mask = tensordict["_reset"].reshape(self.batch_size).any(-1).cpu().numpy()
         self.vec.reset(mask=mask)
+        if self._recorders:
+            for e in range(self.vec.num_envs) if mask is None else np.flatnonzero(mask):
+                self._recorders[e] = ReplayRecorder(self.vec, int(e))
+                self._recorders[e].record()
         zeros = torch.zeros((*self.batch_size, 1), dtype=torch.bool, device=self.device)
         return TensorDict(
             {"observation": self._obs.to(self.device, copy=True), "done": zeros, "terminated": zeros.clone(),
@@ -102,9 +114,15 @@ class MettaGridTorchEnv(EnvBase):
     def _step(self, tensordict: TensorDictBase) -> TensorDictBase:
         actions = tensordict["action"].to("cpu", torch.int32).numpy()
         self.vec.step(actions)
+        for e, recorder in enumerate(self._recorders):
+            recorder.record(actions[e])
         ended = np.flatnonzero(self.vec.terminals.all(1) | self.vec.truncations.all(1))
         for e in ended:
             self.finished_episodes.append(episode_summary(self.vec, int(e)))
+            if self._recorders:
+                episode_id = uuid.uuid4().hex
+                self.replay_urls.append(normalize_uri(f"{self.replay_dir}/{episode_id}.json.z"))
+                self._recorders[e].write(self.replay_urls[-1], episode_id)
         terminated = self._terminals.unsqueeze(-1).to(self.device, copy=True)
         truncated = self._truncations.unsqueeze(-1).to(self.device, copy=True)
         return TensorDict(

@@ -1,0 +1,186 @@
+"""Evaluation: simulations -> DuckDB -> analysis, replays, concurrent writers, play, evaluator."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zlib
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from test_training import EPOCH, NAV, SMALL, column, metta_lit, read_metrics
+
+from metta_lit.sim.config import load_simulations
+from metta_lit.sim.replay import ReplayError, load_replay, value_at
+from metta_lit.sim.stats_db import EpisodeRecord, EvalStatsDB, SimulationRecord
+from metta_lit.tools.analyze import analyze
+from metta_lit.tools.evaluate import evaluate
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """Two versions of a briefly trained navigation policy."""
+    root = tmp_path_factory.mktemp("train")
+    metta_lit("fit", "--config", NAV, *SMALL, "--model.init_args.total_timesteps", str(2 * EPOCH),
+              "--checkpoint.run", "ev", "--checkpoint.checkpoint_interval", "1", cwd=root)  # fmt: skip
+    return root / "train_dir" / "ev" / "checkpoints"
+
+
+def test_evaluate_two_versions_on_two_simulations_then_analyze(trained, tmp_path):
+    db_path = str(tmp_path / "stats.duckdb")
+    uris = [f"file://{trained}/ev:v1.mpt", str(trained / "ev:latest")]
+    records = evaluate(uris, ["navigation/default", "navigation/sparse"], db_path, console=Console(file=io.StringIO()))
+    db = EvalStatsDB(db_path)
+    episodes = 16 + 16  # per policy: both navigation sims have num_episodes 16
+    assert db.count("simulations") == 4
+    assert db.count("episodes") == 2 * episodes
+    assert db.count("agent_policies") == db.count("agent_groups") == 2 * episodes * 4
+    assert db.query("SELECT count(*) FROM agent_metrics WHERE metric = 'reward'")[0][0] == 2 * episodes * 4
+    assert db.query("SELECT count(*) FROM policy_simulation_agent_samples")[0][0] == 2 * episodes * 4
+    assert db.query("SELECT DISTINCT name, env FROM simulations ORDER BY env") == [("navigation", "default"), ("navigation", "sparse")]
+    assert db.policies() == [("ev", 1), ("ev", 2)]
+    attrs = dict(db.query("SELECT attribute, value FROM episode_attributes WHERE episode_id = ?", [records[0].episodes[0].id]))
+    assert attrs["config.game.num_agents"] == "4" and attrs["map_w"] == "31"
+    # The aggregate matches the records, with missing metrics counted as zero.
+    rec = next(r for r in records if r.policy_version == 2 and r.name == "default")
+    values = [m.get("heart.gained", 0.0) for e in rec.episodes for m in e.agent_metrics]
+    summary = db.metric(("ev", 2), "navigation/default", "heart.gained")
+    assert summary.samples == len(values) and summary.mean == pytest.approx(sum(values) / len(values))
+    assert db.suite_score(("ev", 2), "navigation") == pytest.approx(
+        sum(db.simulation_scores(("ev", 2)).values()) / 2)  # fmt: skip
+
+    out = io.StringIO()
+    png = tmp_path / "scorecard.png"
+    analyze(db_path, ["reward", "heart.*"], str(png), console=Console(file=out, width=200))
+    text = out.getvalue()
+    for needle in ("ev:v1", "ev:v2", "navigation/default", "navigation/sparse", "heart.gained", "reward"):
+        assert needle in text
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+
+
+def test_missing_metrics_count_as_zero(tmp_path):
+    now = datetime.now()
+    episodes = [
+        EpisodeRecord(f"e{i}", "s", 10, now, {}, [0, 0], [{"reward": 1.0, "heart.gained": 3.0}, {"reward": 0.0}],
+                      [("p", 1), ("p", 1)])  # fmt: skip
+        for i in range(2)
+    ]
+    db = EvalStatsDB(str(tmp_path / "h.duckdb"))
+    db.write([SimulationRecord("s", "suite", "sim", "p", 1, now, now, episodes)])
+    s = db.metric(("p", 1), "suite/sim", "heart.gained")
+    assert (s.mean, s.count, s.samples) == (1.5, 2, 4)  # (3 + 3) / 4 agent-episodes
+    assert s.std == pytest.approx(1.5)  # values 3, 0, 3, 0
+    assert math.isnan(db.metric(("other", 1), "suite/sim", "reward").mean)
+
+
+def test_replays_decode_and_match_the_episode_stats(trained, tmp_path):
+    db_path = str(tmp_path / "r.duckdb")
+    replays = tmp_path / "replays"
+    sims = ["navigation/default"]
+    [record] = evaluate([str(trained)], sims, db_path, replay_dir=str(replays), console=Console(file=io.StringIO()))
+    assert len(list(replays.glob("*.json.z"))) == len(record.episodes) == load_simulations(sims)[0].num_episodes
+    db = EvalStatsDB(db_path)
+    for episode in record.episodes[:3]:
+        (url,) = db.query("SELECT replay_url FROM episodes WHERE id = ?", [episode.id])[0]
+        assert url == episode.replay_url
+        replay = load_replay(url)
+        assert replay["version"] == 2 and replay["map_size"] == [31, 31] and replay["num_agents"] == 4
+        assert replay["max_steps"] == episode.step_count == 200
+        assert replay["action_names"][:2] == ["noop", "move_north"] and replay["item_names"] == ["heart"]
+        agents = sorted((o for o in replay["objects"] if o["type_name"] == "agent"), key=lambda o: value_at(o["agent_id"], 0))
+        for a, obj in enumerate(agents):
+            assert value_at(obj["total_reward"], replay["max_steps"]) == pytest.approx(episode.agent_metrics[a]["reward"])
+            steps = obj["location"] if isinstance(obj["location"][0], list) else [[0, obj["location"]]]
+            assert all(0 <= c < 31 and 0 <= r < 31 for _, (c, r, _layer) in steps)
+        walls = [o for o in replay["objects"] if o["type_name"] == "wall"]
+        assert walls and all(not isinstance(w["location"][0], list) for w in walls)  # static: constants
+
+
+def test_malformed_replays_are_refused(tmp_path):
+    def write(name: str, data: bytes) -> str:
+        (tmp_path / name).write_bytes(data)
+        return str(tmp_path / name)
+
+    good = {"version": 2, "action_names": [], "item_names": [], "type_names": [], "map_size": [1, 1],
+            "num_agents": 0, "max_steps": 3, "objects": [{"id": 1, "type_name": "wall", "color": [[0, 1], [2, 2]]}]}  # fmt: skip
+    load_replay(write("ok.json.z", zlib.compress(json.dumps(good).encode())))
+    cases = {
+        "plain.json.z": (json.dumps(good).encode(), "not a zlib-compressed replay"),
+        "garbage.json.z": (zlib.compress(b"{nope"), "invalid JSON"),
+        "v1.json.z": (zlib.compress(json.dumps({**good, "version": 1}).encode()), "unsupported replay version 1"),
+        "short.json.z": (zlib.compress(json.dumps({"version": 2}).encode()), "missing fields"),
+        "order.json.z": (zlib.compress(json.dumps({**good, "objects": [{"id": 1, "type_name": "wall",
+                         "color": [[2, 1], [0, 2]]}]}).encode()), "out of order"),  # fmt: skip
+    }
+    for name, (data, message) in cases.items():
+        with pytest.raises(ReplayError, match=message):
+            load_replay(write(name, data))
+
+
+def test_two_concurrent_evaluate_processes_lose_no_rows(tmp_path):
+    db_path = str(tmp_path / "shared.duckdb")
+    cmd = [sys.executable, "-m", "metta_lit.cli", "evaluate", "--policy_uris", "random", "--simulations",
+           "navigation/default", "--stats_db", db_path]  # fmt: skip
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    procs = [subprocess.Popen([*cmd, "--seed", str(seed)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for seed in (1, 2)]  # fmt: skip
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err.decode()[-2000:]
+    db = EvalStatsDB(db_path)
+    assert db.count("simulations") == 2 and db.count("episodes") == 32 and db.count("agent_policies") == 128
+    assert not os.listdir(db_path + ".shards")  # every shard was merged and removed
+
+
+def test_play_in_log_mode_runs_n_steps(tmp_path):
+    out = metta_lit("play", "--config", "navigation", "--render", "log", "--steps", "7", cwd=tmp_path).stdout
+    assert out.count("step ") == 8  # a frame before each of the 7 steps, and the final one
+    assert "step 7/200" in out and "episode over after 7 steps" in out
+    assert "agent 3:" in out
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux for a real terminal")
+def test_play_with_the_keyboard_in_a_terminal(tmp_path):
+    session = f"metta-play-{os.getpid()}"
+    log = tmp_path / "play.out"
+    cmd = f"{sys.executable} -m metta_lit.cli play --config navigation --agent 1 > /dev/tty; echo EXIT=$? > {log}"
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "45", cmd], check=True)
+    try:
+        def screen() -> str:
+            return subprocess.run(["tmux", "capture-pane", "-t", session, "-p"], capture_output=True, text=True).stdout
+
+        deadline = time.time() + 60
+        while "step 0/200" not in screen() and time.time() < deadline:
+            time.sleep(0.2)
+        for key in ("d", "s", "Space"):
+            subprocess.run(["tmux", "send-keys", "-t", session, key], check=True)
+            time.sleep(0.5)
+        deadline = time.time() + 20
+        while "step 3/200" not in screen() and time.time() < deadline:
+            time.sleep(0.2)
+        assert "step 3/200" in screen() and "you:" in screen()
+        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
+        deadline = time.time() + 20
+        while not log.exists() and time.time() < deadline:
+            time.sleep(0.2)
+        assert log.read_text().strip() == "EXIT=0"
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def test_evaluator_callback_logs_suite_scores_during_training(tmp_path):
+    metta_lit("fit", "--config", NAV, *SMALL, "--model.init_args.total_timesteps", str(2 * EPOCH),
+              "--checkpoint.run", "evcb", "--evaluator.suite", "navigation", "--evaluator.evaluate_interval", "2",
+              "--evaluator.num_episodes", "2", "--evaluator.stats_db", str(tmp_path / "during.duckdb"), cwd=tmp_path)  # fmt: skip
+    rows = read_metrics(tmp_path / "train_dir" / "evcb")
+    assert len(column(rows, "evaluator/eval_navigation/score")) == 1
+    assert column(rows, "evaluator/eval_navigation/default") and column(rows, "evaluator/eval_navigation/sparse")
+    assert EvalStatsDB(str(tmp_path / "during.duckdb")).policies() == [("evcb", 2)]
