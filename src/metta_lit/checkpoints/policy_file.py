@@ -16,16 +16,13 @@ import ast
 import importlib
 import io
 import json
-import os
-import tempfile
 import zipfile
 from typing import Any
 
-import fsspec
 import safetensors.torch
-from fsspec.implementations.local import LocalFileSystem
 
 from metta_lit.policy import Policy
+from metta_lit.storage import atomic_write, read_bytes
 
 ARCHITECTURE, WEIGHTS, METADATA = "modelarchitecture.txt", "weights.safetensors", "metadata.json"
 ALLOWED_PREFIXES = ("metta_lit.",)
@@ -80,43 +77,13 @@ def policy_bytes(policy: Policy, metadata: dict[str, Any] | None = None) -> byte
     return buf.getvalue()
 
 
-def atomic_write(url: str, data: bytes) -> None:
-    """Writes ``data`` so that readers see the old file or the new one, never a torn one.
-
-    Local files: a temp file in the same directory, fsync, then ``os.replace``. Object
-    stores (s3://...) replace objects atomically on their own.
-    """
-    fs, path = fsspec.core.url_to_fs(url)
-    if isinstance(fs, LocalFileSystem):
-        directory = os.path.dirname(os.path.abspath(path))
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-    else:
-        fs.makedirs(os.path.dirname(path), exist_ok=True)
-        fs.pipe_file(path, data)
-
-
 def save_policy(policy: Policy, url: str, metadata: dict[str, Any] | None = None) -> None:
     atomic_write(url, policy_bytes(policy, metadata))
 
 
 def read_policy_file(url: str) -> tuple[Policy, dict[str, Any]]:
     """Builds the policy stored at ``url`` (any fsspec URL) and returns it with its metadata."""
-    try:
-        with fsspec.open(url, "rb") as f:
-            data = f.read()
-    except FileNotFoundError as e:
-        raise FileNotFoundError(f"{url}: no such policy file") from e
+    data = read_bytes(url, "policy file")
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as e:

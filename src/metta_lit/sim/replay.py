@@ -12,10 +12,10 @@ import json
 import zlib
 from typing import Any
 
-import fsspec
 import numpy as np
 
 from metta_lit.env import MettaGridVecEnv
+from metta_lit.storage import atomic_write, read_bytes
 
 REQUIRED = ("version", "action_names", "item_names", "type_names", "map_size", "num_agents", "max_steps", "objects")
 
@@ -108,10 +108,7 @@ class ReplayRecorder:
         }  # fmt: skip
 
     def write(self, url: str, episode_id: str) -> None:
-        data = zlib.compress(json.dumps(self.to_dict(episode_id), separators=(",", ":")).encode())
-        fs, path = fsspec.core.url_to_fs(url)
-        fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-        fs.pipe_file(path, data)
+        atomic_write(url, zlib.compress(json.dumps(self.to_dict(episode_id), separators=(",", ":")).encode()))
 
 
 def _is_pairs(value: Any) -> bool:
@@ -136,11 +133,7 @@ def value_at(field: Any, step: int) -> Any:
 
 def load_replay(url: str) -> dict[str, Any]:
     """Reads and checks a replay; refuses malformed files with a :class:`ReplayError`."""
-    try:
-        with fsspec.open(url, "rb") as f:
-            raw = f.read()
-    except FileNotFoundError as e:
-        raise FileNotFoundError(f"{url}: no such replay") from e
+    raw = read_bytes(url, "replay")
     try:
         text = zlib.decompress(raw)
     except zlib.error as e:
