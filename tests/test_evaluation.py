@@ -184,3 +184,28 @@ def test_evaluator_callback_logs_suite_scores_during_training(tmp_path):
     assert len(column(rows, "evaluator/eval_navigation/score")) == 1
     assert column(rows, "evaluator/eval_navigation/default") and column(rows, "evaluator/eval_navigation/sparse")
     assert EvalStatsDB(str(tmp_path / "during.duckdb")).policies() == [("evcb", 2)]
+
+
+def test_npc_agents_play_a_fraction_of_each_env(trained, tmp_path):
+    from metta_lit.sim.config import SimulationConfig
+    from metta_lit.sim.runner import PolicyHandle, run_simulation
+
+    sim = SimulationConfig(suite="npc", name="half", env="navigation", num_episodes=2,
+                           npc_policy_uri="random", policy_agents_pct=0.5)  # fmt: skip
+    record = run_simulation(PolicyHandle.from_uri(str(trained)), sim, seed=3)
+    assert [e.agent_policies for e in record.episodes] == [[("ev", 2), ("ev", 2), ("random", 0), ("random", 0)]] * 2
+    db = EvalStatsDB(str(tmp_path / "npc.duckdb"))
+    db.write([record])
+    assert db.policies() == [("ev", 2), ("random", 0)]
+    assert db.metric(("random", 0), "npc/half", "reward").samples == 4
+    with pytest.raises(ValueError, match="needs npc_policy_uri"):
+        run_simulation(PolicyHandle.from_uri("random"), sim.model_copy(update={"npc_policy_uri": None}))
+
+
+def test_replay_command_writes_one_loadable_episode(trained, tmp_path):
+    out = metta_lit("replay", "--policy_uri", str(trained), "--config", NAV, "--replay_dir", str(tmp_path / "r"),
+                    cwd=tmp_path).stdout  # fmt: skip
+    [path] = list((tmp_path / "r").glob("*.json.z"))
+    assert f"replay written to file://{path}" in out
+    replay = load_replay(str(path))
+    assert replay["max_steps"] == 200 and replay["mg_config"]["label"] == "navigation"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
-
 from metta_lit.sim.config import SimulationConfig
 from metta_lit.sim.runner import PolicyHandle, run_simulation
 from metta_lit.tools.common import resolve_env
@@ -16,7 +14,7 @@ def replay(policy_uri: str, config: str, replay_dir: str = "replays", seed: int 
     sim = SimulationConfig(suite="replay", name=env.rsplit("/", 1)[-1], env=env, env_overrides=overrides, num_episodes=1)
     record = run_simulation(PolicyHandle.from_uri(policy_uri), sim, seed=seed, replay_dir=replay_dir)
     url = record.episodes[0].replay_url
-    Console().print(f"replay written to {url}")
+    print(f"replay written to {url}")  # plain print: a path must not be wrapped
     return url
 
 
