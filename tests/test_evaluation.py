@@ -209,3 +209,18 @@ def test_replay_command_writes_one_loadable_episode(trained, tmp_path):
     assert f"replay written to file://{path}" in out
     replay = load_replay(str(path))
     assert replay["max_steps"] == 200 and replay["mg_config"]["label"] == "navigation"
+
+
+def test_arena_suite_prices_attacks_out_in_basic_only():
+    from metta_lit.env import MettaGridVecEnv
+
+    basic, combat = load_simulations(["arena"])
+    assert (basic.full_name, combat.full_name) == ("arena/basic", "arena/combat")
+    envs = [MettaGridVecEnv(s.env_config()) for s in (basic, combat)]
+    assert envs[0].action_names == envs[1].action_names  # same 16 actions
+    env = envs[0]
+    env.reset()
+    env.set_inventory(0, 0, "laser", 50)  # the most an agent can hold
+    attack = env.action_names.index("attack_0")
+    env.step([[attack] + [0] * 23])
+    assert not env.action_success[0, 0] and env.episode_stats()["agent"][0]["action.attack.failed"] == 1
