@@ -218,9 +218,10 @@ def test_arena_suite_prices_attacks_out_in_basic_only():
     assert (basic.full_name, combat.full_name) == ("arena/basic", "arena/combat")
     envs = [MettaGridVecEnv(s.env_config()) for s in (basic, combat)]
     assert envs[0].action_names == envs[1].action_names  # same 16 actions
-    env = envs[0]
-    env.reset()
-    env.set_inventory(0, 0, "laser", 50)  # the most an agent can hold
-    attack = env.action_names.index("attack_0")
-    env.step([[attack] + [0] * 23])
-    assert not env.action_success[0, 0] and env.episode_stats()["agent"][0]["action.attack.failed"] == 1
+    from metta_lit.env.native_config import to_native
+
+    for sim, cost in ((basic, 100), (combat, 1)):
+        game = sim.env_config().game
+        attack = next(a for a in to_native(game).actions if a.name == "attack")
+        assert attack.required_resources[game.resource_names.index("laser")] == cost
+    assert basic.env_config().game.agent.default_resource_limit == 50 < 100  # never affordable
