@@ -171,3 +171,13 @@ def test_native_validation_backs_up_python():
     cfg.num_agents = 2
     with pytest.raises(ValueError, match="map has 1 agent cells but num_agents is 2"):
         native.VecEnv(cfg, 1)
+
+
+def test_dotted_env_overrides_are_validated():
+    cfg = env_config("arena").with_overrides({"game.max_steps": 50, "game.agent.freeze_duration": 3})
+    assert (cfg.game.max_steps, cfg.game.agent.freeze_duration) == (50, 3)
+    assert env_config("arena").game.max_steps == 1000  # the original is untouched
+    with pytest.raises(KeyError, match=r"env override 'game.agnt.freeze_duration': no field 'agnt'"):
+        env_config("arena").with_overrides({"game.agnt.freeze_duration": 3})
+    with pytest.raises(ValidationError, match="max_steps"):
+        env_config("arena").with_overrides({"game.max_steps": -1})

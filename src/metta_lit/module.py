@@ -26,7 +26,6 @@ from metta_lit.losses import LossMixin, PPOLoss
 from metta_lit.policy import FastPolicy, Policy
 from metta_lit.rl.experience import evaluate_rows, rows_from_rollout
 from metta_lit.rl.torch_env import MettaGridTorchEnv
-from metta_lit.sim.config import apply_overrides
 
 PolicyFactory = Callable[[dict, list], Policy]
 
@@ -66,7 +65,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
         self.automatic_optimization = False
         if minibatch_size % bptt_horizon:
             raise ValueError(f"minibatch_size ({minibatch_size}) must be a multiple of bptt_horizon ({bptt_horizon})")
-        self.env_config = apply_overrides(env_config(env), env_overrides or {})
+        self.env_config = env_config(env).with_overrides(env_overrides or {})
         self.num_agents = self.env_config.game.num_agents
         # A throwaway env tells the policy its feature spec and action catalog.
         probe = MettaGridTorchEnv(self.env_config, num_envs=1)

@@ -298,6 +298,19 @@ class MettaGridConfig(StrictModel):
     label: str = "mettagrid"
     game: GameConfig
 
+    def with_overrides(self, overrides: dict[str, Any]) -> MettaGridConfig:
+        """A copy with dotted overrides applied, e.g. ``{"game.max_steps": 200}``, re-validated."""
+        data = self.model_dump()
+        for dotted, value in overrides.items():
+            node = data
+            *parents, leaf = dotted.split(".")
+            for key in parents:
+                if not isinstance(node, dict) or key not in node:
+                    raise KeyError(f"env override {dotted!r}: no field {key!r}")
+                node = node[key]
+            node[leaf] = value
+        return MettaGridConfig.model_validate(data)
+
     @classmethod
     def from_yaml(cls, path: str | Path) -> MettaGridConfig:
         path = Path(path)

@@ -16,20 +16,6 @@ from metta_lit.env import MettaGridConfig, env_config
 from metta_lit.env.presets import CONFIG_DIR
 
 
-def apply_overrides(cfg: MettaGridConfig, overrides: dict[str, Any]) -> MettaGridConfig:
-    """Applies dotted overrides such as ``{"game.max_steps": 200}`` and re-validates."""
-    data = cfg.model_dump()
-    for dotted, value in overrides.items():
-        node = data
-        *parents, leaf = dotted.split(".")
-        for key in parents:
-            if not isinstance(node, dict) or key not in node:
-                raise KeyError(f"env override {dotted!r}: no field {key!r}")
-            node = node[key]
-        node[leaf] = value
-    return MettaGridConfig.model_validate(data)
-
-
 class SimulationConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -47,7 +33,7 @@ class SimulationConfig(BaseModel):
         return f"{self.suite}/{self.name}"
 
     def env_config(self) -> MettaGridConfig:
-        return apply_overrides(env_config(self.env), self.env_overrides)
+        return env_config(self.env).with_overrides(self.env_overrides)
 
 
 def suite_path(suite: str) -> Path:

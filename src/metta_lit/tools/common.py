@@ -8,7 +8,6 @@ from typing import Any
 import yaml
 
 from metta_lit.env import MettaGridConfig, env_config
-from metta_lit.sim.config import apply_overrides
 
 
 def resolve_env(config: str) -> tuple[str, dict[str, Any]]:
@@ -24,4 +23,4 @@ def resolve_env(config: str) -> tuple[str, dict[str, Any]]:
 
 def load_env(config: str) -> MettaGridConfig:
     env, overrides = resolve_env(config)
-    return apply_overrides(env_config(env), overrides)
+    return env_config(env).with_overrides(overrides)
