@@ -72,6 +72,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
         factory = policy or FastPolicy
         self.policy: Policy = factory(probe.feature_spec, probe.action_names)
         self.agent_steps = 0
+        self.replay_dir: str | None = None  # set by MettaLitTrainer.validate(replay_dir=...)
         self._collector: Collector | None = None
 
     # --- sizes -----------------------------------------------------------------------------
@@ -190,7 +191,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
     @torch.no_grad()
     def run_episodes(self, num_envs: int, seed: int) -> list[dict[str, float]]:
         """One full episode in each of ``num_envs`` fresh envs; their per-episode summaries."""
-        env, base = self.make_env(num_envs, seed, desync=False, replay_dir=getattr(self, "replay_dir", None))
+        env, base = self.make_env(num_envs, seed, desync=False, replay_dir=self.replay_dir)
         actor = self.policy.actor()
         td = env.reset()
         with set_exploration_type(ExplorationType.RANDOM):

@@ -9,6 +9,13 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 
+def normalize_uri(uri: str) -> str:
+    """Plain paths become absolute ``file://`` URLs; URLs are kept."""
+    if "://" in uri:
+        return uri
+    return "file://" + os.path.abspath(os.path.expanduser(uri))
+
+
 def read_bytes(url: str, what: str = "file") -> bytes:
     try:
         with fsspec.open(url, "rb") as f:

@@ -11,12 +11,12 @@ from metta_lit.checkpoints.policy_file import read_policy_file, save_policy
 from metta_lit.checkpoints.uri import (
     PolicyKey,
     checkpoint_filename,
-    normalize_uri,
     parse_checkpoint_name,
     resolve_policy_uri,
     validate_run_name,
 )
 from metta_lit.policy import Policy
+from metta_lit.storage import normalize_uri
 
 
 class CheckpointManager:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import fsspec
 
+from metta_lit.storage import normalize_uri
+
 EXTENSION = ".mpt"
 _FORBIDDEN = set(' /*\\:<>|?"')
 _VERSIONED = re.compile(r"^(?P<run>.+):v(?P<version>\d+)\.mpt$")
@@ -56,13 +58,6 @@ def parse_checkpoint_name(name: str) -> PolicyKey:
     if not m:
         raise ValueError(f"{name!r} is not a versioned policy file name (<run>:v<N>.mpt)")
     return PolicyKey(validate_run_name(m["run"]), int(m["version"]))
-
-
-def normalize_uri(uri: str) -> str:
-    """Plain paths become absolute ``file://`` URLs; URLs are kept."""
-    if "://" in uri:
-        return uri
-    return "file://" + os.path.abspath(os.path.expanduser(uri))
 
 
 def _latest(fs: fsspec.AbstractFileSystem, directory: str, run: str | None, uri: str) -> str:

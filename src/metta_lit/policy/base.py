@@ -89,14 +89,11 @@ class Policy(TensorDictModuleBase):
         device = next(self.parameters()).device
         td = TensorDict({"observation": observation.to(device)}, batch_size=[n], device=device)
         first = self._memory is None or self._memory.batch_size[0] != n
-        is_init = torch.ones(n, 1, dtype=torch.bool, device=device) if first else torch.zeros(n, 1, dtype=torch.bool, device=device)
-        if done is not None and not first:
+        is_init = torch.full((n, 1), first, dtype=torch.bool, device=device)
+        if done is not None:
             is_init |= done.reshape(n, 1).to(device)
         td["is_init"] = is_init
-        if not first:
-            td.update(self._memory)
-        else:
-            td.update(self.initial_memory(n, device))
+        td.update(self.initial_memory(n, device) if first else self._memory)
         self(td)
         self._memory = td.get("next").exclude("observation") if "next" in td.keys() else None
         logits = td["logits"]

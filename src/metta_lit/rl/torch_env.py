@@ -18,9 +18,8 @@ from tensordict import TensorDict, TensorDictBase
 from torchrl.data import Categorical, Composite, Unbounded
 from torchrl.envs import EnvBase
 
-from metta_lit.checkpoints.uri import normalize_uri
 from metta_lit.env import GameConfig, MettaGridConfig, MettaGridVecEnv
-from metta_lit.sim.replay import ReplayRecorder
+from metta_lit.sim.replay import EpisodeReplays
 
 
 def episode_summary(env: MettaGridVecEnv, e: int) -> dict[str, float]:
@@ -45,7 +44,7 @@ class MettaGridTorchEnv(EnvBase):
     catalog); ``reward``/``done``/``terminated``/``truncated`` ``[E, A, 1]``. An episode ends
     for all agents of an env at once; TorchRL's ``_reset`` mask then resets that env natively.
     Finished episodes' stats accumulate in :attr:`finished_episodes` until popped; with a
-    ``replay_dir`` each episode is also written as a replay (URLs in :attr:`replay_urls`).
+    ``replay_dir`` each episode is also written as a replay.
     """
 
     def __init__(
@@ -59,9 +58,7 @@ class MettaGridTorchEnv(EnvBase):
         replay_dir: str | None = None,
     ) -> None:
         self.vec = MettaGridVecEnv(config, num_envs, seed, num_threads, desync_episodes)
-        self.replay_dir = replay_dir
-        self.replay_urls: list[str] = []
-        self._recorders = [ReplayRecorder(self.vec, e) for e in range(num_envs)] if replay_dir else []
+        self._replays = EpisodeReplays(self.vec, replay_dir) if replay_dir else None
         batch = torch.Size([num_envs, self.vec.num_agents])
         super().__init__(device=device, batch_size=batch)
         self._obs = torch.from_numpy(self.vec.observations)
@@ -99,10 +96,8 @@ class MettaGridTorchEnv(EnvBase):
             # The native env resets whole envs; every agent of a finished env is done.
             mask = tensordict["_reset"].reshape(self.batch_size).any(-1).cpu().numpy()
         self.vec.reset(mask=mask)
-        if self._recorders:
-            for e in range(self.vec.num_envs) if mask is None else np.flatnonzero(mask):
-                self._recorders[e] = ReplayRecorder(self.vec, int(e))
-                self._recorders[e].record()
+        if self._replays:
+            self._replays.reset(range(self.vec.num_envs) if mask is None else np.flatnonzero(mask))
         zeros = torch.zeros((*self.batch_size, 1), dtype=torch.bool, device=self.device)
         return TensorDict(
             {"observation": self._obs.to(self.device, copy=True), "done": zeros, "terminated": zeros.clone(),
@@ -114,15 +109,13 @@ class MettaGridTorchEnv(EnvBase):
     def _step(self, tensordict: TensorDictBase) -> TensorDictBase:
         actions = tensordict["action"].to("cpu", torch.int32).numpy()
         self.vec.step(actions)
-        for e, recorder in enumerate(self._recorders):
-            recorder.record(actions[e])
+        if self._replays:
+            self._replays.step(actions)
         ended = np.flatnonzero(self.vec.terminals.all(1) | self.vec.truncations.all(1))
         for e in ended:
             self.finished_episodes.append(episode_summary(self.vec, int(e)))
-            if self._recorders:
-                episode_id = uuid.uuid4().hex
-                self.replay_urls.append(normalize_uri(f"{self.replay_dir}/{episode_id}.json.z"))
-                self._recorders[e].write(self.replay_urls[-1], episode_id)
+            if self._replays:
+                self._replays.finish(int(e), uuid.uuid4().hex)
         terminated = self._terminals.unsqueeze(-1).to(self.device, copy=True)
         truncated = self._truncations.unsqueeze(-1).to(self.device, copy=True)
         return TensorDict(

@@ -7,6 +7,7 @@ import copy
 import lightning as L
 from lightning.pytorch.utilities import rank_zero_info
 
+from metta_lit.checkpoints import PolicyCheckpoint
 from metta_lit.sim.config import load_simulations
 from metta_lit.sim.runner import PolicyHandle, run_simulation
 from metta_lit.sim.stats_db import EvalStatsDB
@@ -31,16 +32,15 @@ class PolicyEvaluator(L.Callback):
         epoch = trainer.current_epoch + 1
         if not self.evaluate_interval or epoch % self.evaluate_interval or not trainer.is_global_zero:
             return
-        run = getattr(next((cb for cb in trainer.callbacks if hasattr(cb, "run")), None), "run", "train")
+        checkpoint = next((cb for cb in trainer.callbacks if isinstance(cb, PolicyCheckpoint)), None)
+        run = checkpoint.run if checkpoint else "train"
         handle = PolicyHandle(copy.deepcopy(pl_module.policy).cpu().eval(), run, epoch)
         records, scores = [], {}
         for sim in load_simulations([self.suite]):
             if self.num_episodes:
                 sim = sim.model_copy(update={"num_episodes": self.num_episodes})
-            record = run_simulation(handle, sim, seed=self.seed)
-            rewards = [m["reward"] for e in record.episodes for m in e.agent_metrics]
-            scores[sim.name] = sum(rewards) / max(1, len(rewards))
-            records.append(record)
+            records.append(run_simulation(handle, sim, seed=self.seed))
+            scores[sim.name] = records[-1].mean("reward")
         self.last_score = sum(scores.values()) / len(scores)
         metrics = {f"evaluator/eval_{self.suite}/score": self.last_score}
         metrics.update({f"evaluator/eval_{self.suite}/{name}": v for name, v in scores.items()})

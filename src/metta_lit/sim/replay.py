@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 from metta_lit.env import MettaGridVecEnv
-from metta_lit.storage import atomic_write, read_bytes
+from metta_lit.storage import atomic_write, normalize_uri, read_bytes
 
 REQUIRED = ("version", "action_names", "item_names", "type_names", "map_size", "num_agents", "max_steps", "objects")
 
@@ -109,6 +110,33 @@ class ReplayRecorder:
 
     def write(self, url: str, episode_id: str) -> None:
         atomic_write(url, zlib.compress(json.dumps(self.to_dict(episode_id), separators=(",", ":")).encode()))
+
+
+class EpisodeReplays:
+    """Replays of every env of a vectorized env: a recorder starts at each env's reset, sees
+    every step, and its episode is written to ``<replay_dir>/<episode_id>.json.z`` at the end."""
+
+    def __init__(self, env: MettaGridVecEnv, replay_dir: str) -> None:
+        self.env, self.replay_dir = env, replay_dir
+        self._recorders: list[ReplayRecorder | None] = [None] * env.num_envs
+
+    def reset(self, envs: Iterable[int]) -> None:
+        """Call right after these envs were reset."""
+        for e in envs:
+            self._recorders[e] = ReplayRecorder(self.env, int(e))
+            self._recorders[e].record()
+
+    def step(self, actions: np.ndarray) -> None:
+        """Call right after a step with its actions ``[num_envs, num_agents]``."""
+        for e, recorder in enumerate(self._recorders):
+            if recorder is not None:
+                recorder.record(actions[e])
+
+    def finish(self, e: int, episode_id: str) -> str:
+        """Writes env ``e``'s finished episode; returns the replay's URL."""
+        url = normalize_uri(f"{self.replay_dir}/{episode_id}.json.z")
+        self._recorders[e].write(url, episode_id)
+        return url
 
 
 def _is_pairs(value: Any) -> bool:

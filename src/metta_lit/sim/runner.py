@@ -14,11 +14,10 @@ import numpy as np
 import torch
 
 from metta_lit.checkpoints import CheckpointManager
-from metta_lit.checkpoints.uri import normalize_uri
 from metta_lit.env import MettaGridVecEnv
 from metta_lit.policy import Policy
 from metta_lit.sim.config import SimulationConfig
-from metta_lit.sim.replay import ReplayRecorder
+from metta_lit.sim.replay import EpisodeReplays
 from metta_lit.sim.stats_db import EpisodeRecord, SimulationRecord
 
 RANDOM = "random"
@@ -89,9 +88,9 @@ def run_simulation(
     obs = env.reset()
     record = SimulationRecord(uuid.uuid4().hex, sim.suite, sim.name, candidate.key, candidate.version,
                               datetime.now(), datetime.now())  # fmt: skip
-    recorders = [ReplayRecorder(env, e) for e in range(num_envs)] if replay_dir else []
-    for r in recorders:
-        r.record()
+    replays = EpisodeReplays(env, replay_dir) if replay_dir else None
+    if replays:
+        replays.reset(range(num_envs))
     policies = [(candidate.key, candidate.version)] * n_candidate
     if npc is not None:
         policies += [(npc.key, npc.version)] * (agents - n_candidate)
@@ -106,26 +105,21 @@ def run_simulation(
             if npc is not None and n_candidate < agents:
                 actions[:, n_candidate:] = npc.act(obs[:, n_candidate:], done[:, n_candidate:], rng, env.num_actions)
             env.step(actions)
-            for e, r in enumerate(recorders):
-                r.record(actions[e])
+            if replays:
+                replays.step(actions)
             ended = (env.terminals | env.truncations).all(1)
             for e in np.flatnonzero(ended):
                 if finished[e] >= quota[e]:
                     continue
                 finished[e] += 1
                 episode_id = uuid.uuid4().hex
-                replay_url = None
-                if recorders:
-                    replay_url = normalize_uri(f"{replay_dir}/{episode_id}.json.z")
-                    recorders[e].write(replay_url, episode_id)
+                replay_url = replays.finish(int(e), episode_id) if replays else None
                 record.episodes.append(_episode(env, int(e), episode_id, record.id, started, seed, policies, replay_url))
             done = np.repeat(ended[:, None], agents, axis=1)
             if ended.any():
                 env.reset(mask=ended)
-                for e in np.flatnonzero(ended):
-                    if recorders:
-                        recorders[e] = ReplayRecorder(env, int(e))
-                        recorders[e].record()
+                if replays:
+                    replays.reset(np.flatnonzero(ended))
     record.finished_at = datetime.now()
     return record
 

@@ -72,6 +72,11 @@ class SimulationRecord:
     finished_at: datetime
     episodes: list[EpisodeRecord] = field(default_factory=list)
 
+    def mean(self, metric: str = "reward") -> float:
+        """Mean over all agent-episodes of the simulation; a missing metric counts as zero."""
+        values = [m.get(metric, 0.0) for e in self.episodes for m in e.agent_metrics]
+        return sum(values) / len(values) if values else math.nan
+
 
 @dataclass(frozen=True)
 class MetricSummary:

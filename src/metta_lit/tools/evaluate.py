@@ -29,9 +29,8 @@ def evaluate(
         mine = []
         for sim in sims:
             rec = run_simulation(handle, sim, seed=seed, replay_dir=replay_dir)
-            rewards = [m["reward"] for e in rec.episodes for m in e.agent_metrics]
             console.print(f"{handle.key}:v{handle.version}  {sim.full_name}: {len(rec.episodes)} episodes, "
-                          f"mean reward {sum(rewards) / max(1, len(rewards)):.3f}")  # fmt: skip
+                          f"mean reward {rec.mean('reward'):.3f}")  # fmt: skip
             mine.append(rec)
         db.write(mine)  # one merge per policy: finished work is kept even if a later policy fails
         records += mine
