@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from tensordict import TensorDict
 
-from metta_lit.cli import cli
+from metta_lit.trainer_cli import cli
 from metta_lit.env import MettaGridVecEnv
 from metta_lit.losses import LossMixin, PPOLoss
 from metta_lit.policy import FastPolicy

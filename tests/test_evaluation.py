@@ -137,7 +137,7 @@ def test_two_concurrent_evaluate_processes_lose_no_rows(tmp_path):
         assert p.returncode == 0, err.decode()[-2000:]
     db = EvalStatsDB(db_path)
     assert db.count("simulations") == 2 and db.count("episodes") == 32 and db.count("agent_policies") == 128
-    assert not os.listdir(db_path + ".shards")  # every shard was merged and removed
+    assert not list(tmp_path.glob("*.shard*"))  # every shard was merged and removed
 
 
 def test_play_in_log_mode_runs_n_steps(tmp_path):

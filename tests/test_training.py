@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from metta_lit.checkpoints import CheckpointManager, PolicyCheckpoint, read_policy_file
-from metta_lit.cli import MettaLitTrainer
+from metta_lit.trainer_cli import MettaLitTrainer
 from metta_lit.env import MettaGridVecEnv, env_config
 from metta_lit.module import PPOModule
 

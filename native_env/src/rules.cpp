@@ -105,6 +105,13 @@ void GameConfig::validate() const {
     fail("map.kind must be fixed, random or mapgen");
   }
   if (m.width < 1 || m.height < 1) fail("map: width and height must be >= 1");
+  // Bounds before any size arithmetic, so nothing below can overflow.
+  if (m.width > 65535 || m.height > 65535) fail("map: width and height must be <= 65535");
+  if (m.border_width < 0 || m.instance_border_width < 0) fail("map: border widths must be >= 0");
+  if (m.border_width > 65535 || m.instance_border_width > 65535) fail("map: border widths must be <= 65535");
+  if (m.kind == "mapgen" && (m.instances < 1 || m.instances > 60000)) {
+    fail("map: instances must be in [1, 60000]");
+  }
   int w = 0, h = 0, ir = 0, ic = 0;
   map_size(m, &w, &h, &ir, &ic);
   if (static_cast<long>(w) * h > 60000) fail("map: at most 60000 cells");
@@ -139,16 +146,21 @@ void GameConfig::validate() const {
       fail("map places " + std::to_string(per_area * areas) + " agents but num_agents is " +
            std::to_string(num_agents));
     }
-    if (m.border_width < 0 || m.instance_border_width < 0) fail("map: border widths must be >= 0");
     if (m.border_object < 0 || m.border_object >= static_cast<int>(objects.size())) {
       fail("map: border_object must name an object");
     }
-    const int inner = m.kind == "mapgen" ? m.width * m.height
-                                         : (m.width - 2 * m.border_width) * (m.height - 2 * m.border_width);
-    if (m.kind == "mapgen" && m.instances < 1) fail("map: instances must be >= 1");
+    // Each side of the inner area on its own: two negative sides must not multiply into a
+    // positive area (the builder would then place no agent at all).
+    const int inner_w = m.kind == "mapgen" ? m.width : m.width - 2 * m.border_width;
+    const int inner_h = m.kind == "mapgen" ? m.height : m.height - 2 * m.border_width;
+    if (inner_w < 1 || inner_h < 1) {
+      fail("map: border_width " + std::to_string(m.border_width) + " leaves no inner area in a " +
+           std::to_string(m.width) + "x" + std::to_string(m.height) + " map");
+    }
+    const long inner = static_cast<long>(inner_w) * inner_h;
     if (inner < per_area) {
       fail("map: " + std::to_string(per_area) + " agents do not fit in an inner area of " +
-           std::to_string(std::max(inner, 0)) + " cells");
+           std::to_string(inner) + " cells");
     }
   }
 }

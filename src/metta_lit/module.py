@@ -16,18 +16,36 @@ from typing import Any, Literal
 
 import lightning as L
 import torch
+from lightning.pytorch.utilities import rank_zero_info
 from torch.utils.data import DataLoader
 from torchrl.collectors import Collector
 from torchrl.envs import TransformedEnv
 from torchrl.envs.utils import ExplorationType, set_exploration_type
 
+from metta_lit.checkpoints.manager import CheckpointManager
 from metta_lit.env import env_config
+from metta_lit.env.vec_env import check_seed
+from metta_lit.errors import ConfigError
 from metta_lit.losses import LossMixin, PPOLoss
 from metta_lit.policy import FastPolicy, Policy
 from metta_lit.rl.experience import evaluate_rows, rows_from_rollout
 from metta_lit.rl.torch_env import MettaGridTorchEnv
 
 PolicyFactory = Callable[[dict, list], Policy]
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, e.g. a container or taskset limit)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def check_positive(**values: int) -> None:
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"model.{name}: must be an integer >= 1, got {value!r}")
 
 
 def mean_metrics(rows: list[dict[str, float]]) -> dict[str, float]:
@@ -58,13 +76,23 @@ class MettaLitModule(LossMixin, L.LightningModule):
         max_grad_norm: float = 0.5,
         eval_envs: int = 4,
         seed: int = 0,
+        torch_threads: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.save_hyperparameters(ignore=["policy"])
         self.automatic_optimization = False
+        check_positive(
+            num_envs=num_envs, env_threads=env_threads, total_timesteps=total_timesteps, bptt_horizon=bptt_horizon,
+            minibatch_size=minibatch_size, update_epochs=update_epochs, eval_envs=eval_envs,
+        )  # fmt: skip
+        if torch_threads is not None:
+            check_positive(torch_threads=torch_threads)
+        check_seed(seed, "model.seed")
+        if not (math.isfinite(learning_rate) and learning_rate > 0):
+            raise ConfigError(f"model.learning_rate: must be a finite number > 0, got {learning_rate}")
         if minibatch_size % bptt_horizon:
-            raise ValueError(f"minibatch_size ({minibatch_size}) must be a multiple of bptt_horizon ({bptt_horizon})")
+            raise ConfigError(f"model.minibatch_size ({minibatch_size}) must be a multiple of bptt_horizon ({bptt_horizon})")
         self.env_config = env_config(env).with_overrides(env_overrides or {})
         self.num_agents = self.env_config.game.num_agents
         # A throwaway env tells the policy its feature spec and action catalog.
@@ -95,12 +123,19 @@ class MettaLitModule(LossMixin, L.LightningModule):
         )  # fmt: skip
         return TransformedEnv(base, self.policy.memory_transform()), base
 
+    def default_torch_threads(self) -> int:
+        """Cores of this rank's share of the machine, less the env's threads (which step while
+        torch waits, and spin-wait for work): oversubscribed OpenMP threads make torch collapse
+        as soon as anything else runs on the machine."""
+        local_ranks = max(1, getattr(self.trainer.strategy, "num_processes", 1))
+        return max(1, available_cores() // local_ranks - self.hparams.env_threads)
+
     def on_fit_start(self) -> None:
         super().on_fit_start()
-        if self.device.type == "cpu":
-            # Ranks on one machine share its cores; oversubscribed BLAS threads thrash.
-            local_ranks = max(1, getattr(self.trainer.strategy, "num_processes", 1))
-            torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_ranks))
+        if self.hparams.torch_threads is not None:
+            torch.set_num_threads(self.hparams.torch_threads)
+        elif "OMP_NUM_THREADS" not in os.environ and self.device.type == "cpu":
+            torch.set_num_threads(self.default_torch_threads())
         rank = self.global_rank
         # LightningCLI seeds every rank alike; envs and action sampling must differ per rank.
         torch.manual_seed(self.hparams.seed + 7919 * rank + self.agent_steps)
@@ -188,6 +223,13 @@ class MettaLitModule(LossMixin, L.LightningModule):
     def val_dataloader(self) -> DataLoader:
         return DataLoader(range(1), batch_size=None)
 
+    def use_policy(self, uri: str) -> None:
+        """Replaces the configured policy by the one ``uri`` designates (or ``random``), adapted
+        to this env by feature and action *name*: validating an arena policy on navigation works."""
+        probe = MettaGridTorchEnv(self.env_config, num_envs=1)
+        self.policy, key = CheckpointManager.load_for_env(uri, probe.feature_spec, probe.action_names, self.device)
+        rank_zero_info(f"[metta-lit] validating policy {key.run}:v{key.version} ({uri})")
+
     @torch.no_grad()
     def run_episodes(self, num_envs: int, seed: int) -> list[dict[str, float]]:
         """One full episode in each of ``num_envs`` fresh envs; their per-episode summaries."""
@@ -199,6 +241,8 @@ class MettaLitModule(LossMixin, L.LightningModule):
                 td = actor(td.to(self.device)).to("cpu")
                 _, td = env.step_and_maybe_reset(td)
         env.close()
+        if self.replay_dir:
+            rank_zero_info(f"[metta-lit] replays of {len(base.finished_episodes)} episodes written to {base.replay_dir}")
         return base.pop_finished_episodes()[:num_envs]
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:

@@ -16,12 +16,41 @@ def normalize_uri(uri: str) -> str:
     return "file://" + os.path.abspath(os.path.expanduser(uri))
 
 
-def read_bytes(url: str, what: str = "file") -> bytes:
+def read_bytes(url: str, what: str = "file", max_bytes: int | None = None) -> bytes:
+    """The whole file; with ``max_bytes``, a larger file is refused before it is read."""
     try:
         with fsspec.open(url, "rb") as f:
-            return f.read()
+            if max_bytes is None:
+                return f.read()
+            data = f.read(max_bytes + 1)
     except FileNotFoundError as e:
         raise FileNotFoundError(f"{url}: no such {what}") from e
+    except IsADirectoryError as e:
+        raise IsADirectoryError(f"{url}: is a directory, not a {what}") from e
+    if len(data) > max_bytes:
+        raise ValueError(f"{url}: {what} larger than the {max_bytes:,}-byte limit")
+    return data
+
+
+def remove(url: str) -> None:
+    fs, path = fsspec.core.url_to_fs(url)
+    if fs.exists(path):
+        fs.rm(path)
+
+
+def _umask() -> int:
+    """The process umask. Linux reports it in /proc; elsewhere os.umask can only read it by
+    setting it, which briefly affects other threads, so /proc is preferred."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write(url: str, data: bytes) -> None:
@@ -36,6 +65,8 @@ def atomic_write(url: str, data: bytes) -> None:
         os.makedirs(directory, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
         try:
+            # mkstemp creates 0600; the file gets the mode any other new file would get.
+            os.chmod(tmp, 0o666 & ~_umask())
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 f.flush()

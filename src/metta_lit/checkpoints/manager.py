@@ -9,13 +9,14 @@ import torch
 
 from metta_lit.checkpoints.policy_file import read_policy_file, save_policy
 from metta_lit.checkpoints.uri import (
+    RANDOM_URI,
     PolicyKey,
     checkpoint_filename,
     parse_checkpoint_name,
     resolve_policy_uri,
     validate_run_name,
 )
-from metta_lit.policy import Policy
+from metta_lit.policy import Policy, RandomPolicy
 from metta_lit.storage import normalize_uri
 
 
@@ -32,7 +33,7 @@ class CheckpointManager:
 
     def __init__(self, run: str, data_dir: str = "./train_dir", remote_prefix: str | None = None) -> None:
         self.run = validate_run_name(run)
-        self.data_dir = data_dir
+        self.data_dir = data_dir if "://" in data_dir else os.path.abspath(os.path.expanduser(data_dir))
         self.remote_prefix = remote_prefix.rstrip("/") if remote_prefix else None
 
     @property
@@ -57,6 +58,20 @@ class CheckpointManager:
         for uri in uris:
             save_policy(policy, uri, meta)
         return uris
+
+    @staticmethod
+    def load_for_env(
+        uri: str, feature_spec: dict[str, dict[str, Any]], action_names: list[str], device: str | torch.device = "cpu"
+    ) -> tuple[Policy, PolicyKey]:
+        """The policy a URI (or ``random``) designates, ready to act in an env with these
+        features and actions (both matched by name)."""
+        if uri == RANDOM_URI:
+            policy: Policy = RandomPolicy(feature_spec, action_names)
+            key = PolicyKey(RANDOM_URI, 0)
+        else:
+            policy, key, _ = CheckpointManager.load_from_uri(uri, device)
+        policy.initialize_to_environment(feature_spec, action_names)
+        return policy.to(device), key
 
     @staticmethod
     def load_from_uri(uri: str, device: str | torch.device = "cpu") -> tuple[Policy, PolicyKey, dict[str, Any]]:

@@ -7,7 +7,8 @@ An ``.mpt`` is a zip holding
 - ``metadata.json``: run name, version, agent steps and other provenance.
 
 The architecture line is parsed with ``ast`` (literals only, never ``eval``) and only classes
-under ``metta_lit.`` that subclass :class:`Policy` are instantiated.
+under ``metta_lit.`` that subclass :class:`Policy` are instantiated, and only after the weights'
+names and shapes match what the architecture builds (checked on the meta device first).
 """
 
 from __future__ import annotations
@@ -17,18 +18,24 @@ import importlib
 import io
 import json
 import zipfile
+import zlib
 from typing import Any
 
 import safetensors.torch
+import torch
 
+from metta_lit.checkpoints.uri import validate_run_name
+from metta_lit.errors import MettaLitError
 from metta_lit.policy import Policy
 from metta_lit.storage import atomic_write, read_bytes
 
 ARCHITECTURE, WEIGHTS, METADATA = "modelarchitecture.txt", "weights.safetensors", "metadata.json"
 ALLOWED_PREFIXES = ("metta_lit.",)
+MAX_POLICY_BYTES = 2 << 30  # a policy file (and its weights) larger than 2 GiB is refused unread
+MAX_TEXT_BYTES = 1 << 20  # architecture text and metadata
 
 
-class PolicyFileError(ValueError):
+class PolicyFileError(MettaLitError):
     """A policy file that cannot be read; the message names the file and the problem."""
 
 
@@ -44,14 +51,15 @@ def parse_architecture(text: str, where: str = "modelarchitecture.txt") -> tuple
             raise ValueError("expected Class(key=value, ...)")
         class_path = ast.unparse(node.func)
         kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in node.keywords}
-    except (SyntaxError, ValueError) as e:
-        raise PolicyFileError(f"{where}: malformed architecture: {e}") from e
+    except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError) as e:
+        raise PolicyFileError(f"{where}: malformed architecture: {e}") from None
     if None in kwargs:
         raise PolicyFileError(f"{where}: malformed architecture: **kwargs are not allowed")
     return class_path, kwargs
 
 
-def build_policy(class_path: str, kwargs: dict[str, Any], where: str) -> Policy:
+def policy_class(class_path: str, where: str) -> type[Policy]:
+    """The class an architecture names: only :class:`Policy` subclasses under ``metta_lit.``."""
     if not class_path.startswith(ALLOWED_PREFIXES):
         raise PolicyFileError(f"{where}: refusing to build {class_path!r} (only {ALLOWED_PREFIXES} classes load)")
     module_name, _, class_name = class_path.rpartition(".")
@@ -61,10 +69,55 @@ def build_policy(class_path: str, kwargs: dict[str, Any], where: str) -> Policy:
         raise PolicyFileError(f"{where}: unknown policy class {class_path!r}") from e
     if not (isinstance(cls, type) and issubclass(cls, Policy)):
         raise PolicyFileError(f"{where}: {class_path!r} is not a Policy")
+    return cls
+
+
+def build_policy(cls: type[Policy], kwargs: dict[str, Any], where: str, device: str = "cpu") -> Policy:
+    """Builds ``cls(**kwargs)``; any failure is the file's fault (its arguments are untrusted)."""
     try:
-        return cls(**kwargs)
-    except TypeError as e:
-        raise PolicyFileError(f"{where}: cannot build {class_path}: {e}") from e
+        with torch.device(device):
+            return cls(**kwargs)
+    except Exception as e:  # noqa: BLE001 - a constructor fed bad literals can raise anything
+        raise PolicyFileError(f"{where}: cannot build {cls.__qualname__} from its architecture: {e}") from None
+
+
+def check_weights_match(skeleton: Policy, state: dict[str, torch.Tensor], where: str) -> None:
+    """Refuses weights whose names or shapes differ from what the declared architecture builds.
+
+    ``skeleton`` is built on the meta device (no memory, no init), so a crafted architecture
+    that declares huge layers is refused before anything of that size is allocated: the
+    weights in the file (bounded by the file size) must match it tensor for tensor.
+    """
+    expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in state.items()}
+    problems = [f"missing {k}" for k in sorted(expected.keys() - found.keys())]
+    problems += [f"unexpected {k}" for k in sorted(found.keys() - expected.keys())]
+    problems += [
+        f"{k} is {list(found[k])} but the architecture declares {list(expected[k])}"
+        for k in sorted(expected.keys() & found.keys())
+        if expected[k] != found[k]
+    ]
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise PolicyFileError(f"{where}: weights do not match the architecture: {'; '.join(problems[:5])}{more}")
+
+
+def check_metadata(metadata: Any, where: str) -> dict[str, Any]:
+    """``metadata.json`` must be an object; the provenance fields it carries must be well formed."""
+    if not isinstance(metadata, dict):
+        raise PolicyFileError(f"{where}: expected a JSON object, got {type(metadata).__name__}")
+    if "run" in metadata:
+        if not isinstance(metadata["run"], str):
+            raise PolicyFileError(f"{where}: 'run' must be a string, got {metadata['run']!r}")
+        try:
+            validate_run_name(metadata["run"])
+        except ValueError as e:
+            raise PolicyFileError(f"{where}: 'run': {e}") from None
+    for key in ("version", "agent_steps"):
+        value = metadata.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise PolicyFileError(f"{where}: {key!r} must be a non-negative integer, got {value!r}")
+    return metadata
 
 
 def policy_bytes(policy: Policy, metadata: dict[str, Any] | None = None) -> bytes:
@@ -81,36 +134,57 @@ def save_policy(policy: Policy, url: str, metadata: dict[str, Any] | None = None
     atomic_write(url, policy_bytes(policy, metadata))
 
 
+def _member(z: zipfile.ZipFile, name: str, limit: int, url: str) -> bytes:
+    """One archive member, refused by its declared size before it is inflated."""
+    info = z.getinfo(name)
+    if info.file_size > limit:
+        raise PolicyFileError(f"{url}: {name} is {info.file_size:,} bytes (limit {limit:,})")
+    try:
+        with z.open(info) as f:
+            data = f.read(limit + 1)
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as e:
+        raise PolicyFileError(f"{url}: corrupt {name}: {e}") from None
+    if len(data) > limit:
+        raise PolicyFileError(f"{url}: {name} inflates past its {limit:,}-byte limit")
+    return data
+
+
 def read_policy_file(url: str) -> tuple[Policy, dict[str, Any]]:
     """Builds the policy stored at ``url`` (any fsspec URL) and returns it with its metadata."""
-    data = read_bytes(url, "policy file")
+    try:
+        data = read_bytes(url, "policy file", MAX_POLICY_BYTES)
+    except (ValueError, IsADirectoryError) as e:
+        raise PolicyFileError(str(e)) from None
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as e:
-        raise PolicyFileError(f"{url}: not a policy file (.mpt is a zip archive): {e}") from e
+        raise PolicyFileError(f"{url}: not a policy file (.mpt is a zip archive): {e}") from None
     with z:
         names = set(z.namelist())
         missing = {ARCHITECTURE, WEIGHTS} - names
         if missing:
             raise PolicyFileError(f"{url}: missing {', '.join(sorted(missing))} in the archive")
-        class_path, kwargs = parse_architecture(z.read(ARCHITECTURE).decode(), f"{url}: {ARCHITECTURE}")
-        policy = build_policy(class_path, kwargs, url)
         try:
-            state = safetensors.torch.load(z.read(WEIGHTS))
-        except Exception as e:  # safetensors raises its own error types for corrupt data
-            raise PolicyFileError(f"{url}: corrupt {WEIGHTS}: {e}") from e
-        metadata = json.loads(z.read(METADATA)) if METADATA in names else {}
-    try:
-        policy.load_state_dict(state)
-    except RuntimeError as e:  # missing/unexpected keys or shape mismatches
-        raise PolicyFileError(f"{url}: weights do not match {class_path}: {e}") from e
+            text = _member(z, ARCHITECTURE, MAX_TEXT_BYTES, url).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise PolicyFileError(f"{url}: {ARCHITECTURE} is not UTF-8 text ({e})") from None
+        class_path, kwargs = parse_architecture(text, f"{url}: {ARCHITECTURE}")
+        cls = policy_class(class_path, url)
+        try:
+            state = safetensors.torch.load(_member(z, WEIGHTS, MAX_POLICY_BYTES, url))
+        except PolicyFileError:
+            raise
+        except Exception as e:  # noqa: BLE001 - safetensors raises its own error types for corrupt data
+            raise PolicyFileError(f"{url}: corrupt {WEIGHTS}: {e}") from None
+        metadata: Any = {}
+        if METADATA in names:
+            try:
+                metadata = json.loads(_member(z, METADATA, MAX_TEXT_BYTES, url).decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as e:
+                raise PolicyFileError(f"{url}: {METADATA} is not valid JSON ({e})") from None
+        metadata = check_metadata(metadata, f"{url}: {METADATA}")
+    check_weights_match(build_policy(cls, kwargs, url, device="meta"), state, url)
+    policy = build_policy(cls, kwargs, url)
+    policy.load_state_dict(state)
     return policy, metadata
 
-
-def load_policy_weights(policy: Policy, url: str) -> dict[str, Any]:
-    """Loads a policy file's weights into an existing policy of the same architecture."""
-    loaded, metadata = read_policy_file(url)
-    if loaded.architecture != policy.architecture:
-        raise PolicyFileError(f"{url}: architecture {loaded.architecture[0]} differs from the configured policy")
-    policy.load_state_dict(loaded.state_dict())
-    return metadata

@@ -17,11 +17,17 @@ from dataclasses import dataclass
 
 import fsspec
 
+from metta_lit.errors import ConfigError, MettaLitError
 from metta_lit.storage import normalize_uri
 
 EXTENSION = ".mpt"
+RANDOM_URI = "random"  # accepted wherever a policy URI is: a uniformly random policy
 _FORBIDDEN = set(' /*\\:<>|?"')
 _VERSIONED = re.compile(r"^(?P<run>.+):v(?P<version>\d+)\.mpt$")
+
+
+class PolicyURIError(MettaLitError):
+    """A policy URI that names no usable policy file."""
 
 
 def validate_run_name(run: str) -> str:
@@ -29,7 +35,7 @@ def validate_run_name(run: str) -> str:
     bad = sorted(set(run) & _FORBIDDEN)
     if not run or bad or "__" in run:
         why = f"contains {bad}" if bad else ("contains '__'" if "__" in run else "is empty")
-        raise ValueError(f"invalid run name {run!r}: it {why} (no spaces, / * \\ : < > | ? \" or __)")
+        raise ConfigError(f"invalid run name {run!r}: it {why} (no spaces, / * \\ : < > | ? \" or __)")
     return run
 
 
@@ -56,7 +62,7 @@ def parse_checkpoint_name(name: str) -> PolicyKey:
     base = name.rsplit("/", 1)[-1]
     m = _VERSIONED.match(base)
     if not m:
-        raise ValueError(f"{name!r} is not a versioned policy file name (<run>:v<N>.mpt)")
+        raise PolicyURIError(f"{name!r} is not a versioned policy file name (<run>:v<N>.mpt)")
     return PolicyKey(validate_run_name(m["run"]), int(m["version"]))
 
 
@@ -75,7 +81,7 @@ def _latest(fs: fsspec.AbstractFileSystem, directory: str, run: str | None, uri:
         raise FileNotFoundError(f"{uri}: no <run>:v<N>.mpt policy files of {what} in {directory}")
     if run is None and len({r for _, r, _ in found}) > 1:
         runs = sorted({r for _, r, _ in found})
-        raise ValueError(f"{uri}: the directory holds several runs {runs}; use <dir>/<run>:latest")
+        raise PolicyURIError(f"{uri}: the directory holds several runs {runs}; use <dir>/<run>:latest")
     return max(found)[2]
 
 
@@ -84,7 +90,7 @@ def resolve_policy_uri(uri: str) -> str:
     url = normalize_uri(uri)
     protocol = url.split("://", 1)[0]
     if protocol in ("http", "https"):
-        raise ValueError(f"{uri}: http(s) policy URIs are not supported (cannot list versions); download the file")
+        raise PolicyURIError(f"{uri}: http(s) policy URIs are not supported (cannot list versions); download the file")
     fs, path = fsspec.core.url_to_fs(url)
     unstrip = (lambda p: fs.unstrip_protocol(p)) if protocol != "file" else (lambda p: "file://" + p)
     if path.endswith(":latest"):
@@ -96,5 +102,5 @@ def resolve_policy_uri(uri: str) -> str:
     if not fs.exists(path):
         raise FileNotFoundError(f"{uri}: no such policy file or directory")
     if not path.endswith(EXTENSION):
-        raise ValueError(f"{uri}: policy files end in {EXTENSION}")
+        raise PolicyURIError(f"{uri}: policy files end in {EXTENSION}")
     return unstrip(path)

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from metta_lit.errors import ConfigError, unknown_key_message, validation_message
 
 DEFAULT_RESOURCES = [
     "ore_red", "ore_blue", "ore_green",
@@ -24,7 +26,8 @@ DEFAULT_RESOURCES = [
 class StrictModel(BaseModel):
     """Unknown keys are errors: a typo in a config must not be silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # NaN or infinite rewards/penalties/probabilities would poison every return they touch.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, validate_default=True, allow_inf_nan=False)
 
 
 # --- objects ------------------------------------------------------------------------------
@@ -205,7 +208,7 @@ class RandomMapBuilder(StrictModel):
     height: int = Field(default=10, ge=1, le=255)
     objects: dict[str, Annotated[int, Field(ge=0)]] = {}
     agents: int | dict[str, int] = 0
-    border_width: int = Field(default=0, ge=0)
+    border_width: int = Field(default=0, ge=0, le=255)
     border_object: str = "wall"
 
 
@@ -223,9 +226,9 @@ class MapGenBuilder(StrictModel):
     width: int = Field(ge=1, le=255)
     height: int = Field(ge=1, le=255)
     instance: RandomScene
-    instances: int = Field(default=1, ge=1)
-    border_width: int = Field(default=5, ge=0)
-    instance_border_width: int = Field(default=5, ge=0)
+    instances: int = Field(default=1, ge=1, le=60000)
+    border_width: int = Field(default=5, ge=0, le=255)
+    instance_border_width: int = Field(default=5, ge=0, le=255)
     border_object: str = "wall"
 
 
@@ -301,15 +304,21 @@ class MettaGridConfig(StrictModel):
     def with_overrides(self, overrides: dict[str, Any]) -> MettaGridConfig:
         """A copy with dotted overrides applied, e.g. ``{"game.max_steps": 200}``, re-validated."""
         data = self.model_dump()
+        known = self.model_dump()  # for "closest valid key" hints on a typo
         for dotted, value in overrides.items():
             node = data
             *parents, leaf = dotted.split(".")
-            for key in parents:
+            for depth, key in enumerate(parents):
                 if not isinstance(node, dict) or key not in node:
-                    raise KeyError(f"env override {dotted!r}: no field {key!r}")
+                    raise ConfigError(unknown_key_message(f"env override {dotted!r}", parents[: depth + 1], data))
                 node = node[key]
+            if not isinstance(node, dict):
+                raise ConfigError(f"env override {dotted!r}: {'.'.join(parents)} is not a mapping")
             node[leaf] = value
-        return MettaGridConfig.model_validate(data)
+        try:
+            return MettaGridConfig.model_validate(data)
+        except ValidationError as e:
+            raise ConfigError(validation_message(e, "env override", known)) from None
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> MettaGridConfig:

@@ -93,6 +93,17 @@ def _check_agent(game: GameConfig, where: str, agent: AgentConfig) -> None:
         if dup:
             raise ValueError(f"{where}.shared_limits[{i}]: {sorted(dup)} already have a limit")
         seen |= set(shared.resources)
+        held = sum(agent.initial_inventory.get(r, 0) for r in shared.resources)
+        if held > shared.limit:
+            raise ValueError(
+                f"{where}.initial_inventory: {held} of {shared.resources} exceed their shared limit {shared.limit}"
+            )
+    for resource, amount in agent.initial_inventory.items():
+        if resource in seen:
+            continue
+        limit = agent.resource_limits.get(resource, agent.default_resource_limit)
+        if amount > limit:
+            raise ValueError(f"{where}.initial_inventory.{resource}: {amount} exceeds its resource limit {limit}")
 
 
 def _object_counts_fit(where: str, objects: dict[str, int], agents: int, area: int, halve: bool) -> None:
@@ -130,6 +141,11 @@ def check_game_names(game: GameConfig) -> None:
     chars = [o.map_char for o in game.objects.values() if o.map_char is not None]
     if len(set(chars)) != len(chars):
         raise ValueError("objects: two objects share a map_char")
+    by_type_id: dict[int, str] = {}
+    for name, obj in game.objects.items():
+        if obj.type_id in by_type_id:
+            raise ValueError(f"objects.{name}.type_id: {obj.type_id} is already the type_id of {by_type_id[obj.type_id]!r}")
+        by_type_id[obj.type_id] = name
     ids = [g.id for g in game.groups.values()]
     if not game.groups or len(set(ids)) != len(ids):
         raise ValueError("groups: need at least one group, with unique ids")
@@ -157,7 +173,13 @@ def check_game_names(game: GameConfig) -> None:
         agents = sum(1 for row in grid for name in row if name.startswith("agent."))
     elif mb.type == "random":
         agents = _agent_count(game, where, mb.agents)
-        inner = (mb.width - 2 * mb.border_width) * (mb.height - 2 * mb.border_width)
+        inner_w, inner_h = mb.width - 2 * mb.border_width, mb.height - 2 * mb.border_width
+        if inner_w < 1 or inner_h < 1:
+            raise MapError(
+                f"{where}.border_width: {mb.border_width} leaves no inner area in a {mb.width}x{mb.height} map "
+                f"(it must be below half of both the width and the height)"
+            )
+        inner = inner_w * inner_h
         _check_map_objects(game, where, mb.objects, mb.border_object)
         _object_counts_fit(where, mb.objects, agents, inner, halve=True)
     else:

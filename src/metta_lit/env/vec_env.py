@@ -30,6 +30,15 @@ def load_config(config: MettaGridConfig | GameConfig | str | Path) -> MettaGridC
     raise TypeError(f"expected MettaGridConfig, GameConfig or a YAML path, got {type(config).__name__}")
 
 
+def check_seed(seed: int, where: str = "seed") -> int:
+    """Seeds are unsigned 64-bit integers natively; refuse others here with the field's name."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{where}: expected an integer, got {type(seed).__name__}")
+    if not 0 <= int(seed) < 2**64:
+        raise ValueError(f"{where}: must be in [0, 2**64), got {seed}")
+    return int(seed)
+
+
 class MettaGridVecEnv:
     """``num_envs`` MettaGrid envs of ``num_agents`` agents each, stepped in one native call.
 
@@ -51,7 +60,10 @@ class MettaGridVecEnv:
     ) -> None:
         self.config = load_config(config)
         game = self.config.game
-        self._native = native.VecEnv(to_native(game), num_envs, seed, num_threads, desync_episodes)
+        for name, value in (("num_envs", num_envs), ("num_threads", num_threads)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name}: must be an integer >= 1, got {value!r}")
+        self._native = native.VecEnv(to_native(game), int(num_envs), check_seed(seed), int(num_threads), desync_episodes)
         shape = (num_envs, game.num_agents)
         self.observations = np.full((*shape, game.num_observation_tokens, 3), EMPTY_TOKEN, dtype=np.uint8)
         self.rewards = np.zeros(shape, dtype=np.float32)
@@ -129,7 +141,7 @@ class MettaGridVecEnv:
 
     def seed(self, seed: int) -> None:
         """Re-seeds every env's map and action-order RNGs (env i derives its own from seed + i)."""
-        self._native.seed(int(seed))
+        self._native.seed(check_seed(seed))
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Steps every env with flat action ids ``[num_envs, num_agents]`` (or flattened).

@@ -1,7 +1,8 @@
 """Policy architectures over token observations."""
 
-from metta_lit.policy.base import Policy
+from metta_lit.policy.base import Policy, PolicyEnvError
 from metta_lit.policy.fast import FastPolicy
 from metta_lit.policy.obs import ObsShimBox
+from metta_lit.policy.random import RandomPolicy
 
-__all__ = ["FastPolicy", "ObsShimBox", "Policy"]
+__all__ = ["FastPolicy", "ObsShimBox", "Policy", "PolicyEnvError", "RandomPolicy"]

@@ -16,9 +16,16 @@ from tensordict import TensorDict, TensorDictBase
 from tensordict.nn import (
     ProbabilisticTensorDictModule,
     ProbabilisticTensorDictSequential,
+    TensorDictModule,
     TensorDictModuleBase,
 )
 from torchrl.envs import Compose, InitTracker, Transform
+
+from metta_lit.errors import MettaLitError
+
+
+class PolicyEnvError(MettaLitError):
+    """A policy that cannot act in an env (the env has actions the policy never learned)."""
 
 
 class Policy(TensorDictModuleBase):
@@ -35,6 +42,8 @@ class Policy(TensorDictModuleBase):
         self.action_names = list(action_names)
         self.hyperparameters = hyperparameters
         self._memory: TensorDictBase | None = None
+        # Positions of the env's actions among this policy's logits; None while they coincide.
+        self.register_buffer("env_action_index", None, persistent=False)
 
     @property
     def num_actions(self) -> int:
@@ -55,14 +64,38 @@ class Policy(TensorDictModuleBase):
         return Compose(InitTracker())
 
     def initialize_to_environment(self, feature_spec: dict[str, dict[str, Any]], action_names: list[str]) -> None:
-        """Adapts to an env whose feature ids may differ (mapped by name); actions must match."""
-        if list(action_names) != self.action_names:
-            raise ValueError(
-                f"the policy was built for actions {self.action_names} but the env has {list(action_names)}"
+        """Adapts to an env whose feature ids and actions may differ, matching both by *name*.
+
+        The env's actions must be a subset of the policy's (e.g. a policy trained on the arena
+        acts in navigation, which lacks attacks): its logits are narrowed to them, in the env's
+        order. An env action the policy never learned is an error that names it.
+        """
+        missing = [name for name in action_names if name not in self.action_names]
+        if missing:
+            raise PolicyEnvError(
+                f"the env has actions {missing} that the policy was not trained with (policy actions: {self.action_names})"
             )
+        index = [self.action_names.index(name) for name in action_names]
+        identity = index == list(range(self.num_actions))
+        device = self.device
+        self.env_action_index = None if identity else torch.tensor(index, dtype=torch.long, device=device)
+
+    @property
+    def device(self) -> torch.device:
+        """Where the policy's tensors live (CPU for a policy without any)."""
+        tensor = next(iter(self.parameters()), None)
+        if tensor is None:
+            tensor = next((b for b in self.buffers() if b is not None), None)
+        return tensor.device if tensor is not None else torch.device("cpu")
+
+    def env_logits(self, logits: torch.Tensor) -> torch.Tensor:
+        """The policy's logits narrowed to the env's actions (see :meth:`initialize_to_environment`)."""
+        return logits if self.env_action_index is None else logits.index_select(-1, self.env_action_index)
 
     def actor(self) -> ProbabilisticTensorDictSequential:
-        """This policy followed by Categorical sampling of ``action`` (+ ``action_log_prob``)."""
+        """This policy followed by Categorical sampling of ``action`` (+ ``action_log_prob``)
+        over the env's actions."""
+        narrow = TensorDictModule(self.env_logits, in_keys=["logits"], out_keys=["logits"])
         sampler = ProbabilisticTensorDictModule(
             in_keys=["logits"],
             out_keys=["action"],
@@ -70,7 +103,7 @@ class Policy(TensorDictModuleBase):
             return_log_prob=True,
             log_prob_key="action_log_prob",
         )
-        return ProbabilisticTensorDictSequential(self, sampler)
+        return ProbabilisticTensorDictSequential(self, narrow, sampler)
 
     # --- a stateful step API for tools that drive the native env directly -----------------
     def reset_memory(self) -> None:
@@ -86,7 +119,7 @@ class Policy(TensorDictModuleBase):
         ``done`` [N] marks agents whose previous step ended an episode (their memory resets).
         """
         n = observation.shape[0]
-        device = next(self.parameters()).device
+        device = self.device
         td = TensorDict({"observation": observation.to(device)}, batch_size=[n], device=device)
         first = self._memory is None or self._memory.batch_size[0] != n
         is_init = torch.full((n, 1), first, dtype=torch.bool, device=device)
@@ -96,7 +129,7 @@ class Policy(TensorDictModuleBase):
         td.update(self.initial_memory(n, device) if first else self._memory)
         self(td)
         self._memory = td.get("next").exclude("observation") if "next" in td.keys() else None
-        logits = td["logits"]
+        logits = self.env_logits(td["logits"])
         actions = logits.argmax(-1) if deterministic else torch.distributions.Categorical(logits=logits).sample()
         return actions, td["state_value"].squeeze(-1)
 

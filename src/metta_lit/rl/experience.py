@@ -62,9 +62,10 @@ def _forward_rows(policy: Policy, td: TensorDictBase) -> TensorDictBase:
 def evaluate_rows(policy: Policy, minibatch: TensorDictBase) -> TensorDictBase:
     """The current policy over whole rows, with gradients (recurrent mode over time)."""
     td = _forward_rows(policy, minibatch.select("observation", "is_init", *memory_keys(policy)))
-    dist = torch.distributions.Categorical(logits=td["logits"])
+    logits = policy.env_logits(td["logits"])
+    dist = torch.distributions.Categorical(logits=logits)
     return TensorDict(
-        {"logits": td["logits"], "state_value": td["state_value"].squeeze(-1),
+        {"logits": logits, "state_value": td["state_value"].squeeze(-1),
          "log_prob": dist.log_prob(minibatch["action"]), "entropy": dist.entropy()},
         batch_size=minibatch.shape,
     )  # fmt: skip

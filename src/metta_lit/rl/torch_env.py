@@ -8,6 +8,7 @@ native env rewrites its buffers in place.
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,8 @@ class MettaGridTorchEnv(EnvBase):
         replay_dir: str | None = None,
     ) -> None:
         self.vec = MettaGridVecEnv(config, num_envs, seed, num_threads, desync_episodes)
-        self._replays = EpisodeReplays(self.vec, replay_dir) if replay_dir else None
+        self.replay_dir = os.path.abspath(replay_dir) if replay_dir else None
+        self._replays = EpisodeReplays(self.vec, self.replay_dir) if self.replay_dir else None
         batch = torch.Size([num_envs, self.vec.num_agents])
         super().__init__(device=device, batch_size=batch)
         self._obs = torch.from_numpy(self.vec.observations)

@@ -16,12 +16,14 @@ from typing import Any
 import numpy as np
 
 from metta_lit.env import MettaGridVecEnv
+from metta_lit.errors import MettaLitError
 from metta_lit.storage import atomic_write, normalize_uri, read_bytes
 
+MAX_REPLAY_BYTES = 256 << 20  # compressed file and inflated JSON alike
 REQUIRED = ("version", "action_names", "item_names", "type_names", "map_size", "num_agents", "max_steps", "objects")
 
 
-class ReplayError(ValueError):
+class ReplayError(MettaLitError):
     """A replay file that cannot be used; the message names the file and the problem."""
 
 
@@ -159,26 +161,65 @@ def value_at(field: Any, step: int) -> Any:
     return value
 
 
-def load_replay(url: str) -> dict[str, Any]:
-    """Reads and checks a replay; refuses malformed files with a :class:`ReplayError`."""
-    raw = read_bytes(url, "replay")
+def inflate(raw: bytes, limit: int, url: str) -> bytes:
+    """zlib-decompresses ``raw`` in bounded chunks, refusing output past ``limit`` bytes before
+    it is held in memory (a small file can otherwise inflate to gigabytes)."""
+    inflater = zlib.decompressobj()
+    out = bytearray()
     try:
-        text = zlib.decompress(raw)
+        chunk = inflater.decompress(raw, limit + 1 - len(out))
+        while True:
+            out += chunk
+            if len(out) > limit:
+                raise ReplayError(f"{url}: the replay inflates past the {limit:,}-byte limit")
+            if not inflater.unconsumed_tail:
+                break
+            chunk = inflater.decompress(inflater.unconsumed_tail, limit + 1 - len(out))
+        out += inflater.flush()
     except zlib.error as e:
-        raise ReplayError(f"{url}: not a zlib-compressed replay ({e})") from e
+        raise ReplayError(f"{url}: not a zlib-compressed replay ({e})") from None
+    if not inflater.eof:
+        raise ReplayError(f"{url}: truncated replay (the zlib stream does not end)")
+    if len(out) > limit:
+        raise ReplayError(f"{url}: the replay inflates past the {limit:,}-byte limit")
+    return bytes(out)
+
+
+# Top-level fields and the JSON types they must have.
+FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "version": int, "action_names": list, "item_names": list, "type_names": list, "map_size": list,
+    "num_agents": int, "max_steps": int, "objects": list, "mg_config": dict,
+}  # fmt: skip
+
+
+def load_replay(url: str, max_bytes: int = MAX_REPLAY_BYTES) -> dict[str, Any]:
+    """Reads and checks a replay; refuses malformed files with a :class:`ReplayError`.
+
+    ``max_bytes`` bounds both the compressed file and its inflated JSON.
+    """
     try:
-        data = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ReplayError(f"{url}: invalid JSON ({e})") from e
+        raw = read_bytes(url, "replay", max_bytes)
+    except (ValueError, IsADirectoryError) as e:
+        raise ReplayError(str(e)) from None
+    try:
+        data = json.loads(inflate(raw, max_bytes, url))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise ReplayError(f"{url}: invalid JSON ({e})") from None
     if not isinstance(data, dict):
         raise ReplayError(f"{url}: expected a JSON object at the top level")
     missing = [k for k in REQUIRED if k not in data]
     if missing:
         raise ReplayError(f"{url}: missing fields {missing}")
+    for key, kind in FIELD_TYPES.items():
+        value = data.get(key)
+        if key in data and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
+            raise ReplayError(f"{url}: field {key!r} must be a JSON {_JSON_NAMES[kind]}, got {type(value).__name__}")
     if data["version"] != 2:
         raise ReplayError(f"{url}: unsupported replay version {data['version']!r} (expected 2)")
-    if not isinstance(data["objects"], list):
-        raise ReplayError(f"{url}: 'objects' must be a list")
+    if len(data["map_size"]) != 2 or not all(isinstance(v, int) and v > 0 for v in data["map_size"]):
+        raise ReplayError(f"{url}: 'map_size' must be [width, height] of positive integers")
+    if data["max_steps"] < 0 or data["num_agents"] < 0:
+        raise ReplayError(f"{url}: 'max_steps' and 'num_agents' must be >= 0")
     for i, obj in enumerate(data["objects"]):
         if not isinstance(obj, dict) or "id" not in obj or "type_name" not in obj:
             raise ReplayError(f"{url}: object {i} lacks 'id' or 'type_name'")
@@ -188,3 +229,6 @@ def load_replay(url: str) -> dict[str, Any]:
                 if steps != sorted(steps) or steps[0] < 0 or steps[-1] > data["max_steps"]:
                     raise ReplayError(f"{url}: object {i} field {key!r} has steps out of order or range")
     return data
+
+
+_JSON_NAMES = {int: "integer", list: "list", dict: "object"}

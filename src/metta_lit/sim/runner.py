@@ -14,14 +14,12 @@ import numpy as np
 import torch
 
 from metta_lit.checkpoints import CheckpointManager
+from metta_lit.checkpoints.uri import RANDOM_URI
 from metta_lit.env import MettaGridVecEnv
 from metta_lit.policy import Policy
 from metta_lit.sim.config import SimulationConfig
 from metta_lit.sim.replay import EpisodeReplays
 from metta_lit.sim.stats_db import EpisodeRecord, SimulationRecord
-
-RANDOM = "random"
-
 
 @dataclass
 class PolicyHandle:
@@ -33,8 +31,8 @@ class PolicyHandle:
 
     @classmethod
     def from_uri(cls, uri: str, device: str | torch.device = "cpu") -> PolicyHandle:
-        if uri == RANDOM:
-            return cls(None, RANDOM, 0)
+        if uri == RANDOM_URI:
+            return cls(None, RANDOM_URI, 0)
         policy, key, _ = CheckpointManager.load_from_uri(uri, device)
         return cls(policy.eval(), key.run, key.version)
 

@@ -1,16 +1,18 @@
 """Episode statistics in DuckDB (spec 7) and the queries evaluations are judged by.
 
 DuckDB lets one process write a database file at a time, so every writer first fills a
-private shard (``<db>.shards/<uuid>.duckdb``) and then merges it into the main file while
-holding an exclusive ``flock`` on ``<db>.lock``; inserts are idempotent (primary keys), so a
-merge interrupted after its commit but before the shard was removed loses and doubles nothing.
+private shard (``<db>.<uuid>.shard`` beside it, removed once merged or failed) and then merges
+it into the main file while holding an exclusive ``flock`` on ``<db>.lock``; inserts are
+idempotent (primary keys), so a merge interrupted after its commit loses and doubles nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import math
 import os
+import stat
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +21,8 @@ from datetime import datetime
 from fnmatch import fnmatch
 
 import duckdb
+
+from metta_lit.errors import MettaLitError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS episodes (
@@ -111,40 +115,77 @@ def _write(con: duckdb.DuckDBPyConnection, sims: list[SimulationRecord]) -> None
     rows("agent_policies", [(e.id, a, k, v) for e in episodes for a, (k, v) in enumerate(e.agent_policies)])
 
 
+class StatsDBError(MettaLitError):
+    """A stats database path that cannot be used (not DuckDB, a directory, read-only...)."""
+
+
+def _read_only(path: str) -> bool:
+    # Root passes os.access on any mode, so a file or folder without write bits counts as
+    # read-only too: the user marked it so.
+    return not os.access(path, os.W_OK) or not os.stat(path).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+
+
 class EvalStatsDB:
     """A DuckDB file of evaluation episodes, and the aggregates analyses use."""
 
     def __init__(self, path: str) -> None:
         self.path = os.path.abspath(path)
 
+    def check_writable(self) -> None:
+        """Refuses a path that is a directory, not a DuckDB file, or read-only; creates a new
+        database with its schema. Evaluations call this before running any episode."""
+        directory = os.path.dirname(self.path)
+        if os.path.isdir(self.path):
+            raise StatsDBError(f"stats database {self.path}: is a directory")
+        if os.path.exists(directory) and not os.path.isdir(directory):
+            raise StatsDBError(f"stats database {self.path}: {directory} is not a directory")
+        os.makedirs(directory, exist_ok=True)
+        if _read_only(directory) or (os.path.exists(self.path) and _read_only(self.path)):
+            raise StatsDBError(f"stats database {self.path}: read-only (it and its folder must be writable)")
+        with _locked(self.path):
+            try:
+                with duckdb.connect(self.path) as con:
+                    con.execute(SCHEMA)
+            except duckdb.Error as e:
+                raise StatsDBError(f"stats database {self.path}: not a usable DuckDB file ({e})") from None
+
     def write(self, sims: list[SimulationRecord]) -> None:
         """Adds simulations and their episodes; safe with other processes writing too."""
-        shard_dir = self.path + ".shards"
-        os.makedirs(shard_dir, exist_ok=True)
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        shard = os.path.join(shard_dir, f"{uuid.uuid4().hex}.duckdb")
-        with duckdb.connect(shard) as con:
-            con.execute(SCHEMA)
-            _write(con, sims)
-        self._merge(shard)
+        self.check_writable()
+        shard = f"{self.path}.{uuid.uuid4().hex}.shard"
+        try:
+            with duckdb.connect(shard) as con:
+                con.execute(SCHEMA)
+                _write(con, sims)
+            self._merge(shard)
+        finally:
+            for leftover in (shard, shard + ".wal"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(leftover)
 
     def _merge(self, shard: str) -> None:
         with _locked(self.path), duckdb.connect(self.path) as con:
             con.execute(SCHEMA)
-            con.execute(f"ATTACH '{shard}' AS shard (READ_ONLY)")
+            con.execute("ATTACH ? AS shard (READ_ONLY)", [shard])
             con.execute("BEGIN TRANSACTION")
             for table in TABLES:
                 con.execute(f"INSERT OR IGNORE INTO main.{table} SELECT * FROM shard.{table}")
             con.execute("COMMIT")
             con.execute("DETACH shard")
-        os.remove(shard)
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         if not os.path.exists(self.path):
             raise FileNotFoundError(f"{self.path}: no such stats database")
-        with _locked(self.path), duckdb.connect(self.path, read_only=True) as con:
-            yield con
+        if os.path.isdir(self.path):
+            raise StatsDBError(f"stats database {self.path}: is a directory")
+        with _locked(self.path):
+            try:
+                con = duckdb.connect(self.path, read_only=True)
+            except duckdb.Error as e:
+                raise StatsDBError(f"stats database {self.path}: not a usable DuckDB file ({e})") from None
+            with con:
+                yield con
 
     # --- queries -------------------------------------------------------------------------
     def query(self, sql: str, params: list | None = None) -> list[tuple]:

@@ -23,17 +23,16 @@ def evaluate(
     console = console or Console()
     sims = load_simulations(simulations)
     db = EvalStatsDB(stats_db)
+    db.check_writable()  # a bad database path fails before any episode runs
     records: list[SimulationRecord] = []
     for uri in policy_uris:
         handle = PolicyHandle.from_uri(uri, device)
-        mine = []
         for sim in sims:
             rec = run_simulation(handle, sim, seed=seed, replay_dir=replay_dir)
             console.print(f"{handle.key}:v{handle.version}  {sim.full_name}: {len(rec.episodes)} episodes, "
                           f"mean reward {rec.mean('reward'):.3f}")  # fmt: skip
-            mine.append(rec)
-        db.write(mine)  # one merge per policy: finished work is kept even if a later policy fails
-        records += mine
+            db.write([rec])  # one merge per simulation: finished work is kept if a later one fails
+            records.append(rec)
     console.print(f"wrote {sum(len(r.episodes) for r in records)} episodes to {db.path}")
     return records
 

@@ -1,0 +1,55 @@
+"""A CSV logger that keeps a run's metrics history across resumes and kills.
+
+Lightning's ``CSVLogger`` deletes an existing ``metrics.csv`` when it starts (one row left
+after three resumes) and buffers 100 steps before writing (rows since the last flush are
+lost on a kill). A run directory is resumed in place here, so the writer below appends to
+the file it finds, adopting its header, and the logger flushes at every step (one step is
+one rollout + update). When new metric names appear the file is rewritten with the wider
+header through a temp file + rename, so a kill never truncates the history.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from lightning.pytorch.loggers import CSVLogger
+from lightning.pytorch.loggers.csv_logs import ExperimentWriter
+from lightning.pytorch.loggers.logger import rank_zero_experiment
+
+from metta_lit.storage import atomic_write, normalize_uri
+
+
+class AppendingExperimentWriter(ExperimentWriter):
+    """Lightning's CSV writer, appending to (never deleting) an existing ``metrics.csv``."""
+
+    def _check_log_dir_exists(self) -> None:
+        if self._fs.isfile(self.metrics_file_path):
+            with self._fs.open(self.metrics_file_path, "r", newline="") as f:
+                self.metrics_keys = list(csv.DictReader(f).fieldnames or [])
+
+    def _rewrite_with_new_header(self, fieldnames: list[str]) -> None:
+        with self._fs.open(self.metrics_file_path, "r", newline="") as f:
+            rows = list(csv.DictReader(f))
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=fieldnames)
+        writer.writeheader()
+        writer.writerows(rows)
+        atomic_write(normalize_uri(self.metrics_file_path), text.getvalue().encode())
+
+
+class RunCSVLogger(CSVLogger):
+    """``<run_dir>/logs/metrics.csv``, appended to on resume and flushed every step."""
+
+    def __init__(self, run_dir: str, **kwargs: Any) -> None:
+        kwargs.setdefault("flush_logs_every_n_steps", 1)
+        super().__init__(run_dir, name="logs", version="", **kwargs)
+
+    @property
+    @rank_zero_experiment
+    def experiment(self) -> ExperimentWriter:
+        if self._experiment is None:
+            self._fs.makedirs(self.root_dir, exist_ok=True)
+            self._experiment = AppendingExperimentWriter(log_dir=self.log_dir)
+        return self._experiment
