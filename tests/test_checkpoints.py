@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import socket
+import stat
 import zipfile
 
 import pytest
@@ -23,6 +24,7 @@ from metta_lit.checkpoints import (
     validate_run_name,
 )
 from metta_lit.checkpoints import policy_file
+from metta_lit.checkpoints.lightning_io import CheckpointError, SafeCheckpointIO, load_training_state
 from metta_lit.env import env_config
 from metta_lit.policy import FastPolicy
 from metta_lit.rl.torch_env import MettaGridTorchEnv
@@ -187,3 +189,107 @@ def test_s3_uris_against_a_loopback_server(policy, tmp_path, s3_server):
     torch.testing.assert_close(logits(loaded), logits(policy), rtol=0, atol=0)
     with pytest.raises(FileNotFoundError):
         resolve_policy_uri("s3://policies/team/runS/runS:v99.mpt")
+
+
+@pytest.mark.timeout(60)
+def test_an_architecture_declaring_huge_layers_is_refused_before_anything_is_built(policy, tmp_path):
+    good = policy_file.policy_bytes(policy)
+    with zipfile.ZipFile(io.BytesIO(good)) as z:
+        arch, weights = z.read("modelarchitecture.txt"), z.read("weights.safetensors")
+    huge = arch.replace(b"hidden_size=32", b"hidden_size=6000").replace(b"critic_hidden=16", b"critic_hidden=60000")
+    path = tmp_path / "huge:v1.mpt"
+    path.write_bytes(_zip({"modelarchitecture.txt": huge, "weights.safetensors": weights}))
+    # Built for real this takes minutes and gigabytes; refused from the weights' shapes instead.
+    with pytest.raises(PolicyFileError, match=r"weights do not match the architecture: .* declares \[6000, 64\]"):
+        read_policy_file(str(path))
+
+
+def test_more_malformed_policy_files_name_the_file_and_the_problem(policy, tmp_path):
+    good = policy_file.policy_bytes(policy)
+    with zipfile.ZipFile(io.BytesIO(good)) as z:
+        arch, weights = z.read("modelarchitecture.txt"), z.read("weights.safetensors")
+
+    def member(metadata: bytes) -> bytes:
+        return _zip({"modelarchitecture.txt": arch, "weights.safetensors": weights, "metadata.json": metadata})
+
+    cases = {
+        "latin1:v1.mpt": (_zip({"modelarchitecture.txt": b"\xff\xfe" + arch, "weights.safetensors": weights}),
+                          "modelarchitecture.txt is not UTF-8"),
+        "negative:v1.mpt": (_zip({"modelarchitecture.txt": arch.replace(b"hidden_size=32", b"hidden_size=-4"),
+                                  "weights.safetensors": weights}), "cannot build FastPolicy from its architecture"),
+        "badjson:v1.mpt": (member(b"{not json"), "metadata.json is not valid JSON"),
+        "listjson:v1.mpt": (member(b"[1, 2]"), "metadata.json: expected a JSON object"),
+        "version:v1.mpt": (member(b'{"version": "ten"}'), "'version' must be a non-negative integer"),
+        "slash:v1.mpt": (member(b'{"run": "a/b"}'), "metadata.json: 'run': invalid run name 'a/b'"),
+        "space:v1.mpt": (member(b'{"run": "a b"}'), "invalid run name 'a b'"),
+    }  # fmt: skip
+    for name, (data, message) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(PolicyFileError, match=message) as info:
+            read_policy_file(str(path))
+        assert str(path) in str(info.value)
+    # An unversioned file name takes its key from metadata: a bad run name there is refused too.
+    (tmp_path / "plain.mpt").write_bytes(member(b'{"run": "x y", "version": 1}'))
+    with pytest.raises(PolicyFileError, match="invalid run name 'x y'"):
+        CheckpointManager.load_from_uri(str(tmp_path / "plain.mpt"))
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_policy_and_state_files_respect_the_umask(policy, tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        save_policy(policy, str(tmp_path / "r:v1.mpt"))
+        SafeCheckpointIO().save_checkpoint({"state_dict": {}}, str(tmp_path / "last.ckpt"))
+        plain = tmp_path / "plain.txt"
+        plain.write_text("x")
+    finally:
+        os.umask(old)
+    expected = 0o666 & ~umask
+    for name in ("r:v1.mpt", "last.ckpt", "plain.txt"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == expected, name
+
+
+class _RunsCode:
+    """Unpickling this calls a function of the attacker's choice (here: write a marker file)."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def evil_checkpoint(path, marker) -> None:
+    torch.save({"state_dict": {}, "epoch": 0, "payload": _RunsCode(str(marker))}, str(path))
+
+
+def test_lightning_checkpoints_never_unpickle_code(tmp_path):
+    evil, marker = tmp_path / "evil.ckpt", tmp_path / "pwned"
+    evil_checkpoint(evil, marker)
+    for uri in (str(evil), f"file://{evil}"):
+        with pytest.raises(CheckpointError, match="refusing to load: the checkpoint holds objects other than"):
+            SafeCheckpointIO().load_checkpoint(uri)
+    assert not marker.exists()
+    text = tmp_path / "notes.ckpt"
+    text.write_text("just some text\n")
+    with pytest.raises(CheckpointError, match=r"notes.ckpt: not a Lightning checkpoint"):
+        load_training_state(str(text))
+    torch.save({"weights": torch.zeros(2)}, str(tmp_path / "other.ckpt"))
+    with pytest.raises(CheckpointError, match="no 'state_dict'"):
+        load_training_state(str(tmp_path / "other.ckpt"))
+
+
+def test_a_crash_while_writing_the_training_state_keeps_the_previous_one(tmp_path, monkeypatch):
+    path = str(tmp_path / "last.ckpt")
+    io_plugin = SafeCheckpointIO()
+    io_plugin.save_checkpoint({"state_dict": {"w": torch.ones(3)}, "epoch": 1}, path)
+
+    def explode(*args, **kwargs):
+        raise KeyboardInterrupt("killed mid-write")
+
+    monkeypatch.setattr(os, "fsync", explode)
+    with pytest.raises(KeyboardInterrupt):
+        io_plugin.save_checkpoint({"state_dict": {"w": torch.zeros(3)}, "epoch": 2}, path)
+    assert [p.name for p in tmp_path.iterdir()] == ["last.ckpt"]  # the temp file sat beside it, and is gone
+    assert io_plugin.load_checkpoint(path)["epoch"] == 1

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
 from conftest import make_game
 from pydantic import ValidationError
 
+from metta_lit.env import GameConfig, MettaGridConfig, MettaGridVecEnv, env_config
 from metta_lit.errors import ConfigError
-from metta_lit.env import GameConfig, MettaGridVecEnv, env_config
 
 
 def counts(grid: list[list[str]]) -> Counter:
@@ -184,3 +185,77 @@ def test_dotted_env_overrides_are_validated():
         env_config("arena").with_overrides({"game.max_stpes": 3})
     with pytest.raises(ConfigError, match="game.max_steps: Input should be greater than or equal to 0"):
         env_config("arena").with_overrides({"game.max_steps": -1})
+
+
+def test_a_border_wider_than_half_the_map_is_refused_in_python_and_in_cpp():
+    # Both inner sides negative: their product is positive, which once let a map with no agent through.
+    random_map = {"type": "random", "width": 6, "height": 6, "border_width": 4, "agents": 1}
+    with pytest.raises(ValidationError, match=r"map_builder.border_width: 4 leaves no inner area in a 6x6 map"):
+        GameConfig.model_validate({"num_agents": 1, "map_builder": random_map})
+    from metta_lit import _mettagrid as native
+    from metta_lit.env.native_config import to_native
+
+    cfg = to_native(GameConfig.model_validate({"num_agents": 1, "map_builder": {**random_map, "border_width": 1}}))
+    cfg.map.border_width = 4  # past Python's checks: the native env refuses it too, never reads out of bounds
+    with pytest.raises(ValueError, match="border_width 4 leaves no inner area"):
+        native.VecEnv(cfg, 1)
+    cfg.map.border_width, cfg.map.kind, cfg.map.instances = 1, "mapgen", 10**9
+    with pytest.raises(ValueError, match=r"instances must be in \[1, 60000\]"):
+        native.VecEnv(cfg, 1)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_nan_or_infinite_rewards_and_penalties_are_refused(value):
+    for agent, field in (({"rewards": {"inventory": {"heart": value}}}, "agent.rewards.inventory.heart"),
+                         ({"action_failure_penalty": value}, "agent.action_failure_penalty"),
+                         ({"rewards": {"stats": {"action.move.success": value}}}, "agent.rewards.stats")):  # fmt: skip
+        with pytest.raises(ValidationError, match=rf"(?s){re.escape(field)}.*finite number"):
+            make_game(["@"], agent=agent)
+
+
+def test_initial_inventory_above_its_limit_is_refused():
+    with pytest.raises(ValidationError, match=r"agent.initial_inventory.ore_red: 5 exceeds its resource limit 3"):
+        make_game(["@"], agent={"resource_limits": {"ore_red": 3}, "initial_inventory": {"ore_red": 5}})
+    with pytest.raises(ValidationError, match=r"agent.initial_inventory.heart: 9 exceeds its resource limit 8"):
+        make_game(["@"], agent={"default_resource_limit": 8, "initial_inventory": {"heart": 9}})
+    shared = {"shared_limits": [{"resources": ["ore_red", "ore_blue"], "limit": 4}],
+              "initial_inventory": {"ore_red": 3, "ore_blue": 2}}  # fmt: skip
+    with pytest.raises(ValidationError, match=r"5 of \['ore_red', 'ore_blue'\] exceed their shared limit 4"):
+        make_game(["@"], agent=shared)
+    groups = {"agent": {"id": 0, "agent": {"initial_inventory": {"heart": 2}, "resource_limits": {"heart": 1}}}}
+    with pytest.raises(ValidationError, match=r"groups.agent.agent.initial_inventory.heart: 2 exceeds"):
+        make_game(["@"], groups=groups)
+
+
+def test_two_objects_with_one_type_id_are_refused():
+    objects = {"wall": {}, "altar": {}, "mine_red": {"type_id": 8}}
+    with pytest.raises(ValidationError, match=r"objects.mine_red.type_id: 8 is already the type_id of 'altar'"):
+        make_game(["@_m"], objects=objects)
+
+
+def test_defaults_are_validated_like_any_value():
+    game = GameConfig.model_validate({"num_agents": 1, "map_builder": {"type": "ascii", "map_data": ["#@#"]}})
+    assert game.objects["wall"].type == "wall" and game.objects["wall"].type_id == 1
+    env = MettaGridVecEnv(game)
+    env.reset()
+    assert [o["type_name"] for o in env.grid_objects()] == ["wall", "agent", "wall"]
+
+
+def test_seeds_and_sizes_are_checked_with_the_argument_named():
+    game = make_game(["@"])
+    with pytest.raises(ValueError, match=r"seed: must be in \[0, 2\*\*64\), got -1"):
+        MettaGridVecEnv(game, seed=-1)
+    with pytest.raises(TypeError, match="seed: expected an integer, got float"):
+        MettaGridVecEnv(game, seed=1.5)
+    with pytest.raises(ValueError, match="num_envs: must be an integer >= 1, got 0"):
+        MettaGridVecEnv(game, num_envs=0)
+    env = MettaGridVecEnv(game)
+    with pytest.raises(ValueError, match="seed: must be in"):
+        env.reset(seed=-5)
+
+
+def test_a_bad_env_yaml_is_one_config_error_naming_file_and_field(tmp_path):
+    path = tmp_path / "env.yaml"
+    path.write_text("game:\n  num_agents: 1\n  max_stpes: 3\n  map_builder: {type: ascii, map_data: ['@']}\n")
+    with pytest.raises(ConfigError, match=r"env.yaml: game.max_stpes: Extra inputs are not permitted"):
+        MettaGridConfig.from_yaml(path)

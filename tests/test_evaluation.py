@@ -20,7 +20,8 @@ from test_training import EPOCH, NAV, SMALL, column, metta_lit, read_metrics
 
 from metta_lit.sim.config import load_simulations
 from metta_lit.sim.replay import ReplayError, load_replay, value_at
-from metta_lit.sim.stats_db import EpisodeRecord, EvalStatsDB, SimulationRecord
+from metta_lit.errors import ConfigError
+from metta_lit.sim.stats_db import EpisodeRecord, EvalStatsDB, SimulationRecord, StatsDBError
 from metta_lit.tools.analyze import analyze
 from metta_lit.tools.evaluate import evaluate
 
@@ -225,3 +226,134 @@ def test_arena_suite_prices_attacks_out_in_basic_only():
         attack = next(a for a in to_native(game).actions if a.name == "attack")
         assert attack.required_resources[game.resource_names.index("laser")] == cost
     assert basic.env_config().game.agent.default_resource_limit == 50 < 100  # never affordable
+
+
+def test_replays_that_inflate_past_the_limit_or_have_wrong_types_are_refused(tmp_path):
+    bomb = tmp_path / "bomb.json.z"
+    bomb.write_bytes(zlib.compress(b'{"pad": "' + b" " * (64 << 20) + b'"}', 9))  # 64 MB from ~64 kB
+    assert bomb.stat().st_size < 200_000
+    with pytest.raises(ReplayError, match="inflates past the 1,048,576-byte limit"):
+        load_replay(str(bomb), max_bytes=1 << 20)
+    good = {"version": 2, "action_names": [], "item_names": [], "type_names": [], "map_size": [3, 3],
+            "num_agents": 0, "max_steps": 5, "objects": []}  # fmt: skip
+    for field, value, kind in (("max_steps", "five", "integer"), ("objects", {"a": 1}, "list"),
+                               ("map_size", 7, "list"), ("version", True, "integer")):  # fmt: skip
+        path = tmp_path / f"{field}.json.z"
+        path.write_bytes(zlib.compress(json.dumps({**good, field: value}).encode()))
+        with pytest.raises(ReplayError, match=f"field '{field}' must be a JSON {kind}"):
+            load_replay(str(path))
+    path = tmp_path / "truncated.json.z"
+    path.write_bytes(zlib.compress(json.dumps(good).encode())[:-6])
+    with pytest.raises(ReplayError, match="truncated replay"):
+        load_replay(str(path))
+
+
+def test_bad_stats_db_paths_are_refused_before_any_episode_runs(tmp_path, monkeypatch):
+    import metta_lit.tools.evaluate as evaluate_tool
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a simulation ran before the database was checked")
+
+    monkeypatch.setattr(evaluate_tool, "run_simulation", must_not_run)
+    quiet = Console(file=io.StringIO())
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "text.duckdb").write_text("not a database\n")
+    readonly = tmp_path / "ro"
+    readonly.mkdir()
+    EvalStatsDB(str(readonly / "ro.duckdb")).check_writable()
+    (readonly / "ro.duckdb").chmod(0o444)
+    cases = {"adir": "is a directory", "text.duckdb": "not a usable DuckDB file", "ro/ro.duckdb": "read-only"}
+    for name, message in cases.items():
+        with pytest.raises(StatsDBError, match=message):
+            evaluate(["random"], ["navigation/default"], str(tmp_path / name), console=quiet)
+    leftovers = [p.name for p in tmp_path.rglob("*") if ".shard" in p.name]
+    assert leftovers == []
+
+
+def test_a_quote_in_the_stats_db_path_is_data_not_sql(tmp_path):
+    folder = tmp_path / "it's here"
+    folder.mkdir()
+    db = EvalStatsDB(str(folder / "o'brien.duckdb"))
+    now = datetime.now()
+    episode = EpisodeRecord("e1", "s1", 3, now, {}, [0], [{"reward": 2.0}], [("p", 1)])
+    db.write([SimulationRecord("s1", "suite", "sim", "p", 1, now, now, [episode])])
+    assert db.count("episodes") == 1 and db.metric(("p", 1), "suite/sim", "reward").mean == 2.0
+    assert not list(folder.glob("*.shard*"))
+
+
+def test_evaluate_keeps_finished_simulations_when_a_later_one_fails(tmp_path, monkeypatch):
+    import metta_lit.tools.evaluate as evaluate_tool
+
+    real, calls = evaluate_tool.run_simulation, []
+
+    def second_fails(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the second simulation crashed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(evaluate_tool, "run_simulation", second_fails)
+    db_path = str(tmp_path / "s.duckdb")
+    with pytest.raises(RuntimeError, match="second simulation crashed"):
+        evaluate(["random"], ["navigation/default", "navigation/sparse"], db_path, console=Console(file=io.StringIO()))
+    assert EvalStatsDB(db_path).count("episodes") == 16  # navigation/default's episodes were written
+
+
+def test_analyze_says_when_a_pattern_matches_nothing(tmp_path):
+    db_path = str(tmp_path / "s.duckdb")
+    now = datetime.now()
+    episode = EpisodeRecord("e1", "s1", 3, now, {}, [0], [{"reward": 2.0, "ore_red.gained": 1.0}], [("p", 1)])
+    EvalStatsDB(db_path).write([SimulationRecord("s1", "suite", "sim", "p", 1, now, now, [episode])])
+    out = io.StringIO()
+    analyze(db_path, ["reward", "heart.*"], None, console=Console(file=out, width=300))
+    assert "no metric matches 'heart.*'; the database has: ore_red.gained, reward" in out.getvalue()
+    with pytest.raises(ConfigError, match=r"no metric matches 'heart.\*', 'laser'"):
+        analyze(db_path, ["heart.*", "laser"], None, console=Console(file=io.StringIO()))
+
+
+def test_the_scorecard_fits_long_names_title_and_colorbar_label(tmp_path):
+    from metta_lit.tools.analyze import scorecard_figure
+
+    db_path = str(tmp_path / "s.duckdb")
+    now = datetime.now()
+    sims = []
+    for k, key in enumerate(["a" * 70, "local.someone.20261125.101010_with_a_long_suffix"]):
+        episode = EpisodeRecord(f"e{k}", f"s{k}", 3, now, {}, [0], [{"reward": float(k)}], [(key, 12)])
+        sims.append(SimulationRecord(f"s{k}", "suite_with_a_long_name", "simulation_" + "x" * 40, key, 12, now, now,
+                                     [episode]))  # fmt: skip
+    db = EvalStatsDB(db_path)
+    db.write(sims)
+    fig = scorecard_figure(db, "reward")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = fig.bbox
+    texts = [t for ax in fig.axes for t in (ax.title, ax.yaxis.label, *ax.get_xticklabels(), *ax.get_yticklabels())]
+    for text in texts:
+        if text.get_text():
+            extent = text.get_window_extent(renderer)
+            assert box.x0 - 1 <= extent.x0 and extent.x1 <= box.x1 + 1, text.get_text()
+            assert box.y0 - 1 <= extent.y0 and extent.y1 <= box.y1 + 1, text.get_text()
+    heatmap = fig.axes[0].get_window_extent(renderer)
+    assert heatmap.width > 0.25 * box.width  # the labels do not squeeze the heatmap away
+    assert all(len(t.get_text()) <= 28 for t in fig.axes[0].get_yticklabels())
+
+
+def test_play_refuses_a_negative_step_count(tmp_path):
+    proc = metta_lit("play", "--config", "navigation", "--render", "log", "--steps", "-3", cwd=tmp_path, check=False)
+    assert proc.returncode != 0 and "--steps: must be >= 1, got -3" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_an_arena_policy_evaluates_and_replays_on_navigation(tmp_path):
+    from metta_lit.checkpoints import save_policy
+    from metta_lit.env import MettaGridVecEnv, env_config
+    from metta_lit.policy import FastPolicy
+
+    arena = MettaGridVecEnv(env_config("arena"))
+    save_policy(FastPolicy(arena.feature_spec, arena.action_names), str(tmp_path / "arena:v1.mpt"))
+    records = evaluate([str(tmp_path / "arena:v1.mpt")], ["navigation/default"], str(tmp_path / "s.duckdb"),
+                       console=Console(file=io.StringIO()))  # fmt: skip
+    assert len(records[0].episodes) == 16
+    out = metta_lit("replay", "--policy_uri", str(tmp_path / "arena:v1.mpt"), "--config", "navigation",
+                    "--replay_dir", str(tmp_path / "r"), cwd=tmp_path).stdout  # fmt: skip
+    assert "replay written to" in out

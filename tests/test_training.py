@@ -162,6 +162,7 @@ def evaluate(policy, seed: int, episodes: int = 64) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)  # ~70 s on an idle 2-core machine; a loaded one trains the same steps slower
 def test_ppo_learns_navigation_three_times_better_than_random(tmp_path):
     """The navigation recipe, trained for ~90 s of CPU, against a random policy on the same maps."""
     random_reward = evaluate(None, seed=123)
@@ -192,3 +193,125 @@ def test_ddp_on_two_cpu_processes(tmp_path):
     ckpt = tmp_path / "train_dir" / "ddp" / "checkpoints"
     assert sorted(p.name for p in ckpt.iterdir()) == ["ddp:v1.mpt", "ddp:v2.mpt", "last.ckpt"]
     read_policy_file(str(ckpt / "ddp:v2.mpt"))
+
+
+def test_resume_appends_to_the_metrics_history(tmp_path):
+    args = ["fit", "--config", NAV, *SMALL, "--checkpoint.run", "m"]
+    for epochs in (2, 3, 5):
+        metta_lit(*args, "--model.init_args.total_timesteps", str(epochs * EPOCH), cwd=tmp_path)
+    rows = read_metrics(tmp_path / "train_dir" / "m")
+    assert column(rows, "overview/agent_steps") == [k * EPOCH for k in range(1, 6)]
+
+
+def wait_for(predicate, timeout: float = 180) -> None:
+    deadline = time.time() + timeout
+    while not predicate():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 0), (signal.SIGTERM, 128 + signal.SIGTERM), (signal.SIGUSR1, 0)])
+def test_stopping_with_a_signal_saves_state_and_a_policy_and_prints_the_resume_command(tmp_path, sig, code):
+    cmd = [sys.executable, "-m", "metta_lit.cli", "fit", "--config", NAV, *SMALL, "--model.init_args.total_timesteps",
+           str(10**9), "--checkpoint.run", "s", "--checkpoint.checkpoint_interval", "1000"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONWARNINGS": "ignore"})  # fmt: skip
+    metrics = tmp_path / "train_dir" / "s" / "logs" / "metrics.csv"
+    wait_for(lambda: metrics.exists() and len(read_metrics(tmp_path / "train_dir" / "s")) >= 2)  # flushed every update
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == code, out[-3000:]
+    ckpt = tmp_path / "train_dir" / "s" / "checkpoints"
+    [policy] = list(ckpt.glob("s:v*.mpt"))  # the interval (1000) was never reached: saved on the signal
+    state = torch.load(ckpt / "last.ckpt", weights_only=True)
+    version = int(policy.name.removeprefix("s:v").removesuffix(".mpt"))
+    assert state["metta_lit"]["agent_steps"] == version * EPOCH == read_policy_file(str(policy))[1]["agent_steps"]
+    assert "resume with: metta-lit fit --config" in out and "--checkpoint.run s --ckpt_path last" in out
+    resumed = metta_lit("fit", "--config", NAV, *SMALL, "--checkpoint.run", "s", "--ckpt_path", "last",
+                        "--model.init_args.total_timesteps", str((version + 1) * EPOCH), cwd=tmp_path)  # fmt: skip
+    assert "resuming run 's'" in resumed.stdout + resumed.stderr
+    assert column(read_metrics(tmp_path / "train_dir" / "s"), "overview/agent_steps")[-1] == (version + 1) * EPOCH
+
+
+def test_a_checkpoint_that_would_run_code_is_refused_in_every_resume_path(tmp_path):
+    from test_checkpoints import evil_checkpoint
+
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.ckpt"
+    evil_checkpoint(evil, marker)
+    for ckpt in (f"file://{evil}", str(evil)):
+        proc = metta_lit("fit", "--config", NAV, *SMALL, "--checkpoint.run", "e1", "--ckpt_path", ckpt, cwd=tmp_path,
+                         check=False)  # fmt: skip
+        assert proc.returncode != 0 and "refusing to load" in proc.stderr, proc.stderr[-2000:]
+    run_state = tmp_path / "train_dir" / "e2" / "checkpoints" / "last.ckpt"
+    run_state.parent.mkdir(parents=True)
+    evil_checkpoint(run_state, marker)
+    proc = metta_lit("fit", "--config", NAV, *SMALL, "--checkpoint.run", "e2", cwd=tmp_path, check=False)
+    assert proc.returncode != 0 and "refusing to load" in proc.stderr
+    proc = metta_lit("validate", "--config", NAV, *SMALL, "--ckpt_path", str(evil), cwd=tmp_path, check=False)
+    assert proc.returncode != 0 and "refusing to load" in proc.stderr
+    assert not marker.exists()
+    text = tmp_path / "notes.ckpt"
+    text.write_text("hello\n")
+    proc = metta_lit("validate", "--config", NAV, *SMALL, "--ckpt_path", str(text), cwd=tmp_path, check=False)
+    assert proc.returncode != 0 and "not a Lightning checkpoint" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_validate_takes_random_and_policies_from_another_env(tmp_path):
+    from metta_lit.checkpoints import save_policy
+    from metta_lit.policy import FastPolicy
+
+    arena = MettaGridVecEnv(env_config("arena"))
+    save_policy(FastPolicy(arena.feature_spec, arena.action_names), str(tmp_path / "arena:v4.mpt"))
+    for ckpt in ("random", str(tmp_path / "arena:v4.mpt")):
+        proc = metta_lit("validate", "--config", NAV, *SMALL, "--ckpt_path", ckpt, "--replay_dir", "reps", cwd=tmp_path)
+        assert "val/reward" in proc.stdout, proc.stdout
+        assert f"replays of 2 episodes written to {tmp_path / 'reps'}" in proc.stdout + proc.stderr
+    assert not (tmp_path / "lightning_logs").exists()
+    assert len(list((tmp_path / "reps").glob("*.json.z"))) == 4
+
+
+def test_bad_arguments_end_in_one_line_naming_the_key_and_the_closest(tmp_path):
+    cases = {
+        ("--trainer.max_epoks", "5"): "--trainer.max_epoks: no such option (closest: --trainer.max_epochs",
+        ("--model.init_args.totl_timesteps", "5"):
+            "--model.init_args.totl_timesteps: no such option (closest: --model.init_args.total_timesteps",
+        ("--model.init_args.policy.init_args.hiden_size", "3"):
+            "--model.init_args.policy.init_args.hiden_size: no such option (closest: "
+            "--model.init_args.policy.init_args.hidden_size",
+        ("--model.init_args.num_envs", "abc"): "--model.init_args.num_envs: Expected a int. Got value: abc",
+        ("--model.init_args.env_overrides", '{"game.max_stpes": 5}'):
+            "no field 'game.max_stpes' (closest: game.max_steps)",
+        ("--model.init_args.total_timesteps", "-5"): "model.total_timesteps: must be an integer >= 1, got -5",
+    }  # fmt: skip
+    for args, message in cases.items():
+        proc = metta_lit("fit", "--config", NAV, *args, cwd=tmp_path, check=False)
+        assert proc.returncode != 0
+        assert message in proc.stderr, proc.stderr[-3000:]
+        assert "Traceback" not in proc.stderr and "usage:" not in proc.stderr and len(proc.stderr.splitlines()) <= 4
+
+
+def test_help_lists_every_command_without_importing_torch():
+    code = "import sys; from metta_lit.cli import main; main(['--help']); assert 'torch' not in sys.modules, 'torch'"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    for command in ("fit", "validate", "evaluate", "analyze", "replay", "play"):
+        assert f"  {command} " in proc.stdout
+
+
+def test_training_respects_an_explicit_thread_count(tmp_path):
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
+    args = [sys.executable, "-m", "metta_lit.cli", "fit", "--config", NAV, *SMALL, "--checkpoint.run", "th",
+            "--model.init_args.total_timesteps", str(EPOCH)]  # fmt: skip
+    proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert "torch uses 1 CPU threads per rank" in proc.stdout + proc.stderr, proc.stderr[-2000:]
+    module = PPOModule(env="navigation", num_envs=2, torch_threads=1, eval_envs=1)
+    trainer = MettaLitTrainer(accelerator="cpu", max_epochs=1, logger=False, enable_progress_bar=False,
+                              enable_checkpointing=False, limit_val_batches=0, enable_model_summary=False)  # fmt: skip
+    before = torch.get_num_threads()
+    try:
+        trainer.fit(module)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

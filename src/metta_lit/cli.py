@@ -40,7 +40,7 @@ def run(argv: list[str]) -> None:
     elif command in TRAINER or (command and command.startswith("-") and command not in ("-h", "--help")):
         from metta_lit.trainer_cli import cli
 
-        cli(argv)
+        cli(None if argv == sys.argv[1:] else argv)  # LightningCLI warns when given both
     else:
         print(usage())
         if command not in (None, "-h", "--help"):
@@ -61,6 +61,12 @@ def main(argv: list[str] | None = None) -> None:
             raise
         text = validation_message(e, "config") if isinstance(e, ValidationError) else str(e)
         sys.exit(f"metta-lit {argv[0] if argv else ''}: error: {text}")
+    except ValueError as e:
+        from metta_lit.cli_errors import is_jsonargparse_union_error, summarize
+
+        if not is_jsonargparse_union_error(e) or os.environ.get("METTA_LIT_DEBUG"):
+            raise
+        sys.exit(f"metta-lit {argv[0]}: error: {summarize(str(e))}")
     except SystemExit as e:
         # Lightning ends a SIGTERM-stopped fit with SystemExit(0); report it as killed by SIGTERM.
         if type(e).__name__ == "SIGTERMException":

@@ -47,6 +47,12 @@ def _hint(flag: str, candidates: Iterable[str]) -> str:
     return f" (closest: {', '.join(near)})" if near else ""
 
 
+def is_jsonargparse_union_error(error: BaseException) -> bool:
+    """jsonargparse re-raises an error from a class's ``__init__`` (a bad value we refuse) as a
+    plain ValueError listing each Union subtype's failure; :func:`summarize` reads those too."""
+    return isinstance(error, ValueError) and str(error).startswith("Does not validate against any of the Union")
+
+
 def summarize(message: str, options: Iterable[str] = ()) -> str:
     """The one line to lead with for a jsonargparse error ``message``; ``options`` are the
     parser's own flags, for typos in top-level keys."""
@@ -79,5 +85,5 @@ def _reason(line: str, path: list[str], class_path: str | None) -> str:
         prefix = "--" + ".".join(path)
         valid = [f"{prefix}.{name}" for name in init_arg_names(class_path)] if class_path else []
         return f"{flag}: no such option{_hint(flag, valid)}"
-    reason = re.sub(r"<class '([\w.]+)'>", r"\1", line)
+    reason = re.sub(r"<class '([\w.]+)'>", r"\1", line.removeprefix("- "))
     return f"--{'.'.join(path)}: {reason}" if path else reason

@@ -50,5 +50,6 @@ def validation_message(error: Any, where: str, known: dict[str, Any] | None = No
         if item["type"] == "extra_forbidden" and known is not None:
             lines.append(unknown_key_message(where, loc, known))
         else:
-            lines.append(f"{where}: {'.'.join(loc) or '(top level)'}: {item['msg']}")
+            message = item["msg"].removeprefix("Value error, ")  # our validators' own wording
+            lines.append(f"{where}: {'.'.join(loc)}: {message}" if loc else f"{where}: {message}")
     return "\n".join(lines)

@@ -124,11 +124,18 @@ class MettaLitModule(LossMixin, L.LightningModule):
         return TransformedEnv(base, self.policy.memory_transform()), base
 
     def default_torch_threads(self) -> int:
-        """Cores of this rank's share of the machine, less the env's threads (which step while
-        torch waits, and spin-wait for work): oversubscribed OpenMP threads make torch collapse
-        as soon as anything else runs on the machine."""
+        """This rank's share of the cores that are free when training starts, less the env's
+        extra worker threads (the calling thread is env worker 0).
+
+        Torch's OpenMP threads spin at every barrier, so more threads than free cores make it
+        collapse as soon as other jobs run; cores busy with other work (the 1-minute load
+        average) are therefore left out. ``--model.init_args.torch_threads`` or
+        ``OMP_NUM_THREADS`` override this.
+        """
         local_ranks = max(1, getattr(self.trainer.strategy, "num_processes", 1))
-        return max(1, available_cores() // local_ranks - self.hparams.env_threads)
+        busy = int(os.getloadavg()[0]) if hasattr(os, "getloadavg") else 0
+        free = max(1, available_cores() - busy)
+        return max(1, free // local_ranks - (self.hparams.env_threads - 1))
 
     def on_fit_start(self) -> None:
         super().on_fit_start()
@@ -136,6 +143,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
             torch.set_num_threads(self.hparams.torch_threads)
         elif "OMP_NUM_THREADS" not in os.environ and self.device.type == "cpu":
             torch.set_num_threads(self.default_torch_threads())
+        rank_zero_info(f"[metta-lit] torch uses {torch.get_num_threads()} CPU threads per rank")
         rank = self.global_rank
         # LightningCLI seeds every rank alike; envs and action sampling must differ per rank.
         torch.manual_seed(self.hparams.seed + 7919 * rank + self.agent_steps)

@@ -326,10 +326,10 @@ class MettaGridConfig(StrictModel):
         try:
             data = yaml.safe_load(path.read_text())
         except yaml.YAMLError as e:
-            raise ValueError(f"{path}: invalid YAML: {e}") from e
+            raise ConfigError(f"{path}: invalid YAML: {e}") from None
         if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping with 'label' and 'game'")
+            raise ConfigError(f"{path}: expected a mapping with 'label' and 'game'")
         try:
             return cls.model_validate(data)
-        except ValueError as e:
-            raise ValueError(f"{path}: {e}") from e
+        except ValidationError as e:
+            raise ConfigError(validation_message(e, str(path))) from None

@@ -8,6 +8,7 @@ import math
 from rich.console import Console
 from rich.table import Table
 
+from metta_lit.errors import ConfigError
 from metta_lit.sim.stats_db import EvalStatsDB
 
 
@@ -16,7 +17,16 @@ def analyze(stats_db: str, metrics: list[str], scorecard: str | None = "scorecar
     console = console or Console()
     db = EvalStatsDB(stats_db)
     policies, sims = db.policies(), db.simulations()
-    names = sorted({m for pattern in metrics for m in db.metrics(pattern)})
+    matches = {pattern: db.metrics(pattern) for pattern in metrics}
+    unmatched = [pattern for pattern, found in matches.items() if not found]
+    if unmatched:
+        known = db.metrics()
+        shown = ", ".join(known[:30]) + (f", ... ({len(known)} in all)" if len(known) > 30 else "")
+        message = f"no metric matches {', '.join(map(repr, unmatched))}; the database has: {shown or 'no metrics'}"
+        if len(unmatched) == len(metrics):
+            raise ConfigError(f"{db.path}: {message}")
+        console.print(f"[yellow]{message}[/yellow]")
+    names = sorted({m for found in matches.values() for m in found})
     table = Table(title=f"{db.path}: mean / std / recorded of {', '.join(metrics)}")
     for col in ("policy", "simulation", "metric", "mean", "std", "n", "samples"):
         table.add_column(col, justify="right" if col in ("mean", "std", "n", "samples") else "left")
@@ -33,8 +43,14 @@ def analyze(stats_db: str, metrics: list[str], scorecard: str | None = "scorecar
     return table
 
 
-def write_scorecard(db: EvalStatsDB, path: str, metric: str = "reward") -> None:
-    """Heatmap PNG: policies (rows) x simulations (columns) of the metric's mean."""
+def short_label(text: str, width: int = 28) -> str:
+    """Long policy/simulation names keep their start and end (where run names and versions
+    differ) around an ellipsis, so the heatmap keeps its cells readable."""
+    return text if len(text) <= width else text[: width // 2 - 1] + "…" + text[-(width - width // 2):]
+
+
+def scorecard_figure(db: EvalStatsDB, metric: str = "reward"):  # -> matplotlib Figure
+    """Heatmap of the metric's mean: policies (rows) x simulations (columns), sized to its labels."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -42,20 +58,35 @@ def write_scorecard(db: EvalStatsDB, path: str, metric: str = "reward") -> None:
 
     policies, sims = db.policies(), db.simulations()
     values = [[db.metric(p, s, metric).mean for s in sims] for p in policies]
-    fig, ax = plt.subplots(figsize=(1.6 + 1.4 * len(sims), 1.2 + 0.5 * len(policies)))
+    rows = [short_label(f"{k}:v{v}") for k, v in policies]
+    cols = [short_label(s) for s in sims]
+    # Inches: cells of 1.2 x 0.5, plus room for the longest row label, the tilted column
+    # labels, the colorbar and the title (~0.09 inch per character at 9-10 pt).
+    row_label = 0.09 * max(map(len, rows), default=4)
+    col_label = 0.07 * max(map(len, cols), default=4)
+    title = f"scorecard: mean {metric} per agent"
+    width = max(row_label + 1.2 * len(cols) + 1.6, 0.1 * len(title) + 1.0)
+    height = 0.5 * len(rows) + col_label + 1.2
+    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
     finite = [v for row in values for v in row if not math.isnan(v)] or [0.0]
     low, high = min(finite), max(finite)
     image = ax.imshow([[v if not math.isnan(v) else low for v in row] for row in values], cmap="viridis", aspect="auto")
-    ax.set_xticks(range(len(sims)), sims, rotation=30, ha="right")
-    ax.set_yticks(range(len(policies)), [f"{k}:v{v}" for k, v in policies])
+    ax.set_xticks(range(len(cols)), cols, rotation=30, ha="right")
+    ax.set_yticks(range(len(rows)), rows)
     for i, row in enumerate(values):
         for j, v in enumerate(row):
             bright = not math.isnan(v) and high > low and (v - low) / (high - low) > 0.6
             ax.text(j, i, "-" if math.isnan(v) else f"{v:.2f}", ha="center", va="center",
                     color="black" if bright else "white", fontsize=9)  # fmt: skip
     fig.colorbar(image, ax=ax, label=metric)
-    ax.set_title(f"scorecard: mean {metric} per agent")
-    fig.tight_layout()
+    ax.set_title(title)
+    return fig
+
+
+def write_scorecard(db: EvalStatsDB, path: str, metric: str = "reward") -> None:
+    import matplotlib.pyplot as plt
+
+    fig = scorecard_figure(db, metric)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.text import Text
 
 from metta_lit.env import MettaGridVecEnv
+from metta_lit.errors import ConfigError
 from metta_lit.sim.runner import PolicyHandle
 from metta_lit.tools.common import load_env
 
@@ -96,12 +97,14 @@ def read_key() -> str:
 
 def play(config: str, policy_uri: str = "random", render_mode: str = "tui", steps: int | None = None,
          agent: int = 0, seed: int = 0, console: Console | None = None) -> dict[str, Any]:  # fmt: skip
+    if steps is not None and steps < 1:
+        raise ConfigError(f"--steps: must be >= 1, got {steps}")
     if render_mode == "tui" and not sys.stdin.isatty():
-        raise SystemExit("play --render tui needs a terminal; use --render log for scripts")
+        raise ConfigError("play --render tui needs a terminal; use --render log for scripts")
     console = console or Console(highlight=False)
     env = MettaGridVecEnv(load_env(config), num_envs=1, seed=seed)
     if not 0 <= agent < env.num_agents:
-        raise SystemExit(f"--agent {agent}: the env has agents 0..{env.num_agents - 1}")
+        raise ConfigError(f"--agent {agent}: the env has agents 0..{env.num_agents - 1}")
     handle = PolicyHandle.from_uri(policy_uri)
     if handle.policy is not None:
         handle.policy.initialize_to_environment(env.feature_spec, env.action_names)

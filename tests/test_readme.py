@@ -1,0 +1,101 @@
+"""Every command of the README, in order, as a new user would type them (with small budgets).
+
+Shell commands come from the README's ```bash blocks and Python from its ```python blocks;
+they run in one scratch directory (``configs/`` linked in), so later commands use what
+earlier ones wrote (``train_dir/my_run``, ``stats.duckdb``, ``replays/``). Only these are
+changed: ``metta-lit`` runs this interpreter's module, training budgets and episode lengths
+shrink, the setup/pytest lines are skipped (setup already ran; pytest is this run), GPU lines
+are skipped without a GPU and the interactive ``play`` is left to the tmux test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+METTA_LIT = f"{shlex.quote(sys.executable)} -m metta_lit.cli"
+SMALL_FIT = (" --model.init_args.num_envs 2 --model.init_args.total_timesteps 6000 --model.init_args.eval_envs 1"
+             " --trainer.check_val_every_n_epoch 1000 --evaluator.evaluate_interval 0")  # fmt: skip
+SHORT_EPISODES = """ --model.init_args.eval_envs 1 --model.init_args.env_overrides '{"game.max_steps": 60}'"""
+
+
+def blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README.read_text(), re.S)
+
+
+def shell_commands() -> list[str]:
+    """README shell lines with continuations joined and trailing comments dropped."""
+    commands = []
+    for block in blocks("bash"):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = re.split(r"\s#\s", line, maxsplit=1)[0].strip()
+            if line:
+                commands.append(line)
+    return commands
+
+
+def adapt(command: str) -> str | None:
+    """The command as the test runs it, or None to skip it (see the module docstring)."""
+    if command.startswith("bash scripts/setup.sh && "):
+        command = command.removeprefix("bash scripts/setup.sh && ")
+    if command.startswith(("source ", ".venv/bin/python -m pytest")):
+        return None
+    if "--trainer.accelerator gpu" in command and not torch.cuda.is_available():
+        return None
+    command = re.sub(r"^(\.venv/bin/)?metta-lit\b", METTA_LIT, command)
+    if " play " in command and "--render log" not in command:
+        return None
+    if " fit " in command and "--print_config" not in command:
+        command += SMALL_FIT
+    if " validate " in command:
+        command += SHORT_EPISODES
+    return command
+
+
+def test_readme_has_the_commands_a_user_needs():
+    commands = shell_commands()
+    for needed in ("bash scripts/setup.sh && .venv/bin/metta-lit fit", "metta-lit evaluate", "metta-lit analyze",
+                   "metta-lit replay", "metta-lit play", "metta-lit validate", "--ckpt_path last"):  # fmt: skip
+        assert any(needed in c for c in commands), needed
+    assert "../shared" not in README.read_text()  # the README stands alone
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_every_readme_command_runs_in_order(tmp_path):
+    (tmp_path / "configs").symlink_to(ROOT / "configs")
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    env.pop("METTA_LIT_DATA_DIR", None)
+    ran = []
+    for command in shell_commands():
+        adapted = adapt(command)
+        if adapted is None:
+            continue
+        proc = subprocess.run(["bash", "-c", adapted], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=600, check=False)  # fmt: skip
+        assert proc.returncode == 0, f"README command failed: {command}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        ran.append((command, proc.stdout + proc.stderr))
+    outputs = dict(ran)
+    assert len(ran) >= 12
+    assert not (tmp_path / "lightning_logs").exists()  # validate writes no logs of its own
+    replays_line = next(out for cmd, out in ran if "validate" in cmd and "--replay_dir" in cmd)
+    assert f"written to {tmp_path / 'replays'}" in replays_line
+    assert "scorecard (reward) written to scorecard.png" in outputs[
+        "metta-lit analyze --stats_db stats.duckdb --metrics reward 'heart.*' --scorecard scorecard.png"
+    ]
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        for code in blocks("python"):
+            exec(compile(code, "README.md", "exec"), {})  # the README's own Python examples
+    finally:
+        os.chdir(cwd)
