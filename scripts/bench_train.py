@@ -24,11 +24,11 @@ from rich.console import Console
 from rich.table import Table
 from tensordict import TensorDict
 
-from metta_lit.trainer_cli import cli
 from metta_lit.env import MettaGridVecEnv
 from metta_lit.losses import LossMixin, PPOLoss
 from metta_lit.policy import FastPolicy
 from metta_lit.rl.experience import evaluate_rows
+from metta_lit.trainer_cli import cli
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "arena.yaml"
 

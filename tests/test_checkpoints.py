@@ -7,6 +7,7 @@ import os
 import socket
 import stat
 import zipfile
+from pathlib import Path
 
 import pytest
 import torch
@@ -18,12 +19,12 @@ from metta_lit.checkpoints import (
     PolicyKey,
     checkpoint_filename,
     parse_checkpoint_name,
+    policy_file,
     read_policy_file,
     resolve_policy_uri,
     save_policy,
     validate_run_name,
 )
-from metta_lit.checkpoints import policy_file
 from metta_lit.checkpoints.lightning_io import CheckpointError, SafeCheckpointIO, load_training_state
 from metta_lit.env import env_config
 from metta_lit.policy import FastPolicy
@@ -137,7 +138,7 @@ def test_malformed_policy_files_name_the_problem(policy, tmp_path):
 def test_a_crash_while_writing_leaves_the_previous_file_intact(policy, tmp_path, monkeypatch):
     path = str(tmp_path / "r:v1.mpt")
     save_policy(policy, path)
-    before = open(path, "rb").read()
+    before = Path(path).read_bytes()
 
     def explode(*args, **kwargs):
         raise KeyboardInterrupt("killed mid-write")
@@ -145,7 +146,7 @@ def test_a_crash_while_writing_leaves_the_previous_file_intact(policy, tmp_path,
     monkeypatch.setattr(os, "fsync", explode)
     with pytest.raises(KeyboardInterrupt):
         save_policy(policy, path, {"new": True})
-    assert open(path, "rb").read() == before
+    assert Path(path).read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["r:v1.mpt"]  # no temp file left behind
     read_policy_file(path)
 

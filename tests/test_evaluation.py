@@ -18,9 +18,9 @@ import pytest
 from rich.console import Console
 from test_training import EPOCH, NAV, SMALL, column, metta_lit, read_metrics
 
+from metta_lit.errors import ConfigError
 from metta_lit.sim.config import load_simulations
 from metta_lit.sim.replay import ReplayError, load_replay, value_at
-from metta_lit.errors import ConfigError
 from metta_lit.sim.stats_db import EpisodeRecord, EvalStatsDB, SimulationRecord, StatsDBError
 from metta_lit.tools.analyze import analyze
 from metta_lit.tools.evaluate import evaluate

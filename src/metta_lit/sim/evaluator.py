@@ -28,6 +28,10 @@ class PolicyEvaluator(L.Callback):
         if evaluate_interval:
             load_simulations([suite])  # fail at start-up on an unknown suite, not mid-run
 
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.evaluate_interval and self.stats_db and trainer.is_global_zero:
+            EvalStatsDB(self.stats_db).check_writable()  # a bad path fails now, not after hours of training
+
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         epoch = trainer.current_epoch + 1
         if not self.evaluate_interval or epoch % self.evaluate_interval or not trainer.is_global_zero:

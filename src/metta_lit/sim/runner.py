@@ -21,6 +21,7 @@ from metta_lit.sim.config import SimulationConfig
 from metta_lit.sim.replay import EpisodeReplays
 from metta_lit.sim.stats_db import EpisodeRecord, SimulationRecord
 
+
 @dataclass
 class PolicyHandle:
     """A policy and the key/version it is recorded under; ``policy=None`` acts uniformly at random."""
