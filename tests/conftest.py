@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
 from metta_lit.env import GameConfig, MettaGridVecEnv
 
@@ -64,3 +65,18 @@ class Driver:
 @pytest.fixture
 def driver():
     return Driver
+
+
+class _RunsCode:
+    """Unpickling this calls a function of the attacker's choice (here: write a marker file)."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def evil_checkpoint(path, marker) -> None:
+    """A ``.ckpt`` that would create ``marker`` if anything unpickled it unsafely."""
+    torch.save({"state_dict": {}, "epoch": 0, "payload": _RunsCode(str(marker))}, str(path))

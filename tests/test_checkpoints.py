@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import evil_checkpoint
 from tensordict import TensorDict
 
 from metta_lit.checkpoints import (
@@ -249,20 +250,6 @@ def test_policy_and_state_files_respect_the_umask(policy, tmp_path, umask):
     expected = 0o666 & ~umask
     for name in ("r:v1.mpt", "last.ckpt", "plain.txt"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == expected, name
-
-
-class _RunsCode:
-    """Unpickling this calls a function of the attacker's choice (here: write a marker file)."""
-
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
-def evil_checkpoint(path, marker) -> None:
-    torch.save({"state_dict": {}, "epoch": 0, "payload": _RunsCode(str(marker))}, str(path))
 
 
 def test_lightning_checkpoints_never_unpickle_code(tmp_path):

@@ -86,7 +86,7 @@ def test_every_readme_command_runs_in_order(tmp_path):
         ran.append((command, proc.stdout + proc.stderr))
     outputs = dict(ran)
     assert len(ran) >= 12
-    assert not (tmp_path / "lightning_logs").exists()  # validate writes no logs of its own
+    assert not (tmp_path / "lightning_logs").exists() and not (tmp_path / "config.yaml").exists()  # not in the cwd
     replays_line = next(out for cmd, out in ran if "validate" in cmd and "--replay_dir" in cmd)
     assert f"written to {tmp_path / 'replays'}" in replays_line
     assert "scorecard (reward) written to scorecard.png" in outputs[

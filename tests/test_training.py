@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import evil_checkpoint
 
 from metta_lit.checkpoints import CheckpointManager, PolicyCheckpoint, read_policy_file
 from metta_lit.cli import main
@@ -236,8 +237,6 @@ def test_stopping_with_a_signal_saves_state_and_a_policy_and_prints_the_resume_c
 
 
 def test_a_checkpoint_that_would_run_code_is_refused_in_every_resume_path(tmp_path):
-    from test_checkpoints import evil_checkpoint
-
     marker = tmp_path / "pwned"
     evil = tmp_path / "evil.ckpt"
     evil_checkpoint(evil, marker)
@@ -269,7 +268,7 @@ def test_validate_takes_random_and_policies_from_another_env(tmp_path):
         proc = metta_lit("validate", "--config", NAV, *SMALL, "--ckpt_path", ckpt, "--replay_dir", "reps", cwd=tmp_path)
         assert "val/reward" in proc.stdout, proc.stdout
         assert f"replays of 2 episodes written to {tmp_path / 'reps'}" in proc.stdout + proc.stderr
-    assert not (tmp_path / "lightning_logs").exists()
+    assert not (tmp_path / "lightning_logs").exists() and not (tmp_path / "config.yaml").exists()
     assert len(list((tmp_path / "reps").glob("*.json.z"))) == 4
 
 

@@ -32,6 +32,20 @@ def usage() -> str:
     return "\n".join(lines)
 
 
+def with_shipped_config(argv: list[str]) -> list[str]:
+    """``--config configs/arena.yaml`` works from any directory: a path that does not exist
+    here but names a shipped config is replaced by that file."""
+    from metta_lit.shipped import find_config
+
+    out = list(argv)
+    for i, arg in enumerate(out):
+        if arg in ("--config", "-c") and i + 1 < len(out):
+            out[i + 1] = str(find_config(out[i + 1]))
+        elif arg.startswith("--config="):
+            out[i] = "--config=" + str(find_config(arg.split("=", 1)[1]))
+    return out
+
+
 def run(argv: list[str]) -> None:
     """Runs one command; bad input raises an error the caller reports in one line."""
     command = argv[0] if argv else None
@@ -40,7 +54,8 @@ def run(argv: list[str]) -> None:
     elif command in TRAINER or (command and command.startswith("-") and command not in ("-h", "--help")):
         from metta_lit.trainer_cli import cli
 
-        cli(None if argv == sys.argv[1:] else argv)  # LightningCLI warns when given both
+        args = with_shipped_config(argv)
+        cli(None if args == sys.argv[1:] else args)  # LightningCLI warns when given both
     else:
         print(usage())
         if command not in (None, "-h", "--help"):

@@ -121,13 +121,17 @@ class MettaLitCLI(LightningCLI):
         trainer_config = self._get(self.config_init, "trainer", default={})
         if trainer_config.get("enable_progress_bar") is not False:
             kwargs["callbacks"] = [*(trainer_config.get("callbacks") or []), AgentStepProgressBar()]
-        if trainer_config.get("logger") in (None, True):
-            if self.subcommand == "fit":
+        if self.subcommand == "fit":
+            run_dir = self._get(self.config_init, "checkpoint").manager.run_dir
+            if trainer_config.get("logger") in (None, True):
                 # Default loggers write into the run directory next to its checkpoints.
-                run_dir = self._get(self.config_init, "checkpoint").manager.run_dir
                 kwargs["logger"] = [RunCSVLogger(run_dir), TensorBoardLogger(run_dir, name="tensorboard", version="")]
-            else:
-                kwargs["logger"] = False  # validate prints its metrics; no ./lightning_logs
+            elif trainer_config.get("default_root_dir") is None:
+                kwargs["default_root_dir"] = os.path.join(run_dir, "logs")  # where config.yaml goes without a logger
+        else:
+            # validate prints its metrics: no ./lightning_logs, no ./config.yaml in the working directory
+            kwargs["logger"] = trainer_config.get("logger") or False
+            self.save_config_callback = None
         return super().instantiate_trainer(**kwargs)
 
 

@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from metta_lit.env import MettaGridConfig, env_config
-from metta_lit.env.presets import CONFIG_DIR
+from metta_lit.shipped import CONFIG_DIR
 
 
 class SimulationConfig(BaseModel):

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from metta_lit.env import MettaGridConfig, env_config
+from metta_lit.shipped import find_config
 
 
 def resolve_env(config: str) -> tuple[str, dict[str, Any]]:
     """An env name, env YAML, or training YAML (its model's env) -> (env, env_overrides)."""
-    path = Path(config)
+    path = find_config(config)
     if path.suffix in (".yaml", ".yml") and path.exists():
         data = yaml.safe_load(path.read_text()) or {}
         if "model" in data:
