@@ -11,16 +11,17 @@ import sys
 import time
 from pathlib import Path
 
+import lightning as L
 import numpy as np
 import pytest
 import torch
 from conftest import evil_checkpoint
 
 from metta_lit.checkpoints import CheckpointManager, PolicyCheckpoint, read_policy_file
+from metta_lit.checkpoints.lightning_io import SafeCheckpointIO
 from metta_lit.cli import main
 from metta_lit.env import MettaGridVecEnv, env_config
 from metta_lit.module import PPOModule
-from metta_lit.trainer_cli import MettaLitTrainer
 
 ROOT = Path(__file__).resolve().parents[1]
 NAV = str(ROOT / "configs" / "navigation.yaml")
@@ -68,15 +69,16 @@ def test_resume_restores_agent_steps_optimizer_and_schedule_exactly(tmp_path):
     common = dict(env="navigation", num_envs=16, bptt_horizon=32, minibatch_size=1024, eval_envs=2,
                   env_overrides={"game.max_steps": 20}, lr_schedule="linear")  # fmt: skip
 
-    def trainer(run: str) -> MettaLitTrainer:
-        return MettaLitTrainer(accelerator="cpu", max_epochs=-1, logger=False, enable_progress_bar=False,
-                               enable_checkpointing=False, use_distributed_sampler=False, num_sanity_val_steps=0,
-                               limit_val_batches=0, enable_model_summary=False,
-                               callbacks=[PolicyCheckpoint(run=run, data_dir=str(tmp_path), checkpoint_interval=1)])  # fmt: skip
+    def trainer(run: str) -> L.Trainer:
+        return L.Trainer(accelerator="cpu", max_epochs=-1, logger=False, enable_progress_bar=False,
+                         num_sanity_val_steps=0, limit_val_batches=0,
+                         enable_model_summary=False, plugins=[SafeCheckpointIO()],
+                         callbacks=[PolicyCheckpoint(run=run, data_dir=str(tmp_path), checkpoint_interval=1)])  # fmt: skip
 
     first = PPOModule(**common, total_timesteps=2 * EPOCH)
     trainer("r").fit(first)
-    saved = torch.load(CheckpointManager("r", str(tmp_path)).trainer_state_path, weights_only=False)
+    state_path = CheckpointManager("r", str(tmp_path)).trainer_state_path
+    saved = torch.load(state_path, weights_only=True)
     assert saved["metta_lit"]["agent_steps"] == 2 * EPOCH and saved["epoch"] == 1
 
     resumed = PPOModule(**common, total_timesteps=4 * EPOCH)
@@ -91,7 +93,7 @@ def test_resume_restores_agent_steps_optimizer_and_schedule_exactly(tmp_path):
 
     t = trainer("r")
     t.callbacks.append(Probe(run="probe", data_dir=str(tmp_path / "probe")))
-    t.fit(resumed)  # the same run name: resumes from its last.ckpt
+    t.fit(resumed, ckpt_path=state_path)
     assert seen["agent_steps"] == 2 * EPOCH and seen["epoch"] == 2
     for a, b in zip(seen["optimizer"]["state"].values(), saved["optimizer_states"][0]["state"].values(), strict=True):
         for key in ("exp_avg", "exp_avg_sq", "step"):
@@ -141,7 +143,7 @@ def test_killing_training_never_corrupts_checkpoints(tmp_path):
         proc.wait()
         for path in ckpt.glob("*.mpt"):
             read_policy_file(str(path))
-        state = torch.load(ckpt / "last.ckpt", weights_only=False)
+        state = torch.load(ckpt / "last.ckpt", weights_only=True)
         assert state["metta_lit"]["agent_steps"] > 0
 
 
@@ -174,9 +176,9 @@ def test_ppo_learns_navigation_three_times_better_than_random(tmp_path):
     module = PPOModule(env="navigation", num_envs=64, bptt_horizon=32, minibatch_size=2048, gamma=0.99,
                        total_timesteps=600_000, seed=0)  # fmt: skip
     # Budgeted in agent steps, not wall time, so a busy machine trains as much, only slower.
-    trainer = MettaLitTrainer(accelerator="cpu", max_epochs=-1, logger=False,
-                              enable_progress_bar=False, enable_checkpointing=False, use_distributed_sampler=False,
-                              num_sanity_val_steps=0, limit_val_batches=0, enable_model_summary=False)  # fmt: skip
+    trainer = L.Trainer(accelerator="cpu", max_epochs=-1, logger=False, enable_progress_bar=False,
+                        enable_checkpointing=False, num_sanity_val_steps=0, limit_val_batches=0,
+                        enable_model_summary=False)  # fmt: skip
     trainer.fit(module)
     trained_reward = evaluate(module.policy, seed=123)
     print(f"random {random_reward:.3f}, trained {trained_reward:.3f} after {module.agent_steps} agent steps")
@@ -312,8 +314,8 @@ def test_training_respects_an_explicit_thread_count(tmp_path):
     assert proc.returncode == 0 and "torch uses 1 CPU threads per rank" in proc.stdout + proc.stderr, proc.stderr[-2000:]
     assert "agent steps:" not in proc.stderr  # no progress bar when it is switched off
     module = PPOModule(env="navigation", num_envs=2, torch_threads=1, eval_envs=1)
-    trainer = MettaLitTrainer(accelerator="cpu", max_epochs=1, logger=False, enable_progress_bar=False,
-                              enable_checkpointing=False, limit_val_batches=0, enable_model_summary=False)  # fmt: skip
+    trainer = L.Trainer(accelerator="cpu", max_epochs=1, logger=False, enable_progress_bar=False,
+                        enable_checkpointing=False, limit_val_batches=0, enable_model_summary=False)  # fmt: skip
     before = torch.get_num_threads()
     try:
         trainer.fit(module)

@@ -32,17 +32,34 @@ def usage() -> str:
     return "\n".join(lines)
 
 
-def with_shipped_config(argv: list[str]) -> list[str]:
-    """``--config configs/arena.yaml`` works from any directory: a path that does not exist
-    here but names a shipped config is replaced by that file."""
+LIGHTNING_CKPT_NAMES = ("last", "best", "hpc")
+
+
+def trainer_argv(argv: list[str]) -> list[str]:
+    """The arguments LightningCLI gets, after three conveniences of ours:
+    - ``--config configs/arena.yaml`` works from any directory (a path that does not exist here
+      but names a shipped config becomes that file);
+    - ``validate --ckpt_path URI`` with a policy URI or ``random`` means ``--policy_uri URI``;
+    - a local ``.ckpt`` is checked before Lightning reads hyperparameters from it, so a file
+      that is no checkpoint (or would run code) gets a clear error.
+    """
     from metta_lit.shipped import find_config
 
-    out = list(argv)
-    for i, arg in enumerate(out):
-        if arg in ("--config", "-c") and i + 1 < len(out):
-            out[i + 1] = str(find_config(out[i + 1]))
-        elif arg.startswith("--config="):
-            out[i] = "--config=" + str(find_config(arg.split("=", 1)[1]))
+    out: list[str] = []
+    args = [part for arg in argv for part in (arg.split("=", 1) if arg.startswith("--") and "=" in arg else [arg])]
+    flag = None
+    for arg in args:
+        if flag in ("--config", "-c"):
+            arg = str(find_config(arg))
+        elif flag == "--ckpt_path":
+            if argv[:1] == ["validate"] and not (arg.endswith(".ckpt") or arg in LIGHTNING_CKPT_NAMES):
+                out[-1] = "--policy_uri"
+            elif arg.endswith(".ckpt") and os.path.isfile(arg):
+                from metta_lit.checkpoints.lightning_io import load_training_state
+
+                load_training_state(arg)
+        out.append(arg)
+        flag = arg
     return out
 
 
@@ -54,8 +71,12 @@ def run(argv: list[str]) -> None:
     elif command in TRAINER or (command and command.startswith("-") and command not in ("-h", "--help")):
         from metta_lit.trainer_cli import cli
 
-        args = with_shipped_config(argv)
-        cli(None if args == sys.argv[1:] else args)  # LightningCLI warns when given both
+        args = trainer_argv(argv)
+        if argv == sys.argv[1:]:
+            sys.argv[1:] = args  # DDP's launcher re-runs sys.argv: its ranks see the same arguments
+            cli()
+        else:
+            cli(args)
     else:
         print(usage())
         if command not in (None, "-h", "--help"):

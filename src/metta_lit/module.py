@@ -11,13 +11,14 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 import lightning as L
 import torch
 from lightning.pytorch.utilities import rank_zero_info
-from torch.utils.data import DataLoader
+from tensordict import TensorDictBase
+from torch.utils.data import DataLoader, IterableDataset
 from torchrl.collectors import Collector
 from torchrl.envs import TransformedEnv
 from torchrl.envs.utils import ExplorationType, set_exploration_type
@@ -32,6 +33,34 @@ from metta_lit.rl.experience import evaluate_rows, rows_from_rollout
 from metta_lit.rl.torch_env import MettaGridTorchEnv
 
 PolicyFactory = Callable[[dict, list], Policy]
+
+
+# Shown next to the progress bar (with overview/sps); everything is logged.
+PROGRESS_BAR_METRICS = ("episode/reward", "env_agent/heart.gained")
+
+
+def as_is(batch: Any) -> Any:
+    """The DataLoader's collate function: a rollout is already one batch."""
+    return batch
+
+
+class RolloutDataset(IterableDataset):
+    """One rollout of the TorchRL collector per pass: an epoch is one rollout + one update.
+
+    As Lightning's ``ExperienceSourceDataset`` (its PPO example), this lets the rollout reach
+    ``training_step`` as its ``batch``. ``source`` returns the live collector iterator, which
+    exists once fit starts; the time of the last rollout is kept for throughput metrics.
+    """
+
+    def __init__(self, source: Callable[[], Iterator[TensorDictBase]]) -> None:
+        self.source = source
+        self.started = self.seconds = 0.0
+
+    def __iter__(self) -> Iterator[TensorDictBase]:
+        self.started = time.perf_counter()
+        rollout = next(self.source())
+        self.seconds = time.perf_counter() - self.started
+        yield rollout
 
 
 def available_cores() -> int:
@@ -100,7 +129,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
         factory = policy or FastPolicy
         self.policy: Policy = factory(probe.feature_spec, probe.action_names)
         self.agent_steps = 0
-        self.replay_dir: str | None = None  # set by MettaLitTrainer.validate(replay_dir=...)
+        self.replay_dir: str | None = None  # validation episodes write replays here (CLI: --replay_dir)
         self._collector: Collector | None = None
 
     # --- sizes -----------------------------------------------------------------------------
@@ -169,8 +198,9 @@ class MettaLitModule(LossMixin, L.LightningModule):
         super().on_fit_end()
 
     def train_dataloader(self) -> DataLoader:
-        # One dummy item = one rollout per epoch; the data comes from the collector.
-        return DataLoader(range(1), batch_size=None)
+        """Rollouts reach ``training_step`` as its batch, one per epoch (see :class:`RolloutDataset`)."""
+        self._rollout_source = RolloutDataset(lambda: self._rollouts)
+        return DataLoader(self._rollout_source, batch_size=None, collate_fn=as_is)
 
     # --- optimization ----------------------------------------------------------------------
     def configure_optimizers(self) -> torch.optim.Optimizer:
@@ -183,10 +213,9 @@ class MettaLitModule(LossMixin, L.LightningModule):
         scale = {"constant": 1.0, "linear": 1.0 - progress, "cosine": 0.5 * (1.0 + math.cos(math.pi * progress))}
         return self.hparams.learning_rate * scale[self.hparams.lr_schedule]
 
-    def training_step(self, batch: Any, batch_idx: int) -> None:
-        start = time.perf_counter()
-        experience = rows_from_rollout(next(self._rollouts), self.policy, self.device)
-        rollout_time = time.perf_counter() - start
+    def training_step(self, batch: TensorDictBase, batch_idx: int) -> None:
+        """One PPO-style update over the rollout ``batch`` (``[envs, agents, bptt_horizon]``)."""
+        experience = rows_from_rollout(batch, self.policy, self.device)
 
         optimizer = self.optimizers()
         lr = self.current_lr()
@@ -206,12 +235,11 @@ class MettaLitModule(LossMixin, L.LightningModule):
                 optimizer.step()
                 self.after_minibatch(experience, index, output)
 
-        elapsed = time.perf_counter() - start
+        rollout = self._rollout_source
         steps = self.batch_size * self.world_size
         self.agent_steps += steps
         metrics = {
-            "overview/sps": steps / elapsed,
-            "overview/rollout_sps": steps / rollout_time,
+            "overview/rollout_sps": steps / rollout.seconds,
             "overview/agent_steps": float(self.agent_steps),
             "overview/learning_rate": lr,
             "overview/reward_per_step": float(experience["rewards"].mean()),
@@ -221,15 +249,18 @@ class MettaLitModule(LossMixin, L.LightningModule):
         if episodes:
             metrics.update(mean_metrics(episodes))
             metrics["overview/episodes"] = float(len(episodes))
+        shown = {"overview/sps": steps / (time.perf_counter() - rollout.started)}  # rollout + update
+        shown.update({k: metrics.pop(k) for k in PROGRESS_BAR_METRICS if k in metrics})
+        self.log_dict(shown, on_step=True, on_epoch=False, batch_size=1, sync_dist=False, prog_bar=True)
         self.log_dict(metrics, on_step=True, on_epoch=False, batch_size=1, sync_dist=False)
-        self.last_metrics = metrics
         # Decided here, before the epoch-end hooks, so checkpoint callbacks see it.
         if self.agent_steps >= self.hparams.total_timesteps:
             self.trainer.should_stop = True
 
     # --- validation: whole episodes with the current policy ---------------------------------
     def val_dataloader(self) -> DataLoader:
-        return DataLoader(range(1), batch_size=None)
+        """One item: the seed of the validation episodes' maps."""
+        return DataLoader([self.hparams.seed + 2**20], batch_size=None)
 
     def use_policy(self, uri: str) -> None:
         """Replaces the configured policy by the one ``uri`` designates (or ``random``), adapted
@@ -253,8 +284,8 @@ class MettaLitModule(LossMixin, L.LightningModule):
             rank_zero_info(f"[metta-lit] replays of {len(base.finished_episodes)} episodes written to {base.replay_dir}")
         return base.pop_finished_episodes()[:num_envs]
 
-    def validation_step(self, batch: Any, batch_idx: int) -> None:
-        episodes = self.run_episodes(self.hparams.eval_envs, seed=self.hparams.seed + 2**20)
+    def validation_step(self, batch: int, batch_idx: int) -> None:
+        episodes = self.run_episodes(self.hparams.eval_envs, seed=int(batch))
         summary = mean_metrics(episodes)
         metrics = {"val/reward": summary["episode/reward"], "val/heart.gained": summary.get("env_agent/heart.gained", 0.0)}
         metrics.update({f"val/{k.split('/', 1)[1]}": v for k, v in summary.items() if k.startswith("env_agent/")})

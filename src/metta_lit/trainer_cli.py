@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any, NoReturn
 
 import lightning as L
@@ -24,70 +23,12 @@ from lightning.pytorch.utilities import rank_zero_info
 
 from metta_lit.callbacks.progress import AgentStepProgressBar
 from metta_lit.checkpoints import PolicyCheckpoint
-from metta_lit.checkpoints.lightning_io import CheckpointError, SafeCheckpointIO, load_training_state
+from metta_lit.checkpoints.lightning_io import CheckpointError, SafeCheckpointIO
 from metta_lit.cli_errors import summarize
+from metta_lit.errors import ConfigError
 from metta_lit.loggers import RunCSVLogger
 from metta_lit.module import MettaLitModule
 from metta_lit.sim.evaluator import PolicyEvaluator
-
-
-def is_lightning_checkpoint(path: str | Path | None) -> bool:
-    return path is not None and str(path).endswith(".ckpt")
-
-
-class MettaLitTrainer(L.Trainer):
-    """A Trainer whose ``fit`` resumes runs and whose ``validate`` takes policy URIs; its
-    training state is written atomically and read without unpickling code (SafeCheckpointIO)."""
-
-    def __init__(self, *args: Any, plugins: Any = None, **kwargs: Any) -> None:
-        plugins = list(plugins) if isinstance(plugins, (list, tuple)) else ([plugins] if plugins is not None else [])
-        if not any(isinstance(p, CheckpointIO) for p in plugins):
-            plugins.append(SafeCheckpointIO())
-        super().__init__(*args, plugins=plugins, **kwargs)
-
-    def _policy_checkpoint(self) -> PolicyCheckpoint | None:
-        return next((cb for cb in self.callbacks if isinstance(cb, PolicyCheckpoint)), None)
-
-    def fit(
-        self,
-        model: L.LightningModule,
-        train_dataloaders: Any = None,
-        val_dataloaders: Any = None,
-        datamodule: L.LightningDataModule | None = None,
-        ckpt_path: str | Path | None = None,
-        weights_only: bool | None = None,
-    ) -> None:
-        """Train. ``ckpt_path=last`` (or re-running an existing run name) resumes its last state."""
-        checkpoint = self._policy_checkpoint()
-        if checkpoint is not None:
-            state = checkpoint.manager.trainer_state_path
-            if ckpt_path == "last" or (ckpt_path is None and os.path.exists(state)):
-                if not os.path.exists(state):
-                    raise CheckpointError(f"--ckpt_path last: no training state at {state} to resume from")
-                ckpt_path = state
-                rank_zero_info(f"[metta-lit] resuming run {checkpoint.run!r} from {state}")
-            rank_zero_info(f"[metta-lit] run {checkpoint.run!r}: writing to {checkpoint.manager.run_dir}")
-        # SafeCheckpointIO loads with weights_only=True whatever is asked: never unpickle code.
-        return super().fit(model, train_dataloaders, val_dataloaders, datamodule, ckpt_path, weights_only=True)
-
-    def validate(
-        self,
-        model: L.LightningModule | None = None,
-        dataloaders: Any = None,
-        ckpt_path: str | Path | None = None,
-        verbose: bool = True,
-        datamodule: L.LightningDataModule | None = None,
-        weights_only: bool | None = None,
-        replay_dir: str | None = None,
-    ) -> list:
-        """Evaluation episodes; ``ckpt_path`` is a Lightning ``.ckpt``, any policy URI or
-        ``random``; ``replay_dir`` writes one replay per episode."""
-        if model is not None:
-            model.replay_dir = replay_dir
-        if ckpt_path is not None and not is_lightning_checkpoint(ckpt_path) and ckpt_path not in ("last", "best"):
-            model.use_policy(str(ckpt_path))
-            ckpt_path = None
-        return super().validate(model, dataloaders, ckpt_path, verbose, datamodule, weights_only=True)
 
 
 class MettaLitArgumentParser(LightningArgumentParser):
@@ -104,25 +45,30 @@ class MettaLitArgumentParser(LightningArgumentParser):
 
 
 class MettaLitCLI(LightningCLI):
-    def add_arguments_to_parser(self, parser: Any) -> None:
+    """LightningCLI plus the run's checkpoint and evaluator groups; its ``before_*`` hooks turn
+    a run name into a resume and a policy URI into the policy to validate."""
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.add_lightning_class_args(PolicyCheckpoint, "checkpoint")
         parser.add_lightning_class_args(PolicyEvaluator, "evaluator")
+        parser.add_argument("--policy_uri", type=str | None, default=None,
+                            help="validate: the policy to evaluate, a URI or 'random' (instead of --ckpt_path)")  # fmt: skip
+        parser.add_argument("--replay_dir", type=str | None, default=None,
+                            help="write a replay of every validation episode into this directory")  # fmt: skip
 
-    def _parse_ckpt_path(self) -> None:
-        # Lightning re-reads hyperparameters from a .ckpt; policy URIs (.mpt) carry none.
-        subcommand = self.config.get("subcommand")
-        ckpt_path = subcommand and self.config[subcommand].get("ckpt_path")
-        if is_lightning_checkpoint(ckpt_path):
-            if Path(ckpt_path).is_file():
-                load_training_state(ckpt_path)  # a clear error for a file that is no checkpoint
-            super()._parse_ckpt_path()
+    def _config(self) -> Any:
+        return self.config_init[self.subcommand]
 
     def instantiate_trainer(self, **kwargs: Any) -> L.Trainer:
-        trainer_config = self._get(self.config_init, "trainer", default={})
+        trainer_config = self._config().get("trainer") or {}
+        plugins = trainer_config.get("plugins") or []
+        plugins = list(plugins) if isinstance(plugins, (list, tuple)) else [plugins]
+        if not any(isinstance(p, CheckpointIO) for p in plugins):
+            kwargs["plugins"] = [*plugins, SafeCheckpointIO()]  # never unpickle a checkpoint's code
         if trainer_config.get("enable_progress_bar") is not False:
             kwargs["callbacks"] = [*(trainer_config.get("callbacks") or []), AgentStepProgressBar()]
         if self.subcommand == "fit":
-            run_dir = self._get(self.config_init, "checkpoint").manager.run_dir
+            run_dir = self._config()["checkpoint"].manager.run_dir
             if trainer_config.get("logger") in (None, True):
                 # Default loggers write into the run directory next to its checkpoints.
                 kwargs["logger"] = [RunCSVLogger(run_dir), TensorBoardLogger(run_dir, name="tensorboard", version="")]
@@ -134,16 +80,38 @@ class MettaLitCLI(LightningCLI):
             self.save_config_callback = None
         return super().instantiate_trainer(**kwargs)
 
+    def before_fit(self) -> None:
+        """``--ckpt_path last``, or a run name that already has a training state, resumes it."""
+        config = self._config()
+        manager = config["checkpoint"].manager
+        state = manager.trainer_state_path
+        ckpt_path = config.get("ckpt_path")
+        if ckpt_path == "last" or (ckpt_path is None and os.path.exists(state)):
+            if not os.path.exists(state):
+                raise CheckpointError(f"--ckpt_path last: no training state at {state} to resume from")
+            config["ckpt_path"] = state
+            rank_zero_info(f"[metta-lit] resuming run {manager.run!r} from {state}")
+        rank_zero_info(f"[metta-lit] run {manager.run!r}: writing to {manager.run_dir}")
+        self.model.replay_dir = config.get("replay_dir")
+
+    def before_validate(self) -> None:
+        """``--policy_uri`` (a URI or ``random``) replaces the configured policy, adapted to the env."""
+        config = self._config()
+        uri = config.get("policy_uri")
+        if uri is not None:
+            if config.get("ckpt_path") is not None:
+                raise ConfigError("validate: give --policy_uri or --ckpt_path, not both")
+            self.model.use_policy(uri)
+        self.model.replay_dir = config.get("replay_dir")
+
 
 TRAINER_DEFAULTS: dict[str, Any] = {
     "accelerator": "cpu",
     "devices": 1,
     "max_epochs": -1,  # the budget is model.total_timesteps (agent steps)
-    "use_distributed_sampler": False,  # the dummy one-item loader must not be split across ranks
     "num_sanity_val_steps": 0,
     "log_every_n_steps": 1,  # one batch per epoch
     "enable_model_summary": False,
-    "enable_checkpointing": False,  # PolicyCheckpoint writes both the policies and last.ckpt
 }
 
 
@@ -151,7 +119,6 @@ def cli(args: list[str] | None = None, run: bool = True) -> MettaLitCLI:
     """Builds (and by default runs) the CLI; ``args`` drives it from Python or tests."""
     return MettaLitCLI(
         MettaLitModule,
-        trainer_class=MettaLitTrainer,
         parser_class=MettaLitArgumentParser,
         subclass_mode_model=True,
         auto_configure_optimizers=False,

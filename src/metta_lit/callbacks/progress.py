@@ -34,7 +34,7 @@ class AgentStepProgressBar(ProgressBar):
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
         if self._bar is None:
             return
-        metrics = getattr(pl_module, "last_metrics", {})
+        metrics = trainer.progress_bar_metrics  # what the module logged with prog_bar=True
         self._bar.update(pl_module.agent_steps - self._bar.n)
         self._reward = metrics.get("episode/reward", self._reward)
         postfix = {"sps": f"{metrics.get('overview/sps', 0):,.0f}", "epoch": trainer.current_epoch + 1}

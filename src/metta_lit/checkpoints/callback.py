@@ -11,6 +11,7 @@ from types import FrameType
 from typing import Any
 
 import lightning as L
+from lightning.pytorch.callbacks import Checkpoint
 from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
@@ -53,7 +54,7 @@ def resume_command(run: str, data_dir: str) -> str:
 DATA_DIR_ENV = "METTA_LIT_DATA_DIR"  # where runs go when --checkpoint.data_dir is not given
 
 
-class PolicyCheckpoint(L.Callback):
+class PolicyCheckpoint(Checkpoint):
     """Every ``checkpoint_interval`` epochs (and when training stops): ``<run>:v<epoch>.mpt``
     plus Lightning's full checkpoint ``last.ckpt`` in ``<data_dir>/<run>/checkpoints``;
 ``data_dir`` defaults to ``$METTA_LIT_DATA_DIR``, else ``./train_dir``.

@@ -35,6 +35,15 @@ class LossMixin:
     def after_minibatch(self, experience: TensorDictBase, index: torch.Tensor, output: TensorDictBase) -> None:
         """Called after each optimizer step with the rows that were used."""
 
+    def sum_over_ranks(self, tensor: torch.Tensor) -> torch.Tensor:
+        """``tensor`` summed over DDP ranks through the Lightning strategy of the module's
+        trainer; unchanged for a single process or a loss used on its own (no trainer)."""
+        try:
+            trainer = self.trainer
+        except (AttributeError, RuntimeError):  # not a LightningModule, or not attached to a Trainer
+            return tensor
+        return trainer.strategy.reduce(tensor, reduce_op="sum") if trainer.world_size > 1 else tensor
+
     def loss_metrics(self) -> dict[str, float]:
         """Diagnostics accumulated over the last update, logged once per epoch."""
         return {}

@@ -6,22 +6,10 @@ from collections import defaultdict
 from typing import Any
 
 import torch
-import torch.distributed as dist
 from tensordict import TensorDictBase
 
 from metta_lit.losses import functional as F
 from metta_lit.losses.base import LossMixin
-
-
-def global_mean_std(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean and std of ``x`` over every DDP rank (advantage normalization uses global stats)."""
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
-        return x.mean(), x.std()
-    stats = torch.stack([x.sum(), (x * x).sum(), torch.tensor(float(x.numel()), device=x.device)])
-    dist.all_reduce(stats)
-    mean = stats[0] / stats[2]
-    var = (stats[1] / stats[2] - mean * mean) * stats[2] / (stats[2] - 1)
-    return mean, var.clamp_min(0).sqrt()
 
 
 class PPOLoss(LossMixin):
@@ -54,6 +42,15 @@ class PPOLoss(LossMixin):
         self.vtrace_rho_clip, self.vtrace_c_clip = vtrace_rho_clip, vtrace_c_clip
         self._ppo_stats: dict[str, list[float]] = defaultdict(list)
 
+    def global_mean_std(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and (unbiased) std of ``x`` over every rank: advantages are normalized with
+        global statistics."""
+        stats = torch.stack([x.sum(), (x * x).sum(), torch.tensor(float(x.numel()), device=x.device)])
+        stats = self.sum_over_ranks(stats)
+        mean = stats[0] / stats[2]
+        var = (stats[1] / stats[2] - mean * mean) * stats[2] / (stats[2] - 1)
+        return mean, var.clamp_min(0).sqrt()
+
     def _advantage(self, exp: TensorDictBase) -> torch.Tensor:
         return F.advantage(
             exp["values"], exp["rewards"], exp["dones"], exp["bootstrap_value"][:, -1], exp["ratio"],
@@ -76,7 +73,7 @@ class PPOLoss(LossMixin):
             adv = self._advantage(minibatch)
             returns = adv + minibatch["values"]
             if self.norm_adv:
-                mean, std = global_mean_std(adv)
+                mean, std = self.global_mean_std(adv)
                 adv = F.normalize(adv, mean, std)
         t = F.ppo_terms(
             output["log_prob"], minibatch["log_prob"], adv, output["state_value"], minibatch["values"], returns,

@@ -36,8 +36,8 @@ class PolicyEvaluator(L.Callback):
         epoch = trainer.current_epoch + 1
         if not self.evaluate_interval or epoch % self.evaluate_interval or not trainer.is_global_zero:
             return
-        checkpoint = next((cb for cb in trainer.callbacks if isinstance(cb, PolicyCheckpoint)), None)
-        run = checkpoint.run if checkpoint else "train"
+        checkpoint = trainer.checkpoint_callback
+        run = checkpoint.run if isinstance(checkpoint, PolicyCheckpoint) else "train"
         handle = PolicyHandle(copy.deepcopy(pl_module.policy).cpu().eval(), run, epoch)
         records, scores = [], {}
         for sim in load_simulations([self.suite]):
