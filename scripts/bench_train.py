@@ -54,12 +54,28 @@ def steady_sps(marks: list[tuple[float, int]]) -> float:
 def end_to_end(seconds: float, seed: int) -> tuple[float, dict]:
     with tempfile.TemporaryDirectory() as tmp:
         app = cli(
-            ["--config", str(CONFIG), "--seed_everything", str(seed),
-             "--model.init_args.total_timesteps", str(10**12), "--trainer.max_time", f"00:00:00:{int(seconds):02d}",
-             "--trainer.check_val_every_n_epoch", "1000000", "--trainer.logger", "false",
-             "--checkpoint.run", "bench", "--checkpoint.data_dir", tmp, "--checkpoint.checkpoint_interval", "1000000"],
+            [
+                "--config",
+                str(CONFIG),
+                "--seed_everything",
+                str(seed),
+                "--model.init_args.total_timesteps",
+                str(10**12),
+                "--trainer.max_time",
+                f"00:00:00:{int(seconds):02d}",
+                "--trainer.check_val_every_n_epoch",
+                "1000000",
+                "--trainer.logger",
+                "false",
+                "--checkpoint.run",
+                "bench",
+                "--checkpoint.data_dir",
+                tmp,
+                "--checkpoint.checkpoint_interval",
+                "1000000",
+            ],
             run=False,
-        )  # fmt: skip
+        )
         timer = StepTimer()
         app.trainer.callbacks.append(timer)
         app.trainer.fit(app.model)
@@ -72,11 +88,18 @@ class RawPPO(PPOLoss, LossMixin):
 
 def raw_loop(seconds: float, seed: int, hp: dict) -> float:
     torch.manual_seed(seed)
-    env = MettaGridVecEnv(CONFIG.parent / "env" / f"{hp['env']}.yaml", num_envs=hp["num_envs"], seed=seed,
-                          num_threads=hp["env_threads"], desync_episodes=True)  # fmt: skip
+    env = MettaGridVecEnv(
+        CONFIG.parent / "env" / f"{hp['env']}.yaml",
+        num_envs=hp["num_envs"],
+        seed=seed,
+        num_threads=hp["env_threads"],
+        desync_episodes=True,
+    )
     policy = FastPolicy(env.feature_spec, env.action_names)
     ppo = RawPPO()
-    optimizer = torch.optim.Adam(policy.parameters(), lr=hp["learning_rate"], betas=tuple(hp["adam_betas"]), eps=hp["adam_eps"])
+    optimizer = torch.optim.Adam(
+        policy.parameters(), lr=hp["learning_rate"], betas=tuple(hp["adam_betas"]), eps=hp["adam_eps"]
+    )
     E, A, T = env.num_envs, env.num_agents, hp["bptt_horizon"]
     N, layers, hidden = E * A, policy.hyperparameters["lstm_layers"], policy.hyperparameters["hidden_size"]
     lstm = policy.lstm.lstm  # the torch.nn.LSTM inside the TorchRL module
@@ -88,11 +111,15 @@ def raw_loop(seconds: float, seed: int, hp: dict) -> float:
     while time.perf_counter() - start < seconds or len(marks) < 2:
         buf = {
             "observation": torch.empty(N, T, *obs_now.shape[1:], dtype=torch.uint8),
-            "is_init": torch.empty(N, T, 1, dtype=torch.bool), "action": torch.empty(N, T, dtype=torch.long),
-            "log_prob": torch.empty(N, T), "values": torch.empty(N, T), "rewards": torch.empty(N, T),
-            "dones": torch.empty(N, T, dtype=torch.bool), "lstm_h": torch.empty(N, T, layers, hidden),
+            "is_init": torch.empty(N, T, 1, dtype=torch.bool),
+            "action": torch.empty(N, T, dtype=torch.long),
+            "log_prob": torch.empty(N, T),
+            "values": torch.empty(N, T),
+            "rewards": torch.empty(N, T),
+            "dones": torch.empty(N, T, dtype=torch.bool),
+            "lstm_h": torch.empty(N, T, layers, hidden),
             "lstm_c": torch.empty(N, T, layers, hidden),
-        }  # fmt: skip
+        }
         with torch.no_grad():
             for t in range(T):
                 keep = (~is_init).float().view(1, N, 1)
@@ -104,7 +131,11 @@ def raw_loop(seconds: float, seed: int, hp: dict) -> float:
                 logits, value = policy.heads(core.squeeze(1))
                 dist = torch.distributions.Categorical(logits=logits)
                 action = dist.sample()
-                buf["action"][:, t], buf["log_prob"][:, t], buf["values"][:, t] = action, dist.log_prob(action), value.squeeze(-1)
+                buf["action"][:, t], buf["log_prob"][:, t], buf["values"][:, t] = (
+                    action,
+                    dist.log_prob(action),
+                    value.squeeze(-1),
+                )
                 env.step(action.view(E, A).numpy())
                 done = torch.from_numpy(env.terminals | env.truncations).view(N)
                 buf["rewards"][:, t] = torch.from_numpy(env.rewards).view(N)
@@ -143,9 +174,14 @@ def main() -> None:
 
     e2e, hp = end_to_end(args.seconds, args.seed)
     raw = raw_loop(args.seconds, args.seed, hp)
-    result = {"end_to_end_sps": e2e, "raw_loop_sps": raw, "ratio": e2e / raw,
-              "config": str(CONFIG.name), "agent_steps_per_update": hp["num_envs"] * 24 * hp["bptt_horizon"],
-              "torch_threads": torch.get_num_threads()}  # fmt: skip
+    result = {
+        "end_to_end_sps": e2e,
+        "raw_loop_sps": raw,
+        "ratio": e2e / raw,
+        "config": str(CONFIG.name),
+        "agent_steps_per_update": hp["num_envs"] * 24 * hp["bptt_horizon"],
+        "torch_threads": torch.get_num_threads(),
+    }
     table = Table(title="Training throughput on the arena, Fast policy (agent-steps/s)")
     for col in ("end to end (metta-lit)", "raw PyTorch loop", "ratio"):
         table.add_column(col, justify="right")

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,12 +24,18 @@ def make_game(rows: list[str], **overrides: Any) -> GameConfig:
         "max_steps": 1000,
         "objects": {"wall": {}, "block": {}, "mine_red": {}, "generator_red": {}, "altar": {}},
         "actions": {
-            "noop": True, "move": True, "rotate": True, "put_items": True, "get_items": True,
+            "noop": True,
+            "move": True,
+            "rotate": True,
+            "put_items": True,
+            "get_items": True,
             "attack": {"consumed_resources": {"laser": 1}, "defense_resources": {"armor": 1}},
-            "swap": True, "change_color": True, "change_glyph": {"number_of_glyphs": 4},
+            "swap": True,
+            "change_color": True,
+            "change_glyph": {"number_of_glyphs": 4},
         },
         "map_builder": {"type": "ascii", "map_data": rows},
-    }  # fmt: skip
+    }
     game.update(overrides)
     return GameConfig.model_validate(game)
 
@@ -80,3 +91,43 @@ class _RunsCode:
 def evil_checkpoint(path, marker) -> None:
     """A ``.ckpt`` that would create ``marker`` if anything unpickled it unsafely."""
     torch.save({"state_dict": {}, "epoch": 0, "payload": _RunsCode(str(marker))}, str(path))
+
+
+# --- the metta-lit CLI on a small navigation run --------------------------------------------
+ROOT = Path(__file__).resolve().parents[1]
+NAV = str(ROOT / "configs" / "navigation.yaml")
+# Small, fast settings: 16 envs x 4 agents x 32 steps = 2048 agent steps per epoch.
+SMALL = [
+    "--model.init_args.num_envs",
+    "16",
+    "--model.init_args.eval_envs",
+    "2",
+    "--model.init_args.env_overrides",
+    '{"game.max_steps": 20}',
+    "--trainer.check_val_every_n_epoch",
+    "1000",
+]
+EPOCH = 16 * 4 * 32
+
+
+def metta_lit(*args: str, cwd: Path, check: bool = True, timeout: int = 300) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, "-m", "metta_lit.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"metta-lit {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+    return proc
+
+
+def read_metrics(run_dir: Path) -> list[dict[str, str]]:
+    with open(run_dir / "logs" / "metrics.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def column(rows: list[dict[str, str]], key: str) -> list[float]:
+    return [float(r[key]) for r in rows if r.get(key)]

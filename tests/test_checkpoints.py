@@ -122,11 +122,27 @@ def test_malformed_policy_files_name_the_problem(policy, tmp_path):
     cases = {
         "notzip:v1.mpt": (b"hello", "not a policy file"),
         "noweights:v1.mpt": (_zip({"modelarchitecture.txt": arch}), "missing weights.safetensors"),
-        "badarch:v1.mpt": (_zip({"modelarchitecture.txt": b"FastPolicy(((", "weights.safetensors": weights}), "malformed architecture"),
-        "evil:v1.mpt": (_zip({"modelarchitecture.txt": b"os.system(cmd='true')", "weights.safetensors": weights}), "refusing to build"),
-        "corrupt:v1.mpt": (_zip({"modelarchitecture.txt": arch, "weights.safetensors": b"\x00" * 20}), "corrupt weights"),
-        "wrong:v1.mpt": (_zip({"modelarchitecture.txt": arch.replace(b"hidden_size=32", b"hidden_size=64"),
-                               "weights.safetensors": weights}), "weights do not match"),  # fmt: skip
+        "badarch:v1.mpt": (
+            _zip({"modelarchitecture.txt": b"FastPolicy(((", "weights.safetensors": weights}),
+            "malformed architecture",
+        ),
+        "evil:v1.mpt": (
+            _zip({"modelarchitecture.txt": b"os.system(cmd='true')", "weights.safetensors": weights}),
+            "refusing to build",
+        ),
+        "corrupt:v1.mpt": (
+            _zip({"modelarchitecture.txt": arch, "weights.safetensors": b"\x00" * 20}),
+            "corrupt weights",
+        ),
+        "wrong:v1.mpt": (
+            _zip(
+                {
+                    "modelarchitecture.txt": arch.replace(b"hidden_size=32", b"hidden_size=64"),
+                    "weights.safetensors": weights,
+                }
+            ),
+            "weights do not match",
+        ),
     }
     for name, (data, message) in cases.items():
         path = tmp_path / name
@@ -167,8 +183,13 @@ def s3_server(monkeypatch):
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    for key, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
-                       "AWS_ENDPOINT_URL": endpoint, "AWS_ENDPOINT_URL_S3": endpoint}.items():  # fmt: skip
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ENDPOINT_URL_S3": endpoint,
+    }.items():
         monkeypatch.setenv(key, value)
     boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="policies")
     import fsspec
@@ -215,16 +236,25 @@ def test_more_malformed_policy_files_name_the_file_and_the_problem(policy, tmp_p
         return _zip({"modelarchitecture.txt": arch, "weights.safetensors": weights, "metadata.json": metadata})
 
     cases = {
-        "latin1:v1.mpt": (_zip({"modelarchitecture.txt": b"\xff\xfe" + arch, "weights.safetensors": weights}),
-                          "modelarchitecture.txt is not UTF-8"),
-        "negative:v1.mpt": (_zip({"modelarchitecture.txt": arch.replace(b"hidden_size=32", b"hidden_size=-4"),
-                                  "weights.safetensors": weights}), "cannot build FastPolicy from its architecture"),
+        "latin1:v1.mpt": (
+            _zip({"modelarchitecture.txt": b"\xff\xfe" + arch, "weights.safetensors": weights}),
+            "modelarchitecture.txt is not UTF-8",
+        ),
+        "negative:v1.mpt": (
+            _zip(
+                {
+                    "modelarchitecture.txt": arch.replace(b"hidden_size=32", b"hidden_size=-4"),
+                    "weights.safetensors": weights,
+                }
+            ),
+            "cannot build FastPolicy from its architecture",
+        ),
         "badjson:v1.mpt": (member(b"{not json"), "metadata.json is not valid JSON"),
         "listjson:v1.mpt": (member(b"[1, 2]"), "metadata.json: expected a JSON object"),
         "version:v1.mpt": (member(b'{"version": "ten"}'), "'version' must be a non-negative integer"),
         "slash:v1.mpt": (member(b'{"run": "a/b"}'), "metadata.json: 'run': invalid run name 'a/b'"),
         "space:v1.mpt": (member(b'{"run": "a b"}'), "invalid run name 'a b'"),
-    }  # fmt: skip
+    }
     for name, (data, message) in cases.items():
         path = tmp_path / name
         path.write_bytes(data)

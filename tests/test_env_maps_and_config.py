@@ -33,14 +33,37 @@ def test_arena_is_62x62_with_four_instances_of_six_agents():
             quad = Counter(grid[r][c] for r in range(qr, qr + 25) for c in range(qc, qc + 25))
             assert quad["agent.agent"] == 6
             assert {k: quad[k] for k in ("wall", "altar", "mine_red", "generator_red", "lasery", "armory")} == {
-                "wall": 10, "altar": 5, "mine_red": 10, "generator_red": 5, "lasery": 1, "armory": 1}  # fmt: skip
-    assert env.action_names == ["noop", "move_north", "move_south", "move_west", "move_east", "put_items",
-                                "get_items"] + [f"attack_{k}" for k in range(9)]  # fmt: skip
+                "wall": 10,
+                "altar": 5,
+                "mine_red": 10,
+                "generator_red": 5,
+                "lasery": 1,
+                "armory": 1,
+            }
+    assert env.action_names == [
+        "noop",
+        "move_north",
+        "move_south",
+        "move_west",
+        "move_east",
+        "put_items",
+        "get_items",
+    ] + [f"attack_{k}" for k in range(9)]
 
 
 def test_random_map_draws_border_then_shuffles_objects_and_agents():
-    game = make_game(["@"], map_builder={"type": "random", "width": 8, "height": 6, "border_width": 1,
-                                         "agents": 3, "objects": {"mine_red": 4, "altar": 2}}, num_agents=3)  # fmt: skip
+    game = make_game(
+        ["@"],
+        map_builder={
+            "type": "random",
+            "width": 8,
+            "height": 6,
+            "border_width": 1,
+            "agents": 3,
+            "objects": {"mine_red": 4, "altar": 2},
+        },
+        num_agents=3,
+    )
     env = MettaGridVecEnv(game, num_envs=2, seed=5)
     env.reset()
     grid = env.initial_map(0)
@@ -50,8 +73,11 @@ def test_random_map_draws_border_then_shuffles_objects_and_agents():
 
 
 def test_random_map_halves_object_counts_until_they_fit():
-    game = make_game(["@"], map_builder={"type": "random", "width": 4, "height": 4, "agents": 2,
-                                         "objects": {"wall": 40, "altar": 9}}, num_agents=2)  # fmt: skip
+    game = make_game(
+        ["@"],
+        map_builder={"type": "random", "width": 4, "height": 4, "agents": 2, "objects": {"wall": 40, "altar": 9}},
+        num_agents=2,
+    )
     env = MettaGridVecEnv(game)
     env.reset()
     # 40/9 -> 20/4 -> 10/2 (12 + 2 agents <= 16)
@@ -76,7 +102,12 @@ def test_ascii_map_places_objects_in_row_major_order():
     env.reset()
     objs = env.grid_objects()
     assert [(o["id"], o["type_name"], o["r"], o["c"]) for o in objs] == [
-        (1, "wall", 0, 0), (2, "agent", 0, 1), (3, "altar", 0, 2), (4, "mine_red", 1, 0), (5, "agent", 1, 1)]  # fmt: skip
+        (1, "wall", 0, 0),
+        (2, "agent", 0, 1),
+        (3, "altar", 0, 2),
+        (4, "mine_red", 1, 0),
+        (5, "agent", 1, 1),
+    ]
     assert [o["agent_id"] for o in objs if o["type_name"] == "agent"] == [0, 1]
 
 
@@ -114,11 +145,15 @@ def test_unconfigured_object_on_map():
 
 def test_objects_that_do_not_fit():
     with pytest.raises(ValidationError, match=r"50 objects and 6 agents do not fit in 25 free cells"):
-        make_game(["@"], num_agents=6, map_builder={"type": "mapgen", "width": 5, "height": 5,
-                                                    "instance": {"agents": 6, "objects": {"wall": 50}}})  # fmt: skip
+        make_game(
+            ["@"],
+            num_agents=6,
+            map_builder={"type": "mapgen", "width": 5, "height": 5, "instance": {"agents": 6, "objects": {"wall": 50}}},
+        )
     with pytest.raises(ValidationError, match=r"7 agents do not fit in 4 free cells"):
-        make_game(["@"], num_agents=7, map_builder={"type": "random", "width": 4, "height": 4,
-                                                    "border_width": 1, "agents": 7})  # fmt: skip
+        make_game(
+            ["@"], num_agents=7, map_builder={"type": "random", "width": 4, "height": 4, "border_width": 1, "agents": 7}
+        )
 
 
 def test_unknown_resource_names_the_field():
@@ -131,7 +166,9 @@ def test_unknown_resource_names_the_field():
 
 
 def test_negative_limits_and_bad_ranges():
-    with pytest.raises(ValidationError, match=r"agent.resource_limits.heart\s+Input should be greater than or equal to 0"):
+    with pytest.raises(
+        ValidationError, match=r"agent.resource_limits.heart\s+Input should be greater than or equal to 0"
+    ):
         make_game(["@"], agent={"resource_limits": {"heart": -1}})
     with pytest.raises(ValidationError, match=r"obs_width\s+Value error, observation window sizes must be odd"):
         make_game(["@"], obs_width=10)
@@ -179,7 +216,9 @@ def test_dotted_env_overrides_are_validated():
     cfg = env_config("arena").with_overrides({"game.max_steps": 50, "game.agent.freeze_duration": 3})
     assert (cfg.game.max_steps, cfg.game.agent.freeze_duration) == (50, 3)
     assert env_config("arena").game.max_steps == 1000  # the original is untouched
-    with pytest.raises(ConfigError, match=r"env override 'game.agnt.freeze_duration': no field 'game.agnt' \(closest: game.agent, "):
+    with pytest.raises(
+        ConfigError, match=r"env override 'game.agnt.freeze_duration': no field 'game.agnt' \(closest: game.agent, "
+    ):
         env_config("arena").with_overrides({"game.agnt.freeze_duration": 3})
     with pytest.raises(ConfigError, match=r"no field 'game.max_stpes' \(closest: game.max_steps\)"):
         env_config("arena").with_overrides({"game.max_stpes": 3})
@@ -206,9 +245,11 @@ def test_a_border_wider_than_half_the_map_is_refused_in_python_and_in_cpp():
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
 def test_nan_or_infinite_rewards_and_penalties_are_refused(value):
-    for agent, field in (({"rewards": {"inventory": {"heart": value}}}, "agent.rewards.inventory.heart"),
-                         ({"action_failure_penalty": value}, "agent.action_failure_penalty"),
-                         ({"rewards": {"stats": {"action.move.success": value}}}, "agent.rewards.stats")):  # fmt: skip
+    for agent, field in (
+        ({"rewards": {"inventory": {"heart": value}}}, "agent.rewards.inventory.heart"),
+        ({"action_failure_penalty": value}, "agent.action_failure_penalty"),
+        ({"rewards": {"stats": {"action.move.success": value}}}, "agent.rewards.stats"),
+    ):
         with pytest.raises(ValidationError, match=rf"(?s){re.escape(field)}.*finite number"):
             make_game(["@"], agent=agent)
 
@@ -218,8 +259,10 @@ def test_initial_inventory_above_its_limit_is_refused():
         make_game(["@"], agent={"resource_limits": {"ore_red": 3}, "initial_inventory": {"ore_red": 5}})
     with pytest.raises(ValidationError, match=r"agent.initial_inventory.heart: 9 exceeds its resource limit 8"):
         make_game(["@"], agent={"default_resource_limit": 8, "initial_inventory": {"heart": 9}})
-    shared = {"shared_limits": [{"resources": ["ore_red", "ore_blue"], "limit": 4}],
-              "initial_inventory": {"ore_red": 3, "ore_blue": 2}}  # fmt: skip
+    shared = {
+        "shared_limits": [{"resources": ["ore_red", "ore_blue"], "limit": 4}],
+        "initial_inventory": {"ore_red": 3, "ore_blue": 2},
+    }
     with pytest.raises(ValidationError, match=r"5 of \['ore_red', 'ore_blue'\] exceed their shared limit 4"):
         make_game(["@"], agent=shared)
     groups = {"agent": {"id": 0, "agent": {"initial_inventory": {"heart": 2}, "resource_limits": {"heart": 1}}}}

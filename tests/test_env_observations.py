@@ -16,9 +16,7 @@ def tokens(env: MettaGridVecEnv, agent: int = 0) -> list[tuple[int, int, int]]:
 
 
 def test_exact_tokens_of_a_3x3_window():
-    rows = ["#m.",
-            ".@_",
-            "..."]  # fmt: skip
+    rows = ["#m.", ".@_", "..."]
     env = MettaGridVecEnv(make_game(rows, obs_width=3, obs_height=3, max_steps=10))
     env.reset()
     c = 0x11  # window centre (row 1, col 1)
@@ -59,7 +57,7 @@ def _reference_window_order(h: int, w: int) -> list[tuple[int, int]]:
     for d in range(h // 2 + w // 2 + 1):
         for dr in range(-d, d + 1):
             dc = d - abs(dr)
-            for col in ([-dc] if dc == 0 else [-dc, dc]):
+            for col in [-dc] if dc == 0 else [-dc, dc]:
                 if abs(dr) <= h // 2 and abs(col) <= w // 2:
                     out.append((dr + h // 2, col + w // 2))
     return out
@@ -70,9 +68,15 @@ def test_cells_come_in_increasing_manhattan_distance(h, w):
     # A map full of walls around one agent: every window cell holds exactly one wall token.
     size = 15
     rows = ["#" * size] * (size // 2) + ["#" * (size // 2) + "@" + "#" * (size // 2)] + ["#" * size] * (size // 2)
-    env = MettaGridVecEnv(make_game(rows, obs_width=w, obs_height=h, num_observation_tokens=255,
-                                    global_obs={"episode_completion_pct": False, "last_action": False,
-                                                "last_reward": False}))  # fmt: skip
+    env = MettaGridVecEnv(
+        make_game(
+            rows,
+            obs_width=w,
+            obs_height=h,
+            num_observation_tokens=255,
+            global_obs={"episode_completion_pct": False, "last_action": False, "last_reward": False},
+        )
+    )
     env.reset()
     obs = tokens(env)
     walls = [(loc >> 4, loc & 0xF) for loc, f, v in obs if f == 0 and v == 1]

@@ -75,8 +75,7 @@ def test_put_and_get_fail_without_a_converter_or_items(driver):
 
 
 def test_get_items_respects_inventory_limits(driver):
-    d = driver(["@m"], agent={"resource_limits": {"ore_red": 2}},
-               objects={"mine_red": {"initial_resource_count": 4}})  # fmt: skip
+    d = driver(["@m"], agent={"resource_limits": {"ore_red": 2}}, objects={"mine_red": {"initial_resource_count": 4}})
     d.step("move_east")  # step 1: the mine (4 ore, below max_output 5) made a fifth
     d.step("get_items")
     assert d.inv(d.agent()) == {"ore_red": 2}
@@ -85,8 +84,9 @@ def test_get_items_respects_inventory_limits(driver):
 
 
 def test_shared_limit_caps_the_sum_of_its_resources(driver):
-    d = driver(["@"], objects={"wall": {}},
-               agent={"shared_limits": [{"resources": ["ore_red", "battery_red"], "limit": 5}]})  # fmt: skip
+    d = driver(
+        ["@"], objects={"wall": {}}, agent={"shared_limits": [{"resources": ["ore_red", "battery_red"], "limit": 5}]}
+    )
     d.give(0, "ore_red", 4)
     d.give(0, "battery_red", 4)
     assert d.inv(d.agent()) == {"ore_red": 4, "battery_red": 1}
@@ -193,10 +193,12 @@ def test_attack_without_laser_fails(driver):
 def test_attack_arg_picks_the_kth_agent_in_scan_order(driver, arg, expected):
     # Attacker 4 faces north. Scan: distance 1 (centre, left, right), then 2, then 3; an arg
     # past the number found hits the last one found.
-    rows = ["@.@",  # agents 0 (distance 3, left) and 1 (distance 3, right)
-            "...",
-            "@.@",  # agents 2 (distance 1, left) and 3 (distance 1, right)
-            ".@."]  # agent 4: attacker  # fmt: skip
+    rows = [
+        "@.@",  # agents 0 (distance 3, left) and 1 (distance 3, right)
+        "...",
+        "@.@",  # agents 2 (distance 1, left) and 3 (distance 1, right)
+        ".@.",
+    ]  # agent 4: attacker
     d = driver(rows)
     d.give(4, "laser", 1)
     d.step(None, None, None, None, f"attack_{arg}")
@@ -264,8 +266,9 @@ def test_change_color_wraps_and_change_glyph_sets_the_glyph(driver):
 
 
 def test_reward_caps_apply_to_the_reward_value_and_losses_are_negative(driver):
-    d = driver(["@"], objects={"wall": {}},
-               agent={"rewards": {"inventory": {"heart": 1.0}, "inventory_max": {"heart": 2.0}}})  # fmt: skip
+    d = driver(
+        ["@"], objects={"wall": {}}, agent={"rewards": {"inventory": {"heart": 1.0}, "inventory_max": {"heart": 2.0}}}
+    )
     got = []
     for hearts in (1, 2, 3, 1):
         d.give(0, "heart", hearts)
@@ -275,8 +278,11 @@ def test_reward_caps_apply_to_the_reward_value_and_losses_are_negative(driver):
 
 
 def test_stat_rewards_count_any_stat(driver):
-    d = driver(["@."], objects={"wall": {}},
-               agent={"rewards": {"stats": {"action.move.success": 0.1}, "stats_max": {"action.move.success": 0.15}}})  # fmt: skip
+    d = driver(
+        ["@."],
+        objects={"wall": {}},
+        agent={"rewards": {"stats": {"action.move.success": 0.1}, "stats_max": {"action.move.success": 0.15}}},
+    )
     got = [float(d.step("move_east")[0]), float(d.step("move_west")[0]), float(d.step("move_east")[0])]
     assert got == pytest.approx([0.1, 0.05, 0.0])
 
@@ -324,8 +330,11 @@ def test_resource_loss_and_regeneration():
 
     from metta_lit.env import MettaGridVecEnv
 
-    env = MettaGridVecEnv(make_game(["@"], objects={"wall": {}}, inventory_regen_interval=3,
-                                    agent={"inventory_regen_amounts": {"ore_red": 2}}))  # fmt: skip
+    env = MettaGridVecEnv(
+        make_game(
+            ["@"], objects={"wall": {}}, inventory_regen_interval=3, agent={"inventory_regen_amounts": {"ore_red": 2}}
+        )
+    )
     env.reset()
     held = []
     for _ in range(6):

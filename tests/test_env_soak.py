@@ -12,33 +12,72 @@ LIMIT, SHARED = 12, 8
 
 
 def soak_game() -> GameConfig:
-    return GameConfig.model_validate({
-        "num_agents": 12,
-        "max_steps": 150,
-        "agent": {
-            "default_resource_limit": LIMIT,
-            "resource_limits": {"heart": 255},
-            "shared_limits": [{"resources": ["ore_red", "battery_red"], "limit": SHARED}],
-            "initial_inventory": {"laser": 3, "armor": 1, "ore_red": 4, "battery_red": 4},
-            "shareable_resources": ["ore_red"],
-            "soul_bound_resources": ["armor"],
-            "action_failure_penalty": 0.01,
-            "rewards": {"inventory": {"heart": 1, "ore_red": 0.1}, "inventory_max": {"ore_red": 0.5}},
-        },
-        "groups": {"red": {"id": 0, "group_reward_pct": 0.3}, "blue": {"id": 1}},
-        "objects": {name: {} for name in
-                    ("wall", "block", "mine_red", "generator_red", "altar", "lasery", "armory", "lab", "factory", "temple")},
-        "actions": {
-            "noop": True, "move": True, "rotate": True, "put_items": True, "get_items": True,
-            "attack": {"consumed_resources": {"laser": 1}, "defense_resources": {"armor": 1}},
-            "swap": True, "change_color": True, "change_glyph": {"number_of_glyphs": 3},
-        },
-        "map_builder": {"type": "mapgen", "width": 10, "height": 10, "instances": 2, "border_width": 1,
-                        "instance_border_width": 1,
-                        "instance": {"agents": {"red": 3, "blue": 3},
-                                     "objects": {"wall": 6, "block": 8, "mine_red": 6, "generator_red": 4, "altar": 3,
-                                                 "lasery": 2, "armory": 2, "lab": 1, "factory": 1, "temple": 1}}},
-    })  # fmt: skip
+    return GameConfig.model_validate(
+        {
+            "num_agents": 12,
+            "max_steps": 150,
+            "agent": {
+                "default_resource_limit": LIMIT,
+                "resource_limits": {"heart": 255},
+                "shared_limits": [{"resources": ["ore_red", "battery_red"], "limit": SHARED}],
+                "initial_inventory": {"laser": 3, "armor": 1, "ore_red": 4, "battery_red": 4},
+                "shareable_resources": ["ore_red"],
+                "soul_bound_resources": ["armor"],
+                "action_failure_penalty": 0.01,
+                "rewards": {"inventory": {"heart": 1, "ore_red": 0.1}, "inventory_max": {"ore_red": 0.5}},
+            },
+            "groups": {"red": {"id": 0, "group_reward_pct": 0.3}, "blue": {"id": 1}},
+            "objects": {
+                name: {}
+                for name in (
+                    "wall",
+                    "block",
+                    "mine_red",
+                    "generator_red",
+                    "altar",
+                    "lasery",
+                    "armory",
+                    "lab",
+                    "factory",
+                    "temple",
+                )
+            },
+            "actions": {
+                "noop": True,
+                "move": True,
+                "rotate": True,
+                "put_items": True,
+                "get_items": True,
+                "attack": {"consumed_resources": {"laser": 1}, "defense_resources": {"armor": 1}},
+                "swap": True,
+                "change_color": True,
+                "change_glyph": {"number_of_glyphs": 3},
+            },
+            "map_builder": {
+                "type": "mapgen",
+                "width": 10,
+                "height": 10,
+                "instances": 2,
+                "border_width": 1,
+                "instance_border_width": 1,
+                "instance": {
+                    "agents": {"red": 3, "blue": 3},
+                    "objects": {
+                        "wall": 6,
+                        "block": 8,
+                        "mine_red": 6,
+                        "generator_red": 4,
+                        "altar": 3,
+                        "lasery": 2,
+                        "armory": 2,
+                        "lab": 1,
+                        "factory": 1,
+                        "temple": 1,
+                    },
+                },
+            },
+        }
+    )
 
 
 def check_tokens(obs: np.ndarray, feature_ids: set[int]) -> None:
@@ -95,7 +134,13 @@ def test_random_soak_keeps_invariants():
                 episodes += 1
         assert (env.terminals.all(1) == env.terminals.any(1)).all()  # episodes end for all agents
     exercised = set().union(*(env.episode_stats(e)["agent"][a] for e in range(envs) for a in range(12)))
-    for key in ("action.attack.success", "action.swap.success", "action.put_items.success",
-                "action.get_items.success", "action.invalid_type", "status.frozen.ticks"):  # fmt: skip
+    for key in (
+        "action.attack.success",
+        "action.swap.success",
+        "action.put_items.success",
+        "action.get_items.success",
+        "action.invalid_type",
+        "status.frozen.ticks",
+    ):
         assert key in exercised, f"the soak never exercised {key}"
     assert episodes >= envs

@@ -77,8 +77,13 @@ def _native_env(num_envs=2):
 
 
 def _buffers(e, tokens=200):
-    return [np.zeros((e, 1, tokens, 3), np.uint8), np.zeros((e, 1), np.float32),
-            np.zeros((e, 1), bool), np.zeros((e, 1), bool), np.zeros((e, 1), bool)]  # fmt: skip
+    return [
+        np.zeros((e, 1, tokens, 3), np.uint8),
+        np.zeros((e, 1), np.float32),
+        np.zeros((e, 1), bool),
+        np.zeros((e, 1), bool),
+        np.zeros((e, 1), bool),
+    ]
 
 
 def test_buffers_with_the_wrong_dtype_raise_type_error():
@@ -92,7 +97,9 @@ def test_buffers_with_the_wrong_dtype_raise_type_error():
 def test_buffers_with_the_wrong_shape_or_layout_raise_value_error():
     env, e = _native_env()
     bufs = _buffers(e, tokens=100)
-    with pytest.raises(ValueError, match=r"obs: expected shape \(2, 200, 3\) or \(2, 1, 200, 3\), got \(2, 1, 100, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"obs: expected shape \(2, 200, 3\) or \(2, 1, 200, 3\), got \(2, 1, 100, 3\)"
+    ):
         env.set_buffers(*bufs)
     bufs = _buffers(e)
     bufs[2] = np.zeros((1, 4), bool)[:, ::2]

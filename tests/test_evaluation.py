@@ -15,8 +15,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from conftest import EPOCH, NAV, SMALL, column, metta_lit, read_metrics
 from rich.console import Console
-from test_training import EPOCH, NAV, SMALL, column, metta_lit, read_metrics
 
 from metta_lit.errors import ConfigError
 from metta_lit.sim.config import load_simulations
@@ -30,8 +30,19 @@ from metta_lit.tools.evaluate import evaluate
 def trained(tmp_path_factory) -> Path:
     """Two versions of a briefly trained navigation policy."""
     root = tmp_path_factory.mktemp("train")
-    metta_lit("fit", "--config", NAV, *SMALL, "--model.init_args.total_timesteps", str(2 * EPOCH),
-              "--checkpoint.run", "ev", "--checkpoint.checkpoint_interval", "1", cwd=root)  # fmt: skip
+    metta_lit(
+        "fit",
+        "--config",
+        NAV,
+        *SMALL,
+        "--model.init_args.total_timesteps",
+        str(2 * EPOCH),
+        "--checkpoint.run",
+        "ev",
+        "--checkpoint.checkpoint_interval",
+        "1",
+        cwd=root,
+    )
     return root / "train_dir" / "ev" / "checkpoints"
 
 
@@ -46,17 +57,21 @@ def test_evaluate_two_versions_on_two_simulations_then_analyze(trained, tmp_path
     assert db.count("agent_policies") == db.count("agent_groups") == 2 * episodes * 4
     assert db.query("SELECT count(*) FROM agent_metrics WHERE metric = 'reward'")[0][0] == 2 * episodes * 4
     assert db.query("SELECT count(*) FROM policy_simulation_agent_samples")[0][0] == 2 * episodes * 4
-    assert db.query("SELECT DISTINCT name, env FROM simulations ORDER BY env") == [("navigation", "default"), ("navigation", "sparse")]
+    assert db.query("SELECT DISTINCT name, env FROM simulations ORDER BY env") == [
+        ("navigation", "default"),
+        ("navigation", "sparse"),
+    ]
     assert db.policies() == [("ev", 1), ("ev", 2)]
-    attrs = dict(db.query("SELECT attribute, value FROM episode_attributes WHERE episode_id = ?", [records[0].episodes[0].id]))
+    attrs = dict(
+        db.query("SELECT attribute, value FROM episode_attributes WHERE episode_id = ?", [records[0].episodes[0].id])
+    )
     assert attrs["config.game.num_agents"] == "4" and attrs["map_w"] == "31"
     # The aggregate matches the records, with missing metrics counted as zero.
     rec = next(r for r in records if r.policy_version == 2 and r.name == "default")
     values = [m.get("heart.gained", 0.0) for e in rec.episodes for m in e.agent_metrics]
     summary = db.metric(("ev", 2), "navigation/default", "heart.gained")
     assert summary.samples == len(values) and summary.mean == pytest.approx(sum(values) / len(values))
-    assert db.suite_score(("ev", 2), "navigation") == pytest.approx(
-        sum(db.simulation_scores(("ev", 2)).values()) / 2)  # fmt: skip
+    assert db.suite_score(("ev", 2), "navigation") == pytest.approx(sum(db.simulation_scores(("ev", 2)).values()) / 2)
 
     out = io.StringIO()
     png = tmp_path / "scorecard.png"
@@ -70,8 +85,16 @@ def test_evaluate_two_versions_on_two_simulations_then_analyze(trained, tmp_path
 def test_missing_metrics_count_as_zero(tmp_path):
     now = datetime.now()
     episodes = [
-        EpisodeRecord(f"e{i}", "s", 10, now, {}, [0, 0], [{"reward": 1.0, "heart.gained": 3.0}, {"reward": 0.0}],
-                      [("p", 1), ("p", 1)])  # fmt: skip
+        EpisodeRecord(
+            f"e{i}",
+            "s",
+            10,
+            now,
+            {},
+            [0, 0],
+            [{"reward": 1.0, "heart.gained": 3.0}, {"reward": 0.0}],
+            [("p", 1), ("p", 1)],
+        )
         for i in range(2)
     ]
     db = EvalStatsDB(str(tmp_path / "h.duckdb"))
@@ -96,9 +119,13 @@ def test_replays_decode_and_match_the_episode_stats(trained, tmp_path):
         assert replay["version"] == 2 and replay["map_size"] == [31, 31] and replay["num_agents"] == 4
         assert replay["max_steps"] == episode.step_count == 200
         assert replay["action_names"][:2] == ["noop", "move_north"] and replay["item_names"] == ["heart"]
-        agents = sorted((o for o in replay["objects"] if o["type_name"] == "agent"), key=lambda o: value_at(o["agent_id"], 0))
+        agents = sorted(
+            (o for o in replay["objects"] if o["type_name"] == "agent"), key=lambda o: value_at(o["agent_id"], 0)
+        )
         for a, obj in enumerate(agents):
-            assert value_at(obj["total_reward"], replay["max_steps"]) == pytest.approx(episode.agent_metrics[a]["reward"])
+            assert value_at(obj["total_reward"], replay["max_steps"]) == pytest.approx(
+                episode.agent_metrics[a]["reward"]
+            )
             steps = obj["location"] if isinstance(obj["location"][0], list) else [[0, obj["location"]]]
             assert all(0 <= c < 31 and 0 <= r < 31 for _, (c, r, _layer) in steps)
         walls = [o for o in replay["objects"] if o["type_name"] == "wall"]
@@ -110,16 +137,28 @@ def test_malformed_replays_are_refused(tmp_path):
         (tmp_path / name).write_bytes(data)
         return str(tmp_path / name)
 
-    good = {"version": 2, "action_names": [], "item_names": [], "type_names": [], "map_size": [1, 1],
-            "num_agents": 0, "max_steps": 3, "objects": [{"id": 1, "type_name": "wall", "color": [[0, 1], [2, 2]]}]}  # fmt: skip
+    good = {
+        "version": 2,
+        "action_names": [],
+        "item_names": [],
+        "type_names": [],
+        "map_size": [1, 1],
+        "num_agents": 0,
+        "max_steps": 3,
+        "objects": [{"id": 1, "type_name": "wall", "color": [[0, 1], [2, 2]]}],
+    }
     load_replay(write("ok.json.z", zlib.compress(json.dumps(good).encode())))
     cases = {
         "plain.json.z": (json.dumps(good).encode(), "not a zlib-compressed replay"),
         "garbage.json.z": (zlib.compress(b"{nope"), "invalid JSON"),
         "v1.json.z": (zlib.compress(json.dumps({**good, "version": 1}).encode()), "unsupported replay version 1"),
         "short.json.z": (zlib.compress(json.dumps({"version": 2}).encode()), "missing fields"),
-        "order.json.z": (zlib.compress(json.dumps({**good, "objects": [{"id": 1, "type_name": "wall",
-                         "color": [[2, 1], [0, 2]]}]}).encode()), "out of order"),  # fmt: skip
+        "order.json.z": (
+            zlib.compress(
+                json.dumps({**good, "objects": [{"id": 1, "type_name": "wall", "color": [[2, 1], [0, 2]]}]}).encode()
+            ),
+            "out of order",
+        ),
     }
     for name, (data, message) in cases.items():
         with pytest.raises(ReplayError, match=message):
@@ -128,11 +167,23 @@ def test_malformed_replays_are_refused(tmp_path):
 
 def test_two_concurrent_evaluate_processes_lose_no_rows(tmp_path):
     db_path = str(tmp_path / "shared.duckdb")
-    cmd = [sys.executable, "-m", "metta_lit.cli", "evaluate", "--policy_uris", "random", "--simulations",
-           "navigation/default", "--stats_db", db_path]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "metta_lit.cli",
+        "evaluate",
+        "--policy_uris",
+        "random",
+        "--simulations",
+        "navigation/default",
+        "--stats_db",
+        db_path,
+    ]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    procs = [subprocess.Popen([*cmd, "--seed", str(seed)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for seed in (1, 2)]  # fmt: skip
+    procs = [
+        subprocess.Popen([*cmd, "--seed", str(seed)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for seed in (1, 2)
+    ]
     for p in procs:
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err.decode()[-2000:]
@@ -155,6 +206,7 @@ def test_play_with_the_keyboard_in_a_terminal(tmp_path):
     cmd = f"{sys.executable} -m metta_lit.cli play --config navigation --agent 1 > /dev/tty; echo EXIT=$? > {log}"
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "45", cmd], check=True)
     try:
+
         def screen() -> str:
             return subprocess.run(["tmux", "capture-pane", "-t", session, "-p"], capture_output=True, text=True).stdout
 
@@ -178,9 +230,25 @@ def test_play_with_the_keyboard_in_a_terminal(tmp_path):
 
 
 def test_evaluator_callback_logs_suite_scores_during_training(tmp_path):
-    metta_lit("fit", "--config", NAV, *SMALL, "--model.init_args.total_timesteps", str(2 * EPOCH),
-              "--checkpoint.run", "evcb", "--evaluator.suite", "navigation", "--evaluator.evaluate_interval", "2",
-              "--evaluator.num_episodes", "2", "--evaluator.stats_db", str(tmp_path / "during.duckdb"), cwd=tmp_path)  # fmt: skip
+    metta_lit(
+        "fit",
+        "--config",
+        NAV,
+        *SMALL,
+        "--model.init_args.total_timesteps",
+        str(2 * EPOCH),
+        "--checkpoint.run",
+        "evcb",
+        "--evaluator.suite",
+        "navigation",
+        "--evaluator.evaluate_interval",
+        "2",
+        "--evaluator.num_episodes",
+        "2",
+        "--evaluator.stats_db",
+        str(tmp_path / "during.duckdb"),
+        cwd=tmp_path,
+    )
     rows = read_metrics(tmp_path / "train_dir" / "evcb")
     assert len(column(rows, "evaluator/eval_navigation/score")) == 1
     assert column(rows, "evaluator/eval_navigation/default") and column(rows, "evaluator/eval_navigation/sparse")
@@ -191,8 +259,9 @@ def test_npc_agents_play_a_fraction_of_each_env(trained, tmp_path):
     from metta_lit.sim.config import SimulationConfig
     from metta_lit.sim.runner import PolicyHandle, run_simulation
 
-    sim = SimulationConfig(suite="npc", name="half", env="navigation", num_episodes=2,
-                           npc_policy_uri="random", policy_agents_pct=0.5)  # fmt: skip
+    sim = SimulationConfig(
+        suite="npc", name="half", env="navigation", num_episodes=2, npc_policy_uri="random", policy_agents_pct=0.5
+    )
     record = run_simulation(PolicyHandle.from_uri(str(trained)), sim, seed=3)
     assert [e.agent_policies for e in record.episodes] == [[("ev", 2), ("ev", 2), ("random", 0), ("random", 0)]] * 2
     db = EvalStatsDB(str(tmp_path / "npc.duckdb"))
@@ -204,8 +273,9 @@ def test_npc_agents_play_a_fraction_of_each_env(trained, tmp_path):
 
 
 def test_replay_command_writes_one_loadable_episode(trained, tmp_path):
-    out = metta_lit("replay", "--policy_uri", str(trained), "--config", NAV, "--replay_dir", str(tmp_path / "r"),
-                    cwd=tmp_path).stdout  # fmt: skip
+    out = metta_lit(
+        "replay", "--policy_uri", str(trained), "--config", NAV, "--replay_dir", str(tmp_path / "r"), cwd=tmp_path
+    ).stdout
     [path] = list((tmp_path / "r").glob("*.json.z"))
     assert f"replay written to file://{path}" in out
     replay = load_replay(str(path))
@@ -234,10 +304,22 @@ def test_replays_that_inflate_past_the_limit_or_have_wrong_types_are_refused(tmp
     assert bomb.stat().st_size < 200_000
     with pytest.raises(ReplayError, match="inflates past the 1,048,576-byte limit"):
         load_replay(str(bomb), max_bytes=1 << 20)
-    good = {"version": 2, "action_names": [], "item_names": [], "type_names": [], "map_size": [3, 3],
-            "num_agents": 0, "max_steps": 5, "objects": []}  # fmt: skip
-    for field, value, kind in (("max_steps", "five", "integer"), ("objects", {"a": 1}, "list"),
-                               ("map_size", 7, "list"), ("version", True, "integer")):  # fmt: skip
+    good = {
+        "version": 2,
+        "action_names": [],
+        "item_names": [],
+        "type_names": [],
+        "map_size": [3, 3],
+        "num_agents": 0,
+        "max_steps": 5,
+        "objects": [],
+    }
+    for field, value, kind in (
+        ("max_steps", "five", "integer"),
+        ("objects", {"a": 1}, "list"),
+        ("map_size", 7, "list"),
+        ("version", True, "integer"),
+    ):
         path = tmp_path / f"{field}.json.z"
         path.write_bytes(zlib.compress(json.dumps({**good, field: value}).encode()))
         with pytest.raises(ReplayError, match=f"field '{field}' must be a JSON {kind}"):
@@ -319,8 +401,9 @@ def test_the_scorecard_fits_long_names_title_and_colorbar_label(tmp_path):
     sims = []
     for k, key in enumerate(["a" * 70, "local.someone.20261125.101010_with_a_long_suffix"]):
         episode = EpisodeRecord(f"e{k}", f"s{k}", 3, now, {}, [0], [{"reward": float(k)}], [(key, 12)])
-        sims.append(SimulationRecord(f"s{k}", "suite_with_a_long_name", "simulation_" + "x" * 40, key, 12, now, now,
-                                     [episode]))  # fmt: skip
+        sims.append(
+            SimulationRecord(f"s{k}", "suite_with_a_long_name", "simulation_" + "x" * 40, key, 12, now, now, [episode])
+        )
     db = EvalStatsDB(db_path)
     db.write(sims)
     fig = scorecard_figure(db, "reward")
@@ -351,9 +434,21 @@ def test_an_arena_policy_evaluates_and_replays_on_navigation(tmp_path):
 
     arena = MettaGridVecEnv(env_config("arena"))
     save_policy(FastPolicy(arena.feature_spec, arena.action_names), str(tmp_path / "arena:v1.mpt"))
-    records = evaluate([str(tmp_path / "arena:v1.mpt")], ["navigation/default"], str(tmp_path / "s.duckdb"),
-                       console=Console(file=io.StringIO()))  # fmt: skip
+    records = evaluate(
+        [str(tmp_path / "arena:v1.mpt")],
+        ["navigation/default"],
+        str(tmp_path / "s.duckdb"),
+        console=Console(file=io.StringIO()),
+    )
     assert len(records[0].episodes) == 16
-    out = metta_lit("replay", "--policy_uri", str(tmp_path / "arena:v1.mpt"), "--config", "navigation",
-                    "--replay_dir", str(tmp_path / "r"), cwd=tmp_path).stdout  # fmt: skip
+    out = metta_lit(
+        "replay",
+        "--policy_uri",
+        str(tmp_path / "arena:v1.mpt"),
+        "--config",
+        "navigation",
+        "--replay_dir",
+        str(tmp_path / "r"),
+        cwd=tmp_path,
+    ).stdout
     assert "replay written to" in out

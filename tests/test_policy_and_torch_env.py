@@ -56,8 +56,13 @@ def test_episode_end_resets_through_torchrl_partial_resets():
 def test_collector_batches_and_memory_reset():
     env = nav_env(num_envs=2, max_steps=5)
     policy = FastPolicy(env.feature_spec, env.action_names)
-    collector = Collector(TransformedEnv(env, policy.memory_transform()), policy.actor(), frames_per_batch=2 * 4 * 8,
-                          total_frames=-1, auto_register_policy_transforms=False)  # fmt: skip
+    collector = Collector(
+        TransformedEnv(env, policy.memory_transform()),
+        policy.actor(),
+        frames_per_batch=2 * 4 * 8,
+        total_frames=-1,
+        auto_register_policy_transforms=False,
+    )
     batch = next(iter(collector))
     collector.shutdown()
     assert batch.shape == torch.Size([2, 4, 8])
@@ -78,7 +83,9 @@ def test_obs_shim_scatters_tokens_by_feature_name():
     expected[0, 1, 0, 2] = 0.5  # 50 hearts / 100 at row 0, col 2; feature 99 is unknown: dropped
     assert torch.equal(box, expected)
     # An env that numbers features differently is mapped by name.
-    shim.initialize_to_environment({"type_id": {"id": 0, "normalization": 1.0}, "inv:heart": {"id": 30, "normalization": 100.0}})
+    shim.initialize_to_environment(
+        {"type_id": {"id": 0, "normalization": 1.0}, "inv:heart": {"id": 30, "normalization": 100.0}}
+    )
     moved = torch.tensor([[[0x02, 30, 50]]], dtype=torch.uint8)
     assert shim(moved)[0, 1, 0, 2] == 0.5
 
@@ -88,8 +95,10 @@ def test_recurrent_mode_over_a_row_equals_stepping():
     policy = FastPolicy(env.feature_spec, env.action_names)
     obs = torch.from_numpy(np.random.default_rng(0).integers(0, 30, size=(1, 5, 200, 3)).astype(np.uint8))
     is_init = torch.tensor([[True, False, False, True, False]]).unsqueeze(-1)  # a reset mid-row
-    seq = TensorDict({"observation": obs, "is_init": is_init, **{k: torch.zeros(1, 5, 2, 128) for k in ("lstm_h", "lstm_c")}},
-                     batch_size=[1, 5])  # fmt: skip
+    seq = TensorDict(
+        {"observation": obs, "is_init": is_init, **{k: torch.zeros(1, 5, 2, 128) for k in ("lstm_h", "lstm_c")}},
+        batch_size=[1, 5],
+    )
     with set_recurrent_mode(True):
         whole = policy(seq.clone())["logits"]
     policy.reset_memory()
@@ -138,10 +147,16 @@ def test_evaluate_rows_mixing_reset_and_plain_rows_matches_row_by_row():
     is_init = torch.zeros(rows, steps, 1, dtype=torch.bool)
     is_init[:, 0] = True
     is_init[1, 3] = is_init[3, 2] = True  # two rows start a new episode mid-row
-    batch = TensorDict({"observation": torch.randint(0, 30, (rows, steps, 200, 3), dtype=torch.uint8),
-                        "is_init": is_init, "action": torch.randint(0, 6, (rows, steps)),
-                        "lstm_h": torch.randn(rows, steps, 2, 128), "lstm_c": torch.randn(rows, steps, 2, 128)},
-                       batch_size=[rows, steps])  # fmt: skip
+    batch = TensorDict(
+        {
+            "observation": torch.randint(0, 30, (rows, steps, 200, 3), dtype=torch.uint8),
+            "is_init": is_init,
+            "action": torch.randint(0, 6, (rows, steps)),
+            "lstm_h": torch.randn(rows, steps, 2, 128),
+            "lstm_c": torch.randn(rows, steps, 2, 128),
+        },
+        batch_size=[rows, steps],
+    )
     together = evaluate_rows(policy, batch)
     for r in range(rows):
         alone = evaluate_rows(policy, batch[r : r + 1])

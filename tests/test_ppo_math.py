@@ -45,9 +45,15 @@ def test_advantage_matches_torchrl_gae_when_ratio_is_one():
     ours = F.advantage(values, rewards, dones, bootstrap, torch.ones(rows, steps), 0.977, 0.891477)
     next_values = torch.cat([values[:, 1:], bootstrap[:, None]], 1)
     theirs, _ = generalized_advantage_estimate(
-        0.977, 0.891477, values[..., None], next_values[..., None], rewards[..., None],
-        dones.bool()[..., None], dones.bool()[..., None], time_dim=-2,
-    )  # fmt: skip
+        0.977,
+        0.891477,
+        values[..., None],
+        next_values[..., None],
+        rewards[..., None],
+        dones.bool()[..., None],
+        dones.bool()[..., None],
+        time_dim=-2,
+    )
     torch.testing.assert_close(ours, theirs.squeeze(-1))
 
 
@@ -71,22 +77,41 @@ def test_ppo_terms_by_hand():
     assert t["approx_kl"].item() == pytest.approx(((0.5 - math.log(1.5)) + (-0.5 - math.log(0.5))) / 2)
     assert t["clipfrac"].item() == 1.0
     unclipped = F.ppo_terms(
-        torch.zeros(2), torch.zeros(2), torch.ones(2), torch.tensor([2.0, 0.0]), torch.ones(2),
-        torch.tensor([3.0, 0.0]), torch.zeros(2), 0.2, 0.5, clip_vloss=False,
-    )  # fmt: skip
+        torch.zeros(2),
+        torch.zeros(2),
+        torch.ones(2),
+        torch.tensor([2.0, 0.0]),
+        torch.ones(2),
+        torch.tensor([3.0, 0.0]),
+        torch.zeros(2),
+        0.2,
+        0.5,
+        clip_vloss=False,
+    )
     assert unclipped["value"].item() == pytest.approx(0.25)  # .5 * mean(1, 0)
 
 
 def test_ratio_is_clamped_before_exp():
-    t = F.ppo_terms(torch.tensor([50.0]), torch.tensor([0.0]), torch.tensor([1.0]), torch.zeros(1), torch.zeros(1),
-                    torch.zeros(1), torch.zeros(1), 0.2, 0.1)  # fmt: skip
+    t = F.ppo_terms(
+        torch.tensor([50.0]),
+        torch.tensor([0.0]),
+        torch.tensor([1.0]),
+        torch.zeros(1),
+        torch.zeros(1),
+        torch.zeros(1),
+        torch.zeros(1),
+        0.2,
+        0.1,
+    )
     assert t["ratio"].item() == pytest.approx(math.exp(10.0))
 
 
 def test_explained_variance():
     target = torch.tensor([1.0, 2.0, 3.0, 4.0])
     assert F.explained_variance(target, target).item() == 1.0
-    assert F.explained_variance(torch.zeros(4), target).item() == pytest.approx(1 - target.var().item() / target.var().item())
+    assert F.explained_variance(torch.zeros(4), target).item() == pytest.approx(
+        1 - target.var().item() / target.var().item()
+    )
     assert math.isnan(F.explained_variance(torch.zeros(2), torch.ones(2)).item())
 
 
@@ -101,13 +126,26 @@ class _PPO(PPOLoss, _Terminal):
 
 def test_ppo_mixin_weights_its_terms_and_normalizes_advantages():
     ppo = _PPO(gamma=0.5, gae_lambda=0.5, clip_coef=0.2, vf_coef=2.0, ent_coef=0.1, vf_clip_coef=10.0)
-    exp = TensorDict({"values": ROW["values"], "rewards": ROW["rewards"], "dones": ROW["dones"],
-                      "bootstrap_value": ROW["bootstrap"][:, None].expand(1, 3),
-                      "log_prob": torch.zeros(1, 3)}, batch_size=[1, 3])  # fmt: skip
+    exp = TensorDict(
+        {
+            "values": ROW["values"],
+            "rewards": ROW["rewards"],
+            "dones": ROW["dones"],
+            "bootstrap_value": ROW["bootstrap"][:, None].expand(1, 3),
+            "log_prob": torch.zeros(1, 3),
+        },
+        batch_size=[1, 3],
+    )
     ppo.prepare_experience(exp)
     assert exp["returns"].tolist() == [[1.5, 0.0, 4.0]]  # A + V = (0.5, -2, 1) + (1, 2, 3)
-    out = TensorDict({"log_prob": torch.zeros(1, 3), "state_value": torch.tensor([[1.5, 0.0, 4.0]]),
-                      "entropy": torch.full((1, 3), 2.0)}, batch_size=[1, 3])  # fmt: skip
+    out = TensorDict(
+        {
+            "log_prob": torch.zeros(1, 3),
+            "state_value": torch.tensor([[1.5, 0.0, 4.0]]),
+            "entropy": torch.full((1, 3), 2.0),
+        },
+        batch_size=[1, 3],
+    )
     terms = ppo.loss_terms(exp, out)
     adv = torch.tensor([0.5, -2.0, 1.0])
     norm = (adv - adv.mean()) / (adv.std() + 1e-8)
@@ -116,4 +154,9 @@ def test_ppo_mixin_weights_its_terms_and_normalizes_advantages():
     assert terms["ppo/entropy"].item() == pytest.approx(-0.2)
     ppo.after_minibatch(exp, torch.tensor([0]), out)
     assert exp["values"].tolist() == [[1.5, 0.0, 4.0]] and exp["ratio"].tolist() == [[1.0, 1.0, 1.0]]
-    assert set(ppo.loss_metrics()) >= {"losses/policy", "losses/approx_kl", "losses/clipfrac", "losses/explained_variance"}
+    assert set(ppo.loss_metrics()) >= {
+        "losses/policy",
+        "losses/approx_kl",
+        "losses/clipfrac",
+        "losses/explained_variance",
+    }

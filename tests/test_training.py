@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import csv
 import os
 import signal
 import subprocess
@@ -15,7 +14,7 @@ import lightning as L
 import numpy as np
 import pytest
 import torch
-from conftest import evil_checkpoint
+from conftest import EPOCH, NAV, SMALL, column, evil_checkpoint, metta_lit, read_metrics
 
 from metta_lit.checkpoints import CheckpointManager, PolicyCheckpoint, read_policy_file
 from metta_lit.checkpoints.lightning_io import SafeCheckpointIO
@@ -23,34 +22,21 @@ from metta_lit.cli import main
 from metta_lit.env import MettaGridVecEnv, env_config
 from metta_lit.module import PPOModule
 
-ROOT = Path(__file__).resolve().parents[1]
-NAV = str(ROOT / "configs" / "navigation.yaml")
-# Small, fast settings: 16 envs x 4 agents x 32 steps = 2048 agent steps per epoch.
-SMALL = ["--model.init_args.num_envs", "16", "--model.init_args.eval_envs", "2",
-         "--model.init_args.env_overrides", '{"game.max_steps": 20}', "--trainer.check_val_every_n_epoch", "1000"]  # fmt: skip
-EPOCH = 16 * 4 * 32
-
-
-def metta_lit(*args: str, cwd: Path, check: bool = True, timeout: int = 300) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "metta_lit.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "PYTHONWARNINGS": "ignore"})  # fmt: skip
-    if check and proc.returncode != 0:
-        raise AssertionError(f"metta-lit {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
-    return proc
-
-
-def read_metrics(run_dir: Path) -> list[dict[str, str]]:
-    with open(run_dir / "logs" / "metrics.csv") as f:
-        return list(csv.DictReader(f))
-
-
-def column(rows: list[dict[str, str]], key: str) -> list[float]:
-    return [float(r[key]) for r in rows if r.get(key)]
-
 
 def test_fit_writes_versioned_policies_state_and_metrics(tmp_path):
-    proc = metta_lit("fit", "--config", NAV, *SMALL, "--model.init_args.total_timesteps", str(3 * EPOCH),
-                     "--checkpoint.run", "t1", "--checkpoint.checkpoint_interval", "2", cwd=tmp_path)  # fmt: skip
+    proc = metta_lit(
+        "fit",
+        "--config",
+        NAV,
+        *SMALL,
+        "--model.init_args.total_timesteps",
+        str(3 * EPOCH),
+        "--checkpoint.run",
+        "t1",
+        "--checkpoint.checkpoint_interval",
+        "2",
+        cwd=tmp_path,
+    )
     ckpt = tmp_path / "train_dir" / "t1" / "checkpoints"
     assert sorted(p.name for p in ckpt.iterdir()) == ["last.ckpt", "t1:v2.mpt", "t1:v3.mpt"]
     assert f"saved policy file://{ckpt / 't1:v2.mpt'}" in proc.stdout + proc.stderr
@@ -58,22 +44,47 @@ def test_fit_writes_versioned_policies_state_and_metrics(tmp_path):
     assert meta == {"run": "t1", "version": 3, "agent_steps": 3 * EPOCH}
     rows = read_metrics(tmp_path / "train_dir" / "t1")
     assert column(rows, "overview/agent_steps") == [EPOCH, 2 * EPOCH, 3 * EPOCH]
-    for key in ("overview/sps", "losses/policy", "losses/value", "losses/entropy", "losses/approx_kl",
-                "losses/clipfrac", "losses/explained_variance", "env_agent/heart.gained", "episode/reward"):  # fmt: skip
+    for key in (
+        "overview/sps",
+        "losses/policy",
+        "losses/value",
+        "losses/entropy",
+        "losses/approx_kl",
+        "losses/clipfrac",
+        "losses/explained_variance",
+        "env_agent/heart.gained",
+        "episode/reward",
+    ):
         assert column(rows, key), f"{key} was not logged"
-    assert any(p.name.startswith("events.out.tfevents") for p in (tmp_path / "train_dir" / "t1" / "tensorboard").iterdir())
+    assert any(
+        p.name.startswith("events.out.tfevents") for p in (tmp_path / "train_dir" / "t1" / "tensorboard").iterdir()
+    )
     assert (tmp_path / "train_dir" / "t1" / "logs" / "config.yaml").exists()
 
 
 def test_resume_restores_agent_steps_optimizer_and_schedule_exactly(tmp_path):
-    common = dict(env="navigation", num_envs=16, bptt_horizon=32, minibatch_size=1024, eval_envs=2,
-                  env_overrides={"game.max_steps": 20}, lr_schedule="linear")  # fmt: skip
+    common = dict(
+        env="navigation",
+        num_envs=16,
+        bptt_horizon=32,
+        minibatch_size=1024,
+        eval_envs=2,
+        env_overrides={"game.max_steps": 20},
+        lr_schedule="linear",
+    )
 
     def trainer(run: str) -> L.Trainer:
-        return L.Trainer(accelerator="cpu", max_epochs=-1, logger=False, enable_progress_bar=False,
-                         num_sanity_val_steps=0, limit_val_batches=0,
-                         enable_model_summary=False, plugins=[SafeCheckpointIO()],
-                         callbacks=[PolicyCheckpoint(run=run, data_dir=str(tmp_path), checkpoint_interval=1)])  # fmt: skip
+        return L.Trainer(
+            accelerator="cpu",
+            max_epochs=-1,
+            logger=False,
+            enable_progress_bar=False,
+            num_sanity_val_steps=0,
+            limit_val_batches=0,
+            enable_model_summary=False,
+            plugins=[SafeCheckpointIO()],
+            callbacks=[PolicyCheckpoint(run=run, data_dir=str(tmp_path), checkpoint_interval=1)],
+        )
 
     first = PPOModule(**common, total_timesteps=2 * EPOCH)
     trainer("r").fit(first)
@@ -103,8 +114,17 @@ def test_resume_restores_agent_steps_optimizer_and_schedule_exactly(tmp_path):
 
 
 def test_validate_accepts_policy_uris_and_lightning_checkpoints(tmp_path):
-    metta_lit("fit", "--config", NAV, *SMALL, "--model.init_args.total_timesteps", str(EPOCH), "--checkpoint.run", "v",
-              cwd=tmp_path)  # fmt: skip
+    metta_lit(
+        "fit",
+        "--config",
+        NAV,
+        *SMALL,
+        "--model.init_args.total_timesteps",
+        str(EPOCH),
+        "--checkpoint.run",
+        "v",
+        cwd=tmp_path,
+    )
     for ckpt in ("train_dir/v/checkpoints/v:latest", "train_dir/v/checkpoints", "train_dir/v/checkpoints/last.ckpt"):
         out = metta_lit("validate", "--config", NAV, *SMALL, "--ckpt_path", ckpt, cwd=tmp_path).stdout
         assert "val/reward" in out and "val/heart.gained" in out, out
@@ -113,7 +133,9 @@ def test_validate_accepts_policy_uris_and_lightning_checkpoints(tmp_path):
 def test_print_config_and_interpolation_follow_overrides(tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text(Path(NAV).read_text().replace("eval_envs: 8", "eval_envs: ${.num_envs}"))
-    out = metta_lit("fit", "--config", str(cfg), "--model.init_args.num_envs", "7", "--print_config", cwd=tmp_path).stdout
+    out = metta_lit(
+        "fit", "--config", str(cfg), "--model.init_args.num_envs", "7", "--print_config", cwd=tmp_path
+    ).stdout
     assert "num_envs: 7" in out and "eval_envs: 7" in out and "class_path: metta_lit.module.PPOModule" in out
 
 
@@ -128,8 +150,21 @@ def test_bad_cli_input_is_reported(tmp_path):
 
 @pytest.mark.slow
 def test_killing_training_never_corrupts_checkpoints(tmp_path):
-    cmd = [sys.executable, "-m", "metta_lit.cli", "fit", "--config", NAV, *SMALL, "--model.init_args.total_timesteps",
-           str(10**9), "--checkpoint.run", "k", "--checkpoint.checkpoint_interval", "1"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "metta_lit.cli",
+        "fit",
+        "--config",
+        NAV,
+        *SMALL,
+        "--model.init_args.total_timesteps",
+        str(10**9),
+        "--checkpoint.run",
+        "k",
+        "--checkpoint.checkpoint_interval",
+        "1",
+    ]
     ckpt = tmp_path / "train_dir" / "k" / "checkpoints"
     rng = np.random.default_rng(0)
     for _ in range(3):
@@ -173,12 +208,20 @@ def test_ppo_learns_navigation_three_times_better_than_random(tmp_path):
     assert random_reward > 0.2  # hearts are reachable by chance, so the ratio means something
     torch.manual_seed(0)
     # configs/navigation.yaml's settings; ~600k agent steps take about 55 s on 2 cores.
-    module = PPOModule(env="navigation", num_envs=64, bptt_horizon=32, minibatch_size=2048, gamma=0.99,
-                       total_timesteps=600_000, seed=0)  # fmt: skip
+    module = PPOModule(
+        env="navigation", num_envs=64, bptt_horizon=32, minibatch_size=2048, gamma=0.99, total_timesteps=600_000, seed=0
+    )
     # Budgeted in agent steps, not wall time, so a busy machine trains as much, only slower.
-    trainer = L.Trainer(accelerator="cpu", max_epochs=-1, logger=False, enable_progress_bar=False,
-                        enable_checkpointing=False, num_sanity_val_steps=0, limit_val_batches=0,
-                        enable_model_summary=False)  # fmt: skip
+    trainer = L.Trainer(
+        accelerator="cpu",
+        max_epochs=-1,
+        logger=False,
+        enable_progress_bar=False,
+        enable_checkpointing=False,
+        num_sanity_val_steps=0,
+        limit_val_batches=0,
+        enable_model_summary=False,
+    )
     trainer.fit(module)
     trained_reward = evaluate(module.policy, seed=123)
     print(f"random {random_reward:.3f}, trained {trained_reward:.3f} after {module.agent_steps} agent steps")
@@ -189,9 +232,24 @@ def test_ppo_learns_navigation_three_times_better_than_random(tmp_path):
 @pytest.mark.slow
 def test_ddp_on_two_cpu_processes(tmp_path):
     """Real multi-process DDP (gloo): both ranks step, agent steps count both, rank 0 writes."""
-    metta_lit("fit", "--config", NAV, *SMALL, "--model.init_args.total_timesteps", str(4 * EPOCH),
-              "--trainer.strategy", "ddp", "--trainer.devices", "2", "--checkpoint.run", "ddp",
-              "--checkpoint.checkpoint_interval", "1", cwd=tmp_path, timeout=400)  # fmt: skip
+    metta_lit(
+        "fit",
+        "--config",
+        NAV,
+        *SMALL,
+        "--model.init_args.total_timesteps",
+        str(4 * EPOCH),
+        "--trainer.strategy",
+        "ddp",
+        "--trainer.devices",
+        "2",
+        "--checkpoint.run",
+        "ddp",
+        "--checkpoint.checkpoint_interval",
+        "1",
+        cwd=tmp_path,
+        timeout=400,
+    )
     rows = read_metrics(tmp_path / "train_dir" / "ddp")
     assert column(rows, "overview/agent_steps") == [2 * EPOCH, 4 * EPOCH]  # 2 ranks per epoch
     ckpt = tmp_path / "train_dir" / "ddp" / "checkpoints"
@@ -217,10 +275,29 @@ def wait_for(predicate, timeout: float = 180) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 0), (signal.SIGTERM, 128 + signal.SIGTERM), (signal.SIGUSR1, 0)])
 def test_stopping_with_a_signal_saves_state_and_a_policy_and_prints_the_resume_command(tmp_path, sig, code):
-    cmd = [sys.executable, "-m", "metta_lit.cli", "fit", "--config", NAV, *SMALL, "--model.init_args.total_timesteps",
-           str(10**9), "--checkpoint.run", "s", "--checkpoint.checkpoint_interval", "1000"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONWARNINGS": "ignore"})  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "metta_lit.cli",
+        "fit",
+        "--config",
+        NAV,
+        *SMALL,
+        "--model.init_args.total_timesteps",
+        str(10**9),
+        "--checkpoint.run",
+        "s",
+        "--checkpoint.checkpoint_interval",
+        "1000",
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     metrics = tmp_path / "train_dir" / "s" / "logs" / "metrics.csv"
     wait_for(lambda: metrics.exists() and len(read_metrics(tmp_path / "train_dir" / "s")) >= 2)  # flushed every update
     proc.send_signal(sig)
@@ -232,8 +309,19 @@ def test_stopping_with_a_signal_saves_state_and_a_policy_and_prints_the_resume_c
     version = int(policy.name.removeprefix("s:v").removesuffix(".mpt"))
     assert state["metta_lit"]["agent_steps"] == version * EPOCH == read_policy_file(str(policy))[1]["agent_steps"]
     assert "resume with: metta-lit fit --config" in out and "--checkpoint.run s --ckpt_path last" in out
-    resumed = metta_lit("fit", "--config", NAV, *SMALL, "--checkpoint.run", "s", "--ckpt_path", "last",
-                        "--model.init_args.total_timesteps", str((version + 1) * EPOCH), cwd=tmp_path)  # fmt: skip
+    resumed = metta_lit(
+        "fit",
+        "--config",
+        NAV,
+        *SMALL,
+        "--checkpoint.run",
+        "s",
+        "--ckpt_path",
+        "last",
+        "--model.init_args.total_timesteps",
+        str((version + 1) * EPOCH),
+        cwd=tmp_path,
+    )
     assert "resuming run 's'" in resumed.stdout + resumed.stderr
     assert column(read_metrics(tmp_path / "train_dir" / "s"), "overview/agent_steps")[-1] == (version + 1) * EPOCH
 
@@ -243,8 +331,9 @@ def test_a_checkpoint_that_would_run_code_is_refused_in_every_resume_path(tmp_pa
     evil = tmp_path / "evil.ckpt"
     evil_checkpoint(evil, marker)
     for ckpt in (f"file://{evil}", str(evil)):
-        proc = metta_lit("fit", "--config", NAV, *SMALL, "--checkpoint.run", "e1", "--ckpt_path", ckpt, cwd=tmp_path,
-                         check=False)  # fmt: skip
+        proc = metta_lit(
+            "fit", "--config", NAV, *SMALL, "--checkpoint.run", "e1", "--ckpt_path", ckpt, cwd=tmp_path, check=False
+        )
         assert proc.returncode != 0 and "refusing to load" in proc.stderr, proc.stderr[-2000:]
     run_state = tmp_path / "train_dir" / "e2" / "checkpoints" / "last.ckpt"
     run_state.parent.mkdir(parents=True)
@@ -277,16 +366,22 @@ def test_validate_takes_random_and_policies_from_another_env(tmp_path):
 def test_bad_arguments_end_in_one_line_naming_the_key_and_the_closest(tmp_path, monkeypatch, capsys):
     cases = {
         ("--trainer.max_epoks", "5"): "--trainer.max_epoks: no such option (closest: --trainer.max_epochs",
-        ("--model.init_args.totl_timesteps", "5"):
-            "--model.init_args.totl_timesteps: no such option (closest: --model.init_args.total_timesteps",
-        ("--model.init_args.policy.init_args.hiden_size", "3"):
-            "--model.init_args.policy.init_args.hiden_size: no such option (closest: "
-            "--model.init_args.policy.init_args.hidden_size",
+        (
+            "--model.init_args.totl_timesteps",
+            "5",
+        ): "--model.init_args.totl_timesteps: no such option (closest: --model.init_args.total_timesteps",
+        (
+            "--model.init_args.policy.init_args.hiden_size",
+            "3",
+        ): "--model.init_args.policy.init_args.hiden_size: no such option (closest: "
+        "--model.init_args.policy.init_args.hidden_size",
         ("--model.init_args.num_envs", "abc"): "--model.init_args.num_envs: Expected a int. Got value: abc",
-        ("--model.init_args.env_overrides", '{"game.max_stpes": 5}'):
-            "no field 'game.max_stpes' (closest: game.max_steps)",
+        (
+            "--model.init_args.env_overrides",
+            '{"game.max_stpes": 5}',
+        ): "no field 'game.max_stpes' (closest: game.max_steps)",
         ("--model.init_args.total_timesteps", "-5"): "model.total_timesteps: must be an integer >= 1, got -5",
-    }  # fmt: skip
+    }
     monkeypatch.chdir(tmp_path)
     for args, message in cases.items():
         with pytest.raises(SystemExit) as exit_info:
@@ -308,14 +403,36 @@ def test_help_lists_every_command_without_importing_torch():
 
 def test_training_respects_an_explicit_thread_count(tmp_path):
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
-    args = [sys.executable, "-m", "metta_lit.cli", "fit", "--config", NAV, *SMALL, "--checkpoint.run", "th",
-            "--model.init_args.total_timesteps", str(EPOCH), "--trainer.enable_progress_bar", "false"]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "metta_lit.cli",
+        "fit",
+        "--config",
+        NAV,
+        *SMALL,
+        "--checkpoint.run",
+        "th",
+        "--model.init_args.total_timesteps",
+        str(EPOCH),
+        "--trainer.enable_progress_bar",
+        "false",
+    ]
     proc = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
-    assert proc.returncode == 0 and "torch uses 1 CPU threads per rank" in proc.stdout + proc.stderr, proc.stderr[-2000:]
+    assert proc.returncode == 0 and "torch uses 1 CPU threads per rank" in proc.stdout + proc.stderr, proc.stderr[
+        -2000:
+    ]
     assert "agent steps:" not in proc.stderr  # no progress bar when it is switched off
     module = PPOModule(env="navigation", num_envs=2, torch_threads=1, eval_envs=1)
-    trainer = L.Trainer(accelerator="cpu", max_epochs=1, logger=False, enable_progress_bar=False,
-                        enable_checkpointing=False, limit_val_batches=0, enable_model_summary=False)  # fmt: skip
+    trainer = L.Trainer(
+        accelerator="cpu",
+        max_epochs=1,
+        logger=False,
+        enable_progress_bar=False,
+        enable_checkpointing=False,
+        limit_val_batches=0,
+        enable_model_summary=False,
+    )
     before = torch.get_num_threads()
     try:
         trainer.fit(module)

@@ -14,7 +14,7 @@ using namespace mettagrid;
 
 namespace {
 
-const char* kOrientationNames[] = {"north", "south", "west", "east",
+const char* kOrientationNames[] = {"north",     "south",     "west",      "east",
                                    "northwest", "northeast", "southwest", "southeast"};
 
 std::string shape_str(const py::array& a) {
@@ -125,7 +125,8 @@ class PyVecEnv {
     Env& e = env(i);
     const Rules& rules = env_.rules();
     py::list agents;
-    for (int a = 0; a < rules.cfg.num_agents; ++a) agents.append(stats_dict(rules, e.agent_stats(a)));
+    for (int a = 0; a < rules.cfg.num_agents; ++a)
+      agents.append(stats_dict(rules, e.agent_stats(a)));
     py::dict out;
     out["game"] = stats_dict(rules, e.game_stats());
     out["agent"] = agents;
@@ -329,7 +330,8 @@ PYBIND11_MODULE(_mettagrid, m) {
       .def_property_readonly("map_height", [](PyVecEnv& s) { return s.native().rules().height; })
       .def_property_readonly("action_names",
                              [](PyVecEnv& s) { return s.native().rules().action_names; })
-      .def_property_readonly("stat_names", [](PyVecEnv& s) { return s.native().rules().stat_names; })
+      .def_property_readonly("stat_names",
+                             [](PyVecEnv& s) { return s.native().rules().stat_names; })
       .def_property_readonly("feature_spec", [](PyVecEnv& s) {
         py::dict d;
         for (const auto& f : s.native().rules().features) {

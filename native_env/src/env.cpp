@@ -119,7 +119,8 @@ void Env::reset() {
   for (int ci = 0; ci < static_cast<int>(converters_.size()); ++ci) {
     const ObjectConfig& oc = cfg_.objects[converters_[ci].cfg];
     for (int i = 0; i < R_; ++i) {
-      if (oc.output_resources[i] > 0) conv_inv_[ci * R_ + i] = static_cast<uint8_t>(oc.initial_resource_count);
+      if (oc.output_resources[i] > 0)
+        conv_inv_[ci * R_ + i] = static_cast<uint8_t>(oc.initial_resource_count);
     }
     maybe_start_converting(ci);
   }
@@ -282,7 +283,8 @@ void Env::step(const int32_t* actions) {
   if (sharing) {
     std::fill(group_sum_.begin(), group_sum_.end(), 0.0f);
     for (int a = 0; a < A_; ++a) {
-      group_sum_[agents_[a].group] += buf_.rewards[a] * cfg_.groups[agents_[a].group].group_reward_pct;
+      group_sum_[agents_[a].group] +=
+          buf_.rewards[a] * cfg_.groups[agents_[a].group].group_reward_pct;
     }
     for (int a = 0; a < A_; ++a) {
       const int g = agents_[a].group;
@@ -432,7 +434,8 @@ int Env::facing_converter(int a) const {
   const int r = obj.r + kDirRow[ag.orientation], c = obj.c + kDirCol[ag.orientation];
   if (!in_bounds(r, c)) return -1;
   const uint32_t id = cells_[cell_index(r, c)] >> 16;
-  if (id == 0 || objects_[id].sub < 0 || cfg_.objects[objects_[id].cfg].kind != ObjectKind::Converter) {
+  if (id == 0 || objects_[id].sub < 0 ||
+      cfg_.objects[objects_[id].cfg].kind != ObjectKind::Converter) {
     return -1;
   }
   return objects_[id].sub;
@@ -546,7 +549,7 @@ bool Env::swap(int a) {
     if ((cells_[there] & 0xFFFFu) != 0) return false;
     GridObject& block = objects_[oid];
     cells_[there] = static_cast<uint32_t>(a + 1);  // the agent arrives, the block leaves
-    cells_[here] = oid << 16;                       // and takes the agent's old cell
+    cells_[here] = oid << 16;                      // and takes the agent's old cell
     block.r = me.r;
     block.c = me.c;
     me.r = static_cast<uint16_t>(r);

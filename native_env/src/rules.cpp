@@ -11,12 +11,14 @@ namespace mettagrid {
 
 namespace {
 
-const char* kHandlerNames[] = {"noop", "move", "rotate", "put_items", "get_items",
+const char* kHandlerNames[] = {"noop",   "move", "rotate",       "put_items",   "get_items",
                                "attack", "swap", "change_color", "change_glyph"};
-const char* kDirNames[] = {"north", "south", "west", "east",
+const char* kDirNames[] = {"north",     "south",     "west",      "east",
                            "northwest", "northeast", "southwest", "southeast"};
 
-[[noreturn]] void fail(const std::string& msg) { throw std::invalid_argument(msg); }
+[[noreturn]] void fail(const std::string& msg) {
+  throw std::invalid_argument(msg);
+}
 
 void check_per_resource(const std::vector<int>& v, size_t n, const std::string& what) {
   if (v.size() != n) fail(what + ": expected one entry per resource (" + std::to_string(n) + ")");
@@ -108,7 +110,8 @@ void GameConfig::validate() const {
   // Bounds before any size arithmetic, so nothing below can overflow.
   if (m.width > 65535 || m.height > 65535) fail("map: width and height must be <= 65535");
   if (m.border_width < 0 || m.instance_border_width < 0) fail("map: border widths must be >= 0");
-  if (m.border_width > 65535 || m.instance_border_width > 65535) fail("map: border widths must be <= 65535");
+  if (m.border_width > 65535 || m.instance_border_width > 65535)
+    fail("map: border widths must be <= 65535");
   if (m.kind == "mapgen" && (m.instances < 1 || m.instances > 60000)) {
     fail("map: instances must be in [1, 60000]");
   }
@@ -116,7 +119,8 @@ void GameConfig::validate() const {
   map_size(m, &w, &h, &ir, &ic);
   if (static_cast<long>(w) * h > 60000) fail("map: at most 60000 cells");
   if (m.kind == "fixed") {
-    if (m.cells.size() != static_cast<size_t>(w) * h) fail("map: cells must hold height*width codes");
+    if (m.cells.size() != static_cast<size_t>(w) * h)
+      fail("map: cells must hold height*width codes");
     int agents = 0;
     for (uint16_t code : m.cells) {
       if (code & kAgentCellFlag) {
@@ -132,7 +136,8 @@ void GameConfig::validate() const {
     }
   } else {
     if (m.object_counts.size() != objects.size()) fail("map: object_counts needs one per object");
-    if (m.agents_per_group.size() != groups.size()) fail("map: agents_per_group needs one per group");
+    if (m.agents_per_group.size() != groups.size())
+      fail("map: agents_per_group needs one per group");
     for (int n : m.object_counts) {
       if (n < 0) fail("map: object counts must be >= 0");
     }
@@ -252,7 +257,8 @@ Rules::Rules(GameConfig config) : cfg(std::move(config)) {
   ids.steals.resize(R * G);
   for (int r = 0; r < R; ++r) {
     for (int g = 0; g < G; ++g) {
-      ids.steals[r * G + g] = stat("steals." + cfg.resource_names[r] + ".from." + cfg.groups[g].name);
+      ids.steals[r * G + g] =
+          stat("steals." + cfg.resource_names[r] + ".from." + cfg.groups[g].name);
     }
   }
   ids.friendly_fire = stat("action.attack.friendly_fire");
@@ -284,7 +290,8 @@ Rules::Rules(GameConfig config) : cfg(std::move(config)) {
       for (int sign : {-1, 1}) {
         if (sign == 1 && dc == 0) continue;
         const int c = sign * dc;
-        window.push_back({dr * padded_width + c, static_cast<uint8_t>(((dr + hr) << 4) | (c + hc))});
+        window.push_back(
+            {dr * padded_width + c, static_cast<uint8_t>(((dr + hr) << 4) | (c + hc))});
       }
     }
   }

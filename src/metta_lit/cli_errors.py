@@ -16,9 +16,13 @@ from collections.abc import Iterable
 from metta_lit.errors import closest
 
 _STRUCTURE = (
-    "Does not validate against any of the Union subtypes", "Subtypes:", "Errors:", "Given value",
-    "- Expected a <class 'NoneType'>", "tip:",
-)  # fmt: skip
+    "Does not validate against any of the Union subtypes",
+    "Subtypes:",
+    "Errors:",
+    "Given value",
+    "- Expected a <class 'NoneType'>",
+    "tip:",
+)
 _PARSER_KEY = re.compile(r'^(?:error: )?Parser key "([^"]+)":$')
 _CLASS_PATH = re.compile(r"^- Problem with given class_path '([^']+)':$")
 _NOT_ACCEPTED = re.compile(r"Option '([^']+)' is not accepted")

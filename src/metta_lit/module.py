@@ -63,6 +63,26 @@ class RolloutDataset(IterableDataset):
         yield rollout
 
 
+def busy_cores(interval: float = 0.25) -> float:
+    """Cores kept busy by other work right now: the machine's non-idle CPU time over a short
+    window (Linux ``/proc/stat``), taken while this process waits. The load average would be
+    simpler but lags a minute: it still counts a run that just ended."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+        idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+        return sum(values) - idle, sum(values)
+
+    try:
+        busy0, total0 = sample()
+        time.sleep(interval)
+        busy1, total1 = sample()
+    except (OSError, ValueError, IndexError):  # not Linux: assume nothing else runs
+        return 0.0
+    return (os.cpu_count() or 1) * (busy1 - busy0) / max(1, total1 - total0)
+
+
 def available_cores() -> int:
     """Cores this process may run on (its CPU affinity, e.g. a container or taskset limit)."""
     try:
@@ -112,16 +132,23 @@ class MettaLitModule(LossMixin, L.LightningModule):
         self.save_hyperparameters(ignore=["policy"])
         self.automatic_optimization = False
         check_positive(
-            num_envs=num_envs, env_threads=env_threads, total_timesteps=total_timesteps, bptt_horizon=bptt_horizon,
-            minibatch_size=minibatch_size, update_epochs=update_epochs, eval_envs=eval_envs,
-        )  # fmt: skip
+            num_envs=num_envs,
+            env_threads=env_threads,
+            total_timesteps=total_timesteps,
+            bptt_horizon=bptt_horizon,
+            minibatch_size=minibatch_size,
+            update_epochs=update_epochs,
+            eval_envs=eval_envs,
+        )
         if torch_threads is not None:
             check_positive(torch_threads=torch_threads)
         check_seed(seed, "model.seed")
         if not (math.isfinite(learning_rate) and learning_rate > 0):
             raise ConfigError(f"model.learning_rate: must be a finite number > 0, got {learning_rate}")
         if minibatch_size % bptt_horizon:
-            raise ConfigError(f"model.minibatch_size ({minibatch_size}) must be a multiple of bptt_horizon ({bptt_horizon})")
+            raise ConfigError(
+                f"model.minibatch_size ({minibatch_size}) must be a multiple of bptt_horizon ({bptt_horizon})"
+            )
         self.env_config = env_config(env).with_overrides(env_overrides or {})
         self.num_agents = self.env_config.game.num_agents
         # A throwaway env tells the policy its feature spec and action catalog.
@@ -147,9 +174,13 @@ class MettaLitModule(LossMixin, L.LightningModule):
         self, num_envs: int, seed: int, desync: bool, replay_dir: str | None = None
     ) -> tuple[TransformedEnv, MettaGridTorchEnv]:
         base = MettaGridTorchEnv(
-            self.env_config, num_envs=num_envs, seed=seed, num_threads=self.hparams.env_threads,
-            desync_episodes=desync, replay_dir=replay_dir,
-        )  # fmt: skip
+            self.env_config,
+            num_envs=num_envs,
+            seed=seed,
+            num_threads=self.hparams.env_threads,
+            desync_episodes=desync,
+            replay_dir=replay_dir,
+        )
         return TransformedEnv(base, self.policy.memory_transform()), base
 
     def default_torch_threads(self) -> int:
@@ -157,13 +188,12 @@ class MettaLitModule(LossMixin, L.LightningModule):
         extra worker threads (the calling thread is env worker 0).
 
         Torch's OpenMP threads spin at every barrier, so more threads than free cores make it
-        collapse as soon as other jobs run; cores busy with other work (the 1-minute load
-        average) are therefore left out. ``--model.init_args.torch_threads`` or
-        ``OMP_NUM_THREADS`` override this.
+        collapse as soon as other jobs run; cores busy with other work when training starts
+        are therefore left out. ``--model.init_args.torch_threads`` or ``OMP_NUM_THREADS``
+        override this.
         """
         local_ranks = max(1, getattr(self.trainer.strategy, "num_processes", 1))
-        busy = int(os.getloadavg()[0]) if hasattr(os, "getloadavg") else 0
-        free = max(1, available_cores() - busy)
+        free = max(1, available_cores() - round(busy_cores()))
         return max(1, free // local_ranks - (self.hparams.env_threads - 1))
 
     def on_fit_start(self) -> None:
@@ -205,7 +235,10 @@ class MettaLitModule(LossMixin, L.LightningModule):
     # --- optimization ----------------------------------------------------------------------
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(
-            self.parameters(), lr=self.hparams.learning_rate, betas=tuple(self.hparams.adam_betas), eps=self.hparams.adam_eps
+            self.parameters(),
+            lr=self.hparams.learning_rate,
+            betas=tuple(self.hparams.adam_betas),
+            eps=self.hparams.adam_eps,
         )
 
     def current_lr(self) -> float:
@@ -231,7 +264,9 @@ class MettaLitModule(LossMixin, L.LightningModule):
                 loss = sum(self.loss_terms(minibatch, output).values())
                 optimizer.zero_grad()
                 self.manual_backward(loss)
-                self.clip_gradients(optimizer, gradient_clip_val=self.hparams.max_grad_norm, gradient_clip_algorithm="norm")
+                self.clip_gradients(
+                    optimizer, gradient_clip_val=self.hparams.max_grad_norm, gradient_clip_algorithm="norm"
+                )
                 optimizer.step()
                 self.after_minibatch(experience, index, output)
 
@@ -281,13 +316,18 @@ class MettaLitModule(LossMixin, L.LightningModule):
                 _, td = env.step_and_maybe_reset(td)
         env.close()
         if self.replay_dir:
-            rank_zero_info(f"[metta-lit] replays of {len(base.finished_episodes)} episodes written to {base.replay_dir}")
+            rank_zero_info(
+                f"[metta-lit] replays of {len(base.finished_episodes)} episodes written to {base.replay_dir}"
+            )
         return base.pop_finished_episodes()[:num_envs]
 
     def validation_step(self, batch: int, batch_idx: int) -> None:
         episodes = self.run_episodes(self.hparams.eval_envs, seed=int(batch))
         summary = mean_metrics(episodes)
-        metrics = {"val/reward": summary["episode/reward"], "val/heart.gained": summary.get("env_agent/heart.gained", 0.0)}
+        metrics = {
+            "val/reward": summary["episode/reward"],
+            "val/heart.gained": summary.get("env_agent/heart.gained", 0.0),
+        }
         metrics.update({f"val/{k.split('/', 1)[1]}": v for k, v in summary.items() if k.startswith("env_agent/")})
         self.log_dict(metrics, batch_size=1, sync_dist=True)
 

@@ -51,13 +51,22 @@ class MettaLitCLI(LightningCLI):
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.add_lightning_class_args(PolicyCheckpoint, "checkpoint")
         parser.add_lightning_class_args(PolicyEvaluator, "evaluator")
-        parser.add_argument("--policy_uri", type=str | None, default=None,
-                            help="validate: the policy to evaluate, a URI or 'random' (instead of --ckpt_path)")  # fmt: skip
-        parser.add_argument("--replay_dir", type=str | None, default=None,
-                            help="write a replay of every validation episode into this directory")  # fmt: skip
+        parser.add_argument(
+            "--policy_uri",
+            type=str | None,
+            default=None,
+            help="validate: the policy to evaluate, a URI or 'random' (instead of --ckpt_path)",
+        )
+        parser.add_argument(
+            "--replay_dir",
+            type=str | None,
+            default=None,
+            help="write a replay of every validation episode into this directory",
+        )
 
     def _config(self) -> Any:
-        return self.config_init[self.subcommand]
+        """This subcommand's instantiated config (the whole config when built with ``run=False``)."""
+        return self.config_init[self.subcommand] if self.subcommand else self.config_init
 
     def instantiate_trainer(self, **kwargs: Any) -> L.Trainer:
         trainer_config = self._config().get("trainer") or {}
@@ -67,7 +76,7 @@ class MettaLitCLI(LightningCLI):
             kwargs["plugins"] = [*plugins, SafeCheckpointIO()]  # never unpickle a checkpoint's code
         if trainer_config.get("enable_progress_bar") is not False:
             kwargs["callbacks"] = [*(trainer_config.get("callbacks") or []), AgentStepProgressBar()]
-        if self.subcommand == "fit":
+        if self.subcommand != "validate":  # fit, or a CLI built with run=False to call fit itself
             run_dir = self._config()["checkpoint"].manager.run_dir
             if trainer_config.get("logger") in (None, True):
                 # Default loggers write into the run directory next to its checkpoints.

@@ -11,7 +11,7 @@
 namespace mettagrid {
 
 constexpr int kMaxResources = 64;
-constexpr int kMaxObsSize = 15;     // location byte packs row and column in 4 bits each
+constexpr int kMaxObsSize = 15;              // location byte packs row and column in 4 bits each
 constexpr uint16_t kAgentCellFlag = 0x8000;  // map cell code: agent of group (code & 0x7fff)
 constexpr uint16_t kEmptyCell = 0;           // map cell code: empty; objects are 1 + object index
 
@@ -19,18 +19,26 @@ enum class ObjectKind : uint8_t { Wall = 0, Converter = 1 };
 
 // Handler types, in the canonical handler order of the flat action catalog.
 enum class ActionType : uint8_t {
-  Noop = 0, Move, Rotate, PutItems, GetItems, Attack, Swap, ChangeColor, ChangeGlyph
+  Noop = 0,
+  Move,
+  Rotate,
+  PutItems,
+  GetItems,
+  Attack,
+  Swap,
+  ChangeColor,
+  ChangeGlyph
 };
 
 struct ObjectConfig {
   std::string name;
   int type_id = 1;
   ObjectKind kind = ObjectKind::Wall;
-  bool swappable = false;                // walls (a "block" is a swappable wall)
-  std::vector<int> input_resources;      // converters: qty per resource id
+  bool swappable = false;            // walls (a "block" is a swappable wall)
+  std::vector<int> input_resources;  // converters: qty per resource id
   std::vector<int> output_resources;
-  int max_output = 5;                    // -1 = unlimited
-  int max_conversions = -1;              // -1 = unlimited
+  int max_output = 5;        // -1 = unlimited
+  int max_conversions = -1;  // -1 = unlimited
   int conversion_ticks = 1;
   int cooldown = 0;
   int initial_resource_count = 0;
@@ -39,45 +47,45 @@ struct ObjectConfig {
 
 struct GroupConfig {
   std::string name = "agent";
-  int group_id = 0;                      // the value observed in the agent:group token
+  int group_id = 0;  // the value observed in the agent:group token
   float group_reward_pct = 0.0f;
   int freeze_duration = 10;
   float action_failure_penalty = 0.0f;
-  std::vector<int> limit_group_of_item;  // per resource: index into limit_values or -1 (255)
-  std::vector<int> limit_values;         // shared limits; a per-item limit is a group of one
-  std::vector<int> initial_inventory;    // per resource
-  std::vector<uint8_t> soul_bound;       // per resource: never stolen
-  std::vector<uint8_t> shareable;        // per resource: half given when moving into an agent
-  std::vector<int> regen_amounts;        // per resource, added every inventory_regen_interval
-  std::vector<std::string> reward_stats; // stat names ("heart.amount", "action.move.success"...)
+  std::vector<int> limit_group_of_item;   // per resource: index into limit_values or -1 (255)
+  std::vector<int> limit_values;          // shared limits; a per-item limit is a group of one
+  std::vector<int> initial_inventory;     // per resource
+  std::vector<uint8_t> soul_bound;        // per resource: never stolen
+  std::vector<uint8_t> shareable;         // per resource: half given when moving into an agent
+  std::vector<int> regen_amounts;         // per resource, added every inventory_regen_interval
+  std::vector<std::string> reward_stats;  // stat names ("heart.amount", "action.move.success"...)
   std::vector<float> reward_rates;
-  std::vector<float> reward_max;         // +inf when uncapped
+  std::vector<float> reward_max;  // +inf when uncapped
 };
 
 struct ActionConfig {
-  std::string name;                      // handler name: noop, move, rotate, put_items, ...
-  std::vector<int> required_resources;   // per resource
-  std::vector<float> consumed_resources; // per resource; fractions use stochastic rounding
-  std::vector<int> defense_resources;    // attack only: target loses these to block the attack
-  int number_of_glyphs = 0;              // change_glyph only
+  std::string name;                       // handler name: noop, move, rotate, put_items, ...
+  std::vector<int> required_resources;    // per resource
+  std::vector<float> consumed_resources;  // per resource; fractions use stochastic rounding
+  std::vector<int> defense_resources;     // attack only: target loses these to block the attack
+  int number_of_glyphs = 0;               // change_glyph only
 };
 
 // How maps are made on every reset: a fixed grid, a random fill, or tiled random instances.
 struct MapConfig {
-  std::string kind = "fixed";            // fixed | random | mapgen
-  int width = 0, height = 0;             // whole map for fixed/random; one instance for mapgen
-  std::vector<uint16_t> cells;           // fixed: height*width cell codes
-  std::vector<int> object_counts;        // random/mapgen: count per object index (per instance)
-  std::vector<int> agents_per_group;     // random/mapgen: agents per group index (per instance)
+  std::string kind = "fixed";         // fixed | random | mapgen
+  int width = 0, height = 0;          // whole map for fixed/random; one instance for mapgen
+  std::vector<uint16_t> cells;        // fixed: height*width cell codes
+  std::vector<int> object_counts;     // random/mapgen: count per object index (per instance)
+  std::vector<int> agents_per_group;  // random/mapgen: agents per group index (per instance)
   int border_width = 0;
-  int border_object = 0;                 // object index drawn as border (a wall)
-  int instances = 1;                     // mapgen only
-  int instance_border_width = 0;         // mapgen only
+  int border_object = 0;          // object index drawn as border (a wall)
+  int instances = 1;              // mapgen only
+  int instance_border_width = 0;  // mapgen only
 };
 
 struct GameConfig {
   int num_agents = 0;
-  int max_steps = 1000;                  // 0 = unlimited
+  int max_steps = 1000;  // 0 = unlimited
   bool episode_truncates = false;
   int obs_width = 11, obs_height = 11;
   int num_observation_tokens = 200;
@@ -90,7 +98,7 @@ struct GameConfig {
   std::vector<std::string> resource_names;
   std::vector<ObjectConfig> objects;
   std::vector<GroupConfig> groups;
-  std::vector<ActionConfig> actions;     // enabled handlers, canonical order, noop first
+  std::vector<ActionConfig> actions;  // enabled handlers, canonical order, noop first
   MapConfig map;
 
   // Throws std::invalid_argument naming the offending field.

@@ -18,15 +18,15 @@ struct GridObject {
   uint16_t r = 0, c = 0;
   Layer layer = Layer::Object;
   bool is_agent = false;
-  int16_t cfg = -1;   // object config index (non-agents)
-  int32_t sub = -1;   // agent index, or converter index, or -1 (walls)
+  int16_t cfg = -1;  // object config index (non-agents)
+  int32_t sub = -1;  // agent index, or converter index, or -1 (walls)
 };
 
 struct AgentState {
   uint32_t object_id = 0;
-  uint8_t group = 0;        // group index
+  uint8_t group = 0;  // group index
   uint8_t orientation = 0;
-  uint8_t frozen = 0;       // remaining frozen action attempts
+  uint8_t frozen = 0;  // remaining frozen action attempts
   uint8_t color = 0;
   uint8_t glyph = 0;
   int32_t last_action = 0;  // flat action id of the previous step
@@ -43,10 +43,10 @@ struct ConverterState {
 };
 
 struct Buffers {
-  uint8_t* obs = nullptr;        // [agents, tokens, 3]
-  float* rewards = nullptr;      // [agents]
-  bool* terminals = nullptr;     // [agents]
-  bool* truncations = nullptr;   // [agents]
+  uint8_t* obs = nullptr;       // [agents, tokens, 3]
+  float* rewards = nullptr;     // [agents]
+  bool* terminals = nullptr;    // [agents]
+  bool* truncations = nullptr;  // [agents]
   bool* action_success = nullptr;
 };
 
@@ -102,7 +102,9 @@ class Env {
   void add_stat(int a, int id, float v) { agent_stats_[a * S_ + id] += v; }
   void set_stat(int a, int id, float v) { agent_stats_[a * S_ + id] = v; }
   bool in_bounds(int r, int c) const { return r >= 0 && c >= 0 && r < H_ && c < W_; }
-  int cell_index(int r, int c) const { return (r + rules_.pad) * rules_.padded_width + c + rules_.pad; }
+  int cell_index(int r, int c) const {
+    return (r + rules_.pad) * rules_.padded_width + c + rules_.pad;
+  }
 
   struct Event {
     uint32_t when;

@@ -15,7 +15,9 @@ inline uint32_t rand_below(Rng& rng, uint32_t n) {
 }
 
 // Uniform float in [0, 1) with 24 bits of precision.
-inline float rand_unit(Rng& rng) { return static_cast<float>(rng() >> 8) * (1.0f / 16777216.0f); }
+inline float rand_unit(Rng& rng) {
+  return static_cast<float>(rng() >> 8) * (1.0f / 16777216.0f);
+}
 
 // SplitMix64: derives independent seeds for each env from one user seed.
 inline uint64_t splitmix64(uint64_t x) {

@@ -16,8 +16,8 @@ namespace mettagrid {
 // Observation feature ids (classic era table; inventory features start at kInvFeatureBase).
 namespace feat {
 constexpr uint8_t TypeId = 0, Group = 1, Frozen = 2, Orientation = 3, Color = 4, Converting = 5,
-                  Swappable = 6, EpisodeCompletion = 7, LastAction = 8, LastReward = 10,
-                  Glyph = 11, InvBase = 17;
+                  Swappable = 6, EpisodeCompletion = 7, LastAction = 8, LastReward = 10, Glyph = 11,
+                  InvBase = 17;
 }
 
 // Orientation enum N=0, S=1, W=2, E=3, NW=4, NE=5, SW=6, SE=7 with (drow, dcol) deltas.
@@ -31,8 +31,8 @@ struct FeatureInfo {
 };
 
 struct WindowCell {
-  int32_t offset;   // index delta in the padded grid
-  uint8_t location; // packed (row << 4) | col within the window
+  int32_t offset;    // index delta in the padded grid
+  uint8_t location;  // packed (row << 4) | col within the window
 };
 
 class Rules {
@@ -60,12 +60,12 @@ class Rules {
     std::vector<int> gained, lost, amount, put, get;  // per resource
     std::vector<int> success, failed;                 // per handler
     int invalid_type, failure_penalty, frozen_ticks;
-    std::vector<int> hit, hit_by, blocked_by;         // [actor_group * G + target_group]
-    std::vector<int> steals;                          // [resource * G + target_group]
+    std::vector<int> hit, hit_by, blocked_by;  // [actor_group * G + target_group]
+    std::vector<int> steals;                   // [resource * G + target_group]
     int friendly_fire, wasted_on_frozen;
-    std::vector<int> objects_of_type;                 // game stat per object index
+    std::vector<int> objects_of_type;  // game stat per object index
     int objects_agent, tokens_written, tokens_dropped, tokens_free_space;
-    std::vector<std::vector<int>> reward_stat;        // per group: stat id per reward term
+    std::vector<std::vector<int>> reward_stat;               // per group: stat id per reward term
     std::vector<std::vector<std::vector<int>>> limit_items;  // per group, per limit: items
   } ids;
 

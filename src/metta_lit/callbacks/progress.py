@@ -27,9 +27,14 @@ class AgentStepProgressBar(ProgressBar):
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self._enabled and trainer.is_global_zero:
             self._bar = tqdm(
-                total=pl_module.hparams.total_timesteps, initial=pl_module.agent_steps, unit="step",
-                unit_scale=True, desc="agent steps", dynamic_ncols=True, smoothing=0.1,
-            )  # fmt: skip
+                total=pl_module.hparams.total_timesteps,
+                initial=pl_module.agent_steps,
+                unit="step",
+                unit_scale=True,
+                desc="agent steps",
+                dynamic_ncols=True,
+                smoothing=0.1,
+            )
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
         if self._bar is None:

@@ -12,6 +12,14 @@ from metta_lit.checkpoints.uri import (
 )
 
 __all__ = [
-    "CheckpointManager", "PolicyCheckpoint", "PolicyFileError", "PolicyKey", "checkpoint_filename",
-    "parse_checkpoint_name", "read_policy_file", "resolve_policy_uri", "save_policy", "validate_run_name",
-]  # fmt: skip
+    "CheckpointManager",
+    "PolicyCheckpoint",
+    "PolicyFileError",
+    "PolicyKey",
+    "checkpoint_filename",
+    "parse_checkpoint_name",
+    "read_policy_file",
+    "resolve_policy_uri",
+    "save_policy",
+    "validate_run_name",
+]

@@ -187,4 +187,3 @@ def read_policy_file(url: str) -> tuple[Policy, dict[str, Any]]:
     policy = build_policy(cls, kwargs, url)
     policy.load_state_dict(state)
     return policy, metadata
-

@@ -35,7 +35,7 @@ def validate_run_name(run: str) -> str:
     bad = sorted(set(run) & _FORBIDDEN)
     if not run or bad or "__" in run:
         why = f"contains {bad}" if bad else ("contains '__'" if "__" in run else "is empty")
-        raise ConfigError(f"invalid run name {run!r}: it {why} (no spaces, / * \\ : < > | ? \" or __)")
+        raise ConfigError(f'invalid run name {run!r}: it {why} (no spaces, / * \\ : < > | ? " or __)')
     return run
 
 

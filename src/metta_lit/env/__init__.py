@@ -20,7 +20,22 @@ from metta_lit.env.presets import CONFIG_DIR, env_config
 from metta_lit.env.vec_env import MettaGridVecEnv, load_config
 
 __all__ = [
-    "OBJECT_LIBRARY", "ActionsConfig", "AgentConfig", "AgentRewards", "AsciiMapBuilder", "CONFIG_DIR",
-    "ConverterConfig", "GameConfig", "GroupConfig", "MapError", "MapGenBuilder", "MettaGridConfig",
-    "MettaGridVecEnv", "RandomMapBuilder", "RandomScene", "WallConfig", "env_config", "load_config",
-]  # fmt: skip
+    "OBJECT_LIBRARY",
+    "ActionsConfig",
+    "AgentConfig",
+    "AgentRewards",
+    "AsciiMapBuilder",
+    "CONFIG_DIR",
+    "ConverterConfig",
+    "GameConfig",
+    "GroupConfig",
+    "MapError",
+    "MapGenBuilder",
+    "MettaGridConfig",
+    "MettaGridVecEnv",
+    "RandomMapBuilder",
+    "RandomScene",
+    "WallConfig",
+    "env_config",
+    "load_config",
+]

@@ -17,10 +17,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from metta_lit.errors import ConfigError, unknown_key_message, validation_message
 
 DEFAULT_RESOURCES = [
-    "ore_red", "ore_blue", "ore_green",
-    "battery_red", "battery_blue", "battery_green",
-    "heart", "armor", "laser", "blueprint",
-]  # fmt: skip
+    "ore_red",
+    "ore_blue",
+    "ore_green",
+    "battery_red",
+    "battery_blue",
+    "battery_green",
+    "heart",
+    "armor",
+    "laser",
+    "blueprint",
+]
 
 
 class StrictModel(BaseModel):
@@ -68,9 +75,13 @@ ObjectConfig = Annotated[WallConfig | ConverterConfig, Field(discriminator="type
 
 def _converter(type_id: int, char: str, inputs: dict, outputs: dict, cooldown: int) -> dict:
     return {
-        "type": "converter", "type_id": type_id, "map_char": char,
-        "input_resources": inputs, "output_resources": outputs, "cooldown": cooldown,
-    }  # fmt: skip
+        "type": "converter",
+        "type_id": type_id,
+        "map_char": char,
+        "input_resources": inputs,
+        "output_resources": outputs,
+        "cooldown": cooldown,
+    }
 
 
 # The classic object set (type ids and map characters of the original builder).
@@ -87,9 +98,7 @@ OBJECT_LIBRARY: dict[str, dict[str, Any]] = {
     "lasery": _converter(15, "S", {"battery_red": 1, "ore_red": 2}, {"laser": 1}, 10),
     "armory": _converter(16, "o", {"ore_red": 3}, {"armor": 1}, 10),
     "lab": _converter(17, "L", {"ore_red": 3, "battery_red": 3}, {"blueprint": 1}, 5),
-    "factory": _converter(
-        18, "F", {"blueprint": 1, "ore_red": 5, "battery_red": 5}, {"armor": 5, "laser": 5}, 5
-    ),
+    "factory": _converter(18, "F", {"blueprint": 1, "ore_red": 5, "battery_red": 5}, {"armor": 5, "laser": 5}, 5),
     "temple": _converter(19, "T", {"heart": 1, "blueprint": 1}, {"heart": 5}, 5),
 }
 

@@ -15,9 +15,15 @@ if TYPE_CHECKING:
 
 # Characters every ASCII map understands; objects add their own `map_char`.
 DEFAULT_CHARS = {
-    "#": "wall", ".": "empty", " ": "empty", "@": "agent.agent",
-    "1": "agent.team_1", "2": "agent.team_2", "3": "agent.team_3", "4": "agent.team_4",
-}  # fmt: skip
+    "#": "wall",
+    ".": "empty",
+    " ": "empty",
+    "@": "agent.agent",
+    "1": "agent.team_1",
+    "2": "agent.team_2",
+    "3": "agent.team_3",
+    "4": "agent.team_4",
+}
 
 
 class MapError(ValueError):
@@ -65,7 +71,9 @@ def parse_ascii(game: GameConfig, rows: list[str], extra_chars: dict[str, str] |
                 raise MapError(f"map_data: unknown map character {ch!r} at row {r}, column {c}")
             name = table[ch]
             if name != "empty" and name not in game.objects and resolve_group(game, name) is None:
-                raise MapError(f"map_data: {name!r} (character {ch!r}) at row {r}, column {c} is not a configured object or group")
+                raise MapError(
+                    f"map_data: {name!r} (character {ch!r}) at row {r}, column {c} is not a configured object or group"
+                )
             names.append(name)
         grid.append(names)
     return grid
@@ -114,9 +122,7 @@ def _object_counts_fit(where: str, objects: dict[str, int], agents: int, area: i
     # Random maps halve object counts (min 1) until they fit; instances place them as given.
     needed = agents + sum(min(n, 1) for n in objects.values()) if halve else agents + sum(objects.values())
     if needed > area:
-        raise MapError(
-            f"{where}: {sum(objects.values())} objects and {agents} agents do not fit in {area} free cells"
-        )
+        raise MapError(f"{where}: {sum(objects.values())} objects and {agents} agents do not fit in {area} free cells")
 
 
 def _agent_count(game: GameConfig, where: str, agents: int | dict[str, int]) -> int:
@@ -144,7 +150,9 @@ def check_game_names(game: GameConfig) -> None:
     by_type_id: dict[int, str] = {}
     for name, obj in game.objects.items():
         if obj.type_id in by_type_id:
-            raise ValueError(f"objects.{name}.type_id: {obj.type_id} is already the type_id of {by_type_id[obj.type_id]!r}")
+            raise ValueError(
+                f"objects.{name}.type_id: {obj.type_id} is already the type_id of {by_type_id[obj.type_id]!r}"
+            )
         by_type_id[obj.type_id] = name
     ids = [g.id for g in game.groups.values()]
     if not game.groups or len(set(ids)) != len(ids):

@@ -63,16 +63,16 @@ class MettaGridVecEnv:
         for name, value in (("num_envs", num_envs), ("num_threads", num_threads)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name}: must be an integer >= 1, got {value!r}")
-        self._native = native.VecEnv(to_native(game), int(num_envs), check_seed(seed), int(num_threads), desync_episodes)
+        self._native = native.VecEnv(
+            to_native(game), int(num_envs), check_seed(seed), int(num_threads), desync_episodes
+        )
         shape = (num_envs, game.num_agents)
         self.observations = np.full((*shape, game.num_observation_tokens, 3), EMPTY_TOKEN, dtype=np.uint8)
         self.rewards = np.zeros(shape, dtype=np.float32)
         self.terminals = np.zeros(shape, dtype=bool)
         self.truncations = np.zeros(shape, dtype=bool)
         self.action_success = np.zeros(shape, dtype=bool)
-        self._native.set_buffers(
-            self.observations, self.rewards, self.terminals, self.truncations, self.action_success
-        )
+        self._native.set_buffers(self.observations, self.rewards, self.terminals, self.truncations, self.action_success)
 
     # --- sizes and catalogs --------------------------------------------------------------
     @property

@@ -80,9 +80,13 @@ def ppo_terms(
         approx_kl = ((ratio - 1.0) - log_ratio).mean()
         clipfrac = ((ratio - 1.0).abs() > clip_coef).float().mean()
     return {
-        "policy": policy, "value": value, "entropy": entropy.mean(), "approx_kl": approx_kl,
-        "clipfrac": clipfrac, "ratio": ratio.detach(),
-    }  # fmt: skip
+        "policy": policy,
+        "value": value,
+        "entropy": entropy.mean(),
+        "approx_kl": approx_kl,
+        "clipfrac": clipfrac,
+        "ratio": ratio.detach(),
+    }
 
 
 def explained_variance(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

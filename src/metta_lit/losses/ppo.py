@@ -53,9 +53,16 @@ class PPOLoss(LossMixin):
 
     def _advantage(self, exp: TensorDictBase) -> torch.Tensor:
         return F.advantage(
-            exp["values"], exp["rewards"], exp["dones"], exp["bootstrap_value"][:, -1], exp["ratio"],
-            self.gamma, self.gae_lambda, self.vtrace_rho_clip, self.vtrace_c_clip,
-        )  # fmt: skip
+            exp["values"],
+            exp["rewards"],
+            exp["dones"],
+            exp["bootstrap_value"][:, -1],
+            exp["ratio"],
+            self.gamma,
+            self.gae_lambda,
+            self.vtrace_rho_clip,
+            self.vtrace_c_clip,
+        )
 
     def prepare_experience(self, experience: TensorDictBase) -> None:
         super().prepare_experience(experience)
@@ -76,9 +83,17 @@ class PPOLoss(LossMixin):
                 mean, std = self.global_mean_std(adv)
                 adv = F.normalize(adv, mean, std)
         t = F.ppo_terms(
-            output["log_prob"], minibatch["log_prob"], adv, output["state_value"], minibatch["values"], returns,
-            output["entropy"], self.clip_coef, self.vf_clip_coef, self.clip_vloss,
-        )  # fmt: skip
+            output["log_prob"],
+            minibatch["log_prob"],
+            adv,
+            output["state_value"],
+            minibatch["values"],
+            returns,
+            output["entropy"],
+            self.clip_coef,
+            self.vf_clip_coef,
+            self.clip_vloss,
+        )
         output["ratio"] = t["ratio"]
         for key in ("policy", "value", "entropy", "approx_kl", "clipfrac"):
             self._ppo_stats[key].append(float(t[key].detach()))

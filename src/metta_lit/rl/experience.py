@@ -65,7 +65,11 @@ def evaluate_rows(policy: Policy, minibatch: TensorDictBase) -> TensorDictBase:
     logits = policy.env_logits(td["logits"])
     dist = torch.distributions.Categorical(logits=logits)
     return TensorDict(
-        {"logits": logits, "state_value": td["state_value"].squeeze(-1),
-         "log_prob": dist.log_prob(minibatch["action"]), "entropy": dist.entropy()},
+        {
+            "logits": logits,
+            "state_value": td["state_value"].squeeze(-1),
+            "log_prob": dist.log_prob(minibatch["action"]),
+            "entropy": dist.entropy(),
+        },
         batch_size=minibatch.shape,
-    )  # fmt: skip
+    )

@@ -102,11 +102,15 @@ class MettaGridTorchEnv(EnvBase):
             self._replays.reset(range(self.vec.num_envs) if mask is None else np.flatnonzero(mask))
         zeros = torch.zeros((*self.batch_size, 1), dtype=torch.bool, device=self.device)
         return TensorDict(
-            {"observation": self._obs.to(self.device, copy=True), "done": zeros, "terminated": zeros.clone(),
-             "truncated": zeros.clone()},
+            {
+                "observation": self._obs.to(self.device, copy=True),
+                "done": zeros,
+                "terminated": zeros.clone(),
+                "truncated": zeros.clone(),
+            },
             batch_size=self.batch_size,
             device=self.device,
-        )  # fmt: skip
+        )
 
     def _step(self, tensordict: TensorDictBase) -> TensorDictBase:
         actions = tensordict["action"].to("cpu", torch.int32).numpy()
@@ -121,12 +125,16 @@ class MettaGridTorchEnv(EnvBase):
         terminated = self._terminals.unsqueeze(-1).to(self.device, copy=True)
         truncated = self._truncations.unsqueeze(-1).to(self.device, copy=True)
         return TensorDict(
-            {"observation": self._obs.to(self.device, copy=True),
-             "reward": self._rewards.unsqueeze(-1).to(self.device, copy=True),
-             "done": terminated | truncated, "terminated": terminated, "truncated": truncated},
+            {
+                "observation": self._obs.to(self.device, copy=True),
+                "reward": self._rewards.unsqueeze(-1).to(self.device, copy=True),
+                "done": terminated | truncated,
+                "terminated": terminated,
+                "truncated": truncated,
+            },
             batch_size=self.batch_size,
             device=self.device,
-        )  # fmt: skip
+        )
 
     def _set_seed(self, seed: int | None) -> None:
         if seed is not None:

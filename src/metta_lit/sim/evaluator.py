@@ -20,8 +20,14 @@ class PolicyEvaluator(L.Callback):
     ``stats_db`` when one is given. Rank 0 evaluates; the other ranks go on training.
     """
 
-    def __init__(self, suite: str = "arena", evaluate_interval: int = 0, num_episodes: int | None = None,
-                 stats_db: str | None = None, seed: int = 0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        suite: str = "arena",
+        evaluate_interval: int = 0,
+        num_episodes: int | None = None,
+        stats_db: str | None = None,
+        seed: int = 0,
+    ) -> None:
         self.suite, self.evaluate_interval, self.num_episodes = suite, evaluate_interval, num_episodes
         self.stats_db, self.seed = stats_db, seed
         self.last_score: float | None = None

@@ -56,30 +56,46 @@ class ReplayRecorder:
     def _fields(self, obj: dict[str, Any], actions: np.ndarray | None) -> dict[str, Any]:
         inventory = [[int(i), int(q)] for i, q in sorted(obj["inventory"].items())]
         fields: dict[str, Any] = {
-            "id": obj["id"], "type_name": obj["type_name"], "location": [obj["c"], obj["r"], obj["layer"]],
-            "orientation": obj.get("orientation", 0), "inventory": inventory, "color": obj.get("color", 0),
+            "id": obj["id"],
+            "type_name": obj["type_name"],
+            "location": [obj["c"], obj["r"], obj["layer"]],
+            "orientation": obj.get("orientation", 0),
+            "inventory": inventory,
+            "color": obj.get("color", 0),
             "is_swappable": bool(obj["is_swappable"]),
-        }  # fmt: skip
+        }
         if obj["type_name"] == "agent":
             a = obj["agent_id"]
             action = int(actions[a]) if actions is not None else 0
-            fields.update({
-                "agent_id": a, "group_id": obj["group_id"], "vision_size": self.env.config.game.obs_width,
-                "inventory_max": self._limit[obj["group_name"]],
-                "action_id": action, "action_param": self._params[action] if 0 <= action < len(self._params) else 0,
-                "action_success": bool(self.env.action_success[self.index, a]) if actions is not None else False,
-                "current_reward": float(self.env.rewards[self.index, a]) if actions is not None else 0.0,
-                "total_reward": float(obj["episode_reward"]), "freeze_remaining": obj["freeze_remaining"],
-                "is_frozen": obj["is_frozen"], "freeze_duration": obj["freeze_duration"], "glyph": obj["glyph"],
-            })  # fmt: skip
+            fields.update(
+                {
+                    "agent_id": a,
+                    "group_id": obj["group_id"],
+                    "vision_size": self.env.config.game.obs_width,
+                    "inventory_max": self._limit[obj["group_name"]],
+                    "action_id": action,
+                    "action_param": self._params[action] if 0 <= action < len(self._params) else 0,
+                    "action_success": bool(self.env.action_success[self.index, a]) if actions is not None else False,
+                    "current_reward": float(self.env.rewards[self.index, a]) if actions is not None else 0.0,
+                    "total_reward": float(obj["episode_reward"]),
+                    "freeze_remaining": obj["freeze_remaining"],
+                    "is_frozen": obj["is_frozen"],
+                    "freeze_duration": obj["freeze_duration"],
+                    "glyph": obj["glyph"],
+                }
+            )
         elif "is_converting" in obj:
-            fields.update({
-                "input_resources": [[int(i), int(q)] for i, q in sorted(obj["input_resources"].items())],
-                "output_resources": [[int(i), int(q)] for i, q in sorted(obj["output_resources"].items())],
-                "output_limit": obj["output_limit"], "is_converting": obj["is_converting"],
-                "conversion_duration": obj["conversion_duration"], "is_cooling_down": obj["is_cooling_down"],
-                "cooldown_duration": obj["cooldown_duration"],
-            })  # fmt: skip
+            fields.update(
+                {
+                    "input_resources": [[int(i), int(q)] for i, q in sorted(obj["input_resources"].items())],
+                    "output_resources": [[int(i), int(q)] for i, q in sorted(obj["output_resources"].items())],
+                    "output_limit": obj["output_limit"],
+                    "is_converting": obj["is_converting"],
+                    "conversion_duration": obj["conversion_duration"],
+                    "is_cooling_down": obj["is_cooling_down"],
+                    "cooldown_duration": obj["cooldown_duration"],
+                }
+            )
         return fields
 
     def record(self, actions: np.ndarray | None = None) -> None:
@@ -105,10 +121,17 @@ class ReplayRecorder:
             # which would read as change lists.
             objects.append({k: v[0][1] if len(v) == 1 and not _is_pairs(v[0][1]) else v for k, v in series.items()})
         return {
-            "version": 2, "episode_id": episode_id, "action_names": env.action_names, "item_names": env.resource_names,
-            "type_names": type_names, "map_size": [env.map_width, env.map_height], "num_agents": env.num_agents,
-            "max_steps": self.steps, "mg_config": env.config.model_dump(mode="json"), "objects": objects,
-        }  # fmt: skip
+            "version": 2,
+            "episode_id": episode_id,
+            "action_names": env.action_names,
+            "item_names": env.resource_names,
+            "type_names": type_names,
+            "map_size": [env.map_width, env.map_height],
+            "num_agents": env.num_agents,
+            "max_steps": self.steps,
+            "mg_config": env.config.model_dump(mode="json"),
+            "objects": objects,
+        }
 
     def write(self, url: str, episode_id: str) -> None:
         atomic_write(url, zlib.compress(json.dumps(self.to_dict(episode_id), separators=(",", ":")).encode()))
@@ -187,9 +210,16 @@ def inflate(raw: bytes, limit: int, url: str) -> bytes:
 
 # Top-level fields and the JSON types they must have.
 FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
-    "version": int, "action_names": list, "item_names": list, "type_names": list, "map_size": list,
-    "num_agents": int, "max_steps": int, "objects": list, "mg_config": dict,
-}  # fmt: skip
+    "version": int,
+    "action_names": list,
+    "item_names": list,
+    "type_names": list,
+    "map_size": list,
+    "num_agents": int,
+    "max_steps": int,
+    "objects": list,
+    "mg_config": dict,
+}
 
 
 def load_replay(url: str, max_bytes: int = MAX_REPLAY_BYTES) -> dict[str, Any]:

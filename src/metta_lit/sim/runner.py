@@ -85,8 +85,9 @@ def run_simulation(
             handle.policy.initialize_to_environment(env.feature_spec, env.action_names)
             handle.policy.reset_memory()
     obs = env.reset()
-    record = SimulationRecord(uuid.uuid4().hex, sim.suite, sim.name, candidate.key, candidate.version,
-                              datetime.now(), datetime.now())  # fmt: skip
+    record = SimulationRecord(
+        uuid.uuid4().hex, sim.suite, sim.name, candidate.key, candidate.version, datetime.now(), datetime.now()
+    )
     replays = EpisodeReplays(env, replay_dir) if replay_dir else None
     if replays:
         replays.reset(range(num_envs))
@@ -113,7 +114,9 @@ def run_simulation(
                 finished[e] += 1
                 episode_id = uuid.uuid4().hex
                 replay_url = replays.finish(int(e), episode_id) if replays else None
-                record.episodes.append(_episode(env, int(e), episode_id, record.id, started, seed, policies, replay_url))
+                record.episodes.append(
+                    _episode(env, int(e), episode_id, record.id, started, seed, policies, replay_url)
+                )
             done = np.repeat(ended[:, None], agents, axis=1)
             if ended.any():
                 env.reset(mask=ended)
@@ -123,17 +126,37 @@ def run_simulation(
     return record
 
 
-def _episode(env: MettaGridVecEnv, e: int, episode_id: str, sim_id: str, started: datetime, seed: int,
-             policies: list, replay_url: str | None) -> EpisodeRecord:  # fmt: skip
+def _episode(
+    env: MettaGridVecEnv,
+    e: int,
+    episode_id: str,
+    sim_id: str,
+    started: datetime,
+    seed: int,
+    policies: list,
+    replay_url: str | None,
+) -> EpisodeRecord:
     stats = env.episode_stats(e)
     rewards = env.episode_rewards(e)
     groups = {o["agent_id"]: o["group_id"] for o in env.grid_objects(e) if o["type_name"] == "agent"}
     attributes = flatten("config", env.config.model_dump(mode="json"), {})
-    attributes.update({"seed": str(seed), "map_w": str(env.map_width), "map_h": str(env.map_height),
-                       "steps": str(env.current_step(e)), "max_steps": str(env.config.game.max_steps)})  # fmt: skip
+    attributes.update(
+        {
+            "seed": str(seed),
+            "map_w": str(env.map_width),
+            "map_h": str(env.map_height),
+            "steps": str(env.current_step(e)),
+            "max_steps": str(env.config.game.max_steps),
+        }
+    )
     return EpisodeRecord(
-        id=episode_id, simulation_id=sim_id, step_count=env.current_step(e), created_at=started,
-        attributes=attributes, agent_groups=[groups[a] for a in range(env.num_agents)],
+        id=episode_id,
+        simulation_id=sim_id,
+        step_count=env.current_step(e),
+        created_at=started,
+        attributes=attributes,
+        agent_groups=[groups[a] for a in range(env.num_agents)],
         agent_metrics=[{"reward": float(rewards[a]), **stats["agent"][a]} for a in range(env.num_agents)],
-        agent_policies=policies, replay_url=replay_url,
-    )  # fmt: skip
+        agent_policies=policies,
+        replay_url=replay_url,
+    )

@@ -106,12 +106,21 @@ def _write(con: duckdb.DuckDBPyConnection, sims: list[SimulationRecord]) -> None
             marks = ", ".join("?" * len(values[0]))
             con.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({marks})", values)
 
-    rows("simulations", [(s.id, s.suite, s.name, s.policy_key, s.policy_version, s.created_at, s.finished_at) for s in sims])
+    rows(
+        "simulations",
+        [(s.id, s.suite, s.name, s.policy_key, s.policy_version, s.created_at, s.finished_at) for s in sims],
+    )
     episodes = [e for s in sims for e in s.episodes]
-    rows("episodes", [(e.id, e.step_count, e.created_at, datetime.now(), e.simulation_id, e.replay_url) for e in episodes])
+    rows(
+        "episodes",
+        [(e.id, e.step_count, e.created_at, datetime.now(), e.simulation_id, e.replay_url) for e in episodes],
+    )
     rows("episode_attributes", [(e.id, k, v) for e in episodes for k, v in e.attributes.items()])
     rows("agent_groups", [(e.id, g, a) for e in episodes for a, g in enumerate(e.agent_groups)])
-    rows("agent_metrics", [(e.id, a, m, float(v)) for e in episodes for a, ms in enumerate(e.agent_metrics) for m, v in ms.items()])
+    rows(
+        "agent_metrics",
+        [(e.id, a, m, float(v)) for e in episodes for a, ms in enumerate(e.agent_metrics) for m, v in ms.items()],
+    )
     rows("agent_policies", [(e.id, a, k, v) for e in episodes for a, (k, v) in enumerate(e.agent_policies)])
 
 
@@ -193,11 +202,20 @@ class EvalStatsDB:
             return con.execute(sql, params or []).fetchall()
 
     def policies(self) -> list[tuple[str, int]]:
-        return [(k, int(v)) for k, v in self.query(
-            "SELECT DISTINCT policy_key, policy_version FROM policy_simulation_agent_samples ORDER BY 1, 2")]  # fmt: skip
+        return [
+            (k, int(v))
+            for k, v in self.query(
+                "SELECT DISTINCT policy_key, policy_version FROM policy_simulation_agent_samples ORDER BY 1, 2"
+            )
+        ]
 
     def simulations(self) -> list[str]:
-        return [f"{s}/{n}" for s, n in self.query("SELECT DISTINCT sim_name, sim_env FROM policy_simulation_agent_samples ORDER BY 1, 2")]
+        return [
+            f"{s}/{n}"
+            for s, n in self.query(
+                "SELECT DISTINCT sim_name, sim_env FROM policy_simulation_agent_samples ORDER BY 1, 2"
+            )
+        ]
 
     def metrics(self, pattern: str = "*") -> list[str]:
         names = [m for (m,) in self.query("SELECT DISTINCT metric FROM agent_metrics ORDER BY 1")]

@@ -12,8 +12,13 @@ from metta_lit.errors import ConfigError
 from metta_lit.sim.stats_db import EvalStatsDB
 
 
-def analyze(stats_db: str, metrics: list[str], scorecard: str | None = "scorecard.png",
-            scorecard_metric: str = "reward", console: Console | None = None) -> Table:  # fmt: skip
+def analyze(
+    stats_db: str,
+    metrics: list[str],
+    scorecard: str | None = "scorecard.png",
+    scorecard_metric: str = "reward",
+    console: Console | None = None,
+) -> Table:
     console = console or Console()
     db = EvalStatsDB(stats_db)
     policies, sims = db.policies(), db.simulations()
@@ -35,7 +40,9 @@ def analyze(stats_db: str, metrics: list[str], scorecard: str | None = "scorecar
             for metric in names:
                 s = db.metric((key, version), sim, metric)
                 if s.samples:
-                    table.add_row(f"{key}:v{version}", sim, metric, f"{s.mean:.4g}", f"{s.std:.4g}", str(s.count), str(s.samples))
+                    table.add_row(
+                        f"{key}:v{version}", sim, metric, f"{s.mean:.4g}", f"{s.std:.4g}", str(s.count), str(s.samples)
+                    )
     console.print(table)
     if scorecard:
         write_scorecard(db, scorecard, scorecard_metric)
@@ -46,7 +53,7 @@ def analyze(stats_db: str, metrics: list[str], scorecard: str | None = "scorecar
 def short_label(text: str, width: int = 28) -> str:
     """Long policy/simulation names keep their start and end (where run names and versions
     differ) around an ellipsis, so the heatmap keeps its cells readable."""
-    return text if len(text) <= width else text[: width // 2 - 1] + "…" + text[-(width - width // 2):]
+    return text if len(text) <= width else text[: width // 2 - 1] + "…" + text[-(width - width // 2) :]
 
 
 def scorecard_figure(db: EvalStatsDB, metric: str = "reward"):  # -> matplotlib Figure
@@ -76,8 +83,15 @@ def scorecard_figure(db: EvalStatsDB, metric: str = "reward"):  # -> matplotlib 
     for i, row in enumerate(values):
         for j, v in enumerate(row):
             bright = not math.isnan(v) and high > low and (v - low) / (high - low) > 0.6
-            ax.text(j, i, "-" if math.isnan(v) else f"{v:.2f}", ha="center", va="center",
-                    color="black" if bright else "white", fontsize=9)  # fmt: skip
+            ax.text(
+                j,
+                i,
+                "-" if math.isnan(v) else f"{v:.2f}",
+                ha="center",
+                va="center",
+                color="black" if bright else "white",
+                fontsize=9,
+            )
     fig.colorbar(image, ax=ax, label=metric)
     ax.set_title(title)
     return fig

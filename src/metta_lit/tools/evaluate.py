@@ -29,8 +29,10 @@ def evaluate(
         handle = PolicyHandle.from_uri(uri, device)
         for sim in sims:
             rec = run_simulation(handle, sim, seed=seed, replay_dir=replay_dir)
-            console.print(f"{handle.key}:v{handle.version}  {sim.full_name}: {len(rec.episodes)} episodes, "
-                          f"mean reward {rec.mean('reward'):.3f}")  # fmt: skip
+            console.print(
+                f"{handle.key}:v{handle.version}  {sim.full_name}: {len(rec.episodes)} episodes, "
+                f"mean reward {rec.mean('reward'):.3f}"
+            )
             db.write([rec])  # one merge per simulation: finished work is kept if a later one fails
             records.append(rec)
     console.print(f"wrote {sum(len(r.episodes) for r in records)} episodes to {db.path}")
@@ -39,7 +41,9 @@ def evaluate(
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="metta-lit evaluate", description=__doc__)
-    p.add_argument("--policy_uris", nargs="+", required=True, help="policy URIs (file, dir, :latest, s3://...) or 'random'")
+    p.add_argument(
+        "--policy_uris", nargs="+", required=True, help="policy URIs (file, dir, :latest, s3://...) or 'random'"
+    )
     p.add_argument("--simulations", nargs="+", required=True, help="suites or suite/name, from configs/sims")
     p.add_argument("--stats_db", default="stats.duckdb", help="DuckDB file to add the episodes to")
     p.add_argument("--replay_dir", default=None, help="write one <episode_id>.json.z replay per episode here")

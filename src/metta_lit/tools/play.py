@@ -26,17 +26,36 @@ from metta_lit.tools.common import load_env
 ARROWS = {0: "^", 1: "v", 2: "<", 3: ">", 4: "\\", 5: "/", 6: "/", 7: "\\"}
 GROUP_COLORS = ["bright_cyan", "bright_magenta", "bright_green", "bright_yellow", "bright_blue", "bright_red"]
 OBJECT_STYLE = {
-    "wall": ("#", "grey50"), "block": ("s", "grey70"), "altar": ("_", "bold magenta"),
-    "mine_red": ("m", "red"), "mine_blue": ("b", "blue"), "mine_green": ("g", "green"),
-    "generator_red": ("n", "bold red"), "generator_blue": ("B", "bold blue"), "generator_green": ("G", "bold green"),
-    "lasery": ("S", "bold yellow"), "armory": ("o", "bold white"), "lab": ("L", "cyan"),
-    "factory": ("F", "cyan"), "temple": ("T", "cyan"),
-}  # fmt: skip
+    "wall": ("#", "grey50"),
+    "block": ("s", "grey70"),
+    "altar": ("_", "bold magenta"),
+    "mine_red": ("m", "red"),
+    "mine_blue": ("b", "blue"),
+    "mine_green": ("g", "green"),
+    "generator_red": ("n", "bold red"),
+    "generator_blue": ("B", "bold blue"),
+    "generator_green": ("G", "bold green"),
+    "lasery": ("S", "bold yellow"),
+    "armory": ("o", "bold white"),
+    "lab": ("L", "cyan"),
+    "factory": ("F", "cyan"),
+    "temple": ("T", "cyan"),
+}
 KEYS = {
-    "w": "move_north", "s": "move_south", "a": "move_west", "d": "move_east",
-    "\x1b[A": "move_north", "\x1b[B": "move_south", "\x1b[D": "move_west", "\x1b[C": "move_east",
-    "e": "get_items", "r": "put_items", "f": "attack_0", " ": "noop", ".": "noop",
-}  # fmt: skip
+    "w": "move_north",
+    "s": "move_south",
+    "a": "move_west",
+    "d": "move_east",
+    "\x1b[A": "move_north",
+    "\x1b[B": "move_south",
+    "\x1b[D": "move_west",
+    "\x1b[C": "move_east",
+    "e": "get_items",
+    "r": "put_items",
+    "f": "attack_0",
+    " ": "noop",
+    ".": "noop",
+}
 
 
 def render(env: MettaGridVecEnv, controlled: int | None, width: int = 80, height: int = 30) -> Text:
@@ -76,8 +95,10 @@ def render(env: MettaGridVecEnv, controlled: int | None, width: int = 80, height
         inv = ", ".join(f"{names[i]} {q}" for i, q in sorted(o["inventory"].items())) or "empty"
         who = "you" if a == controlled else f"agent {a}"
         last = env.action_names[o["last_action"]] if 0 <= o["last_action"] < env.num_actions else "invalid"
-        text.append(f"{who:>8}: reward {float(env.rewards[0, a]):+.2f} total {o['episode_reward']:.2f}  "
-                    f"[{inv}]  last {last}{'  FROZEN' if o['is_frozen'] else ''}\n")  # fmt: skip
+        text.append(
+            f"{who:>8}: reward {float(env.rewards[0, a]):+.2f} total {o['episode_reward']:.2f}  "
+            f"[{inv}]  last {last}{'  FROZEN' if o['is_frozen'] else ''}\n"
+        )
     return text
 
 
@@ -95,8 +116,15 @@ def read_key() -> str:
         termios.tcsetattr(fd, termios.TCSADRAIN, old)
 
 
-def play(config: str, policy_uri: str = "random", render_mode: str = "tui", steps: int | None = None,
-         agent: int = 0, seed: int = 0, console: Console | None = None) -> dict[str, Any]:  # fmt: skip
+def play(
+    config: str,
+    policy_uri: str = "random",
+    render_mode: str = "tui",
+    steps: int | None = None,
+    agent: int = 0,
+    seed: int = 0,
+    console: Console | None = None,
+) -> dict[str, Any]:
     if steps is not None and steps < 1:
         raise ConfigError(f"--steps: must be >= 1, got {steps}")
     if render_mode == "tui" and not sys.stdin.isatty():
@@ -133,13 +161,17 @@ def play(config: str, policy_uri: str = "random", render_mode: str = "tui", step
             break
     console.print(render(env, controlled))
     stats = env.episode_stats(0)
-    console.print(f"episode over after {env.current_step(0)} steps; rewards per agent: "
-                  f"{np.round(env.episode_rewards(0), 2).tolist()}")  # fmt: skip
+    console.print(
+        f"episode over after {env.current_step(0)} steps; rewards per agent: "
+        f"{np.round(env.episode_rewards(0), 2).tolist()}"
+    )
     return stats
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="metta-lit play", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="metta-lit play", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--config", required=True, help="env name, env YAML, or training YAML")
     p.add_argument("--policy_uri", default="random", help="drives the other agents: a policy URI or 'random'")
     p.add_argument("--render", choices=["tui", "log"], default="tui")

@@ -11,7 +11,9 @@ from metta_lit.tools.common import resolve_env
 
 def replay(policy_uri: str, config: str, replay_dir: str = "replays", seed: int = 0) -> str:
     env, overrides = resolve_env(config)
-    sim = SimulationConfig(suite="replay", name=env.rsplit("/", 1)[-1], env=env, env_overrides=overrides, num_episodes=1)
+    sim = SimulationConfig(
+        suite="replay", name=env.rsplit("/", 1)[-1], env=env, env_overrides=overrides, num_episodes=1
+    )
     record = run_simulation(PolicyHandle.from_uri(policy_uri), sim, seed=seed, replay_dir=replay_dir)
     url = record.episodes[0].replay_url
     print(f"replay written to {url}")  # plain print: a path must not be wrapped
