@@ -63,12 +63,6 @@ def test_partial_reset_only_touches_masked_envs():
         env.reset(mask=np.array([0, 1, 0]))
 
 
-def test_stepping_a_new_env_resets_it_first():
-    env = MettaGridVecEnv(make_game(["@."]))
-    env.step([[4]])  # no explicit reset: this step builds the map and ignores the action
-    assert env.current_step() == 0 and env.grid_objects()[0]["c"] == 0
-
-
 # --- buffer and action checks ----------------------------------------------------------------
 
 
@@ -133,3 +127,12 @@ def test_env_index_is_checked():
     env = MettaGridVecEnv(make_game(["@."]), num_envs=2)
     with pytest.raises(IndexError, match=r"env index 2 out of range \[0, 2\)"):
         env.episode_stats(2)
+
+
+def test_step_before_the_first_reset_is_an_error():
+    env = MettaGridVecEnv(make_game(["@."]), num_envs=2)
+    with pytest.raises(RuntimeError, match=r"step\(\) before reset\(\)"):
+        env.step(np.zeros((2, 1), dtype=np.int32))
+    env.reset()
+    env.step(np.zeros((2, 1), dtype=np.int32))
+    assert env.current_step(0) == 1

@@ -439,3 +439,19 @@ def test_training_respects_an_explicit_thread_count(tmp_path):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_shipped_configs_are_found_from_any_directory(tmp_path):
+    assert not (tmp_path / "configs").exists()
+    proc = metta_lit(
+        "fit",
+        "--config",
+        "configs/navigation.yaml",
+        *SMALL,
+        "--checkpoint.run",
+        "anywhere",
+        "--model.init_args.total_timesteps",
+        str(EPOCH),
+        cwd=tmp_path,
+    )
+    assert (tmp_path / "train_dir" / "anywhere" / "checkpoints" / "anywhere:v1.mpt").exists(), proc.stderr[-2000:]

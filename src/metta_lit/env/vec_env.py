@@ -73,6 +73,7 @@ class MettaGridVecEnv:
         self.truncations = np.zeros(shape, dtype=bool)
         self.action_success = np.zeros(shape, dtype=bool)
         self._native.set_buffers(self.observations, self.rewards, self.terminals, self.truncations, self.action_success)
+        self._was_reset = False  # step() refuses to run before the first reset()
 
     # --- sizes and catalogs --------------------------------------------------------------
     @property
@@ -137,6 +138,7 @@ class MettaGridVecEnv:
                 raise TypeError(f"mask: expected dtype bool, got {mask.dtype}")
             mask = np.ascontiguousarray(mask)
         self._native.reset(mask)
+        self._was_reset = True
         return self.observations
 
     def seed(self, seed: int) -> None:
@@ -148,6 +150,8 @@ class MettaGridVecEnv:
 
         Ids outside the catalog count as invalid actions (failure and penalty), never a crash.
         """
+        if not self._was_reset:
+            raise RuntimeError("step() before reset(): call reset() first, it builds the first maps")
         actions = np.asarray(actions)
         if not np.issubdtype(actions.dtype, np.integer):
             raise TypeError(f"actions: expected an integer dtype, got {actions.dtype}")
