@@ -110,6 +110,20 @@ SMALL = [
 EPOCH = 16 * 4 * 32
 
 
+def fit_args(run: str, agent_steps: int | str) -> list[str]:
+    """``metta-lit fit`` on the small navigation run: its run name and budget."""
+    return [
+        "fit",
+        "--config",
+        NAV,
+        *SMALL,
+        "--model.init_args.total_timesteps",
+        str(agent_steps),
+        "--checkpoint.run",
+        run,
+    ]
+
+
 def metta_lit(*args: str, cwd: Path, check: bool = True, timeout: int = 300) -> subprocess.CompletedProcess:
     proc = subprocess.run(
         [sys.executable, "-m", "metta_lit.cli", *args],

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import EPOCH, NAV, SMALL, column, metta_lit, read_metrics
+from conftest import EPOCH, NAV, column, fit_args, metta_lit, read_metrics
 from rich.console import Console
 
 from metta_lit.errors import ConfigError
@@ -31,14 +31,7 @@ def trained(tmp_path_factory) -> Path:
     """Two versions of a briefly trained navigation policy."""
     root = tmp_path_factory.mktemp("train")
     metta_lit(
-        "fit",
-        "--config",
-        NAV,
-        *SMALL,
-        "--model.init_args.total_timesteps",
-        str(2 * EPOCH),
-        "--checkpoint.run",
-        "ev",
+        *fit_args("ev", str(2 * EPOCH)),
         "--checkpoint.checkpoint_interval",
         "1",
         cwd=root,
@@ -231,14 +224,7 @@ def test_play_with_the_keyboard_in_a_terminal(tmp_path):
 
 def test_evaluator_callback_logs_suite_scores_during_training(tmp_path):
     metta_lit(
-        "fit",
-        "--config",
-        NAV,
-        *SMALL,
-        "--model.init_args.total_timesteps",
-        str(2 * EPOCH),
-        "--checkpoint.run",
-        "evcb",
+        *fit_args("evcb", str(2 * EPOCH)),
         "--evaluator.suite",
         "navigation",
         "--evaluator.evaluate_interval",

@@ -162,3 +162,14 @@ def test_evaluate_rows_mixing_reset_and_plain_rows_matches_row_by_row():
         alone = evaluate_rows(policy, batch[r : r + 1])
         torch.testing.assert_close(together["log_prob"][r : r + 1], alone["log_prob"], atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(together["state_value"][r : r + 1], alone["state_value"], atol=1e-5, rtol=1e-5)
+
+
+def test_memory_is_declared_once_and_the_env_transform_and_act_follow_it():
+    env = nav_env(num_envs=3)
+    policy = FastPolicy(env.feature_spec, env.action_names, hidden_size=32, lstm_layers=3)
+    assert policy.memory_shapes() == {"lstm_h": (3, 32), "lstm_c": (3, 32)}
+    td = TransformedEnv(env, policy.memory_transform()).reset()
+    for key, shape in policy.memory_shapes().items():
+        assert td[key].shape == (3, 4, *shape) and not td[key].any()
+    zeros = policy.initial_memory(5, torch.device("cpu"))
+    assert {k: tuple(v.shape) for k, v in zeros.items()} == {"lstm_h": (5, 3, 32), "lstm_c": (5, 3, 32)}

@@ -14,7 +14,7 @@ import lightning as L
 import numpy as np
 import pytest
 import torch
-from conftest import EPOCH, NAV, SMALL, column, evil_checkpoint, metta_lit, read_metrics
+from conftest import EPOCH, NAV, SMALL, column, evil_checkpoint, fit_args, metta_lit, read_metrics
 
 from metta_lit.checkpoints import CheckpointManager, PolicyCheckpoint, read_policy_file
 from metta_lit.checkpoints.lightning_io import SafeCheckpointIO
@@ -25,14 +25,7 @@ from metta_lit.module import PPOModule
 
 def test_fit_writes_versioned_policies_state_and_metrics(tmp_path):
     proc = metta_lit(
-        "fit",
-        "--config",
-        NAV,
-        *SMALL,
-        "--model.init_args.total_timesteps",
-        str(3 * EPOCH),
-        "--checkpoint.run",
-        "t1",
+        *fit_args("t1", str(3 * EPOCH)),
         "--checkpoint.checkpoint_interval",
         "2",
         cwd=tmp_path,
@@ -115,14 +108,7 @@ def test_resume_restores_agent_steps_optimizer_and_schedule_exactly(tmp_path):
 
 def test_validate_accepts_policy_uris_and_lightning_checkpoints(tmp_path):
     metta_lit(
-        "fit",
-        "--config",
-        NAV,
-        *SMALL,
-        "--model.init_args.total_timesteps",
-        str(EPOCH),
-        "--checkpoint.run",
-        "v",
+        *fit_args("v", str(EPOCH)),
         cwd=tmp_path,
     )
     for ckpt in ("train_dir/v/checkpoints/v:latest", "train_dir/v/checkpoints", "train_dir/v/checkpoints/last.ckpt"):
@@ -154,14 +140,7 @@ def test_killing_training_never_corrupts_checkpoints(tmp_path):
         sys.executable,
         "-m",
         "metta_lit.cli",
-        "fit",
-        "--config",
-        NAV,
-        *SMALL,
-        "--model.init_args.total_timesteps",
-        str(10**9),
-        "--checkpoint.run",
-        "k",
+        *fit_args("k", str(10**9)),
         "--checkpoint.checkpoint_interval",
         "1",
     ]
@@ -279,14 +258,7 @@ def test_stopping_with_a_signal_saves_state_and_a_policy_and_prints_the_resume_c
         sys.executable,
         "-m",
         "metta_lit.cli",
-        "fit",
-        "--config",
-        NAV,
-        *SMALL,
-        "--model.init_args.total_timesteps",
-        str(10**9),
-        "--checkpoint.run",
-        "s",
+        *fit_args("s", str(10**9)),
         "--checkpoint.checkpoint_interval",
         "1000",
     ]

@@ -19,7 +19,8 @@ from tensordict.nn import (
     TensorDictModule,
     TensorDictModuleBase,
 )
-from torchrl.envs import Compose, InitTracker, Transform
+from torchrl.data import Unbounded
+from torchrl.envs import Compose, InitTracker, TensorDictPrimer, Transform
 
 from metta_lit.errors import MettaLitError
 
@@ -59,9 +60,22 @@ class Policy(TensorDictModuleBase):
     def forward(self, td: TensorDictBase) -> TensorDictBase:
         """Writes ``logits`` and ``state_value`` (and next memory) into ``td``."""
 
+    def memory_shapes(self) -> dict[str, tuple[int, ...]]:
+        """The recurrent state one agent carries from step to step: key -> shape.
+
+        Declared once here: the env transform that primes it, the zeros :meth:`act` starts
+        from and the keys experience rows store all derive from it. Stateless policies
+        declare nothing.
+        """
+        return {}
+
     def memory_transform(self) -> Transform:
         """Env transforms that give the policy its memory: ``is_init`` plus zeroed state keys."""
-        return Compose(InitTracker())
+        shapes = self.memory_shapes()
+        if not shapes:
+            return Compose(InitTracker())
+        specs = {key: Unbounded(shape=shape) for key, shape in shapes.items()}
+        return Compose(InitTracker(), TensorDictPrimer(specs, expand_specs=True))
 
     def initialize_to_environment(self, feature_spec: dict[str, dict[str, Any]], action_names: list[str]) -> None:
         """Adapts to an env whose feature ids and actions may differ, matching both by *name*.
@@ -134,5 +148,5 @@ class Policy(TensorDictModuleBase):
         return actions, td["state_value"].squeeze(-1)
 
     def initial_memory(self, n: int, device: torch.device) -> dict[str, torch.Tensor]:
-        """Zero memory for ``n`` agents (stateless policies return nothing)."""
-        return {}
+        """Zero memory for ``n`` agents."""
+        return {key: torch.zeros((n, *shape), device=device) for key, shape in self.memory_shapes().items()}

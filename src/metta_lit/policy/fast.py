@@ -12,7 +12,6 @@ import torch
 from tensordict import TensorDictBase
 from tensordict.nn import TensorDictModule, TensorDictSequential
 from torch import nn
-from torchrl.envs import Compose, InitTracker, Transform
 from torchrl.modules import LSTMModule
 
 from metta_lit.policy.base import Policy
@@ -120,12 +119,9 @@ class FastPolicy(Policy):
     def forward(self, td: TensorDictBase) -> TensorDictBase:
         return self.sequence(td)
 
-    def memory_transform(self) -> Transform:
-        return Compose(InitTracker(), self.lstm.make_tensordict_primer())
-
-    def initial_memory(self, n: int, device: torch.device) -> dict[str, torch.Tensor]:
-        shape = (n, self.hyperparameters["lstm_layers"], self.hyperparameters["hidden_size"])
-        return {"lstm_h": torch.zeros(shape, device=device), "lstm_c": torch.zeros(shape, device=device)}
+    def memory_shapes(self) -> dict[str, tuple[int, ...]]:
+        shape = (self.hyperparameters["lstm_layers"], self.hyperparameters["hidden_size"])
+        return {"lstm_h": shape, "lstm_c": shape}
 
     def initialize_to_environment(self, feature_spec: dict[str, dict[str, Any]], action_names: list[str]) -> None:
         super().initialize_to_environment(feature_spec, action_names)

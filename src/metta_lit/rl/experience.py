@@ -15,7 +15,7 @@ from metta_lit.policy import Policy
 
 
 def memory_keys(policy: Policy) -> list[str]:
-    return [k for k in policy.in_keys if k not in ("observation", "is_init")]
+    return list(policy.memory_shapes())
 
 
 @torch.no_grad()
