@@ -266,15 +266,21 @@ def test_change_color_wraps_and_change_glyph_sets_the_glyph(driver):
 
 
 def test_reward_caps_apply_to_the_reward_value_and_losses_are_negative(driver):
-    d = driver(
-        ["@"], objects={"wall": {}}, agent={"rewards": {"inventory": {"heart": 1.0}, "inventory_max": {"heart": 2.0}}}
-    )
-    got = []
-    for hearts in (1, 2, 3, 1):
-        d.give(0, "heart", hearts)
-        got.append(float(d.step()[0]))
-    assert got == [1.0, 1.0, 0.0, -1.0]
-    assert d.env.episode_rewards(0)[0] == pytest.approx(1.0)
+    # Hearts change hands by play: moving into an agent hands it half of a shareable resource.
+    rewards = {"inventory": {"heart": 1.0}, "inventory_max": {"heart": 2.0}}
+    agent = {"shareable_resources": ["heart"], "initial_inventory": {"heart": 2}, "rewards": rewards}
+    d = driver(["@@"], objects={"wall": {}}, agent=agent)
+    assert d.step("move_east").tolist() == [-1.0, 0.0]  # 2 -> 1 hearts; 2 -> 3, capped at 2
+    assert d.step(None, "move_west").tolist() == [1.0, 0.0]  # 1 -> 2; 3 -> 2, still the cap
+    assert d.env.episode_rewards(0).tolist() == [0.0, 0.0]
+
+
+def test_setting_an_inventory_is_not_play(driver):
+    d = driver(["@"], objects={"wall": {}}, agent={"rewards": {"inventory": {"heart": 1.0}}})
+    d.give(0, "heart", 3)
+    assert d.step().tolist() == [0.0]  # not rewarded on the next step
+    assert d.inv(d.agent()) == {"heart": 3} and "heart.gained" not in d.stats()
+    assert d.stats()["heart.amount"] == 3
 
 
 def test_stat_rewards_count_any_stat(driver):
@@ -288,12 +294,15 @@ def test_stat_rewards_count_any_stat(driver):
 
 
 def test_group_reward_sharing(driver):
+    # Agents 0 (red) and 2 (blue) each take the heart of the altar beside them; agent 1 (red) none.
     groups = {"red": {"id": 0, "group_reward_pct": 0.5}, "blue": {"id": 1}}
-    d = driver(["@@1"], groups=groups, agent={"rewards": {"inventory": {"heart": 1}}})
+    altar = {"input_resources": {}, "initial_resource_count": 1, "max_output": 1}
+    d = driver(
+        ["_@@1_"], groups=groups, objects={"wall": {}, "altar": altar}, agent={"rewards": {"inventory": {"heart": 1}}}
+    )
     assert [d.agent(i)["group_name"] for i in range(3)] == ["red", "red", "blue"]
-    d.give(0, "heart", 1)
-    d.give(2, "heart", 1)
-    assert d.step().tolist() == pytest.approx([0.75, 0.25, 1.0])
+    d.step("move_west", None, "move_east")  # blocked by the altars: the agents turn to face them
+    assert d.step("get_items", None, "get_items").tolist() == pytest.approx([0.75, 0.25, 1.0])
 
 
 def test_invalid_action_ids_fail_with_penalty_and_never_crash(driver):

@@ -134,20 +134,22 @@ void Env::reset() {
 // ---------------------------------------------------------------------------------------
 // Inventories and converters
 
+int Env::item_capacity(int a, int item) const {
+  const uint8_t* inv = &agent_inv_[a * R_];
+  const GroupConfig& g = cfg_.groups[agents_[a].group];
+  const int lg = g.limit_group_of_item[item];
+  if (lg < 0) return 255;
+  int others = 0;
+  for (int j : rules_.ids.limit_items[agents_[a].group][lg]) others += j == item ? 0 : inv[j];
+  return std::max(0, g.limit_values[lg] - others);
+}
+
 int Env::agent_update(int a, int item, int delta) {
   uint8_t* inv = &agent_inv_[a * R_];
   const int cur = inv[item];
   int next;
   if (delta > 0) {
-    int cap = 255;
-    const GroupConfig& g = cfg_.groups[agents_[a].group];
-    const int lg = g.limit_group_of_item[item];
-    if (lg >= 0) {
-      int others = 0;
-      for (int j : rules_.ids.limit_items[agents_[a].group][lg]) others += j == item ? 0 : inv[j];
-      cap = std::max(0, g.limit_values[lg] - others);
-    }
-    next = std::min(cur + delta, std::max(cap, cur));
+    next = std::min(cur + delta, std::max(item_capacity(a, item), cur));
   } else {
     next = std::max(cur + delta, 0);
   }
@@ -223,7 +225,12 @@ void Env::process_events() {
 }
 
 void Env::set_inventory(int a, int item, int amount) {
-  agent_update(a, item, amount - agent_inv_[a * R_ + item]);
+  // Setting up a scenario is not play: the holding changes (within its limit) without
+  // gained/lost stats, and the reward baseline moves with it, so no step rewards it.
+  const int next = std::min(amount, item_capacity(a, item));
+  agent_inv_[a * R_ + item] = static_cast<uint8_t>(next);
+  set_stat(a, rules_.ids.amount[item], next);
+  agents_[a].stat_reward = compute_stat_reward(a);
 }
 
 // ---------------------------------------------------------------------------------------

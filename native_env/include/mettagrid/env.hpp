@@ -75,12 +75,14 @@ class Env {
   const float* game_stats() const { return game_stats_.data(); }
   const std::vector<uint16_t>& map_cells() const { return map_cells_; }
   uint64_t map_hash() const;
-  // Test hook: sets an agent's inventory (respecting limits) as if it had picked items up.
+  // Scenario setup: sets an agent's holding (within its limit). It is not play: no
+  // gained/lost stats, and no reward for it on the next step.
   void set_inventory(int agent, int item, int amount);
 
  private:
   // Inventory changes go through these so limits, stats and converter restarts stay exact.
   int agent_update(int a, int item, int delta);
+  int item_capacity(int a, int item) const;  // how much of the item the agent may hold now
   int converter_update(int ci, int item, int delta);
   void maybe_start_converting(int ci);
   void schedule(uint32_t when, uint8_t type, int ci);

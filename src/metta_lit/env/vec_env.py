@@ -209,5 +209,6 @@ class MettaGridVecEnv:
         return "\n".join("".join(row) for row in grid)
 
     def set_inventory(self, env: int, agent: int, resource: str, amount: int) -> None:
-        """Sets one agent's holding of ``resource`` (within its limits) — for tests and tools."""
+        """Sets one agent's holding of ``resource`` (within its limits) to set up a scenario.
+        It is not play: it records no ``gained``/``lost`` stat and no step rewards it."""
         self._native.set_inventory(self._check_env(env), agent, self.resource_names.index(resource), amount)
