@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 # --- converters -----------------------------------------------------------------------------
 
@@ -373,3 +374,22 @@ def test_max_steps_ends_the_episode_and_the_next_step_resets(driver, truncates):
     d.step("move_east")  # ignored: this step resets the env
     assert d.env.current_step() == 0 and d.agent()["c"] == 0
     assert not d.env.terminals.any() and d.env.rewards[0, 0] == 0
+
+
+def test_agents_can_start_with_their_own_inventory(driver):
+    agent = {
+        "initial_inventory": {"ore_red": 1},
+        "resource_limits": {"heart": 4},
+        "rewards": {"inventory": {"heart": 1}},
+    }
+    own = {1: {"heart": 3, "ore_red": 0}, 2: {"heart": 4}}
+    d = driver(["@@@"], objects={"wall": {}}, agent=agent, agent_initial_inventory=own)
+    expected = [{"ore_red": 1}, {"heart": 3}, {"ore_red": 1, "heart": 4}]
+    assert [d.inv(d.agent(i)) for i in range(3)] == expected
+    assert d.step().tolist() == [0.0, 0.0, 0.0]  # an initial inventory is not rewarded
+    d.env.reset()
+    assert [d.inv(d.agent(i)) for i in range(3)] == expected  # every episode starts from it
+    with pytest.raises(ValidationError, match=r"agent_initial_inventory.2.heart: 9 exceeds its resource limit 4"):
+        driver(["@@@"], objects={"wall": {}}, agent=agent, agent_initial_inventory={2: {"heart": 9}})
+    with pytest.raises(ValidationError, match=r"agent_initial_inventory.5: no agent 5 \(agents are 0..2\)"):
+        driver(["@@@"], objects={"wall": {}}, agent=agent, agent_initial_inventory={5: {"heart": 1}})

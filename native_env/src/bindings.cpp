@@ -289,6 +289,7 @@ PYBIND11_MODULE(_mettagrid, m) {
       .def_readwrite("obs_last_reward", &GameConfig::obs_last_reward)
       .def_readwrite("resource_loss_prob", &GameConfig::resource_loss_prob)
       .def_readwrite("inventory_regen_interval", &GameConfig::inventory_regen_interval)
+      .def_readwrite("agent_initial_inventory", &GameConfig::agent_initial_inventory)
       .def_readwrite("resource_names", &GameConfig::resource_names)
       .def_readwrite("objects", &GameConfig::objects)
       .def_readwrite("groups", &GameConfig::groups)

@@ -108,10 +108,15 @@ void Env::reset() {
   // starts from them so nobody is rewarded for what they were given.
   for (int a = 0; a < A_; ++a) {
     const GroupConfig& g = cfg_.groups[agents_[a].group];
+    const int* own =
+        cfg_.agent_initial_inventory.empty() ? nullptr : &cfg_.agent_initial_inventory[a * R_];
     for (int i = 0; i < R_; ++i) {
-      if (g.initial_inventory[i] > 0) {
-        agent_inv_[a * R_ + i] = static_cast<uint8_t>(g.initial_inventory[i]);
-        set_stat(a, rules_.ids.amount[i], g.initial_inventory[i]);
+      // An agent's own amount (where given) replaces its group's, within the group's limits.
+      const int wanted = own != nullptr && own[i] >= 0 ? own[i] : g.initial_inventory[i];
+      const int amount = std::min(wanted, item_capacity(a, i));
+      if (amount > 0) {
+        agent_inv_[a * R_ + i] = static_cast<uint8_t>(amount);
+        set_stat(a, rules_.ids.amount[i], amount);
       }
     }
     agents_[a].stat_reward = compute_stat_reward(a);

@@ -100,6 +100,14 @@ void GameConfig::validate() const {
   }
   if (resource_loss_prob < 0 || resource_loss_prob > 1) fail("resource_loss_prob must be in [0,1]");
   if (inventory_regen_interval < 0) fail("inventory_regen_interval must be >= 0");
+  if (!agent_initial_inventory.empty()) {
+    if (agent_initial_inventory.size() != static_cast<size_t>(num_agents) * R) {
+      fail("agent_initial_inventory: expected num_agents x resources entries");
+    }
+    for (int v : agent_initial_inventory) {
+      if (v < -1 || v > 255) fail("agent_initial_inventory: amounts must be in [-1, 255]");
+    }
+  }
 
   // Map.
   const auto& m = map;

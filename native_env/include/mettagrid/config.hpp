@@ -95,6 +95,9 @@ struct GameConfig {
   bool obs_last_reward = true;
   float resource_loss_prob = 0.0f;
   int inventory_regen_interval = 0;
+  // Per-agent initial inventories, num_agents x resources; -1 keeps the group's amount.
+  // Empty when no agent has its own.
+  std::vector<int> agent_initial_inventory;
   std::vector<std::string> resource_names;
   std::vector<ObjectConfig> objects;
   std::vector<GroupConfig> groups;

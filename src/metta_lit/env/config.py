@@ -270,6 +270,10 @@ class GameConfig(StrictModel):
     map_builder: MapBuilderConfig
     resource_loss_prob: float = Field(default=0.0, ge=0.0, le=1.0)
     inventory_regen_interval: int = Field(default=0, ge=0)
+    agent_initial_inventory: dict[int, dict[str, Annotated[int, Field(ge=0, le=255)]]] = Field(
+        default={},
+        description="agent id -> its own initial inventory, replacing its group's for those resources",
+    )
 
     @field_validator("objects", mode="before")
     @classmethod

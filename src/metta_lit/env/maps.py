@@ -158,6 +158,15 @@ def check_game_names(game: GameConfig) -> None:
     if not game.groups or len(set(ids)) != len(ids):
         raise ValueError("groups: need at least one group, with unique ids")
     _check_agent(game, "agent", game.agent)
+    for agent, amounts in game.agent_initial_inventory.items():
+        where = f"agent_initial_inventory.{agent}"
+        if not 0 <= agent < game.num_agents:
+            raise ValueError(f"{where}: no agent {agent} (agents are 0..{game.num_agents - 1})")
+        _check_resources(game, where, amounts)
+        for resource, amount in amounts.items():
+            limit = game.agent.resource_limits.get(resource, game.agent.default_resource_limit)
+            if amount > limit:
+                raise ValueError(f"{where}.{resource}: {amount} exceeds its resource limit {limit}")
     for gname in game.groups:
         try:
             agent = game.group_agent_config(gname)

@@ -108,6 +108,13 @@ def to_native(game: GameConfig) -> native.GameConfig:
     cfg.obs_last_reward = game.global_obs.last_reward
     cfg.resource_loss_prob = game.resource_loss_prob
     cfg.inventory_regen_interval = game.inventory_regen_interval
+    if game.agent_initial_inventory:
+        resources = {name: i for i, name in enumerate(game.resource_names)}
+        table = [-1] * (game.num_agents * len(resources))
+        for agent, amounts in game.agent_initial_inventory.items():
+            for name, qty in amounts.items():
+                table[agent * len(resources) + resources[name]] = qty
+        cfg.agent_initial_inventory = table
     cfg.resource_names = list(game.resource_names)
 
     objects = []
