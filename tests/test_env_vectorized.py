@@ -136,3 +136,18 @@ def test_step_before_the_first_reset_is_an_error():
     env.reset()
     env.step(np.zeros((2, 1), dtype=np.int32))
     assert env.current_step(0) == 1
+
+
+def test_action_args_come_from_the_native_catalog():
+    env = MettaGridVecEnv(env_config("arena"))
+    names = env.action_names
+    assert list(zip(names, env.action_args, strict=True))[:7] == [
+        ("noop", 0),
+        ("move_north", 0),
+        ("move_south", 1),
+        ("move_west", 2),
+        ("move_east", 3),
+        ("put_items", 0),
+        ("get_items", 0),
+    ]
+    assert env.action_args[7:] == list(range(9))  # attack_0..attack_8

@@ -331,6 +331,11 @@ PYBIND11_MODULE(_mettagrid, m) {
       .def_property_readonly("map_height", [](PyVecEnv& s) { return s.native().rules().height; })
       .def_property_readonly("action_names",
                              [](PyVecEnv& s) { return s.native().rules().action_names; })
+      .def_property_readonly("action_args",
+                             [](PyVecEnv& s) {
+                               const auto& a = s.native().rules().flat_arg;
+                               return std::vector<int>(a.begin(), a.end());
+                             })
       .def_property_readonly("stat_names",
                              [](PyVecEnv& s) { return s.native().rules().stat_names; })
       .def_property_readonly("feature_spec", [](PyVecEnv& s) {

@@ -102,6 +102,11 @@ class MettaGridVecEnv:
         return self._native.action_names
 
     @property
+    def action_args(self) -> list[int]:
+        """Each flat action's argument within its handler (move_east -> 3, attack_4 -> 4)."""
+        return self._native.action_args
+
+    @property
     def num_actions(self) -> int:
         return len(self._native.action_names)
 

@@ -27,21 +27,6 @@ class ReplayError(MettaLitError):
     """A replay file that cannot be used; the message names the file and the problem."""
 
 
-def action_params(action_names: list[str]) -> list[int]:
-    """Argument of each flat action within its handler (move_east -> 3, attack_4 -> 4)."""
-    params, previous, k = [], None, 0
-    for name in action_names:
-        head, _, tail = name.rpartition("_")
-        handler = head if head and (tail.isdigit() or tail in _DIRECTIONS) else name
-        k = k + 1 if handler == previous else 0
-        params.append(k)
-        previous = handler
-    return params
-
-
-_DIRECTIONS = {"north", "south", "west", "east", "northwest", "northeast", "southwest", "southeast"}
-
-
 class ReplayRecorder:
     """Records one env of a :class:`MettaGridVecEnv` from reset to the end of its episode."""
 
@@ -49,7 +34,7 @@ class ReplayRecorder:
         self.env, self.index = env, index
         self.series: dict[int, dict[str, list[list[Any]]]] = {}
         self.steps = 0
-        self._params = action_params(env.action_names)
+        self._params = env.action_args
         game = env.config.game
         self._limit = {name: game.group_agent_config(name).default_resource_limit for name in game.groups}
 
