@@ -427,3 +427,13 @@ def test_shipped_configs_are_found_from_any_directory(tmp_path):
         cwd=tmp_path,
     )
     assert (tmp_path / "train_dir" / "anywhere" / "checkpoints" / "anywhere:v1.mpt").exists(), proc.stderr[-2000:]
+
+
+def test_fit_can_start_from_a_policy_uri(tmp_path):
+    metta_lit(*fit_args("base", EPOCH), cwd=tmp_path)
+    base = tmp_path / "train_dir" / "base" / "checkpoints" / "base:v1.mpt"
+    proc = metta_lit(*fit_args("tuned", EPOCH), "--policy_uri", str(base), cwd=tmp_path)
+    assert "using policy base:v1" in proc.stdout + proc.stderr
+    assert (tmp_path / "train_dir" / "tuned" / "checkpoints" / "tuned:v1.mpt").exists()
+    proc = metta_lit(*fit_args("tuned", 2 * EPOCH), "--policy_uri", str(base), cwd=tmp_path, check=False)
+    assert proc.returncode != 0 and "cannot" not in proc.stderr and "drop --policy_uri" in proc.stderr

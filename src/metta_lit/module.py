@@ -299,10 +299,10 @@ class MettaLitModule(LossMixin, L.LightningModule):
 
     def use_policy(self, uri: str) -> None:
         """Replaces the configured policy by the one ``uri`` designates (or ``random``), adapted
-        to this env by feature and action *name*: validating an arena policy on navigation works."""
+        to this env by feature and action *name* (an arena policy validates, or trains on, navigation)."""
         probe = MettaGridTorchEnv(self.env_config, num_envs=1)
         self.policy, key = CheckpointManager.load_for_env(uri, probe.feature_spec, probe.action_names, self.device)
-        rank_zero_info(f"[metta-lit] validating policy {key.run}:v{key.version} ({uri})")
+        rank_zero_info(f"[metta-lit] using policy {key.run}:v{key.version} ({uri})")
 
     @torch.no_grad()
     def run_episodes(self, num_envs: int, seed: int) -> list[dict[str, float]]:

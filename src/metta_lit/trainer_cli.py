@@ -55,7 +55,7 @@ class MettaLitCLI(LightningCLI):
             "--policy_uri",
             type=str | None,
             default=None,
-            help="validate: the policy to evaluate, a URI or 'random' (instead of --ckpt_path)",
+            help="a policy URI or 'random': validate evaluates it; fit starts training from it",
         )
         parser.add_argument(
             "--replay_dir",
@@ -90,7 +90,8 @@ class MettaLitCLI(LightningCLI):
         return super().instantiate_trainer(**kwargs)
 
     def before_fit(self) -> None:
-        """``--ckpt_path last``, or a run name that already has a training state, resumes it."""
+        """``--ckpt_path last``, or a run name that already has a training state, resumes it;
+        ``--policy_uri`` starts a new run from that policy's weights (adapted to the env)."""
         config = self._config()
         manager = config["checkpoint"].manager
         state = manager.trainer_state_path
@@ -100,6 +101,13 @@ class MettaLitCLI(LightningCLI):
                 raise CheckpointError(f"--ckpt_path last: no training state at {state} to resume from")
             config["ckpt_path"] = state
             rank_zero_info(f"[metta-lit] resuming run {manager.run!r} from {state}")
+        if config.get("policy_uri") is not None:
+            if config.get("ckpt_path") is not None:
+                raise ConfigError(
+                    f"--policy_uri starts run {manager.run!r} from a policy, but the run resumes from "
+                    f"{config['ckpt_path']}: use a new --checkpoint.run, or drop --policy_uri"
+                )
+            self.model.use_policy(config["policy_uri"])
         rank_zero_info(f"[metta-lit] run {manager.run!r}: writing to {manager.run_dir}")
         self.model.replay_dir = config.get("replay_dir")
 
