@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         run(argv)
+    except BrokenPipeError:  # `metta-lit --help | head`: the reader left; nothing to report
+        sys.stderr.close()
     except (MettaLitError, ValidationError, FileNotFoundError, IsADirectoryError) as e:
         if os.environ.get("METTA_LIT_DEBUG"):
             raise

@@ -23,7 +23,17 @@ from metta_lit.errors import ConfigError
 from metta_lit.sim.runner import PolicyHandle
 from metta_lit.tools.common import load_env
 
-ARROWS = {0: "^", 1: "v", 2: "<", 3: ">", 4: "\\", 5: "/", 6: "/", 7: "\\"}
+# By the env's own orientation names (the native catalog defines them).
+ARROWS = {
+    "north": "^",
+    "south": "v",
+    "west": "<",
+    "east": ">",
+    "northwest": "\\",
+    "northeast": "/",
+    "southwest": "/",
+    "southeast": "\\",
+}
 GROUP_COLORS = ["bright_cyan", "bright_magenta", "bright_green", "bright_yellow", "bright_blue", "bright_red"]
 OBJECT_STYLE = {
     "wall": ("#", "grey50"),
@@ -70,7 +80,7 @@ def render(env: MettaGridVecEnv, controlled: int | None, width: int = 80, height
                 style = "bold white on blue"
             if o["agent_id"] == controlled:
                 style = "bold black on bright_white"
-            cells[(o["r"], o["c"])] = (ARROWS[o["orientation"]], style)
+            cells[(o["r"], o["c"])] = (ARROWS[o["orientation_name"]], style)
         else:
             ch, style = OBJECT_STYLE.get(o["type_name"], ("?", "white"))
             if o.get("inventory"):
