@@ -41,13 +41,16 @@ def test_exact_tokens_of_a_3x3_window():
 
 
 def test_last_reward_token_reports_this_steps_reward_in_hundredths():
-    env = MettaGridVecEnv(make_game(["@"], objects={"wall": {}}, agent={"rewards": {"inventory": {"heart": 0.37}}}))
+    # A heart regrows every step (play, unlike set_inventory): each step is rewarded 0.37.
+    agent = {"rewards": {"inventory": {"heart": 0.37}}, "inventory_regen_amounts": {"heart": 1}}
+    env = MettaGridVecEnv(make_game(["@"], objects={"wall": {}}, agent=agent, inventory_regen_interval=1))
     env.reset()
-    env.set_inventory(0, 0, "heart", 1)
     env.step([[0]])
-    assert tokens(env)[2] == (0x55, 10, 37)
-    env.set_inventory(0, 0, "heart", 0)
-    env.step([[0]])
+    assert env.rewards[0, 0] == pytest.approx(0.37) and tokens(env)[2] == (0x55, 10, 37)
+    env = MettaGridVecEnv(make_game(["@#"], agent={"action_failure_penalty": 0.25}))
+    env.reset()
+    env.step([[env.action_names.index("move_east")]])  # into the wall: a failed action
+    assert env.rewards[0, 0] == pytest.approx(-0.25)
     assert tokens(env)[2] == (0x55, 10, 0)  # negative rewards read 0 in a uint8 token
 
 
