@@ -20,6 +20,13 @@ class ConfigError(MettaLitError):
     """A configuration value (env config, override, CLI argument) that cannot be used."""
 
 
+def check_positive_int(value: Any, where: str) -> int:
+    """``value`` as an int if it is an integer >= 1 (bools are not counts), else a ConfigError."""
+    if isinstance(value, bool) or not hasattr(value, "__index__") or value < 1:
+        raise ConfigError(f"{where}: must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
 def closest(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
     """The valid names nearest to a misspelt one (difflib's ratio, best first)."""
     return difflib.get_close_matches(word, list(choices), n=n, cutoff=0.5)

@@ -26,7 +26,7 @@ from torchrl.envs.utils import ExplorationType, set_exploration_type
 from metta_lit.checkpoints.manager import CheckpointManager
 from metta_lit.env import env_config
 from metta_lit.env.vec_env import check_seed
-from metta_lit.errors import ConfigError
+from metta_lit.errors import ConfigError, check_positive_int
 from metta_lit.losses import LossMixin, PPOLoss
 from metta_lit.policy import FastPolicy, Policy
 from metta_lit.rl.experience import evaluate_rows, rows_from_rollout
@@ -91,12 +91,6 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def check_positive(**values: int) -> None:
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"model.{name}: must be an integer >= 1, got {value!r}")
-
-
 def mean_metrics(rows: list[dict[str, float]]) -> dict[str, float]:
     """Means over finished episodes (a stat missing from an episode counts as zero)."""
     keys = set().union(*rows) if rows else set()
@@ -131,17 +125,19 @@ class MettaLitModule(LossMixin, L.LightningModule):
         super().__init__(**kwargs)
         self.save_hyperparameters(ignore=["policy"])
         self.automatic_optimization = False
-        check_positive(
-            num_envs=num_envs,
-            env_threads=env_threads,
-            total_timesteps=total_timesteps,
-            bptt_horizon=bptt_horizon,
-            minibatch_size=minibatch_size,
-            update_epochs=update_epochs,
-            eval_envs=eval_envs,
-        )
-        if torch_threads is not None:
-            check_positive(torch_threads=torch_threads)
+        counts = {
+            "num_envs": num_envs,
+            "env_threads": env_threads,
+            "total_timesteps": total_timesteps,
+            "bptt_horizon": bptt_horizon,
+            "minibatch_size": minibatch_size,
+            "update_epochs": update_epochs,
+            "eval_envs": eval_envs,
+        }
+        if torch_threads is not None:  # None: chosen at fit start
+            counts["torch_threads"] = torch_threads
+        for name, value in counts.items():
+            check_positive_int(value, f"model.{name}")
         check_seed(seed, "model.seed")
         if not (math.isfinite(learning_rate) and learning_rate > 0):
             raise ConfigError(f"model.learning_rate: must be a finite number > 0, got {learning_rate}")
@@ -151,10 +147,12 @@ class MettaLitModule(LossMixin, L.LightningModule):
             )
         self.env_config = env_config(env).with_overrides(env_overrides or {})
         self.num_agents = self.env_config.game.num_agents
-        # A throwaway env tells the policy its feature spec and action catalog.
+        # A throwaway env tells policies (built here or loaded by use_policy) its feature spec
+        # and action catalog.
         probe = MettaGridTorchEnv(self.env_config, num_envs=1)
+        self.feature_spec, self.action_names = probe.feature_spec, probe.action_names
         factory = policy or FastPolicy
-        self.policy: Policy = factory(probe.feature_spec, probe.action_names)
+        self.policy: Policy = factory(self.feature_spec, self.action_names)
         self.agent_steps = 0
         self.replay_dir: str | None = None  # validation episodes write replays here (CLI: --replay_dir)
         self._collector: Collector | None = None
@@ -300,8 +298,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
     def use_policy(self, uri: str) -> None:
         """Replaces the configured policy by the one ``uri`` designates (or ``random``), adapted
         to this env by feature and action *name* (an arena policy validates, or trains on, navigation)."""
-        probe = MettaGridTorchEnv(self.env_config, num_envs=1)
-        self.policy, key = CheckpointManager.load_for_env(uri, probe.feature_spec, probe.action_names, self.device)
+        self.policy, key = CheckpointManager.load_for_env(uri, self.feature_spec, self.action_names, self.device)
         rank_zero_info(f"[metta-lit] using policy {key.run}:v{key.version} ({uri})")
 
     @torch.no_grad()

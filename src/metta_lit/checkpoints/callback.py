@@ -56,15 +56,15 @@ DATA_DIR_ENV = "METTA_LIT_DATA_DIR"  # where runs go when --checkpoint.data_dir 
 
 class PolicyCheckpoint(Checkpoint):
     """Every ``checkpoint_interval`` epochs (and when training stops): ``<run>:v<epoch>.mpt``
-        plus Lightning's full checkpoint ``last.ckpt`` in ``<data_dir>/<run>/checkpoints``;
+    plus Lightning's full checkpoint ``last.ckpt`` in ``<data_dir>/<run>/checkpoints``;
     ``data_dir`` defaults to ``$METTA_LIT_DATA_DIR``, else ``./train_dir``.
 
-        Epochs count completed updates, so ``:v30`` is the policy after 30 rollouts+updates.
-        The URIs written so far are kept in :attr:`policy_uris` (and in the callback state).
+    Epochs count completed updates, so ``:v30`` is the policy after 30 rollouts+updates.
+    The URIs written so far are kept in :attr:`policy_uris` (and in the callback state).
 
-        Stopping saves too: Ctrl-C (SIGINT) or SIGUSR1 finish the current update, then save and
-        stop (a second Ctrl-C aborts at once, keeping the last saved state); SIGTERM saves at the
-        end of the update Lightning stops in. Each prints the command that resumes the run.
+    Stopping saves too: Ctrl-C (SIGINT) or SIGUSR1 finish the current update, then save and
+    stop (a second Ctrl-C aborts at once, keeping the last saved state); SIGTERM saves at the
+    end of the update Lightning stops in. Each prints the command that resumes the run.
     """
 
     def __init__(

@@ -101,17 +101,21 @@ def _check_agent(game: GameConfig, where: str, agent: AgentConfig) -> None:
         if dup:
             raise ValueError(f"{where}.shared_limits[{i}]: {sorted(dup)} already have a limit")
         seen |= set(shared.resources)
-        held = sum(agent.initial_inventory.get(r, 0) for r in shared.resources)
+    _check_inventory_fits(f"{where}.initial_inventory", agent, agent.initial_inventory)
+
+
+def _check_inventory_fits(where: str, agent: AgentConfig, amounts: dict[str, int]) -> None:
+    """An inventory an agent starts with must fit its shared and per-resource limits."""
+    shared_resources: set[str] = set()
+    for shared in agent.shared_limits:
+        shared_resources |= set(shared.resources)
+        held = sum(amounts.get(r, 0) for r in shared.resources)
         if held > shared.limit:
-            raise ValueError(
-                f"{where}.initial_inventory: {held} of {shared.resources} exceed their shared limit {shared.limit}"
-            )
-    for resource, amount in agent.initial_inventory.items():
-        if resource in seen:
-            continue
+            raise ValueError(f"{where}: {held} of {shared.resources} exceed their shared limit {shared.limit}")
+    for resource, amount in amounts.items():
         limit = agent.resource_limits.get(resource, agent.default_resource_limit)
-        if amount > limit:
-            raise ValueError(f"{where}.initial_inventory.{resource}: {amount} exceeds its resource limit {limit}")
+        if resource not in shared_resources and amount > limit:
+            raise ValueError(f"{where}.{resource}: {amount} exceeds its resource limit {limit}")
 
 
 def _object_counts_fit(where: str, objects: dict[str, int], agents: int, area: int, halve: bool) -> None:
@@ -163,10 +167,7 @@ def check_game_names(game: GameConfig) -> None:
         if not 0 <= agent < game.num_agents:
             raise ValueError(f"{where}: no agent {agent} (agents are 0..{game.num_agents - 1})")
         _check_resources(game, where, amounts)
-        for resource, amount in amounts.items():
-            limit = game.agent.resource_limits.get(resource, game.agent.default_resource_limit)
-            if amount > limit:
-                raise ValueError(f"{where}.{resource}: {amount} exceeds its resource limit {limit}")
+        _check_inventory_fits(where, game.agent, amounts)
     for gname in game.groups:
         try:
             agent = game.group_agent_config(gname)

@@ -15,6 +15,7 @@ from metta_lit import _mettagrid as native
 from metta_lit.env.config import GameConfig, MettaGridConfig
 from metta_lit.env.maps import char_table
 from metta_lit.env.native_config import AGENT_CELL, to_native
+from metta_lit.errors import check_positive_int
 
 EMPTY_TOKEN = 0xFF
 
@@ -60,11 +61,12 @@ class MettaGridVecEnv:
     ) -> None:
         self.config = load_config(config)
         game = self.config.game
-        for name, value in (("num_envs", num_envs), ("num_threads", num_threads)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name}: must be an integer >= 1, got {value!r}")
         self._native = native.VecEnv(
-            to_native(game), int(num_envs), check_seed(seed), int(num_threads), desync_episodes
+            to_native(game),
+            check_positive_int(num_envs, "num_envs"),
+            check_seed(seed),
+            check_positive_int(num_threads, "num_threads"),
+            desync_episodes,
         )
         shape = (num_envs, game.num_agents)
         self.observations = np.full((*shape, game.num_observation_tokens, 3), EMPTY_TOKEN, dtype=np.uint8)

@@ -143,6 +143,12 @@ class EvalStatsDB:
     def check_writable(self) -> None:
         """Refuses a path that is a directory, not a DuckDB file, or read-only; creates a new
         database with its schema. Evaluations call this before running any episode."""
+        self._check_path()
+        with self._open_for_writing():
+            pass
+
+    def _check_path(self) -> None:
+        """The checks that need no database connection: a file path in a writable folder."""
         directory = os.path.dirname(self.path)
         if os.path.isdir(self.path):
             raise StatsDBError(f"stats database {self.path}: is a directory")
@@ -151,16 +157,22 @@ class EvalStatsDB:
         os.makedirs(directory, exist_ok=True)
         if _read_only(directory) or (os.path.exists(self.path) and _read_only(self.path)):
             raise StatsDBError(f"stats database {self.path}: read-only (it and its folder must be writable)")
+
+    @contextmanager
+    def _open_for_writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The main database under the writers' lock, with its schema (created if new)."""
         with _locked(self.path):
             try:
-                with duckdb.connect(self.path) as con:
-                    con.execute(SCHEMA)
+                con = duckdb.connect(self.path)
             except duckdb.Error as e:
                 raise StatsDBError(f"stats database {self.path}: not a usable DuckDB file ({e})") from None
+            with con:
+                con.execute(SCHEMA)
+                yield con
 
     def write(self, sims: list[SimulationRecord]) -> None:
         """Adds simulations and their episodes; safe with other processes writing too."""
-        self.check_writable()
+        self._check_path()
         shard = f"{self.path}.{uuid.uuid4().hex}.shard"
         try:
             with duckdb.connect(shard) as con:
@@ -173,8 +185,7 @@ class EvalStatsDB:
                     os.remove(leftover)
 
     def _merge(self, shard: str) -> None:
-        with _locked(self.path), duckdb.connect(self.path) as con:
-            con.execute(SCHEMA)
+        with self._open_for_writing() as con:
             con.execute("ATTACH ? AS shard (READ_ONLY)", [shard])
             con.execute("BEGIN TRANSACTION")
             for table in TABLES:
