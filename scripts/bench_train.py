@@ -113,10 +113,9 @@ def raw_loop(seconds: float, seed: int, hp: dict) -> float:
             "observation": torch.empty(N, T, *obs_now.shape[1:], dtype=torch.uint8),
             "is_init": torch.empty(N, T, 1, dtype=torch.bool),
             "action": torch.empty(N, T, dtype=torch.long),
-            "log_prob": torch.empty(N, T),
-            "values": torch.empty(N, T),
-            "rewards": torch.empty(N, T),
-            "dones": torch.empty(N, T, dtype=torch.bool),
+            "action_log_prob": torch.empty(N, T),
+            "state_value": torch.empty(N, T, 1),
+            "next": {"reward": torch.empty(N, T, 1), "done": torch.empty(N, T, 1, dtype=torch.bool)},
             "lstm_h": torch.empty(N, T, layers, hidden),
             "lstm_c": torch.empty(N, T, layers, hidden),
         }
@@ -131,15 +130,15 @@ def raw_loop(seconds: float, seed: int, hp: dict) -> float:
                 logits, value = policy.heads(core.squeeze(1))
                 dist = torch.distributions.Categorical(logits=logits)
                 action = dist.sample()
-                buf["action"][:, t], buf["log_prob"][:, t], buf["values"][:, t] = (
+                buf["action"][:, t], buf["action_log_prob"][:, t], buf["state_value"][:, t] = (
                     action,
                     dist.log_prob(action),
-                    value.squeeze(-1),
+                    value,
                 )
                 env.step(action.view(E, A).numpy())
                 done = torch.from_numpy(env.terminals | env.truncations).view(N)
-                buf["rewards"][:, t] = torch.from_numpy(env.rewards).view(N)
-                buf["dones"][:, t] = done
+                buf["next"]["reward"][:, t, 0] = torch.from_numpy(env.rewards).view(N)
+                buf["next"]["done"][:, t, 0] = done
                 ended = (env.terminals | env.truncations).all(1)
                 if ended.any():
                     env.reset(mask=ended)
@@ -147,7 +146,7 @@ def raw_loop(seconds: float, seed: int, hp: dict) -> float:
             core, _ = lstm(policy.encoder(obs_now).unsqueeze(1), (h * (~is_init).float().view(1, N, 1), c))
             bootstrap = policy.heads(core.squeeze(1))[1]
         exp = TensorDict(buf, batch_size=[N, T])
-        exp["bootstrap_value"] = bootstrap.expand(N, T)
+        exp["bootstrap_value"] = bootstrap[:, None].expand(N, T, 1)
         ppo.prepare_experience(exp)
         rows_per_minibatch = hp["minibatch_size"] // T
         for _ in range(hp["update_epochs"]):

@@ -160,7 +160,9 @@ def test_evaluate_rows_mixing_reset_and_plain_rows_matches_row_by_row():
     together = evaluate_rows(policy, batch)
     for r in range(rows):
         alone = evaluate_rows(policy, batch[r : r + 1])
-        torch.testing.assert_close(together["log_prob"][r : r + 1], alone["log_prob"], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(
+            together["action_log_prob"][r : r + 1], alone["action_log_prob"], atol=1e-5, rtol=1e-5
+        )
         torch.testing.assert_close(together["state_value"][r : r + 1], alone["state_value"], atol=1e-5, rtol=1e-5)
 
 

@@ -126,26 +126,34 @@ class _PPO(PPOLoss, _Terminal):
 
 def test_ppo_mixin_weights_its_terms_and_normalizes_advantages():
     ppo = _PPO(gamma=0.5, gae_lambda=0.5, clip_coef=0.2, vf_coef=2.0, ent_coef=0.1, vf_clip_coef=10.0)
+    assert ppo.experience_keys() == {
+        "action_log_prob",
+        "state_value",
+        ("next", "reward"),
+        ("next", "done"),
+        "bootstrap_value",
+    }
     exp = TensorDict(
         {
-            "values": ROW["values"],
-            "rewards": ROW["rewards"],
-            "dones": ROW["dones"],
-            "bootstrap_value": ROW["bootstrap"][:, None].expand(1, 3),
-            "log_prob": torch.zeros(1, 3),
+            "state_value": ROW["values"][..., None],
+            "next": {"reward": ROW["rewards"][..., None], "done": ROW["dones"][..., None]},
+            "bootstrap_value": ROW["bootstrap"][:, None, None].expand(1, 3, 1),
+            "action_log_prob": torch.zeros(1, 3),
         },
         batch_size=[1, 3],
     )
+    rollout = exp.clone()
     ppo.prepare_experience(exp)
-    assert exp["returns"].tolist() == [[1.5, 0.0, 4.0]]  # A + V = (0.5, -2, 1) + (1, 2, 3)
+    assert exp["ppo", "returns"].tolist() == [[1.5, 0.0, 4.0]]  # A + V = (0.5, -2, 1) + (1, 2, 3)
     out = TensorDict(
         {
-            "log_prob": torch.zeros(1, 3),
-            "state_value": torch.tensor([[1.5, 0.0, 4.0]]),
+            "action_log_prob": torch.zeros(1, 3),
+            "state_value": torch.tensor([[1.5, 0.0, 4.0]])[..., None],
             "entropy": torch.full((1, 3), 2.0),
         },
         batch_size=[1, 3],
     )
+    seen = out.clone()
     terms = ppo.loss_terms(exp, out)
     adv = torch.tensor([0.5, -2.0, 1.0])
     norm = (adv - adv.mean()) / (adv.std() + 1e-8)
@@ -153,7 +161,9 @@ def test_ppo_mixin_weights_its_terms_and_normalizes_advantages():
     assert terms["ppo/value"].item() == pytest.approx(0.0)  # values equal the returns
     assert terms["ppo/entropy"].item() == pytest.approx(-0.2)
     ppo.after_minibatch(exp, torch.tensor([0]), out)
-    assert exp["values"].tolist() == [[1.5, 0.0, 4.0]] and exp["ratio"].tolist() == [[1.0, 1.0, 1.0]]
+    assert exp["ppo", "values"].tolist() == [[1.5, 0.0, 4.0]] and exp["ppo", "ratio"].tolist() == [[1.0, 1.0, 1.0]]
+    # PPO's state lives under its own key: the rollout's entries and the policy output are untouched.
+    assert (exp.exclude("ppo") == rollout).all() and (out == seen).all()
     assert set(ppo.loss_metrics()) >= {
         "losses/policy",
         "losses/approx_kl",

@@ -27,6 +27,7 @@ _PARSER_KEY = re.compile(r'^(?:error: )?Parser key "([^"]+)":$')
 _CLASS_PATH = re.compile(r"^- Problem with given class_path '([^']+)':$")
 _NOT_ACCEPTED = re.compile(r"Option '([^']+)' is not accepted")
 _GOT_CLASS = re.compile(r"class_path='([^']+)'")
+_BAD_PATH = re.compile(r"Expected a path but ([\w.]+) either not accessible or invalid")
 
 
 def init_arg_names(class_path: str) -> list[str]:
@@ -44,6 +45,19 @@ def init_arg_names(class_path: str) -> list[str]:
             if param.name != "self" and param.kind not in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 names.append(param.name)
     return list(dict.fromkeys(names))
+
+
+def import_failure(class_path: str) -> str | None:
+    """Why ``class_path`` does not import, when it is ours (e.g. a composed module naming an
+    unknown loss); jsonargparse only says "not accessible or invalid"."""
+    module, _, name = class_path.rpartition(".")
+    if not module.startswith("metta_lit"):
+        return None
+    try:
+        getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as e:
+        return str(e)
+    return None
 
 
 def _hint(flag: str, candidates: Iterable[str]) -> str:
@@ -89,5 +103,7 @@ def _reason(line: str, path: list[str], class_path: str | None) -> str:
         prefix = "--" + ".".join(path)
         valid = [f"{prefix}.{name}" for name in init_arg_names(class_path)] if class_path else []
         return f"{flag}: no such option{_hint(flag, valid)}"
+    if (m := _BAD_PATH.search(line)) and (why := import_failure(m[1])):
+        line = why
     reason = re.sub(r"<class '([\w.]+)'>", r"\1", line.removeprefix("- "))
     return f"--{'.'.join(path)}: {reason}" if path else reason

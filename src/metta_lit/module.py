@@ -246,7 +246,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
 
     def training_step(self, batch: TensorDictBase, batch_idx: int) -> None:
         """One PPO-style update over the rollout ``batch`` (``[envs, agents, bptt_horizon]``)."""
-        experience = rows_from_rollout(batch, self.policy, self.device)
+        experience = rows_from_rollout(batch, self.policy, self.experience_keys(), self.device)
 
         optimizer = self.optimizers()
         lr = self.current_lr()
@@ -275,7 +275,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
             "overview/rollout_sps": steps / rollout.seconds,
             "overview/agent_steps": float(self.agent_steps),
             "overview/learning_rate": lr,
-            "overview/reward_per_step": float(experience["rewards"].mean()),
+            "overview/reward_per_step": float(batch["next", "reward"].mean()),
             **self.loss_metrics(),
         }
         episodes = self._train_env.pop_finished_episodes()

@@ -1,10 +1,21 @@
-"""The loss-mixin chain.
+"""The loss-mixin chain and its contract.
 
 Each loss is a mixin placed to the left of :class:`~metta_lit.module.MettaLitModule` in a
-class definition (``class PPOModule(PPOLoss, MettaLitModule)``). Every hook calls ``super()``
-so all mixins take part; :class:`LossMixin` is the end of the chain. A mixin takes its
-hyperparameters as keyword-only ``__init__`` arguments, which LightningCLI exposes under
-``model.init_args``.
+class definition (``class PPOModule(PPOLoss, MettaLitModule)``), or composed by name from
+config (:mod:`metta_lit.modules`). Every hook calls ``super()`` so all mixins take part;
+:class:`LossMixin` is the end of the chain. A mixin takes its hyperparameters as keyword-only
+``__init__`` arguments, which LightningCLI exposes under ``model.init_args``.
+
+The contract between the rollout, the policy and the losses is TensorDict keys:
+
+- a loss *declares* the rollout keys it reads (:meth:`LossMixin.experience_keys`, TorchRL's
+  names such as ``"state_value"`` or ``("next", "reward")``); experience rows keep those plus
+  the policy's inputs, nothing else;
+- ``output`` is the policy's whole forward over the rows (``embedding``, ``core``, ``logits``,
+  ``state_value`` and whatever an architecture adds) plus ``action_log_prob`` and ``entropy``
+  of the stored actions; losses read it and never write into it;
+- a loss that keeps per-row state writes it under its own sub-key of the experience
+  (``experience["ppo", "returns"]``), so no loss overwrites another's inputs.
 """
 
 from __future__ import annotations
@@ -13,6 +24,10 @@ from typing import Any
 
 import torch
 from tensordict import TensorDictBase
+from tensordict.utils import NestedKey
+
+# Asked for by a loss that needs V(s_T) after each row's last step (bootstrapping returns).
+BOOTSTRAP_VALUE = "bootstrap_value"
 
 
 class LossMixin:
@@ -21,14 +36,20 @@ class LossMixin:
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
 
+    def experience_keys(self) -> set[NestedKey]:
+        """Rollout keys this loss reads from experience rows, beyond the policy's inputs
+        (``observation``, ``is_init``, ``action`` and its memory), which every row keeps."""
+        return set()
+
     def prepare_experience(self, experience: TensorDictBase) -> None:
         """Called once per rollout, before any minibatch (e.g. to compute advantages)."""
 
     def loss_terms(self, minibatch: TensorDictBase, output: TensorDictBase) -> dict[str, torch.Tensor]:
-        """Weighted loss terms for one minibatch; the module sums them and steps once.
+        """Weighted loss terms for one minibatch, named ``<loss>/<term>``; the module sums
+        them and steps once.
 
         ``minibatch`` holds rows of experience ``[rows, T]``; ``output`` the policy's fresh
-        forward over them (``logits``, ``state_value``, ``log_prob``, ``entropy``).
+        forward over them (see the module docstring).
         """
         return {}
 

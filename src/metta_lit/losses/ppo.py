@@ -9,7 +9,7 @@ import torch
 from tensordict import TensorDictBase
 
 from metta_lit.losses import functional as F
-from metta_lit.losses.base import LossMixin
+from metta_lit.losses.base import BOOTSTRAP_VALUE, LossMixin
 
 
 class PPOLoss(LossMixin):
@@ -17,7 +17,9 @@ class PPOLoss(LossMixin):
 
     Advantages are computed once per rollout with importance ratio 1 (plain GAE), then
     recomputed for each minibatch's rows from the ratios and values stored after earlier
-    minibatches (V-trace style), so later passes over a row correct for policy drift.
+    minibatches (V-trace style), so later passes over a row correct for policy drift. That
+    per-row state lives under ``experience["ppo", ...]`` (``values``, ``ratio``, ``returns``);
+    the rollout's own ``state_value`` stays as the collector recorded it.
     """
 
     def __init__(
@@ -41,6 +43,16 @@ class PPOLoss(LossMixin):
         self.norm_adv, self.clip_vloss = norm_adv, clip_vloss
         self.vtrace_rho_clip, self.vtrace_c_clip = vtrace_rho_clip, vtrace_c_clip
         self._ppo_stats: dict[str, list[float]] = defaultdict(list)
+        self._ppo_ratio: torch.Tensor | None = None  # of the last minibatch, kept for after_minibatch
+
+    def experience_keys(self) -> set:
+        return super().experience_keys() | {
+            "action_log_prob",
+            "state_value",
+            ("next", "reward"),
+            ("next", "done"),
+            BOOTSTRAP_VALUE,
+        }
 
     def global_mean_std(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and (unbiased) std of ``x`` over every rank: advantages are normalized with
@@ -53,11 +65,11 @@ class PPOLoss(LossMixin):
 
     def _advantage(self, exp: TensorDictBase) -> torch.Tensor:
         return F.advantage(
-            exp["values"],
-            exp["rewards"],
-            exp["dones"],
-            exp["bootstrap_value"][:, -1],
-            exp["ratio"],
+            exp["ppo", "values"],
+            exp["next", "reward"].squeeze(-1),
+            exp["next", "done"].squeeze(-1),
+            exp[BOOTSTRAP_VALUE][:, -1, 0],
+            exp["ppo", "ratio"],
             self.gamma,
             self.gae_lambda,
             self.vtrace_rho_clip,
@@ -66,35 +78,36 @@ class PPOLoss(LossMixin):
 
     def prepare_experience(self, experience: TensorDictBase) -> None:
         super().prepare_experience(experience)
-        experience["ratio"] = torch.ones_like(experience["values"])
-        adv = self._advantage(experience)
-        experience["returns"] = adv + experience["values"]
+        values = experience["state_value"].squeeze(-1)
+        experience["ppo", "values"] = values.clone()
+        experience["ppo", "ratio"] = torch.ones_like(values)
+        experience["ppo", "returns"] = self._advantage(experience) + values
         self._ppo_stats.clear()
         self._ppo_stats["explained_variance"].append(
-            float(F.explained_variance(experience["values"].flatten(), experience["returns"].flatten()))
+            float(F.explained_variance(values.flatten(), experience["ppo", "returns"].flatten()))
         )
 
     def loss_terms(self, minibatch: TensorDictBase, output: TensorDictBase) -> dict[str, torch.Tensor]:
         terms = super().loss_terms(minibatch, output)
         with torch.no_grad():
             adv = self._advantage(minibatch)
-            returns = adv + minibatch["values"]
+            returns = adv + minibatch["ppo", "values"]
             if self.norm_adv:
                 mean, std = self.global_mean_std(adv)
                 adv = F.normalize(adv, mean, std)
         t = F.ppo_terms(
-            output["log_prob"],
-            minibatch["log_prob"],
+            output["action_log_prob"],
+            minibatch["action_log_prob"],
             adv,
-            output["state_value"],
-            minibatch["values"],
+            output["state_value"].squeeze(-1),
+            minibatch["ppo", "values"],
             returns,
             output["entropy"],
             self.clip_coef,
             self.vf_clip_coef,
             self.clip_vloss,
         )
-        output["ratio"] = t["ratio"]
+        self._ppo_ratio = t["ratio"]
         for key in ("policy", "value", "entropy", "approx_kl", "clipfrac"):
             self._ppo_stats[key].append(float(t[key].detach()))
         terms["ppo/policy"] = t["policy"]
@@ -105,8 +118,8 @@ class PPOLoss(LossMixin):
     def after_minibatch(self, experience: TensorDictBase, index: torch.Tensor, output: TensorDictBase) -> None:
         super().after_minibatch(experience, index, output)
         # Later minibatches that draw these rows again see the current policy's view of them.
-        experience["values"][index] = output["state_value"].detach()
-        experience["ratio"][index] = output["ratio"]
+        experience["ppo", "values"][index] = output["state_value"].detach().squeeze(-1)
+        experience["ppo", "ratio"][index] = self._ppo_ratio
 
     def loss_metrics(self) -> dict[str, float]:
         metrics = super().loss_metrics()

@@ -1,48 +1,55 @@
 """Experience rows: what the losses read, and the policy's fresh view of them.
 
-A row is one agent's ``bptt_horizon`` consecutive steps. Rows start from the memory the
-rollout carried (stored per step), and the policy resets it wherever ``is_init`` is set, so
-the learner replays exactly the computation the actor did.
+A row is one agent's ``bptt_horizon`` consecutive steps. Rows keep the policy's inputs (its
+observation, ``is_init``, the action taken and the memory the rollout carried, stored per
+step) plus the rollout keys the losses declare (see :mod:`metta_lit.losses.base`). The policy
+resets memory wherever ``is_init`` is set, so the learner replays exactly the computation the
+actor did.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch
-from tensordict import TensorDict, TensorDictBase
+from tensordict import TensorDictBase
+from tensordict.utils import NestedKey
 from torchrl.modules import set_recurrent_mode
 
+from metta_lit.errors import MettaLitError
+from metta_lit.losses.base import BOOTSTRAP_VALUE
 from metta_lit.policy import Policy
 
 
-def memory_keys(policy: Policy) -> list[str]:
-    return list(policy.memory_shapes())
+def policy_input_keys(policy: Policy) -> list[str]:
+    """What re-running ``policy`` over a row needs: its observation, episode starts and memory."""
+    return ["observation", "is_init", *policy.memory_shapes()]
 
 
 @torch.no_grad()
-def rows_from_rollout(data: TensorDictBase, policy: Policy, device: torch.device) -> TensorDictBase:
-    """Collector output ``[E, A, T]`` -> rows ``[E*A, T]`` with a bootstrap value per row."""
+def rows_from_rollout(
+    data: TensorDictBase, policy: Policy, keys: Iterable[NestedKey], device: torch.device
+) -> TensorDictBase:
+    """Collector output ``[E, A, T]`` -> rows ``[E*A, T]`` holding the policy's inputs, the
+    actions and the declared ``keys`` (``"bootstrap_value"``: V(s_T) after each row)."""
     rows = data.reshape(-1, data.shape[-1])
-    nxt = rows["next"]
-    keys = memory_keys(policy)
-    exp = TensorDict(
-        {
-            "observation": rows["observation"],
-            "is_init": rows["is_init"],
-            "action": rows["action"],
-            "log_prob": rows["action_log_prob"],
-            "values": rows["state_value"].squeeze(-1),
-            "rewards": nxt["reward"].squeeze(-1),
-            "dones": nxt["done"].squeeze(-1),
-            **{k: rows[k] for k in keys},
-        },
-        batch_size=rows.shape,
-    )
-    # V(s_T) after each row's last step, from the memory the collector carried forward;
-    # stored per step (an expanded view) because TensorDict entries share the [rows, T] dims.
-    last = nxt[:, -1].select("observation", *keys).clone()
-    last["is_init"] = torch.zeros((last.shape[0], 1), dtype=torch.bool)
-    bootstrap = policy(last.to(device))["state_value"].cpu()
-    exp["bootstrap_value"] = bootstrap.expand(rows.shape)
+    keys = set(keys)
+    wanted = [*policy_input_keys(policy), "action", *sorted(keys - {BOOTSTRAP_VALUE}, key=str)]
+    missing = [key for key in wanted if key not in rows.keys(include_nested=True)]
+    if missing:
+        raise MettaLitError(
+            f"the losses read rollout keys {missing} that the collector does not produce "
+            f"(it has {sorted(rows.keys(include_nested=True, leaves_only=True), key=str)})"
+        )
+    exp = rows.select(*wanted)
+    if BOOTSTRAP_VALUE in keys:
+        # V(s_T) after each row's last step, from the memory the collector carried forward;
+        # stored per step (an expanded view) because TensorDict entries share the [rows, T] dims.
+        nxt = rows["next"]
+        last = nxt[:, -1].select("observation", *policy.memory_shapes()).clone()
+        last["is_init"] = torch.zeros((last.shape[0], 1), dtype=torch.bool)
+        bootstrap = policy(last.to(device))["state_value"].cpu()
+        exp[BOOTSTRAP_VALUE] = bootstrap[:, None].expand(*rows.shape, 1)  # shaped like state_value
     return exp.to(device)
 
 
@@ -60,16 +67,12 @@ def _forward_rows(policy: Policy, td: TensorDictBase) -> TensorDictBase:
 
 
 def evaluate_rows(policy: Policy, minibatch: TensorDictBase) -> TensorDictBase:
-    """The current policy over whole rows, with gradients (recurrent mode over time)."""
-    td = _forward_rows(policy, minibatch.select("observation", "is_init", *memory_keys(policy)))
-    logits = policy.env_logits(td["logits"])
-    dist = torch.distributions.Categorical(logits=logits)
-    return TensorDict(
-        {
-            "logits": logits,
-            "state_value": td["state_value"].squeeze(-1),
-            "log_prob": dist.log_prob(minibatch["action"]),
-            "entropy": dist.entropy(),
-        },
-        batch_size=minibatch.shape,
-    )
+    """The current policy over whole rows, with gradients (recurrent mode over time): its whole
+    forward output, ``logits`` narrowed to the env's actions, and the ``action_log_prob`` and
+    ``entropy`` of the actions the rows took."""
+    td = _forward_rows(policy, minibatch.select(*policy_input_keys(policy)))
+    td["logits"] = policy.env_logits(td["logits"])
+    dist = torch.distributions.Categorical(logits=td["logits"])
+    td["action_log_prob"] = dist.log_prob(minibatch["action"])
+    td["entropy"] = dist.entropy()
+    return td
