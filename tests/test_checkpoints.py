@@ -43,7 +43,7 @@ def logits(p: FastPolicy) -> torch.Tensor:
     g = torch.Generator().manual_seed(1)
     obs = torch.randint(0, 40, (3, 200, 3), dtype=torch.uint8, generator=g)
     td = TensorDict({"observation": obs, "is_init": torch.ones(3, 1, dtype=torch.bool)}, batch_size=[3])
-    td.update(p.initial_memory(3, torch.device("cpu")))
+    td.update({key: torch.zeros(3, *shape) for key, shape in p.memory_shapes().items()})
     return p(td)["logits"]
 
 

@@ -210,6 +210,17 @@ def test_native_validation_backs_up_python():
     cfg.num_agents = 2
     with pytest.raises(ValueError, match="map has 1 agent cells but num_agents is 2"):
         native.VecEnv(cfg, 1)
+    # Actions are found in the native registry (one file per action) by name, in catalog order.
+    cfg = to_native(make_game(["@"]))
+    actions = cfg.actions
+    actions[1].name = "fly"
+    cfg.actions = actions
+    with pytest.raises(ValueError, match=r"unknown action 'fly' \(known: noop, move, rotate, put_items, get_items, "):
+        native.VecEnv(cfg, 1)
+    cfg = to_native(make_game(["@"]))
+    cfg.actions = [cfg.actions[0], cfg.actions[2], cfg.actions[1]]  # rotate before move
+    with pytest.raises(ValueError, match="canonical order"):
+        native.VecEnv(cfg, 1)
 
 
 def test_dotted_env_overrides_are_validated():

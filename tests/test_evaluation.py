@@ -317,12 +317,12 @@ def test_replays_that_inflate_past_the_limit_or_have_wrong_types_are_refused(tmp
 
 
 def test_bad_stats_db_paths_are_refused_before_any_episode_runs(tmp_path, monkeypatch):
-    import metta_lit.tools.evaluate as evaluate_tool
+    import metta_lit.sim.runner as runner
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("a simulation ran before the database was checked")
 
-    monkeypatch.setattr(evaluate_tool, "run_simulation", must_not_run)
+    monkeypatch.setattr(runner, "run_simulation", must_not_run)
     quiet = Console(file=io.StringIO())
     (tmp_path / "adir").mkdir()
     (tmp_path / "text.duckdb").write_text("not a database\n")
@@ -350,9 +350,9 @@ def test_a_quote_in_the_stats_db_path_is_data_not_sql(tmp_path):
 
 
 def test_evaluate_keeps_finished_simulations_when_a_later_one_fails(tmp_path, monkeypatch):
-    import metta_lit.tools.evaluate as evaluate_tool
+    import metta_lit.sim.runner as runner
 
-    real, calls = evaluate_tool.run_simulation, []
+    real, calls = runner.run_simulation, []
 
     def second_fails(*args, **kwargs):
         calls.append(1)
@@ -360,7 +360,7 @@ def test_evaluate_keeps_finished_simulations_when_a_later_one_fails(tmp_path, mo
             raise RuntimeError("the second simulation crashed")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(evaluate_tool, "run_simulation", second_fails)
+    monkeypatch.setattr(runner, "run_simulation", second_fails)
     db_path = str(tmp_path / "s.duckdb")
     with pytest.raises(RuntimeError, match="second simulation crashed"):
         evaluate(["random"], ["navigation/default", "navigation/sparse"], db_path, console=Console(file=io.StringIO()))

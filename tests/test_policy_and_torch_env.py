@@ -101,7 +101,6 @@ def test_recurrent_mode_over_a_row_equals_stepping():
     )
     with set_recurrent_mode(True):
         whole = policy(seq.clone())["logits"]
-    policy.reset_memory()
     stepped = []
     memory = {k: torch.zeros(1, 2, 128) for k in ("lstm_h", "lstm_c")}
     for t in range(5):
@@ -166,12 +165,10 @@ def test_evaluate_rows_mixing_reset_and_plain_rows_matches_row_by_row():
         torch.testing.assert_close(together["state_value"][r : r + 1], alone["state_value"], atol=1e-5, rtol=1e-5)
 
 
-def test_memory_is_declared_once_and_the_env_transform_and_act_follow_it():
+def test_memory_is_declared_once_and_the_env_transform_follows_it():
     env = nav_env(num_envs=3)
     policy = FastPolicy(env.feature_spec, env.action_names, hidden_size=32, lstm_layers=3)
     assert policy.memory_shapes() == {"lstm_h": (3, 32), "lstm_c": (3, 32)}
     td = TransformedEnv(env, policy.memory_transform()).reset()
     for key, shape in policy.memory_shapes().items():
         assert td[key].shape == (3, 4, *shape) and not td[key].any()
-    zeros = policy.initial_memory(5, torch.device("cpu"))
-    assert {k: tuple(v.shape) for k, v in zeros.items()} == {"lstm_h": (5, 3, 32), "lstm_c": (5, 3, 32)}

@@ -21,6 +21,9 @@ from metta_lit.checkpoints.lightning_io import SafeCheckpointIO
 from metta_lit.cli import main
 from metta_lit.env import MettaGridVecEnv, env_config
 from metta_lit.module import PPOModule
+from metta_lit.policy import RandomPolicy
+from metta_lit.sim.config import SimulationConfig
+from metta_lit.sim.runner import PolicyHandle, run_simulation
 
 
 def test_fit_writes_versioned_policies_state_and_metrics(tmp_path):
@@ -162,21 +165,11 @@ def test_killing_training_never_corrupts_checkpoints(tmp_path):
 
 
 def evaluate(policy, seed: int, episodes: int = 64) -> float:
-    """Mean episode reward per agent over full navigation episodes (sampled actions)."""
-    cfg = env_config("navigation")
-    env = MettaGridVecEnv(cfg, num_envs=episodes, seed=seed)
-    obs = env.reset()
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    if policy is not None:
-        policy.reset_memory()
-    for _ in range(cfg.game.max_steps):
-        if policy is None:
-            actions = rng.integers(0, env.num_actions, size=(episodes, env.num_agents))
-        else:
-            actions = policy.act(torch.from_numpy(obs.reshape(-1, *obs.shape[2:])))[0].view(episodes, -1).numpy()
-        obs, *_ = env.step(actions)
-    return float(np.mean([env.episode_rewards(e).mean() for e in range(episodes)]))
+    """Mean episode reward per agent over full navigation episodes (sampled actions), on the
+    same acting path as ``metta-lit evaluate``; ``None`` is the random policy."""
+    sim = SimulationConfig(suite="check", name="navigation", env="navigation", num_episodes=episodes)
+    handle = PolicyHandle(policy if policy is not None else RandomPolicy({}, []), "check", 0)
+    return run_simulation(handle, sim, seed=seed, max_envs=episodes).mean("reward")
 
 
 @pytest.mark.slow
@@ -366,11 +359,37 @@ def test_bad_arguments_end_in_one_line_naming_the_key_and_the_closest(tmp_path, 
 
 
 def test_help_lists_every_command_without_importing_torch():
-    code = "import sys; from metta_lit.cli import main; main(['--help']); assert 'torch' not in sys.modules, 'torch'"
+    code = (
+        "import sys\nfrom metta_lit.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit as e:\n"
+        "    assert not e.code, e.code\nassert 'torch' not in sys.modules, 'torch was imported'\nprint('light')"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.rstrip().endswith("light")
     for command in ("fit", "validate", "evaluate", "analyze", "replay", "play"):
         assert f"  {command} " in proc.stdout
+
+
+def test_tool_options_are_their_functions_signatures(capsys):
+    import inspect
+
+    from metta_lit.cli import NOT_ON_THE_COMMAND_LINE, TOOLS, tool_function
+
+    for name in TOOLS:
+        with pytest.raises(SystemExit):
+            main([name, "--help"])
+        out = capsys.readouterr().out
+        for param in set(inspect.signature(tool_function(name)).parameters) - NOT_ON_THE_COMMAND_LINE:
+            assert f"--{param} " in out, (name, param)
+        assert "--console" not in out
+    # Types and choices come from the annotations and are checked before anything runs.
+    with pytest.raises(SystemExit) as exit_info:
+        main(["play", "--config", "navigation", "--render", "fancy"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "--render" in err and "tui" in err and len(err.splitlines()) <= 2
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--policy_uris", "random", "--simulations", "navigation", "--seed", "x"])
+    assert "--seed" in capsys.readouterr().err
 
 
 def test_training_respects_an_explicit_thread_count(tmp_path):

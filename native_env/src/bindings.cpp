@@ -14,9 +14,6 @@ using namespace mettagrid;
 
 namespace {
 
-const char* kOrientationNames[] = {"north",     "south",     "west",      "east",
-                                   "northwest", "northeast", "southwest", "southeast"};
-
 std::string shape_str(const py::array& a) {
   std::ostringstream os;
   os << "(";
@@ -162,7 +159,7 @@ class PyVecEnv {
         d["group_id"] = g.group_id;
         d["group_name"] = g.name;
         d["orientation"] = ag.orientation;
-        d["orientation_name"] = kOrientationNames[ag.orientation];
+        d["orientation_name"] = kDirNames[ag.orientation];
         d["is_frozen"] = ag.frozen > 0;
         d["freeze_remaining"] = ag.frozen;
         d["freeze_duration"] = g.freeze_duration;

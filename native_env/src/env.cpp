@@ -5,6 +5,8 @@
 #include <cstring>
 #include <functional>
 
+#include "mettagrid/actions/action_handler.hpp"
+
 namespace mettagrid {
 
 namespace {
@@ -355,7 +357,7 @@ void Env::run_action(int a, int32_t act) {
   const uint8_t* inv = &agent_inv_[a * R_];
   bool ok = true;
   for (int i = 0; i < R_; ++i) ok &= inv[i] >= ac.required_resources[i];
-  if (ok) ok = handle(a, rules_.handler_type[h], h, rules_.flat_arg[act]);
+  if (ok) ok = rules_.handlers[h]->apply(*this, a, h, rules_.flat_arg[act]);
   if (ok) {
     buf_.action_success[a] = true;
     add_stat(a, rules_.ids.success[h], 1);
@@ -375,69 +377,12 @@ void Env::run_action(int a, int32_t act) {
   }
 }
 
-bool Env::handle(int a, ActionType t, int h, int arg) {
-  AgentState& ag = agents_[a];
-  switch (t) {
-    case ActionType::Noop:
-      return true;
-    case ActionType::Move:
-      return move(a, arg);
-    case ActionType::Rotate:
-      ag.orientation = static_cast<uint8_t>(arg);
-      return true;
-    case ActionType::PutItems:
-      return put_items(a);
-    case ActionType::GetItems:
-      return get_items(a);
-    case ActionType::Attack:
-      return attack(a, h, arg);
-    case ActionType::Swap:
-      return swap(a);
-    case ActionType::ChangeColor: {
-      static const int kDelta[4] = {1, -1, 63, -63};
-      ag.color = static_cast<uint8_t>(ag.color + kDelta[arg]);  // wraps like uint8
-      return true;
-    }
-    case ActionType::ChangeGlyph:
-      ag.glyph = static_cast<uint8_t>(arg);
-      return true;
-  }
-  return false;
-}
-
 void Env::move_agent(int a, int r, int c) {
   GridObject& obj = objects_[agents_[a].object_id];
   cells_[cell_index(obj.r, obj.c)] &= 0xFFFF0000u;
   cells_[cell_index(r, c)] |= static_cast<uint32_t>(a + 1);
   obj.r = static_cast<uint16_t>(r);
   obj.c = static_cast<uint16_t>(c);
-}
-
-// Moving turns the agent even when the move fails; that is how an agent faces a converter.
-bool Env::move(int a, int dir) {
-  AgentState& ag = agents_[a];
-  ag.orientation = static_cast<uint8_t>(dir);
-  const GridObject& obj = objects_[ag.object_id];
-  const int r = obj.r + kDirRow[dir], c = obj.c + kDirCol[dir];
-  if (!in_bounds(r, c)) return false;
-  const uint32_t cell = cells_[cell_index(r, c)];
-  if (cell == 0) {
-    move_agent(a, r, c);
-    return true;
-  }
-  const uint32_t other = cell & 0xFFFFu;
-  if (other == 0) return false;  // walls and converters are not usable by moving
-  // Using another agent: give it half of each shareable resource.
-  const int b = static_cast<int>(other) - 1;
-  const GroupConfig& g = cfg_.groups[ag.group];
-  for (int i = 0; i < R_; ++i) {
-    if (!g.shareable[i]) continue;
-    const int half = agent_inv_[a * R_ + i] / 2;
-    if (half == 0) continue;
-    const int given = agent_update(b, i, half);
-    if (given > 0) agent_update(a, i, -given);
-  }
-  return true;
 }
 
 int Env::facing_converter(int a) const {
@@ -451,133 +396,6 @@ int Env::facing_converter(int a) const {
     return -1;
   }
   return objects_[id].sub;
-}
-
-bool Env::put_items(int a) {
-  const int ci = facing_converter(a);
-  if (ci < 0) return false;
-  const ObjectConfig& oc = cfg_.objects[converters_[ci].cfg];
-  bool moved = false;
-  for (int i = 0; i < R_; ++i) {
-    const int want = std::min<int>(oc.input_resources[i], agent_inv_[a * R_ + i]);
-    if (want <= 0) continue;
-    const int added = converter_update(ci, i, want);
-    if (added <= 0) continue;
-    agent_update(a, i, -added);
-    add_stat(a, rules_.ids.put[i], added);
-    moved = true;
-  }
-  if (moved) maybe_start_converting(ci);
-  return moved;
-}
-
-bool Env::get_items(int a) {
-  const int ci = facing_converter(a);
-  if (ci < 0) return false;
-  const ObjectConfig& oc = cfg_.objects[converters_[ci].cfg];
-  bool taken = false;
-  for (int i = 0; i < R_; ++i) {
-    if (oc.output_resources[i] <= 0) continue;
-    const int held = conv_inv_[ci * R_ + i];
-    if (held == 0) continue;
-    const int got = agent_update(a, i, held);
-    if (got <= 0) continue;
-    converter_update(ci, i, -got);
-    add_stat(a, rules_.ids.get[i], got);
-    taken = true;
-  }
-  if (taken) maybe_start_converting(ci);
-  return taken;
-}
-
-// Scans 3 rows x 3 columns ahead (distance 1..3; centre, left, right) and hits the arg-th
-// agent found, or the last one found when fewer exist. Cells off the map are skipped.
-bool Env::attack(int a, int h, int arg) {
-  const AgentState& ag = agents_[a];
-  const GridObject& obj = objects_[ag.object_id];
-  const int fr = kDirRow[ag.orientation], fc = kDirCol[ag.orientation];
-  const int lr = -fc, lc = fr;  // 90 degrees counter-clockwise of forward
-  int found[9];
-  int n = 0;
-  for (int dist = 1; dist <= 3; ++dist) {
-    for (int lat : {0, 1, -1}) {
-      const int r = obj.r + fr * dist + lr * lat, c = obj.c + fc * dist + lc * lat;
-      if (!in_bounds(r, c)) continue;
-      const uint32_t other = cells_[cell_index(r, c)] & 0xFFFFu;
-      if (other != 0) found[n++] = static_cast<int>(other) - 1;
-    }
-  }
-  if (n == 0) return false;
-  const int t = found[std::min(arg, n - 1)];
-  AgentState& target = agents_[t];
-  const int G = rules_.num_groups;
-  const int pair = ag.group * G + target.group;
-
-  const ActionConfig& ac = cfg_.actions[h];
-  bool has_defense = false, defended = true;
-  for (int i = 0; i < R_; ++i) {
-    if (ac.defense_resources[i] <= 0) continue;
-    has_defense = true;
-    defended &= agent_inv_[t * R_ + i] >= ac.defense_resources[i];
-  }
-  if (has_defense && defended) {
-    for (int i = 0; i < R_; ++i) {
-      if (ac.defense_resources[i] > 0) agent_update(t, i, -ac.defense_resources[i]);
-    }
-    add_stat(a, rules_.ids.blocked_by[pair], 1);
-    return true;
-  }
-  const bool was_frozen = target.frozen > 0;
-  target.frozen = static_cast<uint8_t>(cfg_.groups[target.group].freeze_duration);
-  if (was_frozen) {
-    add_stat(a, rules_.ids.wasted_on_frozen, 1);
-    return true;
-  }
-  add_stat(a, rules_.ids.hit[pair], 1);
-  add_stat(t, rules_.ids.hit_by[pair], 1);
-  if (ag.group == target.group) add_stat(a, rules_.ids.friendly_fire, 1);
-  const GroupConfig& tg = cfg_.groups[target.group];
-  for (int i = 0; i < R_; ++i) {
-    if (tg.soul_bound[i]) continue;
-    const int held = agent_inv_[t * R_ + i];
-    if (held == 0) continue;
-    const int got = agent_update(a, i, held);
-    if (got <= 0) continue;
-    agent_update(t, i, -got);
-    add_stat(a, rules_.ids.steals[i * G + target.group], got);
-  }
-  return true;
-}
-
-// Swaps places with the facing swappable object (a block) or a frozen agent.
-bool Env::swap(int a) {
-  const AgentState& ag = agents_[a];
-  GridObject& me = objects_[ag.object_id];
-  const int r = me.r + kDirRow[ag.orientation], c = me.c + kDirCol[ag.orientation];
-  if (!in_bounds(r, c)) return false;
-  const int here = cell_index(me.r, me.c), there = cell_index(r, c);
-  const uint32_t oid = cells_[there] >> 16;
-  if (oid != 0 && objects_[oid].cfg >= 0 && cfg_.objects[objects_[oid].cfg].swappable) {
-    if ((cells_[there] & 0xFFFFu) != 0) return false;
-    GridObject& block = objects_[oid];
-    cells_[there] = static_cast<uint32_t>(a + 1);  // the agent arrives, the block leaves
-    cells_[here] = oid << 16;                      // and takes the agent's old cell
-    block.r = me.r;
-    block.c = me.c;
-    me.r = static_cast<uint16_t>(r);
-    me.c = static_cast<uint16_t>(c);
-    return true;
-  }
-  const uint32_t other = cells_[there] & 0xFFFFu;
-  if (other == 0 || agents_[other - 1].frozen == 0) return false;
-  GridObject& them = objects_[agents_[other - 1].object_id];
-  cells_[there] = (cells_[there] & 0xFFFF0000u) | static_cast<uint32_t>(a + 1);
-  cells_[here] = (cells_[here] & 0xFFFF0000u) | other;
-  them.r = me.r;
-  them.c = me.c;
-  me.r = static_cast<uint16_t>(r);
-  me.c = static_cast<uint16_t>(c);
-  return true;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -5,16 +5,12 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "mettagrid/actions/action_handler.hpp"
 #include "mettagrid/map_builder.hpp"
 
 namespace mettagrid {
 
 namespace {
-
-const char* kHandlerNames[] = {"noop",   "move", "rotate",       "put_items",   "get_items",
-                               "attack", "swap", "change_color", "change_glyph"};
-const char* kDirNames[] = {"north",     "south",     "west",      "east",
-                           "northwest", "northeast", "southwest", "southeast"};
 
 [[noreturn]] void fail(const std::string& msg) {
   throw std::invalid_argument(msg);
@@ -76,11 +72,13 @@ void GameConfig::validate() const {
   if (actions.empty() || actions[0].name != "noop") fail("actions: the first handler must be noop");
   int last = -1;
   for (const auto& a : actions) {
-    int t = -1;
-    for (int k = 0; k < 9; ++k) {
-      if (a.name == kHandlerNames[k]) t = k;
+    const ActionHandler* handler = find_action(a.name);
+    if (handler == nullptr) {
+      std::string known;
+      for (const auto& name : action_names_in_order()) known += (known.empty() ? "" : ", ") + name;
+      fail("actions: unknown action '" + a.name + "' (known: " + known + ")");
     }
-    if (t < 0) fail("actions: unknown action '" + a.name + "'");
+    const int t = action_order(a.name);
     if (t <= last) fail("actions: handlers must be unique and in canonical order");
     last = t;
     check_per_resource(a.required_resources, R, "action '" + a.name + "' required_resources");
@@ -93,10 +91,7 @@ void GameConfig::validate() const {
              resource_names[i] + "'");
       }
     }
-    if (a.name == "attack") check_per_resource(a.defense_resources, R, "attack defense_resources");
-    if (a.name == "change_glyph" && (a.number_of_glyphs < 1 || a.number_of_glyphs > 256)) {
-      fail("change_glyph: number_of_glyphs must be in [1, 256]");
-    }
+    handler->validate(a, static_cast<int>(R));
   }
   if (resource_loss_prob < 0 || resource_loss_prob > 1) fail("resource_loss_prob must be in [0,1]");
   if (inventory_regen_interval < 0) fail("inventory_regen_interval must be >= 0");
@@ -200,33 +195,11 @@ Rules::Rules(GameConfig config) : cfg(std::move(config)) {
   // Flat action catalog, in handler order.
   const int dirs = cfg.allow_diagonals ? 8 : 4;
   for (size_t h = 0; h < cfg.actions.size(); ++h) {
-    const std::string& n = cfg.actions[h].name;
-    ActionType t = ActionType::Noop;
-    for (int k = 0; k < 9; ++k) {
-      if (n == kHandlerNames[k]) t = static_cast<ActionType>(k);
-    }
-    handler_type.push_back(t);
-    handler_priority.push_back(t == ActionType::Attack ? 1 : 0);
-    std::vector<std::string> names;
-    switch (t) {
-      case ActionType::Move:
-      case ActionType::Rotate:
-        for (int d = 0; d < dirs; ++d) names.push_back(n + "_" + kDirNames[d]);
-        break;
-      case ActionType::Attack:
-        for (int k = 0; k < 9; ++k) names.push_back(n + "_" + std::to_string(k));
-        break;
-      case ActionType::ChangeColor:
-        for (int k = 0; k < 4; ++k) names.push_back(n + "_" + std::to_string(k));
-        break;
-      case ActionType::ChangeGlyph:
-        for (int k = 0; k < cfg.actions[h].number_of_glyphs; ++k) {
-          names.push_back(n + "_" + std::to_string(k));
-        }
-        break;
-      default:
-        names.push_back(n);
-    }
+    const ActionHandler* handler = find_action(cfg.actions[h].name);  // validated above
+    handlers.push_back(handler);
+    handler_priority.push_back(static_cast<uint8_t>(handler->priority()));
+    const std::vector<std::string> names =
+        handler->variants(cfg.actions[h].name, cfg.actions[h], dirs);
     for (size_t a = 0; a < names.size(); ++a) {
       action_names.push_back(names[a]);
       flat_handler.push_back(static_cast<uint8_t>(h));

@@ -1,35 +1,93 @@
 """``metta-lit``: the command-line entry point.
 
 ``fit`` and ``validate`` are a LightningCLI (:mod:`metta_lit.trainer_cli`); ``evaluate``,
-``analyze``, ``replay`` and ``play`` are the tools in :mod:`metta_lit.tools`. This module
-imports nothing heavy at the top, so ``metta-lit --help`` answers at once; bad input of any
+``analyze``, ``replay`` and ``play`` are the typed functions of :mod:`metta_lit.tools`, whose
+options jsonargparse builds from their signatures and docstrings. Nothing here (or in a tool
+module) imports torch at the top, so ``metta-lit --help`` answers at once; bad input of any
 command ends in one line naming the problem (``METTA_LIT_DEBUG=1`` shows the traceback).
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import signal
 import sys
+from collections.abc import Callable
+from typing import Any
 
-TOOLS = {
-    "evaluate": "run policies on simulation suites, record episodes in DuckDB",
-    "analyze": "metric tables and a scorecard heatmap from an evaluation database",
-    "replay": "run one episode with a policy and write its replay file",
-    "play": "steer an agent in the terminal while a policy (or random) drives the others",
-}
+from jsonargparse import ArgumentParser
+
+TOOLS = ("evaluate", "analyze", "replay", "play")  # each metta_lit.tools.<name>.<name>, a typed function
+# LightningCLI builds and parses these itself; here they only need a line in `metta-lit --help`.
 TRAINER = {
     "fit": "train a policy (LightningCLI: --config, overrides, --print_config, --ckpt_path)",
     "validate": "evaluation episodes with a checkpoint, a policy URI or 'random' (LightningCLI)",
 }
+NOT_ON_THE_COMMAND_LINE = {"console"}  # tool arguments only Python callers pass
 
 
-def usage() -> str:
-    lines = [f"usage: metta-lit {{{','.join([*TRAINER, *TOOLS])}}} ...", ""]
-    lines += [f"  {name:<10} {text}" for name, text in {**TRAINER, **TOOLS}.items()]
-    lines += ["", "Run 'metta-lit <command> --help' for the options of a command."]
-    return "\n".join(lines)
+def tool_function(name: str) -> Callable[..., Any]:
+    return getattr(importlib.import_module(f"metta_lit.tools.{name}"), name)
+
+
+def tool_parser(name: str) -> ArgumentParser:
+    """The options of a tool, built from its function's typed signature and docstring.
+
+    A ``list[str]`` argument takes its values space-separated (``--policy_uris A B``), as
+    ``nargs="+"``; jsonargparse would otherwise want one ``[A,B]`` value.
+    """
+    from typing import get_args, get_origin, get_type_hints
+
+    from docstring_parser import parse
+
+    from metta_lit.cli_errors import ShortErrors
+
+    class ToolArgumentParser(ShortErrors, ArgumentParser):
+        pass
+
+    function = tool_function(name)
+    doc = parse(function.__doc__ or "")
+    hints = get_type_hints(function)
+    lists = [
+        param
+        for param in inspect.signature(function).parameters.values()
+        if get_origin(hints[param.name]) is list and get_args(hints[param.name]) == (str,)
+    ]
+    parser = ToolArgumentParser(prog=f"metta-lit {name}", description=doc.short_description)
+    parser.add_function_arguments(function, skip={*NOT_ON_THE_COMMAND_LINE, *(p.name for p in lists)}, as_group=False)
+    helps = {p.arg_name: p.description for p in doc.params}
+    for param in lists:
+        required = param.default is inspect.Parameter.empty
+        parser.add_argument(
+            f"--{param.name}",
+            type=str,
+            nargs="+",
+            required=required,
+            default=None if required else list(param.default),
+            help=f"{helps.get(param.name, '')} (one or more)",
+        )
+    return parser
+
+
+def command_parser() -> ArgumentParser:
+    """``metta-lit`` and its subcommands: the trainer's (parsed by LightningCLI) and the tools'."""
+    from metta_lit.cli_errors import ShortErrors
+
+    class CommandParser(ShortErrors, ArgumentParser):
+        pass
+
+    parser = CommandParser(
+        prog="metta-lit", description="Multi-agent RL on MettaGrid: train, validate, evaluate, analyze, replay, play."
+    )
+    commands = parser.add_subcommands(dest="command")
+    for name, text in TRAINER.items():
+        commands.add_subcommand(name, ArgumentParser(prog=f"metta-lit {name}"), help=text)
+    for name in TOOLS:
+        tool = tool_parser(name)
+        commands.add_subcommand(name, tool, help=tool.description)
+    return parser
 
 
 LIGHTNING_CKPT_NAMES = ("last", "best", "hpc")
@@ -66,9 +124,7 @@ def trainer_argv(argv: list[str]) -> list[str]:
 def run(argv: list[str]) -> None:
     """Runs one command; bad input raises an error the caller reports in one line."""
     command = argv[0] if argv else None
-    if command in TOOLS:
-        importlib.import_module(f"metta_lit.tools.{command}").main(argv[1:])
-    elif command in TRAINER or (command and command.startswith("-") and command not in ("-h", "--help")):
+    if command in TRAINER or (command and command.startswith("-") and command not in ("-h", "--help")):
         from metta_lit.trainer_cli import cli
 
         args = trainer_argv(argv)
@@ -77,10 +133,16 @@ def run(argv: list[str]) -> None:
             cli()
         else:
             cli(args)
+    elif command in TOOLS:
+        config = command_parser().parse_args(argv)
+        arguments = config[command].as_dict()
+        tool_function(command)(**arguments)
     else:
-        print(usage())
-        if command not in (None, "-h", "--help"):
-            sys.exit(f"metta-lit: unknown command {command!r}")
+        parser = command_parser()
+        if command is None:
+            parser.print_help()
+        else:
+            parser.parse_args(argv)  # --help, or an unknown command named with the valid ones
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+import sys
 from collections.abc import Iterable
+from typing import NoReturn
 
 from metta_lit.errors import closest
 
@@ -107,3 +109,17 @@ def _reason(line: str, path: list[str], class_path: str | None) -> str:
         line = why
     reason = re.sub(r"<class '([\w.]+)'>", r"\1", line.removeprefix("- "))
     return f"--{'.'.join(path)}: {reason}" if path else reason
+
+
+class ShortErrors:
+    """Mixin for jsonargparse parsers: an argument error is the one line that names the bad
+    key (see :func:`summarize`) and a pointer to ``--help``, with no usage dump."""
+
+    def error(self, message: str, ex: Exception | None = None) -> NoReturn:
+        if not self.exit_on_error:
+            super().error(message, ex)
+        parser = getattr(ex, "subcommand_parser", None) or self
+        options = [o for action in parser._actions for o in action.option_strings]
+        prog = parser.prog.replace(" [options]", "")
+        sys.stderr.write(f"{prog}: error: {summarize(message, options)}\n(run '{prog} --help' for the options)\n")
+        sys.exit(2)

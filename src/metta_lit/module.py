@@ -20,8 +20,6 @@ from lightning.pytorch.utilities import rank_zero_info
 from tensordict import TensorDictBase
 from torch.utils.data import DataLoader, IterableDataset
 from torchrl.collectors import Collector
-from torchrl.envs import TransformedEnv
-from torchrl.envs.utils import ExplorationType, set_exploration_type
 
 from metta_lit.checkpoints.manager import CheckpointManager
 from metta_lit.env import env_config
@@ -29,8 +27,9 @@ from metta_lit.env.vec_env import check_seed
 from metta_lit.errors import ConfigError, check_positive_int
 from metta_lit.losses import LossMixin, PPOLoss
 from metta_lit.policy import FastPolicy, Policy
+from metta_lit.rl.acting import act, acting_env
 from metta_lit.rl.experience import evaluate_rows, rows_from_rollout
-from metta_lit.rl.torch_env import MettaGridTorchEnv
+from metta_lit.rl.torch_env import EpisodeResult, MettaGridTorchEnv
 
 PolicyFactory = Callable[[dict, list], Policy]
 
@@ -167,20 +166,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
     def world_size(self) -> int:
         return self.trainer.world_size if self._trainer is not None else 1
 
-    # --- environment and collector ---------------------------------------------------------
-    def make_env(
-        self, num_envs: int, seed: int, desync: bool, replay_dir: str | None = None
-    ) -> tuple[TransformedEnv, MettaGridTorchEnv]:
-        base = MettaGridTorchEnv(
-            self.env_config,
-            num_envs=num_envs,
-            seed=seed,
-            num_threads=self.hparams.env_threads,
-            desync_episodes=desync,
-            replay_dir=replay_dir,
-        )
-        return TransformedEnv(base, self.policy.memory_transform()), base
-
+    # --- environment and collector (the acting path of rl/acting.py) ------------------------
     def default_torch_threads(self) -> int:
         """This rank's share of the cores that are free when training starts, less the env's
         extra worker threads (the calling thread is env worker 0).
@@ -204,12 +190,17 @@ class MettaLitModule(LossMixin, L.LightningModule):
         rank = self.global_rank
         # LightningCLI seeds every rank alike; envs and action sampling must differ per rank.
         torch.manual_seed(self.hparams.seed + 7919 * rank + self.agent_steps)
-        env, self._train_env = self.make_env(
-            self.hparams.num_envs, self.hparams.seed + 1_000_003 * rank + self.agent_steps, self.hparams.desync_episodes
+        self._train_env = MettaGridTorchEnv(
+            self.env_config,
+            num_envs=self.hparams.num_envs,
+            seed=self.hparams.seed + 1_000_003 * rank + self.agent_steps,
+            num_threads=self.hparams.env_threads,
+            desync_episodes=self.hparams.desync_episodes,
         )
+        env, actor = acting_env(self._train_env, [(self.policy, self.num_agents)])
         self._collector = Collector(
             env,
-            self.policy.actor(),
+            actor,
             frames_per_batch=self.batch_size,
             total_frames=-1,
             device=self.device,
@@ -280,7 +271,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
         }
         episodes = self._train_env.pop_finished_episodes()
         if episodes:
-            metrics.update(mean_metrics(episodes))
+            metrics.update(mean_metrics([episode.summary() for episode in episodes]))
             metrics["overview/episodes"] = float(len(episodes))
         shown = {"overview/sps": steps / (time.perf_counter() - rollout.started)}  # rollout + update
         shown.update({k: metrics.pop(k) for k in PROGRESS_BAR_METRICS if k in metrics})
@@ -301,26 +292,36 @@ class MettaLitModule(LossMixin, L.LightningModule):
         self.policy, key = CheckpointManager.load_for_env(uri, self.feature_spec, self.action_names, self.device)
         rank_zero_info(f"[metta-lit] using policy {key.run}:v{key.version} ({uri})")
 
-    @torch.no_grad()
-    def run_episodes(self, num_envs: int, seed: int) -> list[dict[str, float]]:
-        """One full episode in each of ``num_envs`` fresh envs; their per-episode summaries."""
-        env, base = self.make_env(num_envs, seed, desync=False, replay_dir=self.replay_dir)
-        actor = self.policy.actor()
-        td = env.reset()
-        with set_exploration_type(ExplorationType.RANDOM):
-            while len(base.finished_episodes) < num_envs:
-                td = actor(td.to(self.device)).to("cpu")
-                _, td = env.step_and_maybe_reset(td)
+    def run_episodes(self, num_envs: int, seed: int) -> list[EpisodeResult]:
+        """One full episode in each of ``num_envs`` fresh envs, acted by the policy."""
+        base = MettaGridTorchEnv(
+            self.env_config,
+            num_envs=num_envs,
+            seed=seed,
+            num_threads=self.hparams.env_threads,
+            replay_dir=self.replay_dir,
+        )
+        env, actor = acting_env(base, [(self.policy, self.num_agents)])
+        episodes: list[EpisodeResult] = []
+        done = [False] * num_envs
+
+        def all_done() -> bool:
+            for episode in base.pop_finished_episodes():
+                if not done[episode.env]:
+                    done[episode.env] = True
+                    episodes.append(episode)
+                base.recording[episode.env] = False
+            return all(done)
+
+        act(env, actor, until=all_done, device=self.device)
         env.close()
         if self.replay_dir:
-            rank_zero_info(
-                f"[metta-lit] replays of {len(base.finished_episodes)} episodes written to {base.replay_dir}"
-            )
-        return base.pop_finished_episodes()[:num_envs]
+            rank_zero_info(f"[metta-lit] replays of {len(episodes)} episodes written to {base.replay_dir}")
+        return episodes
 
     def validation_step(self, batch: int, batch_idx: int) -> None:
         episodes = self.run_episodes(self.hparams.eval_envs, seed=int(batch))
-        summary = mean_metrics(episodes)
+        summary = mean_metrics([episode.summary() for episode in episodes])
         metrics = {
             "val/reward": summary["episode/reward"],
             "val/heart.gained": summary.get("env_agent/heart.gained", 0.0),

@@ -12,8 +12,7 @@ overrides); ``--print_config`` shows the merged result. Multi-GPU / multi-node i
 from __future__ import annotations
 
 import os
-import sys
-from typing import Any, NoReturn
+from typing import Any
 
 import lightning as L
 from lightning.fabric.plugins import CheckpointIO
@@ -24,24 +23,15 @@ from lightning.pytorch.utilities import rank_zero_info
 from metta_lit.callbacks.progress import AgentStepProgressBar
 from metta_lit.checkpoints import PolicyCheckpoint
 from metta_lit.checkpoints.lightning_io import CheckpointError, SafeCheckpointIO
-from metta_lit.cli_errors import summarize
+from metta_lit.cli_errors import ShortErrors
 from metta_lit.errors import ConfigError
 from metta_lit.loggers import RunCSVLogger
 from metta_lit.module import MettaLitModule
 from metta_lit.sim.evaluator import PolicyEvaluator
 
 
-class MettaLitArgumentParser(LightningArgumentParser):
-    """Leads an argument error with the one line that names the bad key (no usage dump)."""
-
-    def error(self, message: str, ex: Exception | None = None) -> NoReturn:
-        if not self.exit_on_error:
-            super().error(message, ex)
-        parser = getattr(ex, "subcommand_parser", None) or self
-        options = [o for action in parser._actions for o in action.option_strings]
-        prog = parser.prog.replace(" [options]", "")
-        sys.stderr.write(f"{prog}: error: {summarize(message, options)}\n(run '{prog} --help' for the options)\n")
-        sys.exit(2)
+class MettaLitArgumentParser(ShortErrors, LightningArgumentParser):
+    """LightningCLI's parser with one-line argument errors."""
 
 
 class MettaLitCLI(LightningCLI):

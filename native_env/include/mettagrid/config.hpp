@@ -17,19 +17,6 @@ constexpr uint16_t kEmptyCell = 0;           // map cell code: empty; objects ar
 
 enum class ObjectKind : uint8_t { Wall = 0, Converter = 1 };
 
-// Handler types, in the canonical handler order of the flat action catalog.
-enum class ActionType : uint8_t {
-  Noop = 0,
-  Move,
-  Rotate,
-  PutItems,
-  GetItems,
-  Attack,
-  Swap,
-  ChangeColor,
-  ChangeGlyph
-};
-
 struct ObjectConfig {
   std::string name;
   int type_id = 1;

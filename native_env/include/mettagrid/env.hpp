@@ -79,31 +79,36 @@ class Env {
   // gained/lost stats, and no reward for it on the next step.
   void set_inventory(int agent, int item, int amount);
 
- private:
-  // Inventory changes go through these so limits, stats and converter restarts stay exact.
+  // --- What action handlers (actions/*.cpp) act through ----------------------------------
+  const GameConfig& config() const { return cfg_; }
+  int num_resources() const { return R_; }
+  AgentState& agent(int a) { return agents_[a]; }
+  GridObject& object(uint32_t id) { return objects_[id]; }
+  // A grid cell: low 16 bits = agent index + 1, high 16 bits = object id (object layer).
+  uint32_t& cell(int r, int c) { return cells_[cell_index(r, c)]; }
+  bool in_bounds(int r, int c) const { return r >= 0 && c >= 0 && r < H_ && c < W_; }
+  // Inventory changes go through these so limits, stats and converter restarts stay exact;
+  // each returns the amount that actually moved.
   int agent_update(int a, int item, int delta);
-  int item_capacity(int a, int item) const;  // how much of the item the agent may hold now
   int converter_update(int ci, int item, int delta);
   void maybe_start_converting(int ci);
+  int facing_converter(int a) const;  // converter index the agent faces, or -1
+  void move_agent(int a, int r, int c);
+  void add_stat(int a, int id, float v) { agent_stats_[a * S_ + id] += v; }
+
+ private:
+  int item_capacity(int a, int item) const;  // how much of the item the agent may hold now
   void schedule(uint32_t when, uint8_t type, int ci);
   void process_events();
 
+  // The bookkeeping every action shares (required/consumed resources, success/failure stats,
+  // penalty, frozen agents) around its handler's apply().
   void run_action(int a, int32_t action);
-  bool handle(int a, ActionType t, int handler, int arg);
-  bool move(int a, int dir);
-  bool put_items(int a);
-  bool get_items(int a);
-  bool attack(int a, int handler, int arg);
-  bool swap(int a);
-  int facing_converter(int a) const;
-  void move_agent(int a, int r, int c);
 
   float compute_stat_reward(int a) const;
   void write_observations();
   void write_agent_obs(int a);
-  void add_stat(int a, int id, float v) { agent_stats_[a * S_ + id] += v; }
   void set_stat(int a, int id, float v) { agent_stats_[a * S_ + id] = v; }
-  bool in_bounds(int r, int c) const { return r >= 0 && c >= 0 && r < H_ && c < W_; }
   int cell_index(int r, int c) const {
     return (r + rules_.pad) * rules_.padded_width + c + rules_.pad;
   }
@@ -129,8 +134,7 @@ class Env {
   bool desync_pending_ = false;
   uint32_t event_seq_ = 0;
 
-  // Grid cell: low 16 bits = agent index + 1, high 16 bits = object id (object layer).
-  std::vector<uint32_t> cells_;
+  std::vector<uint32_t> cells_;  // see cell()
   std::vector<uint16_t> map_cells_;
   std::vector<GridObject> objects_;  // id = index; id 0 is reserved
   std::vector<AgentState> agents_;

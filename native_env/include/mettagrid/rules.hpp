@@ -20,9 +20,14 @@ constexpr uint8_t TypeId = 0, Group = 1, Frozen = 2, Orientation = 3, Color = 4,
                   InvBase = 17;
 }
 
-// Orientation enum N=0, S=1, W=2, E=3, NW=4, NE=5, SW=6, SE=7 with (drow, dcol) deltas.
+// Orientation enum N=0, S=1, W=2, E=3, NW=4, NE=5, SW=6, SE=7: names and (drow, dcol) deltas.
+// The only definition of direction names: action variants and Python's orientation_name use it.
+inline constexpr const char* kDirNames[8] = {"north",     "south",     "west",      "east",
+                                             "northwest", "northeast", "southwest", "southeast"};
 constexpr int kDirRow[8] = {-1, 1, 0, 0, -1, -1, 1, 1};
 constexpr int kDirCol[8] = {0, 0, -1, 1, -1, 1, -1, 1};
+
+class ActionHandler;
 
 struct FeatureInfo {
   std::string name;
@@ -49,7 +54,7 @@ class Rules {
   std::vector<std::string> action_names;
   std::vector<uint8_t> flat_handler;  // flat id -> index into cfg.actions
   std::vector<uint8_t> flat_arg;
-  std::vector<ActionType> handler_type;
+  std::vector<const ActionHandler*> handlers;  // per cfg.actions entry (actions/*.cpp)
   std::vector<uint8_t> handler_priority;
 
   // Interned stats (agent and game stats share one id space, so rewards can add them).

@@ -12,7 +12,7 @@ from abc import abstractmethod
 from typing import Any
 
 import torch
-from tensordict import TensorDict, TensorDictBase
+from tensordict import TensorDictBase
 from tensordict.nn import (
     ProbabilisticTensorDictModule,
     ProbabilisticTensorDictSequential,
@@ -42,7 +42,6 @@ class Policy(TensorDictModuleBase):
         self.feature_spec = {name: dict(info) for name, info in feature_spec.items()}
         self.action_names = list(action_names)
         self.hyperparameters = hyperparameters
-        self._memory: TensorDictBase | None = None
         # Positions of the env's actions among this policy's logits; None while they coincide.
         self.register_buffer("env_action_index", None, persistent=False)
 
@@ -63,9 +62,9 @@ class Policy(TensorDictModuleBase):
     def memory_shapes(self) -> dict[str, tuple[int, ...]]:
         """The recurrent state one agent carries from step to step: key -> shape.
 
-        Declared once here: the env transform that primes it, the zeros :meth:`act` starts
-        from and the keys experience rows store all derive from it. Stateless policies
-        declare nothing.
+        Declared once here: the env transform that primes it (zeros at every episode start)
+        and the keys experience rows store both derive from it. Stateless policies declare
+        nothing.
         """
         return {}
 
@@ -118,35 +117,3 @@ class Policy(TensorDictModuleBase):
             log_prob_key="action_log_prob",
         )
         return ProbabilisticTensorDictSequential(self, narrow, sampler)
-
-    # --- a stateful step API for tools that drive the native env directly -----------------
-    def reset_memory(self) -> None:
-        """Forgets the memory kept by :meth:`act` (call at the start of new episodes)."""
-        self._memory = None
-
-    @torch.no_grad()
-    def act(
-        self, observation: torch.Tensor, done: torch.Tensor | None = None, deterministic: bool = False
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Actions and values for ``observation`` [N, tokens, 3]; memory carries across calls.
-
-        ``done`` [N] marks agents whose previous step ended an episode (their memory resets).
-        """
-        n = observation.shape[0]
-        device = self.device
-        td = TensorDict({"observation": observation.to(device)}, batch_size=[n], device=device)
-        first = self._memory is None or self._memory.batch_size[0] != n
-        is_init = torch.full((n, 1), first, dtype=torch.bool, device=device)
-        if done is not None:
-            is_init |= done.reshape(n, 1).to(device)
-        td["is_init"] = is_init
-        td.update(self.initial_memory(n, device) if first else self._memory)
-        self(td)
-        self._memory = td.get("next").exclude("observation") if "next" in td.keys() else None
-        logits = self.env_logits(td["logits"])
-        actions = logits.argmax(-1) if deterministic else torch.distributions.Categorical(logits=logits).sample()
-        return actions, td["state_value"].squeeze(-1)
-
-    def initial_memory(self, n: int, device: torch.device) -> dict[str, torch.Tensor]:
-        """Zero memory for ``n`` agents."""
-        return {key: torch.zeros((n, *shape), device=device) for key, shape in self.memory_shapes().items()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +24,46 @@ from metta_lit.env import GameConfig, MettaGridConfig, MettaGridVecEnv
 from metta_lit.sim.replay import EpisodeReplays
 
 
-def episode_summary(env: MettaGridVecEnv, e: int) -> dict[str, float]:
-    """Per-agent means of an episode's stats ("missing counts as zero") plus its return."""
-    stats = env.episode_stats(e)
-    agents = stats["agent"]
-    summary: dict[str, float] = {}
-    for agent in agents:
-        for key, value in agent.items():
-            summary[f"env_agent/{key}"] = summary.get(f"env_agent/{key}", 0.0) + value / len(agents)
-    for key, value in stats["game"].items():
-        summary[f"env_game/{key}"] = value
-    summary["episode/reward"] = float(env.episode_rewards(e).mean())
-    summary["episode/length"] = float(env.current_step(e))
-    return summary
+@dataclass(frozen=True)
+class EpisodeResult:
+    """One finished episode of one env, read once when it ends: what training metrics,
+    validation and the evaluation database are all computed from."""
+
+    episode_id: str
+    env: int
+    steps: int
+    rewards: np.ndarray  # [agents] episode return of each agent
+    agent_stats: list[dict[str, float]]  # per agent; a stat missing from an agent is zero
+    game_stats: dict[str, float]
+    agent_groups: list[int]  # group id of each agent
+    replay_url: str | None = None
+
+    @classmethod
+    def read(cls, env: MettaGridVecEnv, e: int, episode_id: str, replay_url: str | None = None) -> EpisodeResult:
+        stats = env.episode_stats(e)
+        groups = {o["agent_id"]: o["group_id"] for o in env.grid_objects(e) if o["type_name"] == "agent"}
+        return cls(
+            episode_id=episode_id,
+            env=e,
+            steps=env.current_step(e),
+            rewards=env.episode_rewards(e).copy(),
+            agent_stats=stats["agent"],
+            game_stats=stats["game"],
+            agent_groups=[groups[a] for a in range(env.num_agents)],
+            replay_url=replay_url,
+        )
+
+    def summary(self) -> dict[str, float]:
+        """Per-agent means of the stats ("missing counts as zero"), game stats and the return."""
+        agents = len(self.agent_stats)
+        out: dict[str, float] = {}
+        for stats in self.agent_stats:
+            for key, value in stats.items():
+                out[f"env_agent/{key}"] = out.get(f"env_agent/{key}", 0.0) + value / agents
+        out.update({f"env_game/{key}": value for key, value in self.game_stats.items()})
+        out["episode/reward"] = float(self.rewards.mean())
+        out["episode/length"] = float(self.steps)
+        return out
 
 
 class MettaGridTorchEnv(EnvBase):
@@ -44,8 +72,9 @@ class MettaGridTorchEnv(EnvBase):
     Keys: ``observation`` uint8 ``[E, A, tokens, 3]``; ``action`` int64 ``[E, A]`` (flat
     catalog); ``reward``/``done``/``terminated``/``truncated`` ``[E, A, 1]``. An episode ends
     for all agents of an env at once; TorchRL's ``_reset`` mask then resets that env natively.
-    Finished episodes' stats accumulate in :attr:`finished_episodes` until popped; with a
-    ``replay_dir`` each episode is also written as a replay.
+    Each finished episode is read once into an :class:`EpisodeResult`; they accumulate in
+    :attr:`finished_episodes` until popped. With a ``replay_dir`` each episode is also written
+    as a replay, except in envs whose entry of :attr:`recording` was cleared.
     """
 
     def __init__(
@@ -67,7 +96,8 @@ class MettaGridTorchEnv(EnvBase):
         self._rewards = torch.from_numpy(self.vec.rewards)
         self._terminals = torch.from_numpy(self.vec.terminals)
         self._truncations = torch.from_numpy(self.vec.truncations)
-        self.finished_episodes: list[dict[str, float]] = []
+        self.finished_episodes: list[EpisodeResult] = []
+        self.recording = np.ones(num_envs, dtype=bool)  # envs whose episodes are still wanted as replays
         tokens = self.vec.config.game.num_observation_tokens
         self.observation_spec = Composite(
             observation=Unbounded((*batch, tokens, 3), dtype=torch.uint8, device=self.device), shape=batch
@@ -88,7 +118,7 @@ class MettaGridTorchEnv(EnvBase):
     def action_names(self) -> list[str]:
         return self.vec.action_names
 
-    def pop_finished_episodes(self) -> list[dict[str, float]]:
+    def pop_finished_episodes(self) -> list[EpisodeResult]:
         out, self.finished_episodes = self.finished_episodes, []
         return out
 
@@ -118,10 +148,10 @@ class MettaGridTorchEnv(EnvBase):
         if self._replays:
             self._replays.step(actions)
         ended = np.flatnonzero(self.vec.terminals.all(1) | self.vec.truncations.all(1))
-        for e in ended:
-            self.finished_episodes.append(episode_summary(self.vec, int(e)))
-            if self._replays:
-                self._replays.finish(int(e), uuid.uuid4().hex)
+        for e in ended.tolist():
+            episode_id = uuid.uuid4().hex
+            url = self._replays.finish(e, episode_id) if self._replays and self.recording[e] else None
+            self.finished_episodes.append(EpisodeResult.read(self.vec, e, episode_id, url))
         terminated = self._terminals.unsqueeze(-1).to(self.device, copy=True)
         truncated = self._truncations.unsqueeze(-1).to(self.device, copy=True)
         return TensorDict(

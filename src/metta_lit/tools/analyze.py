@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import math
 
 from rich.console import Console
@@ -14,11 +13,20 @@ from metta_lit.sim.stats_db import EvalStatsDB
 
 def analyze(
     stats_db: str,
-    metrics: list[str],
+    metrics: list[str] = ["reward", "heart.*"],  # noqa: B006 (read, never mutated; the CLI shows it)
     scorecard: str | None = "scorecard.png",
     scorecard_metric: str = "reward",
     console: Console | None = None,
 ) -> Table:
+    """Metric tables and a scorecard heatmap from an evaluation database.
+
+    Args:
+        stats_db: the DuckDB file 'evaluate' wrote
+        metrics: metric names or globs ('heart.*'); each row is a policy, simulation and metric
+        scorecard: PNG heatmap of policies x simulations ('null' or an empty string: none)
+        scorecard_metric: the metric the scorecard shows
+        console: where the table is printed (Python callers)
+    """
     console = console or Console()
     db = EvalStatsDB(stats_db)
     policies, sims = db.policies(), db.simulations()
@@ -103,13 +111,3 @@ def write_scorecard(db: EvalStatsDB, path: str, metric: str = "reward") -> None:
     fig = scorecard_figure(db, metric)
     fig.savefig(path, dpi=120)
     plt.close(fig)
-
-
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="metta-lit analyze", description=__doc__)
-    p.add_argument("--stats_db", required=True)
-    p.add_argument("--metrics", nargs="+", default=["reward", "heart.*"], help="metric names or globs")
-    p.add_argument("--scorecard", default="scorecard.png", help="PNG heatmap path ('' to skip)")
-    p.add_argument("--scorecard_metric", default="reward")
-    a = p.parse_args(argv)
-    analyze(a.stats_db, a.metrics, a.scorecard or None, a.scorecard_metric)

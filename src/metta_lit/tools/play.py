@@ -7,12 +7,11 @@ without reading the keyboard (all agents follow the policy), for scripts and CI.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import termios
 import tty
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from rich.console import Console
@@ -20,7 +19,6 @@ from rich.text import Text
 
 from metta_lit.env import MettaGridVecEnv
 from metta_lit.errors import ConfigError
-from metta_lit.sim.runner import PolicyHandle
 from metta_lit.tools.common import load_env
 
 # By the env's own orientation names (the native catalog defines them).
@@ -68,7 +66,7 @@ KEYS = {
 }
 
 
-def render(env: MettaGridVecEnv, controlled: int | None, width: int = 80, height: int = 30) -> Text:
+def draw(env: MettaGridVecEnv, controlled: int | None, width: int = 80, height: int = 30) -> Text:
     """One frame: the grid (cropped around the controlled agent if it is too big) and a status panel."""
     objects = env.grid_objects(0)
     agents = {o["agent_id"]: o for o in objects if o["type_name"] == "agent"}
@@ -129,64 +127,69 @@ def read_key() -> str:
 def play(
     config: str,
     policy_uri: str = "random",
-    render_mode: str = "tui",
+    render: Literal["tui", "log"] = "tui",
     steps: int | None = None,
     agent: int = 0,
     seed: int = 0,
     console: Console | None = None,
 ) -> dict[str, Any]:
+    """Steer one agent in the terminal while a policy (or random) drives the others.
+
+    Args:
+        config: env name, env YAML, or training YAML (its model's env)
+        policy_uri: drives the other agents: a policy URI, or 'random'
+        render: 'tui' reads the keyboard; 'log' prints frames and lets the policy drive
+            every agent (scripts, CI)
+        steps: stop after this many steps (default: the episode's 'max_steps')
+        agent: the agent you steer
+        seed: seed of the map and of the sampled actions
+        console: where frames are drawn (Python callers)
+
+    Returns:
+        the episode's stats ('{"game": ..., "agent": [...]}')
+    """
+    from metta_lit.rl.acting import act, acting_env  # load torch: not needed for --help
+    from metta_lit.rl.torch_env import MettaGridTorchEnv
+    from metta_lit.sim.runner import PolicyHandle
+
     if steps is not None and steps < 1:
         raise ConfigError(f"--steps: must be >= 1, got {steps}")
-    if render_mode == "tui" and not sys.stdin.isatty():
+    if render == "tui" and not sys.stdin.isatty():
         raise ConfigError("play --render tui needs a terminal; use --render log for scripts")
     console = console or Console(highlight=False)
-    env = MettaGridVecEnv(load_env(config), num_envs=1, seed=seed)
-    if not 0 <= agent < env.num_agents:
-        raise ConfigError(f"--agent {agent}: the env has agents 0..{env.num_agents - 1}")
-    handle = PolicyHandle.from_uri(policy_uri)
-    if handle.policy is not None:
-        handle.policy.initialize_to_environment(env.feature_spec, env.action_names)
-        handle.policy.reset_memory()
-    ids = {name: i for i, name in enumerate(env.action_names)}
-    rng = np.random.default_rng(seed)
-    obs = env.reset()
-    done = np.zeros((1, env.num_agents), dtype=bool)
-    limit = steps or env.config.game.max_steps
-    controlled = agent if render_mode == "tui" else None
-    for _ in range(limit):
-        if render_mode == "tui":
+    base = MettaGridTorchEnv(load_env(config), num_envs=1, seed=seed)
+    vec = base.vec
+    if not 0 <= agent < vec.num_agents:
+        raise ConfigError(f"--agent {agent}: the env has agents 0..{vec.num_agents - 1}")
+    env, actor = acting_env(base, [(PolicyHandle.from_uri(policy_uri).policy, vec.num_agents)])
+    ids = {name: i for i, name in enumerate(vec.action_names)}
+    limit = steps or vec.config.game.max_steps
+    controlled = agent if render == "tui" else None
+    size = console.size if render == "tui" else (80, 40)
+    taken = 0
+
+    def frame(td) -> bool:
+        """Shows the grid, then lets the keyboard replace the controlled agent's action."""
+        nonlocal taken
+        if render == "tui":
             console.clear()
-        console.print(render(env, controlled, *(console.size if render_mode == "tui" else (80, 40))))
-        actions = handle.act(obs, done, rng, env.num_actions).astype(np.int32)
+        console.print(draw(vec, controlled, *size))
         if controlled is not None:
             key = read_key()
             while key not in KEYS and key not in ("q", "\x03") or (key in KEYS and KEYS[key] not in ids):
                 key = read_key()
             if key in ("q", "\x03"):
-                break
-            actions[0, controlled] = ids[KEYS[key]]
-        obs, _, terminals, truncations = env.step(actions)
-        done = np.repeat((terminals | truncations).all(1, keepdims=True), env.num_agents, 1)
-        if done.any():
-            break
-    console.print(render(env, controlled))
-    stats = env.episode_stats(0)
+                return False
+            td["action"][0, controlled] = ids[KEYS[key]]
+        taken += 1
+        return True
+
+    act(env, actor, until=lambda: taken >= limit or bool(base.finished_episodes), before_step=frame)
+    console.print(draw(vec, controlled))
+    stats = vec.episode_stats(0)
     console.print(
-        f"episode over after {env.current_step(0)} steps; rewards per agent: "
-        f"{np.round(env.episode_rewards(0), 2).tolist()}"
+        f"episode over after {vec.current_step(0)} steps; rewards per agent: "
+        f"{np.round(vec.episode_rewards(0), 2).tolist()}"
     )
+    env.close()
     return stats
-
-
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(
-        prog="metta-lit play", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument("--config", required=True, help="env name, env YAML, or training YAML")
-    p.add_argument("--policy_uri", default="random", help="drives the other agents: a policy URI or 'random'")
-    p.add_argument("--render", choices=["tui", "log"], default="tui")
-    p.add_argument("--steps", type=int, default=None, help="stop after this many steps (default: max_steps)")
-    p.add_argument("--agent", type=int, default=0, help="the agent you steer")
-    p.add_argument("--seed", type=int, default=0)
-    a = p.parse_args(argv)
-    play(a.config, a.policy_uri, a.render, a.steps, a.agent, a.seed)

@@ -1,0 +1,50 @@
+// move_<direction>: step one cell. Moving turns the agent even when the move fails; that is
+// how an agent faces a converter. Moving into another agent "uses" it: the mover gives it half
+// of each shareable resource it holds.
+#include "mettagrid/actions/action_handler.hpp"
+#include "mettagrid/env.hpp"
+
+namespace mettagrid {
+
+namespace {
+
+class Move : public ActionHandler {
+ public:
+  std::vector<std::string> variants(const std::string& name, const ActionConfig& cfg,
+                                    int directions) const override {
+    std::vector<std::string> names;
+    for (int d = 0; d < directions; ++d) names.push_back(name + "_" + kDirNames[d]);
+    return names;
+  }
+
+  bool apply(Env& env, int a, int handler, int dir) const override {
+    AgentState& ag = env.agent(a);
+    ag.orientation = static_cast<uint8_t>(dir);
+    const GridObject& obj = env.object(ag.object_id);
+    const int r = obj.r + kDirRow[dir], c = obj.c + kDirCol[dir];
+    if (!env.in_bounds(r, c)) return false;
+    const uint32_t cell = env.cell(r, c);
+    if (cell == 0) {
+      env.move_agent(a, r, c);
+      return true;
+    }
+    const uint32_t other = cell & 0xFFFFu;
+    if (other == 0) return false;  // walls and converters are not usable by moving
+    const int b = static_cast<int>(other) - 1;
+    const GroupConfig& g = env.config().groups[ag.group];
+    for (int i = 0; i < env.num_resources(); ++i) {
+      if (!g.shareable[i]) continue;
+      const int half = env.agent_inventory(a)[i] / 2;
+      if (half == 0) continue;
+      const int given = env.agent_update(b, i, half);
+      if (given > 0) env.agent_update(a, i, -given);
+    }
+    return true;
+  }
+};
+
+const RegisterAction<Move> kRegister("move", 1);
+
+}  // namespace
+
+}  // namespace mettagrid

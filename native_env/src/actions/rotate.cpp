@@ -1,0 +1,28 @@
+// rotate_<direction>: face a direction without moving.
+#include "mettagrid/actions/action_handler.hpp"
+#include "mettagrid/env.hpp"
+
+namespace mettagrid {
+
+namespace {
+
+class Rotate : public ActionHandler {
+ public:
+  std::vector<std::string> variants(const std::string& name, const ActionConfig& cfg,
+                                    int directions) const override {
+    std::vector<std::string> names;
+    for (int d = 0; d < directions; ++d) names.push_back(name + "_" + kDirNames[d]);
+    return names;
+  }
+
+  bool apply(Env& env, int a, int handler, int dir) const override {
+    env.agent(a).orientation = static_cast<uint8_t>(dir);
+    return true;
+  }
+};
+
+const RegisterAction<Rotate> kRegister("rotate", 2);
+
+}  // namespace
+
+}  // namespace mettagrid

@@ -1,0 +1,136 @@
+"""The one way policies act: a TorchRL actor stepping the TorchRL env.
+
+Training (through the collector), validation, ``evaluate``, ``replay`` and ``play`` all run
+``Policy.actor()`` on a :class:`~metta_lit.rl.torch_env.MettaGridTorchEnv` wrapped in the
+actor's memory transform, and read finished episodes from the env's
+:class:`~metta_lit.rl.torch_env.EpisodeResult` list. When several policies share an env
+(evaluation's NPC agents: the candidate acts for the first agents of every env, the NPC for
+the rest), :class:`AgentSplitActor` is that actor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from tensordict import TensorDict, TensorDictBase
+from tensordict.nn import TensorDictModuleBase
+from torch import nn
+from torchrl.data import Composite, Unbounded
+from torchrl.envs import Compose, InitTracker, TensorDictPrimer, Transform, TransformedEnv
+from torchrl.envs.utils import ExplorationType, set_exploration_type, step_mdp
+
+from metta_lit.policy import Policy
+from metta_lit.rl.torch_env import MettaGridTorchEnv
+
+
+class AgentSplitActor(TensorDictModuleBase):
+    """Policies acting for consecutive slices of every env's agents, as one actor.
+
+    Member ``i`` acts for ``counts[i]`` agents after those of the members before it. Each
+    member keeps its memory under its own key ``("agents_<i>", <its memory key>)``, so members
+    of different architectures never share or overwrite a recurrent state; the memory of an
+    agent outside a member's slice stays zero and is never read.
+    """
+
+    def __init__(self, members: Sequence[tuple[Policy, int]]) -> None:
+        super().__init__()
+        self.policies = nn.ModuleList(policy for policy, _ in members)
+        self.counts = [count for _, count in members]
+        self.actors = [policy.actor() for policy, _ in members]
+        self.in_keys = ["observation", "is_init", *self._memory_keys()]
+        self.out_keys = ["action", "action_log_prob", *(("next", *key) for key in self._memory_keys())]
+
+    @staticmethod
+    def namespace(i: int) -> str:
+        return f"agents_{i}"
+
+    def _memory_keys(self) -> list[tuple[str, str]]:
+        return [(self.namespace(i), key) for i, p in enumerate(self.policies) for key in p.memory_shapes()]
+
+    def memory_transform(self, batch_size: torch.Size) -> Transform:
+        """``is_init`` plus every member's zeroed memory under its namespace (``[E, A, ...]``)."""
+        specs = {
+            self.namespace(i): Composite(
+                {key: Unbounded(shape=(*batch_size, *shape)) for key, shape in p.memory_shapes().items()},
+                shape=batch_size,
+            )
+            for i, p in enumerate(self.policies)
+            if p.memory_shapes()
+        }
+        if not specs:
+            return Compose(InitTracker())
+        return Compose(InitTracker(), TensorDictPrimer(Composite(specs, shape=batch_size)))
+
+    def forward(self, td: TensorDictBase) -> TensorDictBase:
+        actions, log_probs, start = [], [], 0
+        for i, (policy, actor, count) in enumerate(zip(self.policies, self.actors, self.counts, strict=True)):
+            agents = slice(start, start + count)
+            start += count
+            memory = list(policy.memory_shapes())
+            ns = self.namespace(i)
+            sub = TensorDict(
+                {
+                    "observation": td["observation"][:, agents],
+                    "is_init": td["is_init"][:, agents],
+                    **{key: td[ns, key][:, agents] for key in memory},
+                },
+                batch_size=[td.shape[0], count],
+                device=td.device,
+            )
+            out = actor(sub)
+            actions.append(out["action"])
+            log_probs.append(out["action_log_prob"])
+            for key in memory:
+                carried = td[ns, key].clone()
+                carried[:, agents] = out["next", key]
+                td["next", ns, key] = carried
+        td["action"] = torch.cat(actions, dim=1)
+        td["action_log_prob"] = torch.cat(log_probs, dim=1)
+        return td
+
+
+def acting_env(
+    env: MettaGridTorchEnv, members: Sequence[tuple[Policy, int]]
+) -> tuple[TransformedEnv, TensorDictModuleBase]:
+    """``env`` wrapped in the memory transform of the actor that runs ``members`` (policy,
+    number of agents) on it, and that actor; one member acts through its own ``actor()``.
+    Each policy is first adapted to the env's features and actions by name."""
+    if sum(count for _, count in members) != env.vec.num_agents:
+        raise ValueError(f"the members act for {[c for _, c in members]} agents; the env has {env.vec.num_agents}")
+    members = [(policy, count) for policy, count in members if count > 0]
+    for policy, _ in members:
+        policy.initialize_to_environment(env.feature_spec, env.action_names)
+    if len(members) == 1:
+        policy = members[0][0]
+        return TransformedEnv(env, policy.memory_transform()), policy.actor()
+    actor = AgentSplitActor(members)
+    return TransformedEnv(env, actor.memory_transform(env.batch_size)), actor
+
+
+@torch.no_grad()
+def act(
+    env: TransformedEnv,
+    actor: TensorDictModuleBase,
+    until: Callable[[], bool],
+    device: torch.device | str = "cpu",
+    before_step: Callable[[TensorDictBase], bool] | None = None,
+) -> None:
+    """Steps ``env`` with ``actor`` (sampling its actions) from a reset until ``until()``.
+
+    ``until`` is asked after every step, before finished envs are reset, so the state that
+    ended an episode is still there to look at when it stops. ``before_step(td)`` sees each
+    step's actions before the env does and may change them (``play`` puts the keyboard's
+    action there); returning False stops at once.
+    """
+    td = env.reset()
+    with set_exploration_type(ExplorationType.RANDOM):
+        while True:
+            td = actor(td.to(device)).to("cpu")
+            if before_step is not None and not before_step(td):
+                return
+            td = env.step(td)
+            if until():
+                return
+            # What TorchRL's step_and_maybe_reset does, split so `until` sees the last state.
+            td = env.maybe_reset(step_mdp(td, keep_other=True, exclude_action=True, exclude_reward=True))
