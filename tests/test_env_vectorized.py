@@ -151,3 +151,29 @@ def test_action_args_come_from_the_native_catalog():
         ("get_items", 0),
     ]
     assert env.action_args[7:] == list(range(9))  # attack_0..attack_8
+
+
+def test_grid_objects_and_stats_cross_as_typed_records(driver):
+    d = driver(["#####", "#@.m#", "#_.@#", "#####"])
+    d.give(0, "ore_red", 3)
+    d.step("move_east", "noop")  # agent 0 moves next to the mine
+    objects = d.env.grid_object_records()
+    rec = objects.records
+    assert rec.dtype["r"] == np.int32 and rec.dtype["is_frozen"] == np.bool_ and rec.dtype["episode_reward"] == np.float32
+    assert objects.inventory.shape == (len(rec), len(d.env.resource_names)) and objects.inventory.dtype == np.uint8
+    agents = objects.agents
+    assert rec["agent_id"][agents].tolist() == [0, 1] and (rec["type_id"][agents] == 0).all()
+    assert (rec["r"][agents[0]], rec["c"][agents[0]]) == (1, 2)
+    ore = d.env.resource_names.index("ore_red")
+    assert objects.inventory[agents[0], ore] == 3
+    walls = rec["object_index"] == list(d.env.config.game.objects).index("wall")
+    assert walls.sum() == 14 and (rec["agent_id"][walls] == -1).all() and not objects.inventory[walls].any()
+    # The dict view is built from the same records.
+    view = {o["id"]: o for o in d.env.grid_objects()}
+    assert view[int(rec["id"][agents[0]])]["inventory"] == {ore: 3}
+    assert view[int(rec["id"][agents[0]])]["orientation_name"] == "east"
+    stats = d.env.episode_stat_arrays()
+    names = d.env.stat_names
+    assert stats.agent.shape == (2, len(names)) and stats.game.shape == (len(names),)
+    assert stats.agent[0, names.index("action.move.success")] == 1.0
+    assert d.env.episode_stats()["agent"][0]["action.move.success"] == 1.0

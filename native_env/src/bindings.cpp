@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <sstream>
 #include <string>
 
@@ -52,22 +53,21 @@ T* checked(const py::array& a, const char* name, const char* dtype,
   throw py::value_error(os.str());
 }
 
-py::dict inventory_dict(const uint8_t* inv, int n) {
-  py::dict d;
-  for (int i = 0; i < n; ++i) {
-    if (inv[i]) d[py::int_(i)] = py::int_(inv[i]);
-  }
-  return d;
-}
-
-py::dict stats_dict(const Rules& rules, const float* values, const float* extra = nullptr) {
-  py::dict d;
-  for (int s = 0; s < rules.num_stats(); ++s) {
-    const float v = values[s] + (extra ? extra[s] : 0.0f);
-    if (v != 0.0f) d[py::str(rules.stat_names[s])] = v;
-  }
-  return d;
-}
+// One grid object as a typed record (numpy structured dtype "ObjectRecord"); names are
+// looked up in Python from the ids (type, group, orientation). Fields that do not apply to an
+// object's kind are -1 / false / 0.
+struct ObjectRecord {
+  int32_t id, type_id, r, c, layer;
+  int32_t object_index;  // index into the config's objects; -1 for agents
+  int32_t agent_id;      // -1 unless an agent
+  int32_t group;         // group index (agents); -1 otherwise
+  int32_t orientation, freeze_remaining, freeze_duration, color, glyph, last_action;
+  float episode_reward;
+  bool is_frozen, is_swappable;
+  int32_t converter;  // converter index; -1 unless a converter
+  bool is_converting, is_cooling_down;
+  int32_t conversions_completed, conversion_duration, cooldown_duration, output_limit;
+};
 
 // Owns the native VecEnv plus references to the numpy buffers it writes into.
 class PyVecEnv {
@@ -118,16 +118,18 @@ class PyVecEnv {
     return env_.env(i);
   }
 
-  py::dict episode_stats(int i) {
+  // Episode stats so far as arrays over the interned stat names (Rules::stat_names):
+  // (agent stats [agents, stats], game stats [stats]).
+  py::tuple episode_stats(int i) {
     Env& e = env(i);
     const Rules& rules = env_.rules();
-    py::list agents;
-    for (int a = 0; a < rules.cfg.num_agents; ++a)
-      agents.append(stats_dict(rules, e.agent_stats(a)));
-    py::dict out;
-    out["game"] = stats_dict(rules, e.game_stats());
-    out["agent"] = agents;
-    return out;
+    const py::ssize_t A = rules.cfg.num_agents, S = rules.num_stats();
+    py::array_t<float> agents({A, S}), game(S);
+    for (py::ssize_t a = 0; a < A; ++a) {
+      std::copy(e.agent_stats(a), e.agent_stats(a) + S, agents.mutable_data(a, 0));
+    }
+    std::copy(e.game_stats(), e.game_stats() + S, game.mutable_data());
+    return py::make_tuple(agents, game);
   }
 
   py::array_t<float> episode_rewards(int i) {
@@ -137,66 +139,67 @@ class PyVecEnv {
     return out;
   }
 
-  py::list grid_objects(int i) {
+  // Every object of one env (id order) as (records [n] ObjectRecord, inventory uint8 [n,
+  // resources]).
+  py::tuple grid_objects(int i) {
     Env& e = env(i);
     const Rules& rules = env_.rules();
     const GameConfig& cfg = rules.cfg;
-    py::list out;
     const auto& objs = e.objects();
-    for (size_t id = 1; id < objs.size(); ++id) {
+    const py::ssize_t n = static_cast<py::ssize_t>(objs.size()) - 1, R = rules.num_resources;
+    py::array_t<ObjectRecord> records(n);
+    py::array_t<uint8_t> inventory({n, R});
+    std::fill(inventory.mutable_data(), inventory.mutable_data() + n * R, 0);
+    ObjectRecord* out = records.mutable_data();
+    for (py::ssize_t k = 0; k < n; ++k) {
+      const uint32_t id = static_cast<uint32_t>(k + 1);
       const GridObject& o = objs[id];
-      py::dict d;
-      d["id"] = id;
-      d["r"] = o.r;
-      d["c"] = o.c;
-      d["layer"] = static_cast<int>(o.layer);
+      ObjectRecord rec{};
+      rec.id = static_cast<int32_t>(id);
+      rec.r = o.r;
+      rec.c = o.c;
+      rec.layer = static_cast<int32_t>(o.layer);
+      rec.object_index = rec.agent_id = rec.group = rec.converter = -1;
+      rec.orientation = rec.last_action = -1;
+      const uint8_t* inv = nullptr;
       if (o.is_agent) {
         const AgentState& ag = e.agents()[o.sub];
         const GroupConfig& g = cfg.groups[ag.group];
-        d["type_id"] = 0;
-        d["type_name"] = "agent";
-        d["agent_id"] = o.sub;
-        d["group_id"] = g.group_id;
-        d["group_name"] = g.name;
-        d["orientation"] = ag.orientation;
-        d["orientation_name"] = kDirNames[ag.orientation];
-        d["is_frozen"] = ag.frozen > 0;
-        d["freeze_remaining"] = ag.frozen;
-        d["freeze_duration"] = g.freeze_duration;
-        d["color"] = ag.color;
-        d["glyph"] = ag.glyph;
-        d["last_action"] = ag.last_action;
-        d["episode_reward"] = ag.episode_reward;
-        d["is_swappable"] = ag.frozen > 0;
-        d["inventory"] = inventory_dict(e.agent_inventory(o.sub), rules.num_resources);
+        rec.type_id = 0;
+        rec.agent_id = o.sub;
+        rec.group = ag.group;
+        rec.orientation = ag.orientation;
+        rec.is_frozen = ag.frozen > 0;
+        rec.freeze_remaining = ag.frozen;
+        rec.freeze_duration = g.freeze_duration;
+        rec.color = ag.color;
+        rec.glyph = ag.glyph;
+        rec.last_action = ag.last_action;
+        rec.episode_reward = ag.episode_reward;
+        rec.is_swappable = ag.frozen > 0;
+        inv = e.agent_inventory(o.sub);
       } else {
         const ObjectConfig& oc = cfg.objects[o.cfg];
-        d["type_id"] = oc.type_id;
-        d["type_name"] = oc.name;
-        d["is_swappable"] = oc.swappable;
+        rec.type_id = oc.type_id;
+        rec.object_index = o.cfg;
+        rec.is_swappable = oc.swappable;
         if (oc.kind == ObjectKind::Converter) {
           const ConverterState& cs = e.converters()[o.sub];
-          d["color"] = oc.color;
-          d["is_converting"] = cs.converting;
-          d["is_cooling_down"] = cs.cooling_down;
-          d["conversions_completed"] = cs.conversions;
-          d["conversion_duration"] = oc.conversion_ticks;
-          d["cooldown_duration"] = oc.cooldown;
-          d["output_limit"] = oc.max_output;
-          d["inventory"] = inventory_dict(e.converter_inventory(o.sub), rules.num_resources);
-          d["input_resources"] = inventory_dict(
-              std::vector<uint8_t>(oc.input_resources.begin(), oc.input_resources.end()).data(),
-              rules.num_resources);
-          d["output_resources"] = inventory_dict(
-              std::vector<uint8_t>(oc.output_resources.begin(), oc.output_resources.end()).data(),
-              rules.num_resources);
-        } else {
-          d["inventory"] = py::dict();
+          rec.converter = o.sub;
+          rec.color = oc.color;
+          rec.is_converting = cs.converting;
+          rec.is_cooling_down = cs.cooling_down;
+          rec.conversions_completed = cs.conversions;
+          rec.conversion_duration = oc.conversion_ticks;
+          rec.cooldown_duration = oc.cooldown;
+          rec.output_limit = oc.max_output;
+          inv = e.converter_inventory(o.sub);
         }
       }
-      out.append(d);
+      out[k] = rec;
+      if (inv != nullptr) std::copy(inv, inv + R, inventory.mutable_data(k, 0));
     }
-    return out;
+    return py::make_tuple(records, inventory);
   }
 
   VecEnv& native() { return env_; }
@@ -214,6 +217,13 @@ class PyVecEnv {
 
 PYBIND11_MODULE(_mettagrid, m) {
   m.doc() = "Native MettaGrid: vectorized C++ multi-agent grid world writing into numpy buffers.";
+
+  PYBIND11_NUMPY_DTYPE(ObjectRecord, id, type_id, r, c, layer, object_index, agent_id, group,
+                       orientation, freeze_remaining, freeze_duration, color, glyph, last_action,
+                       episode_reward, is_frozen, is_swappable, converter, is_converting,
+                       is_cooling_down, conversions_completed, conversion_duration,
+                       cooldown_duration, output_limit);
+  m.attr("direction_names") = std::vector<std::string>(kDirNames, kDirNames + 8);
 
   py::enum_<ObjectKind>(m, "ObjectKind")
       .value("Wall", ObjectKind::Wall)

@@ -6,6 +6,7 @@ those same arrays (no copy): callers that keep data across steps must copy it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,38 @@ from metta_lit.env.native_config import AGENT_CELL, to_native
 from metta_lit.errors import check_positive_int
 
 EMPTY_TOKEN = 0xFF
+DIRECTION_NAMES: list[str] = native.direction_names  # by orientation id; defined once, natively
+
+
+@dataclass(frozen=True)
+class GridObjects:
+    """Every object of one env as typed records, as the native env hands them over.
+
+    ``records`` is a numpy structured array (one ``ObjectRecord`` per object, id order: ``id``,
+    ``type_id``, ``r``, ``c``, ``layer``, ``object_index``, ``agent_id``, ``group``,
+    ``orientation``, ``is_frozen``, ``freeze_remaining``, ``color``, ``glyph``,
+    ``last_action``, ``episode_reward``, ``converter``, ``is_converting``, ...; fields that do
+    not apply to an object are -1 / False / 0); ``inventory`` holds ``[objects, resources]``
+    counts. Names come from the env's catalogs (:meth:`MettaGridVecEnv.grid_objects` builds
+    the dict view).
+    """
+
+    records: np.ndarray
+    inventory: np.ndarray
+
+    @property
+    def agents(self) -> np.ndarray:
+        """Positions of the agent records, ordered by agent id."""
+        rows = np.flatnonzero(self.records["agent_id"] >= 0)
+        return rows[np.argsort(self.records["agent_id"][rows])]
+
+
+@dataclass(frozen=True)
+class EpisodeStats:
+    """One episode's stats so far as arrays over :attr:`MettaGridVecEnv.stat_names`."""
+
+    agent: np.ndarray  # float32 [agents, stats]
+    game: np.ndarray  # float32 [stats]
 
 
 def load_config(config: MettaGridConfig | GameConfig | str | Path) -> MettaGridConfig:
@@ -61,8 +94,9 @@ class MettaGridVecEnv:
     ) -> None:
         self.config = load_config(config)
         game = self.config.game
+        native_game = to_native(game)
         self._native = native.VecEnv(
-            to_native(game),
+            native_game,
             check_positive_int(num_envs, "num_envs"),
             check_seed(seed),
             check_positive_int(num_threads, "num_threads"),
@@ -76,6 +110,14 @@ class MettaGridVecEnv:
         self.action_success = np.zeros(shape, dtype=bool)
         self._native.set_buffers(self.observations, self.rewards, self.terminals, self.truncations, self.action_success)
         self._was_reset = False  # step() refuses to run before the first reset()
+        # Catalogs that turn the ids of typed records into names: group and object (config)
+        # indices, and each object's recipe ({resource: amount} in, out) by object index.
+        self.group_names = list(game.groups)
+        self.object_names = list(game.objects)
+        self.recipes = [
+            tuple({i: q for i, q in enumerate(amounts) if q} for amounts in (o.input_resources, o.output_resources))
+            for o in native_game.objects
+        ]
 
     # --- sizes and catalogs --------------------------------------------------------------
     @property
@@ -177,16 +219,76 @@ class MettaGridVecEnv:
     def current_step(self, env: int = 0) -> int:
         return self._native.current_step(self._check_env(env))
 
+    def episode_stat_arrays(self, env: int = 0) -> EpisodeStats:
+        """This episode's stats so far, typed: per agent and game, over :attr:`stat_names`."""
+        return EpisodeStats(*self._native.episode_stats(self._check_env(env)))
+
     def episode_stats(self, env: int = 0) -> dict[str, Any]:
         """This episode's stats so far: {"game": {...}, "agent": [{...} per agent]} (zeros omitted)."""
-        return self._native.episode_stats(self._check_env(env))
+        stats, names = self.episode_stat_arrays(env), self.stat_names
+
+        def named(values: np.ndarray) -> dict[str, float]:
+            return {names[s]: float(values[s]) for s in np.flatnonzero(values)}
+
+        return {"game": named(stats.game), "agent": [named(row) for row in stats.agent]}
 
     def episode_rewards(self, env: int = 0) -> np.ndarray:
         return self._native.episode_rewards(self._check_env(env))
 
+    def grid_object_records(self, env: int = 0) -> GridObjects:
+        """Every object of one env (id order) as typed records (see :class:`GridObjects`)."""
+        return GridObjects(*self._native.grid_objects(self._check_env(env)))
+
     def grid_objects(self, env: int = 0) -> list[dict[str, Any]]:
-        """Every object of one env (id order) with position, type, inventory and state."""
-        return self._native.grid_objects(self._check_env(env))
+        """Every object of one env (id order) as dicts: position, type and names, inventory
+        ``{resource_id: count}`` and, by kind, agent or converter state."""
+        objects = self.grid_object_records(env)
+        return [self._object_dict(row, counts) for row, counts in zip(objects.records, objects.inventory, strict=True)]
+
+    def _object_dict(self, row: np.void, counts: np.ndarray) -> dict[str, Any]:
+        game = self.config.game
+        d: dict[str, Any] = {
+            "id": int(row["id"]),
+            "r": int(row["r"]),
+            "c": int(row["c"]),
+            "layer": int(row["layer"]),
+            "type_id": int(row["type_id"]),
+            "is_swappable": bool(row["is_swappable"]),
+            "inventory": {int(i): int(counts[i]) for i in np.flatnonzero(counts)},
+        }
+        if row["agent_id"] >= 0:
+            group_name = self.group_names[row["group"]]
+            d.update(
+                type_name="agent",
+                agent_id=int(row["agent_id"]),
+                group_id=game.groups[group_name].id,
+                group_name=group_name,
+                orientation=int(row["orientation"]),
+                orientation_name=DIRECTION_NAMES[row["orientation"]],
+                is_frozen=bool(row["is_frozen"]),
+                freeze_remaining=int(row["freeze_remaining"]),
+                freeze_duration=int(row["freeze_duration"]),
+                color=int(row["color"]),
+                glyph=int(row["glyph"]),
+                last_action=int(row["last_action"]),
+                episode_reward=float(row["episode_reward"]),
+            )
+            return d
+        index = int(row["object_index"])
+        d["type_name"] = self.object_names[index]
+        if row["converter"] >= 0:
+            d.update(
+                color=int(row["color"]),
+                is_converting=bool(row["is_converting"]),
+                is_cooling_down=bool(row["is_cooling_down"]),
+                conversions_completed=int(row["conversions_completed"]),
+                conversion_duration=int(row["conversion_duration"]),
+                cooldown_duration=int(row["cooldown_duration"]),
+                output_limit=int(row["output_limit"]),
+                input_resources=dict(self.recipes[index][0]),
+                output_resources=dict(self.recipes[index][1]),
+            )
+        return d
 
     def map_hash(self, env: int = 0) -> int:
         return self._native.map_hash(self._check_env(env))

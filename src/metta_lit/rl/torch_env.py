@@ -21,6 +21,7 @@ from torchrl.data import Categorical, Composite, Unbounded
 from torchrl.envs import EnvBase
 
 from metta_lit.env import GameConfig, MettaGridConfig, MettaGridVecEnv
+from metta_lit.env.vec_env import EpisodeStats
 from metta_lit.sim.replay import EpisodeReplays
 
 
@@ -32,35 +33,43 @@ class EpisodeResult:
     episode_id: str
     env: int
     steps: int
-    rewards: np.ndarray  # [agents] episode return of each agent
-    agent_stats: list[dict[str, float]]  # per agent; a stat missing from an agent is zero
-    game_stats: dict[str, float]
+    rewards: np.ndarray  # float32 [agents]: each agent's episode return
+    stats: EpisodeStats  # typed stats over stat_names
+    stat_names: list[str]
     agent_groups: list[int]  # group id of each agent
     replay_url: str | None = None
 
     @classmethod
     def read(cls, env: MettaGridVecEnv, e: int, episode_id: str, replay_url: str | None = None) -> EpisodeResult:
-        stats = env.episode_stats(e)
-        groups = {o["agent_id"]: o["group_id"] for o in env.grid_objects(e) if o["type_name"] == "agent"}
+        objects = env.grid_object_records(e)
+        groups = objects.records["group"][objects.agents]
+        group_ids = [env.config.game.groups[env.group_names[g]].id for g in groups.tolist()]
         return cls(
             episode_id=episode_id,
             env=e,
             steps=env.current_step(e),
             rewards=env.episode_rewards(e).copy(),
-            agent_stats=stats["agent"],
-            game_stats=stats["game"],
-            agent_groups=[groups[a] for a in range(env.num_agents)],
+            stats=env.episode_stat_arrays(e),
+            stat_names=env.stat_names,
+            agent_groups=group_ids,
             replay_url=replay_url,
         )
 
+    def agent_metrics(self) -> list[dict[str, float]]:
+        """Per agent: ``reward`` (its return) and every stat it recorded (zeros omitted)."""
+        names = self.stat_names
+        return [
+            {"reward": float(self.rewards[a]), **{names[s]: float(row[s]) for s in np.flatnonzero(row)}}
+            for a, row in enumerate(self.stats.agent)
+        ]
+
     def summary(self) -> dict[str, float]:
-        """Per-agent means of the stats ("missing counts as zero"), game stats and the return."""
-        agents = len(self.agent_stats)
-        out: dict[str, float] = {}
-        for stats in self.agent_stats:
-            for key, value in stats.items():
-                out[f"env_agent/{key}"] = out.get(f"env_agent/{key}", 0.0) + value / agents
-        out.update({f"env_game/{key}": value for key, value in self.game_stats.items()})
+        """Per-agent means of the stats any agent recorded (a stat an agent lacks counts as
+        zero), the game stats, the mean return and the length."""
+        names, agent, game = self.stat_names, self.stats.agent, self.stats.game
+        means = agent.mean(0, dtype=np.float64)
+        out = {f"env_agent/{names[s]}": float(means[s]) for s in np.flatnonzero(agent.any(0))}
+        out.update({f"env_game/{names[s]}": float(game[s]) for s in np.flatnonzero(game)})
         out["episode/reward"] = float(self.rewards.mean())
         out["episode/length"] = float(self.steps)
         return out

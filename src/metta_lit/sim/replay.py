@@ -36,49 +36,55 @@ class ReplayRecorder:
         self.steps = 0
         self._params = env.action_args
         game = env.config.game
-        self._limit = {name: game.group_agent_config(name).default_resource_limit for name in game.groups}
+        self._limit = [game.group_agent_config(name).default_resource_limit for name in env.group_names]
+        self._group_ids = [game.groups[name].id for name in env.group_names]
+        self._recipes = [[sorted(map(list, side.items())) for side in recipe] for recipe in env.recipes]
 
-    def _fields(self, obj: dict[str, Any], actions: np.ndarray | None) -> dict[str, Any]:
-        inventory = [[int(i), int(q)] for i, q in sorted(obj["inventory"].items())]
+    def _fields(self, k: int, col: dict[str, list], inventory: list, actions: np.ndarray | None) -> dict[str, Any]:
+        """Object ``k``'s replay fields from the columns ``col`` of this step's typed records."""
+        agent = col["agent_id"][k]
         fields: dict[str, Any] = {
-            "id": obj["id"],
-            "type_name": obj["type_name"],
-            "location": [obj["c"], obj["r"], obj["layer"]],
-            "orientation": obj.get("orientation", 0),
+            "id": col["id"][k],
+            "type_name": "agent" if agent >= 0 else self.env.object_names[col["object_index"][k]],
+            "location": [col["c"][k], col["r"][k], col["layer"][k]],
+            "orientation": max(0, col["orientation"][k]),
             "inventory": inventory,
-            "color": obj.get("color", 0),
-            "is_swappable": bool(obj["is_swappable"]),
+            "color": col["color"][k],
+            "is_swappable": col["is_swappable"][k],
         }
-        if obj["type_name"] == "agent":
-            a = obj["agent_id"]
-            action = int(actions[a]) if actions is not None else 0
+        if agent >= 0:
+            action = int(actions[agent]) if actions is not None else 0
+            group = col["group"][k]
             fields.update(
                 {
-                    "agent_id": a,
-                    "group_id": obj["group_id"],
+                    "agent_id": agent,
+                    "group_id": self._group_ids[group],
                     "vision_size": self.env.config.game.obs_width,
-                    "inventory_max": self._limit[obj["group_name"]],
+                    "inventory_max": self._limit[group],
                     "action_id": action,
                     "action_param": self._params[action] if 0 <= action < len(self._params) else 0,
-                    "action_success": bool(self.env.action_success[self.index, a]) if actions is not None else False,
-                    "current_reward": float(self.env.rewards[self.index, a]) if actions is not None else 0.0,
-                    "total_reward": float(obj["episode_reward"]),
-                    "freeze_remaining": obj["freeze_remaining"],
-                    "is_frozen": obj["is_frozen"],
-                    "freeze_duration": obj["freeze_duration"],
-                    "glyph": obj["glyph"],
+                    "action_success": bool(self.env.action_success[self.index, agent])
+                    if actions is not None
+                    else False,
+                    "current_reward": float(self.env.rewards[self.index, agent]) if actions is not None else 0.0,
+                    "total_reward": col["episode_reward"][k],
+                    "freeze_remaining": col["freeze_remaining"][k],
+                    "is_frozen": col["is_frozen"][k],
+                    "freeze_duration": col["freeze_duration"][k],
+                    "glyph": col["glyph"][k],
                 }
             )
-        elif "is_converting" in obj:
+        elif col["converter"][k] >= 0:
+            inputs, outputs = self._recipes[col["object_index"][k]]
             fields.update(
                 {
-                    "input_resources": [[int(i), int(q)] for i, q in sorted(obj["input_resources"].items())],
-                    "output_resources": [[int(i), int(q)] for i, q in sorted(obj["output_resources"].items())],
-                    "output_limit": obj["output_limit"],
-                    "is_converting": obj["is_converting"],
-                    "conversion_duration": obj["conversion_duration"],
-                    "is_cooling_down": obj["is_cooling_down"],
-                    "cooldown_duration": obj["cooldown_duration"],
+                    "input_resources": inputs,
+                    "output_resources": outputs,
+                    "output_limit": col["output_limit"][k],
+                    "is_converting": col["is_converting"][k],
+                    "conversion_duration": col["conversion_duration"][k],
+                    "is_cooling_down": col["is_cooling_down"][k],
+                    "cooldown_duration": col["cooldown_duration"][k],
                 }
             )
         return fields
@@ -87,10 +93,14 @@ class ReplayRecorder:
         """Call after reset (``actions=None``) and after every step with that step's actions."""
         step = self.env.current_step(self.index)
         self.steps = step
-        for obj in self.env.grid_objects(self.index):
-            fields = self._fields(obj, actions)
-            series = self.series.setdefault(obj["id"], {})
-            for key, value in fields.items():
+        objects = self.env.grid_object_records(self.index)
+        col = {name: objects.records[name].tolist() for name in objects.records.dtype.names}
+        held: list[list[list[int]]] = [[] for _ in col["id"]]
+        for k, item in zip(*np.nonzero(objects.inventory), strict=True):
+            held[k].append([int(item), int(objects.inventory[k, item])])
+        for k, object_id in enumerate(col["id"]):
+            series = self.series.setdefault(object_id, {})
+            for key, value in self._fields(k, col, held[k], actions).items():
                 changes = series.setdefault(key, [])
                 if not changes or changes[-1][1] != value:
                     changes.append([step, value])

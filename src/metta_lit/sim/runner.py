@@ -123,7 +123,7 @@ def _episode(
         created_at=started,
         attributes=attributes,
         agent_groups=episode.agent_groups,
-        agent_metrics=[{"reward": float(episode.rewards[a]), **stats} for a, stats in enumerate(episode.agent_stats)],
+        agent_metrics=episode.agent_metrics(),
         agent_policies=policies,
         replay_url=episode.replay_url,
     )
