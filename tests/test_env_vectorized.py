@@ -159,7 +159,9 @@ def test_grid_objects_and_stats_cross_as_typed_records(driver):
     d.step("move_east", "noop")  # agent 0 moves next to the mine
     objects = d.env.grid_object_records()
     rec = objects.records
-    assert rec.dtype["r"] == np.int32 and rec.dtype["is_frozen"] == np.bool_ and rec.dtype["episode_reward"] == np.float32
+    assert (
+        rec.dtype["r"] == np.int32 and rec.dtype["is_frozen"] == np.bool_ and rec.dtype["episode_reward"] == np.float32
+    )
     assert objects.inventory.shape == (len(rec), len(d.env.resource_names)) and objects.inventory.dtype == np.uint8
     agents = objects.agents
     assert rec["agent_id"][agents].tolist() == [0, 1] and (rec["type_id"][agents] == 0).all()
