@@ -15,9 +15,12 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args, get_origin, get_type_hints
 
+from docstring_parser import parse
 from jsonargparse import ArgumentParser
+
+from metta_lit.cli_errors import ShortErrors
 
 TOOLS = ("evaluate", "analyze", "replay", "play")  # each metta_lit.tools.<name>.<name>, a typed function
 # LightningCLI builds and parses these itself; here they only need a line in `metta-lit --help`.
@@ -26,6 +29,10 @@ TRAINER = {
     "validate": "evaluation episodes with a checkpoint, a policy URI or 'random' (LightningCLI)",
 }
 NOT_ON_THE_COMMAND_LINE = {"console"}  # tool arguments only Python callers pass
+
+
+class CommandParser(ShortErrors, ArgumentParser):
+    """jsonargparse's parser with one-line argument errors."""
 
 
 def tool_function(name: str) -> Callable[..., Any]:
@@ -38,15 +45,6 @@ def tool_parser(name: str) -> ArgumentParser:
     A ``list[str]`` argument takes its values space-separated (``--policy_uris A B``), as
     ``nargs="+"``; jsonargparse would otherwise want one ``[A,B]`` value.
     """
-    from typing import get_args, get_origin, get_type_hints
-
-    from docstring_parser import parse
-
-    from metta_lit.cli_errors import ShortErrors
-
-    class ToolArgumentParser(ShortErrors, ArgumentParser):
-        pass
-
     function = tool_function(name)
     doc = parse(function.__doc__ or "")
     hints = get_type_hints(function)
@@ -55,7 +53,7 @@ def tool_parser(name: str) -> ArgumentParser:
         for param in inspect.signature(function).parameters.values()
         if get_origin(hints[param.name]) is list and get_args(hints[param.name]) == (str,)
     ]
-    parser = ToolArgumentParser(prog=f"metta-lit {name}", description=doc.short_description)
+    parser = CommandParser(prog=f"metta-lit {name}", description=doc.short_description)
     parser.add_function_arguments(function, skip={*NOT_ON_THE_COMMAND_LINE, *(p.name for p in lists)}, as_group=False)
     helps = {p.arg_name: p.description for p in doc.params}
     for param in lists:
@@ -73,11 +71,6 @@ def tool_parser(name: str) -> ArgumentParser:
 
 def command_parser() -> ArgumentParser:
     """``metta-lit`` and its subcommands: the trainer's (parsed by LightningCLI) and the tools'."""
-    from metta_lit.cli_errors import ShortErrors
-
-    class CommandParser(ShortErrors, ArgumentParser):
-        pass
-
     parser = CommandParser(
         prog="metta-lit", description="Multi-agent RL on MettaGrid: train, validate, evaluate, analyze, replay, play."
     )

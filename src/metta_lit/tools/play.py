@@ -148,7 +148,9 @@ def play(
     Returns:
         the episode's stats ('{"game": ..., "agent": [...]}')
     """
-    from metta_lit.rl.acting import act, acting_env  # load torch: not needed for --help
+    import torch  # loads torch: not needed for --help
+
+    from metta_lit.rl.acting import act, acting_env
     from metta_lit.rl.torch_env import MettaGridTorchEnv
     from metta_lit.sim.runner import PolicyHandle
 
@@ -184,7 +186,9 @@ def play(
         taken += 1
         return True
 
-    act(env, actor, until=lambda: taken >= limit or bool(base.finished_episodes), before_step=frame)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        act(env, actor, until=lambda: taken >= limit or bool(base.finished_episodes), before_step=frame)
     console.print(draw(vec, controlled))
     stats = vec.episode_stats(0)
     console.print(
