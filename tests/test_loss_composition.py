@@ -93,7 +93,7 @@ def test_a_run_composes_two_mixins_from_config_and_each_reads_what_it_declared(t
     # Both mixins' terms reached the optimizer: the probe head trained, PPO logged its stats.
     assert module.probe_head.weight.grad is not None
     metrics = run.trainer.logged_metrics
-    assert "losses/probe/mse" in metrics and "losses/approx_kl" in metrics
+    assert "losses/probe/mse" in metrics and "losses/ppo/approx_kl" in metrics
 
 
 def test_a_loss_reading_a_key_the_rollout_lacks_is_named():

@@ -165,8 +165,8 @@ def test_ppo_mixin_weights_its_terms_and_normalizes_advantages():
     # PPO's state lives under its own key: the rollout's entries and the policy output are untouched.
     assert (exp.exclude("ppo") == rollout).all() and (out == seen).all()
     assert set(ppo.loss_metrics()) >= {
-        "losses/policy",
-        "losses/approx_kl",
-        "losses/clipfrac",
-        "losses/explained_variance",
+        "losses/ppo/policy",
+        "losses/ppo/approx_kl",
+        "losses/ppo/clipfrac",
+        "losses/ppo/explained_variance",
     }

@@ -42,12 +42,12 @@ def test_fit_writes_versioned_policies_state_and_metrics(tmp_path):
     assert column(rows, "overview/agent_steps") == [EPOCH, 2 * EPOCH, 3 * EPOCH]
     for key in (
         "overview/sps",
-        "losses/policy",
-        "losses/value",
-        "losses/entropy",
-        "losses/approx_kl",
-        "losses/clipfrac",
-        "losses/explained_variance",
+        "losses/ppo/policy",
+        "losses/ppo/value",
+        "losses/ppo/entropy",
+        "losses/ppo/approx_kl",
+        "losses/ppo/clipfrac",
+        "losses/ppo/explained_variance",
         "env_agent/heart.gained",
         "episode/reward",
     ):

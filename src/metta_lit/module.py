@@ -17,7 +17,7 @@ from typing import Any, Literal
 import lightning as L
 import torch
 from lightning.pytorch.utilities import rank_zero_info
-from tensordict import TensorDictBase
+from tensordict import TensorDict, TensorDictBase
 from torch.utils.data import DataLoader, IterableDataset
 from torchrl.collectors import Collector
 
@@ -161,6 +161,28 @@ class MettaLitModule(LossMixin, L.LightningModule):
     def batch_size(self) -> int:
         """Agent steps per rollout on this rank."""
         return self.hparams.num_envs * self.num_agents * self.hparams.bptt_horizon
+
+    @torch.no_grad()
+    def policy_output_size(self, key: str, loss: str) -> int:
+        """Last dimension of the policy's output ``key`` (``embedding``, ``core``...), from one
+        step on an empty observation: what a loss sizes its heads by. A policy without that
+        output is refused at construction, naming the loss."""
+        tokens = self.env_config.game.num_observation_tokens
+        td = TensorDict(
+            {
+                "observation": torch.full((1, tokens, 3), 0xFF, dtype=torch.uint8),
+                "is_init": torch.ones(1, 1, dtype=torch.bool),
+                **{k: torch.zeros(1, *shape) for k, shape in self.policy.memory_shapes().items()},
+            },
+            batch_size=[1],
+        )
+        out = self.policy(td)
+        if key not in out.keys():
+            raise ConfigError(
+                f"{loss} reads the policy's {key!r} output, which {type(self.policy).__name__} does not "
+                f"produce (it writes {sorted(k for k in out.keys() if k not in td.keys())})"
+            )
+        return int(out[key].shape[-1])
 
     @property
     def world_size(self) -> int:

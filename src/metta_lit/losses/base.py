@@ -20,6 +20,7 @@ The contract between the rollout, the policy and the losses is TensorDict keys:
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 import torch
@@ -65,6 +66,13 @@ class LossMixin:
             return tensor
         return trainer.strategy.reduce(tensor, reduce_op="sum") if trainer.world_size > 1 else tensor
 
+    def record_metric(self, loss: str, term: str, value: float | torch.Tensor) -> None:
+        """Accumulates a diagnostic of one minibatch; its mean over the update is logged as
+        ``losses/<loss>/<term>``."""
+        records = self.__dict__.setdefault("_loss_records", defaultdict(list))  # not an nn.Module attribute
+        records[f"losses/{loss}/{term}"].append(float(value.detach()) if torch.is_tensor(value) else float(value))
+
     def loss_metrics(self) -> dict[str, float]:
-        """Diagnostics accumulated over the last update, logged once per epoch."""
-        return {}
+        """Means of what the losses recorded since the last call (logged once per update)."""
+        records = self.__dict__.pop("_loss_records", {})
+        return {key: sum(values) / len(values) for key, values in records.items()}

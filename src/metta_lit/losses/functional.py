@@ -93,3 +93,65 @@ def explained_variance(predicted: torch.Tensor, target: torch.Tensor) -> torch.T
     """1 - Var(target - predicted) / Var(target); NaN when the target is constant."""
     var = target.var()
     return torch.where(var > 0, 1.0 - (target - predicted).var() / var, torch.full_like(var, float("nan")))
+
+
+def discounted_returns(rewards: torch.Tensor, dones: torch.Tensor, gamma: float) -> torch.Tensor:
+    """Reward-to-go within each row ``[r, T]``, with no bootstrap past its end::
+
+    G_t = r_t + gamma * (1 - d_t) * G_{t+1},   G_T = 0
+    """
+    nonterminal = 1.0 - dones.float()
+    out = torch.empty_like(rewards)
+    running = torch.zeros_like(rewards[:, 0])
+    for t in range(rewards.shape[1] - 1, -1, -1):
+        running = rewards[:, t] + gamma * nonterminal[:, t] * running
+        out[:, t] = running
+    return out
+
+
+def group_baselined(returns: torch.Tensor, group_size: int) -> torch.Tensor:
+    """``returns`` ``[r, T]`` minus the mean over its group of ``group_size`` consecutive rows
+    (segments), step by step: GRPO's critic-free advantage. A last, smaller group is its own."""
+    out = torch.empty_like(returns)
+    for start in range(0, returns.shape[0], group_size):
+        group = returns[start : start + group_size]
+        out[start : start + group_size] = group - group.mean(0, keepdim=True)
+    return out
+
+
+def clipped_surrogate(
+    new_log_prob: torch.Tensor, old_log_prob: torch.Tensor, advantages: torch.Tensor, clip_coef: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """PPO's clipped policy loss ``mean(max(-A r, -A clip(r)))`` and the ratio ``r``."""
+    ratio = (new_log_prob - old_log_prob).clamp(-10.0, 10.0).exp()
+    loss = torch.max(-advantages * ratio, -advantages * ratio.clamp(1.0 - clip_coef, 1.0 + clip_coef)).mean()
+    return loss, ratio
+
+
+def lookahead_returns(rewards: torch.Tensor, dones: torch.Tensor, gamma: float, horizon: int) -> torch.Tensor:
+    """``sum_{k<horizon} gamma^k r_{t+k}`` over rows ``[r, T]``, stopping after an episode
+    end (``d_{t+k}``) and at the row's end."""
+    out = torch.zeros_like(rewards)
+    alive = torch.ones_like(rewards)  # after step k: no episode end among d_t .. d_{t+k}
+    T = rewards.shape[1]
+    for k in range(min(horizon, T)):
+        valid = T - k
+        out[:, :valid] += (gamma**k) * alive[:, :valid] * rewards[:, k:]
+        alive[:, :valid] = alive[:, :valid] * (1.0 - dones[:, k:].float())
+    return out
+
+
+def info_nce(
+    anchors: torch.Tensor, positives: torch.Tensor, temperature: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """InfoNCE over ``N`` pairs ``[N, D]``: anchor ``i``'s positive is ``positives[i]``, the
+    other rows' positives are its negatives. Vectors are L2-normalized (cosine similarity).
+    Returns (loss, mean positive similarity, mean negative similarity)."""
+    a = torch.nn.functional.normalize(anchors, dim=-1)
+    p = torch.nn.functional.normalize(positives, dim=-1)
+    similarity = a @ p.T
+    loss = torch.nn.functional.cross_entropy(similarity / temperature, torch.arange(a.shape[0], device=a.device))
+    n = a.shape[0]
+    positive = similarity.diagonal().mean()
+    negative = (similarity.sum() - similarity.diagonal().sum()) / max(1, n * n - n)
+    return loss, positive.detach(), negative.detach()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import torch
@@ -42,7 +41,6 @@ class PPOLoss(LossMixin):
         self.clip_coef, self.vf_coef, self.vf_clip_coef, self.ent_coef = clip_coef, vf_coef, vf_clip_coef, ent_coef
         self.norm_adv, self.clip_vloss = norm_adv, clip_vloss
         self.vtrace_rho_clip, self.vtrace_c_clip = vtrace_rho_clip, vtrace_c_clip
-        self._ppo_stats: dict[str, list[float]] = defaultdict(list)
         self._ppo_ratio: torch.Tensor | None = None  # of the last minibatch, kept for after_minibatch
 
     def experience_keys(self) -> set:
@@ -82,9 +80,8 @@ class PPOLoss(LossMixin):
         experience["ppo", "values"] = values.clone()
         experience["ppo", "ratio"] = torch.ones_like(values)
         experience["ppo", "returns"] = self._advantage(experience) + values
-        self._ppo_stats.clear()
-        self._ppo_stats["explained_variance"].append(
-            float(F.explained_variance(values.flatten(), experience["ppo", "returns"].flatten()))
+        self.record_metric(
+            "ppo", "explained_variance", F.explained_variance(values.flatten(), experience["ppo", "returns"].flatten())
         )
 
     def loss_terms(self, minibatch: TensorDictBase, output: TensorDictBase) -> dict[str, torch.Tensor]:
@@ -109,7 +106,7 @@ class PPOLoss(LossMixin):
         )
         self._ppo_ratio = t["ratio"]
         for key in ("policy", "value", "entropy", "approx_kl", "clipfrac"):
-            self._ppo_stats[key].append(float(t[key].detach()))
+            self.record_metric("ppo", key, t[key])
         terms["ppo/policy"] = t["policy"]
         terms["ppo/value"] = self.vf_coef * t["value"]
         terms["ppo/entropy"] = -self.ent_coef * t["entropy"]
@@ -120,9 +117,3 @@ class PPOLoss(LossMixin):
         # Later minibatches that draw these rows again see the current policy's view of them.
         experience["ppo", "values"][index] = output["state_value"].detach().squeeze(-1)
         experience["ppo", "ratio"][index] = self._ppo_ratio
-
-    def loss_metrics(self) -> dict[str, float]:
-        metrics = super().loss_metrics()
-        for key, values in self._ppo_stats.items():
-            metrics[f"losses/{key}"] = sum(values) / len(values)
-        return metrics

@@ -53,7 +53,7 @@ def rows_from_rollout(
     return exp.to(device)
 
 
-def _forward_rows(policy: Policy, td: TensorDictBase) -> TensorDictBase:
+def forward_rows(policy: Policy, td: TensorDictBase) -> TensorDictBase:
     """Policy over rows ``[B, T]``. TorchRL's recurrent LSTM splits and pads *every* row of a
     batch as soon as one row has an episode start after t=0; such rows are rare, so they take
     that path on their own and the others run as plain sequences (same result, ~2x faster)."""
@@ -70,7 +70,7 @@ def evaluate_rows(policy: Policy, minibatch: TensorDictBase) -> TensorDictBase:
     """The current policy over whole rows, with gradients (recurrent mode over time): its whole
     forward output, ``logits`` narrowed to the env's actions, and the ``action_log_prob`` and
     ``entropy`` of the actions the rows took."""
-    td = _forward_rows(policy, minibatch.select(*policy_input_keys(policy)))
+    td = forward_rows(policy, minibatch.select(*policy_input_keys(policy)))
     td["logits"] = policy.env_logits(td["logits"])
     dist = torch.distributions.Categorical(logits=td["logits"])
     td["action_log_prob"] = dist.log_prob(minibatch["action"])

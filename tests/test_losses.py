@@ -1,0 +1,196 @@
+"""The loss family: each loss's math on hand-computed examples, and where its gradients go."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from tensordict import TensorDict
+
+from metta_lit import modules
+from metta_lit.losses import functional as F
+from metta_lit.losses.contrastive import geometric_offsets
+from metta_lit.rl.experience import evaluate_rows
+
+
+def test_discounted_returns_stop_at_episode_ends():
+    rewards = torch.tensor([[1.0, 0.0, 2.0], [1.0, 1.0, 1.0]])
+    dones = torch.tensor([[0, 1, 0], [0, 0, 0]], dtype=torch.bool)
+    # Row 0: G2 = 2; G1 = 0 (its episode ends there); G0 = 1 + .5 * 0. Row 1: 1, 1.5, 1.75.
+    assert F.discounted_returns(rewards, dones, 0.5).tolist() == [[1.0, 0.0, 2.0], [1.75, 1.5, 1.0]]
+
+
+def test_group_baseline_subtracts_each_groups_mean_step_by_step():
+    returns = torch.tensor([[1.0, 0.0], [3.0, 2.0], [5.0, 4.0], [7.0, 8.0], [9.0, 1.0]])
+    out = F.group_baselined(returns, 2)
+    assert out.tolist() == [[-1.0, -1.0], [1.0, 1.0], [-1.0, -2.0], [1.0, 2.0], [0.0, 0.0]]  # a last group of one
+
+
+def test_lookahead_returns_are_truncated_by_horizon_episode_end_and_row_end():
+    rewards = torch.tensor([[1.0, 2.0, 3.0, 4.0]])
+    dones = torch.tensor([[0, 0, 1, 0]], dtype=torch.bool)
+    # horizon 2, gamma .5: t0 = 1 + .5*2; t1 = 2 + .5*3; t2 = 3 (its episode ends); t3 = 4 (row ends).
+    assert F.lookahead_returns(rewards, dones, 0.5, 2).tolist() == [[2.0, 3.5, 3.0, 4.0]]
+    assert F.lookahead_returns(rewards, dones, 0.5, 1).tolist() == rewards.tolist()
+
+
+def test_info_nce_on_orthogonal_pairs():
+    eye = torch.eye(2)
+    loss, positive, negative = F.info_nce(eye * 3.0, eye, temperature=1.0)  # normalized: scale is irrelevant
+    assert loss.item() == pytest.approx(math.log(1.0 + math.exp(-1.0)))  # -log(e / (e + 1))
+    assert positive.item() == pytest.approx(1.0) and negative.item() == pytest.approx(0.0)
+    loss_cold, *_ = F.info_nce(eye, eye, temperature=0.1)
+    assert loss_cold.item() < loss.item()  # sharper temperature, more confident
+
+
+def test_clipped_surrogate_at_ratio_one_is_minus_the_mean_advantage():
+    adv = torch.tensor([1.0, -3.0])
+    loss, ratio = F.clipped_surrogate(torch.zeros(2), torch.zeros(2), adv, 0.2)
+    assert loss.item() == pytest.approx(1.0) and ratio.tolist() == [1.0, 1.0]
+    loss, _ = F.clipped_surrogate(torch.log(torch.tensor([2.0, 2.0])), torch.zeros(2), adv, 0.2)
+    assert loss.item() == pytest.approx((-1.0 * 1.2 + 3.0 * 2.0) / 2)  # gains clipped, losses not
+
+
+def test_geometric_offsets_stay_in_the_row_with_the_right_mean():
+    offsets = geometric_offsets(4000, 64, 0.75, torch.Generator().manual_seed(0))
+    assert (offsets[:, :-1] >= 1).all() and (offsets[:, -1] == 0).all()
+    assert (offsets + torch.arange(64) <= 63).all()
+    assert offsets[:, 0].float().mean().item() == pytest.approx(4.0, rel=0.05)  # 1 / (1 - .75)
+
+
+def rows_batch(module, rows: int = 8, steps: int = 6, seed: int = 0) -> TensorDict:
+    """Experience rows with random observations and rewards, shaped as the rollout's."""
+    g = torch.Generator().manual_seed(seed)
+    tokens = module.env_config.game.num_observation_tokens
+    obs = torch.full((rows, steps, tokens, 3), 0xFF, dtype=torch.uint8)
+    obs[:, :, :20] = torch.randint(0, 60, (rows, steps, 20, 3), generator=g, dtype=torch.uint8)
+    is_init = torch.zeros(rows, steps, 1, dtype=torch.bool)
+    is_init[:, 0] = True
+    td = TensorDict(
+        {
+            "observation": obs,
+            "is_init": is_init,
+            "action": torch.randint(0, len(module.action_names), (rows, steps), generator=g),
+            "action_log_prob": torch.full((rows, steps), -1.5),
+            "state_value": torch.zeros(rows, steps, 1),
+            "next": {
+                "reward": torch.rand(rows, steps, 1, generator=g),
+                "done": torch.zeros(rows, steps, 1, dtype=torch.bool),
+            },
+            **{k: torch.zeros(rows, steps, *s) for k, s in module.policy.memory_shapes().items()},
+        },
+        batch_size=[rows, steps],
+    )
+    td["bootstrap_value"] = torch.zeros(rows, steps, 1)
+    return td
+
+
+def grads_after_one_step(module) -> tuple[dict[str, bool], dict[str, torch.Tensor]]:
+    """Which parameters a backward of the module's summed loss terms reaches."""
+    torch.manual_seed(0)
+    exp = rows_batch(module)
+    module.prepare_experience(exp)
+    output = evaluate_rows(module.policy, exp)
+    terms = module.loss_terms(exp, output)
+    module.zero_grad()
+    sum(terms.values()).backward()
+    return {name: p.grad is not None and bool(p.grad.abs().sum() > 0) for name, p in module.named_parameters()}, terms
+
+
+def reached(grads: dict[str, bool], prefix: str) -> bool:
+    return any(v for k, v in grads.items() if k.startswith(prefix))
+
+
+def test_grpo_trains_the_actor_and_never_the_critic():
+    module = modules.GRPO(env="navigation", num_envs=1, group_size=4, grpo_gamma=0.5)
+    exp = rows_batch(module)
+    module.prepare_experience(exp)
+    returns = F.discounted_returns(exp["next", "reward"].squeeze(-1), exp["next", "done"].squeeze(-1), 0.5)
+    adv = F.group_baselined(returns, 4)
+    torch.testing.assert_close(exp["grpo", "advantages"], adv / (adv.std() + 1e-8))
+    assert exp["grpo", "advantages"].reshape(2, 4, -1).sum(1).abs().max() < 1e-5  # zero mean per group
+    grads, terms = grads_after_one_step(module)
+    assert set(terms) == {"grpo/policy", "grpo/entropy"}
+    assert reached(grads, "policy.heads.actor") and reached(grads, "policy.encoder")
+    assert not reached(grads, "policy.heads.critic")
+
+
+def test_dynamics_heads_learn_from_the_core():
+    module = modules.PPO_Dynamics(env="navigation", num_envs=1, look_ahead=3, reward_pred_coef=2.0)
+    grads, terms = grads_after_one_step(module)
+    assert {"dynamics/reward", "dynamics/return", "ppo/policy"} <= set(terms)
+    assert reached(grads, "reward_head") and reached(grads, "return_head") and reached(grads, "policy.lstm")
+    exp = rows_batch(module)
+    module.prepare_experience(exp)
+    core = evaluate_rows(module.policy, exp)["core"]
+    expected = ((module.reward_head(core).squeeze(-1) - exp["next", "reward"].squeeze(-1)) ** 2).mean()
+    assert module.loss_terms(exp, evaluate_rows(module.policy, exp))["dynamics/reward"].item() == pytest.approx(
+        2.0 * expected.item(), rel=1e-5
+    )
+
+
+def test_contrastive_trains_projection_and_encoder_not_the_heads():
+    module = modules.Contrastive(env="navigation", num_envs=1, temperature=0.2, discount=0.5)
+    grads, terms = grads_after_one_step(module)
+    assert set(terms) == {"contrastive/info_nce"}
+    assert reached(grads, "projection") and reached(grads, "policy.encoder")
+    assert not reached(grads, "policy.heads")
+    metrics = module.loss_metrics()
+    assert {"losses/contrastive/loss", "losses/contrastive/positive_similarity"} <= set(metrics)
+
+
+def test_ema_target_gets_no_gradient_and_follows_the_online_policy():
+    module = modules.EMA(env="navigation", num_envs=1, ema_decay=0.5)
+    before = [p.clone() for p in module.ema_target.parameters()]
+    grads, terms = grads_after_one_step(module)
+    assert set(terms) == {"ema/byol"}
+    assert reached(grads, "predictor") and reached(grads, "policy.encoder")
+    assert not reached(grads, "ema_target")
+    online = [p.detach().clone() for p in module.policy.parameters()]
+    with torch.no_grad():
+        for p in module.policy.parameters():
+            p.add_(1.0)
+    exp = rows_batch(module)
+    module.after_minibatch(exp, torch.arange(exp.shape[0]), evaluate_rows(module.policy, exp))
+    for target, old, new in zip(module.ema_target.parameters(), before, online, strict=True):
+        torch.testing.assert_close(target, 0.5 * old + 0.5 * (new + 1.0))
+
+
+def test_a_loss_needing_an_output_the_policy_lacks_fails_at_construction():
+    from metta_lit.errors import ConfigError
+    from metta_lit.policy import RandomPolicy
+
+    with pytest.raises(ConfigError, match="ContrastiveLoss reads the policy's 'embedding' output"):
+        modules.Contrastive(env="navigation", num_envs=1, policy=RandomPolicy)
+
+
+@pytest.mark.parametrize(
+    ("module", "metrics"),
+    [
+        ("GRPO", ["losses/grpo/policy", "losses/grpo/entropy"]),
+        (
+            "PPO_Contrastive_Dynamics",
+            [
+                "losses/ppo/policy",
+                "losses/contrastive/loss",
+                "losses/dynamics/reward_mse",
+                "losses/dynamics/return_mse",
+            ],
+        ),
+        ("PPO_EMA", ["losses/ppo/value", "losses/ema/loss"]),
+    ],
+)
+def test_each_loss_trains_from_the_cli(tmp_path, module, metrics):
+    from conftest import EPOCH, fit_args, read_metrics
+
+    from metta_lit.trainer_cli import cli
+
+    run = cli(
+        [*fit_args("loss", 2 * EPOCH), "--model", f"metta_lit.modules.{module}", "--checkpoint.data_dir", str(tmp_path)]
+    )
+    assert run.model.agent_steps == 2 * EPOCH
+    rows = read_metrics(tmp_path / "loss")
+    for key in metrics:
+        values = [float(r[key]) for r in rows if r.get(key)]
+        assert len(values) == 2 and all(math.isfinite(v) for v in values), key
