@@ -51,7 +51,10 @@ class GRPOLoss(LossMixin):
     def loss_terms(self, minibatch: TensorDictBase, output: TensorDictBase) -> dict[str, torch.Tensor]:
         terms = super().loss_terms(minibatch, output)
         policy, ratio = F.clipped_surrogate(
-            output["action_log_prob"], minibatch["action_log_prob"], minibatch["grpo", "advantages"], self.grpo_clip_coef
+            output["action_log_prob"],
+            minibatch["action_log_prob"],
+            minibatch["grpo", "advantages"],
+            self.grpo_clip_coef,
         )
         entropy = output["entropy"].mean()
         self.record_metric("grpo", "policy", policy)
