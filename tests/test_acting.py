@@ -54,3 +54,31 @@ def test_acting_stops_before_the_finished_env_is_reset():
     (episode,) = base.finished_episodes
     assert episode.steps == 6 and base.vec.current_step(0) == 6  # the final state is still there
     assert episode.summary()["episode/length"] == 6.0
+
+
+def test_a_teacher_acts_alongside_with_its_own_memory_and_can_lead():
+    from metta_lit.rl.teacher import Teacher
+
+    base = MettaGridTorchEnv(env_config("navigation"), num_envs=2, seed=1)
+    torch.manual_seed(0)
+    student = FastPolicy(base.feature_spec, base.action_names, hidden_size=16, actor_hidden=8, critic_hidden=8)
+    teacher = FastPolicy(base.feature_spec, base.action_names, hidden_size=32, actor_hidden=8, critic_hidden=8)
+    env, actor = acting_env(base, [(student, 4)], [Teacher(teacher)])
+    seen = []
+    act(env, actor, until=lambda: len(seen) == 4, before_step=lambda td: seen.append(td.clone()) or True)
+    memory = {k: torch.zeros(2, 4, *s) for k, s in teacher.memory_shapes().items()}
+    for td in seen:
+        assert td["lstm_h"].shape[-1] == 16 and td["teacher", "lstm_h"].shape[-1] == 32
+        step = TensorDict({"observation": td["observation"], "is_init": td["is_init"], **memory}, batch_size=[2, 4])
+        with torch.no_grad():
+            teacher(step)
+        torch.testing.assert_close(td["teacher", "logits"], step["logits"])
+        memory = {k: step["next", k] for k in memory}
+    # Leading every step: the executed action is the teacher's, with the student's log-prob of it.
+    env, actor = acting_env(base, [(student, 4)], [Teacher(teacher, lead_proportion=1.0)])
+    seen.clear()
+    act(env, actor, until=lambda: len(seen) == 2, before_step=lambda td: seen.append(td.clone()) or True)
+    for td in seen:
+        assert torch.equal(td["action"], td["teacher", "action"])
+        expected = td["logits"].log_softmax(-1).gather(-1, td["action"][..., None]).squeeze(-1)
+        torch.testing.assert_close(td["action_log_prob"], expected)

@@ -194,3 +194,118 @@ def test_each_loss_trains_from_the_cli(tmp_path, module, metrics):
     for key in metrics:
         values = [float(r[key]) for r in rows if r.get(key)]
         assert len(values) == 2 and all(math.isfinite(v) for v in values), key
+
+
+def test_kickstart_kl_and_value_terms_by_hand():
+    uniform, teacher = torch.zeros(1, 2), torch.log(torch.tensor([[3.0, 1.0]]))  # teacher p = (.75, .25)
+    kl, value = F.kickstart_terms(uniform, teacher, torch.tensor([1.0]), torch.tensor([3.0]), temperature=1.0)
+    assert kl.item() == pytest.approx(0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25))
+    assert value.item() == pytest.approx(4.0)
+    same, _ = F.kickstart_terms(teacher, teacher, torch.zeros(1), torch.zeros(1), temperature=3.0)
+    assert same.item() == pytest.approx(0.0, abs=1e-7)
+
+
+@pytest.fixture
+def teacher_uri(tmp_path):
+    from metta_lit.checkpoints.policy_file import save_policy
+    from metta_lit.env import env_config
+    from metta_lit.policy import FastPolicy
+    from metta_lit.rl.torch_env import MettaGridTorchEnv
+
+    env = MettaGridTorchEnv(env_config("navigation"), num_envs=1)
+    torch.manual_seed(7)
+    path = tmp_path / "teacher:v1.mpt"
+    save_policy(FastPolicy(env.feature_spec, env.action_names, hidden_size=32), str(path), {})
+    return str(path)
+
+
+def with_teacher_view(module, exp: TensorDict) -> TensorDict:
+    """What the rollout's teacher would have written for these rows (its own forward)."""
+    teacher = module.kickstart_teacher
+    inputs = exp.select("observation", "is_init", "action").clone()
+    inputs.update({k: torch.zeros(*exp.shape, *shape) for k, shape in teacher.memory_shapes().items()})
+    out = evaluate_rows(teacher, inputs)
+    exp["teacher", "logits"] = out["logits"]
+    exp["teacher", "state_value"] = out["state_value"]
+    return exp
+
+
+def test_kickstarter_pulls_the_student_fades_out_and_never_trains_the_teacher(teacher_uri):
+    module = modules.PPO_Kickstarter(
+        env="navigation", num_envs=1, teacher_uri=teacher_uri, kickstart_anneal_steps=1000, kickstart_coef=2.0
+    )
+    assert ("teacher", "logits") in module.experience_keys()
+    exp = with_teacher_view(module, rows_batch(module))
+    module.prepare_experience(exp)
+    output = evaluate_rows(module.policy, exp)
+    terms = module.loss_terms(exp, output)
+    kl, value = F.kickstart_terms(
+        output["logits"], exp["teacher", "logits"], output["state_value"], exp["teacher", "state_value"], 1.0
+    )
+    assert terms["kickstarter/kl"].item() == pytest.approx(2.0 * kl.item(), rel=1e-5)
+    module.zero_grad()
+    sum(terms.values()).backward()
+    assert all(p.grad is None for p in module.kickstart_teacher.parameters())
+    assert any(p.grad is not None for p in module.policy.parameters())
+    module.agent_steps = 250
+    assert module.kickstart_weight() == pytest.approx(1.5)
+    module.agent_steps = 5000
+    assert module.kickstart_weight() == 0.0 and "kickstarter/kl" not in module.loss_terms(exp, output)
+
+
+def test_sliced_kickstarter_applies_to_its_agents_only(teacher_uri):
+    module = modules.PPO_SlicedKickstarter(
+        env="navigation", num_envs=1, teacher_uri=teacher_uri, kickstart_agent_start=1, kickstart_agent_count=2
+    )
+    exp = with_teacher_view(module, rows_batch(module, rows=8))
+    module.prepare_experience(exp)
+    assert exp["kickstarter", "sliced"][:, 0].tolist() == [False, True, True, False] * 2  # 4 agents per env
+    output = evaluate_rows(module.policy, exp)
+    rows = exp["kickstarter", "sliced"]
+    kl, _ = F.kickstart_terms(
+        output["logits"][rows],
+        exp["teacher", "logits"][rows],
+        output["state_value"][rows],
+        exp["teacher", "state_value"][rows],
+        1.0,
+    )
+    assert module.loss_terms(exp, output)["kickstarter/kl"].item() == pytest.approx(kl.item(), rel=1e-5)
+    with pytest.raises(Exception, match="not within the env's 4 agents"):
+        modules.PPO_SlicedKickstarter(
+            env="navigation", num_envs=1, teacher_uri=teacher_uri, kickstart_agent_start=3, kickstart_agent_count=2
+        )
+
+
+def test_kickstarting_trains_from_the_cli_with_the_teacher_in_the_rollout(tmp_path, teacher_uri):
+    from conftest import EPOCH, fit_args, read_metrics
+
+    from metta_lit.trainer_cli import cli
+
+    args = [
+        *fit_args("ks", 2 * EPOCH),
+        "--model",
+        "metta_lit.modules.PPO_Kickstarter",
+        "--model.init_args.teacher_uri",
+        teacher_uri,
+        "--checkpoint.data_dir",
+        str(tmp_path),
+    ]
+    run = cli(args)
+    rows = read_metrics(tmp_path / "ks")
+    kl = [float(r["losses/kickstarter/kl"]) for r in rows if r.get("losses/kickstarter/kl")]
+    assert len(kl) == 2 and all(math.isfinite(v) and v >= 0 for v in kl)
+    assert run.model.agent_steps == 2 * EPOCH
+    from metta_lit.cli import main
+
+    with pytest.raises(SystemExit) as stop:  # no teacher: refused at start-up, naming the setting
+        main(
+            [
+                *fit_args("ks2", EPOCH),
+                "--model",
+                "metta_lit.modules.PPO_Kickstarter",
+                "--checkpoint.data_dir",
+                str(tmp_path),
+            ]
+        )
+    assert "set model.init_args.teacher_uri" in str(stop.value.code)
+    assert not (tmp_path / "ks2").exists()

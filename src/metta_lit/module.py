@@ -219,7 +219,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
             num_threads=self.hparams.env_threads,
             desync_episodes=self.hparams.desync_episodes,
         )
-        env, actor = acting_env(self._train_env, [(self.policy, self.num_agents)])
+        env, actor = acting_env(self._train_env, [(self.policy, self.num_agents)], self.rollout_modules())
         self._collector = Collector(
             env,
             actor,

@@ -21,11 +21,14 @@ The contract between the rollout, the policy and the losses is TensorDict keys:
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from tensordict import TensorDictBase
 from tensordict.utils import NestedKey
+
+if TYPE_CHECKING:
+    from metta_lit.rl.teacher import Teacher
 
 # Asked for by a loss that needs V(s_T) after each row's last step (bootstrapping returns).
 BOOTSTRAP_VALUE = "bootstrap_value"
@@ -41,6 +44,11 @@ class LossMixin:
         """Rollout keys this loss reads from experience rows, beyond the policy's inputs
         (``observation``, ``is_init``, ``action`` and its memory), which every row keeps."""
         return set()
+
+    def rollout_modules(self) -> list[Teacher]:
+        """Modules that act alongside the policy in training rollouts (a loss's teacher);
+        what they write reaches experience when a loss declares it."""
+        return []
 
     def prepare_experience(self, experience: TensorDictBase) -> None:
         """Called once per rollout, before any minibatch (e.g. to compute advantages)."""

@@ -155,3 +155,18 @@ def info_nce(
     positive = similarity.diagonal().mean()
     negative = (similarity.sum() - similarity.diagonal().sum()) / max(1, n * n - n)
     return loss, positive.detach(), negative.detach()
+
+
+def kickstart_terms(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    student_value: torch.Tensor,
+    teacher_value: torch.Tensor,
+    temperature: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``KL(student || teacher)`` of the action distributions softened by ``temperature``
+    (``sum p_s (log p_s - log p_t)``, mean over steps) and the value MSE to the teacher's."""
+    log_s = torch.log_softmax(student_logits / temperature, -1)
+    log_t = torch.log_softmax(teacher_logits / temperature, -1)
+    kl = (log_s.exp() * (log_s - log_t)).sum(-1).mean()
+    return kl, ((student_value - teacher_value) ** 2).mean()

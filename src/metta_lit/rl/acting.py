@@ -14,13 +14,14 @@ from collections.abc import Callable, Sequence
 
 import torch
 from tensordict import TensorDict, TensorDictBase
-from tensordict.nn import TensorDictModuleBase
+from tensordict.nn import TensorDictModuleBase, TensorDictSequential
 from torch import nn
 from torchrl.data import Composite, Unbounded
 from torchrl.envs import Compose, InitTracker, TensorDictPrimer, Transform, TransformedEnv
 from torchrl.envs.utils import ExplorationType, set_exploration_type, step_mdp
 
 from metta_lit.policy import Policy
+from metta_lit.rl.teacher import Teacher
 from metta_lit.rl.torch_env import MettaGridTorchEnv
 
 
@@ -91,21 +92,29 @@ class AgentSplitActor(TensorDictModuleBase):
 
 
 def acting_env(
-    env: MettaGridTorchEnv, members: Sequence[tuple[Policy, int]]
+    env: MettaGridTorchEnv, members: Sequence[tuple[Policy, int]], companions: Sequence[Teacher] = ()
 ) -> tuple[TransformedEnv, TensorDictModuleBase]:
     """``env`` wrapped in the memory transform of the actor that runs ``members`` (policy,
     number of agents) on it, and that actor; one member acts through its own ``actor()``.
-    Each policy is first adapted to the env's features and actions by name."""
+    Each policy is first adapted to the env's features and actions by name. ``companions``
+    (a loss's teacher) run after the actor on every step, with their own memory."""
     if sum(count for _, count in members) != env.vec.num_agents:
         raise ValueError(f"the members act for {[c for _, c in members]} agents; the env has {env.vec.num_agents}")
     members = [(policy, count) for policy, count in members if count > 0]
-    for policy, _ in members:
+    for policy in [p for p, _ in members] + [c.policy for c in companions]:
         policy.initialize_to_environment(env.feature_spec, env.action_names)
     if len(members) == 1:
-        policy = members[0][0]
-        return TransformedEnv(env, policy.memory_transform()), policy.actor()
-    actor = AgentSplitActor(members)
-    return TransformedEnv(env, actor.memory_transform(env.batch_size)), actor
+        actor, transform = members[0][0].actor(), members[0][0].memory_transform()
+    else:
+        actor = AgentSplitActor(members)
+        transform = actor.memory_transform(env.batch_size)
+    wrapped = TransformedEnv(env, transform)
+    if not companions:
+        return wrapped, actor
+    for companion in companions:
+        if (primer := companion.memory_transform(env.batch_size)) is not None:
+            wrapped.append_transform(primer)
+    return wrapped, TensorDictSequential(actor, *companions)
 
 
 @torch.no_grad()
