@@ -2,9 +2,10 @@
 
 Losses that learn from a teacher (kickstarting, action supervision) add a :class:`Teacher`
 to the rollout (``LossMixin.rollout_modules``). After the student's actor has chosen, the
-teacher sees the same observations and writes its view under ``"teacher"``: ``logits``
+teacher sees the same observations and writes its view under its namespace (``"teacher"``
+for kickstarting, ``"supervisor"`` for action supervision, so both can run at once): ``logits``
 (narrowed to the env's actions), ``state_value`` and the ``action`` it would take, carrying
-its recurrent memory under ``("teacher", <key>)``. With ``lead_proportion > 0`` it also
+its recurrent memory under ``(<namespace>, <key>)``. With ``lead_proportion > 0`` it also
 executes its own action for that share of agent steps (the student's ``action_log_prob`` is
 then of the action actually taken, so the policy-gradient ratio stays exact).
 """
@@ -23,28 +24,31 @@ NAMESPACE = "teacher"
 
 
 class Teacher(TensorDictModuleBase):
-    def __init__(self, policy: Policy, lead_proportion: float = 0.0) -> None:
+    """``policy`` acting alongside the student; its outputs and memory under ``namespace``."""
+
+    def __init__(self, policy: Policy, lead_proportion: float = 0.0, namespace: str = NAMESPACE) -> None:
         super().__init__()
         if not 0.0 <= lead_proportion <= 1.0:
             raise ValueError(f"teacher_led_proportion: must be in [0, 1], got {lead_proportion}")
         self.policy = policy
         self.lead_proportion = lead_proportion
+        self.namespace = namespace
         memory = list(policy.memory_shapes())
-        self.in_keys = ["observation", "is_init", "logits", *((NAMESPACE, k) for k in memory)]
+        self.in_keys = ["observation", "is_init", "logits", *((namespace, k) for k in memory)]
         self.out_keys = [
-            (NAMESPACE, "logits"),
-            (NAMESPACE, "state_value"),
-            (NAMESPACE, "action"),
-            *(("next", NAMESPACE, k) for k in memory),
+            (namespace, "logits"),
+            (namespace, "state_value"),
+            (namespace, "action"),
+            *(("next", namespace, k) for k in memory),
         ]
 
     def memory_transform(self, batch_size: torch.Size) -> Transform | None:
-        """Zeroed teacher memory under ``("teacher", key)`` at every episode start."""
+        """Zeroed teacher memory under ``(namespace, key)`` at every episode start."""
         shapes = self.policy.memory_shapes()
         if not shapes:
             return None
         specs = Composite({k: Unbounded(shape=(*batch_size, *s)) for k, s in shapes.items()}, shape=batch_size)
-        return TensorDictPrimer(Composite({NAMESPACE: specs}, shape=batch_size))
+        return TensorDictPrimer(Composite({self.namespace: specs}, shape=batch_size))
 
     @torch.no_grad()
     def forward(self, td: TensorDictBase) -> TensorDictBase:
@@ -53,7 +57,7 @@ class Teacher(TensorDictModuleBase):
             {
                 "observation": td["observation"],
                 "is_init": td["is_init"],
-                **{k: td[NAMESPACE, k] for k in memory},
+                **{k: td[self.namespace, k] for k in memory},
             },
             batch_size=td.batch_size,
             device=td.device,
@@ -61,11 +65,12 @@ class Teacher(TensorDictModuleBase):
         out = self.policy(sub)
         logits = self.policy.env_logits(out["logits"])
         action = torch.distributions.Categorical(logits=logits).sample()
-        td[NAMESPACE, "logits"] = logits
-        td[NAMESPACE, "state_value"] = out["state_value"]
-        td[NAMESPACE, "action"] = action
+        ns = self.namespace
+        td[ns, "logits"] = logits
+        td[ns, "state_value"] = out["state_value"]
+        td[ns, "action"] = action
         for k in memory:
-            td["next", NAMESPACE, k] = out["next", k]
+            td["next", ns, k] = out["next", k]
         if self.lead_proportion > 0:
             led = torch.rand(action.shape, device=action.device) < self.lead_proportion
             td["action"] = torch.where(led, action, td["action"])

@@ -1,0 +1,189 @@
+"""A scripted heuristic agent: walks to the nearest useful object in view and uses it.
+
+The teacher of action-supervised learning on the arena and navigation. It reads only its own
+observation (the egocentric token window), like a learned policy:
+
+- an object is *useful* when it holds an output worth taking (``get_items``), or when the agent
+  holds all of its inputs (``put_items``); outputs are ranked by how close they are to a
+  rewarded item (heart 0, battery 1 as the altar's input, ore 2 as the generator's input), and
+  the best-ranked useful object in view, then the nearest, is the target;
+- next to the target it turns to face it (a blocked move turns the agent) and uses it;
+- otherwise it steps towards the target, and with no target in view it explores, keeping its
+  last direction while the way is free.
+
+It is a :class:`Policy`, so it acts through the same TorchRL actor as any other: its logits
+put (practically) all mass on the chosen action.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from tensordict import TensorDictBase
+
+from metta_lit.env.config import MettaGridConfig
+from metta_lit.env.vec_env import DIRECTION_NAMES
+from metta_lit.errors import ConfigError
+from metta_lit.policy.base import Policy
+
+EMPTY = 0xFF
+DIRECTIONS = DIRECTION_NAMES[:4]  # the cardinal orientations, ids 0..3
+STEP = {0: (-1, 0), 1: (1, 0), 2: (0, -1), 3: (0, 1)}  # their (row, column) steps
+CONFIDENT = 30.0  # logit of the chosen action (all others -CONFIDENT)
+
+
+def recipe_ranks(config: MettaGridConfig) -> dict[int, tuple[dict[str, int], dict[str, int], int]]:
+    """Converter type id -> (inputs, outputs, rank): rank 0 makes a rewarded item, rank k+1
+    makes an input of a rank-k converter. Converters that lead to no reward are left out."""
+    game = config.game
+    rewarded = {name for name, value in (game.agent.rewards.inventory or {}).items() if value}
+    converters = {
+        spec.type_id: (dict(spec.input_resources), dict(spec.output_resources))
+        for spec in game.objects.values()
+        if getattr(spec, "output_resources", None)
+    }
+    ranks: dict[int, int] = {}
+    wanted, rank = rewarded, 0
+    while wanted:
+        found = {t for t, (_, outputs) in converters.items() if t not in ranks and set(outputs) & wanted}
+        for t in found:
+            ranks[t] = rank
+        wanted = {item for t in found for item in converters[t][0]}
+        rank += 1
+    return {t: (*converters[t], r) for t, r in ranks.items()}
+
+
+class ScriptedPolicy(Policy):
+    """The heuristic agent (see the module docstring); build it for an env with :meth:`for_env`."""
+
+    def __init__(
+        self,
+        feature_spec: dict[str, dict[str, Any]],
+        action_names: list[str],
+        recipes: dict[int, tuple[dict[str, int], dict[str, int], int]],
+        obs_height: int = 11,
+        obs_width: int = 11,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(
+            feature_spec, action_names, recipes=recipes, obs_height=obs_height, obs_width=obs_width, seed=seed
+        )
+        self.recipes = recipes
+        self.center = (obs_height // 2, obs_width // 2)  # the agent's own cell in its window
+        self.rng = np.random.default_rng(seed)
+        self.in_keys = ["observation"]
+        self.out_keys = ["logits", "state_value"]
+        self.initialize_to_environment(feature_spec, action_names)
+
+    @classmethod
+    def for_env(
+        cls, config: MettaGridConfig, feature_spec: dict, action_names: list[str], seed: int = 0
+    ) -> ScriptedPolicy:
+        """The scripted agent of an env; refused (naming why) where it has nothing to do."""
+        recipes = recipe_ranks(config)
+        needed = {f"move_{d}" for d in DIRECTIONS} | {"get_items"}
+        if not recipes or not needed <= set(action_names):
+            raise ConfigError(
+                f"env {config.label!r} has no scripted teacher: it needs converters whose outputs lead to a reward "
+                f"and the actions {sorted(needed)} (it has {len(recipes)} such converters)"
+            )
+        return cls(feature_spec, action_names, recipes, config.game.obs_height, config.game.obs_width, seed)
+
+    def initialize_to_environment(self, feature_spec: dict[str, dict[str, Any]], action_names: list[str]) -> None:
+        # Scripted for whatever the env offers: adopt its ids instead of narrowing logits.
+        self.feature_spec = {name: dict(info) for name, info in feature_spec.items()}
+        self.action_names = list(action_names)
+        self.env_action_index = None
+        ids = {name: info["id"] for name, info in feature_spec.items()}
+        self._type_feature, self._orientation = ids["type_id"], ids.get("agent:orientation", -1)
+        self._last_action = ids.get("last_action", -1)
+        self._inventory = {ids[n]: n.removeprefix("inv:") for n in ids if n.startswith("inv:")}
+        act = {name: i for i, name in enumerate(action_names)}
+        self._move = [act.get(f"move_{d}", 0) for d in DIRECTIONS]
+        self._get, self._put = act.get("get_items", 0), act.get("put_items", act.get("get_items", 0))
+
+    def forward(self, td: TensorDictBase) -> TensorDictBase:
+        obs = td["observation"]
+        lead = obs.shape[:-2]
+        flat = obs.reshape(-1, *obs.shape[-2:]).cpu().numpy()
+        actions = np.array([self.choose(tokens) for tokens in flat], dtype=np.int64)
+        logits = torch.full((len(actions), len(self.action_names)), -CONFIDENT)
+        logits[torch.arange(len(actions)), torch.from_numpy(actions)] = CONFIDENT
+        td["logits"] = logits.reshape(*lead, -1).to(obs.device)
+        td["state_value"] = torch.zeros((*lead, 1), device=obs.device)
+        return td
+
+    def choose(self, tokens: np.ndarray) -> int:
+        """One agent's action from its ``[tokens, 3]`` observation."""
+        tokens = tokens[tokens[:, 0] != EMPTY]
+        rows, cols = tokens[:, 0] >> 4, tokens[:, 0] & 0xF
+        center = self.center
+        types: dict[tuple[int, int], int] = {}
+        held: dict[tuple[int, int], dict[str, int]] = {}
+        mine: dict[str, int] = {}
+        orientation, last = -1, -1
+        for (_, feature, value), r, c in zip(tokens.tolist(), rows.tolist(), cols.tolist(), strict=True):
+            cell = (r, c)
+            if cell == center:
+                if feature in self._inventory:
+                    mine[self._inventory[feature]] = value
+                elif feature == self._orientation:
+                    orientation = value
+                elif feature == self._last_action:
+                    last = value
+            elif feature == self._type_feature:
+                types[cell] = value
+            elif feature in self._inventory:
+                held.setdefault(cell, {})[self._inventory[feature]] = value
+        target, use = self._target(types, held, mine, center)
+        if target is None:
+            return self._explore(types, center, last)
+        dr, dc = target[0] - center[0], target[1] - center[1]
+        if abs(dr) + abs(dc) == 1:
+            facing = next(d for d, step in STEP.items() if step == (dr, dc))
+            return use if orientation == facing else self._move[facing]
+        return self._toward(types, center, dr, dc, last)
+
+    def _target(
+        self, types: dict, held: dict, mine: dict[str, int], center: tuple[int, int]
+    ) -> tuple[tuple[int, int] | None, int]:
+        best: tuple[int, int, tuple[int, int] | None, int] = (99, 99, None, self._get)
+        for cell, type_id in types.items():
+            if type_id not in self.recipes:
+                continue
+            inputs, outputs, rank = self.recipes[type_id]
+            stocked = any(held.get(cell, {}).get(item, 0) > 0 for item in outputs)
+            can_put = bool(inputs) and all(mine.get(item, 0) >= n for item, n in inputs.items())
+            if not (stocked or can_put):
+                continue
+            distance = abs(cell[0] - center[0]) + abs(cell[1] - center[1])
+            use = self._get if stocked else self._put
+            if (rank, distance) < best[:2]:
+                best = (rank, distance, cell, use)
+        return best[2], best[3]
+
+    def _free(self, types: dict, center: tuple[int, int], direction: int) -> bool:
+        dr, dc = STEP[direction]
+        return (center[0] + dr, center[1] + dc) not in types
+
+    def _toward(self, types: dict, center: tuple[int, int], dr: int, dc: int, last: int) -> int:
+        options = []
+        if dr:
+            options.append(0 if dr < 0 else 1)
+        if dc:
+            options.append(2 if dc < 0 else 3)
+        options.sort(key=lambda d: -abs(dr if d < 2 else dc))  # the longer axis first
+        for direction in options:
+            if self._free(types, center, direction):
+                return self._move[direction]
+        return self._explore(types, center, last)
+
+    def _explore(self, types: dict, center: tuple[int, int], last: int) -> int:
+        free = [d for d in range(4) if self._free(types, center, d)]
+        if not free:
+            return self._get
+        if last in self._move and self._move.index(last) in free and self.rng.random() < 0.8:
+            return last
+        return self._move[int(self.rng.choice(free))]
