@@ -62,4 +62,7 @@ class GRPOLoss(LossMixin):
         self.record_metric("grpo", "clipfrac", ((ratio - 1.0).abs() > self.grpo_clip_coef).float().mean())
         terms["grpo/policy"] = policy
         terms["grpo/entropy"] = -self.grpo_ent_coef * entropy
+        # The value head stays in the graph with weight 0: under DDP every parameter must get
+        # a gradient each step (here exactly 0, so GRPO never trains the critic).
+        terms["grpo/no_critic"] = 0.0 * output["state_value"].sum()
         return terms
