@@ -278,7 +278,7 @@ def test_sliced_kickstarter_applies_to_its_agents_only(teacher_uri):
 
 
 def test_kickstarting_trains_from_the_cli_with_the_teacher_in_the_rollout(tmp_path, teacher_uri):
-    from conftest import EPOCH, fit_args, read_metrics
+    from conftest import EPOCH, column, fit_args, read_metrics
 
     from metta_lit.trainer_cli import cli
 
@@ -296,6 +296,19 @@ def test_kickstarting_trains_from_the_cli_with_the_teacher_in_the_rollout(tmp_pa
     kl = [float(r["losses/kickstarter/kl"]) for r in rows if r.get("losses/kickstarter/kl")]
     assert len(kl) == 2 and all(math.isfinite(v) and v >= 0 for v in kl)
     assert run.model.agent_steps == 2 * EPOCH
+    sliced = [
+        *fit_args("sliced", EPOCH),
+        "--model",
+        "metta_lit.modules.PPO_SlicedKickstarter",
+        "--model.init_args.teacher_uri",
+        teacher_uri,
+        "--model.init_args.kickstart_agent_count",
+        "2",
+        "--checkpoint.data_dir",
+        str(tmp_path),
+    ]
+    assert cli(sliced).model.kickstart_agents == (0, 2)
+    assert column(read_metrics(tmp_path / "sliced"), "losses/kickstarter/kl")
     from metta_lit.cli import main
 
     with pytest.raises(SystemExit) as stop:  # no teacher: refused at start-up, naming the setting
