@@ -2,8 +2,19 @@
 
 from metta_lit.policy.base import Policy, PolicyEnvError
 from metta_lit.policy.fast import FastPolicy
+from metta_lit.policy.lstm import LSTMPolicy
 from metta_lit.policy.obs import ObsShimBox
 from metta_lit.policy.random import RandomPolicy
 from metta_lit.policy.scripted import ScriptedPolicy
+from metta_lit.policy.vit import ViTPolicy
 
-__all__ = ["FastPolicy", "ObsShimBox", "Policy", "PolicyEnvError", "RandomPolicy", "ScriptedPolicy"]
+__all__ = [
+    "FastPolicy",
+    "LSTMPolicy",
+    "ObsShimBox",
+    "Policy",
+    "PolicyEnvError",
+    "RandomPolicy",
+    "ScriptedPolicy",
+    "ViTPolicy",
+]

@@ -5,24 +5,13 @@ Highest throughput of the classic policies; bound to the observation window it w
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
-from tensordict import TensorDictBase
-from tensordict.nn import TensorDictModule, TensorDictSequential
 from torch import nn
-from torchrl.modules import LSTMModule
 
-from metta_lit.policy.base import Policy
+from metta_lit.policy.core import RecurrentPolicy, layer_init
 from metta_lit.policy.obs import ObsShimBox
-
-
-def layer_init(layer: nn.Module, std: float = math.sqrt(2), bias: float = 0.0) -> nn.Module:
-    """PufferLib/CleanRL init: orthogonal weights with gain ``std``, constant bias."""
-    nn.init.orthogonal_(layer.weight, std)
-    nn.init.constant_(layer.bias, bias)
-    return layer
 
 
 class FastEncoder(nn.Module):
@@ -46,31 +35,16 @@ class FastEncoder(nn.Module):
             conv, layer_init(nn.Linear(flat, hidden)), nn.ReLU(), layer_init(nn.Linear(hidden, hidden)), nn.ReLU()
         )
 
+    def initialize_to_environment(self, feature_spec: dict[str, dict[str, Any]]) -> None:
+        self.shim.initialize_to_environment(feature_spec)
+
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         lead = tokens.shape[:-2]
         box = self.shim(tokens.reshape(-1, *tokens.shape[-2:])).contiguous(memory_format=torch.channels_last)
         return self.net(box).reshape(*lead, -1)
 
 
-class ActorCriticHeads(nn.Module):
-    """Actor FC ``actor_hidden`` ReLU -> logits; critic FC ``critic_hidden`` tanh -> value."""
-
-    def __init__(self, hidden: int, num_actions: int, actor_hidden: int, critic_hidden: int) -> None:
-        super().__init__()
-        self.actor = nn.Sequential(
-            layer_init(nn.Linear(hidden, actor_hidden)),
-            nn.ReLU(),
-            layer_init(nn.Linear(actor_hidden, num_actions), std=0.01),
-        )
-        self.critic = nn.Sequential(
-            layer_init(nn.Linear(hidden, critic_hidden)), nn.Tanh(), layer_init(nn.Linear(critic_hidden, 1), std=1.0)
-        )
-
-    def forward(self, core: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.actor(core), self.critic(core)
-
-
-class FastPolicy(Policy):
+class FastPolicy(RecurrentPolicy):
     """CNN + 2-layer LSTM policy. Memory keys: ``lstm_h``, ``lstm_c`` ``[*, layers, hidden]``."""
 
     def __init__(
@@ -94,35 +68,5 @@ class FastPolicy(Policy):
             actor_hidden=actor_hidden,
             critic_hidden=critic_hidden,
         )
-        self.encoder = FastEncoder(feature_spec, obs_height, obs_width, hidden_size)
-        self.lstm = LSTMModule(
-            input_size=hidden_size,
-            hidden_size=hidden_size,
-            num_layers=lstm_layers,
-            in_keys=["embedding", "lstm_h", "lstm_c"],
-            out_keys=["core", ("next", "lstm_h"), ("next", "lstm_c")],
-        )
-        for name, param in self.lstm.lstm.named_parameters():
-            if "weight" in name:
-                nn.init.orthogonal_(param)
-            else:
-                nn.init.constant_(param, 1.0)
-        self.heads = ActorCriticHeads(hidden_size, self.num_actions, actor_hidden, critic_hidden)
-        self.sequence = TensorDictSequential(
-            TensorDictModule(self.encoder, in_keys=["observation"], out_keys=["embedding"]),
-            self.lstm,
-            TensorDictModule(self.heads, in_keys=["core"], out_keys=["logits", "state_value"]),
-        )
-        self.in_keys = ["observation", "is_init", "lstm_h", "lstm_c"]
-        self.out_keys = ["embedding", "core", "logits", "state_value", ("next", "lstm_h"), ("next", "lstm_c")]
-
-    def forward(self, td: TensorDictBase) -> TensorDictBase:
-        return self.sequence(td)
-
-    def memory_shapes(self) -> dict[str, tuple[int, ...]]:
-        shape = (self.hyperparameters["lstm_layers"], self.hyperparameters["hidden_size"])
-        return {"lstm_h": shape, "lstm_c": shape}
-
-    def initialize_to_environment(self, feature_spec: dict[str, dict[str, Any]], action_names: list[str]) -> None:
-        super().initialize_to_environment(feature_spec, action_names)
-        self.encoder.shim.initialize_to_environment(feature_spec)
+        encoder = FastEncoder(feature_spec, obs_height, obs_width, hidden_size)
+        self.build(encoder, hidden_size, hidden_size, lstm_layers, actor_hidden, critic_hidden)

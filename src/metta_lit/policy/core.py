@@ -1,0 +1,102 @@
+"""Parts every recurrent architecture shares: the LSTM core and the actor/critic heads.
+
+An encoder writes ``embedding``; :func:`lstm_core` turns it into ``core`` (carrying
+``lstm_h``/``lstm_c`` as TorchRL memory, reset where ``is_init`` is set, stepped in rollouts
+and run over whole rows under ``set_recurrent_mode``); :class:`ActorCriticHeads` reads
+``core``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from tensordict import TensorDictBase
+from tensordict.nn import TensorDictModule, TensorDictSequential
+from torch import nn
+from torchrl.modules import LSTMModule
+
+from metta_lit.policy.base import Policy
+
+
+def layer_init(layer: nn.Module, std: float = math.sqrt(2), bias: float = 0.0) -> nn.Module:
+    """PufferLib/CleanRL init: orthogonal weights with gain ``std``, constant bias."""
+    nn.init.orthogonal_(layer.weight, std)
+    nn.init.constant_(layer.bias, bias)
+    return layer
+
+
+def lstm_core(input_size: int, hidden_size: int, layers: int) -> LSTMModule:
+    """``embedding`` -> ``core`` through an LSTM whose state is the policy's memory."""
+    lstm = LSTMModule(
+        input_size=input_size,
+        hidden_size=hidden_size,
+        num_layers=layers,
+        in_keys=["embedding", "lstm_h", "lstm_c"],
+        out_keys=["core", ("next", "lstm_h"), ("next", "lstm_c")],
+    )
+    for name, param in lstm.lstm.named_parameters():
+        if "weight" in name:
+            nn.init.orthogonal_(param)
+        else:
+            nn.init.constant_(param, 1.0)
+    return lstm
+
+
+class ActorCriticHeads(nn.Module):
+    """Actor FC ``actor_hidden`` ReLU -> logits; critic FC ``critic_hidden`` tanh -> value."""
+
+    def __init__(self, hidden: int, num_actions: int, actor_hidden: int, critic_hidden: int) -> None:
+        super().__init__()
+        self.actor = nn.Sequential(
+            layer_init(nn.Linear(hidden, actor_hidden)),
+            nn.ReLU(),
+            layer_init(nn.Linear(actor_hidden, num_actions), std=0.01),
+        )
+        self.critic = nn.Sequential(
+            layer_init(nn.Linear(hidden, critic_hidden)), nn.Tanh(), layer_init(nn.Linear(critic_hidden, 1), std=1.0)
+        )
+
+    def forward(self, core):
+        return self.actor(core), self.critic(core)
+
+
+class RecurrentPolicy(Policy):
+    """encoder (``observation`` -> ``embedding``) -> LSTM core -> actor/critic heads.
+
+    Architectures differ only in their encoder: a subclass passes its own hyperparameters to
+    ``Policy.__init__`` (what rebuilds it from a checkpoint) and calls :meth:`build`. Memory
+    keys: ``lstm_h``, ``lstm_c`` ``[*, layers, hidden]``. The encoder maps feature ids by name
+    in its own ``initialize_to_environment``.
+    """
+
+    def build(
+        self,
+        encoder: nn.Module,
+        embedding_size: int,
+        hidden: int,
+        layers: int,
+        actor_hidden: int,
+        critic_hidden: int,
+    ) -> None:
+        self.memory_shape = (layers, hidden)
+        self.encoder = encoder
+        self.lstm = lstm_core(embedding_size, hidden, layers)
+        self.heads = ActorCriticHeads(hidden, self.num_actions, actor_hidden, critic_hidden)
+        self.sequence = TensorDictSequential(
+            TensorDictModule(self.encoder, in_keys=["observation"], out_keys=["embedding"]),
+            self.lstm,
+            TensorDictModule(self.heads, in_keys=["core"], out_keys=["logits", "state_value"]),
+        )
+        self.in_keys = ["observation", "is_init", "lstm_h", "lstm_c"]
+        self.out_keys = ["embedding", "core", "logits", "state_value", ("next", "lstm_h"), ("next", "lstm_c")]
+
+    def forward(self, td: TensorDictBase) -> TensorDictBase:
+        return self.sequence(td)
+
+    def memory_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {"lstm_h": self.memory_shape, "lstm_c": self.memory_shape}
+
+    def initialize_to_environment(self, feature_spec: dict[str, dict[str, Any]], action_names: list[str]) -> None:
+        super().initialize_to_environment(feature_spec, action_names)
+        self.encoder.initialize_to_environment(feature_spec)
