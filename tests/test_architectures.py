@@ -10,7 +10,8 @@ from torchrl.modules import set_recurrent_mode
 from metta_lit.checkpoints import CheckpointManager
 from metta_lit.checkpoints.policy_file import save_policy
 from metta_lit.env import env_config
-from metta_lit.policy import FastPolicy, LSTMPolicy, ViTPolicy
+from metta_lit.policy import FastPolicy, LSTMPolicy, MambaPolicy, ViTPolicy
+from metta_lit.policy.mamba import associative_scan
 from metta_lit.rl.torch_env import MettaGridTorchEnv
 
 ENV = MettaGridTorchEnv(env_config("navigation"), num_envs=1)
@@ -19,8 +20,20 @@ ARCHITECTURES = {
     "vit_tiny": lambda spec, names: ViTPolicy(spec, names, size="tiny"),
     "vit_small": lambda spec, names: ViTPolicy(spec, names, size="small"),
     "fast": lambda spec, names: FastPolicy(spec, names, hidden_size=32),
+    "mamba": lambda spec, names: MambaPolicy(spec, names, embed_dim=16, hidden_size=32, d_inner=24, d_state=4),
 }
-TOKEN_SETS = ("lstm", "vit_tiny", "vit_small")
+TOKEN_SETS = ("lstm", "vit_tiny", "vit_small", "mamba")
+
+
+def test_the_parallel_scan_equals_the_recurrence():
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.rand(3, 13, 5, generator=g), torch.randn(3, 13, 5, generator=g)
+    a[1, 6] = 0.0  # a reset in the middle of a row
+    h, expected = torch.zeros(3, 5), []
+    for t in range(13):
+        h = a[:, t] * h + b[:, t]
+        expected.append(h)
+    torch.testing.assert_close(associative_scan(a, b), torch.stack(expected, 1), atol=1e-5, rtol=1e-5)
 
 
 def build(name: str, spec=None):
@@ -129,7 +142,12 @@ def test_features_are_remapped_by_name_on_a_permuted_layout(name):
 
 
 @pytest.mark.parametrize(
-    ("class_path", "init_args"), [("metta_lit.policy.LSTMPolicy", []), ("metta_lit.policy.ViTPolicy", ["size", "tiny"])]
+    ("class_path", "init_args"),
+    [
+        ("metta_lit.policy.LSTMPolicy", []),
+        ("metta_lit.policy.ViTPolicy", ["size", "tiny"]),
+        ("metta_lit.policy.MambaPolicy", ["d_state", "8"]),
+    ],
 )
 def test_architectures_are_selected_from_the_cli(tmp_path, class_path, init_args):
     from conftest import EPOCH, fit_args

@@ -3,6 +3,7 @@
 from metta_lit.policy.base import Policy, PolicyEnvError
 from metta_lit.policy.fast import FastPolicy
 from metta_lit.policy.lstm import LSTMPolicy
+from metta_lit.policy.mamba import MambaPolicy
 from metta_lit.policy.obs import ObsShimBox
 from metta_lit.policy.random import RandomPolicy
 from metta_lit.policy.scripted import ScriptedPolicy
@@ -11,6 +12,7 @@ from metta_lit.policy.vit import ViTPolicy
 __all__ = [
     "FastPolicy",
     "LSTMPolicy",
+    "MambaPolicy",
     "ObsShimBox",
     "Policy",
     "PolicyEnvError",
