@@ -10,7 +10,7 @@ from torchrl.modules import set_recurrent_mode
 from metta_lit.checkpoints import CheckpointManager
 from metta_lit.checkpoints.policy_file import save_policy
 from metta_lit.env import env_config
-from metta_lit.policy import FastPolicy, LSTMPolicy, MambaPolicy, ViTPolicy
+from metta_lit.policy import CortexPolicy, FastPolicy, LSTMPolicy, MambaPolicy, ViTPolicy
 from metta_lit.policy.mamba import associative_scan
 from metta_lit.rl.torch_env import MettaGridTorchEnv
 
@@ -21,8 +21,9 @@ ARCHITECTURES = {
     "vit_small": lambda spec, names: ViTPolicy(spec, names, size="small"),
     "fast": lambda spec, names: FastPolicy(spec, names, hidden_size=32),
     "mamba": lambda spec, names: MambaPolicy(spec, names, embed_dim=16, hidden_size=32, d_inner=24, d_state=4),
+    "cortex": lambda spec, names: CortexPolicy(spec, names, embed_dim=16, hidden_size=32, window=3, heads=2),
 }
-TOKEN_SETS = ("lstm", "vit_tiny", "vit_small", "mamba")
+TOKEN_SETS = ("lstm", "vit_tiny", "vit_small", "mamba", "cortex")
 
 
 def test_the_parallel_scan_equals_the_recurrence():
@@ -147,6 +148,7 @@ def test_features_are_remapped_by_name_on_a_permuted_layout(name):
         ("metta_lit.policy.LSTMPolicy", []),
         ("metta_lit.policy.ViTPolicy", ["size", "tiny"]),
         ("metta_lit.policy.MambaPolicy", ["d_state", "8"]),
+        ("metta_lit.policy.CortexPolicy", ["window", "4"]),
     ],
 )
 def test_architectures_are_selected_from_the_cli(tmp_path, class_path, init_args):

@@ -1,6 +1,7 @@
 """Policy architectures over token observations."""
 
 from metta_lit.policy.base import Policy, PolicyEnvError
+from metta_lit.policy.cortex import CortexPolicy
 from metta_lit.policy.fast import FastPolicy
 from metta_lit.policy.lstm import LSTMPolicy
 from metta_lit.policy.mamba import MambaPolicy
@@ -10,6 +11,7 @@ from metta_lit.policy.scripted import ScriptedPolicy
 from metta_lit.policy.vit import ViTPolicy
 
 __all__ = [
+    "CortexPolicy",
     "FastPolicy",
     "LSTMPolicy",
     "MambaPolicy",
