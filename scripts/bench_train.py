@@ -51,7 +51,8 @@ def steady_sps(marks: list[tuple[float, int]]) -> float:
     return (s1 - s0) / (t1 - t0)
 
 
-def end_to_end(seconds: float, seed: int) -> tuple[float, dict]:
+def end_to_end(seconds: float, seed: int, overrides: tuple[str, ...] = ()) -> tuple[float, dict]:
+    """Steady agent-steps/s of ``metta-lit fit --config configs/arena.yaml [overrides]``."""
     with tempfile.TemporaryDirectory() as tmp:
         app = cli(
             [
@@ -73,6 +74,7 @@ def end_to_end(seconds: float, seed: int) -> tuple[float, dict]:
                 tmp,
                 "--checkpoint.checkpoint_interval",
                 "1000000",
+                *overrides,
             ],
             run=False,
         )

@@ -1,0 +1,92 @@
+#!/usr/bin/env python
+"""Policy architectures: size and throughput on the arena, per architecture and size.
+
+For each of ``fast``, ``vit_tiny``, ``vit_small``, ``vit_med``, ``lstm``, ``mamba`` and
+``cortex``: the parameter count; forward agent-steps/s in rollout mode (the actor stepping
+16 arena envs x 24 agents, memory carried, no gradients); and end-to-end training
+agent-steps/s (``metta-lit fit --config configs/arena.yaml`` with that policy, first epoch
+excluded, as ``bench_train.py`` measures Fast).
+
+    python scripts/bench_policies.py --seconds 20 --json bench_results/policies.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+from bench_train import end_to_end
+from rich.console import Console
+from rich.table import Table
+
+from metta_lit.env import env_config
+from metta_lit.policy import CortexPolicy, FastPolicy, LSTMPolicy, MambaPolicy, Policy, ViTPolicy
+from metta_lit.rl.torch_env import MettaGridTorchEnv
+
+# name -> (policy class, init args), as --model.init_args.policy selects them.
+ARCHITECTURES: dict[str, tuple[type[Policy], dict]] = {
+    "fast": (FastPolicy, {}),
+    "vit_tiny": (ViTPolicy, {"size": "tiny"}),
+    "vit_small": (ViTPolicy, {"size": "small"}),
+    "vit_med": (ViTPolicy, {"size": "med"}),
+    "lstm": (LSTMPolicy, {}),
+    "mamba": (MambaPolicy, {}),
+    "cortex": (CortexPolicy, {}),
+}
+
+
+@torch.no_grad()
+def rollout_sps(policy: Policy, env: MettaGridTorchEnv, seconds: float) -> float:
+    """Actor forward passes on one batch of arena observations, memory carried step to step."""
+    td = env.reset()
+    td["is_init"] = torch.zeros(*env.batch_size, 1, dtype=torch.bool)
+    td.update({k: torch.zeros(*env.batch_size, *s) for k, s in policy.memory_shapes().items()})
+    actor = policy.actor()
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        out = actor(td.clone())
+        td.update({k: out["next", k] for k in policy.memory_shapes()})
+        steps += env.batch_size.numel()
+    return steps / (time.perf_counter() - start)
+
+
+def measure(name: str, seconds: float, seed: int) -> dict[str, float]:
+    cls, init = ARCHITECTURES[name]
+    env = MettaGridTorchEnv(env_config("arena"), num_envs=16, seed=seed)
+    torch.manual_seed(seed)
+    policy = cls(env.feature_spec, env.action_names, **init).eval()
+    params = sum(p.numel() for p in policy.parameters())
+    rollout = rollout_sps(policy, env, seconds)
+    overrides = ["--model.init_args.policy.class_path", f"{cls.__module__}.{cls.__name__}"]
+    for key, value in init.items():
+        overrides += [f"--model.init_args.policy.init_args.{key}", str(value)]
+    if cls is not FastPolicy:  # the arena config's policy init args are Fast's
+        overrides = ["--model.init_args.policy", "null", *overrides]
+    train, _ = end_to_end(seconds, seed, tuple(overrides))
+    return {"params": params, "rollout_sps": rollout, "train_sps": train}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=20.0, help="duration of each measurement")
+    parser.add_argument("--only", nargs="+", choices=list(ARCHITECTURES), default=list(ARCHITECTURES))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    results = {name: measure(name, args.seconds, args.seed) for name in args.only}
+    table = Table(title="Policy architectures on the arena (agent-steps/s)")
+    for column in ("architecture", "parameters", "rollout forward", "training end to end"):
+        table.add_column(column, justify="left" if column == "architecture" else "right")
+    for name, r in results.items():
+        table.add_row(name, f"{r['params']:,}", f"{r['rollout_sps']:,.0f}", f"{r['train_sps']:,.0f}")
+    Console().print(table)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
