@@ -61,7 +61,20 @@ class ActorCriticHeads(nn.Module):
         return self.actor(core), self.critic(core)
 
 
-class RecurrentPolicy(Policy):
+class SequencePolicy(Policy):
+    """A policy whose forward is ``self.sequence`` and whose ``self.encoder`` maps feature ids
+    by name in its own ``initialize_to_environment``: what every encoder-core-heads
+    architecture shares."""
+
+    def forward(self, td: TensorDictBase) -> TensorDictBase:
+        return self.sequence(td)
+
+    def initialize_to_environment(self, feature_spec: dict[str, dict[str, Any]], action_names: list[str]) -> None:
+        super().initialize_to_environment(feature_spec, action_names)
+        self.encoder.initialize_to_environment(feature_spec)
+
+
+class RecurrentPolicy(SequencePolicy):
     """encoder (``observation`` -> ``embedding``) -> LSTM core -> actor/critic heads.
 
     Architectures differ only in their encoder: a subclass passes its own hyperparameters to
@@ -91,12 +104,5 @@ class RecurrentPolicy(Policy):
         self.in_keys = ["observation", "is_init", "lstm_h", "lstm_c"]
         self.out_keys = ["embedding", "core", "logits", "state_value", ("next", "lstm_h"), ("next", "lstm_c")]
 
-    def forward(self, td: TensorDictBase) -> TensorDictBase:
-        return self.sequence(td)
-
     def memory_shapes(self) -> dict[str, tuple[int, ...]]:
         return {"lstm_h": self.memory_shape, "lstm_c": self.memory_shape}
-
-    def initialize_to_environment(self, feature_spec: dict[str, dict[str, Any]], action_names: list[str]) -> None:
-        super().initialize_to_environment(feature_spec, action_names)
-        self.encoder.initialize_to_environment(feature_spec)

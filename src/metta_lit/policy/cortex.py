@@ -17,13 +17,11 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from tensordict import TensorDictBase
 from tensordict.nn import TensorDictModule, TensorDictSequential
 from torch import nn
 from torchrl.modules import recurrent_mode
 
-from metta_lit.policy.base import Policy
-from metta_lit.policy.core import ActorCriticHeads
+from metta_lit.policy.core import ActorCriticHeads, SequencePolicy
 from metta_lit.policy.lstm import TokenPoolEncoder
 
 MEMORY = ("cortex_h", "cortex_window", "cortex_valid")
@@ -78,7 +76,7 @@ class CortexCore(nn.Module):
         return tuple(torch.stack(parts, 1) for parts in zip(*outputs, strict=True))
 
 
-class CortexPolicy(Policy):
+class CortexPolicy(SequencePolicy):
     """Token-pool encoder -> Cortex core (GRU expert + windowed attention expert, routed) ->
     actor/critic heads. Memory: ``cortex_h``, ``cortex_window``, ``cortex_valid``."""
 
@@ -118,13 +116,6 @@ class CortexPolicy(Policy):
         self.in_keys = ["observation", "is_init", *MEMORY]
         self.out_keys = ["embedding", "core", "logits", "state_value", *(("next", k) for k in MEMORY)]
 
-    def forward(self, td: TensorDictBase) -> TensorDictBase:
-        return self.sequence(td)
-
     def memory_shapes(self) -> dict[str, tuple[int, ...]]:
         dim, window = self.hyperparameters["hidden_size"], self.hyperparameters["window"]
         return {"cortex_h": (dim,), "cortex_window": (window, dim), "cortex_valid": (window,)}
-
-    def initialize_to_environment(self, feature_spec: dict[str, dict[str, Any]], action_names: list[str]) -> None:
-        super().initialize_to_environment(feature_spec, action_names)
-        self.encoder.initialize_to_environment(feature_spec)

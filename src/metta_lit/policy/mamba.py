@@ -19,13 +19,11 @@ import math
 from typing import Any
 
 import torch
-from tensordict import TensorDictBase
 from tensordict.nn import TensorDictModule, TensorDictSequential
 from torch import nn
 from torchrl.modules import recurrent_mode
 
-from metta_lit.policy.base import Policy
-from metta_lit.policy.core import ActorCriticHeads
+from metta_lit.policy.core import ActorCriticHeads, SequencePolicy
 from metta_lit.policy.lstm import TokenPoolEncoder
 
 
@@ -75,7 +73,7 @@ class SelectiveSSM(nn.Module):
         return self.out_proj(y * nn.functional.silu(z)), h
 
 
-class MambaPolicy(Policy):
+class MambaPolicy(SequencePolicy):
     """Token-pool encoder -> selective SSM core -> actor/critic heads. Memory: ``ssm_state``."""
 
     def __init__(
@@ -112,12 +110,5 @@ class MambaPolicy(Policy):
         self.in_keys = ["observation", "is_init", "ssm_state"]
         self.out_keys = ["embedding", "core", "logits", "state_value", ("next", "ssm_state")]
 
-    def forward(self, td: TensorDictBase) -> TensorDictBase:
-        return self.sequence(td)
-
     def memory_shapes(self) -> dict[str, tuple[int, ...]]:
         return {"ssm_state": (self.hyperparameters["d_inner"], self.hyperparameters["d_state"])}
-
-    def initialize_to_environment(self, feature_spec: dict[str, dict[str, Any]], action_names: list[str]) -> None:
-        super().initialize_to_environment(feature_spec, action_names)
-        self.encoder.initialize_to_environment(feature_spec)
