@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "mettagrid/actions/action_handler.hpp"
+#include "mettagrid/rules.hpp"
 
 namespace mettagrid {
 
@@ -39,6 +40,12 @@ int action_order(const std::string& name) {
     if (e.name == name) return e.order;
   }
   return -1;
+}
+
+std::vector<std::string> direction_variants(const std::string& name, int directions) {
+  std::vector<std::string> names;
+  for (int d = 0; d < directions; ++d) names.push_back(name + "_" + kDirNames[d]);
+  return names;
 }
 
 std::vector<std::string> action_names_in_order() {

@@ -10,9 +10,7 @@ class Rotate : public ActionHandler {
  public:
   std::vector<std::string> variants(const std::string& name, const ActionConfig& cfg,
                                     int directions) const override {
-    std::vector<std::string> names;
-    for (int d = 0; d < directions; ++d) names.push_back(name + "_" + kDirNames[d]);
-    return names;
+    return direction_variants(name, directions);
   }
 
   bool apply(Env& env, int a, int handler, int dir) const override {

@@ -37,6 +37,9 @@ class ActionHandler {
 const ActionHandler* find_action(const std::string& name);
 // Position of an action in the canonical catalog order (the order of the registered names).
 int action_order(const std::string& name);
+// `name_<direction>` for the first `directions` orientations (move_north, rotate_west...).
+std::vector<std::string> direction_variants(const std::string& name, int directions);
+
 // Every registered action name in canonical order.
 std::vector<std::string> action_names_in_order();
 
