@@ -1,11 +1,17 @@
 #!/usr/bin/env python
-"""Training throughput: metta-lit end to end vs the same work in a plain PyTorch loop.
+"""Training throughput: metta-lit's fast path, its plain path, and a plain PyTorch loop.
 
 End to end = ``metta-lit fit --config configs/arena.yaml`` (LightningCLI, TorchRL collector,
-loss mixins), measured after its first epoch. Raw loop = the native vectorized env, the
-same Fast policy (its modules called directly during rollout) and the same PPO update
-(the PPO mixin and row evaluation), with no TorchRL env/collector and no Lightning. Both use
-the arena config's sizes; the ratio end_to_end / raw is the framework overhead.
+loss mixins), measured after its first epoch, twice in one run:
+
+- the fast path: the defaults (``autocast: auto``, bf16 where the hardware runs it natively)
+  plus any ``--fast`` overrides (e.g. ``--fast --model.init_args.compile true``);
+- the plain path: fp32 and no compilation (``autocast: off``, ``compile: false``).
+
+Raw loop = the native vectorized env, the same Fast policy (its modules called directly
+during rollout) and the same PPO update (the PPO mixin and row evaluation) in fp32, with no
+TorchRL env/collector and no Lightning. All use the arena config's sizes. ``speedup`` is
+fast / plain; ``ratio`` is plain / raw, the framework's overhead on the same fp32 work.
 
     python scripts/bench_train.py --seconds 60 --json bench_results/train.json
 """
@@ -27,6 +33,7 @@ from tensordict import TensorDict
 from metta_lit.env import MettaGridVecEnv
 from metta_lit.losses import LossMixin, PPOLoss
 from metta_lit.policy import FastPolicy
+from metta_lit.precision import bf16_pays
 from metta_lit.rl.experience import evaluate_rows
 from metta_lit.trainer_cli import cli
 
@@ -166,28 +173,42 @@ def raw_loop(seconds: float, seed: int, hp: dict) -> float:
     return steady_sps(marks)
 
 
+PLAIN = ("--model.init_args.autocast", "off", "--model.init_args.compile", "false")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=60.0, help="duration of each of the two measurements")
+    parser.add_argument("--seconds", type=float, default=60.0, help="duration of each of the three measurements")
     parser.add_argument("--json", type=Path, default=None, help="write results to this JSON file")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--fast", nargs=argparse.REMAINDER, default=[], help="overrides for the fast path (metta-lit fit flags)"
+    )
     args = parser.parse_args()
 
-    e2e, hp = end_to_end(args.seconds, args.seed)
+    fast, hp = end_to_end(args.seconds, args.seed, tuple(args.fast))
+    plain, _ = end_to_end(args.seconds, args.seed, PLAIN)
     raw = raw_loop(args.seconds, args.seed, hp)
     result = {
-        "end_to_end_sps": e2e,
+        "end_to_end_sps": fast,
+        "plain_sps": plain,
+        "speedup": fast / plain,
         "raw_loop_sps": raw,
-        "ratio": e2e / raw,
+        "ratio": plain / raw,
+        "fast_path": {"autocast": hp["autocast"], "compile": hp["compile"], "overrides": args.fast},
+        "bf16_pays_here": bf16_pays(torch.device("cpu")),
         "config": str(CONFIG.name),
         "agent_steps_per_update": hp["num_envs"] * 24 * hp["bptt_horizon"],
         "torch_threads": torch.get_num_threads(),
     }
     table = Table(title="Training throughput on the arena, Fast policy (agent-steps/s)")
-    for col in ("end to end (metta-lit)", "raw PyTorch loop", "ratio"):
+    for col in ("fast path (metta-lit)", "plain fp32 (metta-lit)", "speedup", "raw PyTorch loop", "plain / raw"):
         table.add_column(col, justify="right")
-    table.add_row(f"{e2e:,.0f}", f"{raw:,.0f}", f"{e2e / raw:.3f}")
+    table.add_row(f"{fast:,.0f}", f"{plain:,.0f}", f"{fast / plain:.3f}", f"{raw:,.0f}", f"{plain / raw:.3f}")
     Console().print(table)
+    print(
+        f"fast path: autocast={hp['autocast']} compile={hp['compile']}; bf16 pays on this CPU: {result['bf16_pays_here']}"
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2))

@@ -23,6 +23,7 @@ from torchrl.data import Unbounded
 from torchrl.envs import Compose, InitTracker, TensorDictPrimer, Transform
 
 from metta_lit.errors import MettaLitError
+from metta_lit.precision import AutocastModule
 
 
 class PolicyEnvError(MettaLitError):
@@ -105,9 +106,11 @@ class Policy(TensorDictModuleBase):
         """The policy's logits narrowed to the env's actions (see :meth:`initialize_to_environment`)."""
         return logits if self.env_action_index is None else logits.index_select(-1, self.env_action_index)
 
-    def actor(self) -> ProbabilisticTensorDictSequential:
+    def actor(self, autocast: torch.dtype | None = None) -> ProbabilisticTensorDictSequential:
         """This policy followed by Categorical sampling of ``action`` (+ ``action_log_prob``)
-        over the env's actions."""
+        over the env's actions; with ``autocast`` the network runs in that dtype and the
+        sampling in fp32 (see :mod:`metta_lit.precision`)."""
+        net = self if autocast is None else AutocastModule(self, self.device.type, autocast)
         narrow = TensorDictModule(self.env_logits, in_keys=["logits"], out_keys=["logits"])
         sampler = ProbabilisticTensorDictModule(
             in_keys=["logits"],
@@ -116,4 +119,4 @@ class Policy(TensorDictModuleBase):
             return_log_prob=True,
             log_prob_key="action_log_prob",
         )
-        return ProbabilisticTensorDictSequential(self, narrow, sampler)
+        return ProbabilisticTensorDictSequential(net, narrow, sampler)

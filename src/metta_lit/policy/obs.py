@@ -15,8 +15,12 @@ class ObsShimBox(nn.Module):
 
     A token ``(location, feature, value)`` lands at channel ``feature`` (mapped by *name*
     to this policy's channels), row ``location >> 4``, column ``location & 0xF``, scaled by
-    ``1 / normalization``. Empty tokens and features the policy does not know go to a
-    spare channel that is dropped, so the scatter needs no boolean masking.
+    ``1 / normalization``. Empty tokens and features the policy does not know go to one
+    spare slot past the end of the buffer, so the scatter needs no boolean masking.
+
+    The box is built channels-last (``[N, H, W, C]`` in memory, returned as a
+    ``[N, C, H, W]`` view): the layout oneDNN's convolutions run fastest on, so the
+    convolution reads it without a copy.
     """
 
     def __init__(self, feature_spec: dict[str, dict[str, Any]], obs_height: int, obs_width: int) -> None:
@@ -41,16 +45,14 @@ class ObsShimBox(nn.Module):
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         lead = tokens.shape[:-2]
         x = tokens.reshape(-1, tokens.shape[-2], 3).long()
-        n = x.shape[0]
+        n, c, h, w = x.shape[0], self.channels, self.height, self.width
         loc, feature, value = x.unbind(-1)
-        empty = loc == EMPTY
-        channel = torch.where(empty, self.channels, self.id_to_channel[feature])
-        row = torch.where(empty, 0, loc >> 4)
-        col = torch.where(empty, 0, loc & 0xF)
-        plane = self.height * self.width
-        base = torch.arange(n, device=x.device).unsqueeze(1) * ((self.channels + 1) * plane)
-        index = base + channel * plane + row * self.width + col
-        box = torch.zeros(n * (self.channels + 1) * plane, device=x.device)
+        channel = self.id_to_channel[feature]
+        spare = n * h * w * c
+        dropped = (loc == EMPTY) | (channel == c)
+        pixel = torch.arange(n, device=x.device).unsqueeze(1) * (h * w) + (loc >> 4) * w + (loc & 0xF)
+        index = torch.where(dropped, spare, pixel * c + channel)
+        box = torch.zeros(spare + 1, device=x.device)
         box.index_put_((index.reshape(-1),), (value.float() * self.scale[channel]).reshape(-1))
-        box = box.view(n, self.channels + 1, self.height, self.width)[:, : self.channels]
-        return box.reshape(*lead, self.channels, self.height, self.width)
+        box = box[:spare].view(n, h, w, c).permute(0, 3, 1, 2)  # channels-last strides
+        return box.reshape(*lead, c, h, w)

@@ -34,11 +34,11 @@ class AgentSplitActor(TensorDictModuleBase):
     agent outside a member's slice stays zero and is never read.
     """
 
-    def __init__(self, members: Sequence[tuple[Policy, int]]) -> None:
+    def __init__(self, members: Sequence[tuple[Policy, int]], autocast: torch.dtype | None = None) -> None:
         super().__init__()
         self.policies = nn.ModuleList(policy for policy, _ in members)
         self.counts = [count for _, count in members]
-        self.actors = [policy.actor() for policy, _ in members]
+        self.actors = [policy.actor(autocast) for policy, _ in members]
         self.in_keys = ["observation", "is_init", *self._memory_keys()]
         self.out_keys = ["action", "action_log_prob", *(("next", *key) for key in self._memory_keys())]
 
@@ -92,21 +92,25 @@ class AgentSplitActor(TensorDictModuleBase):
 
 
 def acting_env(
-    env: MettaGridTorchEnv, members: Sequence[tuple[Policy, int]], companions: Sequence[Teacher] = ()
+    env: MettaGridTorchEnv,
+    members: Sequence[tuple[Policy, int]],
+    companions: Sequence[Teacher] = (),
+    autocast: torch.dtype | None = None,
 ) -> tuple[TransformedEnv, TensorDictModuleBase]:
     """``env`` wrapped in the memory transform of the actor that runs ``members`` (policy,
     number of agents) on it, and that actor; one member acts through its own ``actor()``.
     Each policy is first adapted to the env's features and actions by name. ``companions``
-    (a loss's teacher) run after the actor on every step, with their own memory."""
+    (a loss's teacher) run after the actor on every step, with their own memory. The
+    members' networks run under ``autocast`` when given (see :mod:`metta_lit.precision`)."""
     if sum(count for _, count in members) != env.vec.num_agents:
         raise ValueError(f"the members act for {[c for _, c in members]} agents; the env has {env.vec.num_agents}")
     members = [(policy, count) for policy, count in members if count > 0]
     for policy in [p for p, _ in members] + [c.policy for c in companions]:
         policy.initialize_to_environment(env.feature_spec, env.action_names)
     if len(members) == 1:
-        actor, transform = members[0][0].actor(), members[0][0].memory_transform()
+        actor, transform = members[0][0].actor(autocast), members[0][0].memory_transform()
     else:
-        actor = AgentSplitActor(members)
+        actor = AgentSplitActor(members, autocast)
         transform = actor.memory_transform(env.batch_size)
     wrapped = TransformedEnv(env, transform)
     if not companions:

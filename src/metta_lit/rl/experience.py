@@ -19,6 +19,7 @@ from torchrl.modules import set_recurrent_mode
 from metta_lit.errors import MettaLitError
 from metta_lit.losses.base import BOOTSTRAP_VALUE
 from metta_lit.policy import Policy
+from metta_lit.precision import as_fp32
 
 
 def policy_input_keys(policy: Policy) -> list[str]:
@@ -66,11 +67,18 @@ def forward_rows(policy: Policy, td: TensorDictBase) -> TensorDictBase:
     return out[torch.argsort(torch.cat([plain, split]))]
 
 
-def evaluate_rows(policy: Policy, minibatch: TensorDictBase) -> TensorDictBase:
+def evaluate_rows(policy: Policy, minibatch: TensorDictBase, autocast: torch.dtype | None = None) -> TensorDictBase:
     """The current policy over whole rows, with gradients (recurrent mode over time): its whole
     forward output, ``logits`` narrowed to the env's actions, and the ``action_log_prob`` and
-    ``entropy`` of the actions the rows took."""
-    td = forward_rows(policy, minibatch.select(*policy_input_keys(policy)))
+    ``entropy`` of the actions the rows took. With ``autocast`` the network runs in that
+    dtype; what the losses read comes back in fp32 (see :mod:`metta_lit.precision`)."""
+    inputs = minibatch.select(*policy_input_keys(policy))
+    if autocast is None:
+        td = forward_rows(policy, inputs)
+    else:
+        with torch.autocast(policy.device.type, dtype=autocast):
+            td = forward_rows(policy, inputs)
+        td = as_fp32(td, policy.out_keys)
     td["logits"] = policy.env_logits(td["logits"])
     dist = torch.distributions.Categorical(logits=td["logits"])
     td["action_log_prob"] = dist.log_prob(minibatch["action"])
