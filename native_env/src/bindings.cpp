@@ -304,6 +304,10 @@ PYBIND11_MODULE(_mettagrid, m) {
       .def_readwrite("map", &GameConfig::map)
       .def("validate", &GameConfig::validate);
 
+  // A compiled curriculum task (opaque: made by VecEnv.compile_task, given to assign_task).
+  py::class_<Rules, std::shared_ptr<Rules>>(m, "Task")
+      .def_property_readonly("max_steps", [](const Rules& r) { return r.cfg.max_steps; });
+
   py::class_<PyVecEnv>(m, "VecEnv")
       .def(py::init<const GameConfig&, int, uint64_t, int, bool>(), py::arg("config"),
            py::arg("num_envs"), py::arg("seed") = 0, py::arg("num_threads") = 1,
@@ -312,6 +316,18 @@ PYBIND11_MODULE(_mettagrid, m) {
            py::arg("terminals"), py::arg("truncations"), py::arg("action_success"))
       .def("reset", &PyVecEnv::reset, py::arg("mask") = py::none())
       .def("step", &PyVecEnv::step, py::arg("actions"))
+      .def(
+          "compile_task",
+          [](PyVecEnv& self, const GameConfig& cfg) {
+            return std::const_pointer_cast<Rules>(self.native().compile_task(cfg));
+          },
+          py::arg("config"))
+      .def(
+          "assign_task",
+          [](PyVecEnv& self, int env, std::shared_ptr<Rules> task) {
+            self.native().assign_task(env, std::move(task));
+          },
+          py::arg("env"), py::arg("task"))
       .def("seed", [](PyVecEnv& self, uint64_t s) { self.native().seed(s); })
       .def("episode_stats", &PyVecEnv::episode_stats)
       .def("episode_rewards", &PyVecEnv::episode_rewards)

@@ -14,15 +14,15 @@ constexpr uint8_t kFinishConverting = 0, kCoolDown = 1;
 }
 
 Env::Env(const Rules& rules, uint64_t seed, bool desync_first_episode)
-    : rules_(rules),
-      cfg_(rules.cfg),
+    : rules_(&rules),
+      cfg_(&rules.cfg),
       R_(rules.num_resources),
       S_(rules.num_stats()),
       A_(rules.cfg.num_agents),
       T_(rules.cfg.num_observation_tokens),
       H_(rules.height),
       W_(rules.width),
-      map_builder_(rules.cfg),
+      map_builder_(std::make_unique<MapBuilder>(rules.cfg)),
       desync_pending_(desync_first_episode) {
   this->seed(seed);
   const size_t cells = static_cast<size_t>(H_) * W_;
@@ -41,6 +41,13 @@ Env::Env(const Rules& rules, uint64_t seed, bool desync_first_episode)
   group_size_.assign(rules.num_groups, 0);
 }
 
+void Env::set_rules(const Rules& rules) {
+  rules_ = &rules;
+  cfg_ = &rules.cfg;
+  map_builder_ = std::make_unique<MapBuilder>(rules.cfg);
+  done_ = true;  // the next reset() starts the task's first episode
+}
+
 void Env::seed(uint64_t seed) {
   step_rng_.seed(static_cast<uint32_t>(splitmix64(seed ^ 0x5354455055ULL)));
   map_rng_.seed(static_cast<uint32_t>(splitmix64(seed ^ 0x4d4150ULL)));
@@ -49,9 +56,9 @@ void Env::seed(uint64_t seed) {
 void Env::reset() {
   current_step_ = 0;
   done_ = false;
-  episode_limit_ = cfg_.max_steps;
-  if (desync_pending_ && cfg_.max_steps > 1) {
-    episode_limit_ = 1 + static_cast<int>(rand_below(step_rng_, cfg_.max_steps - 1));
+  episode_limit_ = cfg_->max_steps;
+  if (desync_pending_ && cfg_->max_steps > 1) {
+    episode_limit_ = 1 + static_cast<int>(rand_below(step_rng_, cfg_->max_steps - 1));
   }
   desync_pending_ = false;
   event_seq_ = 0;
@@ -67,7 +74,7 @@ void Env::reset() {
   std::fill(game_stats_.begin(), game_stats_.end(), 0.0f);
   std::fill(group_size_.begin(), group_size_.end(), 0);
 
-  map_builder_.build(map_rng_, map_cells_);
+  map_builder_->build(map_rng_, map_cells_);
   // Objects are placed in row-major map order, so ids (and agent indices) follow it.
   for (int r = 0; r < H_; ++r) {
     for (int c = 0; c < W_; ++c) {
@@ -88,11 +95,11 @@ void Env::reset() {
         obj.sub = a;
         cells_[cell_index(r, c)] |= static_cast<uint32_t>(a + 1);
         group_size_[ag.group] += 1;
-        game_stats_[rules_.ids.objects_agent] += 1;
+        game_stats_[rules_->ids.objects_agent] += 1;
       } else {
         const int oc = code - 1;
         obj.cfg = static_cast<int16_t>(oc);
-        if (cfg_.objects[oc].kind == ObjectKind::Converter) {
+        if (cfg_->objects[oc].kind == ObjectKind::Converter) {
           obj.sub = static_cast<int32_t>(converters_.size());
           ConverterState cs;
           cs.object_id = id;
@@ -101,7 +108,7 @@ void Env::reset() {
           conv_inv_.resize(conv_inv_.size() + R_, 0);
         }
         cells_[cell_index(r, c)] |= id << 16;
-        game_stats_[rules_.ids.objects_of_type[oc]] += 1;
+        game_stats_[rules_->ids.objects_of_type[oc]] += 1;
       }
       objects_.push_back(obj);
     }
@@ -109,22 +116,22 @@ void Env::reset() {
   // Initial inventories: recorded as amounts (not as gains), and the stat-reward baseline
   // starts from them so nobody is rewarded for what they were given.
   for (int a = 0; a < A_; ++a) {
-    const GroupConfig& g = cfg_.groups[agents_[a].group];
+    const GroupConfig& g = cfg_->groups[agents_[a].group];
     const int* own =
-        cfg_.agent_initial_inventory.empty() ? nullptr : &cfg_.agent_initial_inventory[a * R_];
+        cfg_->agent_initial_inventory.empty() ? nullptr : &cfg_->agent_initial_inventory[a * R_];
     for (int i = 0; i < R_; ++i) {
       // An agent's own amount (where given) replaces its group's, within the group's limits.
       const int wanted = own != nullptr && own[i] >= 0 ? own[i] : g.initial_inventory[i];
       const int amount = std::min(wanted, item_capacity(a, i));
       if (amount > 0) {
         agent_inv_[a * R_ + i] = static_cast<uint8_t>(amount);
-        set_stat(a, rules_.ids.amount[i], amount);
+        set_stat(a, rules_->ids.amount[i], amount);
       }
     }
     agents_[a].stat_reward = compute_stat_reward(a);
   }
   for (int ci = 0; ci < static_cast<int>(converters_.size()); ++ci) {
-    const ObjectConfig& oc = cfg_.objects[converters_[ci].cfg];
+    const ObjectConfig& oc = cfg_->objects[converters_[ci].cfg];
     for (int i = 0; i < R_; ++i) {
       if (oc.output_resources[i] > 0)
         conv_inv_[ci * R_ + i] = static_cast<uint8_t>(oc.initial_resource_count);
@@ -143,11 +150,11 @@ void Env::reset() {
 
 int Env::item_capacity(int a, int item) const {
   const uint8_t* inv = &agent_inv_[a * R_];
-  const GroupConfig& g = cfg_.groups[agents_[a].group];
+  const GroupConfig& g = cfg_->groups[agents_[a].group];
   const int lg = g.limit_group_of_item[item];
   if (lg < 0) return 255;
   int others = 0;
-  for (int j : rules_.ids.limit_items[agents_[a].group][lg]) others += j == item ? 0 : inv[j];
+  for (int j : rules_->ids.limit_items[agents_[a].group][lg]) others += j == item ? 0 : inv[j];
   return std::max(0, g.limit_values[lg] - others);
 }
 
@@ -164,11 +171,11 @@ int Env::agent_update(int a, int item, int delta) {
   if (applied == 0) return 0;
   inv[item] = static_cast<uint8_t>(next);
   if (applied > 0) {
-    add_stat(a, rules_.ids.gained[item], applied);
+    add_stat(a, rules_->ids.gained[item], applied);
   } else {
-    add_stat(a, rules_.ids.lost[item], -applied);
+    add_stat(a, rules_->ids.lost[item], -applied);
   }
-  set_stat(a, rules_.ids.amount[item], next);
+  set_stat(a, rules_->ids.amount[item], next);
   return applied;
 }
 
@@ -182,7 +189,7 @@ int Env::converter_update(int ci, int item, int delta) {
 
 void Env::maybe_start_converting(int ci) {
   ConverterState& cs = converters_[ci];
-  const ObjectConfig& oc = cfg_.objects[cs.cfg];
+  const ObjectConfig& oc = cfg_->objects[cs.cfg];
   if (cs.converting || cs.cooling_down) return;
   if (oc.max_conversions >= 0 && cs.conversions >= oc.max_conversions) return;
   const uint8_t* inv = &conv_inv_[ci * R_];
@@ -212,7 +219,7 @@ void Env::process_events() {
     const Event ev = events_.back();
     events_.pop_back();
     ConverterState& cs = converters_[ev.converter];
-    const ObjectConfig& oc = cfg_.objects[cs.cfg];
+    const ObjectConfig& oc = cfg_->objects[cs.cfg];
     if (ev.type == kFinishConverting) {
       cs.converting = false;
       cs.conversions += 1;
@@ -236,7 +243,7 @@ void Env::set_inventory(int a, int item, int amount) {
   // gained/lost stats, and the reward baseline moves with it, so no step rewards it.
   const int next = std::min(amount, item_capacity(a, item));
   agent_inv_[a * R_ + item] = static_cast<uint8_t>(next);
-  set_stat(a, rules_.ids.amount[item], next);
+  set_stat(a, rules_->ids.amount[item], next);
   agents_[a].stat_reward = compute_stat_reward(a);
 }
 
@@ -251,33 +258,33 @@ void Env::step(const int32_t* actions) {
 
   for (int a = 0; a < A_; ++a) order_[a] = a;
   shuffle(order_.data(), A_, step_rng_);
-  const int num_flat = static_cast<int>(rules_.flat_handler.size());
+  const int num_flat = static_cast<int>(rules_->flat_handler.size());
   // Attacks (priority 1) resolve before every other action.
   for (int p = 1; p >= 0; --p) {
     for (int k = 0; k < A_; ++k) {
       const int a = order_[k];
       const int32_t act = actions[a];
       const bool valid = act >= 0 && act < num_flat;
-      const int prio = valid ? rules_.handler_priority[rules_.flat_handler[act]] : 0;
+      const int prio = valid ? rules_->handler_priority[rules_->flat_handler[act]] : 0;
       if (prio == p) run_action(a, act);
     }
   }
 
-  if (cfg_.resource_loss_prob > 0) {
+  if (cfg_->resource_loss_prob > 0) {
     for (int a = 0; a < A_; ++a) {
       for (int i = 0; i < R_; ++i) {
         const int q = agent_inv_[a * R_ + i];
         if (q == 0) continue;
-        const float lost = cfg_.resource_loss_prob * q;
+        const float lost = cfg_->resource_loss_prob * q;
         int n = static_cast<int>(lost);
         if (rand_unit(step_rng_) < lost - n) ++n;
         if (n > 0) agent_update(a, i, -n);
       }
     }
   }
-  if (cfg_.inventory_regen_interval > 0 && current_step_ % cfg_.inventory_regen_interval == 0) {
+  if (cfg_->inventory_regen_interval > 0 && current_step_ % cfg_->inventory_regen_interval == 0) {
     for (int a = 0; a < A_; ++a) {
-      const GroupConfig& g = cfg_.groups[agents_[a].group];
+      const GroupConfig& g = cfg_->groups[agents_[a].group];
       for (int i = 0; i < R_; ++i) {
         if (g.regen_amounts[i] > 0) agent_update(a, i, g.regen_amounts[i]);
       }
@@ -286,30 +293,30 @@ void Env::step(const int32_t* actions) {
 
   // Stat rewards: the change of each agent's capped stat-reward sum.
   for (int a = 0; a < A_; ++a) {
-    if (rules_.ids.reward_stat[agents_[a].group].empty()) continue;
+    if (rules_->ids.reward_stat[agents_[a].group].empty()) continue;
     const float now = compute_stat_reward(a);
     buf_.rewards[a] += now - agents_[a].stat_reward;
     agents_[a].stat_reward = now;
   }
   // Group sharing: each agent keeps (1-pct) of its reward, and pct of the group's is split.
   bool sharing = false;
-  for (const auto& g : cfg_.groups) sharing |= g.group_reward_pct != 0.0f;
+  for (const auto& g : cfg_->groups) sharing |= g.group_reward_pct != 0.0f;
   if (sharing) {
     std::fill(group_sum_.begin(), group_sum_.end(), 0.0f);
     for (int a = 0; a < A_; ++a) {
       group_sum_[agents_[a].group] +=
-          buf_.rewards[a] * cfg_.groups[agents_[a].group].group_reward_pct;
+          buf_.rewards[a] * cfg_->groups[agents_[a].group].group_reward_pct;
     }
     for (int a = 0; a < A_; ++a) {
       const int g = agents_[a].group;
-      const float pct = cfg_.groups[g].group_reward_pct;
+      const float pct = cfg_->groups[g].group_reward_pct;
       buf_.rewards[a] = buf_.rewards[a] * (1.0f - pct) + group_sum_[g] / group_size_[g];
     }
   }
   for (int a = 0; a < A_; ++a) agents_[a].episode_reward += buf_.rewards[a];
 
   if (episode_limit_ > 0 && current_step_ >= episode_limit_) {
-    const bool truncate = cfg_.episode_truncates || episode_limit_ < cfg_.max_steps;
+    const bool truncate = cfg_->episode_truncates || episode_limit_ < cfg_->max_steps;
     std::memset(truncate ? buf_.truncations : buf_.terminals, 1, sizeof(bool) * A_);
     std::memset(truncate ? buf_.terminals : buf_.truncations, 0, sizeof(bool) * A_);
     done_ = true;
@@ -323,8 +330,8 @@ void Env::step(const int32_t* actions) {
 
 float Env::compute_stat_reward(int a) const {
   const int g = agents_[a].group;
-  const GroupConfig& gc = cfg_.groups[g];
-  const std::vector<int>& ids = rules_.ids.reward_stat[g];
+  const GroupConfig& gc = cfg_->groups[g];
+  const std::vector<int>& ids = rules_->ids.reward_stat[g];
   float total = 0.0f;
   for (size_t k = 0; k < ids.size(); ++k) {
     const float v = agent_stats_[a * S_ + ids[k]] + game_stats_[ids[k]];
@@ -335,32 +342,32 @@ float Env::compute_stat_reward(int a) const {
 
 void Env::run_action(int a, int32_t act) {
   AgentState& ag = agents_[a];
-  const GroupConfig& g = cfg_.groups[ag.group];
-  const int num_flat = static_cast<int>(rules_.flat_handler.size());
+  const GroupConfig& g = cfg_->groups[ag.group];
+  const int num_flat = static_cast<int>(rules_->flat_handler.size());
   if (act < 0 || act >= num_flat) {
     ag.last_action = 255;
-    add_stat(a, rules_.ids.invalid_type, 1);
+    add_stat(a, rules_->ids.invalid_type, 1);
     if (g.action_failure_penalty != 0.0f) {
-      add_stat(a, rules_.ids.failure_penalty, g.action_failure_penalty);
+      add_stat(a, rules_->ids.failure_penalty, g.action_failure_penalty);
       buf_.rewards[a] -= g.action_failure_penalty;
     }
     return;
   }
   ag.last_action = act;
-  const int h = rules_.flat_handler[act];
+  const int h = rules_->flat_handler[act];
   if (ag.frozen > 0) {  // a frozen agent's attempt thaws it by one tick; no penalty
-    add_stat(a, rules_.ids.frozen_ticks, 1);
+    add_stat(a, rules_->ids.frozen_ticks, 1);
     ag.frozen -= 1;
     return;
   }
-  const ActionConfig& ac = cfg_.actions[h];
+  const ActionConfig& ac = cfg_->actions[h];
   const uint8_t* inv = &agent_inv_[a * R_];
   bool ok = true;
   for (int i = 0; i < R_; ++i) ok &= inv[i] >= ac.required_resources[i];
-  if (ok) ok = rules_.handlers[h]->apply(*this, a, h, rules_.flat_arg[act]);
+  if (ok) ok = rules_->handlers[h]->apply(*this, a, h, rules_->flat_arg[act]);
   if (ok) {
     buf_.action_success[a] = true;
-    add_stat(a, rules_.ids.success[h], 1);
+    add_stat(a, rules_->ids.success[h], 1);
     for (int i = 0; i < R_; ++i) {
       const float c = ac.consumed_resources[i];
       if (c <= 0) continue;
@@ -369,9 +376,9 @@ void Env::run_action(int a, int32_t act) {
       if (n > 0) agent_update(a, i, -n);
     }
   } else {
-    add_stat(a, rules_.ids.failed[h], 1);
+    add_stat(a, rules_->ids.failed[h], 1);
     if (g.action_failure_penalty != 0.0f) {
-      add_stat(a, rules_.ids.failure_penalty, g.action_failure_penalty);
+      add_stat(a, rules_->ids.failure_penalty, g.action_failure_penalty);
       buf_.rewards[a] -= g.action_failure_penalty;
     }
   }
@@ -392,7 +399,7 @@ int Env::facing_converter(int a) const {
   if (!in_bounds(r, c)) return -1;
   const uint32_t id = cells_[cell_index(r, c)] >> 16;
   if (id == 0 || objects_[id].sub < 0 ||
-      cfg_.objects[objects_[id].cfg].kind != ObjectKind::Converter) {
+      cfg_->objects[objects_[id].cfg].kind != ObjectKind::Converter) {
     return -1;
   }
   return objects_[id].sub;
@@ -419,15 +426,15 @@ void Env::write_agent_obs(int a) {
     ++n;
   };
   const AgentState& me = agents_[a];
-  const uint8_t center = rules_.center_location;
-  if (cfg_.obs_episode_completion) {
-    const int pct = cfg_.max_steps > 0
-                        ? static_cast<int>(std::lround(255.0 * current_step_ / cfg_.max_steps))
+  const uint8_t center = rules_->center_location;
+  if (cfg_->obs_episode_completion) {
+    const int pct = cfg_->max_steps > 0
+                        ? static_cast<int>(std::lround(255.0 * current_step_ / cfg_->max_steps))
                         : 0;
     push(center, feat::EpisodeCompletion, static_cast<uint8_t>(std::min(pct, 255)));
   }
-  if (cfg_.obs_last_action) push(center, feat::LastAction, static_cast<uint8_t>(me.last_action));
-  if (cfg_.obs_last_reward) {
+  if (cfg_->obs_last_action) push(center, feat::LastAction, static_cast<uint8_t>(me.last_action));
+  if (cfg_->obs_last_reward) {
     // uint8 token: the reward in hundredths, clamped to [0, 255] (negative rewards read 0).
     const long v = std::lround(buf_.rewards[a] * 100.0f);
     push(center, feat::LastReward, static_cast<uint8_t>(std::clamp<long>(v, 0, 255)));
@@ -435,7 +442,7 @@ void Env::write_agent_obs(int a) {
 
   const GridObject& self = objects_[me.object_id];
   const uint32_t* base = cells_.data() + cell_index(self.r, self.c);
-  for (const WindowCell& wc : rules_.window) {
+  for (const WindowCell& wc : rules_->window) {
     const uint32_t cell = base[wc.offset];
     if (cell == 0) continue;
     const uint8_t loc = wc.location;
@@ -444,7 +451,7 @@ void Env::write_agent_obs(int a) {
       const int b = static_cast<int>(agent) - 1;
       const AgentState& o = agents_[b];
       push(loc, feat::TypeId, 0);
-      push(loc, feat::Group, static_cast<uint8_t>(cfg_.groups[o.group].group_id));
+      push(loc, feat::Group, static_cast<uint8_t>(cfg_->groups[o.group].group_id));
       push(loc, feat::Frozen, o.frozen > 0 ? 1 : 0);
       push(loc, feat::Orientation, o.orientation);
       push(loc, feat::Color, o.color);
@@ -457,7 +464,7 @@ void Env::write_agent_obs(int a) {
     const uint32_t oid = cell >> 16;
     if (oid != 0) {
       const GridObject& obj = objects_[oid];
-      const ObjectConfig& oc = cfg_.objects[obj.cfg];
+      const ObjectConfig& oc = cfg_->objects[obj.cfg];
       push(loc, feat::TypeId, static_cast<uint8_t>(oc.type_id));
       if (oc.kind == ObjectKind::Wall) {
         if (oc.swappable) push(loc, feat::Swappable, 1);
@@ -474,9 +481,9 @@ void Env::write_agent_obs(int a) {
   }
   const int written = std::min(n, T_);
   if (written < T_) std::memset(out + 3 * written, 0xFF, 3 * static_cast<size_t>(T_ - written));
-  game_stats_[rules_.ids.tokens_written] += written;
-  game_stats_[rules_.ids.tokens_dropped] += n - written;
-  game_stats_[rules_.ids.tokens_free_space] += T_ - written;
+  game_stats_[rules_->ids.tokens_written] += written;
+  game_stats_[rules_->ids.tokens_dropped] += n - written;
+  game_stats_[rules_->ids.tokens_free_space] += T_ - written;
 }
 
 uint64_t Env::map_hash() const {

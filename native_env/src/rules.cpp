@@ -293,4 +293,33 @@ Rules::Rules(GameConfig config) : cfg(std::move(config)) {
   }
 }
 
+namespace {
+template <typename T>
+void require_equal(const T& base, const T& task, const char* what) {
+  if (!(base == task)) {
+    throw std::invalid_argument(std::string("the task changes ") + what +
+                                ", which every env of one batch must share");
+  }
+}
+}  // namespace
+
+void check_same_shape(const Rules& base, const Rules& task) {
+  require_equal(base.cfg.num_agents, task.cfg.num_agents, "num_agents");
+  require_equal(base.width, task.width, "the map width");
+  require_equal(base.height, task.height, "the map height");
+  require_equal(base.cfg.obs_width, task.cfg.obs_width, "obs_width");
+  require_equal(base.cfg.obs_height, task.cfg.obs_height, "obs_height");
+  require_equal(base.cfg.num_observation_tokens, task.cfg.num_observation_tokens,
+                "num_observation_tokens");
+  require_equal(base.cfg.resource_names, task.cfg.resource_names, "the resources");
+  require_equal(base.num_groups, task.num_groups, "the number of groups");
+  require_equal(base.action_names, task.action_names, "the action catalog");
+  require_equal(base.stat_names, task.stat_names, "the stat names");
+  require_equal(base.features.size(), task.features.size(), "the observation features");
+  for (size_t i = 0; i < base.features.size(); ++i) {
+    require_equal(base.features[i].name, task.features[i].name, "the observation features");
+    require_equal(base.features[i].id, task.features[i].id, "the observation features");
+  }
+}
+
 }  // namespace mettagrid

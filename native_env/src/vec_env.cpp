@@ -9,10 +9,33 @@ VecEnv::VecEnv(GameConfig cfg, int num_envs, uint64_t seed, int num_threads, boo
   if (num_envs < 1) throw std::invalid_argument("num_envs must be >= 1");
   if (num_threads < 1) throw std::invalid_argument("num_threads must be >= 1");
   envs_.reserve(num_envs);
+  env_tasks_.resize(num_envs);
+  pending_tasks_.resize(num_envs);
   for (int i = 0; i < num_envs; ++i) {
     envs_.push_back(std::make_unique<Env>(rules_, splitmix64(seed + static_cast<uint64_t>(i)),
                                           desync_episodes));
   }
+}
+
+std::shared_ptr<const Rules> VecEnv::compile_task(GameConfig cfg) const {
+  cfg.validate();
+  auto task = std::make_shared<const Rules>(std::move(cfg));
+  check_same_shape(rules_, *task);
+  return task;
+}
+
+void VecEnv::assign_task(int env, std::shared_ptr<const Rules> task) {
+  if (env < 0 || env >= num_envs()) throw std::out_of_range("env index out of range");
+  if (!task) throw std::invalid_argument("task is null");
+  pending_tasks_[env] = std::move(task);
+}
+
+void VecEnv::reset_env(int i) {
+  if (pending_tasks_[i]) {
+    envs_[i]->set_rules(*pending_tasks_[i]);
+    env_tasks_[i] = std::move(pending_tasks_[i]);  // keeps the rules alive while played
+  }
+  envs_[i]->reset();
 }
 
 void VecEnv::seed(uint64_t seed) {
@@ -41,7 +64,7 @@ void VecEnv::reset_job(void* self, int worker) {
   int b, e;
   v->range(worker, &b, &e);
   for (int i = b; i < e; ++i) {
-    if (v->reset_mask_ == nullptr || v->reset_mask_[i]) v->envs_[i]->reset();
+    if (v->reset_mask_ == nullptr || v->reset_mask_[i]) v->reset_env(i);
   }
 }
 
@@ -53,7 +76,7 @@ void VecEnv::step_job(void* self, int worker) {
   for (int i = b; i < e; ++i) {
     Env& env = *v->envs_[i];
     if (env.done()) {
-      env.reset();
+      v->reset_env(i);
     } else {
       env.step(v->actions_ + static_cast<size_t>(i) * A);
     }

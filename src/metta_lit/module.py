@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader, IterableDataset
 from torchrl.collectors import Collector
 
 from metta_lit.checkpoints.manager import CheckpointManager
+from metta_lit.curriculum import Curriculum
 from metta_lit.env import env_config
 from metta_lit.env.vec_env import check_seed
 from metta_lit.errors import ConfigError, check_positive_int
@@ -109,6 +110,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
         env_threads: int = 1,
         desync_episodes: bool = True,
         policy: PolicyFactory | None = None,
+        curriculum: Curriculum | None = None,
         total_timesteps: int = 2_000_000,
         bptt_horizon: int = 64,
         minibatch_size: int = 4096,
@@ -125,7 +127,11 @@ class MettaLitModule(LossMixin, L.LightningModule):
         compile: bool = False,
         **kwargs: Any,
     ) -> None:
-        """Throughput options (neither changes what is learned):
+        """``curriculum``: the task (a variant of ``env``'s config) each training env plays
+        next, drawn at every episode start (see :mod:`metta_lit.curriculum`); None plays
+        ``env`` itself. Validation always plays ``env`` itself.
+
+        Throughput options (neither changes what is learned):
 
         ``autocast``: the policy network's precision in rollouts and updates. ``auto`` is bf16
         where the hardware runs it natively (CUDA GPUs with bf16, CPUs with AMX) and fp32
@@ -137,7 +143,8 @@ class MettaLitModule(LossMixin, L.LightningModule):
         Fast policy and trained no faster.
         """
         super().__init__(**kwargs)
-        self.save_hyperparameters(ignore=["policy"])
+        self.save_hyperparameters(ignore=["policy", "curriculum"])
+        self.curriculum = curriculum
         self.automatic_optimization = False
         counts = {
             "num_envs": num_envs,
@@ -244,7 +251,10 @@ class MettaLitModule(LossMixin, L.LightningModule):
             seed=self.hparams.seed + 1_000_003 * rank + self.agent_steps,
             num_threads=self.hparams.env_threads,
             desync_episodes=self.hparams.desync_episodes,
+            curriculum=self.curriculum,
         )
+        if self.curriculum is not None:
+            self.curriculum.reseed(self.hparams.seed + 7919 * rank + self.agent_steps)
         env, actor = acting_env(
             self._train_env, [(self.policy, self.num_agents)], self.rollout_modules(), autocast=self.network_dtype
         )
@@ -323,6 +333,8 @@ class MettaLitModule(LossMixin, L.LightningModule):
         if episodes:
             metrics.update(mean_metrics([episode.summary() for episode in episodes]))
             metrics["overview/episodes"] = float(len(episodes))
+        if self.curriculum is not None:
+            metrics.update(self.curriculum.stats())
         shown = {"overview/sps": steps / (time.perf_counter() - rollout.started)}  # rollout + update
         shown.update({k: metrics.pop(k) for k in PROGRESS_BAR_METRICS if k in metrics})
         self.log_dict(shown, on_step=True, on_epoch=False, batch_size=1, sync_dist=False, prog_bar=True)
@@ -383,6 +395,8 @@ class MettaLitModule(LossMixin, L.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_save_checkpoint(checkpoint)
         checkpoint["metta_lit"] = {"agent_steps": self.agent_steps, "torch_rng": torch.get_rng_state()}
+        if self.curriculum is not None:
+            checkpoint["metta_lit"]["curriculum"] = self.curriculum.state_dict()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_load_checkpoint(checkpoint)
@@ -390,6 +404,8 @@ class MettaLitModule(LossMixin, L.LightningModule):
         self.agent_steps = int(state.get("agent_steps", 0))
         if "torch_rng" in state:
             torch.set_rng_state(state["torch_rng"])
+        if self.curriculum is not None and "curriculum" in state:
+            self.curriculum.load_state_dict(state["curriculum"])
 
 
 class PPOModule(PPOLoss, MettaLitModule):

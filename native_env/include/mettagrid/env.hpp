@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "mettagrid/map_builder.hpp"
@@ -58,13 +59,17 @@ class Env {
   void seed(uint64_t seed);
 
   void set_buffers(const Buffers& b) { buf_ = b; }
+  // Plays the next episodes under `rules` (a curriculum task); call reset() next. The caller
+  // keeps `rules` alive and has checked it is shaped like the env's own (check_same_shape):
+  // every buffer here was sized by those shapes.
+  void set_rules(const Rules& rules);
   // Builds a fresh map from the env's map RNG and writes the first observations.
   void reset();
   void step(const int32_t* actions);
   bool done() const { return done_; }
 
   // Read access for Python (grid_objects, stats, renderers, replays).
-  const Rules& rules() const { return rules_; }
+  const Rules& rules() const { return *rules_; }
   int current_step() const { return current_step_; }
   const std::vector<GridObject>& objects() const { return objects_; }
   const std::vector<AgentState>& agents() const { return agents_; }
@@ -80,7 +85,7 @@ class Env {
   void set_inventory(int agent, int item, int amount);
 
   // --- What action handlers (actions/*.cpp) act through ----------------------------------
-  const GameConfig& config() const { return cfg_; }
+  const GameConfig& config() const { return *cfg_; }
   int num_resources() const { return R_; }
   AgentState& agent(int a) { return agents_[a]; }
   GridObject& object(uint32_t id) { return objects_[id]; }
@@ -110,7 +115,7 @@ class Env {
   void write_agent_obs(int a);
   void set_stat(int a, int id, float v) { agent_stats_[a * S_ + id] = v; }
   int cell_index(int r, int c) const {
-    return (r + rules_.pad) * rules_.padded_width + c + rules_.pad;
+    return (r + rules_->pad) * rules_->padded_width + c + rules_->pad;
   }
 
   struct Event {
@@ -121,11 +126,11 @@ class Env {
     bool operator>(const Event& o) const { return when != o.when ? when > o.when : seq > o.seq; }
   };
 
-  const Rules& rules_;
-  const GameConfig& cfg_;
+  const Rules* rules_;  // the current task's rules (set_rules swaps them between episodes)
+  const GameConfig* cfg_;
   const int R_, S_, A_, T_, H_, W_;
   Rng step_rng_, map_rng_;
-  MapBuilder map_builder_;
+  std::unique_ptr<MapBuilder> map_builder_;
   Buffers buf_;
 
   int current_step_ = 0;

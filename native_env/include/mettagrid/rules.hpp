@@ -82,4 +82,10 @@ class Rules {
   std::unordered_map<std::string, int> stat_index_;
 };
 
+// Throws std::invalid_argument naming the first difference if `task` cannot be played by
+// envs built for `base`: a curriculum task may change rewards, costs, limits, initial
+// inventories and map contents, but not what sizes the buffers or what a policy sees and
+// emits (agents, map size, observation window, resources, stats, actions, features, groups).
+void check_same_shape(const Rules& base, const Rules& task);
+
 }  // namespace mettagrid

@@ -29,6 +29,12 @@ class VecEnv {
   void seed(uint64_t seed);
   // Resets the envs whose mask entry is true (all of them when mask is null).
   void reset(const bool* mask);
+
+  // Curriculum tasks: a variant of the batch's config compiled once (throws if it is not
+  // shaped like the batch, see check_same_shape) and played by any env it is assigned to,
+  // from that env's next reset (the episode under way, if any, finishes under its rules).
+  std::shared_ptr<const Rules> compile_task(GameConfig cfg) const;
+  void assign_task(int env, std::shared_ptr<const Rules> task);
   void step(const int32_t* actions);
 
  private:
@@ -38,6 +44,10 @@ class VecEnv {
 
   Rules rules_;
   std::vector<std::unique_ptr<Env>> envs_;
+  void reset_env(int i);  // applies a pending task, then resets env i
+
+  std::vector<std::shared_ptr<const Rules>> env_tasks_;      // per env; null = the batch's rules_
+  std::vector<std::shared_ptr<const Rules>> pending_tasks_;  // per env: applied at its next reset
   ThreadPool pool_;
   bool buffers_set_ = false;
   const bool* reset_mask_ = nullptr;

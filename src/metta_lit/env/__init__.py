@@ -17,7 +17,7 @@ from metta_lit.env.config import (
 )
 from metta_lit.env.maps import MapError
 from metta_lit.env.presets import CONFIG_DIR, env_config
-from metta_lit.env.vec_env import MettaGridVecEnv, load_config
+from metta_lit.env.vec_env import EnvTask, MettaGridVecEnv, load_config
 
 __all__ = [
     "OBJECT_LIBRARY",
@@ -26,6 +26,7 @@ __all__ = [
     "AgentRewards",
     "AsciiMapBuilder",
     "CONFIG_DIR",
+    "EnvTask",
     "ConverterConfig",
     "GameConfig",
     "GroupConfig",

@@ -16,7 +16,7 @@ from metta_lit import _mettagrid as native
 from metta_lit.env.config import GameConfig, MettaGridConfig
 from metta_lit.env.maps import char_table
 from metta_lit.env.native_config import AGENT_CELL, to_native
-from metta_lit.errors import check_positive_int
+from metta_lit.errors import ConfigError, check_positive_int
 
 EMPTY_TOKEN = 0xFF
 DIRECTION_NAMES: list[str] = native.direction_names  # by orientation id; defined once, natively
@@ -51,6 +51,16 @@ class EpisodeStats:
 
     agent: np.ndarray  # float32 [agents, stats]
     game: np.ndarray  # float32 [stats]
+
+
+@dataclass(frozen=True)
+class EnvTask:
+    """A variant of a batch's config (a curriculum task) compiled for that batch's envs:
+    made by :meth:`MettaGridVecEnv.compile_task`, played by an env after ``assign_task``."""
+
+    name: str
+    config: MettaGridConfig
+    native: Any  # the compiled rules (opaque)
 
 
 def load_config(config: MettaGridConfig | GameConfig | str | Path) -> MettaGridConfig:
@@ -189,6 +199,23 @@ class MettaGridVecEnv:
         self._native.reset(mask)
         self._was_reset = True
         return self.observations
+
+    def compile_task(self, config: MettaGridConfig | GameConfig, name: str = "") -> EnvTask:
+        """Compiles a variant of this batch's config once, for any env to play (a curriculum
+        task). It may change rewards, costs, limits, initial inventories and map contents,
+        not what shapes the buffers or the policy's view: such a change is a ConfigError
+        naming it."""
+        config = load_config(config)
+        try:
+            compiled = self._native.compile_task(to_native(config.game))
+        except ValueError as e:
+            raise ConfigError(f"task {name or config.label!r}: {e}") from None
+        return EnvTask(name or config.label, config, compiled)
+
+    def assign_task(self, env: int, task: EnvTask) -> None:
+        """Env ``env`` plays ``task`` from its next reset (the episode under way, if any,
+        finishes under the rules it started with)."""
+        self._native.assign_task(self._check_env(env), task.native)
 
     def seed(self, seed: int) -> None:
         """Re-seeds every env's map and action-order RNGs (env i derives its own from seed + i)."""

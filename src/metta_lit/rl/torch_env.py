@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ from tensordict import TensorDict, TensorDictBase
 from torchrl.data import Categorical, Composite, Unbounded
 from torchrl.envs import EnvBase
 
-from metta_lit.env import GameConfig, MettaGridConfig, MettaGridVecEnv
+from metta_lit.curriculum import Curriculum, Task
+from metta_lit.env import EnvTask, GameConfig, MettaGridConfig, MettaGridVecEnv
 from metta_lit.env.vec_env import EpisodeStats
 from metta_lit.sim.replay import EpisodeReplays
 
@@ -38,9 +40,12 @@ class EpisodeResult:
     stat_names: list[str]
     agent_groups: list[int]  # group id of each agent
     replay_url: str | None = None
+    task: str | None = None  # the curriculum task played (None: the env's own config)
 
     @classmethod
-    def read(cls, env: MettaGridVecEnv, e: int, episode_id: str, replay_url: str | None = None) -> EpisodeResult:
+    def read(
+        cls, env: MettaGridVecEnv, e: int, episode_id: str, replay_url: str | None = None, task: str | None = None
+    ) -> EpisodeResult:
         objects = env.grid_object_records(e)
         groups = objects.records["group"][objects.agents]
         group_ids = [env.config.game.groups[env.group_names[g]].id for g in groups.tolist()]
@@ -53,6 +58,7 @@ class EpisodeResult:
             stat_names=env.stat_names,
             agent_groups=group_ids,
             replay_url=replay_url,
+            task=task,
         )
 
     def agent_metrics(self) -> list[dict[str, float]]:
@@ -84,7 +90,13 @@ class MettaGridTorchEnv(EnvBase):
     Each finished episode is read once into an :class:`EpisodeResult`; they accumulate in
     :attr:`finished_episodes` until popped. With a ``replay_dir`` each episode is also written
     as a replay, except in envs whose entry of :attr:`recording` was cleared.
+
+    With a ``curriculum``, every env that starts an episode first draws its task (the
+    config's variant, compiled once and cached) and reports the episode's mean reward per
+    agent to the curriculum when it ends.
     """
+
+    TASK_CACHE = 1024  # compiled tasks kept (LRU); a task costs well under a millisecond to compile
 
     def __init__(
         self,
@@ -95,8 +107,12 @@ class MettaGridTorchEnv(EnvBase):
         desync_episodes: bool = False,
         device: str | torch.device = "cpu",
         replay_dir: str | None = None,
+        curriculum: Curriculum | None = None,
     ) -> None:
         self.vec = MettaGridVecEnv(config, num_envs, seed, num_threads, desync_episodes)
+        self.curriculum = curriculum
+        self._tasks: list[Task | None] = [None] * num_envs  # the task each env is playing
+        self._compiled: OrderedDict[int, EnvTask] = OrderedDict()
         self.replay_dir = os.path.abspath(replay_dir) if replay_dir else None
         self._replays = EpisodeReplays(self.vec, self.replay_dir) if self.replay_dir else None
         batch = torch.Size([num_envs, self.vec.num_agents])
@@ -136,6 +152,9 @@ class MettaGridTorchEnv(EnvBase):
         if tensordict is not None and "_reset" in tensordict.keys():
             # The native env resets whole envs; every agent of a finished env is done.
             mask = tensordict["_reset"].reshape(self.batch_size).any(-1).cpu().numpy()
+        if self.curriculum is not None:
+            for e in range(self.vec.num_envs) if mask is None else np.flatnonzero(mask).tolist():
+                self._start_task(e)
         self.vec.reset(mask=mask)
         if self._replays:
             self._replays.reset(range(self.vec.num_envs) if mask is None else np.flatnonzero(mask))
@@ -160,7 +179,11 @@ class MettaGridTorchEnv(EnvBase):
         for e in ended.tolist():
             episode_id = uuid.uuid4().hex
             url = self._replays.finish(e, episode_id) if self._replays and self.recording[e] else None
-            self.finished_episodes.append(EpisodeResult.read(self.vec, e, episode_id, url))
+            task = self._tasks[e]
+            episode = EpisodeResult.read(self.vec, e, episode_id, url, task.name if task else None)
+            self.finished_episodes.append(episode)
+            if task is not None:
+                self.curriculum.update(task, float(episode.rewards.mean()))
         terminated = self._terminals.unsqueeze(-1).to(self.device, copy=True)
         truncated = self._truncations.unsqueeze(-1).to(self.device, copy=True)
         return TensorDict(
@@ -174,6 +197,19 @@ class MettaGridTorchEnv(EnvBase):
             batch_size=self.batch_size,
             device=self.device,
         )
+
+    def _start_task(self, e: int) -> None:
+        """Env ``e`` plays the curriculum's next task from its coming reset."""
+        task = self.curriculum.sample()
+        compiled = self._compiled.get(task.id)
+        if compiled is None:
+            config = self.vec.config.with_overrides(task.overrides)
+            compiled = self._compiled[task.id] = self.vec.compile_task(config, task.name)
+            if len(self._compiled) > self.TASK_CACHE:
+                self._compiled.popitem(last=False)
+        self._compiled.move_to_end(task.id)
+        self.vec.assign_task(e, compiled)
+        self._tasks[e] = task
 
     def _set_seed(self, seed: int | None) -> None:
         if seed is not None:

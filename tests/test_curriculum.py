@@ -1,0 +1,105 @@
+"""Curricula: task spaces, the learning-progress sampler, and per-env tasks in training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from metta_lit.curriculum import BucketedCurriculum, LearningProgressCurriculum, TaskSpace
+from metta_lit.env import MettaGridVecEnv, env_config
+from metta_lit.errors import ConfigError
+from metta_lit.rl.torch_env import MettaGridTorchEnv
+
+ARENA_BUCKETS = {
+    **{
+        f"game.agent.rewards.inventory.{r}": [0, 0.1, 0.5, 0.9, 1] for r in ("ore_red", "battery_red", "laser", "armor")
+    },
+    **{f"game.agent.rewards.inventory_max.{r}": [1, 2] for r in ("ore_red", "battery_red", "laser", "armor")},
+    "game.actions.attack.consumed_resources.laser": [1, 100],
+    "game.agent.initial_inventory.ore_red": [0, 1, 3],
+    "game.agent.initial_inventory.battery_red": [0, 3],
+}
+
+
+def test_task_ids_enumerate_the_bucket_product():
+    space = TaskSpace({"a": [0, 1], "b": ["x", "y", "z"]})
+    assert space.size == 6
+    tasks = [space.task(i).overrides for i in range(6)]
+    assert tasks == [{"a": a, "b": b} for a in (0, 1) for b in ("x", "y", "z")]
+    assert space.task(5).name == "a=1,b=z"
+    with pytest.raises(IndexError):
+        space.task(6)
+    with pytest.raises(ConfigError, match="repeats"):
+        TaskSpace({"a": [1, 1]})
+    with pytest.raises(ConfigError, match="at least one value"):
+        TaskSpace({"a": []})
+    assert TaskSpace(ARENA_BUCKETS).size == 5**4 * 2**4 * 2 * 3 * 2
+
+
+def test_learning_progress_moves_probability_onto_the_task_that_is_changing():
+    lp = LearningProgressCurriculum({"task": ["rising", "solved", "impossible"]}, num_active_tasks=3, seed=0)
+    tasks = {lp.space.task(i).overrides["task"]: lp.space.task(i) for i in range(3)}
+    while len(lp.pool) < 3:  # the pool fills with fresh tasks first
+        lp.sample()
+    assert lp.probabilities() == pytest.approx(dict.fromkeys(range(3), 1 / 3))
+    for step in range(40):
+        lp.update(tasks["rising"], step / 40)
+        lp.update(tasks["solved"], 1.0)
+        lp.update(tasks["impossible"], 0.0)
+    p = lp.probabilities()
+    rising, solved, impossible = (p[tasks[name].id] for name in ("rising", "solved", "impossible"))
+    assert rising > 0.8 and solved < 0.1 and impossible < 0.1
+    assert solved == pytest.approx(lp.rand_task_rate / 3)  # only exploration's share is left
+    draws = [lp.sample_id() for _ in range(2000)]
+    assert abs(draws.count(tasks["rising"].id) / 2000 - rising) < 0.05
+    stats = lp.stats()
+    assert stats["curriculum/p/task=rising"] == pytest.approx(rising) and stats["curriculum/pool_size"] == 3
+
+
+def test_a_full_pool_evicts_its_stalest_task_to_explore():
+    lp = LearningProgressCurriculum({"x": list(range(100))}, num_active_tasks=4, rand_task_rate=1.0, seed=1)
+    first = [lp.sample() for _ in range(4)]
+    assert len(lp.pool) == 4
+    for step in range(5):
+        for i, task in enumerate(first):
+            lp.update(task, step * 0.1 if i else 0.5)  # first[0] is flat: the stalest
+    lp.sample()
+    assert first[0].id not in lp.pool and len(lp.pool) == 4
+    state = lp.state_dict()
+    again = LearningProgressCurriculum({"x": list(range(100))}, num_active_tasks=4, rand_task_rate=1.0)
+    again.load_state_dict(state)
+    assert again.pool == lp.pool and again.sample_id() == lp.sample_id()
+
+
+def test_each_env_plays_its_own_task_and_reports_its_score():
+    base = env_config("arena").with_overrides({"game.max_steps": 6})
+    curriculum = BucketedCurriculum({"game.agent.initial_inventory.ore_red": [0, 3]}, seed=0)
+    env = MettaGridTorchEnv(base, num_envs=8, seed=0, curriculum=curriculum)
+    env.reset()
+    held = {}
+    for e in range(8):
+        agents = [o for o in env.vec.grid_objects(e) if o["type_name"] == "agent"]
+        held[e] = agents[0]["inventory"].get(env.vec.resource_names.index("ore_red"), 0)
+        assert env._tasks[e].overrides["game.agent.initial_inventory.ore_red"] == held[e]
+    assert set(held.values()) == {0, 3}  # both tasks drawn among 8 envs
+    td = env.reset()
+    for _ in range(6):
+        td = env.step(td.set("action", torch.zeros(8, 24, dtype=torch.long)))["next"].clone()
+    episodes = env.pop_finished_episodes()
+    assert len(episodes) == 8 and sum(curriculum.counts.values()) == 8
+    assert {ep.task for ep in episodes} <= {"initial_inventory.ore_red=0", "initial_inventory.ore_red=3"}
+
+
+def test_a_task_that_reshapes_the_env_is_refused_by_name():
+    vec = MettaGridVecEnv(env_config("arena"), num_envs=1)
+    with pytest.raises(ConfigError, match="obs_width"):
+        vec.compile_task(env_config("arena").with_overrides({"game.obs_width": 7, "game.obs_height": 7}))
+    changed = vec.compile_task(env_config("arena").with_overrides({"game.agent.initial_inventory.laser": 2}))
+    vec.reset()
+    vec.step(np.zeros((1, 24), dtype=np.int32))
+    vec.assign_task(0, changed)  # mid-episode: applies from the next reset
+    laser = vec.resource_names.index("laser")
+    assert all(laser not in o["inventory"] for o in vec.grid_objects(0) if o["type_name"] == "agent")
+    vec.reset()
+    assert all(o["inventory"].get(laser) == 2 for o in vec.grid_objects(0) if o["type_name"] == "agent")
