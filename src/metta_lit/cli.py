@@ -28,6 +28,7 @@ TRAINER = {
     "fit": "train a policy (LightningCLI: --config, overrides, --print_config, --ckpt_path)",
     "validate": "evaluation episodes with a checkpoint, a policy URI or 'random' (LightningCLI)",
 }
+RECIPES = "run a recipe's tool: run [TOOL] RECIPE [key=value ...] [--list] [--dry-run] (recipes/)"
 NOT_ON_THE_COMMAND_LINE = {"console"}  # tool arguments only Python callers pass
 
 
@@ -80,6 +81,7 @@ def command_parser() -> ArgumentParser:
     for name in TOOLS:
         tool = tool_parser(name)
         commands.add_subcommand(name, tool, help=tool.description)
+    commands.add_subcommand("run", ArgumentParser(prog="metta-lit run"), help=RECIPES)
     return parser
 
 
@@ -100,7 +102,7 @@ def trainer_argv(argv: list[str]) -> list[str]:
     args = [part for arg in argv for part in (arg.split("=", 1) if arg.startswith("--") and "=" in arg else [arg])]
     flag = None
     for arg in args:
-        if flag in ("--config", "-c"):
+        if flag in ("--config", "-c") and "\n" not in arg:  # a path, not inline YAML (metta-lit run)
             arg = str(find_config(arg))
         elif flag == "--ckpt_path":
             if argv[:1] == ["validate"] and not (arg.endswith(".ckpt") or arg in LIGHTNING_CKPT_NAMES):
@@ -126,6 +128,10 @@ def run(argv: list[str]) -> None:
             cli()
         else:
             cli(args)
+    elif command == "run":
+        from metta_lit.recipe.command import run_command
+
+        run_command(argv[1:])
     elif command in TOOLS:
         config = command_parser().parse_args(argv)
         arguments = config[command].as_dict()

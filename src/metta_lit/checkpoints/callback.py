@@ -31,10 +31,13 @@ def stop_signals() -> list[signal.Signals]:
 
 
 def resume_command(run: str, data_dir: str) -> str:
-    """The command line that resumes this run: the one that started it, when it came from the
-    ``metta-lit fit`` CLI, with the run name pinned and ``--ckpt_path last``."""
+    """The command line that resumes this run: the one that started it, when it came from
+    ``metta-lit fit`` or ``metta-lit run``, with the run name pinned and the last state named."""
     args = sys.argv[1:]
-    if not args or args[0] != "fit":
+    if args[:1] == ["run"]:  # key=value overrides: later keys win
+        kept = [a for a in args if not a.startswith(("run=", "ckpt_path="))]
+        return shlex.join(["metta-lit", *kept, f"run={run}", "ckpt_path=last"])
+    if args[:1] != ["fit"]:
         return f"metta-lit fit --config CONFIG --checkpoint.run {run} --checkpoint.data_dir {data_dir} --ckpt_path last"
     kept: list[str] = []
     skip = False

@@ -1,0 +1,174 @@
+"""Validation suites: ``metta-lit`` commands run as jobs, each with a timeout and, for the
+stable suite, acceptance criteria written as data (metric, operator, threshold, budget).
+
+A job runs in its own process (a crash or hang fails that job, not the suite). Criteria
+read the run's ``logs/metrics.csv``: the mean of a metric over the rows of the last
+``window`` agent steps, so one noisy epoch does not decide a release.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import operator
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from rich.console import Console
+from rich.table import Table
+
+from metta_lit.errors import ConfigError
+
+OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+
+
+def final_mean(rows: list[dict[str, str]], metric: str, window: int) -> float | None:
+    """Mean of ``metric`` over the rows of the last ``window`` agent steps of a metrics.csv."""
+    points, steps = [], 0.0
+    for row in rows:
+        if row.get("overview/agent_steps") not in (None, ""):
+            steps = float(row["overview/agent_steps"])
+        if row.get(metric) not in (None, ""):
+            points.append((steps, float(row[metric])))
+    if not points:
+        return None
+    end = points[-1][0]
+    values = [v for step, v in points if step > end - window] or [points[-1][1]]
+    return sum(values) / len(values)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """``metric op threshold`` on the run's final metrics; ``source`` says where the
+    threshold comes from, so it can rise with evidence."""
+
+    metric: str
+    op: Literal[">", ">=", "<", "<="]
+    threshold: float
+    source: str
+    window: int = 1_000_000  # agent steps the final value is averaged over
+
+    def measure(self, rows: list[dict[str, str]]) -> float | None:
+        """Mean of ``metric`` over the rows logged in the last ``window`` agent steps (a row
+        without ``overview/agent_steps``, e.g. validation's, counts at the last one seen)."""
+        return final_mean(rows, self.metric, self.window)
+
+    def passes(self, value: float | None) -> bool:
+        return value is not None and math.isfinite(value) and OPERATORS[self.op](value, self.threshold)
+
+
+@dataclass
+class Job:
+    """One command of a suite: ``metta-lit`` arguments, a timeout and its criteria."""
+
+    name: str
+    args: list[str]
+    timeout_s: float
+    budget: str = ""  # e.g. "10M agent steps", shown in the table
+    criteria: list[Criterion] = field(default_factory=list)
+    report: list[str] = field(default_factory=list)  # metrics shown (final 1M-step means), not judged
+    run_dir: str | None = None  # whose logs/metrics.csv the criteria read
+
+
+@dataclass
+class JobResult:
+    name: str
+    passed: bool
+    seconds: float
+    exit_code: int | None
+    reason: str
+    measured: dict[str, float | None] = field(default_factory=dict)
+
+
+def read_rows(run_dir: str | None) -> list[dict[str, str]]:
+    path = Path(run_dir or "", "logs", "metrics.csv")
+    if not run_dir or not path.is_file():
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@dataclass
+class Suite:
+    """Jobs run in order; ``metta-lit run <suite> [--only NAME]`` prints a pass/fail table and,
+    with ``json``, writes the results (what each run reached, for raising thresholds)."""
+
+    name: str
+    jobs: list[Job]
+    json: str | None = None
+    log_dir: str | None = None  # each job's output goes to <log_dir>/<job>.log
+
+    def select(self, only: list[str]) -> None:
+        names = [job.name for job in self.jobs]
+        unknown = [n for n in only if n not in names]
+        if unknown:
+            raise ConfigError(f"{self.name} suite: no job {unknown} (jobs: {', '.join(names)})")
+        self.jobs = [job for job in self.jobs if job.name in only]
+
+    def run_job(self, job: Job, console: Console) -> JobResult:
+        console.print(f"[bold]{self.name}/{job.name}[/]: metta-lit {' '.join(job.args)}")
+        log = open(Path(self.log_dir, f"{job.name}.log"), "w") if self.log_dir else None  # noqa: SIM115
+        start = time.monotonic()
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "metta_lit.cli", *job.args],
+                stdout=log or subprocess.DEVNULL,
+                stderr=subprocess.STDOUT if log else subprocess.PIPE,
+                timeout=job.timeout_s,
+                text=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+            code = proc.returncode
+        except subprocess.TimeoutExpired:
+            return JobResult(job.name, False, time.monotonic() - start, None, f"timed out after {job.timeout_s:.0f} s")
+        finally:
+            if log:
+                log.close()
+        seconds = time.monotonic() - start
+        if code != 0:
+            tail = (proc.stderr or "").strip().splitlines()[-1:] if not log else [f"see {log.name}"]
+            return JobResult(job.name, False, seconds, code, f"exit code {code}: {' '.join(tail)}")
+        rows = read_rows(job.run_dir)
+        measured = {f"{c.metric} {c.op} {c.threshold:g}": c.measure(rows) for c in job.criteria}
+        failed = [k for c, (k, v) in zip(job.criteria, measured.items(), strict=True) if not c.passes(v)]
+        reason = "ok" if not failed else "missed: " + "; ".join(failed)
+        measured.update({metric: final_mean(rows, metric, 1_000_000) for metric in job.report})
+        return JobResult(job.name, not failed, seconds, code, reason, measured)
+
+    def run(self, console: Console | None = None) -> bool:
+        console = console or Console()
+        if self.log_dir:
+            os.makedirs(self.log_dir, exist_ok=True)
+        results = [self.run_job(job, console) for job in self.jobs]
+        table = Table(title=f"{self.name} suite")
+        for column in ("job", "budget", "result", "seconds", "measured", "detail"):
+            table.add_column(column)
+        for job, result in zip(self.jobs, results, strict=True):
+            shown = ", ".join(f"{k.split(' ')[0]}={v:.4g}" for k, v in result.measured.items() if v is not None)
+            table.add_row(
+                job.name,
+                job.budget,
+                "[green]pass[/]" if result.passed else "[red]FAIL[/]",
+                f"{result.seconds:.0f}",
+                shown,
+                result.reason,
+            )
+        console.print(table)
+        if self.json:
+            Path(self.json).parent.mkdir(parents=True, exist_ok=True)
+            payload = {
+                "suite": self.name,
+                "jobs": [
+                    {**asdict(result), "criteria": [asdict(c) for c in job.criteria], "args": job.args}
+                    for job, result in zip(self.jobs, results, strict=True)
+                ],
+            }
+            Path(self.json).write_text(json.dumps(payload, indent=2))
+            console.print(f"wrote {self.json}")
+        return all(result.passed for result in results)
