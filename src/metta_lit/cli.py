@@ -88,6 +88,23 @@ def command_parser() -> ArgumentParser:
 LIGHTNING_CKPT_NAMES = ("last", "best", "hpc")
 
 
+def recipe_based(path: str) -> str | None:
+    """The config file ``path`` as inline YAML when it names a recipe as its base
+    (``recipe: NAME``), merged over that recipe's config; None for any other file."""
+    import yaml
+
+    try:
+        with open(path) as f:
+            data = yaml.safe_load(f)
+    except (OSError, yaml.YAMLError):
+        return None  # LightningCLI reports the file itself
+    if not isinstance(data, dict) or "recipe" not in data:
+        return None
+    from metta_lit.recipe.command import config_on_recipe
+
+    return yaml.safe_dump(config_on_recipe(data), sort_keys=False)
+
+
 def trainer_argv(argv: list[str]) -> list[str]:
     """The arguments LightningCLI gets, after three conveniences of ours:
     - ``--config configs/arena.yaml`` works from any directory (a path that does not exist here
@@ -104,6 +121,7 @@ def trainer_argv(argv: list[str]) -> list[str]:
     for arg in args:
         if flag in ("--config", "-c") and "\n" not in arg:  # a path, not inline YAML (metta-lit run)
             arg = str(find_config(arg))
+            arg = recipe_based(arg) or arg
         elif flag == "--ckpt_path":
             if argv[:1] == ["validate"] and not (arg.endswith(".ckpt") or arg in LIGHTNING_CKPT_NAMES):
                 out[-1] = "--policy_uri"
@@ -127,7 +145,11 @@ def run(argv: list[str]) -> None:
             sys.argv[1:] = args  # DDP's launcher re-runs sys.argv: its ranks see the same arguments
             cli()
         else:
-            cli(args)
+            import warnings
+
+            with warnings.catch_warnings():  # called from Python (tests, `metta-lit run`): args are ours
+                warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
+                cli(args)
     elif command == "run":
         from metta_lit.recipe.command import run_command
 

@@ -80,7 +80,7 @@ def list_recipes(positional: list[str], recipes: list[Recipe], broken: dict[str,
     if word is not None and any(word in (r.name, r.short) for r in recipes):
         recipe = find_recipe(word, recipes, broken)
         table = Table(title=f"tools of recipe {recipe.name}")
-        table.add_column("tool")
+        table.add_column("tool", no_wrap=True)
         table.add_column("parameters")
         table.add_column("what it does")
         for name, maker in recipe.tools.items():
@@ -92,8 +92,9 @@ def list_recipes(positional: list[str], recipes: list[Recipe], broken: dict[str,
     if word is not None and not shown:
         raise ConfigError(f"no recipe or tool named {word!r}; `metta-lit run --list` lists them")
     table = Table(title="recipes" if word is None else f"recipes with {word}")
-    for column in ("recipe", "tools", "what it is"):
-        table.add_column(column)
+    table.add_column("recipe", no_wrap=True)
+    table.add_column("tools")
+    table.add_column("what it is")
     for recipe in shown:
         table.add_row(recipe.name, ", ".join(recipe.tools), recipe.doc)
     console.print(table)
@@ -122,6 +123,35 @@ def make_tool(recipe: Recipe, tool: str, overrides: dict[str, Any]) -> Tool | Su
     else:
         made.apply(rest)
     return made
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` merged into ``base`` (mappings recursively, other values replaced)."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def config_on_recipe(data: dict[str, Any]) -> dict[str, Any]:
+    """A YAML config naming a recipe as its base (``recipe: arena_basic_easy_shaped``, or
+    ``recipe: RECIPE.TOOL``, with ``recipe_args: {curriculum: false}`` for its function):
+    that tool's config with the file's other keys merged over it."""
+    spec, arguments = data["recipe"], data.get("recipe_args") or {}
+    if not isinstance(spec, str) or not isinstance(arguments, dict):
+        raise ConfigError("recipe: expected a recipe name and recipe_args a mapping")
+    recipes, broken = discover()
+    name, _, tool_name = spec.partition(".") if "." in spec and spec.count(".") == 1 else (spec, "", "")
+    positional = [f"{name}.{tool_name}"] if tool_name else ["train", name]
+    try:
+        recipe, tool_name = resolve(positional, recipes, broken)
+    except ConfigError:
+        recipe, tool_name = resolve(["train", spec], recipes, broken)
+    tool = make_tool(recipe, tool_name, arguments)
+    if not isinstance(tool, Tool):
+        raise ConfigError(f"recipe: {spec!r} is a validation suite, not a config")
+    rest = {k: v for k, v in data.items() if k not in ("recipe", "recipe_args")}
+    return merge(tool.config, rest)
 
 
 def run_command(argv: list[str], console: Console | None = None) -> None:

@@ -1,0 +1,194 @@
+"""Recipes: discovery, listing, overrides, configs interchangeable with YAML, suites."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from metta_lit.cli import main
+from metta_lit.errors import ConfigError
+from metta_lit.recipe import Criterion, Job, Suite, TrainTool, discovery
+from metta_lit.recipe.command import run_command
+from metta_lit.recipe.overrides import parse_value, split_overrides
+from metta_lit.sim.stats_db import EvalStatsDB
+
+TINY = ["num_envs=16", "eval_envs=2", 'env_overrides={"game.max_steps": 20}', "trainer.check_val_every_n_epoch=1000"]
+
+
+def run(*argv: str) -> None:
+    main(["run", *argv])
+
+
+def test_values_parse_like_the_original_run_tool():
+    assert [parse_value(v) for v in ("true", "False", "null", "none", "1e6", "12", "-3", "0.5", "1e-3")] == [
+        True,
+        False,
+        None,
+        None,
+        1_000_000,
+        12,
+        -3,
+        0.5,
+        0.001,
+    ]
+    assert parse_value('[1, "a"]') == [1, "a"] and parse_value('{"a": {"b": 2}}') == {"a": {"b": 2}}
+    assert parse_value("file://./train_dir/x:latest") == "file://./train_dir/x:latest"
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        parse_value("[1, 2")
+    with pytest.raises(ConfigError, match="expected key=value"):
+        split_overrides(["run"])
+
+
+def test_list_shows_recipes_their_tools_and_the_recipes_providing_a_tool(capsys):
+    run("--list")
+    out = capsys.readouterr().out
+    for name in ("prod.arena", "prod.arena_basic_easy_shaped", "prod.navigation", "experiment.arena_vit_contrastive"):
+        assert name in out
+    assert "validation.ci_suite" in out and "validation.stable_suite" in out
+    run("train", "--list")
+    out = capsys.readouterr().out
+    assert "prod.navigation" in out and "ci_suite" not in out
+    run("arena", "--list")
+    out = capsys.readouterr().out
+    assert all(tool in out for tool in ("train", "evaluate", "play", "replay", "analyze"))
+
+
+def test_new_recipes_are_found_without_registration_and_a_broken_one_is_named(tmp_path, monkeypatch, capsys):
+    package = tmp_path / "my_recipes"
+    (package / "team").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "team" / "__init__.py").write_text("")
+    (package / "team" / "maze.py").write_text(
+        '"""A maze."""\nfrom metta_lit.recipe import TrainTool\n\n'
+        'def train() -> TrainTool:\n    return TrainTool.from_yaml("configs/navigation.yaml")\n\n'
+        "def helper() -> int:\n    return 1\n"
+    )
+    (package / "team" / "broken.py").write_text("def train(:\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(discovery, "PACKAGE", "my_recipes")
+    recipes, broken = discovery.discover()
+    assert [(r.name, list(r.tools)) for r in recipes] == [("team.maze", ["train"])]
+    assert list(broken) == ["team.broken"] and "SyntaxError" in broken["team.broken"]
+    run_command(["--list"])
+    out = capsys.readouterr().out
+    assert "team.maze" in out and "team.broken failed to import" in out and "SyntaxError" in out
+    with pytest.raises(ConfigError, match="team.broken.*failed to import.*SyntaxError"):
+        run_command(["train", "broken"])
+
+
+def test_print_config_is_yaml_that_fit_reproduces_exactly(tmp_path, capsys):
+    with pytest.raises(SystemExit) as done:
+        run("train", "arena_basic_easy_shaped", "--print_config")
+    assert done.value.code in (0, None)
+    printed = capsys.readouterr().out
+    config = yaml.safe_load(printed)
+    assert config["model"]["init_args"]["curriculum"]["class_path"].endswith("LearningProgressCurriculum")
+    assert config["model"]["init_args"]["env_overrides"]["game.agent.rewards.inventory"]["battery_red"] == 0.8
+    path = tmp_path / "shaped.yaml"
+    path.write_text(printed)
+    with pytest.raises(SystemExit):
+        main(["fit", "--config", str(path), "--print_config"])
+    assert capsys.readouterr().out == printed
+
+
+def test_a_yaml_config_can_name_a_recipe_as_its_base(tmp_path, capsys):
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "recipe: arena_basic_easy_shaped\nrecipe_args: {curriculum: false}\n"
+        "model:\n  init_args:\n    total_timesteps: 5000000\n"
+    )
+    with pytest.raises(SystemExit):
+        main(["fit", "--config", str(path), "--print_config"])
+    config = yaml.safe_load(capsys.readouterr().out)["model"]["init_args"]
+    assert config["total_timesteps"] == 5_000_000 and config["curriculum"] is None
+    assert config["env_overrides"]["game.agent.rewards.inventory_max"]["heart"] == 100
+
+
+def test_overrides_reach_the_tool_and_unknown_keys_name_the_closest(capsys):
+    tool = TrainTool.from_yaml("configs/arena.yaml")
+    tool.apply(
+        split_overrides(
+            ["run=my_exp", "trainer.total_timesteps=1e6", "lr_schedule=cosine", "trainer.max_time=00:01:00:00"]
+        )
+    )
+    assert tool.flags == [
+        "--checkpoint.run",
+        "my_exp",
+        "--model.init_args.total_timesteps",
+        "1000000",
+        "--model.init_args.lr_schedule",
+        "cosine",
+        "--trainer.max_time",
+        "00:01:00:00",
+    ]
+    with pytest.raises(ConfigError, match="unknown key 'total_timestep'.*total_timesteps"):
+        tool.apply({"total_timestep": 5})
+    with pytest.raises(SystemExit, match="unknown key 'polcy_uris'.*policy_uris"):
+        run("evaluate", "arena", "polcy_uris=random")
+    with pytest.raises(SystemExit, match="no recipe 'arnea'.*closest: arena"):
+        run("train", "arnea")
+
+
+def test_dry_run_resolves_and_prints_without_running(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run("arena.train", "run=dry", "total_timesteps=1e6", "--dry-run")
+    out = capsys.readouterr().out
+    assert "# prod.arena.train" in out and "--model.init_args.total_timesteps 1000000" in out
+    assert "--checkpoint.run dry" in out and not (tmp_path / "train_dir").exists()
+
+
+@pytest.mark.timeout(300)
+def test_run_trains_then_evaluates_the_latest_policy(tmp_path, capsys):
+    run("train", "navigation", "run=r1", f"data_dir={tmp_path}", "total_timesteps=2048", *TINY)
+    assert sorted(p.name for p in (tmp_path / "r1" / "checkpoints").glob("*.mpt")) == ["r1:v1.mpt"]
+    latest = f"file://{tmp_path}/r1/checkpoints/r1:latest"
+    db = tmp_path / "stats.duckdb"
+    run("evaluate", "navigation", f"policy_uris={latest}", f"stats_db={db}")
+    assert EvalStatsDB(str(db)).count("episodes") > 0
+
+
+def test_suites_judge_criteria_on_final_metrics_and_report_failures(tmp_path, capsys):
+    rows = [
+        {"overview/agent_steps": "1000000", "env_agent/heart.gained": "0.0"},
+        {"overview/agent_steps": "2000000", "env_agent/heart.gained": "0.1"},
+        {"val/reward": "3.0"},
+        {"overview/agent_steps": "2500000", "env_agent/heart.gained": "0.3"},
+    ]
+    hearts = Criterion("env_agent/heart.gained", ">", 0.15, "test", window=1_000_000)
+    assert hearts.measure(rows) == pytest.approx(0.2) and hearts.passes(0.2) and not hearts.passes(None)
+    assert Criterion("val/reward", ">", 2, "test").measure(rows) == 3.0
+    (tmp_path / "run" / "logs").mkdir(parents=True)
+    with open(tmp_path / "run" / "logs" / "metrics.csv", "w") as f:
+        f.write("overview/agent_steps,episode/reward\n100,0.5\n200,1.5\n")
+    suite = Suite(
+        "t",
+        [
+            Job(
+                "good",
+                ["--help"],
+                60,
+                criteria=[Criterion("episode/reward", ">", 0.9, "t")],
+                run_dir=str(tmp_path / "run"),
+            ),
+            Job(
+                "high",
+                ["--help"],
+                60,
+                criteria=[Criterion("episode/reward", ">", 5, "t")],
+                run_dir=str(tmp_path / "run"),
+            ),
+            Job("crash", ["run", "train", "no_such_recipe"], 60),
+        ],
+        json=str(tmp_path / "out.json"),
+    )
+    assert suite.run() is False
+    results = {job["name"]: job for job in json.loads((tmp_path / "out.json").read_text())["jobs"]}
+    assert results["good"]["passed"] and results["good"]["measured"]["episode/reward > 0.9"] == 1.0
+    assert not results["high"]["passed"] and "missed" in results["high"]["reason"]
+    assert not results["crash"]["passed"] and results["crash"]["exit_code"] != 0
+    suite.select(["good"])
+    assert [job.name for job in suite.jobs] == ["good"]
+    with pytest.raises(ConfigError, match="no job"):
+        suite.select(["nope"])
