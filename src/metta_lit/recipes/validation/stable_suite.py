@@ -11,7 +11,8 @@ Thresholds and where they come from:
   measured, not assumed; both runs' hearts are printed.
 - ``overview/sps >= 8000``: ``scripts/bench_train.py`` measures 11-13k agent steps/s end to
   end on the arena on a 2-core CPU; the margin covers validation episodes and a busy machine.
-- navigation ``val/reward > 2.0`` after 1M agent steps: a random policy scores ~0.6.
+- navigation ``val/reward > 4.0`` after 1M agent steps: measured 5.4-9.9 (validation is noisy)
+  between 0.4M and 0.65M agent steps on 2 CPU cores; a random policy scores ~0.6.
 Each job records what it reached in the JSON, so thresholds can rise with evidence.
 """
 
@@ -66,7 +67,7 @@ def stable(data_dir: str = "stable_runs") -> Suite:
                 ["run", "train", "navigation", navigation_run, *common],
                 timeout_s=3600,
                 budget="1M agent steps",
-                criteria=[Criterion("val/reward", ">", 2.0, "random scores ~0.6", window=200_000)],
+                criteria=[Criterion("val/reward", ">", 4.0, "measured 5.4-9.9 at 0.4-0.65M; random ~0.6", window=200_000)],
                 report=["episode/reward"],
                 run_dir=navigation_dir,
             ),
