@@ -456,3 +456,23 @@ def test_fit_can_start_from_a_policy_uri(tmp_path):
     assert (tmp_path / "train_dir" / "tuned" / "checkpoints" / "tuned:v1.mpt").exists()
     proc = metta_lit(*fit_args("tuned", 2 * EPOCH), "--policy_uri", str(base), cwd=tmp_path, check=False)
     assert proc.returncode != 0 and "cannot" not in proc.stderr and "drop --policy_uri" in proc.stderr
+
+
+def test_wandb_logs_offline_beside_the_run_history(tmp_path):
+    """``--trainer.logger WandbLogger`` with ``offline``: no account, no network. The run keeps
+    its CSV history and TensorBoard; wandb's files land in the run directory, named after it."""
+    metta_lit(
+        *fit_args("w", str(2 * EPOCH)),
+        "--trainer.logger",
+        "lightning.pytorch.loggers.WandbLogger",
+        "--trainer.logger.offline",
+        "true",
+        cwd=tmp_path,
+    )
+    run_dir = tmp_path / "train_dir" / "w"
+    assert column(read_metrics(run_dir), "overview/agent_steps") == [EPOCH, 2 * EPOCH]
+    assert any((run_dir / "tensorboard").iterdir())
+    (offline,) = (run_dir / "wandb").glob("offline-run-*")
+    (history,) = offline.glob("run-*.wandb")
+    assert history.stat().st_size > 0
+    assert not (tmp_path / "wandb").exists()  # nothing in the working directory

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from typing import Any
 
 from lightning.pytorch.loggers import CSVLogger
@@ -53,3 +54,27 @@ class RunCSVLogger(CSVLogger):
             self._fs.makedirs(self.root_dir, exist_ok=True)
             self._experiment = AppendingExperimentWriter(log_dir=self.log_dir)
         return self._experiment
+
+
+def run_loggers(given: Any, run_dir: str, run: str) -> list[Any]:
+    """The loggers of a run: the ones configured (``--trainer.logger``), each placed in the run,
+    plus the run's own CSV history (what suites and resumes read) and TensorBoard unless one
+    is configured. ``None``/``True`` means the defaults alone."""
+    from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
+
+    loggers = [] if given in (None, True) else list(given) if isinstance(given, (list, tuple)) else [given]
+    for logger in loggers:
+        if isinstance(logger, WandbLogger) and logger._experiment is None:
+            # LightningCLI builds the logger from the config before the run directory is known, and
+            # WandbLogger has no public setter: fill its defaults ('.', no name) before wandb starts.
+            init = logger._wandb_init
+            if init.get("dir") in (None, "."):
+                init["dir"] = logger._save_dir = run_dir
+            if init.get("name") is None:
+                init["name"] = logger._name = run
+            if init.get("project") == "lightning_logs" and "WANDB_PROJECT" not in os.environ:
+                init["project"] = logger._project = "metta-lit"
+    defaults: list[Any] = [RunCSVLogger(run_dir)]
+    if not any(isinstance(logger, TensorBoardLogger) for logger in loggers):
+        defaults.append(TensorBoardLogger(run_dir, name="tensorboard", version=""))
+    return [*defaults, *loggers]

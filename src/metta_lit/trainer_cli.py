@@ -17,7 +17,6 @@ from typing import Any
 import lightning as L
 from lightning.fabric.plugins import CheckpointIO
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
-from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_info
 
 from metta_lit.callbacks.progress import AgentStepProgressBar
@@ -25,7 +24,7 @@ from metta_lit.checkpoints import PolicyCheckpoint
 from metta_lit.checkpoints.lightning_io import CheckpointError, SafeCheckpointIO
 from metta_lit.cli_errors import ShortErrors
 from metta_lit.errors import ConfigError
-from metta_lit.loggers import RunCSVLogger
+from metta_lit.loggers import run_loggers
 from metta_lit.module import MettaLitModule
 from metta_lit.sim.evaluator import PolicyEvaluator
 
@@ -67,10 +66,11 @@ class MettaLitCLI(LightningCLI):
         if trainer_config.get("enable_progress_bar") is not False:
             kwargs["callbacks"] = [*(trainer_config.get("callbacks") or []), AgentStepProgressBar()]
         if self.subcommand != "validate":  # fit, or a CLI built with run=False to call fit itself
-            run_dir = self._config()["checkpoint"].manager.run_dir
-            if trainer_config.get("logger") in (None, True):
-                # Default loggers write into the run directory next to its checkpoints.
-                kwargs["logger"] = [RunCSVLogger(run_dir), TensorBoardLogger(run_dir, name="tensorboard", version="")]
+            manager = self._config()["checkpoint"].manager
+            run_dir = manager.run_dir
+            if trainer_config.get("logger") is not False:
+                # Loggers write into the run directory next to its checkpoints.
+                kwargs["logger"] = run_loggers(trainer_config.get("logger"), run_dir, manager.run)
             elif trainer_config.get("default_root_dir") is None:
                 kwargs["default_root_dir"] = os.path.join(run_dir, "logs")  # where config.yaml goes without a logger
         else:

@@ -67,7 +67,9 @@ def stable(data_dir: str = "stable_runs") -> Suite:
                 ["run", "train", "navigation", navigation_run, *common],
                 timeout_s=3600,
                 budget="1M agent steps",
-                criteria=[Criterion("val/reward", ">", 4.0, "measured 5.4-9.9 at 0.4-0.65M; random ~0.6", window=200_000)],
+                criteria=[
+                    Criterion("val/reward", ">", 4.0, "measured 5.4-9.9 at 0.4-0.65M; random ~0.6", window=200_000)
+                ],
                 report=["episode/reward"],
                 run_dir=navigation_dir,
             ),
