@@ -3,7 +3,7 @@ PY := .venv/bin/python
 SOURCES := src tests scripts
 NATIVE := $(wildcard native_env/src/*.cpp native_env/src/*/*.cpp native_env/include/mettagrid/*.hpp native_env/include/mettagrid/*/*.hpp)
 
-.PHONY: setup lint format test bench ci
+.PHONY: setup lint format test suite bench ci
 
 setup:
 	bash scripts/setup.sh
@@ -21,8 +21,12 @@ format:
 test:
 	$(PY) -m pytest
 
+# The recipes' CI suite: train, evaluate ':latest', replay, play (smoke runs with timeouts).
+suite:
+	cd "$$(mktemp -d)" && $(CURDIR)/.venv/bin/metta-lit run ci
+
 bench:
 	$(PY) scripts/bench_env.py --json bench_results/env.json
 	$(PY) scripts/bench_train.py --json bench_results/train.json
 
-ci: setup lint test
+ci: setup lint test suite

@@ -103,3 +103,34 @@ def test_a_task_that_reshapes_the_env_is_refused_by_name():
     assert all(laser not in o["inventory"] for o in vec.grid_objects(0) if o["type_name"] == "agent")
     vec.reset()
     assert all(o["inventory"].get(laser) == 2 for o in vec.grid_objects(0) if o["type_name"] == "agent")
+
+
+def test_training_logs_the_curriculum_and_a_resume_continues_it(tmp_path):
+    from conftest import EPOCH, fit_args, read_metrics
+
+    from metta_lit.trainer_cli import cli
+
+    def fit(budget: int):
+        return cli(
+            [
+                *fit_args("cur", budget),
+                "--model.init_args.curriculum",
+                "metta_lit.curriculum.LearningProgressCurriculum",
+                "--model.init_args.curriculum.init_args.buckets",
+                '{"game.agent.initial_inventory.heart": [0, 1], "game.agent.rewards.inventory.heart": [0.5, 1]}',
+                "--checkpoint.data_dir",
+                str(tmp_path),
+            ]
+        )
+
+    first = fit(2 * EPOCH).model.curriculum
+    assert sum(first.counts.values()) > 0 and len(first.pool) == 4
+    rows = read_metrics(tmp_path / "cur")
+    assert float(rows[-1]["curriculum/episodes"]) == sum(first.counts.values())
+    marginal = [float(rows[-1][f"curriculum/p/initial_inventory.heart={v}"]) for v in (0, 1)]
+    assert sum(marginal) == pytest.approx(1.0)
+    saved = torch.load(tmp_path / "cur" / "checkpoints" / "last.ckpt", weights_only=True)["metta_lit"]["curriculum"]
+    assert saved["counts"] == dict(first.counts)
+    resumed = fit(3 * EPOCH).model.curriculum  # the same run name resumes it
+    assert all(resumed.counts[task] >= n for task, n in first.counts.items())
+    assert sum(resumed.counts.values()) > sum(first.counts.values())

@@ -5,7 +5,8 @@ they run in one scratch directory (``configs/`` linked in), so later commands us
 earlier ones wrote (``train_dir/my_run``, ``stats.duckdb``, ``replays/``). Only these are
 changed: ``metta-lit`` runs this interpreter's module, training budgets and episode lengths
 shrink, the setup and ``make ci`` lines are skipped (setup already ran; this is the test run), GPU lines
-are skipped without a GPU and the interactive ``play`` is left to the tmux test.
+are skipped without a GPU, the interactive ``play`` is left to the tmux test and the validation
+suites to ``make suite`` (CI) and the stable runs.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ METTA_LIT = f"{shlex.quote(sys.executable)} -m metta_lit.cli"
 SMALL_FIT = (
     " --model.init_args.num_envs 2 --model.init_args.total_timesteps 6000 --model.init_args.eval_envs 1"
     " --trainer.check_val_every_n_epoch 1000 --evaluator.evaluate_interval 0"
+)
+SMALL_RUN = (
+    " num_envs=2 total_timesteps=6000 eval_envs=1 trainer.check_val_every_n_epoch=1000 evaluator.evaluate_interval=0"
 )
 SHORT_EPISODES = """ --model.init_args.eval_envs 1 --model.init_args.env_overrides '{"game.max_steps": 60}'"""
 
@@ -53,9 +57,13 @@ def adapt(command: str) -> str | None:
         return None
     if "--trainer.accelerator gpu" in command and not torch.cuda.is_available():
         return None
+    if command.startswith("metta-lit run ") and command.split()[2] in ("ci", "stable"):
+        return None  # the suites: `make suite` runs CI's; the stable one takes hours
     command = re.sub(r"^(\.venv/bin/)?metta-lit\b", METTA_LIT, command)
-    if " play " in command and "--render log" not in command:
+    if " play " in command and not ("--render log" in command or "render=log" in command):
         return None
+    if " run train " in command and "--print_config" not in command and "--dry-run" not in command:
+        command += SMALL_RUN
     if " fit " in command and "--print_config" not in command:
         command += SMALL_FIT
     if " validate " in command:

@@ -305,8 +305,8 @@ PYBIND11_MODULE(_mettagrid, m) {
       .def("validate", &GameConfig::validate);
 
   // A compiled curriculum task (opaque: made by VecEnv.compile_task, given to assign_task).
-  py::class_<Rules, std::shared_ptr<Rules>>(m, "Task")
-      .def_property_readonly("max_steps", [](const Rules& r) { return r.cfg.max_steps; });
+  py::class_<Rules, std::shared_ptr<Rules>>(m, "Task").def_property_readonly(
+      "max_steps", [](const Rules& r) { return r.cfg.max_steps; });
 
   py::class_<PyVecEnv>(m, "VecEnv")
       .def(py::init<const GameConfig&, int, uint64_t, int, bool>(), py::arg("config"),

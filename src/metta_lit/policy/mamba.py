@@ -9,8 +9,12 @@ Rollouts step it one agent step at a time, carrying ``ssm_state`` ``[d_inner, d_
 policy's memory. Training runs whole BPTT rows at once with a parallel (Hillis-Steele)
 associative scan over time of the pairs ``(a_t, b_t)``: ``log2(T)`` tensor steps instead of
 ``T``. An episode start zeroes the carried state (``a_t = 0`` there), so both modes give the
-same outputs (tested). This is Mamba-1's selective scan without its short causal convolution;
-the fused CUDA kernels of ``mamba-ssm`` are not used.
+same outputs (tested). This is Mamba-1's selective scan without its short causal convolution.
+
+The fused CUDA kernel of ``mamba-ssm`` (``selective_scan_fn``) is not used even where it is
+importable: it starts every sequence from a zero state and cannot reset inside one, while a
+BPTT row starts mid-episode from the state the rollout carried and may cross an episode
+start. Using it would train a different computation than the one that acted.
 """
 
 from __future__ import annotations

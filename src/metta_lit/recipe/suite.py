@@ -146,19 +146,16 @@ class Suite:
         if self.log_dir:
             os.makedirs(self.log_dir, exist_ok=True)
         results = [self.run_job(job, console) for job in self.jobs]
-        table = Table(title=f"{self.name} suite")
-        for column in ("job", "budget", "result", "seconds", "measured", "detail"):
-            table.add_column(column)
+        table = Table(title=f"{self.name} suite", show_lines=True)
+        table.add_column("job", no_wrap=True)
+        table.add_column("result", no_wrap=True)
+        table.add_column("seconds", justify="right")
+        table.add_column("reached (final 1M-step means)")
         for job, result in zip(self.jobs, results, strict=True):
-            shown = ", ".join(f"{k.split(' ')[0]}={v:.4g}" for k, v in result.measured.items() if v is not None)
-            table.add_row(
-                job.name,
-                job.budget,
-                "[green]pass[/]" if result.passed else "[red]FAIL[/]",
-                f"{result.seconds:.0f}",
-                shown,
-                result.reason,
-            )
+            reached = "\n".join(f"{k} -> {v:.5g}" for k, v in result.measured.items() if v is not None)
+            verdict = "[green]pass[/]" if result.passed else "[red]FAIL[/]"
+            detail = "" if result.passed else f"\n{result.reason}"
+            table.add_row(f"{job.name}\n{job.budget}".strip(), verdict, f"{result.seconds:.0f}", reached + detail)
         console.print(table)
         if self.json:
             Path(self.json).parent.mkdir(parents=True, exist_ok=True)

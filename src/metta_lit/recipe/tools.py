@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +25,6 @@ from metta_lit.recipe.overrides import unknown_key
 
 def render(value: Any) -> str:
     """A parsed override value as jsonargparse reads it back (JSON is YAML)."""
-    import json
-
     return value if isinstance(value, str) else json.dumps(value)
 
 
@@ -38,8 +37,9 @@ def init_parameters(cls: type) -> list[str]:
         if init is None:
             continue
         for param in inspect.signature(init).parameters.values():
-            if param.name != "self" and param.kind not in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-                names.append(param.name) if param.name not in names else None
+            named = param.name != "self" and param.kind not in (param.VAR_POSITIONAL, param.VAR_KEYWORD)
+            if named and param.name not in names:
+                names.append(param.name)
     return names
 
 
