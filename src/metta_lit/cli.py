@@ -145,11 +145,7 @@ def run(argv: list[str]) -> None:
             sys.argv[1:] = args  # DDP's launcher re-runs sys.argv: its ranks see the same arguments
             cli()
         else:
-            import warnings
-
-            with warnings.catch_warnings():  # called from Python (tests, `metta-lit run`): args are ours
-                warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
-                cli(args)
+            cli(args)
     elif command == "run":
         from metta_lit.recipe.command import run_command
 

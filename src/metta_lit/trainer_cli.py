@@ -12,6 +12,7 @@ overrides); ``--print_config`` shows the merged result. Multi-GPU / multi-node i
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import lightning as L
@@ -123,15 +124,19 @@ TRAINER_DEFAULTS: dict[str, Any] = {
 
 
 def cli(args: list[str] | None = None, run: bool = True) -> MettaLitCLI:
-    """Builds (and by default runs) the CLI; ``args`` drives it from Python or tests."""
-    return MettaLitCLI(
-        MettaLitModule,
-        parser_class=MettaLitArgumentParser,
-        subclass_mode_model=True,
-        auto_configure_optimizers=False,
-        trainer_defaults=TRAINER_DEFAULTS,
-        parser_kwargs={"parser_mode": "omegaconf+"},
-        save_config_kwargs={"overwrite": True},
-        args=args,
-        run=run,
-    )
+    """Builds (and by default runs) the CLI; ``args`` drives it from Python (tests, benchmarks,
+    ``metta-lit run``), whatever ``sys.argv`` holds."""
+    with warnings.catch_warnings():
+        if args is not None:  # LightningCLI warns when sys.argv holds other arguments: here they are ours
+            warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
+        return MettaLitCLI(
+            MettaLitModule,
+            parser_class=MettaLitArgumentParser,
+            subclass_mode_model=True,
+            auto_configure_optimizers=False,
+            trainer_defaults=TRAINER_DEFAULTS,
+            parser_kwargs={"parser_mode": "omegaconf+"},
+            save_config_kwargs={"overwrite": True},
+            args=args,
+            run=run,
+        )
