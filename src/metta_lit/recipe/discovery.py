@@ -1,7 +1,7 @@
 """Finding recipes: every module under :mod:`metta_lit.recipes` (the repository's ``recipes/``).
 
 A recipe's tools are its functions annotated to return a :class:`~metta_lit.recipe.tools.Tool`
-(or a validation suite). A new file is found with no registration; a file that fails to
+(or a validation suite), including those it imports from other recipes. A new file is found with no registration; a file that fails to
 import is reported by name and the others still list.
 """
 
@@ -60,10 +60,12 @@ def discover() -> tuple[list[Recipe], dict[str, str]]:
             continue
         if info.ispkg:
             continue
+        # A recipe may take tools from another recipe (``from ...prod.arena import evaluate``),
+        # but helpers imported from elsewhere are not its tools.
         tools = {
             fname: function
             for fname, function in vars(module).items()
-            if is_tool_maker(function) and function.__module__ == module.__name__
+            if is_tool_maker(function) and function.__module__.startswith(f"{PACKAGE}.")
         }
         if tools:
             recipes.append(Recipe(name, (module.__doc__ or "").strip().split("\n")[0], tools))

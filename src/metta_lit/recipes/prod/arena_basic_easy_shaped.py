@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from metta_lit.recipe import EvaluateTool, PlayTool, ReplayTool, TrainTool
-from metta_lit.recipe.standard import evaluate_tool, play_tool, replay_tool
+from metta_lit.recipe import TrainTool
+from metta_lit.recipes.prod.arena import evaluate, play, replay
+
+__all__ = ["evaluate", "play", "replay", "train"]  # evaluated, played and replayed as the arena
 
 RESOURCES = ("ore_red", "battery_red", "laser", "armor")
 SHAPED_REWARDS: dict[str, Any] = {
@@ -42,18 +44,3 @@ def train(curriculum: bool = True) -> TrainTool:
             "init_args": {"buckets": ARENA_BUCKETS},
         }
     return tool
-
-
-def evaluate(policy_uris: list[str] = ["random"]) -> EvaluateTool:  # noqa: B006 (never mutated)
-    """The arena simulations (hearts only) into stats.duckdb."""
-    return evaluate_tool(["arena"], policy_uris)
-
-
-def play(policy_uri: str = "random") -> PlayTool:
-    """Steer an agent in the terminal."""
-    return play_tool("arena", policy_uri)
-
-
-def replay(policy_uri: str = "random") -> ReplayTool:
-    """One episode written as a replay."""
-    return replay_tool("arena", policy_uri)
