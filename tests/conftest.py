@@ -145,3 +145,12 @@ def read_metrics(run_dir: Path) -> list[dict[str, str]]:
 
 def column(rows: list[dict[str, str]], key: str) -> list[float]:
     return [float(r[key]) for r in rows if r.get(key)]
+
+
+@pytest.fixture(autouse=True)
+def fresh_default_run_name():
+    """A run without ``--checkpoint.run`` gets ``local.$USER.<time>``, fixed once per process (so
+    DDP children share it) in ``METTA_LIT_RUN``; forgetting it after each test keeps one test's
+    default run from becoming the next one's (a resume of the wrong run)."""
+    yield
+    os.environ.pop("METTA_LIT_RUN", None)

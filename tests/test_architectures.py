@@ -214,6 +214,8 @@ def test_each_architecture_learns_navigation_from_the_cli(tmp_path, class_path, 
             "0",
             "--checkpoint.data_dir",
             str(tmp_path),
+            "--checkpoint.run",
+            "nav",
         ]
     )
     random_reward, trained = evaluate(None, seed=123), evaluate(run.model.policy, seed=123)

@@ -92,6 +92,7 @@ def test_every_readme_command_runs_in_order(tmp_path):
     (tmp_path / "configs").symlink_to(ROOT / "configs")
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     env.pop("METTA_LIT_DATA_DIR", None)
+    env.pop("METTA_LIT_RUN", None)  # each command names its own default run, as a user's shell would
     ran = []
     for command in shell_commands():
         adapted = adapt(command)
