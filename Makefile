@@ -19,7 +19,7 @@ format:
 	.venv/bin/clang-format -i $(NATIVE)
 
 test:
-	$(PY) -m pytest
+	$(PY) -m pytest -m "slow or not slow"
 
 # The recipes' CI suite: train, evaluate ':latest', replay, play (smoke runs with timeouts).
 suite:
