@@ -141,12 +141,9 @@ def config_on_recipe(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(spec, str) or not isinstance(arguments, dict):
         raise ConfigError("recipe: expected a recipe name and recipe_args a mapping")
     recipes, broken = discover()
-    name, _, tool_name = spec.partition(".") if "." in spec and spec.count(".") == 1 else (spec, "", "")
-    positional = [f"{name}.{tool_name}"] if tool_name else ["train", name]
-    try:
-        recipe, tool_name = resolve(positional, recipes, broken)
-    except ConfigError:
-        recipe, tool_name = resolve(["train", spec], recipes, broken)
+    head, _, last = spec.rpartition(".")
+    named_tool = head and any(last in r.tools for r in recipes)
+    recipe, tool_name = resolve([spec] if named_tool else ["train", spec], recipes, broken)
     tool = make_tool(recipe, tool_name, arguments)
     if not isinstance(tool, Tool):
         raise ConfigError(f"recipe: {spec!r} is a validation suite, not a config")
