@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
-from metta_lit.errors import ConfigError
+from metta_lit.errors import ConfigError, closest
 
 PACKAGE = "metta_lit.recipes"
 
@@ -82,9 +82,6 @@ def find_recipe(name: str, recipes: list[Recipe], broken: dict[str, str]) -> Rec
     failed = [n for n in broken if name in (n, n.rsplit(".", 1)[-1])]
     if failed:
         raise ConfigError(f"recipe {failed[0]!r} failed to import: {broken[failed[0]]}")
-    import difflib
-
-    names = [r.short for r in recipes]
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    close = closest(name, [r.short for r in recipes])
     hint = f" (closest: {', '.join(close)})" if close else ""
     raise ConfigError(f"no recipe {name!r}{hint}; `metta-lit run --list` lists them")

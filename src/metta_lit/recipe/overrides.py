@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from metta_lit.errors import ConfigError
+from metta_lit.errors import ConfigError, closest
 
 NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
@@ -49,7 +49,7 @@ def split_overrides(args: Iterable[str]) -> dict[str, Any]:
 def unknown_key(key: str, valid: Iterable[str], what: str) -> ConfigError:
     """An error naming ``key`` and the closest of the ``valid`` keys."""
     valid = sorted(set(valid))
-    close = difflib.get_close_matches(key, valid, n=3, cutoff=0.5)
+    close = closest(key, valid)
     if not close:  # match on the last part: `trainer.total_timestep` -> `...total_timesteps`
         tails = {k.rsplit(".", 1)[-1]: k for k in valid}
         close = [tails[t] for t in difflib.get_close_matches(key.rsplit(".", 1)[-1], list(tails), n=3, cutoff=0.6)]

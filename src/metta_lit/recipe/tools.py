@@ -111,15 +111,11 @@ class TrainTool(Tool):
         class_path = (self.config.get("model") or {}).get("class_path", "metta_lit.module.PPOModule")
         return init_parameters(import_class(class_path))
 
-    def resolve(self, key: str) -> str:
-        """The LightningCLI key an override names."""
-        import lightning as L
-
+    def resolve(self, key: str, model: list[str], trainer: list[str]) -> str:
+        """The LightningCLI key an override names, given the model's and the Trainer's parameters."""
         if key in self.ALIASES:
             return self.ALIASES[key]
         head, _, rest = key.partition(".")
-        model = self.model_parameters()
-        trainer = init_parameters(L.Trainer)
         first = rest.split(".", 1)[0]
         if head == "trainer" and first in model and first not in trainer:
             return f"model.init_args.{rest}"
@@ -133,8 +129,11 @@ class TrainTool(Tool):
         raise unknown_key(key, valid, "train")
 
     def apply(self, overrides: dict[str, Any]) -> None:
+        import lightning as L
+
+        model, trainer = self.model_parameters(), init_parameters(L.Trainer)  # once, not per key
         for key, value in overrides.items():
-            self.flags += [f"--{self.resolve(key)}", render(value)]
+            self.flags += [f"--{self.resolve(key, model, trainer)}", render(value)]
 
     def argv(self) -> list[str]:
         return [*super().argv(), *self.flags]
