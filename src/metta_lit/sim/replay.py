@@ -226,6 +226,11 @@ def load_replay(url: str, max_bytes: int = MAX_REPLAY_BYTES) -> dict[str, Any]:
         raw = read_bytes(url, "replay", max_bytes)
     except (ValueError, IsADirectoryError) as e:
         raise ReplayError(str(e)) from None
+    return parse_replay(raw, url, max_bytes)
+
+
+def parse_replay(raw: bytes, url: str, max_bytes: int = MAX_REPLAY_BYTES) -> dict[str, Any]:
+    """Checks the bytes of a replay file (``url`` names it in errors); see :func:`load_replay`."""
     try:
         data = json.loads(inflate(raw, max_bytes, url))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:

@@ -1,0 +1,46 @@
+"""``metta-lit serve``: the web app (replay viewer, live play, runs dashboard) on a local port."""
+
+from __future__ import annotations
+
+
+def serve(
+    data_dir: str = "train_dir",
+    stats_db: str | None = None,
+    replay_dir: str = "replays",
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    open_replay: str | None = None,
+) -> None:
+    """Serve the replay viewer, live play and the runs dashboard until interrupted.
+
+    Args:
+        data_dir: the runs the dashboard lists (training's --checkpoint.data_dir)
+        stats_db: the DuckDB file whose scorecard the dashboard shows (evaluate's --stats_db)
+        replay_dir: replays the viewer opens; live play and the dashboard's replay button write here
+        host: interface to listen on (127.0.0.1: this machine only)
+        port: port to listen on (0: any free port)
+        open_replay: a replay in replay_dir to print the viewer's address for
+    """
+    import socket
+
+    import uvicorn
+
+    from metta_lit.errors import ConfigError
+    from metta_lit.web.app import WebConfig, create_app, viewer_url
+
+    app = create_app(WebConfig(data_dir=data_dir, replay_dir=replay_dir, stats_db=stats_db))
+    # Bind first so the printed address has the real port (port 0 picks a free one).
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        raise ConfigError(
+            f"--host {host} --port {port}: cannot listen there ({e.strerror}); pick another --port"
+        ) from None
+    address = f"http://{f'[{host}]' if ':' in host else host}:{sock.getsockname()[1]}"
+    print(f"metta-lit serve: {address}/runs  {address}/replay  {address}/play", flush=True)
+    if open_replay:
+        print(f"viewer: {address}{viewer_url(open_replay)}", flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="websockets"))
+    server.run(sockets=[sock])

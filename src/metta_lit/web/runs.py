@@ -1,0 +1,132 @@
+"""What the runs dashboard shows of a training run: its config, metrics history and policies.
+
+A run is a folder ``<data_dir>/<run>`` as training leaves it: ``logs/config.yaml`` (the
+LightningCLI config), ``logs/metrics.csv`` (one row per update, :mod:`metta_lit.loggers`) and
+``checkpoints/<run>:v<N>.mpt``. Everything is read as text or numbers; nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+from typing import Any
+
+import yaml
+from starlette.exceptions import HTTPException
+
+from metta_lit.checkpoints.uri import EXTENSION, PolicyURIError, parse_checkpoint_name
+from metta_lit.storage import normalize_uri
+from metta_lit.web.paths import Folder
+
+MAX_METRICS_BYTES = 64 << 20
+MAX_CONFIG_BYTES = 1 << 20
+CONFIG = "logs/config.yaml"
+METRICS = "logs/metrics.csv"
+# Curves the dashboard opens with, by the names training logs them under.
+DEFAULT_CURVES = ("overview/reward_per_step", "overview/sps", "env_agent/heart.gained", "losses/ppo/policy")
+
+
+def is_run(path: Path) -> bool:
+    return path.is_dir() and ((path / "checkpoints").is_dir() or (path / METRICS).is_file())
+
+
+def checkpoints(folder: Folder, run_dir: Path) -> list[dict[str, Any]]:
+    """The run's policy files, newest version first, with their URIs."""
+    found = []
+    directory = run_dir / "checkpoints"
+    for path in directory.glob(f"*{EXTENSION}") if directory.is_dir() else []:
+        try:
+            key = parse_checkpoint_name(path.name)
+        except PolicyURIError:
+            continue  # not a versioned policy file: not ours to list
+        if path.resolve().is_relative_to(folder.root):
+            stat = path.stat()
+            found.append(
+                {
+                    "name": path.name,
+                    "version": key.version,
+                    "path": folder.relative(path),
+                    "uri": normalize_uri(str(path)),
+                    "bytes": stat.st_size,
+                    "mtime": stat.st_mtime,
+                }
+            )
+    return sorted(found, key=lambda c: -c["version"])
+
+
+def list_runs(folder: Folder) -> list[dict[str, Any]]:
+    """Every run directly under the data folder, most recently active first."""
+    runs = []
+    for path in sorted(folder.root.iterdir()) if folder.root.is_dir() else []:
+        if not is_run(path) or not path.resolve().is_relative_to(folder.root):
+            continue
+        policies = checkpoints(folder, path)
+        metrics = path / METRICS
+        runs.append(
+            {
+                "name": path.name,
+                "policies": len(policies),
+                "latest": policies[0]["uri"] if policies else None,
+                "mtime": max((metrics.stat().st_mtime if metrics.exists() else 0), path.stat().st_mtime),
+            }
+        )
+    return sorted(runs, key=lambda r: -r["mtime"])
+
+
+def run_dir(folder: Folder, run: str) -> Path:
+    path = folder.resolve(run)
+    if path.parent != folder.root or not is_run(path):
+        raise HTTPException(404, f"runs: {run!r} is not a run of the data folder")
+    return path
+
+
+def read_limited(path: Path, limit: int) -> str:
+    if path.stat().st_size > limit:
+        raise HTTPException(413, f"{path.name}: larger than the {limit:,}-byte limit")
+    return path.read_text(errors="replace")
+
+
+def run_details(folder: Folder, run: str) -> dict[str, Any]:
+    path = run_dir(folder, run)
+    config = path / CONFIG
+    text = read_limited(config, MAX_CONFIG_BYTES) if config.is_file() else None
+    return {
+        "name": run,
+        "config": text,
+        "env": trained_env(text),
+        "checkpoints": checkpoints(folder, path),
+        "default_curves": list(DEFAULT_CURVES),
+    }
+
+
+def trained_env(config: str | None) -> str | None:
+    """The env a LightningCLI config trains on (``model.init_args.env``), if it names one."""
+    try:
+        data = yaml.safe_load(config or "")
+        env = data["model"]["init_args"]["env"]
+    except (yaml.YAMLError, TypeError, KeyError):
+        return None
+    return env if isinstance(env, str) else None
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def run_metrics(folder: Folder, run: str) -> dict[str, list[float | None]]:
+    """The metrics history as columns (JSON has no NaN: a missing value is null)."""
+    metrics = run_dir(folder, run) / METRICS
+    if not metrics.is_file():
+        return {}
+    reader = csv.DictReader(io.StringIO(read_limited(metrics, MAX_METRICS_BYTES), newline=""))
+    columns: dict[str, list[float | None]] = {name: [] for name in reader.fieldnames or []}
+    for row in reader:
+        for name, values in columns.items():
+            values.append(_number(row.get(name) or ""))
+    return {name: values for name, values in columns.items() if any(v is not None for v in values)}

@@ -1,0 +1,45 @@
+"""The scorecard the dashboard draws: a metric's mean per policy × simulation of a stats DB.
+
+Each answer carries the database file's version (modification time and size), so the page
+can poll cheaply and redraw only when an evaluation has landed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+from metta_lit.sim.stats_db import EvalStatsDB
+
+
+def db_version(path: str) -> str | None:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return f"{stat.st_mtime_ns}-{stat.st_size}"
+
+
+def scorecard(path: str, metric: str = "reward") -> dict[str, Any]:
+    """``{version, metric, metrics, policies, simulations, values[policy][simulation], samples}``;
+    a cell the policy was never evaluated in is null."""
+    version = db_version(path)
+    if version is None:
+        return {"version": None, "metric": metric, "metrics": [], "policies": [], "simulations": [], "values": []}
+    db = EvalStatsDB(path)
+    policies, sims = db.policies(), db.simulations()
+    values, samples = [], []
+    for policy in policies:
+        summaries = [db.metric(policy, sim, metric) for sim in sims]
+        values.append([None if math.isnan(s.mean) else s.mean for s in summaries])
+        samples.append([s.samples for s in summaries])
+    return {
+        "version": version,
+        "metric": metric,
+        "metrics": db.metrics(),
+        "policies": [f"{key}:v{version_}" for key, version_ in policies],
+        "simulations": sims,
+        "values": values,
+        "samples": samples,
+    }

@@ -1,0 +1,189 @@
+// Draws MettaGrid frames on a canvas; the replay viewer and live play share it.
+//
+// A frame is a list of object states in the replay's field layout: {id, type_name,
+// location: [c, r, layer], orientation, inventory: [[item, count]], agent_id, group_id,
+// is_frozen, is_cooling_down, is_converting}. Walls never move, so they are drawn once into
+// an offscreen layer that every frame starts from; a frame then costs one blit plus the
+// objects that can change.
+
+// Orientation index -> unit step (the native catalog's order: N, S, W, E, NW, NE, SW, SE).
+const DIRECTIONS = [[0, -1], [0, 1], [-1, 0], [1, 0], [-1, -1], [1, -1], [-1, 1], [1, 1]];
+export const TEAM_COLORS = ["#22d3ee", "#e879f9", "#4ade80", "#facc15", "#60a5fa", "#f87171"];
+const TYPE_COLORS = {
+  block: "#9ca3af",
+  altar: "#d946ef",
+  mine_red: "#b91c1c",
+  mine_blue: "#1d4ed8",
+  mine_green: "#15803d",
+  generator_red: "#ef4444",
+  generator_blue: "#3b82f6",
+  generator_green: "#22c55e",
+  lasery: "#eab308",
+  armory: "#e5e7eb",
+  lab: "#06b6d4",
+  factory: "#0891b2",
+  temple: "#a78bfa",
+};
+const WALL = "#4b5563";
+const FLOOR = "#111827";
+
+function typeColor(name) {
+  if (TYPE_COLORS[name]) return TYPE_COLORS[name];
+  let h = 0;
+  for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) % 360;
+  return `hsl(${h}, 60%, 55%)`;
+}
+
+export class GridRenderer {
+  constructor(canvas) {
+    this.canvas = canvas;
+    this.ctx = canvas.getContext("2d");
+    this.width = 1;
+    this.height = 1;
+    this.cell = 8;
+    this.walls = null;
+  }
+
+  // The map's size and its walls (drawn once); call when a replay or game starts.
+  setMap(width, height, objects) {
+    this.width = width;
+    this.height = height;
+    this.wallCells = objects.filter((o) => o.type_name === "wall").map((o) => o.location);
+    this.resize();
+  }
+
+  // Fits the map into the canvas's box at the screen's pixel density.
+  resize() {
+    const box = this.canvas.parentElement.getBoundingClientRect();
+    const dpr = window.devicePixelRatio || 1;
+    const cell = Math.max(2, Math.floor(Math.min(box.width / this.width, (box.height || box.width) / this.height)));
+    this.cell = cell;
+    this.canvas.style.width = `${cell * this.width}px`;
+    this.canvas.style.height = `${cell * this.height}px`;
+    this.canvas.width = Math.round(cell * this.width * dpr);
+    this.canvas.height = Math.round(cell * this.height * dpr);
+    this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    this.walls = document.createElement("canvas");
+    this.walls.width = this.canvas.width;
+    this.walls.height = this.canvas.height;
+    const w = this.walls.getContext("2d");
+    w.setTransform(dpr, 0, 0, dpr, 0, 0);
+    w.fillStyle = FLOOR;
+    w.fillRect(0, 0, cell * this.width, cell * this.height);
+    w.fillStyle = WALL;
+    for (const [c, r] of this.wallCells || []) w.fillRect(c * cell, r * cell, cell, cell);
+  }
+
+  // The cell under a mouse event, as [c, r].
+  cellAt(event) {
+    const rect = this.canvas.getBoundingClientRect();
+    return [Math.floor((event.clientX - rect.left) / this.cell), Math.floor((event.clientY - rect.top) / this.cell)];
+  }
+
+  draw(objects, selected = null, controlled = null) {
+    const ctx = this.ctx;
+    const s = this.cell;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(this.walls, 0, 0);
+    const dpr = window.devicePixelRatio || 1;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    for (const o of objects) {
+      if (o.type_name === "wall") continue;
+      const [c, r] = o.location;
+      const x = c * s;
+      const y = r * s;
+      if (o.type_name === "agent") this.drawAgent(o, x, y, s, o.agent_id === selected, o.agent_id === controlled);
+      else this.drawObject(o, x, y, s);
+    }
+  }
+
+  drawObject(o, x, y, s) {
+    const ctx = this.ctx;
+    const pad = Math.max(1, s * 0.1);
+    ctx.globalAlpha = o.is_cooling_down ? 0.35 : 1;
+    ctx.fillStyle = typeColor(o.type_name);
+    ctx.fillRect(x + pad, y + pad, s - 2 * pad, s - 2 * pad);
+    ctx.globalAlpha = 1;
+    if (o.is_converting) {
+      ctx.strokeStyle = "#fde047";
+      ctx.lineWidth = Math.max(1, s * 0.08);
+      ctx.strokeRect(x + pad, y + pad, s - 2 * pad, s - 2 * pad);
+    }
+    const held = (o.inventory || []).reduce((sum, [, n]) => sum + n, 0);
+    if (held > 0) {
+      // Output waiting to be taken: a white badge with the count.
+      ctx.fillStyle = "#ffffff";
+      ctx.beginPath();
+      ctx.arc(x + s * 0.75, y + s * 0.25, Math.max(1.5, s * 0.2), 0, 2 * Math.PI);
+      ctx.fill();
+      if (s >= 14) {
+        ctx.fillStyle = "#111827";
+        ctx.font = `${Math.floor(s * 0.3)}px sans-serif`;
+        ctx.textAlign = "center";
+        ctx.textBaseline = "middle";
+        ctx.fillText(String(held), x + s * 0.75, y + s * 0.26);
+      }
+    }
+  }
+
+  drawAgent(o, x, y, s, selected, controlled) {
+    const ctx = this.ctx;
+    const cx = x + s / 2;
+    const cy = y + s / 2;
+    const radius = s * 0.38;
+    if (selected || controlled) {
+      ctx.fillStyle = controlled ? "rgba(255,255,255,0.55)" : "rgba(250,204,21,0.55)";
+      ctx.fillRect(x, y, s, s);
+    }
+    ctx.fillStyle = TEAM_COLORS[(o.group_id || 0) % TEAM_COLORS.length];
+    ctx.beginPath();
+    ctx.arc(cx, cy, radius, 0, 2 * Math.PI);
+    ctx.fill();
+    if (o.is_frozen) {
+      ctx.fillStyle = "rgba(191,219,254,0.75)";
+      ctx.fill();
+      ctx.strokeStyle = "#93c5fd";
+      ctx.lineWidth = Math.max(1, s * 0.1);
+      ctx.stroke();
+    }
+    // Orientation: a dark wedge from the centre towards the facing side.
+    const [dx, dy] = DIRECTIONS[o.orientation] || DIRECTIONS[0];
+    const norm = Math.hypot(dx, dy);
+    const ux = dx / norm;
+    const uy = dy / norm;
+    ctx.fillStyle = "#0f172a";
+    ctx.beginPath();
+    ctx.moveTo(cx + ux * radius, cy + uy * radius);
+    ctx.lineTo(cx - uy * radius * 0.45, cy + ux * radius * 0.45);
+    ctx.lineTo(cx + uy * radius * 0.45, cy - ux * radius * 0.45);
+    ctx.closePath();
+    ctx.fill();
+  }
+}
+
+// The agent panel: inventory, last action and whether it worked, rewards, frozen state.
+export function describeAgent(agent, meta) {
+  if (!agent) return "<p class=muted>Click an agent to follow it.</p>";
+  const items = (agent.inventory || [])
+    .map(([item, n]) => `<li>${escapeHtml(meta.item_names[item] ?? `item ${item}`)}: <b>${n}</b></li>`)
+    .join("");
+  const action = meta.action_names[agent.action_id] ?? `action ${agent.action_id}`;
+  const param = agent.action_param ? ` (${agent.action_param})` : "";
+  const frozen = agent.is_frozen ? `<span class=frozen>frozen ${agent.freeze_remaining} more</span>` : "no";
+  return `
+    <h3>agent ${agent.agent_id} <small>team ${agent.group_id}</small></h3>
+    <dl>
+      <dt>last action</dt><dd data-field=action>${escapeHtml(action)}${param}
+        <span class=${agent.action_success ? "ok" : "failed"}>${agent.action_success ? "succeeded" : "failed"}</span></dd>
+      <dt>reward so far</dt><dd data-field=total_reward>${Number(agent.total_reward || 0).toFixed(3)}</dd>
+      <dt>this step</dt><dd>${Number(agent.current_reward || 0).toFixed(3)}</dd>
+      <dt>position</dt><dd data-field=location>${agent.location[0]}, ${agent.location[1]}</dd>
+      <dt>frozen</dt><dd>${frozen}</dd>
+    </dl>
+    <h4>inventory</h4>
+    <ul class=inventory>${items || "<li class=muted>empty</li>"}</ul>`;
+}
+
+export function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}

@@ -1,0 +1,126 @@
+// Live play: the server steps one env over a websocket; the page draws each frame and can
+// steer one agent with play's keys (while paused, each key press is one step, as in the
+// terminal; while playing, the last key pressed is used at the next step).
+import { GridRenderer, describeAgent, escapeHtml } from "./grid.js";
+import { LiveState } from "./replay_model.js";
+import { getJson, showError } from "./api.js";
+
+const $ = (id) => document.getElementById(id);
+const renderer = new GridRenderer($("grid"));
+const live = (window.live = { socket: null, state: null, step: 0, done: false, playing: false, controlled: null, keys: {}, queued: null, waiting: false });
+
+async function fillChoices() {
+  const [{ envs }, { policies }] = await Promise.all([getJson("/api/envs"), getJson("/api/policies")]);
+  const params = new URLSearchParams(location.search);
+  $("env").innerHTML = envs.map((e) => `<option>${escapeHtml(e)}</option>`).join("");
+  $("policy").innerHTML = policies.map((p) => `<option>${escapeHtml(p)}</option>`).join("");
+  if (params.get("env")) $("env").value = params.get("env");
+  if (params.get("policy")) $("policy").value = params.get("policy");
+}
+
+function draw() {
+  const objects = live.state.objects();
+  renderer.draw(objects, live.controlled, live.controlled);
+  const agent = objects.find((o) => o.type_name === "agent" && o.agent_id === live.controlled);
+  $("agent").innerHTML = describeAgent(agent, live.state.meta);
+  $("status").textContent = `step ${live.step} / ${live.maxSteps}${live.done ? " · episode over" : ""}`;
+}
+
+function onMessage(event) {
+  const message = JSON.parse(event.data);
+  live.waiting = false;
+  if (message.type === "error") return showError(message.message);
+  showError(null);
+  if (message.type === "init") {
+    live.state = new LiveState(message);
+    live.maxSteps = message.max_steps;
+    live.keys = message.keys;
+    live.step = message.step;
+    live.done = false;
+    renderer.setMap(live.state.width, live.state.height, live.state.objects());
+    $("control").innerHTML =
+      `<option value="">no agent</option>` +
+      Array.from({ length: message.num_agents }, (_, a) => `<option value=${a}>agent ${a}</option>`).join("");
+    $("keys").textContent = "keys: " + Object.entries(live.keys).map(([k, a]) => `${k === " " ? "space" : k} ${a}`).join(", ");
+    for (const id of ["play", "step", "save"]) $(id).disabled = false;
+    if (live.controlled !== null) send({ type: "control", agent: live.controlled });
+  } else if (message.type === "frame") {
+    live.state.update(message.objects);
+    live.step = message.step;
+    live.done = message.done;
+    if (live.done) setPlaying(false);
+  } else if (message.type === "saved") {
+    $("saved").innerHTML = `saved <a href="${message.url}">${escapeHtml(message.name)}</a>`;
+  }
+  draw();
+}
+
+function send(message) {
+  if (live.socket?.readyState !== WebSocket.OPEN) return;
+  live.waiting = true;
+  live.socket.send(JSON.stringify(message));
+}
+
+function step(action = null) {
+  if (live.done || live.waiting) return;
+  send({ type: "step", action });
+}
+
+function start() {
+  live.socket?.close();
+  setPlaying(false);
+  const query = new URLSearchParams({ env: $("env").value, policy: $("policy").value, seed: $("seed").value });
+  const socket = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/play?${query}`);
+  socket.onmessage = onMessage;
+  socket.onclose = () => setPlaying(false);
+  live.socket = socket;
+  $("saved").textContent = "";
+  $("grid").focus();
+}
+
+// Playing: one step at a time, the next asked for once the last frame arrived.
+let timer = null;
+function setPlaying(playing) {
+  live.playing = playing && !live.done;
+  $("play").textContent = live.playing ? "❚❚" : "▶";
+  clearTimeout(timer);
+  if (live.playing) loop();
+}
+function loop() {
+  if (!live.playing) return;
+  if (!live.waiting) {
+    step(live.controlled !== null ? live.queued : null);
+    live.queued = null;
+  }
+  timer = setTimeout(loop, 1000 / Number($("speed").value));
+}
+
+$("start").onclick = start;
+$("play").onclick = () => setPlaying(!live.playing);
+$("step").onclick = () => step();
+$("save").onclick = () => send({ type: "save" });
+$("control").onchange = (e) => {
+  live.controlled = e.target.value === "" ? null : Number(e.target.value);
+  send({ type: "control", agent: live.controlled });
+  $("grid").focus();
+};
+document.addEventListener("keydown", (e) => {
+  if (["INPUT", "SELECT"].includes(e.target.tagName)) return;
+  if (e.key === "p") return setPlaying(!live.playing);
+  if (e.key === "n") return step();
+  const action = live.keys[e.key];
+  if (!action || live.controlled === null) return;
+  e.preventDefault();
+  if (live.playing) live.queued = action;
+  else step(action);
+});
+window.addEventListener("resize", () => {
+  if (live.state) {
+    renderer.resize();
+    draw();
+  }
+});
+
+fillChoices().then(() => {
+  if (new URLSearchParams(location.search).has("autostart")) start();
+}).catch((e) => showError(e.message));

@@ -1,0 +1,80 @@
+// A replay (version 2) as states at any step.
+//
+// Every object field is a constant or a change list [[step, value], ...] holding an entry
+// only where the value changed (a value that is itself a list of pairs, like an inventory,
+// is always a change list). Each field becomes an accessor that finds the last change at or
+// before a step by binary search, so scrubbing to any step costs O(objects × log changes).
+
+function isChangeList(value) {
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((x) => Array.isArray(x) && x.length === 2 && Number.isInteger(x[0]))
+  );
+}
+
+function accessor(value) {
+  if (!isChangeList(value)) return () => value;
+  const steps = Int32Array.from(value, (change) => change[0]);
+  const values = value.map((change) => change[1]);
+  return (step) => {
+    let lo = 0;
+    let hi = steps.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (steps[mid] <= step) lo = mid;
+      else hi = mid - 1;
+    }
+    return values[lo];
+  };
+}
+
+export class Replay {
+  constructor(data) {
+    this.meta = {
+      action_names: data.action_names,
+      item_names: data.item_names,
+      type_names: data.type_names,
+      num_agents: data.num_agents,
+    };
+    [this.width, this.height] = data.map_size;
+    this.maxSteps = data.max_steps;
+    this.objects = data.objects.map((object) => {
+      const fields = {};
+      for (const [key, value] of Object.entries(object)) fields[key] = accessor(value);
+      return fields;
+    });
+  }
+
+  // Every object's state at `step` (all fields: the panel shows more than the grid draws).
+  stateAt(step) {
+    return this.objects.map((fields) => {
+      const state = {};
+      for (const key in fields) state[key] = fields[key](step);
+      return state;
+    });
+  }
+}
+
+// Live play's frames: the server sends every object once, then those that changed.
+export class LiveState {
+  constructor(header) {
+    this.meta = {
+      action_names: header.action_names,
+      item_names: header.item_names,
+      type_names: header.type_names,
+      num_agents: header.num_agents,
+    };
+    [this.width, this.height] = header.map_size;
+    this.byId = new Map();
+    this.update(header.objects);
+  }
+
+  update(objects) {
+    for (const object of objects) this.byId.set(object.id, object);
+  }
+
+  objects() {
+    return [...this.byId.values()];
+  }
+}
