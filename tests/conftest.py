@@ -15,6 +15,8 @@ import torch
 
 from metta_lit.env import GameConfig, MettaGridVecEnv
 
+pytest_plugins = ["tests.web_site"]  # the `site` fixture of the web tests
+
 
 def make_game(rows: list[str], **overrides: Any) -> GameConfig:
     """A game on a fixed ASCII map. `actions` defaults to every classic action enabled."""

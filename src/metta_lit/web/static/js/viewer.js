@@ -29,7 +29,7 @@ function open(data, name) {
 
 async function load(name) {
   try {
-    open(await getJson(`/api/replays/${name.split("/").map(encodeURIComponent).join("/")}`), name);
+    open(await getJson(`/api/replays/${encodeURIComponent(name)}`), name);
   } catch (e) {
     showError(e.message);
   }

@@ -1,0 +1,212 @@
+"""The web app's API and live-play protocol, through Starlette's test client (no browser):
+confinement of every request path, replay checks, runs, scorecard and the websocket game."""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+
+import pytest
+from starlette.testclient import TestClient
+
+from metta_lit.sim.replay import load_replay
+from metta_lit.web.app import WebConfig, create_app
+from tests.conftest import EPOCH
+from tests.web_site import write_evaluation
+
+MOVES = {"move_north": (0, -1), "move_south": (0, 1), "move_west": (-1, 0), "move_east": (1, 0)}
+
+
+@pytest.fixture
+def client(site) -> TestClient:
+    config = WebConfig(data_dir=str(site["data"]), replay_dir=str(site["replays"]), stats_db=str(site["db"]))
+    return TestClient(create_app(config))
+
+
+def test_pages_and_static_files_are_served(client):
+    for page, script in (("/replay", "viewer"), ("/play", "play"), ("/runs", "runs")):
+        response = client.get(page)
+        assert response.status_code == 200 and f'src="/static/js/{script}.js"' in response.text
+    assert client.get("/static/js/grid.js").status_code == 200
+    assert client.get("/static/vendor/uplot/uPlot.iife.min.js").status_code == 200
+    assert client.get("/", follow_redirects=False).headers["location"] == "/runs"
+
+
+def test_a_replay_is_listed_and_served_as_checked_json(client, site):
+    listed = client.get("/api/replays").json()["replays"]
+    assert [r["name"] for r in listed] == [site["replay"].name]
+    replay = client.get(f"/api/replays/{site['replay'].name}").json()
+    assert replay == json.loads(json.dumps(load_replay(str(site["replay"]))))
+    assert replay["map_size"] == [62, 62] and replay["num_agents"] == 24 and replay["max_steps"] == 40
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/replays/../secret.json.z",
+        "/api/replays/..%2Fsecret.json.z",
+        "/api/replays/%2E%2E/secret.json.z",
+        "/api/replays/%2Fetc%2Fpasswd",
+        "/api/replays//etc/passwd",
+        "/api/replays/~/secret.json.z",
+        "/api/replays/a%5C..%5C..%5Csecret.json.z",
+        "/api/runs/..%2Freplays",
+        "/api/runs/..%2F..%2Fetc/metrics",
+        "/static/../tests/test_web.py",
+        "/static/%2E%2E/web/app.py",
+    ],
+)
+def test_paths_outside_the_folders_are_refused(client, path):
+    response = client.get(path)
+    assert response.status_code in (403, 404), response.text
+    assert "secret" not in response.text.replace("secret.json.z", "") and "root:" not in response.text
+
+
+def test_a_symlink_pointing_out_of_the_folder_is_refused(client, site):
+    link = site["replays"] / "escape.json.z"
+    link.symlink_to(site["root"] / "secret.json.z")
+    outside = site["data"] / "elsewhere"
+    outside.symlink_to(site["root"], target_is_directory=True)
+    try:
+        response = client.get("/api/replays/escape.json.z")
+        assert response.status_code == 403 and "leads outside" in response.json()["error"]
+        assert "escape.json.z" not in [r["name"] for r in client.get("/api/replays").json()["replays"]]
+        assert client.get("/api/runs/elsewhere").status_code == 403
+    finally:
+        link.unlink()
+        outside.unlink()
+
+
+def test_a_malformed_replay_is_an_error_message_not_a_traceback(client, site):
+    bad = site["replays"] / "bad.json.z"
+    bad.write_bytes(zlib.compress(b'{"version": 2}'))
+    garbage = site["replays"] / "garbage.json.z"
+    garbage.write_bytes(b"not zlib at all")
+    try:
+        response = client.get("/api/replays/bad.json.z")
+        assert response.status_code == 422 and "bad.json.z: missing fields" in response.json()["error"]
+        assert str(site["replays"]) not in response.json()["error"]  # the server's paths stay private
+        response = client.get("/api/replays/garbage.json.z")
+        assert response.status_code == 422 and "not a zlib-compressed replay" in response.json()["error"]
+    finally:
+        bad.unlink()
+        garbage.unlink()
+    response = client.post("/api/replays/upload?name=mine.json.z", content=b"\x78\x9c garbage")
+    assert response.status_code == 422 and response.json()["error"].startswith("mine.json.z:")
+    good = client.post("/api/replays/upload?name=ok.json.z", content=site["replay"].read_bytes())
+    assert good.status_code == 200 and good.json()["num_agents"] == 24
+    assert not (site["replays"] / "ok.json.z").exists()  # an upload is shown, never stored
+
+
+def test_runs_list_their_config_curves_and_checkpoints(client, site):
+    runs = client.get("/api/runs").json()["runs"]
+    assert [r["name"] for r in runs] == ["webrun"] and runs[0]["policies"] >= 1
+    details = client.get("/api/runs/webrun").json()
+    assert details["env"] == "navigation" and "total_timesteps" in details["config"]
+    latest = details["checkpoints"][0]
+    assert latest["name"] == f"webrun:v{latest['version']}.mpt" and latest["uri"].startswith("file://")
+    assert (site["data"] / latest["path"]).is_file()
+    metrics = client.get("/api/runs/webrun/metrics").json()
+    assert metrics["overview/agent_steps"][-1] >= 2 * EPOCH and len(metrics["overview/sps"]) == len(metrics["step"])
+    assert client.get("/api/runs/nothing").status_code == 404
+
+
+def test_the_replay_button_plays_an_episode_of_a_checkpoint(client, site):
+    latest = client.get("/api/runs/webrun").json()["checkpoints"][0]
+    response = client.post(f"/api/runs/webrun/replay?checkpoint={latest['name']}")
+    assert response.status_code == 200, response.text
+    name = response.json()["name"]
+    assert response.json()["url"] == f"/replay?replay={name}"
+    replay = client.get(f"/api/replays/{name}").json()
+    assert replay["mg_config"]["game"]["num_agents"] == 4  # the run's env: navigation
+    refused = client.post("/api/runs/webrun/replay?checkpoint=../../../secret.json.z")
+    assert refused.status_code == 403
+    assert client.post("/api/runs/webrun/replay?checkpoint=last.ckpt").status_code == 404
+
+
+def test_the_scorecard_follows_the_stats_db(client, site):
+    card = client.get("/api/scorecard").json()
+    assert card["policies"] == ["webrun:v2"] and card["simulations"] == ["suite/nav"] and card["values"] == [[1.5]]
+    write_evaluation(str(site["db"]), "other", 1, 0.5, sim="arena")
+    updated = client.get("/api/scorecard").json()
+    assert updated["version"] != card["version"]
+    assert updated["policies"] == ["other:v1", "webrun:v2"] and updated["simulations"] == ["suite/arena", "suite/nav"]
+    assert updated["values"] == [[0.5, None], [None, 1.5]]
+
+
+def agent_at(objects: list[dict], agent: int) -> dict:
+    return next(o for o in objects if o.get("agent_id") == agent)
+
+
+def free_move(objects: list[dict], agent: dict) -> tuple[str, list[int]]:
+    """A move whose target cell holds no object, and that cell."""
+    taken = {tuple(o["location"][:2]) for o in objects}
+    for move, (dc, dr) in MOVES.items():
+        target = [agent["location"][0] + dc, agent["location"][1] + dr]
+        if tuple(target) not in taken:
+            return move, target
+    raise AssertionError("the agent is boxed in")
+
+
+def test_live_play_steps_the_game_and_a_key_moves_the_controlled_agent(client, site):
+    with client.websocket_connect("/ws/play?env=navigation&policy=random&seed=3") as ws:
+        init = ws.receive_json()
+        assert init["type"] == "init" and init["num_agents"] == 4 and init["step"] == 0
+        assert init["keys"]["w"] == "move_north" and init["keys"]["ArrowLeft"] == "move_west"
+        objects = {o["id"]: o for o in init["objects"]}
+        ws.send_json({"type": "step"})
+        frame = ws.receive_json()
+        assert frame["type"] == "frame" and frame["step"] == 1 and not frame["done"]
+        objects.update({o["id"]: o for o in frame["objects"]})
+        ws.send_json({"type": "control", "agent": 2})
+        assert ws.receive_json() == {"type": "control", "agent": 2}
+        me = agent_at(list(objects.values()), 2)
+        move, target = free_move(list(objects.values()), me)
+        ws.send_json({"type": "step", "action": move})
+        frame = ws.receive_json()
+        moved = agent_at(frame["objects"], 2)
+        assert moved["location"][:2] == target and init["action_names"][moved["action_id"]] == move
+        assert moved["action_success"] is True
+        ws.send_json({"type": "step", "action": "fly"})
+        assert "action 'fly'" in ws.receive_json()["message"]
+        ws.send_json({"type": "control", "agent": 99})
+        assert "agents 0..3" in ws.receive_json()["message"]
+        ws.send_json({"type": "save"})
+        saved = ws.receive_json()
+    replay = load_replay(str(site["replays"] / saved["name"]))
+    assert replay["max_steps"] == 2 and replay["num_agents"] == 4
+    me = next(o for o in replay["objects"] if o.get("agent_id") == 2)
+    assert me["location"][-1] == [2, [*target, me["location"][0][1][2]]]
+    os.remove(site["replays"] / saved["name"])
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("env=nowhere", "no env 'nowhere'"),
+        ("env=arena&policy=../secret.mpt", "not a path inside"),
+        ("env=arena&policy=/etc/passwd", "not a policy file"),
+        ("env=arena&seed=-1", "seed must be"),
+    ],
+)
+def test_live_play_refuses_bad_parameters(client, query, message):
+    with client.websocket_connect(f"/ws/play?{query}") as ws:
+        reply = ws.receive_json()
+    assert reply["type"] == "error" and message in reply["message"]
+
+
+def test_live_play_with_a_trained_policy_runs_to_the_end(client, site):
+    policy = client.get("/api/runs/webrun").json()["checkpoints"][0]["path"]
+    assert policy in client.get("/api/policies").json()["policies"]
+    with client.websocket_connect(f"/ws/play?env=navigation&policy={policy}") as ws:
+        init = ws.receive_json()
+        frame = {"done": False}
+        while not frame["done"]:
+            ws.send_json({"type": "step"})
+            frame = ws.receive_json()
+        assert frame["step"] == init["max_steps"]
+        ws.send_json({"type": "step"})
+        assert "episode is over" in ws.receive_json()["message"]
+        ws.send_json({"type": "reset"})
+        assert ws.receive_json()["step"] == 0

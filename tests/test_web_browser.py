@@ -1,0 +1,220 @@
+"""The web pages in a real headless browser (Debian's chromium through Playwright) against a
+real ``metta-lit serve`` process. Screenshots of each page go to ``test-artifacts/``."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote, urlparse
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.web_site import write_evaluation
+
+ARTIFACTS = Path(os.environ.get("METTA_LIT_TEST_ARTIFACTS", ROOT / "test-artifacts"))
+KEY_FOR = {"move_north": "w", "move_south": "s", "move_west": "ArrowLeft", "move_east": "d"}
+MOVES = {"move_north": (0, -1), "move_south": (0, 1), "move_west": (-1, 0), "move_east": (1, 0)}
+# Counts the canvas's pixels that differ from the snapshot `window.before` (taken by `snap`).
+SNAP = "() => { const c = document.getElementById('grid'); window.before = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; }"
+DIFF = """() => {
+  const c = document.getElementById('grid');
+  const now = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let changed = 0;
+  for (let i = 0; i < now.length; i += 4) if (now[i] !== before[i] || now[i + 1] !== before[i + 1] || now[i + 2] !== before[i + 2]) changed++;
+  return changed;
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        chromium = None
+    if chromium is None:
+        why = "needs Debian's chromium and the playwright package (scripts/setup.sh installs both)"
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(site) -> Iterator[str]:
+    """``metta-lit serve`` on a free port; yields its address."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "metta_lit.cli", "serve", "--port", "0"]
+        + ["--data_dir", str(site["data"]), "--replay_dir", str(site["replays"]), "--stats_db", str(site["db"])],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    line = proc.stdout.readline()
+    assert line.startswith("metta-lit serve: http://127.0.0.1:"), line + proc.stdout.read()
+    yield line.split()[2].removesuffix("/runs")
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh page; JavaScript errors fail the test, and its screenshot is kept."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def test_the_viewer_draws_a_replay_and_the_scrubber_moves_it(page, server, site):
+    name = site["replay"].name
+    page.goto(f"{server}/replay?replay={quote(name)}")
+    page.wait_for_function("window.viewer.replay !== null")
+    assert page.locator("#step").inner_text() == "step 0 / 40"
+    assert page.locator("#replays a").first.inner_text() == name
+    page.evaluate(SNAP)
+    page.locator("#scrubber").fill("30")
+    assert page.locator("#step").inner_text() == "step 30 / 40"
+    assert page.evaluate(DIFF) > 50  # agents moved
+    page.keyboard.press("Home")
+    assert page.evaluate("window.viewer.step") == 0 and page.evaluate(DIFF) == 0  # the same frame again
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("window.viewer.step") == 1
+    # The side panel follows a selected agent.
+    page.locator('#agents li[data-agent="5"]').click()
+    assert page.locator("#agent h3").inner_text().startswith("agent 5")
+    assert "last action" in page.locator("#agent").inner_text()
+    # Play runs to the end at the chosen speed.
+    page.select_option("#speed", "120")
+    page.locator("#play").click()
+    page.wait_for_function("window.viewer.step === 40 && !window.viewer.playing", timeout=5000)
+
+
+def test_the_viewer_opens_uploads_and_shows_errors_in_the_page(page, server, site, tmp_path):
+    page.goto(f"{server}/replay?replay={quote('../secret.json.z')}")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "not a path inside the replays folder" in page.locator("#error").inner_text()
+    broken = tmp_path / "broken.json.z"
+    broken.write_bytes(b"\x78\x9c this is no replay")
+    page.set_input_files("#upload", str(broken))
+    page.wait_for_function("document.getElementById('error').textContent.includes('broken.json.z')")
+    assert "zlib" in page.locator("#error").inner_text()
+    page.set_input_files("#upload", str(site["replay"]))
+    page.wait_for_function("window.viewer.replay !== null && document.getElementById('error').hidden")
+    assert page.locator("#step").inner_text() == "step 0 / 40"
+
+
+def test_live_play_advances_and_a_key_moves_the_controlled_agent(page, server, site):
+    page.goto(f"{server}/play?env=navigation&autostart=1")
+    page.wait_for_function("window.live.state !== null && !window.live.waiting")
+    page.locator("#step").click()
+    page.wait_for_function("window.live.step === 1 && !window.live.waiting")
+    page.select_option("#control", "1")
+    page.wait_for_function("!window.live.waiting")
+    objects = page.evaluate("window.live.state.objects()")
+    me = next(o for o in objects if o.get("agent_id") == 1)
+    taken = {tuple(o["location"][:2]) for o in objects}
+    move, target = next(
+        (m, [me["location"][0] + dc, me["location"][1] + dr])
+        for m, (dc, dr) in MOVES.items()
+        if (me["location"][0] + dc, me["location"][1] + dr) not in taken
+    )
+    page.keyboard.press(KEY_FOR[move])
+    page.wait_for_function("window.live.step === 2 && !window.live.waiting")
+    moved = page.evaluate("window.live.state.objects().find((o) => o.agent_id === 1)")
+    assert moved["location"][:2] == target
+    assert page.locator("#agent h3").inner_text().startswith("agent 1")
+    # Playing runs steps on its own; saving writes a replay the viewer opens.
+    page.locator("#play").click()
+    page.wait_for_function("window.live.step >= 6")
+    page.locator("#play").click()
+    page.wait_for_function("!window.live.waiting")
+    page.locator("#save").click()
+    link = page.locator("#saved a")
+    link.wait_for()
+    saved = site["replays"] / link.inner_text()
+    assert saved.is_file()
+    link.click()
+    page.wait_for_function("window.viewer && window.viewer.replay !== null")
+    assert page.evaluate("window.viewer.replay.maxSteps") >= 6
+    saved.unlink()
+
+
+def test_the_dashboard_lists_the_run_its_curves_and_a_live_scorecard(page, server, site):
+    page.goto(f"{server}/runs")
+    page.wait_for_selector('#runs a[data-run="webrun"]')
+    page.wait_for_selector('.curve[data-metric="overview/sps"] canvas')
+    points = page.evaluate("window.dashboard.charts.map((c) => c.data[1].filter((v) => v !== null).length)")
+    rows = len(page.evaluate("window.dashboard.metrics['overview/sps']"))
+    assert points[0] > 0 and rows in points  # the curves hold the run's history
+    assert "webrun:v" in page.locator("#checkpoints").inner_text()
+    page.wait_for_selector("#scorecard td")
+    assert "webrun:v2" in page.locator("#scorecard").inner_text()
+    write_evaluation(str(site["db"]), "newcomer", 7, 0.25, sim="arena")
+    page.wait_for_function("document.getElementById('scorecard').textContent.includes('newcomer:v7')", timeout=10_000)
+    assert "0.250" in page.locator("#scorecard").inner_text()
+
+
+def test_the_server_refuses_raw_traversal_paths(server):
+    address = urlparse(server)
+    for path in (
+        "/api/replays/../secret.json.z",
+        "/api/replays/..%2f..%2fsecret.json.z",
+        "/static/../app.py",
+        "/static/..%2f..%2fweb%2fapp.py",
+        "/api/runs/..%2f..",
+    ):
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+        connection.request("GET", path)  # sent as written: no client-side normalization
+        response = connection.getresponse()
+        body = response.read().decode(errors="replace")
+        assert response.status in (403, 404), (path, response.status)
+        assert '"secret"' not in body and "create_app" not in body
+        connection.close()
+
+
+def test_replay_open_writes_the_replay_and_prints_the_viewer_url(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "metta_lit.cli", "replay", "--config", "navigation", "--open", "true"]
+        + ["--port", "0", "--replay_dir", str(tmp_path / "r")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    try:
+        lines = [proc.stdout.readline() for _ in range(3)]
+        viewer = next(line.split()[1] for line in lines if line.startswith("viewer: "))
+        (written,) = (tmp_path / "r").glob("*.json.z")
+        assert viewer.endswith(f"/replay?replay={written.name}")
+        address = urlparse(viewer)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+                connection.request("GET", f"/api/replays/{written.name}")
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        assert connection.getresponse().status == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,0 +1,59 @@
+"""A small site for the web tests (a pytest plugin, loaded by ``conftest.py``): a data folder
+with one trained run, a replay folder with one arena replay, a stats DB with one evaluation,
+and a secret file beside them that nothing may serve."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from metta_lit.sim.config import SimulationConfig
+from metta_lit.sim.runner import PolicyHandle, run_simulation
+from metta_lit.sim.stats_db import EpisodeRecord, EvalStatsDB, SimulationRecord
+from tests.conftest import EPOCH, fit_args, metta_lit
+
+
+def make_replay(replay_dir: Path, env: str = "arena", steps: int = 40, seed: int = 0) -> str:
+    """One short episode of ``env`` by a random policy; returns the replay's file name."""
+    sim = SimulationConfig(suite="t", name=env, env=env, env_overrides={"game.max_steps": steps}, num_episodes=1)
+    record = run_simulation(PolicyHandle.from_uri("random"), sim, seed=seed, replay_dir=str(replay_dir))
+    return record.episodes[0].replay_url.rsplit("/", 1)[-1]
+
+
+def write_evaluation(db: str, policy: str, version: int, reward: float, sim: str = "nav") -> None:
+    """One simulation of one two-agent episode, both agents scoring ``reward``."""
+    now = datetime.now()
+    episode = EpisodeRecord(
+        f"{policy}{version}{sim}",
+        f"s-{policy}{version}{sim}",
+        10,
+        now,
+        {},
+        [0, 0],
+        [{"reward": reward}] * 2,
+        [(policy, version)] * 2,
+    )
+    EvalStatsDB(db).write(
+        [SimulationRecord(f"s-{policy}{version}{sim}", "suite", sim, policy, version, now, now, [episode])]
+    )
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> dict[str, Path]:
+    """The site (see the module's docstring); paths by role."""
+    root = tmp_path_factory.mktemp("web")
+    metta_lit(*fit_args("webrun", 2 * EPOCH), "--checkpoint.data_dir", str(root / "train_dir"), cwd=root)
+    replays = root / "replays"
+    name = make_replay(replays)
+    (root / "secret.json.z").write_bytes(zlib.compress(b'{"secret": 1}'))
+    write_evaluation(str(root / "stats.duckdb"), "webrun", 2, 1.5)
+    return {
+        "root": root,
+        "data": root / "train_dir",
+        "replays": replays,
+        "replay": replays / name,
+        "db": root / "stats.duckdb",
+    }
