@@ -10,8 +10,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0"
 .venv/bin/pip install --quiet --disable-pip-version-check -e ".[dev]"
-# tmux lets the tests drive `metta-lit play` in a real terminal; best effort (root + apt only).
-if ! command -v tmux >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  (apt-get update -qq && apt-get install -y -qq tmux) >/dev/null 2>&1 || echo "tmux not installed; its test will be skipped"
+# tmux lets the tests drive `metta-lit play` in a real terminal, and Debian's chromium is the
+# browser the web tests drive through Playwright (which then downloads no browser of its own);
+# best effort (root + apt only): without them those tests are skipped, except under CI.
+missing=""
+command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && apt-get install -y -qq $missing) >/dev/null 2>&1 || echo "not installed:$missing; their tests will be skipped"
 fi
 echo "metta-lit is installed in .venv"

@@ -251,6 +251,21 @@ class EvalStatsDB:
         mean = total / samples
         return MetricSummary(mean, math.sqrt(max(0.0, squares / samples - mean * mean)), int(count), int(samples))
 
+    def episode_means(self, policy: tuple[str, int], simulation: str, metric: str) -> list[float]:
+        """Per episode of ``suite/name``: the mean of ``metric`` over the policy's agents (a
+        missing metric is 0), in episode-id order; the samples behind :meth:`metric`'s mean."""
+        suite, _, name = simulation.partition("/")
+        return [
+            float(v)
+            for _, v in self.query(
+                "SELECT p.episode_id, coalesce(sum(m.value), 0) / count(*) FROM policy_simulation_agent_samples p "
+                "LEFT JOIN agent_metrics m ON m.episode_id = p.episode_id AND m.agent_id = p.agent_id AND m.metric = ? "
+                "WHERE p.policy_key = ? AND p.policy_version = ? AND p.sim_name = ? AND p.sim_env = ? "
+                "GROUP BY p.episode_id ORDER BY p.episode_id",
+                [metric, policy[0], policy[1], suite, name],
+            )
+        ]
+
     def simulation_scores(self, policy: tuple[str, int], metric: str = "reward") -> dict[str, float]:
         summaries = {sim: self.metric(policy, sim, metric) for sim in self.simulations()}
         return {sim: s.mean for sim, s in summaries.items() if s.samples}

@@ -64,14 +64,21 @@ def short_label(text: str, width: int = 28) -> str:
     return text if len(text) <= width else text[: width // 2 - 1] + "…" + text[-(width - width // 2) :]
 
 
-def scorecard_figure(db: EvalStatsDB, metric: str = "reward"):  # -> matplotlib Figure
-    """Heatmap of the metric's mean: policies (rows) x simulations (columns), sized to its labels."""
+def scorecard_figure(
+    db: EvalStatsDB,
+    metric: str = "reward",
+    policies: list[tuple[str, int]] | None = None,
+    sims: list[str] | None = None,
+):  # -> matplotlib Figure
+    """Heatmap of the metric's mean: policies (rows) x simulations (columns), sized to its labels;
+    all of the database's policies and simulations unless given."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    policies, sims = db.policies(), db.simulations()
+    policies = db.policies() if policies is None else policies
+    sims = db.simulations() if sims is None else sims
     values = [[db.metric(p, s, metric).mean for s in sims] for p in policies]
     rows = [short_label(f"{k}:v{v}") for k, v in policies]
     cols = [short_label(s) for s in sims]

@@ -43,5 +43,5 @@ def serve(
     print(f"metta-lit serve: {address}/runs  {address}/replay  {address}/play", flush=True)
     if open_replay:
         print(f"viewer: {address}{viewer_url(open_replay)}", flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="websockets"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="websockets-sansio"))
     server.run(sockets=[sock])
