@@ -90,6 +90,7 @@ function tick(now) {
   requestAnimationFrame(tick);
 }
 requestAnimationFrame(tick);
+view.show = show;
 
 $("play").onclick = () => setPlaying(!view.playing);
 $("prev").onclick = () => show(view.step - 1);
