@@ -2,11 +2,12 @@
 
 Shell commands come from the README's ```bash blocks and Python from its ```python blocks;
 they run in one scratch directory (``configs/`` linked in), so later commands use what
-earlier ones wrote (``train_dir/my_run``, ``stats.duckdb``, ``replays/``). Only these are
+earlier ones wrote (``train_dir/my_run``, ``stats.duckdb``, ``replays/``); ``notebooks/`` is linked in too. Only these are
 changed: ``metta-lit`` runs this interpreter's module, training budgets and episode lengths
 shrink, the setup and ``make ci`` lines are skipped (setup already ran; this is the test run), GPU lines
 are skipped without a GPU, the interactive ``play`` is left to the tmux test and the validation
-suites to ``make suite`` (CI) and the stable runs.
+suites to ``make suite`` (CI) and the stable runs; commands that serve the web app until
+interrupted run for 20 s on a free port and count as passed if they were still serving.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 METTA_LIT = f"{shlex.quote(sys.executable)} -m metta_lit.cli"
+MARIMO = shlex.quote(str(Path(sys.executable).with_name("marimo")))
 SMALL_FIT = (
     " --model.init_args.num_envs 2 --model.init_args.total_timesteps 6000 --model.init_args.eval_envs 1"
     " --trainer.check_val_every_n_epoch 1000 --evaluator.evaluate_interval 0"
@@ -59,7 +61,11 @@ def adapt(command: str) -> str | None:
         return None
     if command.startswith("metta-lit run ") and command.split()[2] in ("ci", "stable"):
         return None  # the suites: `make suite` runs CI's; the stable one takes hours
+    serving = command.startswith("metta-lit serve") or "--open true" in command
     command = re.sub(r"^(\.venv/bin/)?metta-lit\b", METTA_LIT, command)
+    command = re.sub(r"^marimo\b", MARIMO, command)
+    if serving:  # serves until interrupted: still serving after 20 s (exit 124) is a pass
+        return f"timeout -s INT 20 {command} --port 0; test $? -eq 124"
     if " play " in command and not ("--render log" in command or "render=log" in command):
         return None
     if " run train " in command and "--print_config" not in command and "--dry-run" not in command:
@@ -81,6 +87,9 @@ def test_readme_has_the_commands_a_user_needs():
         "metta-lit play",
         "metta-lit validate",
         "--ckpt_path last",
+        "metta-lit serve",
+        "--open true",
+        "marimo export html notebooks/analysis.py",
     ):
         assert any(needed in c for c in commands), needed
     assert "../shared" not in README.read_text()  # the README stands alone
@@ -90,6 +99,7 @@ def test_readme_has_the_commands_a_user_needs():
 @pytest.mark.timeout(900)
 def test_every_readme_command_runs_in_order(tmp_path):
     (tmp_path / "configs").symlink_to(ROOT / "configs")
+    (tmp_path / "notebooks").symlink_to(ROOT / "notebooks")
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     env.pop("METTA_LIT_DATA_DIR", None)
     env.pop("METTA_LIT_RUN", None)  # each command names its own default run, as a user's shell would

@@ -169,6 +169,11 @@ def test_the_dashboard_lists_the_run_its_curves_and_a_live_scorecard(page, serve
     write_evaluation(str(site["db"]), "newcomer", 7, 0.25, sim="arena")
     page.wait_for_function("document.getElementById('scorecard').textContent.includes('newcomer:v7')", timeout=10_000)
     assert "0.250" in page.locator("#scorecard").inner_text()
+    # A checkpoint's button plays an episode with it and opens that replay in the viewer.
+    page.locator("#checkpoints button").first.click()
+    page.wait_for_url("**/replay?replay=*", timeout=60_000)
+    page.wait_for_function("window.viewer.replay !== null")
+    assert page.evaluate("window.viewer.replay.meta.num_agents") == 4  # the run's env: navigation
 
 
 def test_the_server_refuses_raw_traversal_paths(server):

@@ -1,6 +1,7 @@
 // Live play: the server steps one env over a websocket; the page draws each frame and can
 // steer one agent with play's keys (while paused, each key press is one step, as in the
-// terminal; while playing, the last key pressed is used at the next step).
+// terminal; while playing, the last key pressed is used at the next step and the agent
+// waits with noop when no key was pressed).
 import { GridRenderer, describeAgent, escapeHtml } from "./grid.js";
 import { LiveState } from "./replay_model.js";
 import { getJson, showError } from "./api.js";
@@ -89,7 +90,8 @@ function setPlaying(playing) {
 function loop() {
   if (!live.playing) return;
   if (!live.waiting) {
-    step(live.controlled !== null ? live.queued : null);
+    // The steered agent waits (noop) unless a key was pressed since the last step.
+    step(live.controlled !== null ? (live.queued ?? "noop") : null);
     live.queued = null;
   }
   timer = setTimeout(loop, 1000 / Number($("speed").value));
