@@ -9,19 +9,21 @@ import zlib
 
 import pytest
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from metta_lit.sim.replay import load_replay
 from metta_lit.web.app import WebConfig, create_app
 from tests.conftest import EPOCH
-from tests.web_site import write_evaluation
+from tests.web_site import free_move, write_evaluation
 
-MOVES = {"move_north": (0, -1), "move_south": (0, 1), "move_west": (-1, 0), "move_east": (1, 0)}
+BASE = "http://127.0.0.1:8000"
+WS = "ws://127.0.0.1:8000"  # the test client's websockets ignore base_url
 
 
 @pytest.fixture
 def client(site) -> TestClient:
     config = WebConfig(data_dir=str(site["data"]), replay_dir=str(site["replays"]), stats_db=str(site["db"]))
-    return TestClient(create_app(config))
+    return TestClient(create_app(config), base_url=BASE)
 
 
 def test_pages_and_static_files_are_served(client):
@@ -76,6 +78,18 @@ def test_a_symlink_pointing_out_of_the_folder_is_refused(client, site):
     finally:
         link.unlink()
         outside.unlink()
+
+
+def test_only_this_app_and_loopback_names_are_answered(client, site):
+    assert client.get("/api/runs", headers={"host": "evil.example"}).status_code == 400  # DNS rebinding
+    evil = {"origin": "http://evil.example"}
+    checkpoint = client.get("/api/runs/webrun").json()["checkpoints"][0]["name"]
+    assert client.post(f"/api/runs/webrun/replay?checkpoint={checkpoint}", headers=evil).status_code == 403
+    with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect(f"{WS}/ws/play", headers=evil):
+        pass
+    assert refused.value.code == 1008  # policy violation, before any game starts
+    with client.websocket_connect(f"{WS}/ws/play?env=navigation", headers={"origin": BASE}) as ws:
+        assert ws.receive_json()["type"] == "init"
 
 
 def test_a_malformed_replay_is_an_error_message_not_a_traceback(client, site):
@@ -139,18 +153,8 @@ def agent_at(objects: list[dict], agent: int) -> dict:
     return next(o for o in objects if o.get("agent_id") == agent)
 
 
-def free_move(objects: list[dict], agent: dict) -> tuple[str, list[int]]:
-    """A move whose target cell holds no object, and that cell."""
-    taken = {tuple(o["location"][:2]) for o in objects}
-    for move, (dc, dr) in MOVES.items():
-        target = [agent["location"][0] + dc, agent["location"][1] + dr]
-        if tuple(target) not in taken:
-            return move, target
-    raise AssertionError("the agent is boxed in")
-
-
 def test_live_play_steps_the_game_and_a_key_moves_the_controlled_agent(client, site):
-    with client.websocket_connect("/ws/play?env=navigation&policy=random&seed=3") as ws:
+    with client.websocket_connect(f"{WS}/ws/play?env=navigation&policy=random&seed=3") as ws:
         init = ws.receive_json()
         assert init["type"] == "init" and init["num_agents"] == 4 and init["step"] == 0
         assert init["keys"]["w"] == "move_north" and init["keys"]["ArrowLeft"] == "move_west"
@@ -191,7 +195,7 @@ def test_live_play_steps_the_game_and_a_key_moves_the_controlled_agent(client, s
     ],
 )
 def test_live_play_refuses_bad_parameters(client, query, message):
-    with client.websocket_connect(f"/ws/play?{query}") as ws:
+    with client.websocket_connect(f"{WS}/ws/play?{query}") as ws:
         reply = ws.receive_json()
     assert reply["type"] == "error" and message in reply["message"]
 
@@ -199,7 +203,7 @@ def test_live_play_refuses_bad_parameters(client, query, message):
 def test_live_play_with_a_trained_policy_runs_to_the_end(client, site):
     policy = client.get("/api/runs/webrun").json()["checkpoints"][0]["path"]
     assert policy in client.get("/api/policies").json()["policies"]
-    with client.websocket_connect(f"/ws/play?env=navigation&policy={policy}") as ws:
+    with client.websocket_connect(f"{WS}/ws/play?env=navigation&policy={policy}") as ws:
         init = ws.receive_json()
         frame = {"done": False}
         while not frame["done"]:

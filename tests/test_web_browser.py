@@ -16,11 +16,10 @@ from urllib.parse import quote, urlparse
 import pytest
 
 from tests.conftest import ROOT
-from tests.web_site import write_evaluation
+from tests.web_site import free_move, write_evaluation
 
 ARTIFACTS = Path(os.environ.get("METTA_LIT_TEST_ARTIFACTS", ROOT / "test-artifacts"))
 KEY_FOR = {"move_north": "w", "move_south": "s", "move_west": "ArrowLeft", "move_east": "d"}
-MOVES = {"move_north": (0, -1), "move_south": (0, 1), "move_west": (-1, 0), "move_east": (1, 0)}
 # Counts the canvas's pixels that differ from the snapshot `window.before` (taken by `snap`).
 SNAP = "() => { const c = document.getElementById('grid'); window.before = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; }"
 DIFF = """() => {
@@ -128,13 +127,7 @@ def test_live_play_advances_and_a_key_moves_the_controlled_agent(page, server, s
     page.select_option("#control", "1")
     page.wait_for_function("!window.live.waiting")
     objects = page.evaluate("window.live.state.objects()")
-    me = next(o for o in objects if o.get("agent_id") == 1)
-    taken = {tuple(o["location"][:2]) for o in objects}
-    move, target = next(
-        (m, [me["location"][0] + dc, me["location"][1] + dr])
-        for m, (dc, dr) in MOVES.items()
-        if (me["location"][0] + dc, me["location"][1] + dr) not in taken
-    )
+    move, target = free_move(objects, next(o for o in objects if o.get("agent_id") == 1))
     page.keyboard.press(KEY_FOR[move])
     page.wait_for_function("window.live.step === 2 && !window.live.waiting")
     moved = page.evaluate("window.live.state.objects().find((o) => o.agent_id === 1)")

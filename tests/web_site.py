@@ -15,6 +15,18 @@ from metta_lit.sim.runner import PolicyHandle, run_simulation
 from metta_lit.sim.stats_db import EpisodeRecord, EvalStatsDB, SimulationRecord
 from tests.conftest import EPOCH, fit_args, metta_lit
 
+MOVES = {"move_north": (0, -1), "move_south": (0, 1), "move_west": (-1, 0), "move_east": (1, 0)}  # (dc, dr)
+
+
+def free_move(objects: list[dict], agent: dict) -> tuple[str, list[int]]:
+    """A move whose target cell holds no object, and that cell."""
+    taken = {tuple(o["location"][:2]) for o in objects}
+    for move, (dc, dr) in MOVES.items():
+        target = [agent["location"][0] + dc, agent["location"][1] + dr]
+        if tuple(target) not in taken:
+            return move, target
+    raise AssertionError("the agent is boxed in")
+
 
 def make_replay(replay_dir: Path, env: str = "arena", steps: int = 40, seed: int = 0) -> str:
     """One short episode of ``env`` by a random policy; returns the replay's file name."""

@@ -28,7 +28,7 @@ def serve(
     from metta_lit.errors import ConfigError
     from metta_lit.web.app import WebConfig, create_app, viewer_url
 
-    app = create_app(WebConfig(data_dir=data_dir, replay_dir=replay_dir, stats_db=stats_db))
+    app = create_app(WebConfig(data_dir=data_dir, replay_dir=replay_dir, stats_db=stats_db, host=host))
     # Listen first: the printed address then has the real port (port 0 picks a free one), and
     # a client that connects at once waits in the backlog until the server accepts.
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)

@@ -17,6 +17,8 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -43,6 +45,7 @@ class WebConfig:
     data_dir: str = "train_dir"
     replay_dir: str = "replays"
     stats_db: str | None = None
+    host: str = "127.0.0.1"  # where the server listens: on loopback, only loopback names are served
 
     def folders(self) -> tuple[Folder, Folder]:
         return Folder.at(self.data_dir, "runs"), Folder.at(self.replay_dir, "replays")
@@ -56,6 +59,19 @@ def viewer_url(name: str) -> str:
     from urllib.parse import quote
 
     return f"/replay?replay={quote(name)}"
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def same_origin(headers: Any) -> bool:
+    """Whether a request that acts (a POST, the play websocket) comes from this app's own pages.
+
+    Browsers send ``Origin`` on these and let any site send them to localhost, so without this
+    any web page the user visits could start episodes here; tools without ``Origin`` are fine.
+    """
+    origin = headers.get("origin")
+    return origin is None or origin.split("://", 1)[-1] == headers.get("host")
 
 
 def create_app(config: WebConfig) -> Starlette:
@@ -121,6 +137,8 @@ def create_app(config: WebConfig) -> Starlette:
         """Plays one episode with a checkpoint of the run, in the run's env, as a replay."""
         from metta_lit.tools.replay import replay
 
+        if not same_origin(request.headers):
+            raise HTTPException(403, "runs: replays start from this app's own pages only")
         run = request.path_params["run"]
         run_dir = runs.run_dir(data, run)
         checkpoint = request.query_params.get("checkpoint", "")
@@ -146,6 +164,9 @@ def create_app(config: WebConfig) -> Starlette:
         return JSONResponse({**card, "configured": True, "path": config.stats_db})
 
     async def play(websocket: WebSocket) -> None:
+        if not same_origin(websocket.headers):
+            await websocket.close(code=1008, reason="cross-origin")
+            return
         await websocket.accept()
         try:
             game = await run_in_threadpool(start_game, websocket.query_params, data)
@@ -187,7 +208,13 @@ def create_app(config: WebConfig) -> Starlette:
         WebSocketRoute("/ws/play", play),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    # On loopback, answer loopback names only: a DNS-rebinding page cannot read the API.
+    hosts = [*LOOPBACK, "[::1]"] if config.host in LOOPBACK else ["*"]
+    return Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: http_error},
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)],
+    )
 
 
 def start_game(params: Any, data: Folder) -> Any:

@@ -29,14 +29,15 @@ function accessor(value) {
   };
 }
 
+// The names a frame's numbers refer to (replay header fields, or live play's init message).
+function meta(header) {
+  const { action_names, item_names, type_names, num_agents } = header;
+  return { action_names, item_names, type_names, num_agents };
+}
+
 export class Replay {
   constructor(data) {
-    this.meta = {
-      action_names: data.action_names,
-      item_names: data.item_names,
-      type_names: data.type_names,
-      num_agents: data.num_agents,
-    };
+    this.meta = meta(data);
     [this.width, this.height] = data.map_size;
     this.maxSteps = data.max_steps;
     this.objects = data.objects.map((object) => {
@@ -59,12 +60,7 @@ export class Replay {
 // Live play's frames: the server sends every object once, then those that changed.
 export class LiveState {
   constructor(header) {
-    this.meta = {
-      action_names: header.action_names,
-      item_names: header.item_names,
-      type_names: header.type_names,
-      num_agents: header.num_agents,
-    };
+    this.meta = meta(header);
     [this.width, this.height] = header.map_size;
     this.byId = new Map();
     this.update(header.objects);
