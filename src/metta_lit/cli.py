@@ -1,7 +1,7 @@
 """``metta-lit``: the command-line entry point.
 
 ``fit`` and ``validate`` are a LightningCLI (:mod:`metta_lit.trainer_cli`); ``evaluate``,
-``analyze``, ``replay``, ``play`` and ``serve`` are the typed functions of :mod:`metta_lit.tools`, whose
+``analyze``, ``replay``, ``play``, ``serve`` and ``sweep`` are the typed functions of :mod:`metta_lit.tools`, whose
 options jsonargparse builds from their signatures and docstrings. Nothing here (or in a tool
 module) imports torch at the top, so ``metta-lit --help`` answers at once; bad input of any
 command ends in one line naming the problem (``METTA_LIT_DEBUG=1`` shows the traceback).
@@ -22,7 +22,14 @@ from jsonargparse import ArgumentParser
 
 from metta_lit.cli_errors import ShortErrors
 
-TOOLS = ("evaluate", "analyze", "replay", "play", "serve")  # each metta_lit.tools.<name>.<name>, a typed function
+TOOLS = (
+    "evaluate",
+    "analyze",
+    "replay",
+    "play",
+    "serve",
+    "sweep",
+)  # each metta_lit.tools.<name>.<name>, a typed function
 # LightningCLI builds and parses these itself; here they only need a line in `metta-lit --help`.
 TRAINER = {
     "fit": "train a policy (LightningCLI: --config, overrides, --print_config, --ckpt_path)",

@@ -237,6 +237,10 @@ class MettaLitModule(LossMixin, L.LightningModule):
             torch.set_num_threads(self.default_torch_threads())
         rank_zero_info(f"[metta-lit] torch uses {torch.get_num_threads()} CPU threads per rank")
         rank_zero_info(f"[metta-lit] policy network precision: {self.network_dtype or torch.float32}")
+        rank_zero_info(
+            f"[metta-lit] batch: {self.batch_size:,} agent steps per rank x {self.world_size} ranks = "
+            f"{self.batch_size * self.world_size:,} per update (total_timesteps counts all ranks)"
+        )
         if self.hparams.compile:
             # The plain torch modules (encoder, heads, cores); TensorDict plumbing stays eager.
             for module in self.policy.children():
@@ -325,6 +329,8 @@ class MettaLitModule(LossMixin, L.LightningModule):
         metrics = {
             "overview/rollout_sps": steps / rollout.seconds,
             "overview/agent_steps": float(self.agent_steps),
+            "overview/batch_per_rank": float(self.batch_size),
+            "overview/global_batch": float(steps),
             "overview/learning_rate": lr,
             "overview/reward_per_step": float(batch["next", "reward"].mean()),
             **self.loss_metrics(),

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from collections import defaultdict
+
 from rich.console import Console
 
-from metta_lit.sim.config import load_simulations
+from metta_lit.errors import ConfigError
+from metta_lit.sim.config import SimulationConfig, load_simulations
 from metta_lit.sim.stats_db import EvalStatsDB, SimulationRecord
 
 
@@ -15,6 +19,9 @@ def evaluate(
     replay_dir: str | None = None,
     seed: int = 0,
     device: str = "cpu",
+    workers: int = 0,
+    ray_address: str | None = None,
+    retries: int = 3,
     console: Console | None = None,
 ) -> list[SimulationRecord]:
     """Run policies on simulation suites and record every episode in a DuckDB file.
@@ -26,24 +33,69 @@ def evaluate(
         replay_dir: write one '<episode_id>.json.z' replay per episode here
         seed: seed of the maps and of the sampled actions
         device: where the policies run ('cpu', 'cuda')
+        workers: spread the (policy, simulation, episode) jobs over this many worker processes (0: none)
+        ray_address: run the jobs as tasks on this Ray cluster instead ('auto': the one this machine is in)
+        retries: with workers or Ray, how often jobs whose worker died are run again
         console: where progress is printed (Python callers)
     """
     from metta_lit.sim.runner import PolicyHandle, run_simulation  # loads torch: not needed for --help
 
     console = console or Console()
+    if workers < 0 or retries < 0:
+        raise ConfigError(f"--workers and --retries: must be >= 0, got {workers} and {retries}")
     sims = load_simulations(simulations)
     db = EvalStatsDB(stats_db)
     db.check_writable()  # a bad database path fails before any episode runs
-    records: list[SimulationRecord] = []
-    for uri in policy_uris:
-        handle = PolicyHandle.from_uri(uri, device)
-        for sim in sims:
-            rec = run_simulation(handle, sim, seed=seed, replay_dir=replay_dir, device=device)
-            console.print(
-                f"{handle.key}:v{handle.version}  {sim.full_name}: {len(rec.episodes)} episodes, "
-                f"mean reward {rec.mean('reward'):.3f}"
-            )
-            db.write([rec])  # one merge per simulation: finished work is kept if a later one fails
-            records.append(rec)
+    handles = {uri: PolicyHandle.from_uri(uri, device) for uri in policy_uris}  # bad URIs fail here too
+    if workers or ray_address:
+        records = _evaluate_in_jobs(handles, sims, db, replay_dir, seed, device, workers, ray_address, retries, console)
+    else:
+        records = []
+        for handle in handles.values():
+            for sim in sims:
+                rec = run_simulation(handle, sim, seed=seed, replay_dir=replay_dir, device=device)
+                _report(console, handle, sim, rec)
+                db.write([rec])  # one merge per simulation: finished work is kept if a later one fails
+                records.append(rec)
     console.print(f"wrote {sum(len(r.episodes) for r in records)} episodes to {db.path}")
     return records
+
+
+def _report(console: Console, handle, sim: SimulationConfig, rec: SimulationRecord) -> None:
+    console.print(
+        f"{handle.key}:v{handle.version}  {sim.full_name}: {len(rec.episodes)} episodes, "
+        f"mean reward {rec.mean('reward'):.3f}"
+    )
+
+
+def _evaluate_in_jobs(handles, sims, db, replay_dir, seed, device, workers, ray_address, retries, console):
+    """One job per (policy, simulation, episode) on worker processes or Ray; each result is
+    written as it arrives, and each (policy, simulation) is reported once all its episodes are in."""
+    from metta_lit.checkpoints.uri import RANDOM_URI, resolve_policy_uri
+    from metta_lit.sim.distributed import jobs_for, run_in_processes, run_on_ray
+
+    # Every worker must load the same file, even if a newer version lands meanwhile.
+    concrete = {uri: uri if uri == RANDOM_URI else resolve_policy_uri(uri) for uri in handles}
+    jobs = jobs_for(uuid.uuid4().hex, list(concrete.values()), sims, seed, replay_dir, device)
+    by_uri = {concrete[uri]: handle for uri, handle in handles.items()}
+    merged: dict[tuple[str, str], SimulationRecord] = {}
+    remaining = defaultdict(int)
+    for job in jobs:
+        remaining[job.policy_uri, job.sim.full_name] += 1
+
+    def on_result(job, record: SimulationRecord) -> None:
+        db.write([record])
+        group = (job.policy_uri, job.sim.full_name)
+        if group in merged:
+            merged[group].episodes.extend(record.episodes)
+        else:
+            merged[group] = record
+        remaining[group] -= 1
+        if remaining[group] == 0:
+            _report(console, by_uri[job.policy_uri], job.sim, merged[group])
+
+    if ray_address:
+        run_on_ray(jobs, ray_address, on_result, retries)
+    else:
+        run_in_processes(jobs, workers, on_result, retries)
+    return [merged[group] for group in dict.fromkeys((j.policy_uri, j.sim.full_name) for j in jobs)]

@@ -1,0 +1,97 @@
+"""The sweep file (``configs/sweeps/*.yaml``): study, storage, search space, objective, pruner.
+
+Search-space keys are the dotted keys of ``metta-lit fit`` (``model.init_args.learning_rate``,
+``trainer.gradient_clip_val``, ...); each trial passes its values as ``--<key> <value>``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from metta_lit.errors import ConfigError, validation_message
+from metta_lit.shipped import find_config
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Param(Strict):
+    """One dimension: ``log_uniform``/``uniform`` floats in [low, high], ``int`` in [low, high],
+    or one of ``choices``."""
+
+    type: Literal["log_uniform", "uniform", "int", "categorical"]
+    low: float | None = None
+    high: float | None = None
+    choices: list[Any] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Param:
+        if self.type == "categorical":
+            if not self.choices or self.low is not None or self.high is not None:
+                raise ValueError("categorical takes 'choices' (a non-empty list) and no low/high")
+        elif self.low is None or self.high is None or self.choices is not None or not self.low <= self.high:
+            raise ValueError(f"{self.type} takes 'low' <= 'high' and no choices")
+        elif self.type == "log_uniform" and self.low <= 0:
+            raise ValueError("log_uniform needs low > 0")
+        return self
+
+
+class Objective(Strict):
+    metric: str = Field(description="a metric the trials log, e.g. evaluator/eval_navigation/score")
+    direction: Literal["maximize", "minimize"] = "maximize"
+
+
+class Pruner(Strict):
+    """``median``: stop a trial whose intermediate value is worse than the median of earlier
+    trials at the same step; ``threshold``: worse than ``lower``/``upper``; ``none``."""
+
+    type: Literal["median", "threshold", "none"] = "median"
+    n_startup_trials: int = Field(default=2, ge=0)
+    n_warmup_steps: int = Field(default=0, ge=0, description="agent steps before pruning may start")
+    lower: float | None = None
+    upper: float | None = None
+
+
+class SweepConfig(Strict):
+    study: str = Field(description="study name; trials run as <study>.t<NNN>")
+    base_config: str = Field(description="the training config every trial starts from")
+    storage: str = Field(description="study storage: a SQLite file (.db) or a journal file (.log)")
+    n_trials: int = Field(ge=1, description="finished trials (complete or pruned) the study needs")
+    workers: int = Field(default=1, ge=1)
+    objective: Objective
+    search_space: dict[str, Param] = Field(min_length=1)
+    overrides: dict[str, Any] = {}
+    pruner: Pruner = Pruner()
+    data_dir: str = "train_dir"
+    output_dir: str = Field(default="sweeps", description="the trial table, importance plot and trial logs go here")
+    seed: int = 0
+
+    @classmethod
+    def load(cls, path: str) -> SweepConfig:
+        file = find_config(path)
+        try:
+            data = yaml.safe_load(Path(file).read_text())
+        except (OSError, yaml.YAMLError) as e:
+            raise ConfigError(f"{path}: cannot read the sweep config ({e})") from None
+        try:
+            return cls.model_validate(data)
+        except ValidationError as e:
+            raise ConfigError(f"{path}: {validation_message(e, 'sweep')}") from None
+
+
+def as_flag_value(value: Any) -> str:
+    """A value as one command-line word LightningCLI parses back (JSON for lists and dicts)."""
+    import json
+
+    if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
+def flags(values: dict[str, Any]) -> list[str]:
+    return [word for key, value in values.items() for word in (f"--{key}", as_flag_value(value))]

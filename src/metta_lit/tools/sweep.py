@@ -1,0 +1,45 @@
+"""``metta-lit sweep``: a hyperparameter search with Optuna over ``metta-lit fit`` runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from rich.console import Console
+
+
+def sweep(config: str, workers: int | None = None, report_only: bool = False, worker_index: int = 0) -> dict:
+    """Search hyperparameters with Optuna; each trial is a 'metta-lit fit' run with its own name.
+
+    Args:
+        config: the sweep file (configs/sweeps/<name>.yaml): study, storage, search space, objective
+        workers: trials running at once on this machine (default: the file's 'workers')
+        report_only: print the results of the study so far, run no trials
+        worker_index: set for the extra worker processes this command starts (seeds their sampler)
+    """
+    from metta_lit.errors import ConfigError
+    from metta_lit.sweep.config import SweepConfig
+    from metta_lit.sweep.report import report
+    from metta_lit.sweep.study import Worker, load_study
+
+    console = Console()
+    cfg = SweepConfig.load(config)
+    workers = cfg.workers if workers is None else workers
+    if workers < 1:
+        raise ConfigError(f"--workers: must be >= 1, got {workers}")
+    if not report_only:
+        extra = [
+            subprocess.Popen(
+                [sys.executable, "-m", "metta_lit.cli", "sweep", "--config", config, "--workers", "1"]
+                + ["--worker_index", str(index)],
+                env={**os.environ, "METTA_LIT_SWEEP_WORKER": "1"},
+            )
+            for index in range(1, workers)
+        ]
+        Worker(cfg, worker_index).run()
+        for proc in extra:
+            proc.wait()
+        if os.environ.get("METTA_LIT_SWEEP_WORKER"):
+            return {}  # the first process reports, once every worker is done
+    return report(load_study(cfg), cfg, console)

@@ -1,0 +1,95 @@
+"""``evaluate --workers N`` and ``--ray_address``: a worker killed mid-job loses and doubles
+no rows of the stats DB."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from metta_lit.sim.stats_db import EvalStatsDB
+from tests.test_scale_out import free_port
+
+EPISODES = 16  # navigation/default
+
+
+def start_evaluation(tmp_path: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "metta_lit.cli", "evaluate", "--policy_uris", "random"]
+        + ["--simulations", "navigation/default", "--stats_db", str(tmp_path / "stats.duckdb"), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+
+
+def episodes_written(db: Path) -> int:
+    try:
+        return EvalStatsDB(str(db)).count("episodes")
+    except FileNotFoundError:  # evaluate has not created it yet
+        return 0
+
+
+def pids(pattern: str, parent: int | None = None) -> list[int]:
+    args = ["pgrep", "-f", pattern] + (["-P", str(parent)] if parent else [])
+    out = subprocess.run(args, capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def kill_a_worker_mid_evaluation(proc: subprocess.Popen, db: Path, find_workers) -> None:
+    """Once some episodes are in and more are running, SIGKILLs one worker."""
+    deadline = time.monotonic() + 240
+    while episodes_written(db) < 2 or not find_workers():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read() if proc.poll() else "timed out"
+        time.sleep(0.1)
+    assert episodes_written(db) < EPISODES
+    os.kill(find_workers()[0], signal.SIGKILL)
+
+
+def check_every_episode_once(db: Path) -> None:
+    stats = EvalStatsDB(str(db))
+    assert stats.count("episodes") == EPISODES
+    (jobs,) = stats.query("SELECT count(DISTINCT value) FROM episode_attributes WHERE attribute = 'eval_job'")[0]
+    assert jobs == EPISODES  # each (policy, simulation, episode) job exactly once
+    assert stats.count("agent_metrics") == len(
+        stats.query("SELECT DISTINCT episode_id, agent_id, metric FROM agent_metrics")
+    )
+    assert stats.metric(("random", 0), "navigation/default", "reward").samples == EPISODES * 4
+
+
+@pytest.mark.slow
+def test_a_killed_worker_process_loses_and_doubles_nothing(tmp_path):
+    db = tmp_path / "stats.duckdb"
+    proc = start_evaluation(tmp_path, "--workers", "2")
+    kill_a_worker_mid_evaluation(proc, db, lambda: pids("spawn_main", parent=proc.pid))
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out
+    assert "a worker died; running its" in out and f"random:v0  navigation/default: {EPISODES} episodes" in out
+    check_every_episode_once(db)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_killed_ray_worker_loses_and_doubles_nothing(tmp_path):
+    ray = Path(sys.executable).with_name("ray")
+    if not ray.exists():
+        pytest.skip("Ray is not installed (pip install 'metta-lit[ray]')")
+    port = free_port()
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    start = [str(ray), "start", "--head", "--port", str(port), "--num-cpus", "2", "--include-dashboard", "false"]
+    subprocess.run(start, check=True, env=env, capture_output=True)
+    try:
+        db = tmp_path / "stats.duckdb"
+        proc = start_evaluation(tmp_path, "--ray_address", f"127.0.0.1:{port}")
+        kill_a_worker_mid_evaluation(proc, db, lambda: pids("ray::_ray_job"))
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0, out
+        check_every_episode_once(db)
+    finally:
+        subprocess.run([str(ray), "stop", "--force"], env=env, capture_output=True)

@@ -1,0 +1,158 @@
+"""``metta-lit sweep``: Optuna trials as real ``metta-lit fit`` runs, several workers on one
+storage, pruning, resuming after a kill, and NaN objectives as failed trials."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+import yaml
+from optuna.trial import TrialState
+
+from metta_lit.checkpoints.uri import resolve_policy_uri
+from metta_lit.sweep.config import SweepConfig
+from metta_lit.sweep.study import load_study, metric_values
+from tests.conftest import EPOCH, NAV
+
+TINY = {
+    "base_config": NAV,
+    "objective": {"metric": "evaluator/eval_navigation/score"},
+    "search_space": {
+        "model.init_args.learning_rate": {"type": "log_uniform", "low": 1e-4, "high": 3e-3},
+        "model.init_args.bptt_horizon": {"type": "categorical", "choices": [16, 32]},
+    },
+    "overrides": {
+        "model.init_args.num_envs": 16,
+        "model.init_args.eval_envs": 2,
+        "model.init_args.env_overrides": {"game.max_steps": 20},
+        "trainer.check_val_every_n_epoch": 1000,
+        "model.init_args.total_timesteps": 4 * EPOCH,
+        "evaluator.suite": "navigation",
+        "evaluator.evaluate_interval": 2,
+        "evaluator.num_episodes": 1,
+    },
+    "pruner": {"type": "none"},
+}
+
+
+def write_config(tmp_path: Path, study: str, **fields) -> Path:
+    path = tmp_path / f"{study}.yaml"
+    path.write_text(yaml.safe_dump({**TINY, "study": study, "storage": f"sweeps/{study}.db", **fields}))
+    return path
+
+
+def sweep(tmp_path: Path, config: Path, *extra: str, **popen) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "metta_lit.cli", "sweep", "--config", str(config), *extra],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        **popen,
+    )
+
+
+def finish(proc: subprocess.Popen, timeout: float = 500) -> str:
+    out, _ = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, out[-5000:]
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_a_four_trial_sweep_with_two_workers(tmp_path):
+    config = write_config(tmp_path, "four", n_trials=4, workers=2)
+    out = finish(sweep(tmp_path, config))
+    results = json.loads((tmp_path / "sweeps" / "four" / "trials.json").read_text())
+    assert [t["state"] for t in results["trials"]] == ["COMPLETE"] * 4
+    assert sorted(t["run"] for t in results["trials"]) == [f"four.t00{n}" for n in range(4)]
+    for trial in results["trials"]:  # each trial is a training run with its own policy URIs
+        assert resolve_policy_uri(trial["policy_uri"]).endswith(f"{trial['run']}:v4.mpt")
+    study = load_study(SweepConfig.load(str(config)))
+    assert len({t.user_attrs["worker_pid"] for t in study.trials}) == 2  # both workers ran trials
+    best = max(results["trials"], key=lambda t: t["value"])
+    assert (
+        results["best_command"].startswith("metta-lit fit --config ")
+        and "--checkpoint.run four.best" in results["best_command"]
+    )
+    assert (
+        f"--model.init_args.learning_rate {best['params']['model.init_args.learning_rate']}" in results["best_command"]
+    )
+    assert "run it with:" in out and "parameter importance plot" in out
+    assert (tmp_path / "sweeps" / "four" / "importance.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert set(results["importances"]) == set(TINY["search_space"])
+
+
+@pytest.mark.slow
+def test_a_trial_the_pruner_rejects_is_stopped_early(tmp_path):
+    config = write_config(tmp_path, "pruned", n_trials=1, pruner={"type": "threshold", "lower": 1e9})
+    overrides = {**TINY["overrides"], "model.init_args.total_timesteps": 40 * EPOCH}
+    config.write_text(yaml.safe_dump({**yaml.safe_load(config.read_text()), "overrides": overrides}))
+    finish(sweep(tmp_path, config))
+    [trial] = json.loads((tmp_path / "sweeps" / "pruned" / "trials.json").read_text())["trials"]
+    assert trial["state"] == "PRUNED"
+    steps = [
+        s
+        for s, _ in metric_values(
+            tmp_path / "train_dir" / trial["run"] / "logs" / "metrics.csv", "overview/agent_steps"
+        )
+    ]
+    assert steps and steps[-1] < 40 * EPOCH  # the run was stopped, not trained to its budget
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_a_killed_sweep_resumes_with_the_same_command(tmp_path):
+    config = write_config(tmp_path, "resumed", n_trials=3, workers=1, storage="sweeps/resumed.log")  # journal storage
+    proc = sweep(tmp_path, config, start_new_session=True)
+    second_log = tmp_path / "sweeps" / "resumed" / "logs" / "resumed.t001.log"
+    deadline = time.monotonic() + 300
+    while not second_log.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read()
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # the worker and its trial's training run
+    proc.wait()
+    out = finish(sweep(tmp_path, config))
+    assert "trial 1: its worker" in out and "marked failed" in out
+    states = [t["state"] for t in json.loads((tmp_path / "sweeps" / "resumed" / "trials.json").read_text())["trials"]]
+    assert states == ["COMPLETE", "FAIL", "COMPLETE", "COMPLETE"]
+
+
+def test_a_nan_objective_is_a_failed_trial_not_a_crash(tmp_path):
+    metrics = tmp_path / "metrics.csv"
+    metrics.write_text("overview/agent_steps,evaluator/eval_navigation/score\n2048,0.5\n4096,nan\n")
+    values = metric_values(metrics, "evaluator/eval_navigation/score")
+    assert values[0] == (2048, 0.5) and values[1][0] == 4096
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}")
+    study.optimize(lambda trial: values[-1][1], n_trials=1)  # the value a worker returns
+    assert study.trials[0].state == TrialState.FAIL
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"search_space": {"model.init_args.learning_rate": {"type": "log_uniform", "low": 0, "high": 1}}},
+            "log_uniform needs low > 0",
+        ),
+        ({"search_space": {"x": {"type": "categorical"}}}, "categorical takes 'choices'"),
+        ({"n_trial": 3}, "n_trial"),
+    ],
+)
+def test_a_bad_sweep_file_names_the_problem(tmp_path, change, message):
+    config = write_config(tmp_path, "bad", n_trials=1, **change)
+    proc = subprocess.run(
+        [sys.executable, "-m", "metta_lit.cli", "sweep", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.returncode != 0 and message in proc.stderr and "Traceback" not in proc.stderr
