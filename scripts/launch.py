@@ -119,6 +119,7 @@ def sbatch_script(args: argparse.Namespace) -> str:
         log_dir=args.log_dir,
         workdir=shlex.quote(os.getcwd()),
         python=shlex.quote(sys.executable),
+        launcher=shlex.quote(str(Path(__file__).resolve())),
         launch_args=shlex.join(launch),
     )
 

@@ -18,14 +18,14 @@ from tests.test_scale_out import free_port
 EPISODES = 16  # navigation/default
 
 
-def start_evaluation(tmp_path: Path, *extra: str) -> subprocess.Popen:
+def start_evaluation(tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "metta_lit.cli", "evaluate", "--policy_uris", "random"]
         + ["--simulations", "navigation/default", "--stats_db", str(tmp_path / "stats.duckdb"), *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        env={**(env or os.environ), "PYTHONWARNINGS": "ignore"},
     )
 
 
@@ -81,12 +81,20 @@ def test_a_killed_ray_worker_loses_and_doubles_nothing(tmp_path):
     if not ray.exists():
         pytest.skip("Ray is not installed (pip install 'metta-lit[ray]')")
     port = free_port()
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
-    start = [str(ray), "start", "--head", "--port", str(port), "--num-cpus", "2", "--include-dashboard", "false"]
+    # A one-machine cluster on loopback: Ray would otherwise swap 127.0.0.1 for this machine's
+    # network address, which the sandbox does not let processes connect to.
+    env = {
+        **os.environ,
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+        "RAY_AUTH_MODE": "disabled",
+    }
+    start = [str(ray), "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port)]
+    start += ["--num-cpus", "2", "--include-dashboard", "false"]
     subprocess.run(start, check=True, env=env, capture_output=True)
     try:
         db = tmp_path / "stats.duckdb"
-        proc = start_evaluation(tmp_path, "--ray_address", f"127.0.0.1:{port}")
+        proc = start_evaluation(tmp_path, "--ray_address", f"127.0.0.1:{port}", env=env)
         kill_a_worker_mid_evaluation(proc, db, lambda: pids("ray::_ray_job"))
         out, _ = proc.communicate(timeout=300)
         assert proc.returncode == 0, out

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -98,6 +99,37 @@ def launch_node(node_rank: int, port: int, cwd: Path, probe: Path, agent_steps: 
     )
 
 
+def descendants(pid: int) -> list[int]:
+    children = [
+        int(c) for c in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    ]
+    return children + [d for c in children for d in descendants(c)]
+
+
+def kill_job(procs: list[subprocess.Popen]) -> None:
+    """SIGKILLs every process of the job at once, as a scheduler ending it would: torchrun starts
+    each worker in a session of its own, so killing the launchers alone would orphan them."""
+    pids = [pid for proc in procs for pid in (proc.pid, *descendants(proc.pid))]
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    for proc in procs:
+        proc.wait()
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in pids):
+        assert time.monotonic() < deadline, "the job's processes outlived SIGKILL"
+        time.sleep(0.1)
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie has exited: only its parent has not collected it yet)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "zombie" not in status.read()
+    except FileNotFoundError:
+        return False
+
+
 def wait_all(procs: list[subprocess.Popen], cwds: list[Path], timeout: float = 400) -> None:
     deadline = time.monotonic() + timeout
     for proc, cwd in zip(procs, cwds, strict=True):
@@ -114,39 +146,33 @@ def test_a_two_node_job_on_loopback_trains_in_lockstep_and_resumes_after_a_kill(
     node0.mkdir()
     node1.mkdir()
     checkpoints = node0 / "train_dir" / "multi" / "checkpoints"
+    log = node0 / "node0.log"
     port = free_port()
     procs = [
-        launch_node(rank, port, cwd, tmp_path / "probe1", 12 * 2 * EPOCH) for rank, cwd in enumerate((node0, node1))
+        launch_node(rank, port, cwd, tmp_path / "probe1", 400 * 2 * EPOCH) for rank, cwd in enumerate((node0, node1))
     ]
     deadline = time.monotonic() + 400
-    policy, state = checkpoints / "multi:v2.mpt", checkpoints / "last.ckpt"
-    while not (policy.exists() and state.exists() and state.stat().st_mtime >= policy.stat().st_mtime):  # v2 saved
-        assert time.monotonic() < deadline and all(p.poll() is None for p in procs), (node0 / "node0.log").read_text()[
-            -4000:
-        ]
-        time.sleep(0.2)
-    for proc in procs:
-        os.killpg(proc.pid, signal.SIGKILL)  # the whole job dies at once: no chance to save
-        proc.wait()
+    while not (checkpoints / "multi:v3.mpt").exists():  # then last.ckpt holds at least two updates
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs), log.read_text()[-4000:]
+        time.sleep(0.1)
+    kill_job(procs)
     assert not (node1 / "train_dir").exists()  # only global rank 0 writes checkpoints, URIs, logs
     saved = [row["overview/agent_steps"] for row in read_metrics(node0 / "train_dir" / "multi")]
     assert float(saved[1]) == 2 * 2 * EPOCH  # agent steps count both nodes' rollouts
 
     (node1 / "train_dir").symlink_to(node0 / "train_dir")  # what a shared filesystem gives a cluster
-    port = free_port()
-    probe = tmp_path / "probe2"
+    port, probe, total = free_port(), tmp_path / "probe2", 30 * 2 * EPOCH
     procs = [
-        launch_node(rank, port, cwd, probe, 4 * 2 * EPOCH, "--ckpt_path", "last")
-        for rank, cwd in enumerate((node0, node1))
+        launch_node(rank, port, cwd, probe, total, "--ckpt_path", "last") for rank, cwd in enumerate((node0, node1))
     ]
     wait_all(procs, [node0, node1])
     reports = [json.loads((probe / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert [(r["node_rank"], r["local_rank"], r["world_size"]) for r in reports] == [(0, 0, 2), (1, 0, 2)]
     resumed_from = reports[0]["start_agent_steps"]
-    assert resumed_from >= 2 * 2 * EPOCH and all(r["start_agent_steps"] == resumed_from for r in reports)
+    assert 2 * 2 * EPOCH <= resumed_from < total and all(r["start_agent_steps"] == resumed_from for r in reports)
     assert reports[0]["digest"] == reports[1]["digest"]  # the same parameters on both nodes after the updates
-    assert reports[0]["agent_steps"] == 4 * 2 * EPOCH == resumed_from + sum(r["collected"] for r in reports)
+    assert reports[0]["agent_steps"] == total == resumed_from + sum(r["collected"] for r in reports)
     rows = read_metrics(node0 / "train_dir" / "multi")
-    assert float(rows[-1]["overview/agent_steps"]) == 4 * 2 * EPOCH
+    assert float(rows[-1]["overview/agent_steps"]) == total
     assert float(rows[-1]["overview/global_batch"]) == 2 * float(rows[-1]["overview/batch_per_rank"]) == 2 * EPOCH
-    assert {p.name for p in checkpoints.iterdir()} == {"last.ckpt", *(f"multi:v{v}.mpt" for v in range(1, 5))}
+    assert {p.name for p in checkpoints.iterdir()} == {"last.ckpt", *(f"multi:v{v}.mpt" for v in range(1, 31))}

@@ -129,7 +129,11 @@ def run_on_ray(jobs: Iterable[EvalJob], address: str, on_result: OnResult, retri
         import ray
     except ImportError:
         raise MettaLitError("evaluate --ray_address: Ray is not installed (pip install 'metta-lit[ray]')") from None
-    ray.init(address=address, log_to_driver=False, ignore_reinit_error=True)
+    host = address.rsplit(":", 1)[0]
+    # A cluster on loopback (one machine): this driver's node is loopback too, where Ray would
+    # otherwise announce the machine's network address.
+    local = {"_node_ip_address": "127.0.0.1"} if host in ("127.0.0.1", "localhost") else {}
+    ray.init(address=address, log_to_driver=False, ignore_reinit_error=True, **local)
     try:
         task = ray.remote(num_cpus=1, max_retries=retries)(_ray_job)
         refs = {task.remote(job): job for job in jobs}

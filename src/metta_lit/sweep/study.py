@@ -61,12 +61,12 @@ def pruner(config: SweepConfig) -> optuna.pruners.BasePruner:
     return optuna.pruners.NopPruner()
 
 
-def load_study(config: SweepConfig, worker: int = 0) -> optuna.Study:
+def load_study(config: SweepConfig) -> optuna.Study:
     return optuna.create_study(
         study_name=config.study,
         storage=storage(config),
         direction=config.objective.direction,
-        sampler=optuna.samplers.TPESampler(seed=config.seed + worker),  # workers draw different points
+        sampler=optuna.samplers.TPESampler(seed=config.seed),
         pruner=pruner(config),
         load_if_exists=True,
     )
@@ -145,7 +145,10 @@ class Worker:
 
     def __init__(self, config: SweepConfig, worker: int = 0) -> None:
         self.config, self.worker = config, worker
-        self.study = load_study(config, worker)
+        self.study = load_study(config)
+        # Seeded per worker and per start, so neither another worker nor a resumed sweep
+        # draws the points already drawn.
+        self.study.sampler = optuna.samplers.TPESampler(seed=config.seed + 1000 * worker + len(self.study.trials))
         self.lock = Path(config.storage).expanduser().absolute().with_suffix(".lock")
         self.logs = Path(config.output_dir) / config.study / "logs"
         self._lock = None
