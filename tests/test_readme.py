@@ -8,7 +8,7 @@ shrink, the setup and ``make ci`` lines are skipped (setup already ran; this is 
 are skipped without a GPU, the interactive ``play`` is left to the tmux test and the validation
 suites to ``make suite`` (CI) and the stable runs, sweeps and Ray to their own tests; cluster
 launches print their commands (``--dry-run``); commands that serve the web app until
-interrupted run for 20 s on a free port and count as passed if they were still serving.
+interrupted run for 12 s on a free port and count as passed if they were still serving.
 """
 
 from __future__ import annotations
@@ -70,8 +70,8 @@ def adapt(command: str) -> str | None:
     serving = command.startswith("metta-lit serve") or "--open true" in command
     command = re.sub(r"^(\.venv/bin/)?metta-lit\b", METTA_LIT, command)
     command = re.sub(r"^marimo\b", MARIMO, command)
-    if serving:  # serves until interrupted: still serving after 20 s (exit 124) is a pass
-        return f"timeout -s INT 20 {command} --port 0; test $? -eq 124"
+    if serving:  # serves until interrupted: still serving after 12 s (exit 124) is a pass
+        return f"timeout -s INT 12 {command} --port 0; test $? -eq 124"
     if " play " in command and not ("--render log" in command or "render=log" in command):
         return None
     if " run train " in command and "--print_config" not in command and "--dry-run" not in command:

@@ -68,14 +68,16 @@ def finish(proc: subprocess.Popen, timeout: float = 500) -> str:
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_a_four_trial_sweep_with_two_workers(tmp_path):
+def test_a_four_trial_sweep_with_two_workers(tmp_path, monkeypatch):
     config = write_config(tmp_path, "four", n_trials=4, workers=2)
     out = finish(sweep(tmp_path, config))
     results = json.loads((tmp_path / "sweeps" / "four" / "trials.json").read_text())
     assert [t["state"] for t in results["trials"]] == ["COMPLETE"] * 4
     assert sorted(t["run"] for t in results["trials"]) == [f"four.t00{n}" for n in range(4)]
     for trial in results["trials"]:  # each trial is a training run with its own policy URIs
-        assert resolve_policy_uri(trial["policy_uri"]).endswith(f"{trial['run']}:v4.mpt")
+        run = trial["run"]
+        assert f"/train_dir/{run}/checkpoints/{run}:v" in resolve_policy_uri(trial["policy_uri"])
+    monkeypatch.chdir(tmp_path)  # the storage path is relative to where the sweep ran
     study = load_study(SweepConfig.load(str(config)))
     assert len({t.user_attrs["worker_pid"] for t in study.trials}) == 2  # both workers ran trials
     best = max(results["trials"], key=lambda t: t["value"])
