@@ -24,7 +24,6 @@ import socket
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -110,17 +109,6 @@ def metric_values(metrics_csv: Path, metric: str) -> list[tuple[int, float]]:
     return out
 
 
-@contextmanager
-def locked(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def fail_orphaned_trials(study: optuna.Study) -> None:
     """Marks failed the RUNNING trials of this machine whose worker process is gone."""
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
@@ -154,17 +142,23 @@ class Worker:
         self._lock = None
 
     def run(self) -> None:
-        with locked(self.lock):
+        self._acquire()
+        try:
             fail_orphaned_trials(self.study)
+        finally:
+            self._release()
         while self._start_next():
             pass
+
+    def _acquire(self) -> None:
+        self.lock.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = open(self.lock, "a")  # noqa: SIM115 (released by _release, maybe inside the objective)
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
 
     def _start_next(self) -> bool:
         """Under the lock: counts, and if a trial is still wanted, starts one (the objective
         releases the lock once its trial exists in the storage)."""
-        handle = open(self.lock, "a")  # noqa: SIM115 (released inside the objective, or below)
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        self._lock = handle
+        self._acquire()
         try:
             if len(self.study.get_trials(deepcopy=False, states=COUNTED)) >= self.config.n_trials:
                 return False

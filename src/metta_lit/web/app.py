@@ -12,7 +12,8 @@ import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -31,6 +32,9 @@ from metta_lit.sim.replay import MAX_REPLAY_BYTES, ReplayError, load_replay, par
 from metta_lit.web import runs
 from metta_lit.web.paths import Folder
 from metta_lit.web.scorecard import scorecard
+
+if TYPE_CHECKING:
+    from metta_lit.web.live import LiveGame  # imports torch: loaded when a game starts
 
 STATIC = Path(__file__).parent / "static"
 PAGES = ("replay", "play", "runs")
@@ -56,8 +60,6 @@ def env_names() -> list[str]:
 
 
 def viewer_url(name: str) -> str:
-    from urllib.parse import quote
-
     return f"/replay?replay={quote(name)}"
 
 
@@ -217,7 +219,7 @@ def create_app(config: WebConfig) -> Starlette:
     )
 
 
-def start_game(params: Any, data: Folder) -> Any:
+def start_game(params: Any, data: Folder) -> LiveGame:
     """A live game from the websocket's query: ``env`` (a shipped env), ``policy`` ('random' or a
     policy file under the data folder), ``seed``."""
     from metta_lit.env import env_config
@@ -238,7 +240,7 @@ def start_game(params: Any, data: Folder) -> Any:
     return LiveGame(env_config(env), PolicyHandle.from_uri(policy).policy, int(seed))
 
 
-def handle(game: Any, message: Any, replay_dir: Path) -> dict[str, Any]:
+def handle(game: LiveGame, message: Any, replay_dir: Path) -> dict[str, Any]:
     """One client message -> the reply (see :mod:`metta_lit.web.live` for the protocol)."""
     kind = message.get("type") if isinstance(message, dict) else None
     if kind == "step":
