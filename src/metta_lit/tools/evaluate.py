@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 
 from rich.console import Console
 
@@ -38,6 +37,7 @@ def evaluate(
         retries: with workers or Ray, how often jobs whose worker died are run again
         console: where progress is printed (Python callers)
     """
+    from metta_lit.checkpoints.uri import RANDOM_URI, resolve_policy_uri
     from metta_lit.sim.runner import PolicyHandle, run_simulation  # loads torch: not needed for --help
 
     console = console or Console()
@@ -46,7 +46,10 @@ def evaluate(
     sims = load_simulations(simulations)
     db = EvalStatsDB(stats_db)
     db.check_writable()  # a bad database path fails before any episode runs
-    handles = {uri: PolicyHandle.from_uri(uri, device) for uri in policy_uris}  # bad URIs fail here too
+    # Each URI is resolved once (':latest', directories): the version reported is the file every
+    # episode, and every worker, plays, even if a newer one lands meanwhile. Bad URIs fail here.
+    resolved = [uri if uri == RANDOM_URI else resolve_policy_uri(uri) for uri in policy_uris]
+    handles = {uri: PolicyHandle.from_uri(uri, device) for uri in resolved}
     if workers or ray_address:
         records = _evaluate_in_jobs(handles, sims, db, replay_dir, seed, device, workers, ray_address, retries, console)
     else:
@@ -71,17 +74,10 @@ def _report(console: Console, handle, sim: SimulationConfig, rec: SimulationReco
 def _evaluate_in_jobs(handles, sims, db, replay_dir, seed, device, workers, ray_address, retries, console):
     """One job per (policy, simulation, episode) on worker processes or Ray; each result is
     written as it arrives, and each (policy, simulation) is reported once all its episodes are in."""
-    from metta_lit.checkpoints.uri import RANDOM_URI, resolve_policy_uri
     from metta_lit.sim.distributed import jobs_for, run_in_processes, run_on_ray
 
-    # Every worker must load the same file, even if a newer version lands meanwhile.
-    concrete = {uri: uri if uri == RANDOM_URI else resolve_policy_uri(uri) for uri in handles}
-    jobs = jobs_for(uuid.uuid4().hex, list(concrete.values()), sims, seed, replay_dir, device)
-    by_uri = {concrete[uri]: handle for uri, handle in handles.items()}
+    jobs = jobs_for(uuid.uuid4().hex, list(handles), sims, seed, replay_dir, device)
     merged: dict[tuple[str, str], SimulationRecord] = {}
-    remaining = defaultdict(int)
-    for job in jobs:
-        remaining[job.policy_uri, job.sim.full_name] += 1
 
     def on_result(job, record: SimulationRecord) -> None:
         db.write([record])
@@ -90,9 +86,8 @@ def _evaluate_in_jobs(handles, sims, db, replay_dir, seed, device, workers, ray_
             merged[group].episodes.extend(record.episodes)
         else:
             merged[group] = record
-        remaining[group] -= 1
-        if remaining[group] == 0:
-            _report(console, by_uri[job.policy_uri], job.sim, merged[group])
+        if len(merged[group].episodes) == job.sim.num_episodes:
+            _report(console, handles[job.policy_uri], job.sim, merged[group])
 
     if ray_address:
         run_on_ray(jobs, ray_address, on_result, retries)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -32,14 +31,13 @@ def sweep(config: str, workers: int | None = None, report_only: bool = False, wo
         extra = [
             subprocess.Popen(
                 [sys.executable, "-m", "metta_lit.cli", "sweep", "--config", config, "--workers", "1"]
-                + ["--worker_index", str(index)],
-                env={**os.environ, "METTA_LIT_SWEEP_WORKER": "1"},
+                + ["--worker_index", str(index)]
             )
             for index in range(1, workers)
         ]
         Worker(cfg, worker_index).run()
         for proc in extra:
             proc.wait()
-        if os.environ.get("METTA_LIT_SWEEP_WORKER"):
+        if worker_index:
             return {}  # the first process reports, once every worker is done
     return report(load_study(cfg), cfg, console)

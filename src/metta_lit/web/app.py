@@ -123,7 +123,7 @@ def create_app(config: WebConfig) -> Starlette:
         return JSONResponse({"envs": env_names()})
 
     async def list_policies(request: Request) -> Response:
-        policies = [c["path"] for run in runs.list_runs(data) for c in runs.checkpoints(data, data.root / run["name"])]
+        policies = [c["path"] for path in runs.run_dirs(data) for c in runs.checkpoints(data, path)]
         return JSONResponse({"policies": ["random", *policies]})
 
     async def list_runs(request: Request) -> Response:

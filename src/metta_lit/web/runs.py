@@ -56,12 +56,16 @@ def checkpoints(folder: Folder, run_dir: Path) -> list[dict[str, Any]]:
     return sorted(found, key=lambda c: -c["version"])
 
 
+def run_dirs(folder: Folder) -> list[Path]:
+    """The runs directly under the data folder (symlinks leading out are left out)."""
+    paths = sorted(folder.root.iterdir()) if folder.root.is_dir() else []
+    return [path for path in paths if is_run(path) and path.resolve().is_relative_to(folder.root)]
+
+
 def list_runs(folder: Folder) -> list[dict[str, Any]]:
     """Every run directly under the data folder, most recently active first."""
     runs = []
-    for path in sorted(folder.root.iterdir()) if folder.root.is_dir() else []:
-        if not is_run(path) or not path.resolve().is_relative_to(folder.root):
-            continue
+    for path in run_dirs(folder):
         policies = checkpoints(folder, path)
         metrics = path / METRICS
         runs.append(
