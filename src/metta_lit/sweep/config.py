@@ -71,6 +71,10 @@ class SweepConfig(Strict):
     output_dir: str = Field(default="sweeps", description="the trial table, importance plot and trial logs go here")
     seed: int = 0
 
+    @property
+    def storage_path(self) -> Path:
+        return Path(self.storage).expanduser().absolute()
+
     @classmethod
     def load(cls, path: str) -> SweepConfig:
         file = find_config(path)

@@ -42,7 +42,7 @@ class TrialFailed(Exception):
 
 
 def storage(config: SweepConfig) -> optuna.storages.BaseStorage:
-    path = Path(config.storage).expanduser().absolute()
+    path = config.storage_path
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix in (".log", ".journal"):
         from optuna.storages.journal import JournalFileBackend, JournalStorage
@@ -132,12 +132,12 @@ class Worker:
     """One sweep worker: runs trials until the study has ``n_trials`` finished or running."""
 
     def __init__(self, config: SweepConfig, worker: int = 0) -> None:
-        self.config, self.worker = config, worker
+        self.config = config
         self.study = load_study(config)
         # Seeded per worker and per start, so neither another worker nor a resumed sweep
         # draws the points already drawn.
         self.study.sampler = optuna.samplers.TPESampler(seed=config.seed + 1000 * worker + len(self.study.trials))
-        self.lock = Path(config.storage).expanduser().absolute().with_suffix(".lock")
+        self.lock = config.storage_path.with_suffix(".lock")
         self.logs = Path(config.output_dir) / config.study / "logs"
         self._lock = None
 
