@@ -7,19 +7,11 @@ import pytest
 import torch
 
 from metta_lit.curriculum import BucketedCurriculum, LearningProgressCurriculum, TaskSpace
+from metta_lit.curriculum.learning_progress import pool_for_episodes
 from metta_lit.env import MettaGridVecEnv, env_config
 from metta_lit.errors import ConfigError
+from metta_lit.recipes.prod.arena_basic_easy_shaped import ARENA_EASY_BUCKETS
 from metta_lit.rl.torch_env import MettaGridTorchEnv
-
-ARENA_BUCKETS = {
-    **{
-        f"game.agent.rewards.inventory.{r}": [0, 0.1, 0.5, 0.9, 1] for r in ("ore_red", "battery_red", "laser", "armor")
-    },
-    **{f"game.agent.rewards.inventory_max.{r}": [1, 2] for r in ("ore_red", "battery_red", "laser", "armor")},
-    "game.actions.attack.consumed_resources.laser": [1, 100],
-    "game.agent.initial_inventory.ore_red": [0, 1, 3],
-    "game.agent.initial_inventory.battery_red": [0, 3],
-}
 
 
 def test_task_ids_enumerate_the_bucket_product():
@@ -34,7 +26,7 @@ def test_task_ids_enumerate_the_bucket_product():
         TaskSpace({"a": [1, 1]})
     with pytest.raises(ConfigError, match="at least one value"):
         TaskSpace({"a": []})
-    assert TaskSpace(ARENA_BUCKETS).size == 5**4 * 2**4 * 2 * 3 * 2
+    assert TaskSpace(ARENA_EASY_BUCKETS).size == 5**4 * 2**4 * 2 * 2**5
 
 
 def test_learning_progress_moves_probability_onto_the_task_that_is_changing():
@@ -72,6 +64,54 @@ def test_a_full_pool_evicts_its_stalest_task_to_explore():
     assert again.pool == lp.pool and again.sample_id() == lp.sample_id()
 
 
+def draw_learnable_share(
+    curriculum: LearningProgressCurriculum, seed: int, episodes: int = 420, envs: int = 16
+) -> float:
+    """A synthetic learner on 64 tasks: 16 learnable (the score rises with each episode of
+    that task: 1 - exp(-plays / 15)), 24 impossible (0) and 24 solved (1), each score with
+    N(0, 0.1) noise. ``envs`` episodes are under way at once (each env draws its next task when
+    its episode ends), as in training; ``episodes`` is what a 10M-agent-step arena run
+    finishes (24 agents x 1000 steps per episode). Returns the share of the second half's
+    draws that went to learnable tasks (uniform: 0.25)."""
+    rng = np.random.default_rng(seed)
+    kind = rng.permutation(["learnable"] * 16 + ["impossible"] * 24 + ["solved"] * 24)
+    plays = np.zeros(64)
+    running = [curriculum.sample() for _ in range(envs)]
+    draws = []
+    for episode in range(episodes):
+        task = running[episode % envs]
+        mean = {"learnable": 1 - np.exp(-plays[task.id] / 15), "impossible": 0.0, "solved": 1.0}[kind[task.id]]
+        plays[task.id] += 1
+        curriculum.update(task, float(mean + rng.normal(0, 0.1)))
+        running[episode % envs] = curriculum.sample()
+        draws.append(kind[running[episode % envs].id])
+    return float(np.mean(np.array(draws[episodes // 2 :]) == "learnable"))
+
+
+def test_learning_progress_concentrates_on_learnable_tasks_within_a_cpu_runs_episodes():
+    buckets = {"a": list(range(8)), "b": list(range(8))}
+    shares = [draw_learnable_share(LearningProgressCurriculum(buckets, seed=s), seed=s) for s in range(6)]
+    assert np.mean(shares) > 0.4, shares  # uniform would be 0.25
+    # The earlier defaults (a pool of 64, timescale 0.1, exploration 0.25) stay near uniform
+    # with this many episodes: what the arena runs showed (prob_max 0.018 all run).
+    old = {"num_active_tasks": 64, "ema_timescale": 0.1, "rand_task_rate": 0.25}
+    old_shares = [draw_learnable_share(LearningProgressCurriculum(buckets, seed=s, **old), seed=s) for s in range(6)]
+    assert np.mean(old_shares) < 0.33, old_shares
+    assert pool_for_episodes(420) == 16 and pool_for_episodes(50) == 4 and pool_for_episodes(10**9) == 1000
+
+
+def test_learning_progress_refuses_bad_settings():
+    for bad in (
+        {"num_active_tasks": 0},
+        {"ema_timescale": float("nan")},
+        {"rand_task_rate": float("nan")},
+        {"slow_timescale_factor": 2},
+        {"min_presentations": 0},
+    ):
+        with pytest.raises(ConfigError, match=next(iter(bad))):
+            LearningProgressCurriculum({"x": [0, 1]}, **bad)
+
+
 def test_each_env_plays_its_own_task_and_reports_its_score():
     base = env_config("arena").with_overrides({"game.max_steps": 6})
     curriculum = BucketedCurriculum({"game.agent.initial_inventory.ore_red": [0, 3]}, seed=0)
@@ -103,6 +143,21 @@ def test_a_task_that_reshapes_the_env_is_refused_by_name():
     assert all(laser not in o["inventory"] for o in vec.grid_objects(0) if o["type_name"] == "agent")
     vec.reset()
     assert all(o["inventory"].get(laser) == 2 for o in vec.grid_objects(0) if o["type_name"] == "agent")
+
+
+def test_the_easy_arena_tasks_compile_and_stock_their_buildings():
+    """Every bucket of the shaped recipe is a task the native env takes; a task with stocked
+    buildings starts each altar holding a heart, the others start empty."""
+    space = TaskSpace(ARENA_EASY_BUCKETS)
+    vec = MettaGridVecEnv(env_config("arena_easy"), num_envs=2)
+    heart = vec.resource_names.index("heart")
+    for e, task_id in enumerate((0, space.size - 1)):  # every first value, every last value
+        task = space.task(task_id)
+        vec.assign_task(e, vec.compile_task(vec.config.with_overrides(task.overrides), task.name))
+    vec.reset()
+    altars = [[o for o in vec.grid_objects(e) if o["type_name"] == "altar"] for e in range(2)]
+    assert all(heart not in a["inventory"] for a in altars[0]) and len(altars[0]) == 20
+    assert all(a["inventory"].get(heart) == 1 for a in altars[1])
 
 
 def test_training_logs_the_curriculum_and_a_resume_continues_it(tmp_path):

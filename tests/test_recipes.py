@@ -12,6 +12,7 @@ from metta_lit.errors import ConfigError
 from metta_lit.recipe import Criterion, Job, Suite, TrainTool, discovery
 from metta_lit.recipe.command import run_command
 from metta_lit.recipe.overrides import parse_value, split_overrides
+from metta_lit.runs import History
 from metta_lit.sim.stats_db import EvalStatsDB
 
 TINY = ["num_envs=16", "eval_envs=2", 'env_overrides={"game.max_steps": 20}', "trainer.check_val_every_n_epoch=1000"]
@@ -150,18 +151,22 @@ def test_run_trains_then_evaluates_the_latest_policy(tmp_path, capsys):
 
 
 def test_suites_judge_criteria_on_final_metrics_and_report_failures(tmp_path, capsys):
-    rows = [
-        {"overview/agent_steps": "1000000", "env_agent/heart.gained": "0.0"},
-        {"overview/agent_steps": "2000000", "env_agent/heart.gained": "0.1"},
-        {"val/reward": "3.0"},
-        {"overview/agent_steps": "2500000", "env_agent/heart.gained": "0.3"},
-    ]
+    history = History.parse(
+        "overview/agent_steps,overview/episodes,env_agent/heart.gained,val/reward\n"
+        "1000000,4,0.0,\n"
+        "2000000,2,0.1,\n"
+        ",,,3.0\n"
+        "2500000,6,0.3,\n"
+        "2550000,,,\n"  # no episode finished: not a zero
+        "2600000,2,,\n"  # episodes finished and no agent made a heart: a zero
+    )
     hearts = Criterion("env_agent/heart.gained", ">", 0.15, "test", window=1_000_000)
-    assert hearts.measure(rows) == pytest.approx(0.2) and hearts.passes(0.2) and not hearts.passes(None)
-    assert Criterion("val/reward", ">", 2, "test").measure(rows) == 3.0
+    # per agent-episode over the last 1M steps: (2 x 0.1 + 6 x 0.3 + 2 x 0) / 10
+    assert hearts.measure(history) == pytest.approx(0.2) and hearts.passes(0.2) and not hearts.passes(None)
+    assert Criterion("val/reward", ">", 2, "test").measure(history) == 3.0
     (tmp_path / "run" / "logs").mkdir(parents=True)
     with open(tmp_path / "run" / "logs" / "metrics.csv", "w") as f:
-        f.write("overview/agent_steps,episode/reward\n100,0.5\n200,1.5\n")
+        f.write("overview/agent_steps,overview/episodes,episode/reward\n100,1,0.5\n200,1,1.5\n")
     suite = Suite(
         "t",
         [
@@ -178,16 +183,21 @@ def test_suites_judge_criteria_on_final_metrics_and_report_failures(tmp_path, ca
                 60,
                 criteria=[Criterion("episode/reward", ">", 5, "t")],
                 run_dir=str(tmp_path / "run"),
+                compare_with="good",
             ),
             Job("crash", ["run", "train", "no_such_recipe"], 60),
         ],
         json=str(tmp_path / "out.json"),
     )
     assert suite.run() is False
-    results = {job["name"]: job for job in json.loads((tmp_path / "out.json").read_text())["jobs"]}
-    assert results["good"]["passed"] and results["good"]["measured"]["episode/reward > 0.9"] == 1.0
+    written = json.loads((tmp_path / "out.json").read_text())
+    results = {job["name"]: job for job in written["jobs"]}
+    assert written["comparisons"] == ["high vs good: episode/reward 1.000 vs 1.000 -> did not help"]
+    assert results["good"]["passed"] and results["good"]["measured"]["episode/reward"] == 1.0
     assert not results["high"]["passed"] and "missed" in results["high"]["reason"]
     assert not results["crash"]["passed"] and results["crash"]["exit_code"] != 0
+    suite.select(["high"])  # brings the job it is compared with
+    assert [job.name for job in suite.jobs] == ["good", "high"]
     suite.select(["good"])
     assert [job.name for job in suite.jobs] == ["good"]
     with pytest.raises(ConfigError, match="no job"):

@@ -1,19 +1,32 @@
 """The learning-progress curriculum: play the tasks whose score is changing.
 
-As in the original (bidirectional learning progress): each task in a bounded active pool
-keeps a fast and a slow exponential moving average of its episode scores; their absolute
-difference is its learning progress, high while the score moves (up or down) and near zero
-for a task that is solved or impossible. Tasks are drawn in proportion to it, except for a
-``rand_task_rate`` share of draws that explore: they bring a fresh task from the bucket
-space into the pool, evicting the stalest one (the least progress among those seen
-``min_presentations`` times).
+As the original's bidirectional learning progress: each task in a bounded active pool keeps
+a fast and a slow exponential moving average of its episode scores; their gap is its
+learning progress, high while the score moves (up or down) and near zero for a task that is
+solved or impossible. Sampling weights standardize the pool's progress, pass it through a
+sigmoid and normalize (scale-free, so reward magnitudes of different tasks do not decide);
+a task not yet measured ``min_presentations`` times gets the pool's best weight so it is
+measured before it is judged. A ``rand_task_rate`` share of draws explores: it brings a fresh
+task from the bucket space into the full pool, evicting the measured task with the least
+progress.
 
-Defaults are sized for CPU budgets (a 10M-step arena run ends ~400 episodes per rank):
-the original's pool of 1000 tasks and EMA timescale of 0.001 assume 100M+ steps on GPUs.
+**Sized from episodes, not steps.** What decides whether the sampler can separate tasks is
+how many episodes each pool task gets. A 10M-agent-step arena run (24 agents, 1000-step
+episodes) finishes only ~420 episodes over all its envs; the original's pool of 1000 tasks
+with an EMA timescale of 0.001 needs 100M+ episodes-worth of budget. The earlier defaults
+(a pool of 64, timescale 0.1, slow EMA smoothing the fast one) gave each task ~6 episodes
+and a fast/slow gap of a few hundredths of the noise, so the distribution never left
+uniform (``curriculum/prob_max`` 0.018 for a whole run). The defaults here give each pool
+task ~25 episodes of a 420-episode run (16 tasks), a fast EMA over ~4 episodes and a slow
+one over ~20 (the task's time in the pool), so a task whose score rises separates from the
+flat ones within ~10 of its own episodes (``tests/test_curriculum.py`` checks this on a
+synthetic task set with a 420-episode budget). :func:`pool_for_episodes` sizes the pool
+for other budgets.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,57 +35,81 @@ import numpy as np
 from metta_lit.curriculum.base import Curriculum
 from metta_lit.errors import ConfigError
 
+EPISODES_PER_TASK = 25  # what a pool task should get over a run for its progress to be measured
+
+
+def pool_for_episodes(episodes: int, low: int = 4, high: int = 1000) -> int:
+    """The active pool size that gives each task ~EPISODES_PER_TASK episodes of a run that
+    finishes ``episodes`` episodes (the original's 1000 at its GPU budgets)."""
+    return int(min(high, max(low, episodes // EPISODES_PER_TASK)))
+
 
 class LearningProgressCurriculum(Curriculum):
-    """Tasks sampled in proportion to |fast EMA - slow EMA| of their scores, plus exploration."""
+    """Tasks sampled by the bidirectional learning progress of their scores, plus exploration."""
 
     def __init__(
         self,
         buckets: Mapping[str, Sequence[Any]],
-        num_active_tasks: int = 64,
-        ema_timescale: float = 0.1,
-        rand_task_rate: float = 0.25,
+        num_active_tasks: int = 16,  # original: 1000 (max_memory_tasks), for 100M-2B agent steps
+        ema_timescale: float = 0.25,  # fast EMA rate per episode; original: 0.001
+        slow_timescale_factor: float = 0.2,  # slow EMA rate = ema_timescale x this (as the original)
+        rand_task_rate: float = 0.1,
         min_presentations: int = 3,
         seed: int = 0,
     ) -> None:
         super().__init__(buckets, seed)
-        if num_active_tasks < 1:
-            raise ConfigError(f"curriculum.num_active_tasks: must be >= 1, got {num_active_tasks}")
-        if not 0 < ema_timescale <= 1:
-            raise ConfigError(f"curriculum.ema_timescale: must be in (0, 1], got {ema_timescale}")
-        if not 0 <= rand_task_rate <= 1:
-            raise ConfigError(f"curriculum.rand_task_rate: must be in [0, 1], got {rand_task_rate}")
+        if isinstance(num_active_tasks, bool) or not isinstance(num_active_tasks, int) or num_active_tasks < 1:
+            raise ConfigError(f"curriculum.num_active_tasks: must be an integer >= 1, got {num_active_tasks!r}")
+        for name, value in (("ema_timescale", ema_timescale), ("slow_timescale_factor", slow_timescale_factor)):
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= 1):
+                raise ConfigError(f"curriculum.{name}: must be in (0, 1], got {value!r}")
+        if not (isinstance(rand_task_rate, (int, float)) and 0 <= rand_task_rate <= 1):  # NaN fails both
+            raise ConfigError(f"curriculum.rand_task_rate: must be in [0, 1], got {rand_task_rate!r}")
+        if isinstance(min_presentations, bool) or not isinstance(min_presentations, int) or min_presentations < 1:
+            raise ConfigError(f"curriculum.min_presentations: must be an integer >= 1, got {min_presentations!r}")
         self.num_active_tasks = min(num_active_tasks, self.space.size)
-        self.ema_timescale = ema_timescale
-        self.rand_task_rate = rand_task_rate
+        self.fast_rate = float(ema_timescale)
+        self.slow_rate = float(ema_timescale * slow_timescale_factor)
+        self.rand_task_rate = float(rand_task_rate)
         self.min_presentations = min_presentations
         self.pool: dict[int, list[float]] = {}  # task id -> [fast EMA, slow EMA, episodes]
+        self.evictions = 0
 
     # --- learning progress -----------------------------------------------------------------
     def update(self, task, score: float) -> None:
         super().update(task, score)
         stats = self.pool.get(task.id)
-        if stats is None:  # evicted while its episode was running
+        if stats is None or not math.isfinite(score):  # evicted while its episode ran; a NaN teaches nothing
             return
         fast, slow, n = stats
         if n == 0:
             fast = slow = score
-        else:
-            fast += self.ema_timescale * (score - fast)
-            slow += self.ema_timescale * (fast - slow)
+        else:  # both track the scores, at two rates (the original's bidirectional EMAs)
+            fast += self.fast_rate * (score - fast)
+            slow += self.slow_rate * (score - slow)
         self.pool[task.id] = [fast, slow, n + 1]
 
     def learning_progress(self, task_id: int) -> float:
         fast, slow, _ = self.pool[task_id]
         return abs(fast - slow)
 
+    def _measured(self, task_id: int) -> bool:
+        return self.pool[task_id][2] >= self.min_presentations
+
     def _weights(self, ids: list[int]) -> np.ndarray:
-        """Learning progress per task; a task seen fewer than ``min_presentations`` times
-        borrows the pool's highest, so new tasks get measured before they are judged."""
+        """Sampling weights of pool tasks: progress standardized over the pool, through a
+        sigmoid, normalized (the original's bidirectional scoring). Unmeasured tasks get the
+        best measured weight."""
         progress = np.array([self.learning_progress(i) for i in ids])
-        seen = np.array([self.pool[i][2] >= self.min_presentations for i in ids])
-        top = progress[seen].max() if seen.any() else 1.0
-        weights = np.where(seen, progress, top if top > 0 else 1.0)
+        measured = np.array([self._measured(i) for i in ids])
+        if not measured.any():
+            return np.full(len(ids), 1.0 / len(ids))
+        scores = progress.copy()
+        scores[~measured] = progress[measured].max()
+        std = scores.std()
+        z = (scores - scores.mean()) / std if std > 0 else np.zeros_like(scores)
+        weights = 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+        weights[measured & (progress <= 0)] = 0.0  # no progress at all: nothing to learn there
         total = weights.sum()
         return weights / total if total > 0 else np.full(len(ids), 1.0 / len(ids))
 
@@ -84,12 +121,14 @@ class LearningProgressCurriculum(Curriculum):
         return ids[int(self.rng.choice(len(ids), p=self._weights(ids)))]
 
     def _explore(self) -> int:
-        """A fresh task into the pool (evicting the stalest when full), else a random member."""
+        """A fresh task into the pool (evicting the least-progress measured one when full),
+        else a uniformly drawn pool member."""
         fresh = next((t for t in self.rng.integers(self.space.size, size=8).tolist() if t not in self.pool), None)
         if fresh is not None and len(self.pool) >= self.num_active_tasks:
-            judged = [i for i, (_, _, n) in self.pool.items() if n >= self.min_presentations]
-            if judged:
-                del self.pool[min(judged, key=self.learning_progress)]
+            measured = [i for i in self.pool if self._measured(i)]
+            if measured:
+                del self.pool[min(measured, key=self.learning_progress)]
+                self.evictions += 1
             else:
                 fresh = None
         if fresh is None:
@@ -109,13 +148,17 @@ class LearningProgressCurriculum(Curriculum):
     def stats(self) -> dict[str, float]:
         out = super().stats()
         out["curriculum/pool_size"] = float(len(self.pool))
+        out["curriculum/evictions"] = float(self.evictions)
         if self.pool:
             out["curriculum/mean_learning_progress"] = float(np.mean([self.learning_progress(i) for i in self.pool]))
+            out["curriculum/measured_tasks"] = float(sum(self._measured(i) for i in self.pool))
         return out
 
     def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "pool": {k: list(v) for k, v in self.pool.items()}}
+        pool = {k: list(v) for k, v in self.pool.items()}
+        return {**super().state_dict(), "pool": pool, "evictions": self.evictions}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         super().load_state_dict(state)
         self.pool = {int(k): [float(v[0]), float(v[1]), int(v[2])] for k, v in state["pool"].items()}
+        self.evictions = int(state.get("evictions", 0))

@@ -1,17 +1,50 @@
-"""Named environments shipped in ``configs/env/`` (arena, navigation, perf)."""
+"""Named environments shipped in ``configs/env/`` (arena, arena_easy, navigation, perf).
+
+An env file is either a whole config (``label`` + ``game``) or a variant of another one:
+``base: NAME`` plus ``overrides`` (dotted keys, as ``env_overrides`` elsewhere) and its own
+``label``. A variant states only what differs, so the arena and its easy shaped form
+cannot drift apart.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
+
 from metta_lit.env.config import MettaGridConfig
+from metta_lit.errors import ConfigError
 from metta_lit.shipped import CONFIG_DIR, find_config
 
+MAX_BASE_DEPTH = 8  # variants of variants; deeper is a loop (``base`` naming itself)
 
-def env_config(name: str) -> MettaGridConfig:
-    """Loads ``configs/env/<name>.yaml`` (or a YAML path)."""
+
+def env_path(name: str) -> Path:
+    """The YAML file of a named env (``arena``) or of a path."""
     path = find_config(name)
     if path.suffix not in (".yaml", ".yml"):
         path = CONFIG_DIR / "env" / f"{name}.yaml"
     if not path.exists():
         available = sorted(p.stem for p in (CONFIG_DIR / "env").glob("*.yaml"))
         raise FileNotFoundError(f"no env config {name!r} at {path} (available: {', '.join(available)})")
-    return MettaGridConfig.from_yaml(path)
+    return path
+
+
+def env_config(name: str, _depth: int = 0) -> MettaGridConfig:
+    """Loads ``configs/env/<name>.yaml`` (or a YAML path), resolving ``base`` variants."""
+    path = env_path(name)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: invalid YAML: {e}") from None
+    if not isinstance(data, dict) or "base" not in data:
+        return MettaGridConfig.from_yaml(path)
+    if _depth >= MAX_BASE_DEPTH:
+        raise ConfigError(f"{path}: 'base' chain deeper than {MAX_BASE_DEPTH} (a variant that bases on itself?)")
+    extra = sorted(set(data) - {"base", "overrides", "label"})
+    if extra:
+        raise ConfigError(f"{path}: a variant (with 'base') takes only 'base', 'label' and 'overrides', not {extra}")
+    overrides = data.get("overrides") or {}
+    if not isinstance(overrides, dict) or not isinstance(data["base"], str):
+        raise ConfigError(f"{path}: 'base' must be an env name and 'overrides' a mapping of dotted keys")
+    return env_config(data["base"], _depth + 1).with_overrides({**overrides, "label": data.get("label", path.stem)})

@@ -8,7 +8,6 @@ read the run's ``logs/metrics.csv``: the mean of a metric over the rows of the l
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import operator
@@ -24,23 +23,9 @@ from rich.console import Console
 from rich.table import Table
 
 from metta_lit.errors import ConfigError
+from metta_lit.runs import History
 
 OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
-
-
-def final_mean(rows: list[dict[str, str]], metric: str, window: int) -> float | None:
-    """Mean of ``metric`` over the rows of the last ``window`` agent steps of a metrics.csv."""
-    points, steps = [], 0.0
-    for row in rows:
-        if row.get("overview/agent_steps") not in (None, ""):
-            steps = float(row["overview/agent_steps"])
-        if row.get(metric) not in (None, ""):
-            points.append((steps, float(row[metric])))
-    if not points:
-        return None
-    end = points[-1][0]
-    values = [v for step, v in points if step > end - window] or [points[-1][1]]
-    return sum(values) / len(values)
 
 
 @dataclass(frozen=True)
@@ -54,10 +39,10 @@ class Criterion:
     source: str
     window: int = 1_000_000  # agent steps the final value is averaged over
 
-    def measure(self, rows: list[dict[str, str]]) -> float | None:
-        """Mean of ``metric`` over the rows logged in the last ``window`` agent steps (a row
-        without ``overview/agent_steps``, e.g. validation's, counts at the last one seen)."""
-        return final_mean(rows, self.metric, self.window)
+    def measure(self, history: History) -> float | None:
+        """Mean of ``metric`` over the last ``window`` agent steps (per agent-episode for
+        episode metrics; see :class:`metta_lit.runs.History`)."""
+        return history.final_mean(self.metric, self.window)
 
     def passes(self, value: float | None) -> bool:
         return value is not None and math.isfinite(value) and OPERATORS[self.op](value, self.threshold)
@@ -74,6 +59,7 @@ class Job:
     criteria: list[Criterion] = field(default_factory=list)
     report: list[str] = field(default_factory=list)  # metrics shown (final 1M-step means), not judged
     run_dir: str | None = None  # whose logs/metrics.csv the criteria read
+    compare_with: str | None = None  # a job run beside this one (same budget) whose result it is judged against
 
 
 @dataclass
@@ -84,14 +70,6 @@ class JobResult:
     exit_code: int | None
     reason: str
     measured: dict[str, float | None] = field(default_factory=dict)
-
-
-def read_rows(run_dir: str | None) -> list[dict[str, str]]:
-    path = Path(run_dir or "", "logs", "metrics.csv")
-    if not run_dir or not path.is_file():
-        return []
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 @dataclass
@@ -109,7 +87,25 @@ class Suite:
         unknown = [n for n in only if n not in names]
         if unknown:
             raise ConfigError(f"{self.name} suite: no job {unknown} (jobs: {', '.join(names)})")
-        self.jobs = [job for job in self.jobs if job.name in only]
+        wanted = set(only) | {job.compare_with for job in self.jobs if job.name in only and job.compare_with}
+        self.jobs = [job for job in self.jobs if job.name in wanted]
+
+    def comparisons(self, results: dict[str, JobResult]) -> list[str]:
+        """One line per job with a ``compare_with`` partner: whether it beat the partner on
+        its first criterion's metric (e.g. whether the curriculum helped)."""
+        lines = []
+        for job in self.jobs:
+            other = results.get(job.compare_with or "")
+            if other is None or not job.criteria:
+                continue
+            metric = job.criteria[0].metric
+            mine, theirs = results[job.name].measured.get(metric), other.measured.get(metric)
+            if mine is None or theirs is None:
+                lines.append(f"{job.name} vs {other.name}: {metric} missing, no comparison")
+                continue
+            verdict = "helped" if mine > theirs else "did not help"
+            lines.append(f"{job.name} vs {other.name}: {metric} {mine:.3f} vs {theirs:.3f} -> {verdict}")
+        return lines
 
     def run_job(self, job: Job, console: Console) -> JobResult:
         console.print(f"[bold]{self.name}/{job.name}[/]: metta-lit {' '.join(job.args)}")
@@ -134,11 +130,13 @@ class Suite:
         if code != 0:
             tail = (proc.stderr or "").strip().splitlines()[-1:] if not log else [f"see {log.name}"]
             return JobResult(job.name, False, seconds, code, f"exit code {code}: {' '.join(tail)}")
-        rows = read_rows(job.run_dir)
-        measured = {f"{c.metric} {c.op} {c.threshold:g}": c.measure(rows) for c in job.criteria}
-        failed = [k for c, (k, v) in zip(job.criteria, measured.items(), strict=True) if not c.passes(v)]
+        history = History.read(job.run_dir) if job.run_dir else History({})
+        # By metric name: the criteria's (over their windows), then the reported ones (last 1M steps).
+        measured = {c.metric: c.measure(history) for c in job.criteria}
+        failed = [f"{c.metric} {c.op} {c.threshold:g}" for c in job.criteria if not c.passes(measured[c.metric])]
         reason = "ok" if not failed else "missed: " + "; ".join(failed)
-        measured.update({metric: final_mean(rows, metric, 1_000_000) for metric in job.report})
+        for metric in job.report:
+            measured.setdefault(metric, history.final_mean(metric, 1_000_000))
         return JobResult(job.name, not failed, seconds, code, reason, measured)
 
     def run(self, console: Console | None = None) -> bool:
@@ -152,15 +150,22 @@ class Suite:
         table.add_column("seconds", justify="right")
         table.add_column("reached (final 1M-step means)")
         for job, result in zip(self.jobs, results, strict=True):
-            reached = "\n".join(f"{k} -> {v:.5g}" for k, v in result.measured.items() if v is not None)
+            judged = {c.metric: f"{c.metric} {c.op} {c.threshold:g}" for c in job.criteria}
+            reached = "\n".join(
+                f"{judged.get(k, k)} -> {v:.5g}" for k, v in result.measured.items() if v is not None
+            )
             verdict = "[green]pass[/]" if result.passed else "[red]FAIL[/]"
             detail = "" if result.passed else f"\n{result.reason}"
             table.add_row(f"{job.name}\n{job.budget}".strip(), verdict, f"{result.seconds:.0f}", reached + detail)
         console.print(table)
+        comparisons = self.comparisons({r.name: r for r in results})
+        for line in comparisons:
+            console.print(line)
         if self.json:
             Path(self.json).parent.mkdir(parents=True, exist_ok=True)
             payload = {
                 "suite": self.name,
+                "comparisons": comparisons,
                 "jobs": [
                     {**asdict(result), "criteria": [asdict(c) for c in job.criteria], "args": job.args}
                     for job, result in zip(self.jobs, results, strict=True)

@@ -7,9 +7,6 @@ LightningCLI config), ``logs/metrics.csv`` (one row per update, :mod:`metta_lit.
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +14,7 @@ import yaml
 from starlette.exceptions import HTTPException
 
 from metta_lit.checkpoints.uri import EXTENSION, PolicyURIError, parse_checkpoint_name
+from metta_lit.runs import History, HistoryError
 from metta_lit.storage import normalize_uri
 from metta_lit.web.paths import Folder
 
@@ -115,22 +113,13 @@ def trained_env(config: str | None) -> str | None:
     return env if isinstance(env, str) else None
 
 
-def _number(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
 def run_metrics(folder: Folder, run: str) -> dict[str, list[float | None]]:
     """The metrics history as columns (JSON has no NaN: a missing value is null)."""
     metrics = run_dir(folder, run) / METRICS
     if not metrics.is_file():
         return {}
-    reader = csv.DictReader(io.StringIO(read_limited(metrics, MAX_METRICS_BYTES), newline=""))
-    columns: dict[str, list[float | None]] = {name: [] for name in reader.fieldnames or []}
-    for row in reader:
-        for name, values in columns.items():
-            values.append(_number(row.get(name) or ""))
-    return {name: values for name, values in columns.items() if any(v is not None for v in values)}
+    try:
+        history = History.parse(read_limited(metrics, MAX_METRICS_BYTES))
+    except HistoryError as e:
+        raise HTTPException(422, f"{METRICS}: {e}") from None
+    return {name: history.columns[name] for name in history.metrics()}
