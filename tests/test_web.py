@@ -214,3 +214,124 @@ def test_live_play_with_a_trained_policy_runs_to_the_end(client, site):
         assert "episode is over" in ws.receive_json()["message"]
         ws.send_json({"type": "reset"})
         assert ws.receive_json()["step"] == 0
+
+
+# --- hardening: every response's headers, every file the server opens, every message -------
+
+
+def test_every_response_forbids_inline_script(client):
+    for path in ("/replay", "/api/runs", "/static/js/viewer.js", "/api/replays/../x"):
+        csp = client.get(path).headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "object-src 'none'" in csp
+
+
+@pytest.mark.parametrize("linked", ["logs/config.yaml", "logs/metrics.csv", "logs"])
+def test_a_symlink_inside_a_run_folder_cannot_read_outside_it(client, site, tmp_path, linked):
+    secret = tmp_path / "outside"
+    (secret / "logs").mkdir(parents=True)
+    for name in ("config.yaml", "metrics.csv", "logs/config.yaml", "logs/metrics.csv"):
+        (secret / name).write_text("step,secret\n1,42\n")
+    run = site["data"] / "linked"
+    (run / "checkpoints").mkdir(parents=True)
+    if linked != "logs":
+        (run / "logs").mkdir()
+    (run / linked).symlink_to(secret / linked.split("/")[-1] if linked != "logs" else secret / "logs")
+    try:
+        details = client.get("/api/runs/linked")
+        metrics = client.get("/api/runs/linked/metrics")
+        assert details.status_code in (200, 403) and "secret" not in details.text
+        assert metrics.status_code in (200, 403) and "secret" not in metrics.text
+        assert 403 in (details.status_code, metrics.status_code)
+    finally:
+        import shutil
+
+        shutil.rmtree(run)
+
+
+def test_uploads_are_same_origin_and_bounded_while_parsing(client):
+    evil = {"origin": "http://evil.example"}
+    assert client.post("/api/replays/upload", content=b"x", headers=evil).status_code == 403
+    bomb = zlib.compress(b'{"objects":[' + b"{}," * 3_000_000 + b"{}]}", 9)  # ~27 KB -> 9 MB of dicts
+    response = client.post("/api/replays/upload?name=bomb.json.z", content=bomb)
+    assert response.status_code == 422 and "lists/objects" in response.json()["error"]
+    names = zlib.compress(json.dumps({"version": 2, "action_names": ["a" * 5000]}).encode())
+    response = client.post("/api/replays/upload?name=n.json.z", content=names)
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("path", ["/api/runs/.", "/api/replays/.", "/api/replays/./", "/api/runs/./metrics"])
+def test_the_folder_itself_is_not_a_file(client, path):
+    # Never a 500; a client that normalizes the dot away gets the listing (200) instead.
+    response = client.get(path)
+    assert response.status_code in (200, 403, 404) and "error" in response.json() or response.status_code == 200
+
+
+def test_a_metrics_field_too_long_is_an_error_not_a_crash(client, site):
+    run = site["data"] / "huge"
+    (run / "logs").mkdir(parents=True)
+    (run / "logs" / "metrics.csv").write_text("step,x\n1," + "9" * 200_000 + "\n")
+    try:
+        response = client.get("/api/runs/huge/metrics")
+        assert response.status_code == 422 and "metrics" in response.json()["error"]
+    finally:
+        import shutil
+
+        shutil.rmtree(run)
+
+
+def test_listening_on_all_interfaces_keeps_the_host_and_origin_checks(site):
+    config = WebConfig(
+        data_dir=str(site["data"]), replay_dir=str(site["replays"]), host="0.0.0.0", allowed_hosts=("lab.example",)
+    )
+    wide = TestClient(create_app(config), base_url="http://lab.example:8000")
+    assert wide.get("/api/runs").status_code == 200
+    assert wide.get("/api/runs", headers={"host": "evil.example"}).status_code == 400
+    assert wide.post("/api/replays/upload", content=b"x", headers={"origin": "http://evil.example"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("send", "code"),
+    [
+        (lambda ws: ws.send_text("not json"), 1007),
+        (lambda ws: ws.send_bytes(b"\x00\x01"), 1003),
+        (lambda ws: ws.send_text("[" * 2000 + "]" * 2000), 1007),  # nesting deeper than Python's recursion
+        (lambda ws: ws.send_text("1" * 5000), 1009),  # a 5000-digit number: too long before parsing
+    ],
+)
+def test_a_malformed_play_message_is_answered_and_closed(client, send, code):
+    with client.websocket_connect(f"{WS}/ws/play?env=navigation") as ws:
+        assert ws.receive_json()["type"] == "init"
+        send(ws)
+        assert ws.receive_json()["type"] == "error"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == code
+
+
+def test_serve_refuses_a_stats_db_it_cannot_read_and_listens_before_it_prints(site, tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    garbage = tmp_path / "garbage.duckdb"
+    garbage.write_bytes(b"not a database" * 100)
+    for bad in (garbage, tmp_path):
+        out = subprocess.run(
+            [sys.executable, "-m", "metta_lit.cli", "serve", "--stats_db", str(bad), "--port", "0"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert out.returncode != 0 and "stats database" in out.stderr and "Traceback" not in out.stderr
+    for _ in range(3):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "metta_lit.cli", "serve", "--data_dir", str(site["data"]), "--port", "0"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            port = int(proc.stdout.readline().split("http://127.0.0.1:")[1].split("/")[0])
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()  # at once: no refusal
+        finally:
+            proc.kill()
+            proc.wait()

@@ -151,9 +151,7 @@ class Suite:
         table.add_column("reached (final 1M-step means)")
         for job, result in zip(self.jobs, results, strict=True):
             judged = {c.metric: f"{c.metric} {c.op} {c.threshold:g}" for c in job.criteria}
-            reached = "\n".join(
-                f"{judged.get(k, k)} -> {v:.5g}" for k, v in result.measured.items() if v is not None
-            )
+            reached = "\n".join(f"{judged.get(k, k)} -> {v:.5g}" for k, v in result.measured.items() if v is not None)
             verdict = "[green]pass[/]" if result.passed else "[red]FAIL[/]"
             detail = "" if result.passed else f"\n{result.reason}"
             table.add_row(f"{job.name}\n{job.budget}".strip(), verdict, f"{result.seconds:.0f}", reached + detail)

@@ -19,7 +19,15 @@ from metta_lit.env import MettaGridVecEnv
 from metta_lit.errors import MettaLitError
 from metta_lit.storage import atomic_write, normalize_uri, read_bytes
 
-MAX_REPLAY_BYTES = 256 << 20  # compressed file and inflated JSON alike
+MAX_REPLAY_BYTES = 32 << 20  # compressed file and inflated JSON alike
+# What a replay may hold, checked on the inflated text before json builds anything: a full
+# 1000-step arena replay (24 agents, 62x62) inflates to 0.8 MB with 75k lists and 156k
+# values, so these leave room for replays ~10x longer or larger while bounding what parsing
+# allocates (~150 MB at worst: a tiny zlib stream of "{},{},..." would otherwise become
+# gigabytes of dicts).
+MAX_CONTAINERS = 1_000_000  # JSON lists + objects
+MAX_VALUES = 2_000_000  # commas: elements of all lists and objects
+MAX_STRING = 4096  # characters in one name (action, item, type, field)
 REQUIRED = ("version", "action_names", "item_names", "type_names", "map_size", "num_agents", "max_steps", "objects")
 
 
@@ -231,9 +239,16 @@ def load_replay(url: str, max_bytes: int = MAX_REPLAY_BYTES) -> dict[str, Any]:
 
 def parse_replay(raw: bytes, url: str, max_bytes: int = MAX_REPLAY_BYTES) -> dict[str, Any]:
     """Checks the bytes of a replay file (``url`` names it in errors); see :func:`load_replay`."""
+    text = inflate(raw, max_bytes, url)
+    containers, values = text.count(b"[") + text.count(b"{"), text.count(b",")
+    if containers > MAX_CONTAINERS or values > MAX_VALUES:
+        raise ReplayError(
+            f"{url}: the replay holds {containers:,} lists/objects and {values:,} values; "
+            f"the limits are {MAX_CONTAINERS:,} and {MAX_VALUES:,}"
+        )
     try:
-        data = json.loads(inflate(raw, max_bytes, url))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        data = json.loads(text, object_pairs_hook=_bounded_object)
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:  # JSONDecodeError is a ValueError
         raise ReplayError(f"{url}: invalid JSON ({e})") from None
     if not isinstance(data, dict):
         raise ReplayError(f"{url}: expected a JSON object at the top level")
@@ -258,7 +273,18 @@ def parse_replay(raw: bytes, url: str, max_bytes: int = MAX_REPLAY_BYTES) -> dic
                 steps = [at for at, _ in field]
                 if steps != sorted(steps) or steps[0] < 0 or steps[-1] > data["max_steps"]:
                     raise ReplayError(f"{url}: object {i} field {key!r} has steps out of order or range")
+    for key in ("action_names", "item_names", "type_names"):
+        if not all(isinstance(name, str) and len(name) <= MAX_STRING for name in data[key]):
+            raise ReplayError(f"{url}: {key!r} must be a list of names of at most {MAX_STRING} characters")
     return data
+
+
+def _bounded_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys and string values are names, not megabytes (checked as parsed)."""
+    for key, value in pairs:
+        if len(key) > MAX_STRING or (isinstance(value, str) and len(value) > MAX_STRING):
+            raise ValueError(f"a name or text field longer than {MAX_STRING} characters ({key[:40]!r})")
+    return dict(pairs)
 
 
 _JSON_NAMES = {int: "integer", list: "list", dict: "object"}

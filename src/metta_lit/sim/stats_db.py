@@ -147,6 +147,13 @@ class EvalStatsDB:
         with self._open_for_writing():
             pass
 
+    def check_readable(self) -> None:
+        """Refuses a path that is a directory or an existing file that is not DuckDB (a missing
+        one is fine: it appears when the first evaluation writes it). ``serve`` calls this at
+        start rather than failing on its first scorecard request."""
+        if os.path.exists(self.path):
+            self.query("SELECT 1")
+
     def _check_path(self) -> None:
         """The checks that need no database connection: a file path in a writable folder."""
         directory = os.path.dirname(self.path)

@@ -10,6 +10,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     open_replay: str | None = None,
+    allowed_hosts: list[str] | None = None,
 ) -> None:
     """Serve the replay viewer, live play and the runs dashboard until interrupted.
 
@@ -20,15 +21,24 @@ def serve(
         host: interface to listen on (127.0.0.1: this machine only)
         port: port to listen on (0: any free port)
         open_replay: a replay in replay_dir to print the viewer's address for
+        allowed_hosts: more host names the app answers to (e.g. this machine's name when host is
+            0.0.0.0); loopback names are always allowed. There is no authentication: anyone who
+            reaches the port can read the runs and replays.
     """
     import socket
 
     import uvicorn
 
     from metta_lit.errors import ConfigError
+    from metta_lit.sim.stats_db import EvalStatsDB
     from metta_lit.web.app import WebConfig, create_app, viewer_url
 
-    app = create_app(WebConfig(data_dir=data_dir, replay_dir=replay_dir, stats_db=stats_db, host=host))
+    if stats_db:
+        EvalStatsDB(stats_db).check_readable()
+    config = WebConfig(
+        data_dir=data_dir, replay_dir=replay_dir, stats_db=stats_db, host=host, allowed_hosts=tuple(allowed_hosts or ())
+    )
+    app = create_app(config)
     # Listen first: the printed address then has the real port (port 0 picks a free one), and
     # a client that connects at once waits in the backlog until the server accepts.
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
@@ -39,6 +49,7 @@ def serve(
         raise ConfigError(
             f"--host {host} --port {port}: cannot listen there ({e.strerror}); pick another --port"
         ) from None
+    sock.listen(128)  # listening before the address is printed: a client that connects at once is queued
     address = f"http://{f'[{host}]' if ':' in host else host}:{sock.getsockname()[1]}"
     print(f"metta-lit serve: {address}/runs  {address}/replay  {address}/play", flush=True)
     if open_replay:

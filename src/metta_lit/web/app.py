@@ -32,6 +32,7 @@ from metta_lit.sim.replay import MAX_REPLAY_BYTES, ReplayError, load_replay, par
 from metta_lit.web import runs
 from metta_lit.web.paths import Folder
 from metta_lit.web.scorecard import scorecard
+from metta_lit.web.security import SecurityMiddleware, allowed_hosts
 
 if TYPE_CHECKING:
     from metta_lit.web.live import LiveGame  # imports torch: loaded when a game starts
@@ -49,7 +50,8 @@ class WebConfig:
     data_dir: str = "train_dir"
     replay_dir: str = "replays"
     stats_db: str | None = None
-    host: str = "127.0.0.1"  # where the server listens: on loopback, only loopback names are served
+    host: str = "127.0.0.1"  # where the server listens (see security.allowed_hosts)
+    allowed_hosts: tuple[str, ...] = ()  # more host names to answer to, e.g. when listening on 0.0.0.0
 
     def folders(self) -> tuple[Folder, Folder]:
         return Folder.at(self.data_dir, "runs"), Folder.at(self.replay_dir, "replays")
@@ -61,19 +63,6 @@ def env_names() -> list[str]:
 
 def viewer_url(name: str) -> str:
     return f"/replay?replay={quote(name)}"
-
-
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-def same_origin(headers: Any) -> bool:
-    """Whether a request that acts (a POST, the play websocket) comes from this app's own pages.
-
-    Browsers send ``Origin`` on these and let any site send them to localhost, so without this
-    any web page the user visits could start episodes here; tools without ``Origin`` are fine.
-    """
-    origin = headers.get("origin")
-    return origin is None or origin.split("://", 1)[-1] == headers.get("host")
 
 
 def create_app(config: WebConfig) -> Starlette:
@@ -139,15 +128,13 @@ def create_app(config: WebConfig) -> Starlette:
         """Plays one episode with a checkpoint of the run, in the run's env, as a replay."""
         from metta_lit.tools.replay import replay
 
-        if not same_origin(request.headers):
-            raise HTTPException(403, "runs: replays start from this app's own pages only")
         run = request.path_params["run"]
         run_dir = runs.run_dir(data, run)
         checkpoint = request.query_params.get("checkpoint", "")
         policy = data.resolve(f"{run}/checkpoints/{checkpoint}")
         if policy.parent != run_dir / "checkpoints" or not checkpoint.endswith(".mpt"):
             raise HTTPException(404, f"runs: {checkpoint!r} is not a policy file of {run}")
-        run_config = run_dir / runs.CONFIG
+        run_config = runs.run_file(data, run, runs.CONFIG)
         if not run_config.is_file():
             raise HTTPException(404, f"runs: {run} has no {runs.CONFIG} to take its env from")
         async with episode_lock:
@@ -166,9 +153,6 @@ def create_app(config: WebConfig) -> Starlette:
         return JSONResponse({**card, "configured": True, "path": config.stats_db})
 
     async def play(websocket: WebSocket) -> None:
-        if not same_origin(websocket.headers):
-            await websocket.close(code=1008, reason="cross-origin")
-            return
         await websocket.accept()
         try:
             game = await run_in_threadpool(start_game, websocket.query_params, data)
@@ -179,13 +163,18 @@ def create_app(config: WebConfig) -> Starlette:
         try:
             await websocket.send_json({"type": "init", **game.header()})
             while True:
-                message = await websocket.receive_json()
+                try:
+                    message = decode_message(await websocket.receive())
+                except ProtocolError as e:  # answered, then closed: the client is not ours
+                    await websocket.send_json({"type": "error", "message": str(e)})
+                    await websocket.close(code=e.code, reason=str(e)[:120])
+                    return
                 try:
                     reply = await run_in_threadpool(handle, game, message, replays.root)
                 except (ValueError, TypeError, KeyError) as e:
                     reply = {"type": "error", "message": str(e)}
                 await websocket.send_json(reply)
-        except (WebSocketDisconnect, json.JSONDecodeError):
+        except WebSocketDisconnect:
             pass
         finally:
             game.close()
@@ -210,12 +199,14 @@ def create_app(config: WebConfig) -> Starlette:
         WebSocketRoute("/ws/play", play),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    # On loopback, answer loopback names only: a DNS-rebinding page cannot read the API.
-    hosts = [*LOOPBACK, "[::1]"] if config.host in LOOPBACK else ["*"]
     return Starlette(
         routes=routes,
         exception_handlers={HTTPException: http_error},
-        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)],
+        middleware=[
+            # Outermost first: the Host allow-list, then origin checks and security headers.
+            Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(config.host, config.allowed_hosts)),
+            Middleware(SecurityMiddleware),
+        ],
     )
 
 
@@ -238,6 +229,33 @@ def start_game(params: Any, data: Folder) -> LiveGame:
     if not seed.isdigit():
         raise HTTPException(400, f"play: seed must be a non-negative integer, got {seed!r}")
     return LiveGame(env_config(env), PolicyHandle.from_uri(policy).policy, int(seed))
+
+
+MAX_MESSAGE = 4096  # characters: the longest real message is a step with an action name
+
+
+class ProtocolError(ValueError):
+    """A websocket message that is not this protocol's; ``code`` is the close code to send."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def decode_message(event: dict[str, Any]) -> Any:
+    """The JSON value of a websocket ``receive()`` event, or a :class:`ProtocolError` (1003 for
+    binary frames, 1009 for oversized text, 1007 for text that is not small plain JSON)."""
+    if event["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(event.get("code", 1000))
+    text = event.get("text")
+    if text is None:
+        raise ProtocolError("play: messages are JSON text, not binary frames", 1003)
+    if len(text) > MAX_MESSAGE:
+        raise ProtocolError(f"play: a message is at most {MAX_MESSAGE} characters", 1009)
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as e:  # not JSON, a 5000-digit number, deep nesting
+        raise ProtocolError(f"play: not a JSON message ({str(e)[:80]})", 1007) from None
 
 
 def handle(game: LiveGame, message: Any, replay_dir: Path) -> dict[str, Any]:

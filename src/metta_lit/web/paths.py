@@ -31,7 +31,7 @@ class Folder:
         """The real path of ``relative`` inside this folder, or an HTTP 403/404."""
         parts = PurePosixPath(relative).parts
         if (
-            not relative
+            not parts  # "", ".", "./": the folder itself is not a file
             or relative.startswith(("/", "~"))
             or "\\" in relative
             or "\x00" in relative

@@ -66,6 +66,7 @@ def list_runs(folder: Folder) -> list[dict[str, Any]]:
     for path in run_dirs(folder):
         policies = checkpoints(folder, path)
         metrics = path / METRICS
+        metrics = metrics if metrics.resolve().is_relative_to(folder.root) else path
         runs.append(
             {
                 "name": path.name,
@@ -90,9 +91,16 @@ def read_limited(path: Path, limit: int) -> str:
     return path.read_text(errors="replace")
 
 
+def run_file(folder: Folder, run: str, name: str) -> Path:
+    """A file of a run (``logs/config.yaml``...) through the folder's confinement check, so a
+    symlinked file or ``logs/`` folder that leads out of the data folder is refused (403)."""
+    run_dir(folder, run)
+    return folder.resolve(f"{run}/{name}", must_exist=False)
+
+
 def run_details(folder: Folder, run: str) -> dict[str, Any]:
     path = run_dir(folder, run)
-    config = path / CONFIG
+    config = run_file(folder, run, CONFIG)
     text = read_limited(config, MAX_CONFIG_BYTES) if config.is_file() else None
     return {
         "name": run,
@@ -115,7 +123,7 @@ def trained_env(config: str | None) -> str | None:
 
 def run_metrics(folder: Folder, run: str) -> dict[str, list[float | None]]:
     """The metrics history as columns (JSON has no NaN: a missing value is null)."""
-    metrics = run_dir(folder, run) / METRICS
+    metrics = run_file(folder, run, METRICS)
     if not metrics.is_file():
         return {}
     try:

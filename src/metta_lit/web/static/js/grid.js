@@ -1,3 +1,4 @@
+import { h } from "./dom.js";
 // Draws MettaGrid frames on a canvas; the replay viewer and live play share it.
 //
 // A frame is a list of object states in the replay's field layout: {id, type_name,
@@ -161,29 +162,32 @@ export class GridRenderer {
   }
 }
 
-// The agent panel: inventory, last action and whether it worked, rewards, frozen state.
+// The agent panel: inventory, last action and whether it worked, rewards, frozen state
+// (as nodes: every field comes from a replay file or the server).
 export function describeAgent(agent, meta) {
-  if (!agent) return "<p class=muted>Click an agent to follow it.</p>";
-  const items = (agent.inventory || [])
-    .map(([item, n]) => `<li>${escapeHtml(meta.item_names[item] ?? `item ${item}`)}: <b>${n}</b></li>`)
-    .join("");
+  if (!agent) return [h("p", { class: "muted" }, "Click an agent to follow it.")];
+  const items = (agent.inventory || []).map(([item, n]) => h("li", {}, `${meta.item_names[item] ?? `item ${item}`}: `, h("b", {}, n)));
   const action = meta.action_names[agent.action_id] ?? `action ${agent.action_id}`;
   const param = agent.action_param ? ` (${agent.action_param})` : "";
-  const frozen = agent.is_frozen ? `<span class=frozen>frozen ${agent.freeze_remaining} more</span>` : "no";
-  return `
-    <h3>agent ${agent.agent_id} <small>team ${agent.group_id}</small></h3>
-    <dl>
-      <dt>last action</dt><dd data-field=action>${escapeHtml(action)}${param}
-        <span class=${agent.action_success ? "ok" : "failed"}>${agent.action_success ? "succeeded" : "failed"}</span></dd>
-      <dt>reward so far</dt><dd data-field=total_reward>${Number(agent.total_reward || 0).toFixed(3)}</dd>
-      <dt>this step</dt><dd>${Number(agent.current_reward || 0).toFixed(3)}</dd>
-      <dt>position</dt><dd data-field=location>${agent.location[0]}, ${agent.location[1]}</dd>
-      <dt>frozen</dt><dd>${frozen}</dd>
-    </dl>
-    <h4>inventory</h4>
-    <ul class=inventory>${items || "<li class=muted>empty</li>"}</ul>`;
-}
-
-export function escapeHtml(text) {
-  return String(text).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+  const frozen = agent.is_frozen ? h("span", { class: "frozen" }, `frozen ${agent.freeze_remaining} more`) : "no";
+  const location = agent.location || [];
+  return [
+    h("h3", {}, `agent ${agent.agent_id} `, h("small", {}, `team ${agent.group_id}`)),
+    h(
+      "dl",
+      {},
+      h("dt", {}, "last action"),
+      h("dd", { "data-field": "action" }, `${action}${param} `, h("span", { class: agent.action_success ? "ok" : "failed" }, agent.action_success ? "succeeded" : "failed")),
+      h("dt", {}, "reward so far"),
+      h("dd", { "data-field": "total_reward" }, Number(agent.total_reward || 0).toFixed(3)),
+      h("dt", {}, "this step"),
+      h("dd", {}, Number(agent.current_reward || 0).toFixed(3)),
+      h("dt", {}, "position"),
+      h("dd", { "data-field": "location" }, `${location[0]}, ${location[1]}`),
+      h("dt", {}, "frozen"),
+      h("dd", {}, frozen),
+    ),
+    h("h4", {}, "inventory"),
+    h("ul", { class: "inventory" }, items.length ? items : h("li", { class: "muted" }, "empty")),
+  ];
 }

@@ -2,7 +2,8 @@
 // steer one agent with play's keys (while paused, each key press is one step, as in the
 // terminal; while playing, the last key pressed is used at the next step and the agent
 // waits with noop when no key was pressed).
-import { GridRenderer, describeAgent, escapeHtml } from "./grid.js";
+import { GridRenderer, describeAgent } from "./grid.js";
+import { fill, h, options } from "./dom.js";
 import { LiveState } from "./replay_model.js";
 import { getJson, showError } from "./api.js";
 
@@ -13,8 +14,8 @@ const live = (window.live = { socket: null, state: null, step: 0, done: false, p
 async function fillChoices() {
   const [{ envs }, { policies }] = await Promise.all([getJson("/api/envs"), getJson("/api/policies")]);
   const params = new URLSearchParams(location.search);
-  $("env").innerHTML = envs.map((e) => `<option>${escapeHtml(e)}</option>`).join("");
-  $("policy").innerHTML = policies.map((p) => `<option>${escapeHtml(p)}</option>`).join("");
+  fill("env", options(envs));
+  fill("policy", options(policies));
   if (params.get("env")) $("env").value = params.get("env");
   if (params.get("policy")) $("policy").value = params.get("policy");
 }
@@ -23,7 +24,7 @@ function draw() {
   const objects = live.state.objects();
   renderer.draw(objects, live.controlled, live.controlled);
   const agent = objects.find((o) => o.type_name === "agent" && o.agent_id === live.controlled);
-  $("agent").innerHTML = describeAgent(agent, live.state.meta);
+  fill("agent", describeAgent(agent, live.state.meta));
   $("status").textContent = `step ${live.step} / ${live.maxSteps}${live.done ? " · episode over" : ""}`;
 }
 
@@ -39,9 +40,11 @@ function onMessage(event) {
     live.step = message.step;
     live.done = false;
     renderer.setMap(live.state.width, live.state.height, live.state.objects());
-    $("control").innerHTML =
-      `<option value="">no agent</option>` +
-      Array.from({ length: message.num_agents }, (_, a) => `<option value=${a}>agent ${a}</option>`).join("");
+    fill(
+      "control",
+      h("option", { value: "" }, "no agent"),
+      Array.from({ length: message.num_agents }, (_, a) => h("option", { value: a }, `agent ${a}`)),
+    );
     $("keys").textContent = "keys: " + Object.entries(live.keys).map(([k, a]) => `${k === " " ? "space" : k} ${a}`).join(", ");
     for (const id of ["play", "step", "save"]) $(id).disabled = false;
     if (live.controlled !== null) send({ type: "control", agent: live.controlled });
@@ -51,7 +54,7 @@ function onMessage(event) {
     live.done = message.done;
     if (live.done) setPlaying(false);
   } else if (message.type === "saved") {
-    $("saved").innerHTML = `saved <a href="${message.url}">${escapeHtml(message.name)}</a>`;
+    fill("saved", "saved ", h("a", { href: `/replay?replay=${encodeURIComponent(message.name)}` }, message.name));
   }
   draw();
 }

@@ -1,6 +1,6 @@
 // The runs dashboard: runs under the data folder, their curves (uPlot), checkpoints and
 // config, and the stats DB's scorecard, polled and redrawn when an evaluation lands.
-import { escapeHtml } from "./grid.js";
+import { fill, h, options } from "./dom.js";
 import { getJson, showError } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
@@ -9,13 +9,14 @@ const dashboard = (window.dashboard = { run: null, metrics: {}, charts: [], scor
 async function listRuns() {
   const { folder, runs } = await getJson("/api/runs");
   $("folder").textContent = folder;
-  $("runs").innerHTML =
-    runs
-      .map(
-        (r) => `<li><a href="?run=${encodeURIComponent(r.name)}" data-run="${escapeHtml(r.name)}">${escapeHtml(r.name)}</a>
-          <small class=muted>${r.policies} policies</small></li>`,
-      )
-      .join("") || "<li class=muted>no runs yet</li>";
+  fill(
+    "runs",
+    runs.length
+      ? runs.map((r) =>
+          h("li", {}, h("a", { href: `?run=${encodeURIComponent(r.name)}`, dataset: { run: r.name } }, r.name), " ", h("small", { class: "muted" }, `${r.policies} policies`)),
+        )
+      : h("li", { class: "muted" }, "no runs yet"),
+  );
   return runs;
 }
 
@@ -63,18 +64,30 @@ async function openRun(name) {
     $("config").textContent = details.config ?? "(no logs/config.yaml)";
     dashboard.charts.forEach((c) => c.destroy());
     dashboard.charts = [];
-    $("curves").innerHTML = "";
+    fill("curves");
     const available = Object.keys(metrics).filter((m) => !["step", "epoch", xAxis(metrics)].includes(m));
     for (const m of details.default_curves.filter((m) => m in metrics)) chart(m);
-    $("more").innerHTML = `<option value="">…</option>` + available.map((m) => `<option>${escapeHtml(m)}</option>`).join("");
-    $("checkpoints").innerHTML =
-      details.checkpoints
-        .map(
-          (c) => `<tr><td>v${c.version}</td><td><code>${escapeHtml(c.uri)}</code></td>
-          <td><button data-checkpoint="${escapeHtml(c.name)}">open a replay</button>
-          <a href="/play?${new URLSearchParams({ policy: c.path, env: details.env ?? "" })}">play</a></td></tr>`,
-        )
-        .join("") || `<tr><td colspan=3 class=muted>no policy files yet</td></tr>`;
+    fill("more", h("option", { value: "" }, "…"), options(available));
+    fill(
+      "checkpoints",
+      details.checkpoints.length
+        ? details.checkpoints.map((c) =>
+            h(
+              "tr",
+              {},
+              h("td", {}, `v${c.version}`),
+              h("td", {}, h("code", {}, c.uri)),
+              h(
+                "td",
+                {},
+                h("button", { dataset: { checkpoint: c.name } }, "open a replay"),
+                " ",
+                h("a", { href: `/play?${new URLSearchParams({ policy: c.path, env: details.env ?? "" })}` }, "play"),
+              ),
+            ),
+          )
+        : h("tr", {}, h("td", { colspan: 3, class: "muted" }, "no policy files yet")),
+    );
   } catch (e) {
     showError(e.message);
   }
@@ -83,14 +96,12 @@ async function openRun(name) {
 // A red→green heatmap: each cell is the policy's mean metric in a simulation.
 function drawScorecard(card) {
   if (!card.configured) {
-    $("scorecard").innerHTML = "<p class=muted>no stats DB (start serve with --stats_db)</p>";
+    fill("scorecard", h("p", { class: "muted" }, "no stats DB (start serve with --stats_db)"));
     return;
   }
   $("db").textContent = card.path;
   const metric = $("metric").value;
-  $("metric").innerHTML = (card.metrics.length ? card.metrics : ["reward"])
-    .map((m) => `<option ${m === metric ? "selected" : ""}>${escapeHtml(m)}</option>`)
-    .join("");
+  fill("metric", options(card.metrics.length ? card.metrics : ["reward"], metric));
   const values = card.values.flat().filter((v) => v !== null);
   const lo = Math.min(...values);
   const hi = Math.max(...values);
@@ -99,18 +110,16 @@ function drawScorecard(card) {
     const t = hi > lo ? (v - lo) / (hi - lo) : 0.5;
     return `hsl(${Math.round(t * 120)}, 65%, 35%)`;
   };
-  const head = card.simulations.map((s) => `<th>${escapeHtml(s)}</th>`).join("");
-  const rows = card.policies
-    .map(
-      (p, i) =>
-        `<tr><th>${escapeHtml(p)}</th>${card.values[i]
-          .map((v) => `<td style="background:${color(v)}">${v === null ? "–" : v.toFixed(3)}</td>`)
-          .join("")}</tr>`,
-    )
-    .join("");
-  $("scorecard").innerHTML = card.policies.length
-    ? `<table data-version="${card.version}"><thead><tr><th>policy \\ simulation</th>${head}</tr></thead><tbody>${rows}</tbody></table>`
-    : "<p class=muted>no evaluations yet</p>";
+  const head = h("tr", {}, h("th", {}, "policy \\ simulation"), card.simulations.map((s) => h("th", {}, s)));
+  const rows = card.policies.map((p, i) =>
+    h("tr", {}, h("th", {}, p), card.values[i].map((v) => h("td", { style: { background: color(v) } }, v === null ? "–" : Number(v).toFixed(3)))),
+  );
+  fill(
+    "scorecard",
+    card.policies.length
+      ? h("table", { dataset: { version: card.version } }, h("thead", {}, head), h("tbody", {}, rows))
+      : h("p", { class: "muted" }, "no evaluations yet"),
+  );
 }
 
 async function pollScorecard(force = false) {

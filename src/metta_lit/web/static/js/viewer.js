@@ -1,5 +1,6 @@
 // The replay viewer: a replay from the list, an upload or ?replay=<name>, drawn at any step.
-import { GridRenderer, describeAgent, escapeHtml, TEAM_COLORS } from "./grid.js";
+import { GridRenderer, describeAgent, TEAM_COLORS } from "./grid.js";
+import { fill, h } from "./dom.js";
 import { Replay } from "./replay_model.js";
 import { getJson, showError } from "./api.js";
 
@@ -10,9 +11,12 @@ const view = (window.viewer = { replay: null, step: 0, playing: false, selected:
 
 async function listReplays() {
   const { replays } = await getJson("/api/replays");
-  $("replays").innerHTML = replays
-    .map((r) => `<li><a href="?replay=${encodeURIComponent(r.name)}" data-name="${escapeHtml(r.name)}">${escapeHtml(r.name)}</a></li>`)
-    .join("") || "<li class=muted>no replays yet</li>";
+  fill(
+    "replays",
+    replays.length
+      ? replays.map((r) => h("li", {}, h("a", { href: `?replay=${encodeURIComponent(r.name)}`, dataset: { name: r.name } }, r.name)))
+      : h("li", { class: "muted" }, "no replays yet"),
+  );
 }
 
 function open(data, name) {
@@ -45,14 +49,19 @@ function show(step) {
   $("scrubber").value = view.step;
   $("step").textContent = `step ${view.step} / ${replay.maxSteps}`;
   const agents = states.filter((o) => o.type_name === "agent").sort((a, b) => a.agent_id - b.agent_id);
-  $("agent").innerHTML = describeAgent(agents.find((a) => a.agent_id === view.selected), replay.meta);
-  $("agents").innerHTML = agents
-    .map(
-      (a) => `<li data-agent=${a.agent_id} class="${a.agent_id === view.selected ? "selected" : ""}">
-        <span class=dot style="background:${TEAM_COLORS[a.group_id % TEAM_COLORS.length]}"></span>
-        ${a.agent_id} <span class=muted>${Number(a.total_reward || 0).toFixed(2)}</span></li>`,
-    )
-    .join("");
+  fill("agent", describeAgent(agents.find((a) => a.agent_id === view.selected), replay.meta));
+  fill(
+    "agents",
+    agents.map((a) =>
+      h(
+        "li",
+        { dataset: { agent: a.agent_id }, class: a.agent_id === view.selected ? "selected" : "" },
+        h("span", { class: "dot", style: { background: TEAM_COLORS[a.group_id % TEAM_COLORS.length] } }),
+        ` ${a.agent_id} `,
+        h("span", { class: "muted" }, Number(a.total_reward || 0).toFixed(2)),
+      ),
+    ),
+  );
 }
 
 function select(agent) {
