@@ -14,13 +14,23 @@ TorchRL env/collector and no Lightning. All use the arena config's sizes. ``spee
 fast / plain; ``ratio`` is plain / raw, the framework's overhead on the same fp32 work.
 
     python scripts/bench_train.py --seconds 60 --json bench_results/train.json
+
+``--background-load N`` measures instead how training holds up when N busy processes start
+``--load-after`` seconds into the run (load that arrives after torch chose its threads): the
+default thread policy (it follows the load) beside each fixed thread count, agent-steps/s
+before and under the load.
+
+    python scripts/bench_train.py --background-load 2 --seconds 150 --json bench_results/threads.json
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -46,8 +56,11 @@ class StepTimer(L.Callback):
     def __init__(self) -> None:
         self.marks: list[tuple[float, int]] = []
 
+        self.threads: list[int] = []
+
     def on_train_batch_end(self, trainer, pl_module, *args) -> None:
         self.marks.append((time.perf_counter(), pl_module.agent_steps))
+        self.threads.append(torch.get_num_threads())
 
 
 def steady_sps(marks: list[tuple[float, int]]) -> float:
@@ -60,6 +73,12 @@ def steady_sps(marks: list[tuple[float, int]]) -> float:
 
 def end_to_end(seconds: float, seed: int, overrides: tuple[str, ...] = ()) -> tuple[float, dict]:
     """Steady agent-steps/s of ``metta-lit fit --config configs/arena.yaml [overrides]``."""
+    timer, hparams = fit_for(seconds, seed, overrides)
+    return steady_sps(timer.marks), hparams
+
+
+def fit_for(seconds: float, seed: int, overrides: tuple[str, ...] = ()) -> tuple[StepTimer, dict]:
+    """Runs ``metta-lit fit`` on the arena for ``seconds``; its per-epoch marks and hyperparameters."""
     with tempfile.TemporaryDirectory() as tmp:
         app = cli(
             [
@@ -88,7 +107,75 @@ def end_to_end(seconds: float, seed: int, overrides: tuple[str, ...] = ()) -> tu
         timer = StepTimer()
         app.trainer.callbacks.append(timer)
         app.trainer.fit(app.model)
-        return steady_sps(timer.marks), dict(app.model.hparams)
+        return timer, dict(app.model.hparams)
+
+
+def sps_between(marks: list[tuple[float, int]], start: float, end: float) -> float | None:
+    """Agent-steps/s over the epochs that ended between ``start`` and ``end`` (perf_counter)."""
+    inside = [m for m in marks if start <= m[0] <= end]
+    if len(inside) < 2:
+        return None
+    (t0, s0), (t1, s1) = inside[0], inside[-1]
+    return (s1 - s0) / (t1 - t0)
+
+
+def under_load(seconds: float, seed: int, load: int, after: float, overrides: tuple[str, ...]) -> dict:
+    """A fit of ``seconds`` with ``load`` busy processes started ``after`` seconds in."""
+    busy: list[subprocess.Popen] = []
+    began = time.perf_counter()
+
+    def start_load() -> None:
+        busy.extend(subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(load))
+
+    timer_thread = threading.Timer(after, start_load)
+    timer_thread.start()
+    try:
+        timer, _ = fit_for(seconds, seed, overrides)
+    finally:
+        timer_thread.cancel()
+        for proc in busy:
+            proc.kill()
+            proc.wait()
+    loaded = began + after
+    return {
+        "before_load_sps": sps_between(timer.marks, began, loaded),
+        "under_load_sps": sps_between(timer.marks, loaded, float("inf")),
+        "threads_at_end": timer.threads[-1] if timer.threads else None,
+    }
+
+
+def thread_policies(cores: int) -> dict[str, tuple[str, ...]]:
+    policies = {"default (follows the load)": ()}
+    policies.update({f"fixed {n}": ("--model.init_args.torch_threads", str(n)) for n in range(1, cores + 1)})
+    return policies
+
+
+def background_load(args: argparse.Namespace) -> None:
+    from metta_lit.threads import available_cores
+
+    results = {
+        name: under_load(args.seconds, args.seed, args.background_load, args.load_after, overrides)
+        for name, overrides in thread_policies(available_cores()).items()
+    }
+    table = Table(
+        title=f"Training on the arena with {args.background_load} busy processes from {args.load_after:.0f} s "
+        f"(agent-steps/s)"
+    )
+    for col in ("torch threads", "before the load", "under the load", "threads at the end"):
+        table.add_column(col, justify="right")
+    for name, r in results.items():
+        cells = [r["before_load_sps"], r["under_load_sps"]]
+        table.add_row(name, *("-" if v is None else f"{v:,.0f}" for v in cells), str(r["threads_at_end"]))
+    Console().print(table)
+    fixed = [r["under_load_sps"] for name, r in results.items() if name.startswith("fixed") and r["under_load_sps"]]
+    default = results["default (follows the load)"]["under_load_sps"]
+    if fixed and default:
+        print(f"default / best fixed under load: {default / max(fixed):.2f}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"background_load": args.background_load, "load_after_s": args.load_after, "results": results}
+        args.json.write_text(json.dumps(payload, indent=2))
+        print(f"wrote {args.json}")
 
 
 class RawPPO(PPOLoss, LossMixin):
@@ -184,7 +271,12 @@ def main() -> None:
     parser.add_argument(
         "--fast", nargs=argparse.REMAINDER, default=[], help="overrides for the fast path (metta-lit fit flags)"
     )
+    parser.add_argument("--background-load", type=int, default=0, help="busy processes started during the run")
+    parser.add_argument("--load-after", type=float, default=30.0, help="seconds into the run the load starts")
     args = parser.parse_args()
+    if args.background_load:
+        background_load(args)
+        return
 
     fast, hp = end_to_end(args.seconds, args.seed, tuple(args.fast))
     plain, _ = end_to_end(args.seconds, args.seed, PLAIN)

@@ -42,9 +42,10 @@ TINY = {
 }
 
 
-def write_config(tmp_path: Path, study: str, **fields) -> Path:
-    path = tmp_path / f"{study}.yaml"
-    path.write_text(yaml.safe_dump({**TINY, "study": study, "storage": f"sweeps/{study}.db", **fields}))
+def write_config(tmp_path: Path, name: str, **fields) -> Path:
+    """A sweep file ``<name>.yaml`` of study ``name`` (``fields`` override, even the study)."""
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({**TINY, "study": name, "storage": f"sweeps/{name}.db", **fields}))
     return path
 
 
@@ -147,6 +148,11 @@ def test_a_nan_objective_is_a_failed_trial_not_a_crash(tmp_path):
         ),
         ({"search_space": {"x": {"type": "categorical"}}}, "categorical takes 'choices'"),
         ({"n_trial": 3}, "n_trial"),
+        ({"search_space": {"model.init_args.update_epochs": {"type": "int", "low": 1, "high": 1.0e30}}}, "whole"),
+        ({"search_space": {"model.init_args.ent_coef": {"type": "uniform", "low": 0, "high": float("inf")}}}, "finite"),
+        ({"study": "../../../x"}, "study"),
+        ({"study": "/tmp/x"}, "study"),
+        ({"storage": ""}, "storage"),
     ],
 )
 def test_a_bad_sweep_file_names_the_problem(tmp_path, change, message):
@@ -158,3 +164,81 @@ def test_a_bad_sweep_file_names_the_problem(tmp_path, change, message):
         cwd=tmp_path,
     )
     assert proc.returncode != 0 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("kind", ["garbage", "empty", "folder", "foreign", "truncated", "devnull"])
+def test_unusable_storage_is_refused_by_name(tmp_path, kind):
+    import sqlite3
+
+    path = tmp_path / "sweeps" / "s.db"
+    path.parent.mkdir()
+    if kind == "garbage":
+        path.write_bytes(b"this is no database" * 50)
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "foreign":
+        with sqlite3.connect(path) as con:
+            con.execute("CREATE TABLE notes (text TEXT)")
+    elif kind == "truncated":
+        study = optuna.create_study(study_name="s", storage=f"sqlite:///{path}")
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+        path.write_bytes(path.read_bytes()[:3000])
+    config = write_config(tmp_path, "s", n_trials=1, storage="/dev/null" if kind == "devnull" else str(path))
+    proc = subprocess.run(
+        [sys.executable, "-m", "metta_lit.cli", "sweep", "--config", str(config), "--report_only", "true"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.returncode != 0 and "storage" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    if kind == "foreign":
+        with sqlite3.connect(path) as con:  # left as it was: no Optuna tables added
+            assert [r[0] for r in con.execute("SELECT name FROM sqlite_master")] == ["notes"]
+
+
+@pytest.mark.timeout(300)
+def test_failing_trials_count_and_stop_the_sweep_with_the_first_error(tmp_path):
+    overrides = {**TINY["overrides"], "model.init_args.totl_timesteps": 5}  # every fit refuses this
+    config = write_config(tmp_path, "failing", n_trials=10, workers=6, overrides=overrides)
+    proc = sweep(tmp_path, config)
+    out, _ = proc.communicate(timeout=280)
+    assert proc.returncode != 0
+    assert "6 worker(s)" in out and "3 trials failed in a row" in out and "totl_timesteps" in out, out[-3000:]
+    study = load_study(SweepConfig.load(str(config)))
+    failed = [t for t in study.trials if t.state == TrialState.FAIL]
+    assert 3 <= len(failed) <= 8 and all("totl_timesteps" in t.user_attrs["error"] for t in failed)
+    single = write_config(tmp_path, "single", n_trials=1, workers=6, overrides=overrides)
+    out, _ = sweep(tmp_path, single).communicate(timeout=120)
+    assert "1 trials left, 1 worker(s)" in out  # no worker without a trial to run
+
+
+def fit_processes(run: str) -> list[int]:
+    """Pids of the processes whose command line names ``run`` (a trial's training run)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and run in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_a_killed_sweep_worker_takes_its_training_run_with_it(tmp_path):
+    overrides = {**TINY["overrides"], "model.init_args.total_timesteps": 10**9}
+    config = write_config(tmp_path, "orphan", n_trials=1, overrides=overrides)
+    proc = sweep(tmp_path, config)
+    deadline = time.monotonic() + 200
+    while not fit_processes("orphan.t000"):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.2)
+    proc.kill()  # SIGKILL to the worker alone: nothing of it runs to clean up
+    proc.wait()
+    deadline = time.monotonic() + 20
+    while fit_processes("orphan.t000") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not fit_processes("orphan.t000")

@@ -476,3 +476,28 @@ def test_wandb_logs_offline_beside_the_run_history(tmp_path):
     (history,) = offline.glob("run-*.wandb")
     assert history.stat().st_size > 0
     assert not (tmp_path / "wandb").exists()  # nothing in the working directory
+
+
+def test_retention_partial_saves_and_the_history_past_a_checkpoint(tmp_path):
+    """Only the newest keep_last policies (plus every keep_every-th) stay; a resume removes the
+    .tmp-* files of killed saves and the metrics rows logged after the checkpoint it resumes."""
+    args = [*fit_args("kept", str(5 * EPOCH)), "--checkpoint.checkpoint_interval", "1"]
+    metta_lit(*args, "--checkpoint.keep_last", "2", "--checkpoint.keep_every", "2", cwd=tmp_path)
+    run = tmp_path / "train_dir" / "kept"
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        "kept:v2.mpt",
+        "kept:v4.mpt",
+        "kept:v5.mpt",
+        "last.ckpt",
+    ]
+    # A kill after two more updates were logged but before they were saved, during a save:
+    (run / "checkpoints" / ".tmp-killed").write_bytes(b"half a file")
+    with open(run / "logs" / "metrics.csv") as f:
+        header = f.readline().strip().split(",")
+    with open(run / "logs" / "metrics.csv", "a") as f:
+        for k in (6, 7):
+            f.write(",".join(str(k * EPOCH) if name == "overview/agent_steps" else "" for name in header) + "\n")
+    metta_lit(*fit_args("kept", str(7 * EPOCH)), "--checkpoint.checkpoint_interval", "1", cwd=tmp_path)
+    assert not (run / "checkpoints" / ".tmp-killed").exists()
+    assert column(read_metrics(run), "overview/agent_steps") == [k * EPOCH for k in range(1, 8)]
+    assert len(list((run / "checkpoints").glob("*.mpt"))) == 5  # keep_last is 10 by default

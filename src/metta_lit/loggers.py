@@ -19,6 +19,7 @@ from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.loggers.csv_logs import ExperimentWriter
 from lightning.pytorch.loggers.logger import rank_zero_experiment
 
+from metta_lit.runs.history import STEPS, number
 from metta_lit.storage import atomic_write, normalize_uri
 
 
@@ -40,8 +41,31 @@ class AppendingExperimentWriter(ExperimentWriter):
         atomic_write(normalize_uri(self.metrics_file_path), text.getvalue().encode())
 
 
+    def cut_after(self, agent_steps: int) -> int:
+        """Drops the rows logged after ``agent_steps`` (the point a resume restarts from: those
+        updates will be logged again); returns how many went."""
+        if not self._fs.isfile(self.metrics_file_path):
+            return 0
+        with self._fs.open(self.metrics_file_path, "r", newline="") as f:
+            reader = csv.DictReader(f)
+            fieldnames, rows = list(reader.fieldnames or []), list(reader)
+        steps = [number(row.get(STEPS)) for row in rows]
+        cut = next((i for i, s in enumerate(steps) if s is not None and s > agent_steps), len(rows))
+        if cut < len(rows):
+            text = io.StringIO(newline="")
+            writer = csv.DictWriter(text, fieldnames=fieldnames)
+            writer.writeheader()
+            writer.writerows(rows[:cut])
+            atomic_write(normalize_uri(self.metrics_file_path), text.getvalue().encode())
+        return len(rows) - cut
+
+
 class RunCSVLogger(CSVLogger):
-    """``<run_dir>/logs/metrics.csv``, appended to on resume and flushed every step."""
+    """``<run_dir>/logs/metrics.csv``, appended to on resume and flushed every step; on resume
+    the rows past the checkpoint are cut (:meth:`cut_after`), so re-run updates appear once."""
+
+    def cut_after(self, agent_steps: int) -> int:
+        return self.experiment.cut_after(agent_steps) if self.experiment is not None else 0
 
     def __init__(self, run_dir: str, **kwargs: Any) -> None:
         kwargs.setdefault("flush_logs_every_n_steps", 1)

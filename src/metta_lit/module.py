@@ -33,6 +33,7 @@ from metta_lit.precision import Autocast, autocast_dtype
 from metta_lit.rl.acting import act, acting_env
 from metta_lit.rl.experience import evaluate_rows, rows_from_rollout
 from metta_lit.rl.torch_env import EpisodeResult, MettaGridTorchEnv
+from metta_lit.threads import ThreadController
 
 PolicyFactory = Callable[[dict, list], Policy]
 
@@ -63,34 +64,6 @@ class RolloutDataset(IterableDataset):
         rollout = next(self.source())
         self.seconds = time.perf_counter() - self.started
         yield rollout
-
-
-def busy_cores(interval: float = 0.25) -> float:
-    """Cores kept busy by other work right now: the machine's non-idle CPU time over a short
-    window (Linux ``/proc/stat``), taken while this process waits. The load average would be
-    simpler but lags a minute: it still counts a run that just ended."""
-
-    def sample() -> tuple[int, int]:
-        with open("/proc/stat") as f:
-            values = [int(v) for v in f.readline().split()[1:]]
-        idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
-        return sum(values) - idle, sum(values)
-
-    try:
-        busy0, total0 = sample()
-        time.sleep(interval)
-        busy1, total1 = sample()
-    except (OSError, ValueError, IndexError):  # not Linux: assume nothing else runs
-        return 0.0
-    return (os.cpu_count() or 1) * (busy1 - busy0) / max(1, total1 - total0)
-
-
-def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity, e.g. a container or taskset limit)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def mean_metrics(rows: list[dict[str, float]]) -> dict[str, float]:
@@ -177,6 +150,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
         self.agent_steps = 0
         self.replay_dir: str | None = None  # validation episodes write replays here (CLI: --replay_dir)
         self._collector: Collector | None = None
+        self._threads: ThreadController | None = None  # set at fit start unless threads are fixed
 
     # --- sizes -----------------------------------------------------------------------------
     @property
@@ -216,25 +190,17 @@ class MettaLitModule(LossMixin, L.LightningModule):
         return self.trainer.world_size if self._trainer is not None else 1
 
     # --- environment and collector (the acting path of rl/acting.py) ------------------------
-    def default_torch_threads(self) -> int:
-        """This rank's share of the cores that are free when training starts, less the env's
-        extra worker threads (the calling thread is env worker 0).
-
-        Torch's OpenMP threads spin at every barrier, so more threads than free cores make it
-        collapse as soon as other jobs run; cores busy with other work when training starts
-        are therefore left out. ``--model.init_args.torch_threads`` or ``OMP_NUM_THREADS``
-        override this.
-        """
-        local_ranks = max(1, getattr(self.trainer.strategy, "num_processes", 1))
-        free = max(1, available_cores() - round(busy_cores()))
-        return max(1, free // local_ranks - (self.hparams.env_threads - 1))
-
     def on_fit_start(self) -> None:
         super().on_fit_start()
+        # Threads: fixed when given (--model.init_args.torch_threads or OMP_NUM_THREADS), else
+        # this rank's share of the cores other work leaves free, following the load (threads.py).
+        self._threads: ThreadController | None = None
         if self.hparams.torch_threads is not None:
             torch.set_num_threads(self.hparams.torch_threads)
         elif "OMP_NUM_THREADS" not in os.environ and self.device.type == "cpu":
-            torch.set_num_threads(self.default_torch_threads())
+            local_ranks = getattr(self.trainer.strategy, "num_processes", 1)
+            self._threads = ThreadController(local_ranks, self.hparams.env_threads)
+            self._threads.start()
         rank_zero_info(f"[metta-lit] torch uses {torch.get_num_threads()} CPU threads per rank")
         rank_zero_info(f"[metta-lit] policy network precision: {self.network_dtype or torch.float32}")
         rank_zero_info(
@@ -301,6 +267,8 @@ class MettaLitModule(LossMixin, L.LightningModule):
 
     def training_step(self, batch: TensorDictBase, batch_idx: int) -> None:
         """One PPO-style update over the rollout ``batch`` (``[envs, agents, bptt_horizon]``)."""
+        if self._threads is not None:
+            self._threads.follow()  # the load during the rollout decides the update's threads
         experience = rows_from_rollout(batch, self.policy, self.experience_keys(), self.device)
 
         optimizer = self.optimizers()
@@ -322,6 +290,8 @@ class MettaLitModule(LossMixin, L.LightningModule):
                 )
                 optimizer.step()
                 self.after_minibatch(experience, index, output)
+                if self._threads is not None:
+                    self._threads.follow()
 
         rollout = self._rollout_source
         steps = self.batch_size * self.world_size
@@ -333,6 +303,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
             "overview/global_batch": float(steps),
             "overview/learning_rate": lr,
             "overview/reward_per_step": float(batch["next", "reward"].mean()),
+            "overview/threads": float(torch.get_num_threads()),
             **self.loss_metrics(),
         }
         episodes = self._train_env.pop_finished_episodes()

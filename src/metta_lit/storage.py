@@ -8,6 +8,8 @@ import tempfile
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+TEMP_PREFIX = ".tmp-"  # a file being written; renamed over its destination when whole
+
 
 def normalize_uri(uri: str) -> str:
     """Plain paths become absolute ``file://`` URLs; URLs are kept."""
@@ -63,7 +65,7 @@ def atomic_write(url: str, data: bytes) -> None:
     if isinstance(fs, LocalFileSystem):
         directory = os.path.dirname(os.path.abspath(path))
         os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=directory)
         try:
             # mkstemp creates 0600; the file gets the mode any other new file would get.
             os.chmod(tmp, 0o666 & ~_umask())

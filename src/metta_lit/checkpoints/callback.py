@@ -18,6 +18,8 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from metta_lit.checkpoints.manager import CheckpointManager
 from metta_lit.checkpoints.uri import default_run_name
 from metta_lit.errors import ConfigError
+from metta_lit.loggers import RunCSVLogger
+from metta_lit.storage import normalize_uri
 
 
 def stop_signals() -> list[signal.Signals]:
@@ -65,6 +67,11 @@ class PolicyCheckpoint(Checkpoint):
     Epochs count completed updates, so ``:v30`` is the policy after 30 rollouts+updates.
     The URIs written so far are kept in :attr:`policy_uris` (and in the callback state).
 
+    Retention: after each save only the newest ``keep_last`` policy files stay, plus every
+    ``keep_every``-th version when set (a run with ``checkpoint_interval 1`` once wrote 2,234
+    files, 9.2 GB, in 18 minutes). ``.tmp-*`` files of saves killed mid-write are removed when
+    training starts.
+
     Stopping saves too: Ctrl-C (SIGINT) or SIGUSR1 finish the current update, then save and
     stop (a second Ctrl-C aborts at once, keeping the last saved state); SIGTERM saves at the
     end of the update Lightning stops in. Each prints the command that resumes the run.
@@ -76,9 +83,17 @@ class PolicyCheckpoint(Checkpoint):
         data_dir: str | None = None,
         checkpoint_interval: int = 30,
         remote_prefix: str | None = None,
+        keep_last: int | None = 10,
+        keep_every: int | None = None,
     ) -> None:
+        """``keep_last``: policy files kept (the newest; None keeps all). ``keep_every``: also
+        keep each version divisible by this many updates (None: no such rule)."""
         if checkpoint_interval < 1:
             raise ConfigError(f"checkpoint.checkpoint_interval: must be >= 1, got {checkpoint_interval}")
+        for name, value in (("keep_last", keep_last), ("keep_every", keep_every)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ConfigError(f"checkpoint.{name}: must be an integer >= 1 or null, got {value!r}")
+        self.keep_last, self.keep_every = keep_last, keep_every
         data_dir = data_dir or os.environ.get(DATA_DIR_ENV, "./train_dir")
         self.manager = CheckpointManager(run or default_run_name(), data_dir, remote_prefix)
         self.checkpoint_interval = checkpoint_interval
@@ -98,6 +113,9 @@ class PolicyCheckpoint(Checkpoint):
             uris = self.manager.save_policy(module.policy, version, {"agent_steps": int(module.agent_steps)})
             self.policy_uris.extend(uris)
             rank_zero_info(f"[metta-lit] saved policy {' and '.join(uris)}")
+            removed = {f":v{v}.mpt" for v in self.manager.prune(self.keep_last, self.keep_every)}
+            local = normalize_uri(self.manager.checkpoint_dir)
+            self.policy_uris = [u for u in self.policy_uris if not (u.startswith(local) and u.endswith(tuple(removed)))]
         # Collective on every rank; SafeCheckpointIO writes it from rank 0 (temp file + rename).
         trainer.save_checkpoint(self.manager.trainer_state_path, weights_only=False)
 
@@ -121,6 +139,12 @@ class PolicyCheckpoint(Checkpoint):
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._stop_signal = None
+        if trainer.is_global_zero and (partial := self.manager.remove_partial_files()):
+            rank_zero_info(f"[metta-lit] removed {len(partial)} partial file(s) of killed saves")
+        if trainer.is_global_zero:  # a resume re-runs the updates after its checkpoint: log them once
+            for logger in trainer.loggers:
+                if isinstance(logger, RunCSVLogger) and (cut := logger.cut_after(int(pl_module.agent_steps))):
+                    rank_zero_info(f"[metta-lit] metrics history: {cut} rows past the checkpoint removed")
         if threading.current_thread() is threading.main_thread():
             self._previous_handlers = {sig: signal.signal(sig, self._request_stop) for sig in stop_signals()}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
@@ -17,7 +18,7 @@ from metta_lit.checkpoints.uri import (
     validate_run_name,
 )
 from metta_lit.policy import Policy, RandomPolicy
-from metta_lit.storage import normalize_uri
+from metta_lit.storage import TEMP_PREFIX, normalize_uri
 
 
 class CheckpointManager:
@@ -58,6 +59,45 @@ class CheckpointManager:
         for uri in uris:
             save_policy(policy, uri, meta)
         return uris
+
+    def local_versions(self) -> list[int]:
+        """Versions of this run's policy files in the local checkpoint directory, ascending."""
+        if "://" in self.checkpoint_dir or not os.path.isdir(self.checkpoint_dir):
+            return []
+        versions = []
+        for name in os.listdir(self.checkpoint_dir):
+            try:
+                key = parse_checkpoint_name(name)
+            except ValueError:
+                continue  # not a policy file of ours
+            if key.run == self.run:
+                versions.append(key.version)
+        return sorted(versions)
+
+    def prune(self, keep_last: int | None, keep_every: int | None) -> list[int]:
+        """Deletes local policy files outside the retention policy: the newest ``keep_last``
+        versions stay, and so does every version divisible by ``keep_every`` (None: no such
+        rule). Remote copies are left alone. Returns the versions deleted."""
+        versions = self.local_versions()
+        keep = set(versions[-keep_last:]) if keep_last else set(versions)
+        if keep_every:
+            keep.update(v for v in versions if v % keep_every == 0)
+        removed = [v for v in versions if v not in keep]
+        for version in removed:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(self.checkpoint_dir, checkpoint_filename(self.run, version)))
+        return removed
+
+    def remove_partial_files(self) -> list[str]:
+        """Deletes ``.tmp-*`` files left in the checkpoint directory by a save that was killed
+        before its rename (the files they were to replace are whole)."""
+        if "://" in self.checkpoint_dir or not os.path.isdir(self.checkpoint_dir):
+            return []
+        partial = [n for n in os.listdir(self.checkpoint_dir) if n.startswith(TEMP_PREFIX)]
+        for name in partial:
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                os.remove(os.path.join(self.checkpoint_dir, name))
+        return partial
 
     @staticmethod
     def load_for_env(

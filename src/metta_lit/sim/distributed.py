@@ -2,10 +2,11 @@
 
 An evaluation becomes one job per (policy, simulation, episode). A worker runs its job's one
 episode and returns the record; the driver alone writes to the stats DB (so workers on other
-machines need no access to it). Each job's records get ids derived from the evaluation and the
-job, so an attempt that is retried after its worker died can never be stored twice: if the
-first attempt's rows had landed, the retry's are the same rows and ``INSERT OR IGNORE`` keeps
-one copy. Dead workers are the engines' business: Ray retries the task (``max_retries``); a
+machines need no access to it). Each job's records get ids derived from what the job plays
+(policy file, simulation config, seed, episode), so neither an attempt retried after its
+worker died nor a rerun of a killed evaluation can be stored twice: their rows are the same
+rows, and ``INSERT OR IGNORE`` keeps one copy. Workers die with the driver (see
+:mod:`metta_lit.processes`), so a killed evaluation leaves no process behind. Dead workers are the engines' business: Ray retries the task (``max_retries``); a
 broken process pool is rebuilt and the jobs without a result are submitted again.
 """
 
@@ -13,24 +14,21 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
-import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from metta_lit.errors import MettaLitError
+from metta_lit.processes import die_with_parent
 from metta_lit.sim.config import SimulationConfig
 from metta_lit.sim.stats_db import SimulationRecord
-
-JOB_NAMESPACE = uuid.UUID("6f1d9a52-3c1e-4d6b-9a57-0c8f0e4c2b11")  # job ids are uuid5 in this namespace
 
 
 @dataclass(frozen=True)
 class EvalJob:
     """One episode of ``sim`` played by ``policy_uri``, the ``episode``-th of its simulation."""
 
-    evaluation: str  # the id of the evaluate call this job belongs to
     policy_uri: str
     sim: SimulationConfig
     episode: int
@@ -43,12 +41,14 @@ class EvalJob:
         return f"{self.policy_uri}|{self.sim.full_name}|{self.episode}"
 
     @property
-    def record_id(self) -> str:
-        return uuid.uuid5(JOB_NAMESPACE, f"{self.evaluation}|{self.key}").hex
+    def identity(self) -> str:
+        """What the job plays; its records' ids derive from it (the episode count and time
+        limit are left out: episode k is the same episode in a longer evaluation)."""
+        sim = self.sim.model_copy(update={"num_episodes": 1, "max_time_s": 0})
+        return f"{self.policy_uri}|{sim.model_dump_json()}|{self.seed}|job episode {self.episode}"
 
 
 def jobs_for(
-    evaluation: str,
     policy_uris: list[str],
     sims: list[SimulationConfig],
     seed: int,
@@ -56,7 +56,7 @@ def jobs_for(
     device: str,
 ) -> list[EvalJob]:
     return [
-        EvalJob(evaluation, uri, sim, episode, seed, replay_dir, device)
+        EvalJob(uri, sim, episode, seed, replay_dir, device)
         for uri in policy_uris
         for sim in sims
         for episode in range(sim.num_episodes)
@@ -73,20 +73,20 @@ def _policy(uri: str, device: str):  # -> PolicyHandle, loaded once per worker p
 def _init_worker() -> None:
     import torch
 
+    die_with_parent()
     torch.set_num_threads(1)  # one core per worker: the workers are the parallelism
 
 
 def run_job(job: EvalJob) -> SimulationRecord:
     """Plays the job's episode (seed ``seed + episode``) and names its records after the job."""
-    from metta_lit.sim.runner import run_simulation
+    from metta_lit.sim.runner import name_records, run_simulation
 
     sim = job.sim.model_copy(update={"num_episodes": 1})
     record = run_simulation(
         _policy(job.policy_uri, job.device), sim, job.seed + job.episode, job.replay_dir, device=job.device
     )
-    record.id = job.record_id
+    name_records(record, job.identity)
     for episode in record.episodes:
-        episode.id = episode.simulation_id = job.record_id
         episode.attributes["eval_job"] = job.key
     return record
 

@@ -29,14 +29,15 @@ class PolicyHandle:
     policy: Policy
     key: str
     version: int
+    uri: str = ""  # the resolved URI it was loaded from ('' when built in code)
 
     @classmethod
     def from_uri(cls, uri: str, device: str | torch.device = "cpu") -> PolicyHandle:
         """The policy a URI designates, or ``random`` (adopts the catalog of the env it acts in)."""
         if uri == RANDOM_URI:
-            return cls(RandomPolicy({}, []), RANDOM_URI, 0)
+            return cls(RandomPolicy({}, []), RANDOM_URI, 0, RANDOM_URI)
         policy, key, _ = CheckpointManager.load_from_uri(uri, device)
-        return cls(policy.eval(), key.run, key.version)
+        return cls(policy.eval(), key.run, key.version, uri)
 
 
 def flatten(prefix: str, value: Any, out: dict[str, str]) -> dict[str, str]:
@@ -110,6 +111,26 @@ def run_simulation(
     env.close()
     record.finished_at = datetime.now()
     return record
+
+
+RECORD_NAMESPACE = uuid.UUID("6f1d9a52-3c1e-4d6b-9a57-0c8f0e4c2b11")  # evaluation records are uuid5 in this
+
+
+def name_records(record: SimulationRecord, identity: str) -> SimulationRecord:
+    """Gives a simulation's record and its episodes ids derived from ``identity`` (what was
+    played: policies, simulation config, seed), so playing the same evaluation again (a rerun
+    after a kill, a retried job) writes the same rows, which the stats DB keeps once."""
+    record.id = uuid.uuid5(RECORD_NAMESPACE, identity).hex
+    for k, episode in enumerate(record.episodes):
+        episode.id = uuid.uuid5(RECORD_NAMESPACE, f"{identity}|episode {k}").hex
+        episode.simulation_id = record.id
+    return record
+
+
+def evaluation_identity(candidate: PolicyHandle, sim: SimulationConfig, seed: int, *extra: object) -> str:
+    """What makes two evaluations the same: the policy file, the simulation's config and the seed."""
+    policy = candidate.uri or f"{candidate.key}:v{candidate.version}"
+    return "|".join(map(str, (policy, sim.model_dump_json(), seed, *extra)))
 
 
 def _episode(

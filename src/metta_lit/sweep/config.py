@@ -6,6 +6,7 @@ Search-space keys are the dotted keys of ``metta-lit fit`` (``model.init_args.le
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,6 +21,10 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+INT_BOUND = 2**31  # an int dimension beyond this is a typo (update_epochs: 1.0e+30), not a search
+STUDY_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"  # a file name: trials, logs and reports are named after it
+
+
 class Param(Strict):
     """One dimension: ``log_uniform``/``uniform`` floats in [low, high], ``int`` in [low, high],
     or one of ``choices``."""
@@ -31,6 +36,11 @@ class Param(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Param:
+        for bound in (self.low, self.high):
+            if bound is not None and not math.isfinite(bound):
+                raise ValueError(f"bounds must be finite numbers, got {bound}")
+            if bound is not None and self.type == "int" and (bound != int(bound) or abs(bound) > INT_BOUND):
+                raise ValueError(f"int bounds must be whole numbers within +-{INT_BOUND:,}, got {bound:g}")
         if self.type == "categorical":
             if not self.choices or self.low is not None or self.high is not None:
                 raise ValueError("categorical takes 'choices' (a non-empty list) and no low/high")
@@ -57,12 +67,20 @@ class Pruner(Strict):
     upper: float | None = None
 
 
+STORAGE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".log", ".journal")
+
+
 class SweepConfig(Strict):
-    study: str = Field(description="study name; trials run as <study>.t<NNN>")
+    study: str = Field(
+        pattern=STUDY_NAME, description="study name (letters, digits, . _ -); trials run as <study>.t<NNN>"
+    )
     base_config: str = Field(description="the training config every trial starts from")
-    storage: str = Field(description="study storage: a SQLite file (.db) or a journal file (.log)")
-    n_trials: int = Field(ge=1, description="finished trials (complete or pruned) the study needs")
+    storage: str = Field(min_length=1, description="study storage: a SQLite file (.db) or a journal file (.log)")
+    n_trials: int = Field(ge=1, description="trials the study runs (complete, pruned or failed)")
     workers: int = Field(default=1, ge=1)
+    max_consecutive_failures: int = Field(
+        default=3, ge=1, description="this many failed trials in a row stop the sweep with the first one's error"
+    )
     objective: Objective
     search_space: dict[str, Param] = Field(min_length=1)
     overrides: dict[str, Any] = {}
@@ -70,6 +88,14 @@ class SweepConfig(Strict):
     data_dir: str = "train_dir"
     output_dir: str = Field(default="sweeps", description="the trial table, importance plot and trial logs go here")
     seed: int = 0
+
+    @model_validator(mode="after")
+    def _check_names(self) -> SweepConfig:
+        if ".." in self.study:
+            raise ValueError(f"study {self.study!r}: '..' is not allowed in a study name")
+        if Path(self.storage).suffix not in STORAGE_SUFFIXES:
+            raise ValueError(f"storage {self.storage!r}: a SQLite file (.db) or a journal file (.log, .journal)")
+        return self
 
     @property
     def storage_path(self) -> Path:

@@ -5,22 +5,28 @@ policy URIs. While it trains, its ``logs/metrics.csv`` is read every few seconds
 value of the objective metric is reported to Optuna (step = agent steps), and when the pruner
 says so the run is stopped with SIGINT (it saves and exits). The trial's value is the metric's
 last value; a run that fails, or never logs the metric, is a failed trial, and a NaN value is
-recorded by Optuna as failed too: none of them stops the sweep.
+recorded by Optuna as failed too. Failed trials count toward ``n_trials``, and
+``max_consecutive_failures`` failures in a row stop the sweep with the first one's error (a
+metric typo or a refused override fails every trial alike). A training run dies with its
+worker (:mod:`metta_lit.processes`).
 
 Several workers (processes on this machine) share the storage. Creating a trial happens under
 a file lock after counting the finished and running ones, so the study stops at exactly
 ``n_trials``; a trial left RUNNING by a killed worker (its process is gone) is marked failed
-when a worker starts, so running the same command again resumes the sweep.
+(without an error: not counted) when a worker starts, so running the same command again resumes
+the sweep.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import fcntl
 import math
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -29,21 +35,74 @@ from typing import Any
 
 import optuna
 from optuna.trial import TrialState
+from sqlalchemy.exc import SQLAlchemyError
 
+from metta_lit.errors import ConfigError, MettaLitError
+from metta_lit.processes import child_env
 from metta_lit.shipped import find_config
 from metta_lit.sweep.config import Param, SweepConfig, flags
 
 POLL_S = 2.0
-COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
+ERROR = "error"  # user attribute: why a trial failed (a FAIL without one lost its worker: not counted)
 
 
 class TrialFailed(Exception):
     """The trial's run failed or never logged the objective metric (Optuna records FAIL)."""
 
 
+class SweepStopped(MettaLitError):
+    """Too many trials failed in a row: the sweep cannot succeed as configured."""
+
+
+def counted(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The trials that count toward ``n_trials``: all but those failed only because their worker died."""
+    return [t for t in study.get_trials(deepcopy=False) if t.state != TrialState.FAIL or ERROR in t.user_attrs]
+
+
+def failure_streak(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The failed trials that ended after the last trial that did not fail, oldest first."""
+    ended = sorted(
+        (t for t in counted(study) if t.state.is_finished() and t.datetime_complete is not None),
+        key=lambda t: t.datetime_complete,
+    )
+    streak: list[optuna.trial.FrozenTrial] = []
+    for trial in reversed(ended):
+        if trial.state != TrialState.FAIL:
+            break
+        streak.append(trial)
+    return streak[::-1]
+
+
+def check_storage(path: Path) -> None:
+    """Refuses storage that is not this kind of study file before Optuna touches it: a folder,
+    a device, an empty file, a file that is not SQLite, a foreign SQLite database or a damaged
+    one (Optuna would add its tables to a foreign file, or start over in an empty one)."""
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise ConfigError(f"sweep storage {path}: not a regular file")
+    if path.stat().st_size == 0:
+        raise ConfigError(f"sweep storage {path}: an empty file, not a study (remove it to start a new one)")
+    if path.suffix in (".log", ".journal"):
+        return  # the journal is checked as Optuna reads it (see load_study)
+    with open(path, "rb") as f:
+        if f.read(16) != b"SQLite format 3\x00":
+            raise ConfigError(f"sweep storage {path}: not a SQLite file")
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
+            if con.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise ConfigError(f"sweep storage {path}: the SQLite file is damaged (quick_check failed)")
+            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as e:
+        raise ConfigError(f"sweep storage {path}: unreadable SQLite file ({e})") from None
+    if tables and not {"studies", "trials"} <= tables:
+        raise ConfigError(f"sweep storage {path}: a SQLite database of something else (tables: {sorted(tables)[:5]})")
+
+
 def storage(config: SweepConfig) -> optuna.storages.BaseStorage:
     path = config.storage_path
     path.parent.mkdir(parents=True, exist_ok=True)
+    check_storage(path)
     if path.suffix in (".log", ".journal"):
         from optuna.storages.journal import JournalFileBackend, JournalStorage
 
@@ -61,14 +120,18 @@ def pruner(config: SweepConfig) -> optuna.pruners.BasePruner:
 
 
 def load_study(config: SweepConfig) -> optuna.Study:
-    return optuna.create_study(
-        study_name=config.study,
-        storage=storage(config),
-        direction=config.objective.direction,
-        sampler=optuna.samplers.TPESampler(seed=config.seed),
-        pruner=pruner(config),
-        load_if_exists=True,
-    )
+    try:
+        return optuna.create_study(
+            study_name=config.study,
+            storage=storage(config),
+            direction=config.objective.direction,
+            sampler=optuna.samplers.TPESampler(seed=config.seed),
+            pruner=pruner(config),
+            load_if_exists=True,
+        )
+    except (SQLAlchemyError, ValueError, KeyError, TypeError, OSError) as e:  # JSON errors are ValueErrors
+        first = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        raise ConfigError(f"sweep storage {config.storage_path}: not a usable Optuna study ({first})") from None
 
 
 def suggest(trial: optuna.Trial, key: str, param: Param) -> Any:
@@ -93,6 +156,15 @@ def fit_command(config: SweepConfig, run: str, params: dict[str, Any]) -> list[s
         *flags(params),
         *("--checkpoint.run", run, "--checkpoint.data_dir", config.data_dir),
     ]
+
+
+def last_error(log: Path) -> str:
+    """The last non-empty line of a run's log: its one-line error (``metta-lit fit: error: ...``)."""
+    try:
+        lines = [line.strip() for line in log.read_text(errors="replace").splitlines()[-50:] if line.strip()]
+    except OSError:
+        return "no log"
+    return lines[-1][:300] if lines else "no output"
 
 
 def metric_values(metrics_csv: Path, metric: str) -> list[tuple[int, float]]:
@@ -148,7 +220,12 @@ class Worker:
         finally:
             self._release()
         while self._start_next():
-            pass
+            streak = failure_streak(self.study)
+            if len(streak) >= self.config.max_consecutive_failures:
+                first = streak[0].user_attrs.get(ERROR, "no error recorded")
+                raise SweepStopped(
+                    f"sweep {self.config.study}: {len(streak)} trials failed in a row; the first: {first}"
+                )
 
     def _acquire(self) -> None:
         self.lock.parent.mkdir(parents=True, exist_ok=True)
@@ -160,7 +237,7 @@ class Worker:
         releases the lock once its trial exists in the storage)."""
         self._acquire()
         try:
-            if len(self.study.get_trials(deepcopy=False, states=COUNTED)) >= self.config.n_trials:
+            if len(counted(self.study)) >= self.config.n_trials:
                 return False
             self.study.optimize(self._objective, n_trials=1, catch=(TrialFailed,))
             return True
@@ -191,7 +268,10 @@ class Worker:
         print(f"[metta-lit] trial {trial.number} ({run}): {' '.join(command[2:])}", flush=True)
         with open(log, "w") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "metta_lit.cli", *command[1:]], stdout=out, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "metta_lit.cli", *command[1:]],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=child_env(),  # the run dies with this worker
             )
         reported, pruned = 0, False
         while True:
@@ -210,7 +290,14 @@ class Worker:
         if pruned:
             raise optuna.TrialPruned(f"pruned at {values[-1][0]:,} agent steps")
         if proc.returncode != 0:
-            raise TrialFailed(f"trial {trial.number}: {run} exited with code {proc.returncode} (log: {log})")
+            self._fail(trial, f"{run} exited with code {proc.returncode}: {last_error(log)} (log: {log})")
         if not values:
-            raise TrialFailed(f"trial {trial.number}: {run} never logged {self.config.objective.metric!r} (log: {log})")
+            self._fail(trial, f"{run} never logged {self.config.objective.metric!r} (log: {log})")
+        if not math.isfinite(values[-1][1]):
+            trial.set_user_attr(ERROR, f"{run}: the objective was {values[-1][1]}")
         return values[-1][1]  # NaN is recorded as a failed trial by Optuna
+
+    @staticmethod
+    def _fail(trial: optuna.Trial, reason: str) -> None:
+        trial.set_user_attr(ERROR, reason)
+        raise TrialFailed(f"trial {trial.number}: {reason}")

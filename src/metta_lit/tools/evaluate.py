@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from rich.console import Console
 
 from metta_lit.errors import ConfigError
@@ -38,7 +36,12 @@ def evaluate(
         console: where progress is printed (Python callers)
     """
     from metta_lit.checkpoints.uri import RANDOM_URI, resolve_policy_uri
-    from metta_lit.sim.runner import PolicyHandle, run_simulation  # loads torch: not needed for --help
+    from metta_lit.sim.runner import (  # loads torch: not needed for --help
+        PolicyHandle,
+        evaluation_identity,
+        name_records,
+        run_simulation,
+    )
 
     console = console or Console()
     if workers < 0 or retries < 0:
@@ -57,7 +60,9 @@ def evaluate(
         for handle in handles.values():
             for sim in sims:
                 rec = run_simulation(handle, sim, seed=seed, replay_dir=replay_dir, device=device)
-                _report(console, handle, sim, rec)
+                name_records(
+                    rec, evaluation_identity(handle, sim, seed)
+                )  # a rerun writes the same rows                _report(console, handle, sim, rec)
                 db.write([rec])  # one merge per simulation: finished work is kept if a later one fails
                 records.append(rec)
     console.print(f"wrote {sum(len(r.episodes) for r in records)} episodes to {db.path}")
@@ -76,7 +81,7 @@ def _evaluate_in_jobs(handles, sims, db, replay_dir, seed, device, workers, ray_
     written as it arrives, and each (policy, simulation) is reported once all its episodes are in."""
     from metta_lit.sim.distributed import jobs_for, run_in_processes, run_on_ray
 
-    jobs = jobs_for(uuid.uuid4().hex, list(handles), sims, seed, replay_dir, device)
+    jobs = jobs_for(list(handles), sims, seed, replay_dir, device)
     merged: dict[tuple[str, str], SimulationRecord] = {}
 
     def on_result(job, record: SimulationRecord) -> None:

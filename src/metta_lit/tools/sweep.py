@@ -18,9 +18,10 @@ def sweep(config: str, workers: int | None = None, report_only: bool = False, wo
         worker_index: set for the extra worker processes this command starts (seeds their sampler)
     """
     from metta_lit.errors import ConfigError
+    from metta_lit.processes import child_env
     from metta_lit.sweep.config import SweepConfig
     from metta_lit.sweep.report import report
-    from metta_lit.sweep.study import Worker, load_study
+    from metta_lit.sweep.study import Worker, counted, load_study
 
     console = Console()
     cfg = SweepConfig.load(config)
@@ -28,14 +29,24 @@ def sweep(config: str, workers: int | None = None, report_only: bool = False, wo
     if workers < 1:
         raise ConfigError(f"--workers: must be >= 1, got {workers}")
     if not report_only:
+        left = cfg.n_trials - len(counted(load_study(cfg)))
+        workers = max(1, min(workers, left))  # no worker without a trial to run
+        if not worker_index:
+            console.print(f"[metta-lit] sweep {cfg.study}: {max(0, left)} trials left, {workers} worker(s)")
         extra = [
             subprocess.Popen(
                 [sys.executable, "-m", "metta_lit.cli", "sweep", "--config", config, "--workers", "1"]
-                + ["--worker_index", str(index)]
+                + ["--worker_index", str(index)],
+                env=child_env(),  # the extra workers (and their runs) die with this one
             )
             for index in range(1, workers)
         ]
-        Worker(cfg, worker_index).run()
+        try:
+            Worker(cfg, worker_index).run()
+        except BaseException:
+            for proc in extra:
+                proc.kill()
+            raise
         for proc in extra:
             proc.wait()
         if worker_index:
