@@ -247,7 +247,7 @@ def test_more_malformed_policy_files_name_the_file_and_the_problem(policy, tmp_p
                     "weights.safetensors": weights,
                 }
             ),
-            "cannot build FastPolicy from its architecture",
+            "must not be negative: hidden_size=-4",  # the argument named
         ),
         "badjson:v1.mpt": (member(b"{not json"), "metadata.json is not valid JSON"),
         "listjson:v1.mpt": (member(b"[1, 2]"), "metadata.json: expected a JSON object"),

@@ -189,3 +189,20 @@ def test_training_logs_the_curriculum_and_a_resume_continues_it(tmp_path):
     resumed = fit(3 * EPOCH).model.curriculum  # the same run name resumes it
     assert all(resumed.counts[task] >= n for task, n in first.counts.items())
     assert sum(resumed.counts.values()) > sum(first.counts.values())
+
+
+def test_bad_buckets_are_refused_up_front_and_huge_spaces_still_draw():
+    for buckets, message in (
+        ({"game.agent.rewards.inventory.heart": [0.5, float("nan")]}, "nan is not a usable value"),
+        ({"game.agent.rewards.inventory.heart": []}, "at least one value"),
+        ({"x": list(range(20_000))}, "at most"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            BucketedCurriculum(buckets)
+    huge = {f"k{i}": list(range(10)) for i in range(25)}  # 10^25 tasks: beyond numpy's int64
+    for curriculum in (BucketedCurriculum(huge, seed=1), LearningProgressCurriculum(huge, seed=1)):
+        task = curriculum.sample()
+        assert 0 <= task.id < 10**25 and len(task.overrides) == 25
+    many = BucketedCurriculum({"x": list(range(300))})
+    assert not [k for k in many.stats() if k.startswith("curriculum/p/")]  # no column per value
+    assert len([k for k in BucketedCurriculum({"x": [1, 2]}).stats() if k.startswith("curriculum/p/")]) == 2

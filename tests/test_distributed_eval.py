@@ -75,6 +75,38 @@ def test_a_killed_worker_process_loses_and_doubles_nothing(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_killed_driver_leaves_no_worker_and_its_rerun_counts_each_episode_once(tmp_path):
+    db = tmp_path / "stats.duckdb"
+    proc = start_evaluation(tmp_path, "--workers", "2")
+    deadline = time.monotonic() + 240
+    while episodes_written(db) < 2:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    workers = pids("spawn_main", parent=proc.pid)
+    assert workers
+    proc.kill()  # SIGKILL: the driver runs no cleanup
+    proc.wait()
+    deadline = time.monotonic() + 20
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]  # the workers died with it
+    partial = episodes_written(db)
+    assert 0 < partial < EPISODES
+    out, _ = start_evaluation(tmp_path, "--workers", "2").communicate(timeout=300)
+    check_every_episode_once(db)  # the rerun completed the evaluation instead of adding to it
+    assert not list(tmp_path.glob("*.shard*"))
+
+
+@pytest.mark.timeout(300)
+def test_an_evaluation_run_twice_in_one_process_is_stored_once(tmp_path):
+    args = [sys.executable, "-m", "metta_lit.cli", "evaluate", "--policy_uris", "random", "--simulations"]
+    args += ["navigation/default", "--stats_db", str(tmp_path / "s.duckdb")]
+    for _ in range(2):
+        subprocess.run(args, check=True, capture_output=True, timeout=240)
+    assert EvalStatsDB(str(tmp_path / "s.duckdb")).count("episodes") == EPISODES
+
+
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_a_killed_ray_worker_loses_and_doubles_nothing(tmp_path):
     ray = Path(sys.executable).with_name("ray")

@@ -112,11 +112,37 @@ def test_ascii_map_places_objects_in_row_major_order():
 
 
 def test_shipped_configs_load():
-    for name in ("arena", "navigation", "perf"):
+    for name in ("arena", "arena_easy", "navigation", "perf"):
         cfg = env_config(name)
         MettaGridVecEnv(cfg).reset()
     with pytest.raises(FileNotFoundError, match="available: arena"):
         env_config("no_such_env")
+
+
+def test_an_env_variant_states_only_what_differs(tmp_path):
+    easy, arena = env_config("arena_easy"), env_config("arena")
+    assert easy.label == "arena_easy" and easy.game.objects["altar"].input_resources == {"battery_red": 1}
+    assert (
+        easy.game.agent.rewards.inventory["blueprint"] == 0.5 and easy.game.agent.rewards.inventory_max["ore_red"] == 1
+    )
+    assert easy.game.map_builder == arena.game.map_builder and arena.game.objects["altar"].input_resources == {
+        "battery_red": 3
+    }
+    loop = tmp_path / "loop.yaml"
+    loop.write_text(f"base: {loop}\n")
+    with pytest.raises(ConfigError, match="deeper than"):
+        env_config(str(loop))
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("base: arena\ngame: {}\n")
+    with pytest.raises(ConfigError, match="takes only"):
+        env_config(str(extra))
+
+
+def test_a_map_object_the_game_does_not_configure_says_how_to():
+    with pytest.raises(ValidationError, match=r"it is the altar's character, and game.objects has no altar"):
+        make_game(["@_"], objects={"wall": {}})
+    with pytest.raises(ConfigError, match=r"configure it under game.objects \(altar: \{\}\)"):
+        env_config("arena").with_overrides({"game.objects": {"wall": {}}})
 
 
 # --- bad input -----------------------------------------------------------------------------

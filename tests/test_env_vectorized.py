@@ -111,6 +111,13 @@ def test_step_before_set_buffers_is_refused():
         env.step(np.zeros(e, np.int32))
 
 
+def test_the_native_step_names_a_buffer_that_is_no_array():
+    env, e = _native_env()
+    for bad in ([0, 0], {"a": 1}, None):
+        with pytest.raises(TypeError, match=r"actions: expected a numpy int32 array, got (list|dict|NoneType)$"):
+            env.step(bad)
+
+
 def test_bad_action_arrays():
     env = MettaGridVecEnv(make_game(["@."]), num_envs=2)
     env.reset()

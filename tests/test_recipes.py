@@ -86,7 +86,11 @@ def test_print_config_is_yaml_that_fit_reproduces_exactly(tmp_path, capsys):
     printed = capsys.readouterr().out
     config = yaml.safe_load(printed)
     assert config["model"]["init_args"]["curriculum"]["class_path"].endswith("LearningProgressCurriculum")
-    assert config["model"]["init_args"]["env_overrides"]["game.agent.rewards.inventory"]["battery_red"] == 0.8
+    assert (
+        config["model"]["init_args"]["env"] == "arena_easy" and config["model"]["init_args"]["total_timesteps"] == 10**7
+    )
+    buckets = config["model"]["init_args"]["curriculum"]["init_args"]["buckets"]
+    assert buckets["game.objects.altar.initial_resource_count"] == [0, 1]
     path = tmp_path / "shaped.yaml"
     path.write_text(printed)
     with pytest.raises(SystemExit):
@@ -104,7 +108,7 @@ def test_a_yaml_config_can_name_a_recipe_as_its_base(tmp_path, capsys):
         main(["fit", "--config", str(path), "--print_config"])
     config = yaml.safe_load(capsys.readouterr().out)["model"]["init_args"]
     assert config["total_timesteps"] == 5_000_000 and config["curriculum"] is None
-    assert config["env_overrides"]["game.agent.rewards.inventory_max"]["heart"] == 100
+    assert config["env"] == "arena_easy"
 
 
 def test_overrides_reach_the_tool_and_unknown_keys_name_the_closest(capsys):
@@ -202,3 +206,11 @@ def test_suites_judge_criteria_on_final_metrics_and_report_failures(tmp_path, ca
     assert [job.name for job in suite.jobs] == ["good"]
     with pytest.raises(ConfigError, match="no job"):
         suite.select(["nope"])
+
+
+def test_override_values_out_of_range_are_one_line_errors():
+    with pytest.raises(ConfigError, match="5,000 characters"):
+        parse_value("9" * 5000)
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        parse_value('{"a":' * 60_000 + "1" + "}" * 60_000)
+    assert parse_value("-1e-05") == -1e-05 and parse_value("12345678901234567890") == 12345678901234567890

@@ -135,6 +135,14 @@ def test_bad_cli_input_is_reported(tmp_path):
     assert proc.returncode != 0 and "invalid run name 'bad run'" in proc.stderr
     proc = metta_lit("validate", "--config", NAV, "--ckpt_path", "nowhere:v1.mpt", cwd=tmp_path, check=False)
     assert proc.returncode != 0 and "no such policy file" in proc.stderr
+    for flag, value, message in (
+        ("--model.init_args.gamma", "2.5", "model.gamma: must be in [0, 1]"),
+        ("--model.init_args.ent_coef", "-1e-5", "model.ent_coef: must be >= 0"),  # a value, not an option
+        ("--model.init_args.gae_lambda=-0.5", None, "model.gae_lambda: must be in [0, 1]"),
+    ):
+        args = [flag] if value is None else [flag, value]
+        proc = metta_lit(*fit_args("bad", 100), *args, cwd=tmp_path, check=False)
+        assert proc.returncode != 0 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-500:]
 
 
 @pytest.mark.slow

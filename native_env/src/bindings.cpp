@@ -102,10 +102,17 @@ class PyVecEnv {
     env_.reset(p);
   }
 
-  void step(py::array actions) {
+  // py::object, not py::array: a list or a dict gets this message instead of pybind's
+  // signature dump (py::array would also copy-convert a list silently).
+  void step(py::object actions) {
+    if (!py::isinstance<py::array>(actions)) {
+      throw py::type_error("actions: expected a numpy int32 array, got " +
+                           std::string(py::str(py::type::of(actions).attr("__name__"))));
+    }
     require_buffers();
     const py::ssize_t E = env_.num_envs(), A = env_.rules().cfg.num_agents;
-    const int32_t* p = checked<int32_t>(actions, "actions", "int32", {{E * A}, {E, A}}, false);
+    const auto array = py::reinterpret_borrow<py::array>(actions);
+    const int32_t* p = checked<int32_t>(array, "actions", "int32", {{E * A}, {E, A}}, false);
     py::gil_scoped_release nogil;  // `actions` stays referenced by this frame
     env_.step(p);
   }

@@ -12,9 +12,11 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, get_args, get_origin, get_type_hints
 
 from docstring_parser import parse
@@ -112,6 +114,9 @@ def recipe_based(path: str) -> str | None:
     return yaml.safe_dump(config_on_recipe(data), sort_keys=False)
 
 
+NEGATIVE_EXPONENT = re.compile(r"^-(\d+\.?\d*|\.\d+)[eE][+-]?\d{1,3}$")
+
+
 def trainer_argv(argv: list[str]) -> list[str]:
     """The arguments LightningCLI gets, after three conveniences of ours:
     - ``--config configs/arena.yaml`` works from any directory (a path that does not exist here
@@ -129,6 +134,10 @@ def trainer_argv(argv: list[str]) -> list[str]:
         if flag in ("--config", "-c") and "\n" not in arg:  # a path, not inline YAML (metta-lit run)
             arg = str(find_config(arg))
             arg = recipe_based(arg) or arg
+        elif flag is not None and flag.startswith("-") and NEGATIVE_EXPONENT.match(arg):
+            # argparse takes '-1e-05' for an option (its negative-number pattern has no
+            # exponent): the same number written out ('-0.00001') reads as a value.
+            arg = format(Decimal(arg), "f")
         elif flag == "--ckpt_path":
             if argv[:1] == ["validate"] and not (arg.endswith(".ckpt") or arg in LIGHTNING_CKPT_NAMES):
                 out[-1] = "--policy_uri"
@@ -169,6 +178,17 @@ def run(argv: list[str]) -> None:
             parser.parse_args(argv)  # --help, or an unknown command named with the valid ones
 
 
+def causes(error: BaseException) -> list[BaseException]:
+    """The exceptions an error was raised from or during, innermost last (cycles cut)."""
+    out: list[BaseException] = []
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        out.append(error)
+        error = error.__cause__ or error.__context__
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point ``metta-lit``."""
     argv = sys.argv[1:] if argv is None else argv
@@ -190,7 +210,10 @@ def main(argv: list[str] | None = None) -> None:
 
         if not is_jsonargparse_union_error(e) or os.environ.get("METTA_LIT_DEBUG"):
             raise
-        sys.exit(f"metta-lit {argv[0]}: error: {summarize(str(e))}")
+        # A class the config names refused its arguments (our own ConfigError, e.g. an empty
+        # curriculum bucket): jsonargparse wraps it in its Union report; say the reason itself.
+        reason = next((c for c in causes(e) if isinstance(c, MettaLitError)), None)
+        sys.exit(f"metta-lit {argv[0]}: error: {reason if reason else summarize(str(e))}")
     except SystemExit as e:
         # Lightning ends a SIGTERM-stopped fit with SystemExit(0); report it as killed by SIGTERM.
         if type(e).__name__ == "SIGTERMException":

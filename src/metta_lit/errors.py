@@ -8,6 +8,7 @@ can print the one line that names the problem instead of a traceback.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,6 +26,16 @@ def check_positive_int(value: Any, where: str) -> int:
     if isinstance(value, bool) or not hasattr(value, "__index__") or value < 1:
         raise ConfigError(f"{where}: must be an integer >= 1, got {value!r}")
     return int(value)
+
+
+def check_range(value: Any, where: str, low: float = 0.0, high: float = math.inf) -> float:
+    """``value`` as a float if it is a finite number in [low, high], else a ConfigError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{where}: must be a finite number, got {value!r}")
+    if not low <= value <= high:
+        bounds = f">= {low:g}" if high == math.inf else f"in [{low:g}, {high:g}]"
+        raise ConfigError(f"{where}: must be {bounds}, got {value!r}")
+    return float(value)
 
 
 def closest(word: str, choices: Iterable[str], n: int = 3) -> list[str]:

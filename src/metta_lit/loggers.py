@@ -40,7 +40,6 @@ class AppendingExperimentWriter(ExperimentWriter):
         writer.writerows(rows)
         atomic_write(normalize_uri(self.metrics_file_path), text.getvalue().encode())
 
-
     def cut_after(self, agent_steps: int) -> int:
         """Drops the rows logged after ``agent_steps`` (the point a resume restarts from: those
         updates will be logged again); returns how many went."""

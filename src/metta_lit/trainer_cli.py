@@ -11,6 +11,7 @@ overrides); ``--print_config`` shows the merged result. Multi-GPU / multi-node i
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from typing import Any
@@ -123,9 +124,30 @@ TRAINER_DEFAULTS: dict[str, Any] = {
 }
 
 
+# Lightning's start-up chatter that says nothing about this run (the user sees our lines and
+# the progress bar): a litlogger advertisement, accelerator availability, the seed line.
+QUIET = ("💡 Tip:", "GPU available:", "TPU available:", "Seed set to")
+
+
+class Quiet(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.getMessage()).startswith(QUIET)
+
+
+def quiet_lightning() -> None:
+    """Drops :data:`QUIET` lines from Lightning's log handlers and its own ``_pytree``
+    deprecation warning (raised inside Lightning, about torch's API; nothing a user can act on)."""
+    for name in ("lightning.pytorch", "lightning.fabric"):
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, Quiet) for f in handler.filters):
+                handler.addFilter(Quiet())
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)` is deprecated")
+
+
 def cli(args: list[str] | None = None, run: bool = True) -> MettaLitCLI:
     """Builds (and by default runs) the CLI; ``args`` drives it from Python (tests, benchmarks,
     ``metta-lit run``), whatever ``sys.argv`` holds."""
+    quiet_lightning()
     with warnings.catch_warnings():
         if args is not None:  # LightningCLI warns when sys.argv holds other arguments: here they are ours
             warnings.filterwarnings("ignore", message="LightningCLI's args parameter")

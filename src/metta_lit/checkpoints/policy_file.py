@@ -74,6 +74,9 @@ def policy_class(class_path: str, where: str) -> type[Policy]:
 
 def build_policy(cls: type[Policy], kwargs: dict[str, Any], where: str, device: str = "cpu") -> Policy:
     """Builds ``cls(**kwargs)``; any failure is the file's fault (its arguments are untrusted)."""
+    negative = [f"{k}={v}" for k, v in kwargs.items() if isinstance(v, int) and not isinstance(v, bool) and v < 0]
+    if negative:
+        raise PolicyFileError(f"{where}: architecture arguments must not be negative: {', '.join(negative)}")
     try:
         with torch.device(device):
             return cls(**kwargs)

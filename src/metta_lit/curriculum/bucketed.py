@@ -9,7 +9,7 @@ class BucketedCurriculum(Curriculum):
     """Uniform over the Cartesian product of the buckets (domain randomization)."""
 
     def sample_id(self) -> int:
-        return int(self.rng.integers(self.space.size))
+        return self.space.random_id(self.rng)
 
     def probabilities(self) -> dict[int, float]:
         """Uniform; listed only for small spaces (the marginals below need no listing)."""

@@ -27,7 +27,7 @@ for other budgets.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -49,7 +49,7 @@ class LearningProgressCurriculum(Curriculum):
 
     def __init__(
         self,
-        buckets: Mapping[str, Sequence[Any]],
+        buckets: dict[str, list],
         num_active_tasks: int = 16,  # original: 1000 (max_memory_tasks), for 100M-2B agent steps
         ema_timescale: float = 0.25,  # fast EMA rate per episode; original: 0.001
         slow_timescale_factor: float = 0.2,  # slow EMA rate = ema_timescale x this (as the original)
@@ -123,7 +123,7 @@ class LearningProgressCurriculum(Curriculum):
     def _explore(self) -> int:
         """A fresh task into the pool (evicting the least-progress measured one when full),
         else a uniformly drawn pool member."""
-        fresh = next((t for t in self.rng.integers(self.space.size, size=8).tolist() if t not in self.pool), None)
+        fresh = next((t for t in (self.space.random_id(self.rng) for _ in range(8)) if t not in self.pool), None)
         if fresh is not None and len(self.pool) >= self.num_active_tasks:
             measured = [i for i in self.pool if self._measured(i)]
             if measured:

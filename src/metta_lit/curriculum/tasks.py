@@ -13,7 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from metta_lit.errors import ConfigError
+
+MAX_VALUES = 10_000  # values of one bucket: more is a generated list gone wrong, not a curriculum
 
 
 def short(key: str) -> str:
@@ -42,11 +46,28 @@ class TaskSpace:
         self.keys = list(buckets)
         self.values = [list(values) for values in buckets.values()]
         for key, values in zip(self.keys, self.values, strict=True):
+            if not isinstance(key, str) or not key:
+                raise ConfigError(f"curriculum bucket {key!r}: keys are dotted env config keys")
             if not values:
                 raise ConfigError(f"curriculum bucket {key!r}: needs at least one value")
+            if len(values) > MAX_VALUES:
+                raise ConfigError(f"curriculum bucket {key!r}: {len(values):,} values; at most {MAX_VALUES:,}")
+            for value in values:  # every value up front, not when a task first draws it
+                if isinstance(value, float) and not math.isfinite(value):
+                    raise ConfigError(f"curriculum bucket {key!r}: {value} is not a usable value")
+                if value is not None and not isinstance(value, (bool, int, float, str, dict, list)):
+                    raise ConfigError(f"curriculum bucket {key!r}: {value!r} is not a config value")
             if len({repr(v) for v in values}) != len(values):
-                raise ConfigError(f"curriculum bucket {key!r}: repeats a value in {values}")
+                raise ConfigError(f"curriculum bucket {key!r}: repeats a value in {values[:20]}")
         self.size = math.prod(len(values) for values in self.values)
+
+    def random_id(self, rng: np.random.Generator) -> int:
+        """A uniformly drawn task id, digit by digit: Python ints, so a space beyond numpy's
+        int64 (more than 2^63 tasks) draws as well as a small one."""
+        task_id = 0
+        for values in self.values:
+            task_id = task_id * len(values) + int(rng.integers(len(values)))
+        return task_id
 
     def digits(self, task_id: int) -> list[int]:
         """The value index each bucket takes in task ``task_id``."""

@@ -68,7 +68,7 @@ def parse_ascii(game: GameConfig, rows: list[str], extra_chars: dict[str, str] |
         names = []
         for c, ch in enumerate(row):
             if ch not in table:
-                raise MapError(f"map_data: unknown map character {ch!r} at row {r}, column {c}")
+                raise MapError(f"map_data: unknown map character {ch!r} at row {r}, column {c}{_library_hint(ch)}")
             name = table[ch]
             if name != "empty" and name not in game.objects and resolve_group(game, name) is None:
                 raise MapError(
@@ -212,4 +212,16 @@ def check_game_names(game: GameConfig) -> None:
 def _check_map_objects(game: GameConfig, where: str, objects: dict[str, int], border: str) -> None:
     for name in list(objects) + [border]:
         if name not in game.objects:
-            raise MapError(f"{where}: unknown object {name!r} (objects: {', '.join(game.objects)})")
+            from metta_lit.env.config import OBJECT_LIBRARY  # config imports this module
+
+            configured = ", ".join(game.objects) or "none"
+            add = f"; configure it under game.objects ({name}: {{}})" if name in OBJECT_LIBRARY else ""
+            raise MapError(f"{where}: unknown object {name!r} (objects: {configured}){add}")
+
+
+def _library_hint(ch: str) -> str:
+    """For a character of a known object the game does not configure: which one, and how."""
+    from metta_lit.env.config import OBJECT_LIBRARY  # config imports this module
+
+    name = next((n for n, spec in OBJECT_LIBRARY.items() if spec.get("map_char") == ch), None)
+    return f": it is the {name}'s character, and game.objects has no {name} (configure {name}: {{}})" if name else ""

@@ -7,6 +7,7 @@ from typing import Any
 import torch
 from tensordict import TensorDictBase
 
+from metta_lit.errors import check_range
 from metta_lit.losses import functional as F
 from metta_lit.losses.base import BOOTSTRAP_VALUE, LossMixin
 
@@ -37,6 +38,11 @@ class PPOLoss(LossMixin):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        for name, value in (("gamma", gamma), ("gae_lambda", gae_lambda)):
+            check_range(value, f"model.{name}", 0.0, 1.0)
+        coefficients = {"clip_coef": clip_coef, "vf_coef": vf_coef, "vf_clip_coef": vf_clip_coef, "ent_coef": ent_coef}
+        for name, value in {**coefficients, "vtrace_rho_clip": vtrace_rho_clip, "vtrace_c_clip": vtrace_c_clip}.items():
+            check_range(value, f"model.{name}")  # >= 0: a negative coefficient trains the wrong way
         self.gamma, self.gae_lambda = gamma, gae_lambda
         self.clip_coef, self.vf_coef, self.vf_clip_coef, self.ent_coef = clip_coef, vf_coef, vf_clip_coef, ent_coef
         self.norm_adv, self.clip_vloss = norm_adv, clip_vloss

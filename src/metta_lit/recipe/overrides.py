@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
 
 from metta_lit.errors import ConfigError, closest
 
+MAX_NUMBER_CHARS = 400  # a float's range ends near 1.8e308: longer digit strings are typos or attacks
 NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -22,16 +24,23 @@ def parse_value(text: str) -> Any:
     if lowered in ("null", "none"):
         return None
     if NUMBER.match(text):
+        if len(text) > MAX_NUMBER_CHARS:
+            raise ConfigError(f"value {text[:20]}...: a number of {len(text):,} characters is out of range")
         number = float(text)
-        plain_int = re.fullmatch(r"[+-]?\d+", text)
-        if plain_int or (number.is_integer() and "e" in lowered and "." not in text and abs(number) < 2**63):
+        if not math.isfinite(number):
+            raise ConfigError(f"value {text[:20]}: out of the range of a number")
+        if re.fullmatch(r"[+-]?\d+", text):
+            return int(text)
+        if number.is_integer() and "e" in lowered and "." not in text and abs(number) < 2**63:
             return int(number)
         return number
     if text[:1] in "[{":
         try:
             return json.loads(text)
         except json.JSONDecodeError as e:
-            raise ConfigError(f"value {text!r}: not valid JSON ({e.msg})") from None
+            raise ConfigError(f"value {text[:40]!r}: not valid JSON ({e.msg})") from None
+        except RecursionError:
+            raise ConfigError(f"value {text[:40]!r}...: JSON nested too deeply") from None
     return text
 
 

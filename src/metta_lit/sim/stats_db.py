@@ -1,7 +1,8 @@
 """Episode statistics in DuckDB (spec 7) and the queries evaluations are judged by.
 
 DuckDB lets one process write a database file at a time, so every writer first fills a
-private shard (``<db>.<uuid>.shard`` beside it, removed once merged or failed) and then merges
+private shard (``<db>.<pid>-<uuid>.shard`` beside it, removed once merged or failed, or by
+the next writer when its process was killed) and then merges
 it into the main file while holding an exclusive ``flock`` on ``<db>.lock``; inserts are
 idempotent (primary keys), so a merge interrupted after its commit loses and doubles nothing.
 """
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import math
 import os
 import stat
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +24,7 @@ from datetime import datetime
 from fnmatch import fnmatch
 
 import duckdb
+import numpy as np
 
 from metta_lit.errors import MettaLitError
 
@@ -100,28 +104,62 @@ def _locked(db_path: str) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _write(con: duckdb.DuckDBPyConnection, sims: list[SimulationRecord]) -> None:
-    def rows(table: str, values: list[tuple]) -> None:
-        if values:
-            marks = ", ".join("?" * len(values[0]))
-            con.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({marks})", values)
+def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list]) -> None:
+    """``INSERT OR IGNORE`` of whole columns: DuckDB scans a dict of numpy arrays in one
+    statement, where ``executemany`` runs one statement per row (10,000 metric rows: 26 s vs
+    0.07 s measured; an arena episode has ~1,000)."""
+    if not next(iter(columns.values())):
+        return
+    arrays = {name: np.asarray(values, dtype=object) for name, values in columns.items()}
+    name = f"batch_{table}"
+    con.register(name, arrays)
+    try:
+        con.execute(f"INSERT OR IGNORE INTO {table} SELECT {', '.join(arrays)} FROM {name}")
+    finally:
+        con.unregister(name)
 
-    rows(
-        "simulations",
-        [(s.id, s.suite, s.name, s.policy_key, s.policy_version, s.created_at, s.finished_at) for s in sims],
-    )
+
+def _write(con: duckdb.DuckDBPyConnection, sims: list[SimulationRecord]) -> None:
     episodes = [e for s in sims for e in s.episodes]
-    rows(
+    now = datetime.now()
+    _insert(
+        con,
+        "simulations",
+        {
+            "id": [s.id for s in sims],
+            "name": [s.suite for s in sims],
+            "env": [s.name for s in sims],
+            "policy_key": [s.policy_key for s in sims],
+            "policy_version": [s.policy_version for s in sims],
+            "created_at": [s.created_at for s in sims],
+            "finished_at": [s.finished_at for s in sims],
+        },
+    )
+    _insert(
+        con,
         "episodes",
-        [(e.id, e.step_count, e.created_at, datetime.now(), e.simulation_id, e.replay_url) for e in episodes],
+        {
+            "id": [e.id for e in episodes],
+            "step_count": [e.step_count for e in episodes],
+            "created_at": [e.created_at for e in episodes],
+            "completed_at": [now] * len(episodes),
+            "simulation_id": [e.simulation_id for e in episodes],
+            "replay_url": [e.replay_url for e in episodes],
+        },
     )
-    rows("episode_attributes", [(e.id, k, v) for e in episodes for k, v in e.attributes.items()])
-    rows("agent_groups", [(e.id, g, a) for e in episodes for a, g in enumerate(e.agent_groups)])
-    rows(
-        "agent_metrics",
-        [(e.id, a, m, float(v)) for e in episodes for a, ms in enumerate(e.agent_metrics) for m, v in ms.items()],
-    )
-    rows("agent_policies", [(e.id, a, k, v) for e in episodes for a, (k, v) in enumerate(e.agent_policies)])
+    attributes = [(e.id, k, v) for e in episodes for k, v in e.attributes.items()]
+    _insert(con, "episode_attributes", _columns(("episode_id", "attribute", "value"), attributes))
+    groups = [(e.id, g, a) for e in episodes for a, g in enumerate(e.agent_groups)]
+    _insert(con, "agent_groups", _columns(("episode_id", "group_id", "agent_id"), groups))
+    metrics = [(e.id, a, m, float(v)) for e in episodes for a, ms in enumerate(e.agent_metrics) for m, v in ms.items()]
+    _insert(con, "agent_metrics", _columns(("episode_id", "agent_id", "metric", "value"), metrics))
+    policies = [(e.id, a, k, v) for e in episodes for a, (k, v) in enumerate(e.agent_policies)]
+    _insert(con, "agent_policies", _columns(("episode_id", "agent_id", "policy_key", "policy_version"), policies))
+
+
+def _columns(names: tuple[str, ...], rows: list[tuple]) -> dict[str, list]:
+    """Rows as named columns (empty columns for no rows)."""
+    return {name: [row[i] for row in rows] for i, name in enumerate(names)}
 
 
 class StatsDBError(MettaLitError):
@@ -144,8 +182,21 @@ class EvalStatsDB:
         """Refuses a path that is a directory, not a DuckDB file, or read-only; creates a new
         database with its schema. Evaluations call this before running any episode."""
         self._check_path()
+        self.remove_dead_shards()
         with self._open_for_writing():
             pass
+
+    def remove_dead_shards(self) -> list[str]:
+        """Deletes the shards (``<db>.<pid>-<uuid>.shard[.wal]``) of writers on this machine
+        whose process is gone: a writer killed mid-write leaves its shard behind."""
+        removed = []
+        for shard in glob.glob(f"{glob.escape(self.path)}.*.shard*"):
+            pid = shard[len(self.path) + 1 :].split("-", 1)[0]
+            if pid.isdigit() and not os.path.exists(f"/proc/{pid}") and sys.platform.startswith("linux"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(shard)
+                    removed.append(shard)
+        return removed
 
     def check_readable(self) -> None:
         """Refuses a path that is a directory or an existing file that is not DuckDB (a missing
@@ -180,7 +231,7 @@ class EvalStatsDB:
     def write(self, sims: list[SimulationRecord]) -> None:
         """Adds simulations and their episodes; safe with other processes writing too."""
         self._check_path()
-        shard = f"{self.path}.{uuid.uuid4().hex}.shard"
+        shard = f"{self.path}.{os.getpid()}-{uuid.uuid4().hex}.shard"
         try:
             with duckdb.connect(shard) as con:
                 con.execute(SCHEMA)

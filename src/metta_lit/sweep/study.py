@@ -159,12 +159,13 @@ def fit_command(config: SweepConfig, run: str, params: dict[str, Any]) -> list[s
 
 
 def last_error(log: Path) -> str:
-    """The last non-empty line of a run's log: its one-line error (``metta-lit fit: error: ...``)."""
+    """A run's one-line error from its log (``... error: ...``), else its last line."""
     try:
         lines = [line.strip() for line in log.read_text(errors="replace").splitlines()[-50:] if line.strip()]
     except OSError:
         return "no log"
-    return lines[-1][:300] if lines else "no output"
+    errors = [line for line in lines if "error:" in line.lower()]
+    return (errors or lines or ["no output"])[-1][:300]
 
 
 def metric_values(metrics_csv: Path, metric: str) -> list[tuple[int, float]]:
