@@ -195,6 +195,9 @@ def main(argv: list[str] | None = None) -> None:
     from pydantic import ValidationError
 
     from metta_lit.errors import MettaLitError, validation_message
+    from metta_lit.processes import adopt_parent
+
+    adopt_parent()  # a sweep's training run (or extra worker) dies with the process that started it
 
     try:
         run(argv)
