@@ -69,8 +69,10 @@ def server(site) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser, request):
-    """A fresh page; JavaScript errors fail the test, and its screenshot is kept."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    """A fresh page; JavaScript errors fail the test, and its screenshot is kept. Playwright's
+    ``wait_for_function`` evaluates strings, which the app's Content-Security-Policy forbids,
+    so these pages bypass it; the XSS test below keeps it on."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=True)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -167,6 +169,64 @@ def test_the_dashboard_lists_the_run_its_curves_and_a_live_scorecard(page, serve
     page.wait_for_url("**/replay?replay=*", timeout=60_000)
     page.wait_for_function("window.viewer.replay !== null")
     assert page.evaluate("window.viewer.replay.meta.num_agents") == 4  # the run's env: navigation
+
+
+PAYLOAD = '<img src=x onerror="window.pwned=1">'
+
+
+def test_text_from_a_replay_file_is_never_run_as_html(browser, server, site):
+    """A stored XSS attempt: names in a replay (an agent id, an item name) hold markup whose
+    handler would set ``window.pwned``. The page (with its Content-Security-Policy on) shows
+    them as text and runs nothing; an inline script added to it does not run either."""
+    import json
+    import zlib
+
+    from metta_lit.sim.replay import load_replay
+
+    replay = load_replay(str(site["replay"]))
+    agents = [o for o in replay["objects"] if o.get("type_name") == "agent"]
+    agents[0]["agent_id"] = PAYLOAD
+    agents[1]["inventory"] = [[0, [[0, 3]]]]  # holds item 0 from step 0
+    replay["item_names"][0] = PAYLOAD
+    evil = site["replays"] / "evil.json.z"
+    evil.write_bytes(zlib.compress(json.dumps(replay).encode()))
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(f"{server}/replay?replay=evil.json.z")
+        page.wait_for_selector("#agents li")
+        page.locator(f'#agents li[data-agent="{agents[1]["agent_id"]}"]').click()
+        page.wait_for_selector("#agent .inventory li")
+        assert PAYLOAD in page.locator("#agents").inner_text()  # the name, shown as text
+        assert PAYLOAD in page.locator("#agent .inventory").inner_text()
+        assert page.locator("#agents img, #agent img").count() == 0
+        assert page.evaluate("window.pwned") is None
+        inline = "() => { const s = document.createElement('script'); s.textContent = 'window.inline = 1';"
+        assert page.evaluate(inline + " document.body.append(s); return window.inline; }") is None  # CSP
+        assert not errors, errors
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "test_text_from_a_replay_file_is_never_run_as_html.png"), full_page=True)
+    finally:
+        context.close()
+        evil.unlink()
+
+
+def test_a_symlinked_run_file_shows_an_error_not_its_target(page, server, site, tmp_path):
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("password: hunter2\n")
+    run = site["data"] / "linked"
+    (run / "logs").mkdir(parents=True)
+    (run / "checkpoints").mkdir()
+    (run / "logs" / "config.yaml").symlink_to(secret)
+    try:
+        page.goto(f"{server}/runs?run=linked")
+        page.wait_for_selector("#error:not([hidden])")
+        assert "leads outside" in page.locator("#error").inner_text()
+        assert "hunter2" not in page.content()
+    finally:
+        shutil.rmtree(run)
 
 
 def test_the_server_refuses_raw_traversal_paths(server):
