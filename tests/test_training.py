@@ -42,6 +42,7 @@ def test_fit_writes_versioned_policies_state_and_metrics(tmp_path):
     assert column(rows, "overview/agent_steps") == [EPOCH, 2 * EPOCH, 3 * EPOCH]
     for key in (
         "overview/sps",
+        "overview/threads",
         "losses/ppo/policy",
         "losses/ppo/value",
         "losses/ppo/entropy",

@@ -194,7 +194,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
         super().on_fit_start()
         # Threads: fixed when given (--model.init_args.torch_threads or OMP_NUM_THREADS), else
         # this rank's share of the cores other work leaves free, following the load (threads.py).
-        self._threads: ThreadController | None = None
+        self._threads = None
         if self.hparams.torch_threads is not None:
             torch.set_num_threads(self.hparams.torch_threads)
         elif "OMP_NUM_THREADS" not in os.environ and self.device.type == "cpu":

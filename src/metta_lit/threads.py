@@ -41,32 +41,39 @@ def _own_cpu_seconds() -> float:
 
 
 class CoreMonitor:
-    """Cores kept busy by other processes between successive :meth:`others` calls."""
+    """Cores kept busy by this process and by all others between successive :meth:`measure` calls."""
 
     def __init__(self) -> None:
         self._last = (_machine_jiffies(), _own_cpu_seconds(), time.monotonic())
 
-    def others(self) -> float | None:
-        """Other processes' busy cores since the last call (None: not measurable here)."""
+    def measure(self) -> tuple[float, float] | None:
+        """(this process's busy cores, other processes' busy cores) since the last call
+        (None: not measurable here)."""
         machine, own, now = _machine_jiffies(), _own_cpu_seconds(), time.monotonic()
         (machine0, own0, then), self._last = self._last, (machine, own, now)
         if machine is None or machine0 is None or machine[1] <= machine0[1] or now <= then:
             return None
         cores = os.cpu_count() or 1
         busy = cores * (machine[0] - machine0[0]) / (machine[1] - machine0[1])
-        return max(0.0, busy - (own - own0) / (now - then))
+        mine = (own - own0) / (now - then)
+        return mine, max(0.0, busy - mine)
 
 
 def busy_cores(interval: float = 0.25) -> float:
     """Cores kept busy by other work right now, measured over ``interval`` while this process waits."""
     monitor = CoreMonitor()
     time.sleep(interval)
-    return monitor.others() or 0.0
+    measured = monitor.measure()
+    return measured[1] if measured else 0.0
 
 
 class ThreadController:
     """Torch's thread count for one rank: its share of the cores others leave free, less the
-    env's extra worker threads, re-decided at most every ``interval`` seconds (:meth:`follow`)."""
+    env's extra worker threads, re-decided at most every ``interval`` seconds (:meth:`follow`).
+
+    With several ranks on one machine, the other ranks are not "other work": each is counted
+    as busy as this one, and only load beyond them takes cores away.
+    """
 
     def __init__(self, local_ranks: int = 1, env_threads: int = 1, interval: float = 2.0) -> None:
         self.local_ranks, self.env_threads, self.interval = max(1, local_ranks), env_threads, interval
@@ -94,7 +101,10 @@ class ThreadController:
         now = time.monotonic()
         if now - self.decided >= self.interval:
             self.decided = now
-            others = self.monitor.others()
-            if others is not None and (threads := self.target(others)) != torch.get_num_threads():
-                torch.set_num_threads(threads)
+            measured = self.monitor.measure()
+            if measured is not None:
+                mine, others = measured
+                external = max(0.0, others - (self.local_ranks - 1) * mine)  # sibling ranks are ours
+                if (threads := self.target(external)) != torch.get_num_threads():
+                    torch.set_num_threads(threads)
         return torch.get_num_threads()

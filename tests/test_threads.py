@@ -1,0 +1,67 @@
+"""Torch threads that follow the load: what other processes keep busy, and the count chosen."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from metta_lit import threads
+from metta_lit.threads import ThreadController, busy_cores
+
+
+class Measured:
+    """A monitor that reports fixed (this process's, others') busy cores."""
+
+    def __init__(self, mine: float, others: float) -> None:
+        self.value = (mine, others)
+
+    def measure(self) -> tuple[float, float]:
+        return self.value
+
+
+@pytest.fixture
+def two_cores(monkeypatch):
+    monkeypatch.setattr(threads, "available_cores", lambda: 2)
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+def test_the_count_is_the_share_of_what_others_leave_free(two_cores):
+    one_rank = ThreadController(local_ranks=1)
+    assert [one_rank.target(busy) for busy in (0.0, 0.4, 0.6, 1.3, 2.0, 5.0)] == [2, 2, 1, 1, 1, 1]
+    assert ThreadController(local_ranks=2).target(0.0) == 1
+    assert ThreadController(local_ranks=1, env_threads=2).target(0.0) == 1
+
+
+def test_following_changes_the_count_between_updates_and_counts_sibling_ranks_as_ours(two_cores):
+    controller = ThreadController(local_ranks=1, interval=0.0)
+    torch.set_num_threads(2)
+    controller.monitor = Measured(mine=1.0, others=1.3)  # two busy processes got 1.3 cores
+    assert controller.follow() == 1 and torch.get_num_threads() == 1
+    controller.monitor = Measured(mine=1.0, others=0.1)  # they ended
+    assert controller.follow() == 2
+    ranks = ThreadController(local_ranks=2, interval=0.0)
+    torch.set_num_threads(1)
+    ranks.monitor = Measured(mine=1.0, others=1.0)  # the other rank, as busy as this one: no load
+    assert ranks.follow() == 1
+    slow = ThreadController(local_ranks=1, interval=3600)
+    torch.set_num_threads(2)
+    slow.monitor = Measured(mine=1.0, others=2.0)
+    assert slow.follow() == 2  # not yet time to decide again
+
+
+@pytest.mark.slow
+def test_busy_processes_are_measured_as_busy_cores():
+    quiet = busy_cores(0.5)
+    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        loaded = busy_cores(1.0)
+    finally:
+        for proc in loops:
+            proc.kill()
+            proc.wait()
+    assert loaded > quiet + 1.2, (quiet, loaded)
