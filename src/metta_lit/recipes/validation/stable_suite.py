@@ -1,16 +1,16 @@
-"""The stable suite: long training runs judged on their final metrics (1M-agent-step means).
+"""The stable suite: long training runs judged on their final metrics.
 
-Thresholds and where they come from:
-- ``env_agent/heart.gained > 0.1`` with the curriculum after 10M agent steps: the original's
-  release target (> 0.1 after 100M agent steps on 1 GPU, with its learning-progress
-  curriculum), asked here of a 10x smaller CPU budget.
-- ``episode/reward > 1.0`` without curriculum: on this 2-core CPU, Fast + PPO on the shaped
-  arena rises from 0.45 to ~1.3 per agent-episode within 4M agent steps, then plateaus while
-  ``heart.gained`` stays at 0.02-0.04 (agents hold capped ore and batteries). The baseline
-  runs beside the curriculum run with the same budget, so the curriculum's effect is
-  measured, not assumed; both runs' hearts are printed.
-- ``overview/sps >= 8000``: ``scripts/bench_train.py`` measures 11-13k agent steps/s end to
-  end on the arena on a 2-core CPU; the margin covers validation episodes and a busy machine.
+The arena jobs are judged on the recipe's own fixed env (validation: 8 envs x 24 agents every
+25 updates, means over the last 2M agent steps), never on a curriculum's training episodes,
+whose tasks may hand out hearts the fixed env does not. Thresholds and where they come from
+(measured 2026-12-04 on 2 CPU cores, Fast + PPO defaults, 10M agent steps, same seeds):
+- with the curriculum, ``val/heart.gained > 1.2``: measured 1.69 (its windows over 2M steps
+  from 4M on: 1.07, 1.28, 1.86; single validations swing 0.97-2.38). The original's release
+  target is > 0.1 after 100M agent steps on 1 GPU, and this project's goal > 1.0 at 10M on CPU.
+- without it, ``val/heart.gained > 1.5``: measured 1.98 (its 2M windows from 4M: 1.13,
+  1.84, 1.98). The baseline runs beside the curriculum with the same budget and seeds, and the
+  suite prints whether the curriculum helped (here it did not: 1.69 vs 1.98).
+- ``overview/sps >= 8000``: measured 10.0k (curriculum) and 11.3k agent steps/s end to end.
 - navigation ``val/reward > 4.0`` after 1M agent steps: measured 5.4-9.9 (validation is noisy)
   between 0.4M and 0.65M agent steps on 2 CPU cores; a random policy scores ~0.6.
 Each job records what it reached in the JSON, so thresholds can rise with evidence.
@@ -23,11 +23,12 @@ import time
 
 from metta_lit.recipe import Criterion, Job, Suite
 
-SPS = Criterion("overview/sps", ">=", 8000, "bench_train.py: 11-13k agent-steps/s on 2 CPU cores", window=10**9)
+SPS = Criterion("overview/sps", ">=", 8000, "measured 10.0k-11.3k agent-steps/s on 2 CPU cores", window=10**9)
 WINDOW = 2_000_000  # agent steps the validation criteria average over
-# TODO(thresholds): from the 10M measurements.
-VAL_HEARTS_CURRICULUM = Criterion("val/heart.gained", ">", 0.1, "TBD", window=WINDOW)
-VAL_HEARTS_BASELINE = Criterion("val/heart.gained", ">", 0.1, "TBD", window=WINDOW)
+VAL_HEARTS_CURRICULUM = Criterion(
+    "val/heart.gained", ">", 1.2, "measured 1.69 at 10M on 2 CPU cores; original: > 0.1 at 100M on a GPU", WINDOW
+)
+VAL_HEARTS_BASELINE = Criterion("val/heart.gained", ">", 1.5, "measured 1.98 at 10M on 2 CPU cores", WINDOW)
 
 
 def stable(data_dir: str = "stable_runs") -> Suite:
