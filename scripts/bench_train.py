@@ -89,7 +89,7 @@ def fit_for(seconds: float, seed: int, overrides: tuple[str, ...] = ()) -> tuple
                 "--model.init_args.total_timesteps",
                 str(10**12),
                 "--trainer.max_time",
-                f"00:00:00:{int(seconds):02d}",
+                time.strftime("00:%H:%M:%S", time.gmtime(int(seconds))),  # DD:HH:MM:SS
                 "--trainer.check_val_every_n_epoch",
                 "1000000",
                 "--trainer.logger",
