@@ -36,6 +36,8 @@ def test_fit_writes_versioned_policies_state_and_metrics(tmp_path):
     ckpt = tmp_path / "train_dir" / "t1" / "checkpoints"
     assert sorted(p.name for p in ckpt.iterdir()) == ["last.ckpt", "t1:v2.mpt", "t1:v3.mpt"]
     assert f"saved policy file://{ckpt / 't1:v2.mpt'}" in proc.stdout + proc.stderr
+    for chatter in ("litlogger", "LeafSpec", "GPU available", "TPU available", "Seed set to"):
+        assert chatter not in proc.stdout + proc.stderr  # the user sees our lines and the progress bar
     policy, meta = read_policy_file(str(ckpt / "t1:v3.mpt"))
     assert meta == {"run": "t1", "version": 3, "agent_steps": 3 * EPOCH}
     rows = read_metrics(tmp_path / "train_dir" / "t1")
