@@ -17,7 +17,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from metta_lit.checkpoints.manager import CheckpointManager
 from metta_lit.checkpoints.uri import default_run_name
-from metta_lit.errors import ConfigError
+from metta_lit.errors import ConfigError, check_positive_int
 from metta_lit.loggers import RunCSVLogger
 from metta_lit.storage import normalize_uri
 
@@ -91,8 +91,8 @@ class PolicyCheckpoint(Checkpoint):
         if checkpoint_interval < 1:
             raise ConfigError(f"checkpoint.checkpoint_interval: must be >= 1, got {checkpoint_interval}")
         for name, value in (("keep_last", keep_last), ("keep_every", keep_every)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ConfigError(f"checkpoint.{name}: must be an integer >= 1 or null, got {value!r}")
+            if value is not None:  # null: no such rule
+                check_positive_int(value, f"checkpoint.{name}")
         self.keep_last, self.keep_every = keep_last, keep_every
         data_dir = data_dir or os.environ.get(DATA_DIR_ENV, "./train_dir")
         self.manager = CheckpointManager(run or default_run_name(), data_dir, remote_prefix)

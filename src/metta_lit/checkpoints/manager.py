@@ -60,12 +60,16 @@ class CheckpointManager:
             save_policy(policy, uri, meta)
         return uris
 
-    def local_versions(self) -> list[int]:
-        """Versions of this run's policy files in the local checkpoint directory, ascending."""
+    def _local_names(self) -> list[str]:
+        """File names in the checkpoint directory when it is local (remote ones are not pruned)."""
         if "://" in self.checkpoint_dir or not os.path.isdir(self.checkpoint_dir):
             return []
+        return os.listdir(self.checkpoint_dir)
+
+    def local_versions(self) -> list[int]:
+        """Versions of this run's policy files in the local checkpoint directory, ascending."""
         versions = []
-        for name in os.listdir(self.checkpoint_dir):
+        for name in self._local_names():
             try:
                 key = parse_checkpoint_name(name)
             except ValueError:
@@ -91,9 +95,7 @@ class CheckpointManager:
     def remove_partial_files(self) -> list[str]:
         """Deletes ``.tmp-*`` files left in the checkpoint directory by a save that was killed
         before its rename (the files they were to replace are whole)."""
-        if "://" in self.checkpoint_dir or not os.path.isdir(self.checkpoint_dir):
-            return []
-        partial = [n for n in os.listdir(self.checkpoint_dir) if n.startswith(TEMP_PREFIX)]
+        partial = [n for n in self._local_names() if n.startswith(TEMP_PREFIX)]
         for name in partial:
             with contextlib.suppress(FileNotFoundError, IsADirectoryError):
                 os.remove(os.path.join(self.checkpoint_dir, name))

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from metta_lit.curriculum.base import Curriculum
-from metta_lit.errors import ConfigError
+from metta_lit.errors import ConfigError, check_positive_int, check_range
 
 EPISODES_PER_TASK = 25  # what a pool task should get over a run for its progress to be measured
 
@@ -58,15 +58,12 @@ class LearningProgressCurriculum(Curriculum):
         seed: int = 0,
     ) -> None:
         super().__init__(buckets, seed)
-        if isinstance(num_active_tasks, bool) or not isinstance(num_active_tasks, int) or num_active_tasks < 1:
-            raise ConfigError(f"curriculum.num_active_tasks: must be an integer >= 1, got {num_active_tasks!r}")
+        check_positive_int(num_active_tasks, "curriculum.num_active_tasks")
+        check_positive_int(min_presentations, "curriculum.min_presentations")
         for name, value in (("ema_timescale", ema_timescale), ("slow_timescale_factor", slow_timescale_factor)):
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= 1):
+            if check_range(value, f"curriculum.{name}", 0.0, 1.0) == 0:
                 raise ConfigError(f"curriculum.{name}: must be in (0, 1], got {value!r}")
-        if not (isinstance(rand_task_rate, (int, float)) and 0 <= rand_task_rate <= 1):  # NaN fails both
-            raise ConfigError(f"curriculum.rand_task_rate: must be in [0, 1], got {rand_task_rate!r}")
-        if isinstance(min_presentations, bool) or not isinstance(min_presentations, int) or min_presentations < 1:
-            raise ConfigError(f"curriculum.min_presentations: must be an integer >= 1, got {min_presentations!r}")
+        check_range(rand_task_rate, "curriculum.rand_task_rate", 0.0, 1.0)
         self.num_active_tasks = min(num_active_tasks, self.space.size)
         self.fast_rate = float(ema_timescale)
         self.slow_rate = float(ema_timescale * slow_timescale_factor)
