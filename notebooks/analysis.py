@@ -14,8 +14,8 @@ app = marimo.App(width="medium")
 def _():
     import marimo as mo
 
-    from metta_lit.sim.stats_db import EvalStatsDB
-    from metta_lit.tools.analyze import scorecard_figure
+    from metta_lit.evaluation.stats_db import EvalStatsDB
+    from metta_lit.cli.commands.analyze import scorecard_figure
 
     return EvalStatsDB, mo, scorecard_figure
 

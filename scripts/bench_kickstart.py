@@ -29,10 +29,10 @@ from rich.console import Console
 from rich.table import Table
 
 from metta_lit.checkpoints.policy_file import save_policy
-from metta_lit.module import PPOModule
-from metta_lit.modules import compose
-from metta_lit.sim.config import SimulationConfig
-from metta_lit.sim.runner import PolicyHandle, run_simulation
+from metta_lit.evaluation.config import SimulationConfig
+from metta_lit.evaluation.runner import PolicyHandle, run_simulation
+from metta_lit.train.compose import compose
+from metta_lit.train.module import PPOModule
 
 # configs/navigation.yaml's training settings.
 NAVIGATION = {"env": "navigation", "num_envs": 64, "bptt_horizon": 32, "minibatch_size": 2048, "gamma": 0.99}

@@ -40,12 +40,12 @@ from rich.console import Console
 from rich.table import Table
 from tensordict import TensorDict
 
+from metta_lit.cli.trainer import cli
 from metta_lit.env import MettaGridVecEnv
 from metta_lit.losses import LossMixin, PPOLoss
 from metta_lit.policy import FastPolicy
-from metta_lit.precision import bf16_pays
+from metta_lit.policy.precision import bf16_pays
 from metta_lit.rl.experience import evaluate_rows
-from metta_lit.trainer_cli import cli
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "arena.yaml"
 
@@ -151,7 +151,7 @@ def thread_policies(cores: int) -> dict[str, tuple[str, ...]]:
 
 
 def background_load(args: argparse.Namespace) -> None:
-    from metta_lit.threads import available_cores
+    from metta_lit.train.threads import available_cores
 
     results = {
         name: under_load(args.seconds, args.seed, args.background_load, args.load_after, overrides)

@@ -26,8 +26,8 @@ from playwright.sync_api import sync_playwright
 from rich.console import Console
 from rich.table import Table
 
-from metta_lit.sim.config import SimulationConfig
-from metta_lit.sim.runner import PolicyHandle, run_simulation
+from metta_lit.evaluation.config import SimulationConfig
+from metta_lit.evaluation.runner import PolicyHandle, run_simulation
 
 FRAME_TIMES = """(order) => {
   const v = window.viewer, times = [];

@@ -154,7 +154,7 @@ def test_features_are_remapped_by_name_on_a_permuted_layout(name):
 def test_architectures_are_selected_from_the_cli(tmp_path, class_path, init_args):
     from conftest import EPOCH, fit_args
 
-    from metta_lit.trainer_cli import cli
+    from metta_lit.cli.trainer import cli
 
     extra = [f"--model.init_args.policy.init_args.{init_args[0]}", init_args[1]] if init_args else []
     run = cli(
@@ -191,7 +191,7 @@ def test_each_architecture_learns_navigation_from_the_cli(tmp_path, class_path, 
     from conftest import NAV
     from test_training import evaluate
 
-    from metta_lit.trainer_cli import cli
+    from metta_lit.cli.trainer import cli
 
     extra = [f"--model.init_args.policy.init_args.{init_args[0]}", init_args[1]] if init_args else []
     run = cli(

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from metta_lit.core.errors import ConfigError
 from metta_lit.curriculum import BucketedCurriculum, LearningProgressCurriculum, TaskSpace
 from metta_lit.curriculum.learning_progress import pool_for_episodes
 from metta_lit.env import MettaGridVecEnv, env_config
-from metta_lit.errors import ConfigError
 from metta_lit.recipes.prod.arena_basic_easy_shaped import ARENA_EASY_BUCKETS
 from metta_lit.rl.torch_env import MettaGridTorchEnv
 
@@ -163,7 +163,7 @@ def test_the_easy_arena_tasks_compile_and_stock_their_buildings():
 def test_training_logs_the_curriculum_and_a_resume_continues_it(tmp_path):
     from conftest import EPOCH, fit_args, read_metrics
 
-    from metta_lit.trainer_cli import cli
+    from metta_lit.cli.trainer import cli
 
     def fit(budget: int):
         return cli(

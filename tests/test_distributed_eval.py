@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from metta_lit.sim.stats_db import EvalStatsDB
+from metta_lit.evaluation.stats_db import EvalStatsDB
 from tests.test_scale_out import free_port
 
 EPISODES = 16  # navigation/default

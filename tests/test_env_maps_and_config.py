@@ -9,8 +9,8 @@ import pytest
 from conftest import make_game
 from pydantic import ValidationError
 
+from metta_lit.core.errors import ConfigError
 from metta_lit.env import GameConfig, MettaGridConfig, MettaGridVecEnv, env_config
-from metta_lit.errors import ConfigError
 
 
 def counts(grid: list[list[str]]) -> Counter:

@@ -18,12 +18,12 @@ import pytest
 from conftest import EPOCH, NAV, column, fit_args, metta_lit, read_metrics
 from rich.console import Console
 
-from metta_lit.errors import ConfigError
-from metta_lit.sim.config import load_simulations
-from metta_lit.sim.replay import ReplayError, load_replay, value_at
-from metta_lit.sim.stats_db import EpisodeRecord, EvalStatsDB, SimulationRecord, StatsDBError
-from metta_lit.tools.analyze import analyze
-from metta_lit.tools.evaluate import evaluate
+from metta_lit.cli.commands.analyze import analyze
+from metta_lit.cli.commands.evaluate import evaluate
+from metta_lit.core.errors import ConfigError
+from metta_lit.env.replay import ReplayError, load_replay, value_at
+from metta_lit.evaluation.config import load_simulations
+from metta_lit.evaluation.stats_db import EpisodeRecord, EvalStatsDB, SimulationRecord, StatsDBError
 
 
 @pytest.fixture(scope="module")
@@ -242,8 +242,8 @@ def test_evaluator_callback_logs_suite_scores_during_training(tmp_path):
 
 
 def test_npc_agents_play_a_fraction_of_each_env(trained, tmp_path):
-    from metta_lit.sim.config import SimulationConfig
-    from metta_lit.sim.runner import PolicyHandle, run_simulation
+    from metta_lit.evaluation.config import SimulationConfig
+    from metta_lit.evaluation.runner import PolicyHandle, run_simulation
 
     sim = SimulationConfig(
         suite="npc", name="half", env="navigation", num_episodes=2, npc_policy_uri="random", policy_agents_pct=0.5
@@ -317,7 +317,7 @@ def test_replays_that_inflate_past_the_limit_or_have_wrong_types_are_refused(tmp
 
 
 def test_bad_stats_db_paths_are_refused_before_any_episode_runs(tmp_path, monkeypatch):
-    import metta_lit.sim.runner as runner
+    import metta_lit.evaluation.runner as runner
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("a simulation ran before the database was checked")
@@ -350,7 +350,7 @@ def test_a_quote_in_the_stats_db_path_is_data_not_sql(tmp_path):
 
 
 def test_evaluate_keeps_finished_simulations_when_a_later_one_fails(tmp_path, monkeypatch):
-    import metta_lit.sim.runner as runner
+    import metta_lit.evaluation.runner as runner
 
     real, calls = runner.run_simulation, []
 
@@ -380,7 +380,7 @@ def test_analyze_says_when_a_pattern_matches_nothing(tmp_path):
 
 
 def test_the_scorecard_fits_long_names_title_and_colorbar_label(tmp_path):
-    from metta_lit.tools.analyze import scorecard_figure
+    from metta_lit.cli.commands.analyze import scorecard_figure
 
     db_path = str(tmp_path / "s.duckdb")
     now = datetime.now()

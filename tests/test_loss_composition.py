@@ -8,12 +8,12 @@ import yaml
 from conftest import fit_args
 from tensordict import TensorDict
 
-from metta_lit.errors import ConfigError, MettaLitError
+from metta_lit.core.errors import ConfigError, MettaLitError
 from metta_lit.losses import PPOLoss
 from metta_lit.losses.base import LossMixin
-from metta_lit.module import MettaLitModule, PPOModule
 from metta_lit.policy import FastPolicy
 from metta_lit.rl.experience import rows_from_rollout
+from metta_lit.train.module import MettaLitModule, PPOModule
 
 
 class ProbeLoss(LossMixin):
@@ -61,12 +61,12 @@ def test_modules_compose_loss_mixins_by_name_in_hook_order():
 
 
 def test_a_run_composes_two_mixins_from_config_and_each_reads_what_it_declared(tmp_path, capsys):
-    from metta_lit.trainer_cli import cli
+    from metta_lit.cli.trainer import cli
 
     args = [
         *fit_args("probe", 2048),
         "--model",
-        "metta_lit.modules.PPO_Probe",
+        "metta_lit.train.compose.PPO_Probe",
         "--model.init_args.probe_coef",
         "0.5",
         "--checkpoint.data_dir",
@@ -75,7 +75,7 @@ def test_a_run_composes_two_mixins_from_config_and_each_reads_what_it_declared(t
     with pytest.raises(SystemExit):
         cli([*args, "--print_config"])
     model = yaml.safe_load(capsys.readouterr().out)["model"]
-    assert model["class_path"] == "metta_lit.modules.PPO_Probe"
+    assert model["class_path"] == "metta_lit.train.compose.PPO_Probe"
     assert model["init_args"]["probe_coef"] == 0.5 and "gamma" in model["init_args"]
 
     run = cli(args)

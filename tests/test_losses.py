@@ -159,7 +159,7 @@ def test_ema_target_gets_no_gradient_and_follows_the_online_policy():
 
 
 def test_a_loss_needing_an_output_the_policy_lacks_fails_at_construction():
-    from metta_lit.errors import ConfigError
+    from metta_lit.core.errors import ConfigError
     from metta_lit.policy import RandomPolicy
 
     with pytest.raises(ConfigError, match="ContrastiveLoss reads the policy's 'embedding' output"):
@@ -185,10 +185,16 @@ def test_a_loss_needing_an_output_the_policy_lacks_fails_at_construction():
 def test_each_loss_trains_from_the_cli(tmp_path, module, metrics):
     from conftest import EPOCH, fit_args, read_metrics
 
-    from metta_lit.trainer_cli import cli
+    from metta_lit.cli.trainer import cli
 
     run = cli(
-        [*fit_args("loss", 2 * EPOCH), "--model", f"metta_lit.modules.{module}", "--checkpoint.data_dir", str(tmp_path)]
+        [
+            *fit_args("loss", 2 * EPOCH),
+            "--model",
+            f"metta_lit.train.compose.{module}",
+            "--checkpoint.data_dir",
+            str(tmp_path),
+        ]
     )
     assert run.model.agent_steps == 2 * EPOCH
     rows = read_metrics(tmp_path / "loss")
@@ -280,12 +286,12 @@ def test_sliced_kickstarter_applies_to_its_agents_only(teacher_uri):
 def test_kickstarting_trains_from_the_cli_with_the_teacher_in_the_rollout(tmp_path, teacher_uri):
     from conftest import EPOCH, column, fit_args, read_metrics
 
-    from metta_lit.trainer_cli import cli
+    from metta_lit.cli.trainer import cli
 
     args = [
         *fit_args("ks", 2 * EPOCH),
         "--model",
-        "metta_lit.modules.PPO_Kickstarter",
+        "metta_lit.train.compose.PPO_Kickstarter",
         "--model.init_args.teacher_uri",
         teacher_uri,
         "--checkpoint.data_dir",
@@ -299,7 +305,7 @@ def test_kickstarting_trains_from_the_cli_with_the_teacher_in_the_rollout(tmp_pa
     sliced = [
         *fit_args("sliced", EPOCH),
         "--model",
-        "metta_lit.modules.PPO_SlicedKickstarter",
+        "metta_lit.train.compose.PPO_SlicedKickstarter",
         "--model.init_args.teacher_uri",
         teacher_uri,
         "--model.init_args.kickstart_agent_count",
@@ -309,14 +315,14 @@ def test_kickstarting_trains_from_the_cli_with_the_teacher_in_the_rollout(tmp_pa
     ]
     assert cli(sliced).model.kickstart_agents == (0, 2)
     assert column(read_metrics(tmp_path / "sliced"), "losses/kickstarter/kl")
-    from metta_lit.cli import main
+    from metta_lit.cli.main import main
 
     with pytest.raises(SystemExit) as stop:  # no teacher: refused at start-up, naming the setting
         main(
             [
                 *fit_args("ks2", EPOCH),
                 "--model",
-                "metta_lit.modules.PPO_Kickstarter",
+                "metta_lit.train.compose.PPO_Kickstarter",
                 "--checkpoint.data_dir",
                 str(tmp_path),
             ]
@@ -327,10 +333,10 @@ def test_kickstarting_trains_from_the_cli_with_the_teacher_in_the_rollout(tmp_pa
 
 def scripted_vs_random(env_name: str, episodes: int) -> tuple[float, float]:
     from metta_lit.env import env_config
+    from metta_lit.evaluation.config import SimulationConfig
+    from metta_lit.evaluation.runner import PolicyHandle, run_simulation
     from metta_lit.policy import RandomPolicy, ScriptedPolicy
     from metta_lit.rl.torch_env import MettaGridTorchEnv
-    from metta_lit.sim.config import SimulationConfig
-    from metta_lit.sim.runner import PolicyHandle, run_simulation
 
     cfg = env_config(env_name)
     probe = MettaGridTorchEnv(cfg, 1)
@@ -366,7 +372,7 @@ def test_action_supervision_is_the_nll_of_the_teachers_actions():
 
 
 def test_action_supervision_without_a_scripted_teacher_is_refused_at_start_up():
-    from metta_lit.errors import ConfigError
+    from metta_lit.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="has no scripted teacher"):
         modules.ActionSupervised(env="navigation", num_envs=1, env_overrides={"game.agent.rewards.inventory": {}})
@@ -375,12 +381,12 @@ def test_action_supervision_without_a_scripted_teacher_is_refused_at_start_up():
 def test_teacher_led_action_supervision_trains_from_the_cli(tmp_path):
     from conftest import EPOCH, fit_args, read_metrics
 
-    from metta_lit.trainer_cli import cli
+    from metta_lit.cli.trainer import cli
 
     args = [
         *fit_args("sup", 2 * EPOCH),
         "--model",
-        "metta_lit.modules.PPO_ActionSupervised",
+        "metta_lit.train.compose.PPO_ActionSupervised",
         "--model.init_args.teacher_led_proportion",
         "0.5",
         "--checkpoint.data_dir",
@@ -412,10 +418,10 @@ def test_kickstarting_pulls_the_student_towards_the_teacher():
 
     from metta_lit.checkpoints.policy_file import save_policy
     from metta_lit.env import env_config
-    from metta_lit.module import PPOModule
     from metta_lit.rl.acting import acting_env
     from metta_lit.rl.teacher import Teacher
     from metta_lit.rl.torch_env import MettaGridTorchEnv
+    from metta_lit.train.module import PPOModule
 
     torch.manual_seed(0)
     teacher = PPOModule(**NAVIGATION, total_timesteps=200_000, seed=0)
@@ -462,7 +468,7 @@ def test_composed_losses_train_unchanged_under_ddp(tmp_path):
     """Two gloo processes; every loss's heads, the EMA target and the scripted supervisor on each rank."""
     from conftest import EPOCH, NAV, SMALL, column, metta_lit, read_metrics
 
-    module = "metta_lit.modules.GRPO_Contrastive_Dynamics_EMA_ActionSupervised"
+    module = "metta_lit.train.compose.GRPO_Contrastive_Dynamics_EMA_ActionSupervised"
     metta_lit(
         "fit",
         "--config",

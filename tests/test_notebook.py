@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from metta_lit.sim.stats_db import EvalStatsDB
+from metta_lit.evaluation.stats_db import EvalStatsDB
 from tests.conftest import ROOT
 from tests.web_site import write_evaluation
 

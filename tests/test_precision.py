@@ -8,7 +8,7 @@ from tensordict import TensorDict
 
 from metta_lit.env import env_config
 from metta_lit.policy import FastPolicy
-from metta_lit.precision import autocast_dtype, bf16_pays
+from metta_lit.policy.precision import autocast_dtype, bf16_pays
 from metta_lit.rl.acting import acting_env
 from metta_lit.rl.experience import evaluate_rows
 from metta_lit.rl.torch_env import MettaGridTorchEnv
@@ -63,7 +63,7 @@ def test_bf16_rollout_and_update_hand_fp32_to_everything_downstream():
 def test_fit_runs_in_either_precision_from_the_cli(tmp_path, setting):
     from conftest import EPOCH, fit_args
 
-    from metta_lit.trainer_cli import cli
+    from metta_lit.cli.trainer import cli
 
     run = cli([*fit_args("p", EPOCH), "--model.init_args.autocast", setting, "--checkpoint.data_dir", str(tmp_path)])
     model = run.model

@@ -7,13 +7,13 @@ import json
 import pytest
 import yaml
 
-from metta_lit.cli import main
-from metta_lit.errors import ConfigError
-from metta_lit.recipe import Criterion, Job, Suite, TrainTool, discovery
-from metta_lit.recipe.command import run_command
-from metta_lit.recipe.overrides import parse_value, split_overrides
+from metta_lit.cli.main import main
+from metta_lit.core.errors import ConfigError
+from metta_lit.evaluation.stats_db import EvalStatsDB
+from metta_lit.recipe_api import Criterion, Job, Suite, TrainTool, discovery
+from metta_lit.recipe_api.command import run_command
+from metta_lit.recipe_api.overrides import parse_value, split_overrides
 from metta_lit.runs import History
-from metta_lit.sim.stats_db import EvalStatsDB
 
 TINY = ["num_envs=16", "eval_envs=2", 'env_overrides={"game.max_steps": 20}', "trainer.check_val_every_n_epoch=1000"]
 
@@ -62,7 +62,7 @@ def test_new_recipes_are_found_without_registration_and_a_broken_one_is_named(tm
     (package / "__init__.py").write_text("")
     (package / "team" / "__init__.py").write_text("")
     (package / "team" / "maze.py").write_text(
-        '"""A maze."""\nfrom metta_lit.recipe import TrainTool\n\n'
+        '"""A maze."""\nfrom metta_lit.recipe_api import TrainTool\n\n'
         'def train() -> TrainTool:\n    return TrainTool.from_yaml("configs/navigation.yaml")\n\n'
         "def helper() -> int:\n    return 1\n"
     )

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from metta_lit import threads
-from metta_lit.threads import ThreadController, busy_cores
+from metta_lit.train.threads import ThreadController, busy_cores
 
 
 class Measured:

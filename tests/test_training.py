@@ -16,14 +16,15 @@ import pytest
 import torch
 from conftest import EPOCH, NAV, SMALL, column, evil_checkpoint, fit_args, metta_lit, read_metrics
 
-from metta_lit.checkpoints import CheckpointManager, PolicyCheckpoint, read_policy_file
+from metta_lit.checkpoints import CheckpointManager, read_policy_file
 from metta_lit.checkpoints.lightning_io import SafeCheckpointIO
-from metta_lit.cli import main
+from metta_lit.cli.main import main
 from metta_lit.env import MettaGridVecEnv, env_config
-from metta_lit.module import PPOModule
+from metta_lit.evaluation.config import SimulationConfig
+from metta_lit.evaluation.runner import PolicyHandle, run_simulation
 from metta_lit.policy import RandomPolicy
-from metta_lit.sim.config import SimulationConfig
-from metta_lit.sim.runner import PolicyHandle, run_simulation
+from metta_lit.train.callbacks.checkpoint import PolicyCheckpoint
+from metta_lit.train.module import PPOModule
 
 
 def test_fit_writes_versioned_policies_state_and_metrics(tmp_path):
@@ -128,7 +129,7 @@ def test_print_config_and_interpolation_follow_overrides(tmp_path):
     out = metta_lit(
         "fit", "--config", str(cfg), "--model.init_args.num_envs", "7", "--print_config", cwd=tmp_path
     ).stdout
-    assert "num_envs: 7" in out and "eval_envs: 7" in out and "class_path: metta_lit.module.PPOModule" in out
+    assert "num_envs: 7" in out and "eval_envs: 7" in out and "class_path: metta_lit.train.module.PPOModule" in out
 
 
 def test_bad_cli_input_is_reported(tmp_path):
@@ -371,7 +372,7 @@ def test_bad_arguments_end_in_one_line_naming_the_key_and_the_closest(tmp_path, 
 
 def test_help_lists_every_command_without_importing_torch():
     code = (
-        "import sys\nfrom metta_lit.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit as e:\n"
+        "import sys\nfrom metta_lit.cli.main import main\ntry:\n    main(['--help'])\nexcept SystemExit as e:\n"
         "    assert not e.code, e.code\nassert 'torch' not in sys.modules, 'torch was imported'\nprint('light')"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
@@ -384,7 +385,7 @@ def test_help_lists_every_command_without_importing_torch():
 def test_tool_options_are_their_functions_signatures(capsys):
     import inspect
 
-    from metta_lit.cli import NOT_ON_THE_COMMAND_LINE, TOOLS, tool_function
+    from metta_lit.cli.main import NOT_ON_THE_COMMAND_LINE, TOOLS, tool_function
 
     for name in TOOLS:
         with pytest.raises(SystemExit):

@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from metta_lit.sim.replay import load_replay
+from metta_lit.env.replay import load_replay
 from metta_lit.web.app import WebConfig, create_app
 from tests.conftest import EPOCH
 from tests.web_site import free_move, write_evaluation

@@ -181,7 +181,7 @@ def test_text_from_a_replay_file_is_never_run_as_html(browser, server, site):
     import json
     import zlib
 
-    from metta_lit.sim.replay import load_replay
+    from metta_lit.env.replay import load_replay
 
     replay = load_replay(str(site["replay"]))
     agents = [o for o in replay["objects"] if o.get("type_name") == "agent"]

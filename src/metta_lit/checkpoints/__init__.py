@@ -1,6 +1,5 @@
-"""Policy files, versioned URIs, the checkpoint manager and the Lightning callback."""
+"""Policy files, versioned URIs and the checkpoint manager."""
 
-from metta_lit.checkpoints.callback import PolicyCheckpoint
 from metta_lit.checkpoints.manager import CheckpointManager
 from metta_lit.checkpoints.policy_file import PolicyFileError, read_policy_file, save_policy
 from metta_lit.checkpoints.uri import (
@@ -13,7 +12,6 @@ from metta_lit.checkpoints.uri import (
 
 __all__ = [
     "CheckpointManager",
-    "PolicyCheckpoint",
     "PolicyFileError",
     "PolicyKey",
     "checkpoint_filename",

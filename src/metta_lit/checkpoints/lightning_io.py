@@ -7,7 +7,7 @@ Lightning's default ``TorchCheckpointIO`` has two gaps for us:
 - it unpickles with ``weights_only`` left to the caller (our resume path used ``False``), and
   Lightning's own safety pre-check only covers local paths, so a crafted ``.ckpt`` could run code.
 
-:class:`SafeCheckpointIO` writes through :func:`metta_lit.storage.atomic_write` (temp file in
+:class:`SafeCheckpointIO` writes through :func:`metta_lit.core.files.atomic_write` (temp file in
 the destination directory, fsync, rename) and always loads with ``weights_only=True``: our
 checkpoints hold only tensors, numbers and strings, and a file that needs more is refused.
 """
@@ -24,8 +24,8 @@ import torch
 from lightning.fabric.plugins.io.checkpoint_io import CheckpointIO
 from lightning.fabric.utilities.types import _PATH
 
-from metta_lit.errors import MettaLitError
-from metta_lit.storage import atomic_write, normalize_uri, read_bytes, remove
+from metta_lit.core.errors import MettaLitError
+from metta_lit.core.files import atomic_write, normalize_uri, read_bytes, remove
 
 
 class CheckpointError(MettaLitError):

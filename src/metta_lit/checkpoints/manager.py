@@ -17,8 +17,8 @@ from metta_lit.checkpoints.uri import (
     resolve_policy_uri,
     validate_run_name,
 )
+from metta_lit.core.files import TEMP_PREFIX, normalize_uri
 from metta_lit.policy import Policy, RandomPolicy
-from metta_lit.storage import TEMP_PREFIX, normalize_uri
 
 
 class CheckpointManager:

@@ -25,9 +25,9 @@ import safetensors.torch
 import torch
 
 from metta_lit.checkpoints.uri import validate_run_name
-from metta_lit.errors import MettaLitError
+from metta_lit.core.errors import MettaLitError
+from metta_lit.core.files import atomic_write, read_bytes
 from metta_lit.policy import Policy
-from metta_lit.storage import atomic_write, read_bytes
 
 ARCHITECTURE, WEIGHTS, METADATA = "modelarchitecture.txt", "weights.safetensors", "metadata.json"
 ALLOWED_PREFIXES = ("metta_lit.",)

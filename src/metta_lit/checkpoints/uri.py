@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import fsspec
 
-from metta_lit.errors import ConfigError, MettaLitError
-from metta_lit.storage import normalize_uri
+from metta_lit.core.errors import ConfigError, MettaLitError
+from metta_lit.core.files import normalize_uri
 
 EXTENSION = ".mpt"
 RANDOM_URI = "random"  # accepted wherever a policy URI is: a uniformly random policy

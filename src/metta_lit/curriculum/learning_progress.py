@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from metta_lit.core.errors import ConfigError, check_positive_int, check_range
 from metta_lit.curriculum.base import Curriculum
-from metta_lit.errors import ConfigError, check_positive_int, check_range
 
 EPISODES_PER_TASK = 25  # what a pool task should get over a run for its progress to be measured
 

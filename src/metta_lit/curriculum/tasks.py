@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from metta_lit.errors import ConfigError
+from metta_lit.core.errors import ConfigError
 
 MAX_VALUES = 10_000  # values of one bucket: more is a generated list gone wrong, not a curriculum
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from metta_lit.errors import ConfigError, unknown_key_message, validation_message
+from metta_lit.core.errors import ConfigError, unknown_key_message, validation_message
 
 DEFAULT_RESOURCES = [
     "ore_red",

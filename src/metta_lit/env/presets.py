@@ -12,9 +12,9 @@ from pathlib import Path
 
 import yaml
 
+from metta_lit.core.errors import ConfigError
+from metta_lit.core.packaged import CONFIG_DIR, find_config
 from metta_lit.env.config import MettaGridConfig
-from metta_lit.errors import ConfigError
-from metta_lit.shipped import CONFIG_DIR, find_config
 
 MAX_BASE_DEPTH = 8  # variants of variants; deeper is a loop (``base`` naming itself)
 

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 
 from metta_lit import _mettagrid as native
+from metta_lit.core.errors import ConfigError, check_positive_int
 from metta_lit.env.config import GameConfig, MettaGridConfig
 from metta_lit.env.maps import char_table
 from metta_lit.env.native_config import AGENT_CELL, to_native
-from metta_lit.errors import ConfigError, check_positive_int
 
 EMPTY_TOKEN = 0xFF
 DIRECTION_NAMES: list[str] = native.direction_names  # by orientation id; defined once, natively

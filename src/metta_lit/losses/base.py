@@ -1,8 +1,8 @@
 """The loss-mixin chain and its contract.
 
-Each loss is a mixin placed to the left of :class:`~metta_lit.module.MettaLitModule` in a
+Each loss is a mixin placed to the left of :class:`~metta_lit.train.module.MettaLitModule` in a
 class definition (``class PPOModule(PPOLoss, MettaLitModule)``), or composed by name from
-config (:mod:`metta_lit.modules`). Every hook calls ``super()`` so all mixins take part;
+config (:mod:`metta_lit.train.compose`). Every hook calls ``super()`` so all mixins take part;
 :class:`LossMixin` is the end of the chain. A mixin takes its hyperparameters as keyword-only
 ``__init__`` arguments, which LightningCLI exposes under ``model.init_args``.
 

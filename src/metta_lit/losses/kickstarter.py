@@ -8,7 +8,7 @@ import torch
 from tensordict import TensorDictBase
 
 from metta_lit.checkpoints.manager import CheckpointManager
-from metta_lit.errors import ConfigError
+from metta_lit.core.errors import ConfigError
 from metta_lit.losses import functional as F
 from metta_lit.losses.base import LossMixin
 from metta_lit.rl.teacher import NAMESPACE, Teacher

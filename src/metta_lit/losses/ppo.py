@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from tensordict import TensorDictBase
 
-from metta_lit.errors import check_range
+from metta_lit.core.errors import check_range
 from metta_lit.losses import functional as F
 from metta_lit.losses.base import BOOTSTRAP_VALUE, LossMixin
 

@@ -22,8 +22,8 @@ from tensordict.nn import (
 from torchrl.data import Unbounded
 from torchrl.envs import Compose, InitTracker, TensorDictPrimer, Transform
 
-from metta_lit.errors import MettaLitError
-from metta_lit.precision import AutocastModule
+from metta_lit.core.errors import MettaLitError
+from metta_lit.policy.precision import AutocastModule
 
 
 class PolicyEnvError(MettaLitError):
@@ -109,7 +109,7 @@ class Policy(TensorDictModuleBase):
     def actor(self, autocast: torch.dtype | None = None) -> ProbabilisticTensorDictSequential:
         """This policy followed by Categorical sampling of ``action`` (+ ``action_log_prob``)
         over the env's actions; with ``autocast`` the network runs in that dtype and the
-        sampling in fp32 (see :mod:`metta_lit.precision`)."""
+        sampling in fp32 (see :mod:`metta_lit.policy.precision`)."""
         net = self if autocast is None else AutocastModule(self, self.device.type, autocast)
         narrow = TensorDictModule(self.env_logits, in_keys=["logits"], out_keys=["logits"])
         sampler = ProbabilisticTensorDictModule(

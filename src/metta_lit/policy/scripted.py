@@ -23,9 +23,9 @@ import numpy as np
 import torch
 from tensordict import TensorDictBase
 
+from metta_lit.core.errors import ConfigError
 from metta_lit.env.config import MettaGridConfig
 from metta_lit.env.vec_env import DIRECTION_NAMES
-from metta_lit.errors import ConfigError
 from metta_lit.policy.base import Policy
 
 EMPTY = 0xFF

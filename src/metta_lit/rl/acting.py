@@ -101,7 +101,7 @@ def acting_env(
     number of agents) on it, and that actor; one member acts through its own ``actor()``.
     Each policy is first adapted to the env's features and actions by name. ``companions``
     (a loss's teacher) run after the actor on every step, with their own memory. The
-    members' networks run under ``autocast`` when given (see :mod:`metta_lit.precision`)."""
+    members' networks run under ``autocast`` when given (see :mod:`metta_lit.policy.precision`)."""
     if sum(count for _, count in members) != env.vec.num_agents:
         raise ValueError(f"the members act for {[c for _, c in members]} agents; the env has {env.vec.num_agents}")
     members = [(policy, count) for policy, count in members if count > 0]

@@ -16,10 +16,10 @@ from tensordict import TensorDictBase
 from tensordict.utils import NestedKey
 from torchrl.modules import set_recurrent_mode
 
-from metta_lit.errors import MettaLitError
+from metta_lit.core.errors import MettaLitError
 from metta_lit.losses.base import BOOTSTRAP_VALUE
 from metta_lit.policy import Policy
-from metta_lit.precision import as_fp32
+from metta_lit.policy.precision import as_fp32
 
 
 def policy_input_keys(policy: Policy) -> list[str]:
@@ -71,7 +71,7 @@ def evaluate_rows(policy: Policy, minibatch: TensorDictBase, autocast: torch.dty
     """The current policy over whole rows, with gradients (recurrent mode over time): its whole
     forward output, ``logits`` narrowed to the env's actions, and the ``action_log_prob`` and
     ``entropy`` of the actions the rows took. With ``autocast`` the network runs in that
-    dtype; what the losses read comes back in fp32 (see :mod:`metta_lit.precision`)."""
+    dtype; what the losses read comes back in fp32 (see :mod:`metta_lit.policy.precision`)."""
     inputs = minibatch.select(*policy_input_keys(policy))
     if autocast is None:
         td = forward_rows(policy, inputs)

@@ -23,8 +23,8 @@ from torchrl.envs import EnvBase
 
 from metta_lit.curriculum import Curriculum, Task
 from metta_lit.env import EnvTask, GameConfig, MettaGridConfig, MettaGridVecEnv
+from metta_lit.env.replay import EpisodeReplays
 from metta_lit.env.vec_env import EpisodeStats
-from metta_lit.sim.replay import EpisodeReplays
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from metta_lit.errors import ConfigError, validation_message
-from metta_lit.shipped import find_config
+from metta_lit.core.errors import ConfigError, validation_message
+from metta_lit.core.packaged import find_config
 
 
 class Strict(BaseModel):

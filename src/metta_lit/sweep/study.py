@@ -8,7 +8,7 @@ last value; a run that fails, or never logs the metric, is a failed trial, and a
 recorded by Optuna as failed too. Failed trials count toward ``n_trials``, and
 ``max_consecutive_failures`` failures in a row stop the sweep with the first one's error (a
 metric typo or a refused override fails every trial alike). A training run dies with its
-worker (:mod:`metta_lit.processes`).
+worker (:mod:`metta_lit.core.processes`).
 
 Several workers (processes on this machine) share the storage. Creating a trial happens under
 a file lock after counting the finished and running ones, so the study stops at exactly
@@ -37,9 +37,9 @@ import optuna
 from optuna.trial import TrialState
 from sqlalchemy.exc import SQLAlchemyError
 
-from metta_lit.errors import ConfigError, MettaLitError
-from metta_lit.processes import child_env
-from metta_lit.shipped import find_config
+from metta_lit.core.errors import ConfigError, MettaLitError
+from metta_lit.core.packaged import find_config
+from metta_lit.core.processes import child_env
 from metta_lit.sweep.config import Param, SweepConfig, flags
 
 POLL_S = 2.0

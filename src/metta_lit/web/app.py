@@ -26,9 +26,9 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from metta_lit.errors import MettaLitError
-from metta_lit.shipped import CONFIG_DIR
-from metta_lit.sim.replay import MAX_REPLAY_BYTES, ReplayError, load_replay, parse_replay
+from metta_lit.core.errors import MettaLitError
+from metta_lit.core.packaged import CONFIG_DIR
+from metta_lit.env.replay import MAX_REPLAY_BYTES, ReplayError, load_replay, parse_replay
 from metta_lit.web import runs
 from metta_lit.web.paths import Folder
 from metta_lit.web.scorecard import scorecard
@@ -126,7 +126,7 @@ def create_app(config: WebConfig) -> Starlette:
 
     async def run_replay(request: Request) -> Response:
         """Plays one episode with a checkpoint of the run, in the run's env, as a replay."""
-        from metta_lit.tools.replay import replay
+        from metta_lit.cli.commands.replay import replay
 
         run = request.path_params["run"]
         run_dir = runs.run_dir(data, run)
@@ -214,7 +214,7 @@ def start_game(params: Any, data: Folder) -> LiveGame:
     """A live game from the websocket's query: ``env`` (a shipped env), ``policy`` ('random' or a
     policy file under the data folder), ``seed``."""
     from metta_lit.env import env_config
-    from metta_lit.sim.runner import PolicyHandle
+    from metta_lit.evaluation.runner import PolicyHandle
     from metta_lit.web.live import LiveGame
 
     env = params.get("env", "arena")

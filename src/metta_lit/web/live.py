@@ -9,7 +9,7 @@ The websocket protocol (JSON messages):
 - server → client: ``init`` (the replay header fields, all objects, the key map), ``frame``
   (the step, the objects that changed, ``done``), ``saved`` (the replay's name) and ``error``.
 
-Objects travel in exactly the replay's field layout (:class:`~metta_lit.sim.replay.ReplayRecorder`
+Objects travel in exactly the replay's field layout (:class:`~metta_lit.env.replay.ReplayRecorder`
 records them), so the page draws live frames and replays with the same code.
 """
 
@@ -23,13 +23,13 @@ from typing import Any
 import torch
 from torchrl.envs.utils import ExplorationType, set_exploration_type, step_mdp
 
+from metta_lit.cli.commands.play import KEYS
+from metta_lit.core.files import normalize_uri
 from metta_lit.env import MettaGridConfig
+from metta_lit.env.replay import ReplayRecorder
 from metta_lit.policy import Policy
 from metta_lit.rl.acting import acting_env
 from metta_lit.rl.torch_env import MettaGridTorchEnv
-from metta_lit.sim.replay import ReplayRecorder
-from metta_lit.storage import normalize_uri
-from metta_lit.tools.play import KEYS
 
 # The terminal's escape sequences for the arrows, by the browser's KeyboardEvent.key names.
 BROWSER_ARROWS = {"\x1b[A": "ArrowUp", "\x1b[B": "ArrowDown", "\x1b[D": "ArrowLeft", "\x1b[C": "ArrowRight"}

@@ -1,7 +1,7 @@
 """What the runs dashboard shows of a training run: its config, metrics history and policies.
 
 A run is a folder ``<data_dir>/<run>`` as training leaves it: ``logs/config.yaml`` (the
-LightningCLI config), ``logs/metrics.csv`` (one row per update, :mod:`metta_lit.loggers`) and
+LightningCLI config), ``logs/metrics.csv`` (one row per update, :mod:`metta_lit.train.loggers`) and
 ``checkpoints/<run>:v<N>.mpt``. Everything is read as text or numbers; nothing is unpickled.
 """
 
@@ -14,8 +14,8 @@ import yaml
 from starlette.exceptions import HTTPException
 
 from metta_lit.checkpoints.uri import EXTENSION, PolicyURIError, parse_checkpoint_name
+from metta_lit.core.files import normalize_uri
 from metta_lit.runs import History, HistoryError
-from metta_lit.storage import normalize_uri
 from metta_lit.web.paths import Folder
 
 MAX_METRICS_BYTES = 64 << 20

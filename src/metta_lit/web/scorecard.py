@@ -10,7 +10,7 @@ import math
 import os
 from typing import Any
 
-from metta_lit.sim.stats_db import EvalStatsDB
+from metta_lit.evaluation.stats_db import EvalStatsDB
 
 
 def db_version(path: str) -> str | None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from metta_lit.recipe import AnalyzeTool, EvaluateTool, PlayTool, ReplayTool, TrainTool
-from metta_lit.recipe.standard import analyze_tool, evaluate_tool, play_tool, replay_tool
+from metta_lit.recipe_api import AnalyzeTool, EvaluateTool, PlayTool, ReplayTool, TrainTool
+from metta_lit.recipe_api.standard import analyze_tool, evaluate_tool, play_tool, replay_tool
 
 
 def train() -> TrainTool:

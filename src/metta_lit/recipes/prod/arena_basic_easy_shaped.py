@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from metta_lit.recipe import EvaluateTool, PlayTool, ReplayTool, TrainTool
-from metta_lit.recipe.standard import evaluate_tool, play_tool, replay_tool
+from metta_lit.recipe_api import EvaluateTool, PlayTool, ReplayTool, TrainTool
+from metta_lit.recipe_api.standard import evaluate_tool, play_tool, replay_tool
 
 CONFIG = "configs/arena_easy.yaml"
 ENV = "arena_easy"

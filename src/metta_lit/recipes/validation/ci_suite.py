@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 
-from metta_lit.recipe import Job, Suite
+from metta_lit.recipe_api import Job, Suite
 
 
 def ci(data_dir: str = "ci_runs") -> Suite:

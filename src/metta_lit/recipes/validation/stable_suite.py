@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import time
 
-from metta_lit.recipe import Criterion, Job, Suite
+from metta_lit.recipe_api import Criterion, Job, Suite
 
 SPS = Criterion("overview/sps", ">=", 8000, "measured 10.0k-11.3k agent-steps/s on 2 CPU cores", window=10**9)
 WINDOW = 2_000_000  # agent steps the validation criteria average over

@@ -1,0 +1,1 @@
+"""The ``metta-lit`` command: LightningCLI for ``fit``/``validate``, typed commands for the rest."""

@@ -1,0 +1,101 @@
+"""``metta-lit evaluate``: run policies on simulation suites and record every episode in DuckDB."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from metta_lit.core.errors import ConfigError
+from metta_lit.evaluation.config import SimulationConfig, load_simulations
+from metta_lit.evaluation.stats_db import EvalStatsDB, SimulationRecord
+
+
+def evaluate(
+    policy_uris: list[str],
+    simulations: list[str],
+    stats_db: str = "stats.duckdb",
+    replay_dir: str | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    workers: int = 0,
+    ray_address: str | None = None,
+    retries: int = 3,
+    console: Console | None = None,
+) -> list[SimulationRecord]:
+    """Run policies on simulation suites and record every episode in a DuckDB file.
+
+    Args:
+        policy_uris: policy URIs (file, directory, ':latest', 's3://...') or 'random'
+        simulations: suites or 'suite/name', from 'configs/sims'
+        stats_db: DuckDB file the episodes are added to
+        replay_dir: write one '<episode_id>.json.z' replay per episode here
+        seed: seed of the maps and of the sampled actions
+        device: where the policies run ('cpu', 'cuda')
+        workers: spread the (policy, simulation, episode) jobs over this many worker processes (0: none)
+        ray_address: run the jobs as tasks on this Ray cluster instead ('auto': the one this machine is in)
+        retries: with workers or Ray, how often jobs whose worker died are run again
+        console: where progress is printed (Python callers)
+    """
+    from metta_lit.checkpoints.uri import RANDOM_URI, resolve_policy_uri
+    from metta_lit.evaluation.runner import (  # loads torch: not needed for --help
+        PolicyHandle,
+        evaluation_identity,
+        name_records,
+        run_simulation,
+    )
+
+    console = console or Console()
+    if workers < 0 or retries < 0:
+        raise ConfigError(f"--workers and --retries: must be >= 0, got {workers} and {retries}")
+    sims = load_simulations(simulations)
+    db = EvalStatsDB(stats_db)
+    db.check_writable()  # a bad database path fails before any episode runs
+    # Each URI is resolved once (':latest', directories): the version reported is the file every
+    # episode, and every worker, plays, even if a newer one lands meanwhile. Bad URIs fail here.
+    resolved = [uri if uri == RANDOM_URI else resolve_policy_uri(uri) for uri in policy_uris]
+    handles = {uri: PolicyHandle.from_uri(uri, device) for uri in resolved}
+    if workers or ray_address:
+        records = _evaluate_in_jobs(handles, sims, db, replay_dir, seed, device, workers, ray_address, retries, console)
+    else:
+        records = []
+        for handle in handles.values():
+            for sim in sims:
+                rec = run_simulation(handle, sim, seed=seed, replay_dir=replay_dir, device=device)
+                name_records(
+                    rec, evaluation_identity(handle, sim, seed)
+                )  # a rerun writes the same rows                _report(console, handle, sim, rec)
+                db.write([rec])  # one merge per simulation: finished work is kept if a later one fails
+                records.append(rec)
+    console.print(f"wrote {sum(len(r.episodes) for r in records)} episodes to {db.path}")
+    return records
+
+
+def _report(console: Console, handle, sim: SimulationConfig, rec: SimulationRecord) -> None:
+    console.print(
+        f"{handle.key}:v{handle.version}  {sim.full_name}: {len(rec.episodes)} episodes, "
+        f"mean reward {rec.mean('reward'):.3f}"
+    )
+
+
+def _evaluate_in_jobs(handles, sims, db, replay_dir, seed, device, workers, ray_address, retries, console):
+    """One job per (policy, simulation, episode) on worker processes or Ray; each result is
+    written as it arrives, and each (policy, simulation) is reported once all its episodes are in."""
+    from metta_lit.evaluation.distributed import jobs_for, run_in_processes, run_on_ray
+
+    jobs = jobs_for(list(handles), sims, seed, replay_dir, device)
+    merged: dict[tuple[str, str], SimulationRecord] = {}
+
+    def on_result(job, record: SimulationRecord) -> None:
+        db.write([record])
+        group = (job.policy_uri, job.sim.full_name)
+        if group in merged:
+            merged[group].episodes.extend(record.episodes)
+        else:
+            merged[group] = record
+        if len(merged[group].episodes) == job.sim.num_episodes:
+            _report(console, handles[job.policy_uri], job.sim, merged[group])
+
+    if ray_address:
+        run_on_ray(jobs, ray_address, on_result, retries)
+    else:
+        run_in_processes(jobs, workers, on_result, retries)
+    return [merged[group] for group in dict.fromkeys((j.policy_uri, j.sim.full_name) for j in jobs)]

@@ -1,0 +1,40 @@
+"""``metta-lit replay``: run one episode with a policy and write its replay file."""
+
+from __future__ import annotations
+
+from metta_lit.cli.commands.common import resolve_env
+from metta_lit.evaluation.config import SimulationConfig
+
+
+def replay(
+    config: str,
+    policy_uri: str = "random",
+    replay_dir: str = "replays",
+    seed: int = 0,
+    open: bool = False,  # noqa: A002 (the flag is --open)
+    port: int = 8000,
+) -> str:
+    """Run one episode with a policy and write its replay file; returns the replay's URL.
+
+    Args:
+        config: env name, env YAML, or training YAML (its model's env)
+        policy_uri: the policy that acts for every agent: a policy URI, or 'random'
+        replay_dir: directory the '<episode_id>.json.z' file is written to
+        seed: seed of the map and of the sampled actions
+        open: then serve the viewer (metta-lit serve) on replay_dir and print the replay's viewer URL
+        port: the viewer's port with --open (0: any free port)
+    """
+    from metta_lit.evaluation.runner import PolicyHandle, run_simulation  # loads torch: not needed for --help
+
+    env, overrides = resolve_env(config)
+    sim = SimulationConfig(
+        suite="replay", name=env.rsplit("/", 1)[-1], env=env, env_overrides=overrides, num_episodes=1
+    )
+    record = run_simulation(PolicyHandle.from_uri(policy_uri), sim, seed=seed, replay_dir=replay_dir)
+    url = record.episodes[0].replay_url
+    print(f"replay written to {url}", flush=True)  # plain print: a path must not be wrapped
+    if open:
+        from metta_lit.cli.commands.serve import serve
+
+        serve(replay_dir=replay_dir, port=port, open_replay=url.rsplit("/", 1)[-1])
+    return url

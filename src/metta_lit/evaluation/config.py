@@ -1,0 +1,58 @@
+"""Simulations: a named env (``suite/name``), an episode count, and optional NPC agents.
+
+Suites live in ``configs/sims/<suite>.yaml``; ``arena`` selects every simulation of that
+suite and ``arena/basic`` one of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from metta_lit.core.packaged import CONFIG_DIR
+from metta_lit.env import MettaGridConfig, env_config
+
+
+class SimulationConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    suite: str
+    name: str
+    env: str = Field(description="env config name (configs/env) or YAML path")
+    env_overrides: dict[str, Any] = {}
+    num_episodes: int = Field(default=4, ge=1)
+    max_time_s: float = Field(default=600.0, gt=0)
+    npc_policy_uri: str | None = Field(default=None, description="policy URI, or 'random'")
+    policy_agents_pct: float = Field(default=1.0, ge=0.0, le=1.0)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.suite}/{self.name}"
+
+    def env_config(self) -> MettaGridConfig:
+        return env_config(self.env).with_overrides(self.env_overrides)
+
+
+def suite_path(suite: str) -> Path:
+    return CONFIG_DIR / "sims" / f"{suite}.yaml"
+
+
+def load_simulations(specs: list[str]) -> list[SimulationConfig]:
+    """``["arena", "navigation/default"]`` -> the simulations they name, in order."""
+    out: list[SimulationConfig] = []
+    for spec in specs:
+        suite, _, name = spec.partition("/")
+        path = suite_path(suite)
+        if not path.exists():
+            known = sorted(p.stem for p in path.parent.glob("*.yaml"))
+            raise FileNotFoundError(f"unknown simulation suite {suite!r} (suites: {', '.join(known)})")
+        data = yaml.safe_load(path.read_text()) or {}
+        sims = [SimulationConfig.model_validate({"suite": suite, **s}) for s in data.get("simulations", [])]
+        chosen = [s for s in sims if not name or s.name == name]
+        if not chosen:
+            raise ValueError(f"suite {suite!r} has no simulation {name!r} (has: {', '.join(s.name for s in sims)})")
+        out.extend(chosen)
+    return out

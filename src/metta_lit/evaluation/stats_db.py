@@ -1,0 +1,323 @@
+"""Episode statistics in DuckDB (spec 7) and the queries evaluations are judged by.
+
+DuckDB lets one process write a database file at a time, so every writer first fills a
+private shard (``<db>.<pid>-<uuid>.shard`` beside it, removed once merged or failed, or by
+the next writer when its process was killed) and then merges
+it into the main file while holding an exclusive ``flock`` on ``<db>.lock``; inserts are
+idempotent (primary keys), so a merge interrupted after its commit loses and doubles nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import glob
+import math
+import os
+import stat
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from fnmatch import fnmatch
+
+import duckdb
+import numpy as np
+
+from metta_lit.core.errors import MettaLitError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS episodes (
+    id TEXT PRIMARY KEY, step_count INTEGER, created_at TIMESTAMP,
+    completed_at TIMESTAMP DEFAULT current_timestamp, simulation_id TEXT, replay_url TEXT);
+CREATE TABLE IF NOT EXISTS episode_attributes (
+    episode_id TEXT, attribute TEXT, value TEXT, PRIMARY KEY (episode_id, attribute));
+CREATE TABLE IF NOT EXISTS agent_groups (
+    episode_id TEXT, group_id INTEGER, agent_id INTEGER, PRIMARY KEY (episode_id, group_id, agent_id));
+CREATE TABLE IF NOT EXISTS agent_metrics (
+    episode_id TEXT, agent_id INTEGER, metric TEXT, value REAL, PRIMARY KEY (episode_id, agent_id, metric));
+CREATE TABLE IF NOT EXISTS simulations (
+    id TEXT PRIMARY KEY, name TEXT, env TEXT, policy_key TEXT, policy_version INTEGER,
+    created_at TIMESTAMP, finished_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS agent_policies (
+    episode_id TEXT, agent_id INTEGER, policy_key TEXT, policy_version INTEGER, PRIMARY KEY (episode_id, agent_id));
+CREATE VIEW IF NOT EXISTS policy_simulation_agent_samples AS
+    SELECT ap.policy_key, ap.policy_version, s.name AS sim_name, s.env AS sim_env, ap.episode_id, ap.agent_id
+    FROM agent_policies ap JOIN episodes e ON e.id = ap.episode_id JOIN simulations s ON s.id = e.simulation_id;
+CREATE VIEW IF NOT EXISTS policy_simulation_agent_metrics AS
+    SELECT p.policy_key, p.policy_version, p.sim_name, p.sim_env, p.episode_id, p.agent_id, m.metric, m.value
+    FROM policy_simulation_agent_samples p
+    JOIN agent_metrics m ON m.episode_id = p.episode_id AND m.agent_id = p.agent_id;
+"""
+TABLES = ("simulations", "episodes", "episode_attributes", "agent_groups", "agent_metrics", "agent_policies")
+
+
+@dataclass
+class EpisodeRecord:
+    """One finished episode, ready to be written."""
+
+    id: str
+    simulation_id: str
+    step_count: int
+    created_at: datetime
+    attributes: dict[str, str]
+    agent_groups: list[int]  # group id per agent
+    agent_metrics: list[dict[str, float]]  # per agent: {"reward": ..., "<stat>": ...}
+    agent_policies: list[tuple[str, int]]  # per agent: (policy_key, policy_version)
+    replay_url: str | None = None
+
+
+@dataclass
+class SimulationRecord:
+    id: str
+    suite: str  # stored as simulations.name
+    name: str  # stored as simulations.env
+    policy_key: str
+    policy_version: int
+    created_at: datetime
+    finished_at: datetime
+    episodes: list[EpisodeRecord] = field(default_factory=list)
+
+    def mean(self, metric: str = "reward") -> float:
+        """Mean over all agent-episodes of the simulation; a missing metric counts as zero."""
+        values = [m.get(metric, 0.0) for e in self.episodes for m in e.agent_metrics]
+        return sum(values) / len(values) if values else math.nan
+
+
+@dataclass(frozen=True)
+class MetricSummary:
+    mean: float
+    std: float
+    count: int  # agent-episode samples that recorded the metric
+    samples: int  # agent-episode samples of the policy in the simulation
+
+
+@contextmanager
+def _locked(db_path: str) -> Iterator[None]:
+    with open(db_path + ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, names: tuple[str, ...], rows: list[tuple]) -> None:
+    """``INSERT OR IGNORE`` of ``rows`` as whole columns: DuckDB scans a dict of numpy arrays
+    in one statement, where ``executemany`` runs one statement per row (10,000 metric rows:
+    26 s vs 0.07 s measured; an arena episode has ~1,000)."""
+    if not rows:
+        return
+    arrays = {name: np.asarray([row[i] for row in rows], dtype=object) for i, name in enumerate(names)}
+    view = f"batch_{table}"
+    con.register(view, arrays)
+    try:
+        con.execute(f"INSERT OR IGNORE INTO {table} SELECT {', '.join(names)} FROM {view}")
+    finally:
+        con.unregister(view)
+
+
+def _write(con: duckdb.DuckDBPyConnection, sims: list[SimulationRecord]) -> None:
+    episodes = [e for s in sims for e in s.episodes]
+    now = datetime.now()
+    _insert(
+        con,
+        "simulations",
+        ("id", "name", "env", "policy_key", "policy_version", "created_at", "finished_at"),
+        [(s.id, s.suite, s.name, s.policy_key, s.policy_version, s.created_at, s.finished_at) for s in sims],
+    )
+    _insert(
+        con,
+        "episodes",
+        ("id", "step_count", "created_at", "completed_at", "simulation_id", "replay_url"),
+        [(e.id, e.step_count, e.created_at, now, e.simulation_id, e.replay_url) for e in episodes],
+    )
+    attributes = [(e.id, k, v) for e in episodes for k, v in e.attributes.items()]
+    _insert(con, "episode_attributes", ("episode_id", "attribute", "value"), attributes)
+    groups = [(e.id, g, a) for e in episodes for a, g in enumerate(e.agent_groups)]
+    _insert(con, "agent_groups", ("episode_id", "group_id", "agent_id"), groups)
+    metrics = [(e.id, a, m, float(v)) for e in episodes for a, ms in enumerate(e.agent_metrics) for m, v in ms.items()]
+    _insert(con, "agent_metrics", ("episode_id", "agent_id", "metric", "value"), metrics)
+    policies = [(e.id, a, k, v) for e in episodes for a, (k, v) in enumerate(e.agent_policies)]
+    _insert(con, "agent_policies", ("episode_id", "agent_id", "policy_key", "policy_version"), policies)
+
+
+class StatsDBError(MettaLitError):
+    """A stats database path that cannot be used (not DuckDB, a directory, read-only...)."""
+
+
+def _read_only(path: str) -> bool:
+    # Root passes os.access on any mode, so a file or folder without write bits counts as
+    # read-only too: the user marked it so.
+    return not os.access(path, os.W_OK) or not os.stat(path).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+
+
+class EvalStatsDB:
+    """A DuckDB file of evaluation episodes, and the aggregates analyses use."""
+
+    def __init__(self, path: str) -> None:
+        self.path = os.path.abspath(path)
+
+    def check_writable(self) -> None:
+        """Refuses a path that is a directory, not a DuckDB file, or read-only; creates a new
+        database with its schema. Evaluations call this before running any episode."""
+        self._check_path()
+        self.remove_dead_shards()
+        with self._open_for_writing():
+            pass
+
+    def remove_dead_shards(self) -> list[str]:
+        """Deletes the shards (``<db>.<pid>-<uuid>.shard[.wal]``) of writers on this machine
+        whose process is gone: a writer killed mid-write leaves its shard behind."""
+        removed: list[str] = []
+        if not sys.platform.startswith("linux"):  # liveness is read from /proc
+            return removed
+        for shard in glob.glob(f"{glob.escape(self.path)}.*.shard*"):
+            pid = shard[len(self.path) + 1 :].split("-", 1)[0]
+            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(shard)
+                    removed.append(shard)
+        return removed
+
+    def check_readable(self) -> None:
+        """Refuses a path that is a directory or an existing file that is not DuckDB (a missing
+        one is fine: it appears when the first evaluation writes it). ``serve`` calls this at
+        start rather than failing on its first scorecard request."""
+        if os.path.exists(self.path):
+            self.query("SELECT 1")
+
+    def _check_path(self) -> None:
+        """The checks that need no database connection: a file path in a writable folder."""
+        directory = os.path.dirname(self.path)
+        if os.path.isdir(self.path):
+            raise StatsDBError(f"stats database {self.path}: is a directory")
+        if os.path.exists(directory) and not os.path.isdir(directory):
+            raise StatsDBError(f"stats database {self.path}: {directory} is not a directory")
+        os.makedirs(directory, exist_ok=True)
+        if _read_only(directory) or (os.path.exists(self.path) and _read_only(self.path)):
+            raise StatsDBError(f"stats database {self.path}: read-only (it and its folder must be writable)")
+
+    @contextmanager
+    def _open_for_writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The main database under the writers' lock, with its schema (created if new)."""
+        with _locked(self.path):
+            try:
+                con = duckdb.connect(self.path)
+            except duckdb.Error as e:
+                raise StatsDBError(f"stats database {self.path}: not a usable DuckDB file ({e})") from None
+            with con:
+                con.execute(SCHEMA)
+                yield con
+
+    def write(self, sims: list[SimulationRecord]) -> None:
+        """Adds simulations and their episodes; safe with other processes writing too."""
+        self._check_path()
+        shard = f"{self.path}.{os.getpid()}-{uuid.uuid4().hex}.shard"
+        try:
+            with duckdb.connect(shard) as con:
+                con.execute(SCHEMA)
+                _write(con, sims)
+            self._merge(shard)
+        finally:
+            for leftover in (shard, shard + ".wal"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(leftover)
+
+    def _merge(self, shard: str) -> None:
+        with self._open_for_writing() as con:
+            con.execute("ATTACH ? AS shard (READ_ONLY)", [shard])
+            con.execute("BEGIN TRANSACTION")
+            for table in TABLES:
+                con.execute(f"INSERT OR IGNORE INTO main.{table} SELECT * FROM shard.{table}")
+            con.execute("COMMIT")
+            con.execute("DETACH shard")
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not os.path.exists(self.path):
+            raise FileNotFoundError(f"{self.path}: no such stats database")
+        if os.path.isdir(self.path):
+            raise StatsDBError(f"stats database {self.path}: is a directory")
+        with _locked(self.path):
+            try:
+                con = duckdb.connect(self.path, read_only=True)
+            except duckdb.Error as e:
+                raise StatsDBError(f"stats database {self.path}: not a usable DuckDB file ({e})") from None
+            with con:
+                yield con
+
+    # --- queries -------------------------------------------------------------------------
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        with self.connect() as con:
+            return con.execute(sql, params or []).fetchall()
+
+    def policies(self) -> list[tuple[str, int]]:
+        return [
+            (k, int(v))
+            for k, v in self.query(
+                "SELECT DISTINCT policy_key, policy_version FROM policy_simulation_agent_samples ORDER BY 1, 2"
+            )
+        ]
+
+    def simulations(self) -> list[str]:
+        return [
+            f"{s}/{n}"
+            for s, n in self.query(
+                "SELECT DISTINCT sim_name, sim_env FROM policy_simulation_agent_samples ORDER BY 1, 2"
+            )
+        ]
+
+    def metrics(self, pattern: str = "*") -> list[str]:
+        names = [m for (m,) in self.query("SELECT DISTINCT metric FROM agent_metrics ORDER BY 1")]
+        return [m for m in names if fnmatch(m, pattern)]
+
+    def metric(self, policy: tuple[str, int], simulation: str, metric: str) -> MetricSummary:
+        """Mean/std over the policy's agent-episodes in ``suite/name``; a missing metric is 0."""
+        suite, _, name = simulation.partition("/")
+        key, version = policy
+        (samples,) = self.query(
+            "SELECT count(*) FROM policy_simulation_agent_samples "
+            "WHERE policy_key = ? AND policy_version = ? AND sim_name = ? AND sim_env = ?",
+            [key, version, suite, name],
+        )[0]
+        total, squares, count = self.query(
+            "SELECT coalesce(sum(value), 0), coalesce(sum(value * value), 0), count(*) FROM policy_simulation_agent_metrics "
+            "WHERE policy_key = ? AND policy_version = ? AND sim_name = ? AND sim_env = ? AND metric = ?",
+            [key, version, suite, name, metric],
+        )[0]
+        if samples == 0:
+            return MetricSummary(math.nan, math.nan, 0, 0)
+        mean = total / samples
+        return MetricSummary(mean, math.sqrt(max(0.0, squares / samples - mean * mean)), int(count), int(samples))
+
+    def episode_means(self, policy: tuple[str, int], simulation: str, metric: str) -> list[float]:
+        """Per episode of ``suite/name``: the mean of ``metric`` over the policy's agents (a
+        missing metric is 0), in episode-id order; the samples behind :meth:`metric`'s mean."""
+        suite, _, name = simulation.partition("/")
+        return [
+            float(v)
+            for _, v in self.query(
+                "SELECT p.episode_id, coalesce(sum(m.value), 0) / count(*) FROM policy_simulation_agent_samples p "
+                "LEFT JOIN agent_metrics m ON m.episode_id = p.episode_id AND m.agent_id = p.agent_id AND m.metric = ? "
+                "WHERE p.policy_key = ? AND p.policy_version = ? AND p.sim_name = ? AND p.sim_env = ? "
+                "GROUP BY p.episode_id ORDER BY p.episode_id",
+                [metric, policy[0], policy[1], suite, name],
+            )
+        ]
+
+    def simulation_scores(self, policy: tuple[str, int], metric: str = "reward") -> dict[str, float]:
+        summaries = {sim: self.metric(policy, sim, metric) for sim in self.simulations()}
+        return {sim: s.mean for sim, s in summaries.items() if s.samples}
+
+    def suite_score(self, policy: tuple[str, int], suite: str, metric: str = "reward") -> float:
+        """Average over the suite's simulations of the policy's mean ``metric``."""
+        scores = [v for sim, v in self.simulation_scores(policy, metric).items() if sim.split("/")[0] == suite]
+        return sum(scores) / len(scores) if scores else math.nan
+
+    def count(self, table: str) -> int:
+        if table not in TABLES:
+            raise ValueError(f"unknown table {table!r}")
+        return int(self.query(f"SELECT count(*) FROM {table}")[0][0])

@@ -1,0 +1,16 @@
+"""Recipes' machinery: the tools recipe functions return, discovery, suites, ``metta-lit run``."""
+
+from metta_lit.recipe_api.suite import Criterion, Job, Suite
+from metta_lit.recipe_api.tools import AnalyzeTool, EvaluateTool, PlayTool, ReplayTool, Tool, TrainTool
+
+__all__ = [
+    "AnalyzeTool",
+    "Criterion",
+    "EvaluateTool",
+    "Job",
+    "PlayTool",
+    "ReplayTool",
+    "Suite",
+    "Tool",
+    "TrainTool",
+]

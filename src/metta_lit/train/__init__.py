@@ -1,0 +1,1 @@
+"""Training: the LightningModule, loss composition, rollouts, threads, loggers and callbacks."""
