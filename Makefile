@@ -10,6 +10,7 @@ setup:
 
 lint:
 	.venv/bin/ruff check $(SOURCES)
+	.venv/bin/lint-imports
 	.venv/bin/ruff format --check $(SOURCES)
 	.venv/bin/clang-format --dry-run --Werror $(NATIVE)
 

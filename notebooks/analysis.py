@@ -15,7 +15,7 @@ def _():
     import marimo as mo
 
     from metta_lit.evaluation.stats_db import EvalStatsDB
-    from metta_lit.cli.commands.analyze import scorecard_figure
+    from metta_lit.commands.analyze import scorecard_figure
 
     return EvalStatsDB, mo, scorecard_figure
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from metta_lit.cli.commands.replay import replay
+from metta_lit.commands.replay import replay
 from metta_lit.evaluation.config import SimulationConfig
 from metta_lit.evaluation.runner import PolicyHandle, run_simulation
 from metta_lit.evaluation.stats_db import EvalStatsDB

@@ -31,8 +31,8 @@ from rich.table import Table
 from metta_lit.checkpoints.policy_file import save_policy
 from metta_lit.evaluation.config import SimulationConfig
 from metta_lit.evaluation.runner import PolicyHandle, run_simulation
+from metta_lit.train import PPO
 from metta_lit.train.compose import compose
-from metta_lit.train.module import PPOModule
 
 # configs/navigation.yaml's training settings.
 NAVIGATION = {"env": "navigation", "num_envs": 64, "bptt_horizon": 32, "minibatch_size": 2048, "gamma": 0.99}
@@ -88,7 +88,7 @@ def run(
 ) -> dict[str, Any]:
     """The benchmark; returns the JSON record (plus both curves under ``curves``)."""
     torch.manual_seed(seed)
-    teacher = PPOModule(**NAVIGATION, total_timesteps=teacher_steps, seed=seed)
+    teacher = PPO(**NAVIGATION, total_timesteps=teacher_steps, seed=seed)
     train(teacher)
     teacher_score = score(teacher.policy, seed=seed + 1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -107,7 +107,7 @@ def run(
                     kickstart_value_coef=kickstart_value_coef,
                 )
             else:
-                student = PPOModule(**settings)
+                student = PPO(**settings)
             curve = Curve()
             train(student, curve)
             curves[name] = curve.points

@@ -18,8 +18,8 @@ import pytest
 from conftest import EPOCH, NAV, column, fit_args, metta_lit, read_metrics
 from rich.console import Console
 
-from metta_lit.cli.commands.analyze import analyze
-from metta_lit.cli.commands.evaluate import evaluate
+from metta_lit.commands.analyze import analyze
+from metta_lit.commands.evaluate import evaluate
 from metta_lit.core.errors import ConfigError
 from metta_lit.env.replay import ReplayError, load_replay, value_at
 from metta_lit.evaluation.config import load_simulations
@@ -380,7 +380,7 @@ def test_analyze_says_when_a_pattern_matches_nothing(tmp_path):
 
 
 def test_the_scorecard_fits_long_names_title_and_colorbar_label(tmp_path):
-    from metta_lit.cli.commands.analyze import scorecard_figure
+    from metta_lit.commands.analyze import scorecard_figure
 
     db_path = str(tmp_path / "s.duckdb")
     now = datetime.now()

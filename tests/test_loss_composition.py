@@ -13,7 +13,7 @@ from metta_lit.losses import PPOLoss
 from metta_lit.losses.base import LossMixin
 from metta_lit.policy import FastPolicy
 from metta_lit.rl.experience import rows_from_rollout
-from metta_lit.train.module import MettaLitModule, PPOModule
+from metta_lit.train.module import MettaLitModule
 
 
 class ProbeLoss(LossMixin):
@@ -46,12 +46,12 @@ class ProbeLoss(LossMixin):
 
 
 def test_modules_compose_loss_mixins_by_name_in_hook_order():
-    from metta_lit import modules
+    from metta_lit import train as modules
 
     composed = modules.PPO_Probe
     assert composed is modules.compose("PPO", "Probe")  # cached: one class per composition
     assert composed.__mro__[1:4] == (PPOLoss, ProbeLoss, MettaLitModule)
-    assert modules.PPO is PPOModule
+    assert modules.PPO is modules.PPOModule  # the name configs written before 2026-12 use
     assert modules.Probe_PPO.__mro__[1:3] == (ProbeLoss, PPOLoss)
     with pytest.raises(ConfigError, match=r"unknown loss 'Prob' \(closest: Probe"):
         modules.compose("PPO", "Prob")
@@ -66,7 +66,7 @@ def test_a_run_composes_two_mixins_from_config_and_each_reads_what_it_declared(t
     args = [
         *fit_args("probe", 2048),
         "--model",
-        "metta_lit.train.compose.PPO_Probe",
+        "metta_lit.train.PPO_Probe",
         "--model.init_args.probe_coef",
         "0.5",
         "--checkpoint.data_dir",
@@ -75,7 +75,7 @@ def test_a_run_composes_two_mixins_from_config_and_each_reads_what_it_declared(t
     with pytest.raises(SystemExit):
         cli([*args, "--print_config"])
     model = yaml.safe_load(capsys.readouterr().out)["model"]
-    assert model["class_path"] == "metta_lit.train.compose.PPO_Probe"
+    assert model["class_path"] == "metta_lit.train.PPO_Probe"
     assert model["init_args"]["probe_coef"] == 0.5 and "gamma" in model["init_args"]
 
     run = cli(args)

@@ -291,7 +291,7 @@ def test_kickstarting_trains_from_the_cli_with_the_teacher_in_the_rollout(tmp_pa
     args = [
         *fit_args("ks", 2 * EPOCH),
         "--model",
-        "metta_lit.train.compose.PPO_Kickstarter",
+        "metta_lit.train.PPO_Kickstarter",
         "--model.init_args.teacher_uri",
         teacher_uri,
         "--checkpoint.data_dir",
@@ -305,7 +305,7 @@ def test_kickstarting_trains_from_the_cli_with_the_teacher_in_the_rollout(tmp_pa
     sliced = [
         *fit_args("sliced", EPOCH),
         "--model",
-        "metta_lit.train.compose.PPO_SlicedKickstarter",
+        "metta_lit.train.PPO_SlicedKickstarter",
         "--model.init_args.teacher_uri",
         teacher_uri,
         "--model.init_args.kickstart_agent_count",
@@ -322,7 +322,7 @@ def test_kickstarting_trains_from_the_cli_with_the_teacher_in_the_rollout(tmp_pa
             [
                 *fit_args("ks2", EPOCH),
                 "--model",
-                "metta_lit.train.compose.PPO_Kickstarter",
+                "metta_lit.train.PPO_Kickstarter",
                 "--checkpoint.data_dir",
                 str(tmp_path),
             ]
@@ -386,7 +386,7 @@ def test_teacher_led_action_supervision_trains_from_the_cli(tmp_path):
     args = [
         *fit_args("sup", 2 * EPOCH),
         "--model",
-        "metta_lit.train.compose.PPO_ActionSupervised",
+        "metta_lit.train.PPO_ActionSupervised",
         "--model.init_args.teacher_led_proportion",
         "0.5",
         "--checkpoint.data_dir",
@@ -421,10 +421,10 @@ def test_kickstarting_pulls_the_student_towards_the_teacher():
     from metta_lit.rl.acting import acting_env
     from metta_lit.rl.teacher import Teacher
     from metta_lit.rl.torch_env import MettaGridTorchEnv
-    from metta_lit.train.module import PPOModule
+    from metta_lit.train import PPO
 
     torch.manual_seed(0)
-    teacher = PPOModule(**NAVIGATION, total_timesteps=200_000, seed=0)
+    teacher = PPO(**NAVIGATION, total_timesteps=200_000, seed=0)
     train(teacher)
     students = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -438,7 +438,7 @@ def test_kickstarting_pulls_the_student_towards_the_teacher():
                     **settings, teacher_uri=uri, kickstart_coef=50.0, kickstart_value_coef=0.0
                 )
             else:
-                student = PPOModule(**settings)
+                student = PPO(**settings)
             train(student)
             students[name] = student.policy.eval()
 
@@ -468,7 +468,7 @@ def test_composed_losses_train_unchanged_under_ddp(tmp_path):
     """Two gloo processes; every loss's heads, the EMA target and the scripted supervisor on each rank."""
     from conftest import EPOCH, NAV, SMALL, column, metta_lit, read_metrics
 
-    module = "metta_lit.train.compose.GRPO_Contrastive_Dynamics_EMA_ActionSupervised"
+    module = "metta_lit.train.GRPO_Contrastive_Dynamics_EMA_ActionSupervised"
     metta_lit(
         "fit",
         "--config",

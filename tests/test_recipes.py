@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from metta_lit.cli.main import main
+from metta_lit.cli import main as cli
 from metta_lit.core.errors import ConfigError
 from metta_lit.evaluation.stats_db import EvalStatsDB
 from metta_lit.recipe_api import Criterion, Job, Suite, TrainTool, discovery
@@ -19,7 +19,7 @@ TINY = ["num_envs=16", "eval_envs=2", 'env_overrides={"game.max_steps": 20}', "t
 
 
 def run(*argv: str) -> None:
-    main(["run", *argv])
+    cli.main(["run", *argv])
 
 
 def test_values_parse_like_the_original_run_tool():
@@ -72,11 +72,11 @@ def test_new_recipes_are_found_without_registration_and_a_broken_one_is_named(tm
     recipes, broken = discovery.discover()
     assert [(r.name, list(r.tools)) for r in recipes] == [("team.maze", ["train"])]
     assert list(broken) == ["team.broken"] and "SyntaxError" in broken["team.broken"]
-    run_command(["--list"])
+    run_command(["--list"], execute=cli.run)
     out = capsys.readouterr().out
     assert "team.maze" in out and "team.broken failed to import" in out and "SyntaxError" in out
     with pytest.raises(ConfigError, match="team.broken.*failed to import.*SyntaxError"):
-        run_command(["train", "broken"])
+        run_command(["train", "broken"], execute=cli.run)
 
 
 def test_print_config_is_yaml_that_fit_reproduces_exactly(tmp_path, capsys):
@@ -94,7 +94,7 @@ def test_print_config_is_yaml_that_fit_reproduces_exactly(tmp_path, capsys):
     path = tmp_path / "shaped.yaml"
     path.write_text(printed)
     with pytest.raises(SystemExit):
-        main(["fit", "--config", str(path), "--print_config"])
+        cli.main(["fit", "--config", str(path), "--print_config"])
     assert capsys.readouterr().out == printed
 
 
@@ -105,7 +105,7 @@ def test_a_yaml_config_can_name_a_recipe_as_its_base(tmp_path, capsys):
         "model:\n  init_args:\n    total_timesteps: 5000000\n"
     )
     with pytest.raises(SystemExit):
-        main(["fit", "--config", str(path), "--print_config"])
+        cli.main(["fit", "--config", str(path), "--print_config"])
     config = yaml.safe_load(capsys.readouterr().out)["model"]["init_args"]
     assert config["total_timesteps"] == 5_000_000 and config["curriculum"] is None
     assert config["env"] == "arena_easy"

@@ -23,8 +23,8 @@ from metta_lit.env import MettaGridVecEnv, env_config
 from metta_lit.evaluation.config import SimulationConfig
 from metta_lit.evaluation.runner import PolicyHandle, run_simulation
 from metta_lit.policy import RandomPolicy
+from metta_lit.train import PPO
 from metta_lit.train.callbacks.checkpoint import PolicyCheckpoint
-from metta_lit.train.module import PPOModule
 
 
 def test_fit_writes_versioned_policies_state_and_metrics(tmp_path):
@@ -86,13 +86,13 @@ def test_resume_restores_agent_steps_optimizer_and_schedule_exactly(tmp_path):
             callbacks=[PolicyCheckpoint(run=run, data_dir=str(tmp_path), checkpoint_interval=1)],
         )
 
-    first = PPOModule(**common, total_timesteps=2 * EPOCH)
+    first = PPO(**common, total_timesteps=2 * EPOCH)
     trainer("r").fit(first)
     state_path = CheckpointManager("r", str(tmp_path)).trainer_state_path
     saved = torch.load(state_path, weights_only=True)
     assert saved["metta_lit"]["agent_steps"] == 2 * EPOCH and saved["epoch"] == 1
 
-    resumed = PPOModule(**common, total_timesteps=4 * EPOCH)
+    resumed = PPO(**common, total_timesteps=4 * EPOCH)
     seen = {}
 
     class Probe(PolicyCheckpoint):
@@ -129,7 +129,7 @@ def test_print_config_and_interpolation_follow_overrides(tmp_path):
     out = metta_lit(
         "fit", "--config", str(cfg), "--model.init_args.num_envs", "7", "--print_config", cwd=tmp_path
     ).stdout
-    assert "num_envs: 7" in out and "eval_envs: 7" in out and "class_path: metta_lit.train.module.PPOModule" in out
+    assert "num_envs: 7" in out and "eval_envs: 7" in out and "class_path: metta_lit.train.PPO" in out
 
 
 def test_bad_cli_input_is_reported(tmp_path):
@@ -192,7 +192,7 @@ def test_ppo_learns_navigation_three_times_better_than_random(tmp_path):
     assert random_reward > 0.2  # hearts are reachable by chance, so the ratio means something
     torch.manual_seed(0)
     # configs/navigation.yaml's settings; ~600k agent steps take about 55 s on 2 cores.
-    module = PPOModule(
+    module = PPO(
         env="navigation", num_envs=64, bptt_horizon=32, minibatch_size=2048, gamma=0.99, total_timesteps=600_000, seed=0
     )
     # Budgeted in agent steps, not wall time, so a busy machine trains as much, only slower.
@@ -385,13 +385,13 @@ def test_help_lists_every_command_without_importing_torch():
 def test_tool_options_are_their_functions_signatures(capsys):
     import inspect
 
-    from metta_lit.cli.main import NOT_ON_THE_COMMAND_LINE, TOOLS, tool_function
+    from metta_lit.cli.main import COMMANDS, NOT_ON_THE_COMMAND_LINE, command_function
 
-    for name in TOOLS:
+    for name in COMMANDS:
         with pytest.raises(SystemExit):
             main([name, "--help"])
         out = capsys.readouterr().out
-        for param in set(inspect.signature(tool_function(name)).parameters) - NOT_ON_THE_COMMAND_LINE:
+        for param in set(inspect.signature(command_function(name)).parameters) - NOT_ON_THE_COMMAND_LINE:
             assert f"--{param} " in out, (name, param)
         assert "--console" not in out
     # Types and choices come from the annotations and are checked before anything runs.
@@ -426,7 +426,7 @@ def test_training_respects_an_explicit_thread_count(tmp_path):
         -2000:
     ]
     assert "agent steps:" not in proc.stderr  # no progress bar when it is switched off
-    module = PPOModule(env="navigation", num_envs=2, torch_threads=1, eval_envs=1)
+    module = PPO(env="navigation", num_envs=2, torch_threads=1, eval_envs=1)
     trainer = L.Trainer(
         accelerator="cpu",
         max_epochs=1,

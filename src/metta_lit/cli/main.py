@@ -1,7 +1,7 @@
 """``metta-lit``: the command-line entry point.
 
 ``fit`` and ``validate`` are a LightningCLI (:mod:`metta_lit.cli.trainer`); ``evaluate``,
-``analyze``, ``replay``, ``play``, ``serve`` and ``sweep`` are the typed functions of :mod:`metta_lit.cli.commands`, whose
+``analyze``, ``replay``, ``play``, ``serve`` and ``sweep`` are the typed functions of :mod:`metta_lit.commands`, whose
 options jsonargparse builds from their signatures and docstrings. Nothing here (or in a tool
 module) imports torch at the top, so ``metta-lit --help`` answers at once; bad input of any
 command ends in one line naming the problem (``METTA_LIT_DEBUG=1`` shows the traceback).
@@ -9,77 +9,25 @@ command ends in one line naming the problem (``METTA_LIT_DEBUG=1`` shows the tra
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import os
 import re
 import signal
 import sys
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, get_args, get_origin, get_type_hints
 
-from docstring_parser import parse
 from jsonargparse import ArgumentParser
 
-from metta_lit.cli.argument_errors import ShortErrors
+from metta_lit.commands import COMMANDS, CommandParser, command_function, command_parser
 
-TOOLS = (
-    "evaluate",
-    "analyze",
-    "replay",
-    "play",
-    "serve",
-    "sweep",
-)  # each metta_lit.cli.commands.<name>.<name>, a typed function
 # LightningCLI builds and parses these itself; here they only need a line in `metta-lit --help`.
 TRAINER = {
     "fit": "train a policy (LightningCLI: --config, overrides, --print_config, --ckpt_path)",
     "validate": "evaluation episodes with a checkpoint, a policy URI or 'random' (LightningCLI)",
 }
 RECIPES = "run a recipe's tool: run [TOOL] RECIPE [key=value ...] [--list] [--dry-run] (recipes/)"
-NOT_ON_THE_COMMAND_LINE = {"console"}  # tool arguments only Python callers pass
 
 
-class CommandParser(ShortErrors, ArgumentParser):
-    """jsonargparse's parser with one-line argument errors."""
-
-
-def tool_function(name: str) -> Callable[..., Any]:
-    return getattr(importlib.import_module(f"metta_lit.cli.commands.{name}"), name)
-
-
-def tool_parser(name: str) -> ArgumentParser:
-    """The options of a tool, built from its function's typed signature and docstring.
-
-    A ``list[str]`` argument takes its values space-separated (``--policy_uris A B``), as
-    ``nargs="+"``; jsonargparse would otherwise want one ``[A,B]`` value.
-    """
-    function = tool_function(name)
-    doc = parse(function.__doc__ or "")
-    hints = get_type_hints(function)
-    lists = [
-        param
-        for param in inspect.signature(function).parameters.values()
-        if get_origin(hints[param.name]) is list and get_args(hints[param.name]) == (str,)
-    ]
-    parser = CommandParser(prog=f"metta-lit {name}", description=doc.short_description)
-    parser.add_function_arguments(function, skip={*NOT_ON_THE_COMMAND_LINE, *(p.name for p in lists)}, as_group=False)
-    helps = {p.arg_name: p.description for p in doc.params}
-    for param in lists:
-        required = param.default is inspect.Parameter.empty
-        parser.add_argument(
-            f"--{param.name}",
-            type=str,
-            nargs="+",
-            required=required,
-            default=None if required else list(param.default),
-            help=f"{helps.get(param.name, '')} (one or more)",
-        )
-    return parser
-
-
-def command_parser() -> ArgumentParser:
+def main_parser() -> ArgumentParser:
     """``metta-lit`` and its subcommands: the trainer's (parsed by LightningCLI) and the tools'."""
     parser = CommandParser(
         prog="metta-lit", description="Multi-agent RL on MettaGrid: train, validate, evaluate, analyze, replay, play."
@@ -87,8 +35,8 @@ def command_parser() -> ArgumentParser:
     commands = parser.add_subcommands(dest="command")
     for name, text in TRAINER.items():
         commands.add_subcommand(name, ArgumentParser(prog=f"metta-lit {name}"), help=text)
-    for name in TOOLS:
-        tool = tool_parser(name)
+    for name in COMMANDS:
+        tool = command_parser(name)
         commands.add_subcommand(name, tool, help=tool.description)
     commands.add_subcommand("run", ArgumentParser(prog="metta-lit run"), help=RECIPES)
     return parser
@@ -165,13 +113,13 @@ def run(argv: list[str]) -> None:
     elif command == "run":
         from metta_lit.recipe_api.command import run_command
 
-        run_command(argv[1:])
-    elif command in TOOLS:
-        config = command_parser().parse_args(argv)
+        run_command(argv[1:], execute=run)
+    elif command in COMMANDS:
+        config = main_parser().parse_args(argv)
         arguments = config[command].as_dict()
-        tool_function(command)(**arguments)
+        command_function(command)(**arguments)
     else:
-        parser = command_parser()
+        parser = main_parser()
         if command is None:
             parser.print_help()
         else:
@@ -209,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
         text = validation_message(e, "config") if isinstance(e, ValidationError) else str(e)
         sys.exit(f"metta-lit {argv[0] if argv else ''}: error: {text}")
     except ValueError as e:
-        from metta_lit.cli.argument_errors import is_jsonargparse_union_error, summarize
+        from metta_lit.commands.argument_errors import is_jsonargparse_union_error, summarize
 
         if not is_jsonargparse_union_error(e) or os.environ.get("METTA_LIT_DEBUG"):
             raise

@@ -22,7 +22,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities import rank_zero_info
 
 from metta_lit.checkpoints.lightning_io import CheckpointError, SafeCheckpointIO
-from metta_lit.cli.argument_errors import ShortErrors
+from metta_lit.commands.argument_errors import ShortErrors
 from metta_lit.core.errors import ConfigError
 from metta_lit.train.callbacks.checkpoint import PolicyCheckpoint
 from metta_lit.train.callbacks.evaluation import PolicyEvaluator

@@ -9,6 +9,7 @@ cannot drift apart.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -48,3 +49,21 @@ def env_config(name: str, _depth: int = 0) -> MettaGridConfig:
     if not isinstance(overrides, dict) or not isinstance(data["base"], str):
         raise ConfigError(f"{path}: 'base' must be an env name and 'overrides' a mapping of dotted keys")
     return env_config(data["base"], _depth + 1).with_overrides({**overrides, "label": data.get("label", path.stem)})
+
+
+def resolve_env(config: str) -> tuple[str, dict[str, Any]]:
+    """The env a command's ``--config`` names: an env name, an env YAML, or a training YAML (its
+    model's env and ``env_overrides``) -> (env, env_overrides)."""
+    path = find_config(config)
+    if path.suffix in (".yaml", ".yml") and path.exists():
+        data = yaml.safe_load(path.read_text()) or {}
+        if "model" in data:
+            init = data["model"].get("init_args", {})
+            return init.get("env", "arena"), init.get("env_overrides") or {}
+    return config, {}
+
+
+def load_env(config: str) -> MettaGridConfig:
+    """The env config :func:`resolve_env` names, overrides applied."""
+    env, overrides = resolve_env(config)
+    return env_config(env).with_overrides(overrides)

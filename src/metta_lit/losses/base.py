@@ -1,7 +1,7 @@
 """The loss-mixin chain and its contract.
 
 Each loss is a mixin placed to the left of :class:`~metta_lit.train.module.MettaLitModule` in a
-class definition (``class PPOModule(PPOLoss, MettaLitModule)``), or composed by name from
+class definition (``class PPO(PPOLoss, MettaLitModule)``), or composed by name from
 config (:mod:`metta_lit.train.compose`). Every hook calls ``super()`` so all mixins take part;
 :class:`LossMixin` is the end of the chain. A mixin takes its hyperparameters as keyword-only
 ``__init__`` arguments, which LightningCLI exposes under ``model.init_args``.
@@ -29,9 +29,6 @@ from tensordict.utils import NestedKey
 
 if TYPE_CHECKING:
     from metta_lit.rl.teacher import Teacher
-
-# Asked for by a loss that needs V(s_T) after each row's last step (bootstrapping returns).
-BOOTSTRAP_VALUE = "bootstrap_value"
 
 
 class LossMixin:

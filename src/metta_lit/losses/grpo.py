@@ -16,7 +16,7 @@ class GRPOLoss(LossMixin):
     reward-to-go; the advantage is that return minus its mean over a group of ``group_size``
     consecutive segments (the agents of one env, when ``group_size`` is its agent count),
     optionally scaled by the group-wide std. The policy follows the clipped surrogate plus an
-    entropy bonus. No value is learned: use it instead of PPO (``metta_lit.train.compose.GRPO``).
+    entropy bonus. No value is learned: use it instead of PPO (``metta_lit.train.GRPO``).
     """
 
     def __init__(

@@ -9,7 +9,8 @@ from tensordict import TensorDictBase
 
 from metta_lit.core.errors import check_range
 from metta_lit.losses import functional as F
-from metta_lit.losses.base import BOOTSTRAP_VALUE, LossMixin
+from metta_lit.losses.base import LossMixin
+from metta_lit.rl.experience import BOOTSTRAP_VALUE
 
 
 class PPOLoss(LossMixin):

@@ -25,11 +25,19 @@ from tensordict import TensorDictBase
 
 from metta_lit.core.errors import ConfigError
 from metta_lit.env.config import MettaGridConfig
-from metta_lit.env.vec_env import DIRECTION_NAMES
 from metta_lit.policy.base import Policy
 
 EMPTY = 0xFF
-DIRECTIONS = DIRECTION_NAMES[:4]  # the cardinal orientations, ids 0..3
+
+
+def directions() -> list[str]:
+    """The cardinal orientations by id (0..3), as the native env names them. Read on use, so
+    reading a policy file does not load the compiled env."""
+    from metta_lit import _mettagrid as native
+
+    return native.direction_names[:4]
+
+
 STEP = {0: (-1, 0), 1: (1, 0), 2: (0, -1), 3: (0, 1)}  # their (row, column) steps
 CONFIDENT = 30.0  # logit of the chosen action (all others -CONFIDENT)
 
@@ -83,7 +91,7 @@ class ScriptedPolicy(Policy):
     ) -> ScriptedPolicy:
         """The scripted agent of an env; refused (naming why) where it has nothing to do."""
         recipes = recipe_ranks(config)
-        needed = {f"move_{d}" for d in DIRECTIONS} | {"get_items"}
+        needed = {f"move_{d}" for d in directions()} | {"get_items"}
         if not recipes or not needed <= set(action_names):
             raise ConfigError(
                 f"env {config.label!r} has no scripted teacher: it needs converters whose outputs lead to a reward "
@@ -101,7 +109,7 @@ class ScriptedPolicy(Policy):
         self._last_action = ids.get("last_action", -1)
         self._inventory = {ids[n]: n.removeprefix("inv:") for n in ids if n.startswith("inv:")}
         act = {name: i for i, name in enumerate(action_names)}
-        self._move = [act.get(f"move_{d}", 0) for d in DIRECTIONS]
+        self._move = [act.get(f"move_{d}", 0) for d in directions()]
         self._get, self._put = act.get("get_items", 0), act.get("put_items", act.get("get_items", 0))
 
     def forward(self, td: TensorDictBase) -> TensorDictBase:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+from collections.abc import Callable
 from typing import Any, get_origin, get_type_hints
 
 from rich.console import Console
@@ -151,7 +152,8 @@ def config_on_recipe(data: dict[str, Any]) -> dict[str, Any]:
     return merge(tool.config, rest)
 
 
-def run_command(argv: list[str], console: Console | None = None) -> None:
+def run_command(argv: list[str], execute: Callable[[list[str]], None], console: Console | None = None) -> None:
+    """``metta-lit run ...``; ``execute`` runs one ``metta-lit`` command line (the CLI's runner)."""
     console = console or Console()
     positional, override_args, switches, only = parse_flags(argv)
     if switches & {"-h", "--help"}:
@@ -186,4 +188,4 @@ def run_command(argv: list[str], console: Console | None = None) -> None:
         else:
             print(tool.yaml(), end="")
             return
-    tool.run()
+    tool.run(execute)

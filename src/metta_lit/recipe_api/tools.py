@@ -13,6 +13,7 @@ import importlib
 import inspect
 import json
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -88,10 +89,10 @@ class Tool:
         shown = [self.command, "--config", "<config above>", *self.argv()[3:]]
         return f"{self.yaml()}\n# runs: metta-lit {shlex.join(shown)}"
 
-    def run(self) -> None:
-        from metta_lit.cli.main import run
-
-        run(self.argv())
+    def run(self, execute: Callable[[list[str]], None]) -> None:
+        """Runs the tool through ``execute``, the ``metta-lit`` command runner (given by the
+        CLI, which sits above recipes)."""
+        execute(self.argv())
 
 
 @dataclass
@@ -108,7 +109,7 @@ class TrainTool(Tool):
     ALIASES: ClassVar[dict[str, str]] = {"run": "checkpoint.run", "data_dir": "checkpoint.data_dir"}
 
     def model_parameters(self) -> list[str]:
-        class_path = (self.config.get("model") or {}).get("class_path", "metta_lit.train.module.PPOModule")
+        class_path = (self.config.get("model") or {}).get("class_path", "metta_lit.train.PPO")
         return init_parameters(import_class(class_path))
 
     def resolve(self, key: str, model: list[str], trainer: list[str]) -> str:
@@ -141,12 +142,12 @@ class TrainTool(Tool):
 
 @dataclass
 class FunctionTool(Tool):
-    """A tool function of :mod:`metta_lit.cli.commands` with its arguments (``config``)."""
+    """A tool function of :mod:`metta_lit.commands` with its arguments (``config``)."""
 
     def apply(self, overrides: dict[str, Any]) -> None:
-        from metta_lit.cli.main import NOT_ON_THE_COMMAND_LINE, tool_function
+        from metta_lit.commands import NOT_ON_THE_COMMAND_LINE, command_function
 
-        parameters = inspect.signature(tool_function(self.command)).parameters
+        parameters = inspect.signature(command_function(self.command)).parameters
         valid = [p for p in parameters if p not in NOT_ON_THE_COMMAND_LINE]
         for key, value in overrides.items():
             if key not in valid:
@@ -155,11 +156,11 @@ class FunctionTool(Tool):
                 value = [value]  # policy_uris=file://... names one
             self.config[key] = value
 
-    def run(self) -> None:
-        from metta_lit.cli.main import tool_function, tool_parser
+    def run(self, execute: Callable[[list[str]], None]) -> None:
+        from metta_lit.commands import command_function, command_parser
 
-        parsed = tool_parser(self.command).parse_object(self.config)
-        tool_function(self.command)(**parsed.as_dict())
+        parsed = command_parser(self.command).parse_object(self.config)
+        command_function(self.command)(**parsed.as_dict())
 
 
 class EvaluateTool(FunctionTool):

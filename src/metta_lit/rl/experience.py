@@ -17,9 +17,11 @@ from tensordict.utils import NestedKey
 from torchrl.modules import set_recurrent_mode
 
 from metta_lit.core.errors import MettaLitError
-from metta_lit.losses.base import BOOTSTRAP_VALUE
 from metta_lit.policy import Policy
 from metta_lit.policy.precision import as_fp32
+
+# Asked for by a loss that needs V(s_T) after each row's last step (bootstrapping returns).
+BOOTSTRAP_VALUE = "bootstrap_value"
 
 
 def policy_input_keys(policy: Policy) -> list[str]:

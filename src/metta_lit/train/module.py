@@ -27,7 +27,7 @@ from metta_lit.core.errors import ConfigError, check_positive_int
 from metta_lit.curriculum import Curriculum
 from metta_lit.env import env_config
 from metta_lit.env.vec_env import check_seed
-from metta_lit.losses import LossMixin, PPOLoss
+from metta_lit.losses import LossMixin
 from metta_lit.policy import FastPolicy, Policy
 from metta_lit.policy.precision import Autocast, autocast_dtype
 from metta_lit.rl.acting import act, acting_env
@@ -383,7 +383,3 @@ class MettaLitModule(LossMixin, L.LightningModule):
             torch.set_rng_state(state["torch_rng"])
         if self.curriculum is not None and "curriculum" in state:
             self.curriculum.load_state_dict(state["curriculum"])
-
-
-class PPOModule(PPOLoss, MettaLitModule):
-    """The default trainer: PPO on MettaGrid."""

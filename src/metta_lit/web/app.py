@@ -126,7 +126,7 @@ def create_app(config: WebConfig) -> Starlette:
 
     async def run_replay(request: Request) -> Response:
         """Plays one episode with a checkpoint of the run, in the run's env, as a replay."""
-        from metta_lit.cli.commands.replay import replay
+        from metta_lit.evaluation.replays import record_replay
 
         run = request.path_params["run"]
         run_dir = runs.run_dir(data, run)
@@ -139,7 +139,7 @@ def create_app(config: WebConfig) -> Starlette:
             raise HTTPException(404, f"runs: {run} has no {runs.CONFIG} to take its env from")
         async with episode_lock:
             try:
-                url = await run_in_threadpool(replay, str(run_config), str(policy), str(replays.root))
+                url = await run_in_threadpool(record_replay, str(run_config), str(policy), str(replays.root))
             except MettaLitError as e:
                 raise HTTPException(422, str(e)) from None
         name = replays.relative(Path(url.removeprefix("file://")))

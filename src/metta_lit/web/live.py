@@ -23,9 +23,9 @@ from typing import Any
 import torch
 from torchrl.envs.utils import ExplorationType, set_exploration_type, step_mdp
 
-from metta_lit.cli.commands.play import KEYS
 from metta_lit.core.files import normalize_uri
 from metta_lit.env import MettaGridConfig
+from metta_lit.env.controls import KEYS
 from metta_lit.env.replay import ReplayRecorder
 from metta_lit.policy import Policy
 from metta_lit.rl.acting import acting_env

@@ -14,7 +14,7 @@ def train(size: str = "tiny", contrastive_coef: float = 0.1) -> TrainTool:
     """The shaped arena recipe with ViTPolicy(size) and PPO_Contrastive."""
     tool = arena_basic_easy_shaped.train(curriculum=True)
     model = tool.config["model"]
-    model["class_path"] = "metta_lit.train.compose.PPO_Contrastive"
+    model["class_path"] = "metta_lit.train.PPO_Contrastive"
     model["init_args"]["policy"] = {"class_path": "metta_lit.policy.ViTPolicy", "init_args": {"size": size}}
     model["init_args"]["contrastive_coef"] = contrastive_coef
     return tool

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from metta_lit.cli.commands.common import resolve_env
-from metta_lit.evaluation.config import SimulationConfig
-
 
 def replay(
     config: str,
@@ -24,17 +21,12 @@ def replay(
         open: then serve the viewer (metta-lit serve) on replay_dir and print the replay's viewer URL
         port: the viewer's port with --open (0: any free port)
     """
-    from metta_lit.evaluation.runner import PolicyHandle, run_simulation  # loads torch: not needed for --help
+    from metta_lit.evaluation.replays import record_replay  # loads torch: not needed for --help
 
-    env, overrides = resolve_env(config)
-    sim = SimulationConfig(
-        suite="replay", name=env.rsplit("/", 1)[-1], env=env, env_overrides=overrides, num_episodes=1
-    )
-    record = run_simulation(PolicyHandle.from_uri(policy_uri), sim, seed=seed, replay_dir=replay_dir)
-    url = record.episodes[0].replay_url
+    url = record_replay(config, policy_uri, replay_dir, seed)
     print(f"replay written to {url}", flush=True)  # plain print: a path must not be wrapped
     if open:
-        from metta_lit.cli.commands.serve import serve
+        from metta_lit.commands.serve import serve
 
         serve(replay_dir=replay_dir, port=port, open_replay=url.rsplit("/", 1)[-1])
     return url

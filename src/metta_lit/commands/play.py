@@ -17,9 +17,10 @@ import numpy as np
 from rich.console import Console
 from rich.text import Text
 
-from metta_lit.cli.commands.common import load_env
 from metta_lit.core.errors import ConfigError
 from metta_lit.env import MettaGridVecEnv
+from metta_lit.env.controls import KEYS
+from metta_lit.env.presets import load_env
 
 # By the env's own orientation names (the native catalog defines them).
 ARROWS = {
@@ -48,21 +49,6 @@ OBJECT_STYLE = {
     "lab": ("L", "cyan"),
     "factory": ("F", "cyan"),
     "temple": ("T", "cyan"),
-}
-KEYS = {
-    "w": "move_north",
-    "s": "move_south",
-    "a": "move_west",
-    "d": "move_east",
-    "\x1b[A": "move_north",
-    "\x1b[B": "move_south",
-    "\x1b[D": "move_west",
-    "\x1b[C": "move_east",
-    "e": "get_items",
-    "r": "put_items",
-    "f": "attack_0",
-    " ": "noop",
-    ".": "noop",
 }
 
 

@@ -1,1 +1,0 @@
-"""The non-training subcommands of ``metta-lit``: evaluate, analyze, replay, play."""

@@ -1,0 +1,1 @@
+"""``metta-lit serve``: the replay viewer, live play and the runs dashboard (Starlette)."""

@@ -1,0 +1,44 @@
+"""The package layout keeps its promises: importing a package loads only what its layer needs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = [
+    "core", "env", "policy", "curriculum", "rl", "checkpoints", "runs", "losses", "evaluation",
+    "train", "sweep", "web", "commands", "recipe_api", "recipes", "cli",
+]  # fmt: skip
+HEAVY = {"compiled env": "metta_lit._mettagrid", "web stack": "starlette", "Lightning's CLI": "jsonargparse"}
+# The packages whose import needs one of them: training builds envs when a module is made,
+# and the commands' registry builds their parsers with jsonargparse.
+NEEDS = {"train": {"compiled env"}, "commands": {"Lightning's CLI"}}
+
+
+def loaded_by(module: str) -> list[str]:
+    code = f"import sys, json, {module}; print(json.dumps([k for k, m in {HEAVY!r}.items() if m in sys.modules]))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.splitlines()[-1])
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_importing_a_package_alone_loads_only_what_its_layer_needs(package):
+    assert set(loaded_by(f"metta_lit.{package}")) <= NEEDS.get(package, set())
+
+
+def test_reading_a_policy_file_loads_neither_the_env_nor_the_cli(tmp_path):
+    """A policy file names its class by path; loading it imports the policy package only."""
+    assert loaded_by("metta_lit.checkpoints.manager") == []
+    assert loaded_by("metta_lit.policy.scripted") == []
+
+
+def test_the_layer_contracts_hold():
+    """The import-linter contracts in pyproject.toml (also run by `make lint`)."""
+    proc = subprocess.run([Path(sys.executable).parent / "lint-imports"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "Contracts: 2 kept, 0 broken." in proc.stdout
