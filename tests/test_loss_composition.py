@@ -112,3 +112,55 @@ def test_a_loss_reading_a_key_the_rollout_lacks_is_named():
     assert rows.shape == (2, 3) and set(rows.keys()) == {"observation", "is_init", "action", "lstm_h", "lstm_c"}
     with pytest.raises(MettaLitError, match=r"rollout keys \[\('next', 'reward'\)\]"):
         rows_from_rollout(rollout, policy, {("next", "reward")}, torch.device("cpu"))
+
+
+def attributes_read(cls: type) -> set[str]:
+    """Every ``self.<name>`` a class's own source reads."""
+    import ast
+    import inspect
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    return {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
+    }
+
+
+def own_names(cls: type) -> set[str]:
+    """What a loss defines itself: its methods, and attributes it assigns or takes as arguments."""
+    import ast
+    import inspect
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    assigned = {
+        target.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"
+    }
+    return assigned | set(vars(cls)) | set(inspect.signature(cls.__init__).parameters)
+
+
+def test_losses_read_only_the_host_contract_and_the_module_provides_it():
+    """The loss-mixin contract: a loss reads from the module only what ``LossHost`` declares,
+    and a built module satisfies ``LossHost``."""
+    from typing import get_type_hints
+
+    from metta_lit.losses.base import LossHost
+    from metta_lit.train.compose import loss_mixins
+
+    contract = set(
+        get_type_hints(LossHost, include_extras=False, localns={"Policy": object, "MettaGridConfig": object})
+    )
+    base = set(dir(LossMixin)) | {"__dict__", "__class__"}
+    for name, mixin in loss_mixins().items():
+        if mixin.__module__.startswith("metta_lit.losses"):
+            foreign = attributes_read(mixin) - own_names(mixin) - base - contract
+            assert not foreign, f"{name}Loss reads {sorted(foreign)} from the module, outside LossHost"
+    module = MettaLitModule(env="navigation", num_envs=1)
+    assert isinstance(module, LossHost)
+    assert contract <= set(dir(module)) | set(vars(module))

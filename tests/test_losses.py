@@ -9,7 +9,7 @@ import pytest
 import torch
 from tensordict import TensorDict
 
-from metta_lit import modules
+from metta_lit import train as modules
 from metta_lit.losses import functional as F
 from metta_lit.losses.contrastive import geometric_offsets
 from metta_lit.rl.experience import evaluate_rows
@@ -191,7 +191,7 @@ def test_each_loss_trains_from_the_cli(tmp_path, module, metrics):
         [
             *fit_args("loss", 2 * EPOCH),
             "--model",
-            f"metta_lit.train.compose.{module}",
+            f"metta_lit.train.{module}",
             "--checkpoint.data_dir",
             str(tmp_path),
         ]

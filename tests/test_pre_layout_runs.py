@@ -1,7 +1,7 @@
 """Runs written before the package layout changed still load and resume.
 
 The fixtures (tests/fixtures/pre_layout) were written by the commit before the move; their
-config and ``last.ckpt`` name ``metta_lit.train.module.PPOModule`` and ``metta_lit.train.compose.PPO_EMA``.
+config and ``last.ckpt`` name ``metta_lit.module.PPOModule`` and ``metta_lit.modules.PPO_EMA``.
 """
 
 from __future__ import annotations

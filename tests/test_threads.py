@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from metta_lit import threads
+from metta_lit.train import threads
 from metta_lit.train.threads import ThreadController, busy_cores
 
 

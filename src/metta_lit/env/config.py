@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
+from omegaconf import OmegaConf
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from metta_lit.core.errors import ConfigError, unknown_key_message, validation_message
@@ -285,21 +286,24 @@ class MettaGridConfig(StrictModel):
     game: GameConfig
 
     def with_overrides(self, overrides: dict[str, Any]) -> MettaGridConfig:
-        """A copy with dotted overrides applied, e.g. ``{"game.max_steps": 200}``, re-validated."""
-        data = self.model_dump()
-        known = self.model_dump()  # for "closest valid key" hints on a typo
+        """A copy with dotted overrides applied, e.g. ``{"game.max_steps": 200}``, re-validated.
+
+        A key's parents must exist (a typo is named with the closest valid keys); its last part
+        may be new, as in a mapping of rewards or resources."""
+        known = self.model_dump()
+        data = OmegaConf.create(known)
         for dotted, value in overrides.items():
-            node = data
-            *parents, leaf = dotted.split(".")
+            *parents, _ = dotted.split(".")
+            node = known
             for depth, key in enumerate(parents):
                 if not isinstance(node, dict) or key not in node:
-                    raise ConfigError(unknown_key_message(f"env override {dotted!r}", parents[: depth + 1], data))
+                    raise ConfigError(unknown_key_message(f"env override {dotted!r}", parents[: depth + 1], known))
                 node = node[key]
             if not isinstance(node, dict):
                 raise ConfigError(f"env override {dotted!r}: {'.'.join(parents)} is not a mapping")
-            node[leaf] = value
+            OmegaConf.update(data, dotted, value, merge=False)
         try:
-            return MettaGridConfig.model_validate(data)
+            return MettaGridConfig.model_validate(OmegaConf.to_container(data))
         except ValidationError as e:
             raise ConfigError(validation_message(e, "env override", known)) from None
 

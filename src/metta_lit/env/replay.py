@@ -11,11 +11,21 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
-from metta_lit.core.errors import MettaLitError
+from metta_lit.core.errors import MettaLitError, validation_message
 from metta_lit.core.files import atomic_write, normalize_uri, read_bytes
 from metta_lit.env import MettaGridVecEnv
 
@@ -28,7 +38,6 @@ MAX_REPLAY_BYTES = 32 << 20  # compressed file and inflated JSON alike
 MAX_CONTAINERS = 1_000_000  # JSON lists + objects
 MAX_VALUES = 2_000_000  # commas: elements of all lists and objects
 MAX_STRING = 4096  # characters in one name (action, item, type, field)
-REQUIRED = ("version", "action_names", "item_names", "type_names", "map_size", "num_agents", "max_steps", "objects")
 
 
 class ReplayError(MettaLitError):
@@ -247,18 +256,41 @@ def inflate(raw: bytes, limit: int, url: str) -> bytes:
     return bytes(out)
 
 
-# Top-level fields and the JSON types they must have.
-FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
-    "version": int,
-    "action_names": list,
-    "item_names": list,
-    "type_names": list,
-    "map_size": list,
-    "num_agents": int,
-    "max_steps": int,
-    "objects": list,
-    "mg_config": dict,
-}
+Name = Annotated[str, StringConstraints(max_length=MAX_STRING)]
+
+
+class ReplayObject(BaseModel):
+    """One object of a replay: an ``id`` and ``type_name``, and fields that are constants or
+    change lists whose steps are in order."""
+
+    model_config = ConfigDict(extra="allow")
+    id: Any
+    type_name: Any
+
+
+class ReplayFile(BaseModel):
+    """The checked shape of a replay (version 2); the parsed JSON itself is what callers use."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    version: Literal[2]
+    action_names: list[Name]
+    item_names: list[Name]
+    type_names: list[Name]
+    map_size: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]
+    num_agents: NonNegativeInt
+    max_steps: NonNegativeInt
+    mg_config: dict[str, Any] = {}
+    objects: list[ReplayObject]
+
+    @model_validator(mode="after")
+    def _steps_in_range(self) -> ReplayFile:
+        for i, obj in enumerate(self.objects):
+            for key, field in (obj.model_extra or {}).items():
+                if is_change_list(field):
+                    steps = [at for at, _ in field]
+                    if steps != sorted(steps) or steps[0] < 0 or steps[-1] > self.max_steps:
+                        raise ValueError(f"object {i} field {key!r} has steps out of order or range")
+        return self
 
 
 def load_replay(url: str, max_bytes: int = MAX_REPLAY_BYTES) -> dict[str, Any]:
@@ -288,30 +320,10 @@ def parse_replay(raw: bytes, url: str, max_bytes: int = MAX_REPLAY_BYTES) -> dic
         raise ReplayError(f"{url}: invalid JSON ({e})") from None
     if not isinstance(data, dict):
         raise ReplayError(f"{url}: expected a JSON object at the top level")
-    missing = [k for k in REQUIRED if k not in data]
-    if missing:
-        raise ReplayError(f"{url}: missing fields {missing}")
-    for key, kind in FIELD_TYPES.items():
-        value = data.get(key)
-        if key in data and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
-            raise ReplayError(f"{url}: field {key!r} must be a JSON {_JSON_NAMES[kind]}, got {type(value).__name__}")
-    if data["version"] != 2:
-        raise ReplayError(f"{url}: unsupported replay version {data['version']!r} (expected 2)")
-    if len(data["map_size"]) != 2 or not all(isinstance(v, int) and v > 0 for v in data["map_size"]):
-        raise ReplayError(f"{url}: 'map_size' must be [width, height] of positive integers")
-    if data["max_steps"] < 0 or data["num_agents"] < 0:
-        raise ReplayError(f"{url}: 'max_steps' and 'num_agents' must be >= 0")
-    for i, obj in enumerate(data["objects"]):
-        if not isinstance(obj, dict) or "id" not in obj or "type_name" not in obj:
-            raise ReplayError(f"{url}: object {i} lacks 'id' or 'type_name'")
-        for key, field in obj.items():
-            if is_change_list(field):
-                steps = [at for at, _ in field]
-                if steps != sorted(steps) or steps[0] < 0 or steps[-1] > data["max_steps"]:
-                    raise ReplayError(f"{url}: object {i} field {key!r} has steps out of order or range")
-    for key in ("action_names", "item_names", "type_names"):
-        if not all(isinstance(name, str) and len(name) <= MAX_STRING for name in data[key]):
-            raise ReplayError(f"{url}: {key!r} must be a list of names of at most {MAX_STRING} characters")
+    try:
+        ReplayFile.model_validate(data)
+    except ValidationError as e:
+        raise ReplayError(validation_message(e, url)) from None
     return data
 
 
@@ -321,6 +333,3 @@ def _bounded_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         if len(key) > MAX_STRING or (isinstance(value, str) and len(value) > MAX_STRING):
             raise ValueError(f"a name or text field longer than {MAX_STRING} characters ({key[:40]!r})")
     return dict(pairs)
-
-
-_JSON_NAMES = {int: "integer", list: "list", dict: "object"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +17,7 @@ from metta_lit.checkpoints.uri import RANDOM_URI
 from metta_lit.evaluation.config import SimulationConfig
 from metta_lit.evaluation.stats_db import EpisodeRecord, SimulationRecord
 from metta_lit.policy import Policy, RandomPolicy
-from metta_lit.rl.acting import act, acting_env
+from metta_lit.rl.acting import play_episodes
 from metta_lit.rl.torch_env import EpisodeResult, MettaGridTorchEnv
 
 
@@ -80,7 +79,6 @@ def run_simulation(
     if npc is not None:
         members.append((npc.policy, agents - n_candidate))
         policies += [(npc.key, npc.version)] * (agents - n_candidate)
-    env, actor = acting_env(base, members)
     record = SimulationRecord(
         uuid.uuid4().hex, sim.suite, sim.name, candidate.key, candidate.version, datetime.now(), datetime.now()
     )
@@ -93,22 +91,11 @@ def run_simulation(
             "max_steps": str(cfg.game.max_steps),
         }
     )
-    finished = [0] * num_envs
-    started, deadline = datetime.now(), time.monotonic() + sim.max_time_s
-
-    def done() -> bool:
-        for episode in base.pop_finished_episodes():
-            e = episode.env
-            if finished[e] < quota[e]:
-                finished[e] += 1
-                record.episodes.append(_episode(episode, record.id, started, {**attributes}, policies))
-            base.recording[e] = finished[e] < quota[e]  # no replays of episodes past the quota
-        return all(f >= q for f, q in zip(finished, quota, strict=True)) or time.monotonic() >= deadline
-
+    started = datetime.now()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        act(env, actor, until=done, device=device)
-    env.close()
+        episodes = play_episodes(base, members, quota, device=device, max_seconds=sim.max_time_s)
+    record.episodes = [_episode(episode, record.id, started, {**attributes}, policies) for episode in episodes]
     record.finished_at = datetime.now()
     return record
 

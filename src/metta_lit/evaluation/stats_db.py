@@ -3,14 +3,13 @@
 DuckDB lets one process write a database file at a time, so every writer first fills a
 private shard (``<db>.<pid>-<uuid>.shard`` beside it, removed once merged or failed, or by
 the next writer when its process was killed) and then merges
-it into the main file while holding an exclusive ``flock`` on ``<db>.lock``; inserts are
+it into the main file while holding an exclusive file lock on ``<db>.lock``; inserts are
 idempotent (primary keys), so a merge interrupted after its commit loses and doubles nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import glob
 import math
 import os
@@ -25,6 +24,7 @@ from fnmatch import fnmatch
 
 import duckdb
 import numpy as np
+from filelock import FileLock
 
 from metta_lit.core.errors import MettaLitError
 
@@ -94,14 +94,9 @@ class MetricSummary:
     samples: int  # agent-episode samples of the policy in the simulation
 
 
-@contextmanager
-def _locked(db_path: str) -> Iterator[None]:
-    with open(db_path + ".lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+def _locked(db_path: str) -> FileLock:
+    """The writers' lock of a database (an OS file lock: released if its holder dies)."""
+    return FileLock(db_path + ".lock")
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, names: tuple[str, ...], rows: list[tuple]) -> None:

@@ -21,14 +21,35 @@ The contract between the rollout, the policy and the losses is TensorDict keys:
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import torch
 from tensordict import TensorDictBase
 from tensordict.utils import NestedKey
 
+from metta_lit.core.errors import ConfigError
+
 if TYPE_CHECKING:
+    from metta_lit.env import MettaGridConfig
+    from metta_lit.policy import Policy
     from metta_lit.rl.teacher import Teacher
+
+
+@runtime_checkable
+class LossHost(Protocol):
+    """What a loss mixin may read from the module it is mixed into, beyond its own attributes
+    and :class:`LossMixin`'s methods. :class:`~metta_lit.train.module.MettaLitModule` provides
+    it (a test checks both that it does and that the losses read nothing else)."""
+
+    policy: Policy  # the network being trained (losses may add heads beside it, never replace it)
+    env_config: MettaGridConfig  # the training env's config
+    feature_spec: dict[str, dict[str, Any]]  # observation features by name
+    action_names: list[str]  # the env's action catalog, in id order
+    num_agents: int  # agents per env
+    agent_steps: int  # agent steps trained so far, over all ranks
+    hparams: Mapping[str, Any]  # every mixin's and the module's arguments
+    device: torch.device
 
 
 class LossMixin:
@@ -61,6 +82,17 @@ class LossMixin:
 
     def after_minibatch(self, experience: TensorDictBase, index: torch.Tensor, output: TensorDictBase) -> None:
         """Called after each optimizer step with the rows that were used."""
+
+    def policy_output_size(self: LossHost, key: str, loss: str) -> int:
+        """The size of the policy's output ``key``, which ``loss`` sizes its heads by; a policy
+        without that output is refused, naming the loss."""
+        sizes = self.policy.output_sizes(self.env_config.game.num_observation_tokens)
+        if key not in sizes:
+            raise ConfigError(
+                f"{loss} reads the policy's {key!r} output, which {type(self.policy).__name__} does not "
+                f"produce (it writes {sorted(sizes)})"
+            )
+        return sizes[key]
 
     def sum_over_ranks(self, tensor: torch.Tensor) -> torch.Tensor:
         """``tensor`` summed over DDP ranks through the Lightning strategy of the module's

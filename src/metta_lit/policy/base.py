@@ -12,7 +12,7 @@ from abc import abstractmethod
 from typing import Any
 
 import torch
-from tensordict import TensorDictBase
+from tensordict import TensorDict, TensorDictBase
 from tensordict.nn import (
     ProbabilisticTensorDictModule,
     ProbabilisticTensorDictSequential,
@@ -68,6 +68,29 @@ class Policy(TensorDictModuleBase):
         nothing.
         """
         return {}
+
+    @torch.no_grad()
+    def output_sizes(self, num_tokens: int) -> dict[str, int]:
+        """The last dimension of each output of one step on an empty observation of
+        ``num_tokens`` tokens (``embedding``, ``core``, ``logits``...): what a loss sizes its
+        heads by."""
+        td = TensorDict(
+            {
+                "observation": torch.full((1, num_tokens, 3), 0xFF, dtype=torch.uint8),
+                "is_init": torch.ones(1, 1, dtype=torch.bool),
+                **{k: torch.zeros(1, *shape) for k, shape in self.memory_shapes().items()},
+            },
+            batch_size=[1],
+        )
+        inputs = set(td.keys())
+        return {k: int(v.shape[-1]) for k, v in self(td).items() if k not in inputs and torch.is_tensor(v)}
+
+    def compile_networks(self) -> None:
+        """``torch.compile`` the plain torch submodules (encoder, heads, cores) in place, state
+        dict keys unchanged; the TensorDict plumbing stays eager."""
+        for module in self.children():
+            if not isinstance(module, TensorDictModuleBase):
+                module.compile()
 
     def memory_transform(self) -> Transform:
         """Env transforms that give the policy its memory: ``is_init`` plus zeroed state keys."""

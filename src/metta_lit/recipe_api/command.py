@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, get_origin, get_type_hints
 
+from omegaconf import OmegaConf
 from rich.console import Console
 from rich.table import Table
 
@@ -126,14 +127,6 @@ def make_tool(recipe: Recipe, tool: str, overrides: dict[str, Any]) -> Tool | Su
     return made
 
 
-def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """``over`` merged into ``base`` (mappings recursively, other values replaced)."""
-    out = dict(base)
-    for key, value in over.items():
-        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
-
-
 def config_on_recipe(data: dict[str, Any]) -> dict[str, Any]:
     """A YAML config naming a recipe as its base (``recipe: arena_basic_easy_shaped``, or
     ``recipe: RECIPE.TOOL``, with ``recipe_args: {curriculum: false}`` for its function):
@@ -149,7 +142,8 @@ def config_on_recipe(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(tool, Tool):
         raise ConfigError(f"recipe: {spec!r} is a validation suite, not a config")
     rest = {k: v for k, v in data.items() if k not in ("recipe", "recipe_args")}
-    return merge(tool.config, rest)
+    # Mappings merge recursively, other values replace (``${...}`` stays text: never resolved).
+    return OmegaConf.to_container(OmegaConf.merge(tool.config, rest), resolve=False)
 
 
 def run_command(argv: list[str], execute: Callable[[list[str]], None], console: Console | None = None) -> None:

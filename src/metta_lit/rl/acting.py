@@ -10,6 +10,7 @@ the rest), :class:`AgentSplitActor` is that actor.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 import torch
@@ -22,7 +23,7 @@ from torchrl.envs.utils import ExplorationType, set_exploration_type, step_mdp
 
 from metta_lit.policy import Policy
 from metta_lit.rl.teacher import Teacher
-from metta_lit.rl.torch_env import MettaGridTorchEnv
+from metta_lit.rl.torch_env import EpisodeResult, MettaGridTorchEnv
 
 
 class AgentSplitActor(TensorDictModuleBase):
@@ -147,3 +148,34 @@ def act(
                 return
             # What TorchRL's step_and_maybe_reset does, split so `until` sees the last state.
             td = env.maybe_reset(step_mdp(td, keep_other=True, exclude_action=True, exclude_reward=True))
+
+
+def play_episodes(
+    base: MettaGridTorchEnv,
+    members: Sequence[tuple[Policy, int]],
+    quota: Sequence[int],
+    device: torch.device | str = "cpu",
+    autocast: torch.dtype | None = None,
+    max_seconds: float = float("inf"),
+) -> list[EpisodeResult]:
+    """Plays until env ``e`` of ``base`` has finished ``quota[e]`` episodes (or ``max_seconds``
+    passed); returns those episodes in the order they ended and closes the env. Episodes past an
+    env's quota are neither returned nor recorded as replays. Validation and evaluation both play
+    through here."""
+    env, actor = acting_env(base, members, autocast=autocast)
+    episodes: list[EpisodeResult] = []
+    finished = [0] * len(quota)
+    deadline = time.monotonic() + max_seconds
+
+    def done() -> bool:
+        for episode in base.pop_finished_episodes():
+            e = episode.env
+            if finished[e] < quota[e]:
+                finished[e] += 1
+                episodes.append(episode)
+            base.recording[e] = finished[e] < quota[e]
+        return all(f >= q for f, q in zip(finished, quota, strict=True)) or time.monotonic() >= deadline
+
+    act(env, actor, until=done, device=device)
+    env.close()
+    return episodes

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import fcntl
 import math
 import os
 import signal
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+from filelock import FileLock
 from optuna.trial import TrialState
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -210,9 +210,8 @@ class Worker:
         # Seeded per worker and per start, so neither another worker nor a resumed sweep
         # draws the points already drawn.
         self.study.sampler = optuna.samplers.TPESampler(seed=config.seed + 1000 * worker + len(self.study.trials))
-        self.lock = config.storage_path.with_suffix(".lock")
+        self.lock = FileLock(config.storage_path.with_suffix(".lock"))
         self.logs = Path(config.output_dir) / config.study / "logs"
-        self._lock = None
 
     def run(self) -> None:
         self._acquire()
@@ -229,9 +228,8 @@ class Worker:
                 )
 
     def _acquire(self) -> None:
-        self.lock.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = open(self.lock, "a")  # noqa: SIM115 (released by _release, maybe inside the objective)
-        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        Path(self.lock.lock_file).parent.mkdir(parents=True, exist_ok=True)
+        self.lock.acquire()  # released by _release, maybe inside the objective
 
     def _start_next(self) -> bool:
         """Under the lock: counts, and if a trial is still wanted, starts one (the objective
@@ -246,10 +244,8 @@ class Worker:
             self._release()
 
     def _release(self) -> None:
-        if self._lock is not None:
-            fcntl.flock(self._lock, fcntl.LOCK_UN)
-            self._lock.close()
-            self._lock = None
+        if self.lock.is_locked:
+            self.lock.release()
 
     def _objective(self, trial: optuna.Trial) -> float:
         trial.set_user_attr("worker_pid", os.getpid())

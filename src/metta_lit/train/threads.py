@@ -79,6 +79,7 @@ class ThreadController:
         self.local_ranks, self.env_threads, self.interval = max(1, local_ranks), env_threads, interval
         self.monitor = CoreMonitor()
         self.decided = time.monotonic()
+        self.adaptive = True  # False: the count was fixed by the user; follow() keeps it
 
     def target(self, others_busy: float) -> int:
         free = max(1, available_cores() - round(others_busy))
@@ -99,7 +100,7 @@ class ThreadController:
         import torch
 
         now = time.monotonic()
-        if now - self.decided >= self.interval:
+        if self.adaptive and now - self.decided >= self.interval:
             self.decided = now
             measured = self.monitor.measure()
             if measured is not None:
@@ -108,3 +109,21 @@ class ThreadController:
                 if (threads := self.target(external)) != torch.get_num_threads():
                     torch.set_num_threads(threads)
         return torch.get_num_threads()
+
+
+def configure_threads(
+    torch_threads: int | None, env_threads: int, local_ranks: int, device_type: str
+) -> ThreadController:
+    """Torch's threads at fit start: fixed when given (``torch_threads`` or ``OMP_NUM_THREADS``,
+    or off the CPU), else this rank's share of the cores other work leaves free, following the
+    load (call :meth:`ThreadController.follow` between minibatches)."""
+    import torch
+
+    controller = ThreadController(local_ranks, env_threads)
+    if torch_threads is not None:
+        torch.set_num_threads(torch_threads)
+    if torch_threads is not None or "OMP_NUM_THREADS" in os.environ or device_type != "cpu":
+        controller.adaptive = False
+    else:
+        controller.start()
+    return controller

@@ -1,0 +1,73 @@
+"""What a training update and a validation pass log (names are the run history's columns)."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+from tensordict import TensorDictBase
+
+from metta_lit.rl.torch_env import EpisodeResult
+
+# Shown next to the progress bar; everything is logged.
+PROGRESS_BAR_METRICS = ("overview/sps", "episode/reward", "env_agent/heart.gained")
+
+
+def mean_metrics(rows: list[dict[str, float]]) -> dict[str, float]:
+    """Means over finished episodes (a stat missing from an episode counts as zero)."""
+    keys = set().union(*rows) if rows else set()
+    return {k: sum(r.get(k, 0.0) for r in rows) / len(rows) for k in sorted(keys)}
+
+
+def episode_metrics(episodes: list[EpisodeResult]) -> dict[str, float]:
+    """Means over the episodes an update finished, and their count (none: nothing)."""
+    if not episodes:
+        return {}
+    return {**mean_metrics([episode.summary() for episode in episodes]), "overview/episodes": float(len(episodes))}
+
+
+def validation_metrics(episodes: list[EpisodeResult]) -> dict[str, float]:
+    """``val/reward``, ``val/heart.gained`` and every agent stat, as means per agent-episode."""
+    summary = mean_metrics([episode.summary() for episode in episodes])
+    metrics = {"val/reward": summary["episode/reward"], "val/heart.gained": summary.get("env_agent/heart.gained", 0.0)}
+    metrics.update({f"val/{k.split('/', 1)[1]}": v for k, v in summary.items() if k.startswith("env_agent/")})
+    return metrics
+
+
+def describe_fit(network_dtype: torch.dtype | None, batch_per_rank: int, world_size: int) -> str:
+    """What a run prints at fit start: threads, precision and the batch over ranks."""
+    return (
+        f"[metta-lit] torch uses {torch.get_num_threads()} CPU threads per rank; policy network precision: "
+        f"{network_dtype or torch.float32}\n[metta-lit] batch: {batch_per_rank:,} agent steps per rank x "
+        f"{world_size} ranks = {batch_per_rank * world_size:,} per update (total_timesteps counts all ranks)"
+    )
+
+
+def update_metrics(
+    rollout: TensorDictBase,
+    lr: float,
+    agent_steps: int,
+    batch_per_rank: int,
+    world_size: int,
+    started: float,
+    rollout_seconds: float,
+) -> dict[str, float]:
+    """The ``overview/*`` of one update; ``started``: ``perf_counter`` when its rollout began."""
+    steps = batch_per_rank * world_size
+    return {
+        "overview/sps": steps / (time.perf_counter() - started),  # rollout + update
+        "overview/rollout_sps": steps / rollout_seconds,
+        "overview/agent_steps": float(agent_steps),
+        "overview/batch_per_rank": float(batch_per_rank),
+        "overview/global_batch": float(steps),
+        "overview/learning_rate": lr,
+        "overview/reward_per_step": float(rollout["next", "reward"].mean()),
+        "overview/threads": float(torch.get_num_threads()),
+    }
+
+
+def split_progress_bar(metrics: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+    """(shown beside the progress bar, the rest)."""
+    rest = dict(metrics)
+    shown = {k: rest.pop(k) for k in PROGRESS_BAR_METRICS if k in rest}
+    return shown, rest

@@ -1,0 +1,124 @@
+"""Training rollouts: one rank's envs and TorchRL collector, delivered to Lightning as batches.
+
+As in Lightning's PPO example (``ExperienceSourceDataset``), each rollout reaches
+``training_step`` as its ``batch`` through an ``IterableDataset``: one Lightning epoch is one
+rollout and one update.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import torch
+from lightning.pytorch.utilities import rank_zero_info
+from tensordict import TensorDictBase
+from torch.utils.data import IterableDataset
+from torchrl.collectors import Collector
+
+from metta_lit.curriculum import Curriculum
+from metta_lit.env import MettaGridConfig
+from metta_lit.policy import Policy
+from metta_lit.rl.acting import acting_env, play_episodes
+from metta_lit.rl.teacher import Teacher
+from metta_lit.rl.torch_env import EpisodeResult, MettaGridTorchEnv
+
+
+def rank_seeds(seed: int, rank: int, agent_steps: int) -> tuple[int, int]:
+    """(torch and curriculum seed, env seed) of a rank: LightningCLI seeds every rank alike,
+    but envs and action sampling must differ per rank, and a resume must not replay the start."""
+    return seed + 7919 * rank + agent_steps, seed + 1_000_003 * rank + agent_steps
+
+
+def as_is(batch: Any) -> Any:
+    """The DataLoader's collate function: a rollout is already one batch."""
+    return batch
+
+
+class RolloutDataset(IterableDataset):
+    """One rollout per pass. ``source`` returns the live collector iterator, which exists once
+    fit starts; the time of the last rollout is kept for throughput metrics."""
+
+    def __init__(self, source: Callable[[], Iterator[TensorDictBase]]) -> None:
+        self.source = source
+        self.started = self.seconds = 0.0
+
+    def __iter__(self) -> Iterator[TensorDictBase]:
+        self.started = time.perf_counter()
+        rollout = next(self.source())
+        self.seconds = time.perf_counter() - self.started
+        yield rollout
+
+
+class Rollouts:
+    """The training envs of one rank and the collector that steps them with the policy (and
+    any loss's teacher, ``rollout_modules``): built at fit start, shut down at fit end.
+
+    Seeds torch and the curriculum for this rank and point of the run (:func:`rank_seeds`);
+    ``hparams`` are the trainer's (``num_envs``, ``env_threads``, ``desync_episodes``, ``seed``).
+    """
+
+    def __init__(
+        self,
+        env_config: MettaGridConfig,
+        policy: Policy,
+        rollout_modules: list[Teacher],
+        curriculum: Curriculum | None,
+        hparams: Mapping[str, Any],
+        *,
+        rank: int,
+        agent_steps: int,
+        frames_per_batch: int,
+        device: torch.device,
+        autocast: torch.dtype | None,
+    ) -> None:
+        torch_seed, env_seed = rank_seeds(hparams["seed"], rank, agent_steps)
+        torch.manual_seed(torch_seed)
+        if curriculum is not None:
+            curriculum.reseed(torch_seed)
+        self.env = MettaGridTorchEnv(
+            env_config,
+            num_envs=hparams["num_envs"],
+            seed=env_seed,
+            num_threads=hparams["env_threads"],
+            desync_episodes=hparams["desync_episodes"],
+            curriculum=curriculum,
+        )
+        env, actor = acting_env(self.env, [(policy, env_config.game.num_agents)], rollout_modules, autocast=autocast)
+        self.collector = Collector(
+            env,
+            actor,
+            frames_per_batch=frames_per_batch,
+            total_frames=-1,
+            device=device,
+            env_device="cpu",
+            storing_device="cpu",
+            auto_register_policy_transforms=False,
+        )
+        self.iterator = iter(self.collector)
+
+    def pop_finished_episodes(self) -> list[EpisodeResult]:
+        return self.env.pop_finished_episodes()
+
+    def shutdown(self) -> None:
+        self.collector.shutdown()
+
+
+def validation_episodes(
+    env_config: MettaGridConfig,
+    policy: Policy,
+    num_envs: int,
+    seed: int,
+    env_threads: int,
+    replay_dir: str | None,
+    device: torch.device,
+    autocast: torch.dtype | None,
+) -> list[EpisodeResult]:
+    """One whole episode in each of ``num_envs`` fresh envs, through evaluation's loop
+    (:func:`~metta_lit.rl.acting.play_episodes`); with ``replay_dir``, their replays."""
+    base = MettaGridTorchEnv(env_config, num_envs, seed=seed, num_threads=env_threads, replay_dir=replay_dir)
+    episodes = play_episodes(base, [(policy, env_config.game.num_agents)], [1] * num_envs, device, autocast)
+    if replay_dir:
+        rank_zero_info(f"[metta-lit] replays of {len(episodes)} episodes written to {base.replay_dir}")
+    return episodes

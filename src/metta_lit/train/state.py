@@ -1,0 +1,28 @@
+"""What ``last.ckpt`` carries beyond Lightning's own state, so a resume continues exactly:
+agent steps (the budget and the seeds derive from them), torch's RNG and the curriculum."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from metta_lit.curriculum import Curriculum
+
+KEY = "metta_lit"  # the checkpoint entry
+
+
+def save_state(checkpoint: dict[str, Any], agent_steps: int, curriculum: Curriculum | None) -> None:
+    checkpoint[KEY] = {"agent_steps": agent_steps, "torch_rng": torch.get_rng_state()}
+    if curriculum is not None:
+        checkpoint[KEY]["curriculum"] = curriculum.state_dict()
+
+
+def load_state(checkpoint: dict[str, Any], curriculum: Curriculum | None) -> int:
+    """Restores the RNG and the curriculum; returns the agent steps (0 for an older checkpoint)."""
+    state = checkpoint.get(KEY, {})
+    if "torch_rng" in state:
+        torch.set_rng_state(state["torch_rng"])
+    if curriculum is not None and "curriculum" in state:
+        curriculum.load_state_dict(state["curriculum"])
+    return int(state.get("agent_steps", 0))
