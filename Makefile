@@ -1,7 +1,7 @@
 # One entry per habit. `make ci` is what CI runs (README's test command): set up, lint, test.
 PY := .venv/bin/python
 SOURCES := src tests scripts
-NATIVE := $(wildcard native_env/src/*.cpp native_env/src/*/*.cpp native_env/include/mettagrid/*.hpp native_env/include/mettagrid/*/*.hpp)
+NATIVE := $(wildcard native_env/src/*.cpp native_env/src/*/*.cpp native_env/src/*/*.hpp native_env/include/mettagrid/*.hpp native_env/include/mettagrid/*/*.hpp)
 
 .PHONY: setup lint format test suite bench ci
 

@@ -23,19 +23,9 @@ from rich.console import Console
 from rich.table import Table
 
 from metta_lit.env import env_config
-from metta_lit.policy import CortexPolicy, FastPolicy, LSTMPolicy, MambaPolicy, Policy, ViTPolicy
+from metta_lit.policy import FastPolicy, Policy
+from metta_lit.policy.registry import ARCHITECTURES
 from metta_lit.rl.torch_env import MettaGridTorchEnv
-
-# name -> (policy class, init args), as --model.init_args.policy selects them.
-ARCHITECTURES: dict[str, tuple[type[Policy], dict]] = {
-    "fast": (FastPolicy, {}),
-    "vit_tiny": (ViTPolicy, {"size": "tiny"}),
-    "vit_small": (ViTPolicy, {"size": "small"}),
-    "vit_med": (ViTPolicy, {"size": "med"}),
-    "lstm": (LSTMPolicy, {}),
-    "mamba": (MambaPolicy, {}),
-    "cortex": (CortexPolicy, {}),
-}
 
 
 @torch.no_grad()

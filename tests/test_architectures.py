@@ -10,20 +10,25 @@ from torchrl.modules import set_recurrent_mode
 from metta_lit.checkpoints import CheckpointManager
 from metta_lit.checkpoints.policy_file import save_policy
 from metta_lit.env import env_config
-from metta_lit.policy import CortexPolicy, FastPolicy, LSTMPolicy, MambaPolicy, ViTPolicy
+from metta_lit.policy import CortexPolicy, FastPolicy, LSTMPolicy, MambaPolicy
 from metta_lit.policy.mamba import associative_scan
+from metta_lit.policy.registry import ARCHITECTURES as REGISTRY
 from metta_lit.rl.torch_env import MettaGridTorchEnv
 
 ENV = MettaGridTorchEnv(env_config("navigation"), num_envs=1)
-ARCHITECTURES = {
-    "lstm": lambda spec, names: LSTMPolicy(spec, names, embed_dim=16, hidden_size=32),
-    "vit_tiny": lambda spec, names: ViTPolicy(spec, names, size="tiny"),
-    "vit_small": lambda spec, names: ViTPolicy(spec, names, size="small"),
-    "fast": lambda spec, names: FastPolicy(spec, names, hidden_size=32),
-    "mamba": lambda spec, names: MambaPolicy(spec, names, embed_dim=16, hidden_size=32, d_inner=24, d_state=4),
-    "cortex": lambda spec, names: CortexPolicy(spec, names, embed_dim=16, hidden_size=32, window=3, heads=2),
+# Every shipped architecture, made small so the tests run fast (ViT sizes are the registry's).
+SMALL = {
+    LSTMPolicy: {"embed_dim": 16, "hidden_size": 32},
+    FastPolicy: {"hidden_size": 32},
+    MambaPolicy: {"embed_dim": 16, "hidden_size": 32, "d_inner": 24, "d_state": 4},
+    CortexPolicy: {"embed_dim": 16, "hidden_size": 32, "window": 3, "heads": 2},
 }
-TOKEN_SETS = ("lstm", "vit_tiny", "vit_small", "mamba", "cortex")
+ARCHITECTURES = {
+    name: (lambda spec, names, cls=cls, init=init: cls(spec, names, **init, **SMALL.get(cls, {})))
+    for name, (cls, init) in REGISTRY.items()
+    if name != "vit_med"  # the size of vit_small with more layers: nothing more to test, slower
+}
+TOKEN_SETS = tuple(name for name, (cls, _) in REGISTRY.items() if cls is not FastPolicy and name in ARCHITECTURES)
 
 
 def test_the_parallel_scan_equals_the_recurrence():

@@ -244,9 +244,26 @@ def test_native_validation_backs_up_python():
     with pytest.raises(ValueError, match=r"unknown action 'fly' \(known: noop, move, rotate, put_items, get_items, "):
         native.VecEnv(cfg, 1)
     cfg = to_native(make_game(["@"]))
-    cfg.actions = [cfg.actions[0], cfg.actions[2], cfg.actions[1]]  # rotate before move
-    with pytest.raises(ValueError, match="canonical order"):
+    cfg.actions = [cfg.actions[0], cfg.actions[1], cfg.actions[1]]
+    with pytest.raises(ValueError, match="'move' is listed twice"):
         native.VecEnv(cfg, 1)
+
+
+def test_the_catalog_order_is_the_native_registrys_whatever_the_config_lists():
+    """One place orders actions: the handler registry. A config listing them in another order
+    gets the same catalog."""
+    from metta_lit import _mettagrid as native
+    from metta_lit.env.native_config import to_native
+
+    game = make_game(["@"])
+    reordered = to_native(game)
+    reordered.actions = list(reversed(reordered.actions))
+    catalog = native.VecEnv(to_native(game), 1).action_names
+    assert native.VecEnv(reordered, 1).action_names == catalog
+    handlers = [name for name in native.registered_actions if any(a.startswith(name) for a in catalog)]
+    assert [a for a in catalog if not a.startswith(tuple(handlers))] == []
+    positions = [next(i for i, h in enumerate(native.registered_actions) if a.startswith(h)) for a in catalog]
+    assert positions == sorted(positions) and native.registered_actions[0] == "noop"
 
 
 def test_dotted_env_overrides_are_validated():

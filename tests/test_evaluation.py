@@ -23,7 +23,8 @@ from metta_lit.commands.evaluate import evaluate
 from metta_lit.core.errors import ConfigError
 from metta_lit.env.replay import ReplayError, load_replay, value_at
 from metta_lit.evaluation.config import load_simulations
-from metta_lit.evaluation.stats_db import EpisodeRecord, EvalStatsDB, SimulationRecord, StatsDBError
+from metta_lit.evaluation.records import EpisodeRecord, SimulationRecord
+from metta_lit.evaluation.stats_db import EvalStatsDB, StatsDBError
 
 
 @pytest.fixture(scope="module")

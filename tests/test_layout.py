@@ -31,10 +31,12 @@ def test_importing_a_package_alone_loads_only_what_its_layer_needs(package):
     assert set(loaded_by(f"metta_lit.{package}")) <= NEEDS.get(package, set())
 
 
-def test_reading_a_policy_file_loads_neither_the_env_nor_the_cli(tmp_path):
-    """A policy file names its class by path; loading it imports the policy package only."""
+def test_reading_policy_files_and_serving_replays_load_neither_the_env_nor_the_cli():
+    """A policy file names its class by path: loading it imports the policy package only. The
+    web app reads replays and runs as data; live play loads the env when a game starts."""
     assert loaded_by("metta_lit.checkpoints.manager") == []
     assert loaded_by("metta_lit.policy.scripted") == []
+    assert loaded_by("metta_lit.web.app") == ["web stack"]
 
 
 def test_the_layer_contracts_hold():

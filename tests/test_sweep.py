@@ -17,8 +17,9 @@ import yaml
 from optuna.trial import TrialState
 
 from metta_lit.checkpoints.uri import resolve_policy_uri
+from metta_lit.runs import History
 from metta_lit.sweep.config import SweepConfig
-from metta_lit.sweep.study import load_study, metric_values
+from metta_lit.sweep.study import load_study
 from tests.conftest import EPOCH, NAV
 
 TINY = {
@@ -102,12 +103,7 @@ def test_a_trial_the_pruner_rejects_is_stopped_early(tmp_path):
     finish(sweep(tmp_path, config))
     [trial] = json.loads((tmp_path / "sweeps" / "pruned" / "trials.json").read_text())["trials"]
     assert trial["state"] == "PRUNED"
-    steps = [
-        s
-        for s, _ in metric_values(
-            tmp_path / "train_dir" / trial["run"] / "logs" / "metrics.csv", "overview/agent_steps"
-        )
-    ]
+    steps = [s for s, _ in History.read(tmp_path / "train_dir" / trial["run"]).series("overview/agent_steps")]
     assert steps and steps[-1] < 40 * EPOCH  # the run was stopped, not trained to its budget
 
 
@@ -132,7 +128,7 @@ def test_a_killed_sweep_resumes_with_the_same_command(tmp_path):
 def test_a_nan_objective_is_a_failed_trial_not_a_crash(tmp_path):
     metrics = tmp_path / "metrics.csv"
     metrics.write_text("overview/agent_steps,evaluator/eval_navigation/score\n2048,0.5\n4096,nan\n")
-    values = metric_values(metrics, "evaluator/eval_navigation/score")
+    values = History.read(metrics).series("evaluator/eval_navigation/score")
     assert values[0] == (2048, 0.5) and values[1][0] == 4096
     study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}")
     study.optimize(lambda trial: values[-1][1], n_trials=1)  # the value a worker returns

@@ -25,6 +25,7 @@ from metta_lit.evaluation.runner import PolicyHandle, run_simulation
 from metta_lit.policy import RandomPolicy
 from metta_lit.train import PPO
 from metta_lit.train.callbacks.checkpoint import PolicyCheckpoint
+from metta_lit.train.optimization import learning_rate
 
 
 def test_fit_writes_versioned_policies_state_and_metrics(tmp_path):
@@ -99,7 +100,7 @@ def test_resume_restores_agent_steps_optimizer_and_schedule_exactly(tmp_path):
         def on_train_start(self, trainer, pl_module):
             seen["agent_steps"] = pl_module.agent_steps
             seen["optimizer"] = copy.deepcopy(trainer.optimizers[0].state_dict())  # not live references
-            seen["lr"] = pl_module.current_lr()
+            seen["lr"] = learning_rate(pl_module.hparams, pl_module.agent_steps)
             seen["epoch"] = trainer.current_epoch
 
     t = trainer("r")
@@ -385,7 +386,7 @@ def test_help_lists_every_command_without_importing_torch():
 def test_tool_options_are_their_functions_signatures(capsys):
     import inspect
 
-    from metta_lit.cli.main import COMMANDS, NOT_ON_THE_COMMAND_LINE, command_function
+    from metta_lit.commands import COMMANDS, NOT_ON_THE_COMMAND_LINE, command_function
 
     for name in COMMANDS:
         with pytest.raises(SystemExit):

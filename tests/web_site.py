@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from metta_lit.evaluation.config import SimulationConfig
+from metta_lit.evaluation.records import EpisodeRecord, SimulationRecord
 from metta_lit.evaluation.runner import PolicyHandle, run_simulation
-from metta_lit.evaluation.stats_db import EpisodeRecord, EvalStatsDB, SimulationRecord
+from metta_lit.evaluation.stats_db import EvalStatsDB
 from tests.conftest import EPOCH, fit_args, metta_lit
 
 MOVES = {"move_north": (0, -1), "move_south": (0, 1), "move_west": (-1, 0), "move_east": (1, 0)}  # (dc, dr)

@@ -250,12 +250,24 @@ void Env::set_inventory(int a, int item, int amount) {
 // ---------------------------------------------------------------------------------------
 // Step
 
+// One step, in phases: events due now, actions (attacks first), inventory loss and regrowth,
+// stat rewards, reward sharing within groups, episode end, then observations.
 void Env::step(const int32_t* actions) {
   std::memset(buf_.rewards, 0, sizeof(float) * A_);
   std::memset(buf_.action_success, 0, sizeof(bool) * A_);
   current_step_ += 1;
   process_events();
+  run_actions(actions);
+  lose_resources();
+  regenerate_resources();
+  add_stat_rewards();
+  share_group_rewards();
+  for (int a = 0; a < A_; ++a) agents_[a].episode_reward += buf_.rewards[a];
+  mark_episode_end();
+  write_observations();  // last, so last_action/last_reward describe the step just taken
+}
 
+void Env::run_actions(const int32_t* actions) {
   for (int a = 0; a < A_; ++a) order_[a] = a;
   shuffle(order_.data(), A_, step_rng_);
   const int num_flat = static_cast<int>(rules_->flat_handler.size());
@@ -269,52 +281,61 @@ void Env::step(const int32_t* actions) {
       if (prio == p) run_action(a, act);
     }
   }
+}
 
-  if (cfg_->resource_loss_prob > 0) {
-    for (int a = 0; a < A_; ++a) {
-      for (int i = 0; i < R_; ++i) {
-        const int q = agent_inv_[a * R_ + i];
-        if (q == 0) continue;
-        const float lost = cfg_->resource_loss_prob * q;
-        int n = static_cast<int>(lost);
-        if (rand_unit(step_rng_) < lost - n) ++n;
-        if (n > 0) agent_update(a, i, -n);
-      }
+void Env::lose_resources() {
+  if (cfg_->resource_loss_prob <= 0) return;
+  for (int a = 0; a < A_; ++a) {
+    for (int i = 0; i < R_; ++i) {
+      const int q = agent_inv_[a * R_ + i];
+      if (q == 0) continue;
+      const float lost = cfg_->resource_loss_prob * q;
+      int n = static_cast<int>(lost);
+      if (rand_unit(step_rng_) < lost - n) ++n;
+      if (n > 0) agent_update(a, i, -n);
     }
   }
-  if (cfg_->inventory_regen_interval > 0 && current_step_ % cfg_->inventory_regen_interval == 0) {
-    for (int a = 0; a < A_; ++a) {
-      const GroupConfig& g = cfg_->groups[agents_[a].group];
-      for (int i = 0; i < R_; ++i) {
-        if (g.regen_amounts[i] > 0) agent_update(a, i, g.regen_amounts[i]);
-      }
+}
+
+void Env::regenerate_resources() {
+  if (cfg_->inventory_regen_interval <= 0 || current_step_ % cfg_->inventory_regen_interval != 0)
+    return;
+  for (int a = 0; a < A_; ++a) {
+    const GroupConfig& g = cfg_->groups[agents_[a].group];
+    for (int i = 0; i < R_; ++i) {
+      if (g.regen_amounts[i] > 0) agent_update(a, i, g.regen_amounts[i]);
     }
   }
+}
 
-  // Stat rewards: the change of each agent's capped stat-reward sum.
+// Stat rewards: the change of each agent's capped stat-reward sum.
+void Env::add_stat_rewards() {
   for (int a = 0; a < A_; ++a) {
     if (rules_->ids.reward_stat[agents_[a].group].empty()) continue;
     const float now = compute_stat_reward(a);
     buf_.rewards[a] += now - agents_[a].stat_reward;
     agents_[a].stat_reward = now;
   }
-  // Group sharing: each agent keeps (1-pct) of its reward, and pct of the group's is split.
+}
+
+// Group sharing: each agent keeps (1-pct) of its reward, and pct of the group's is split.
+void Env::share_group_rewards() {
   bool sharing = false;
   for (const auto& g : cfg_->groups) sharing |= g.group_reward_pct != 0.0f;
-  if (sharing) {
-    std::fill(group_sum_.begin(), group_sum_.end(), 0.0f);
-    for (int a = 0; a < A_; ++a) {
-      group_sum_[agents_[a].group] +=
-          buf_.rewards[a] * cfg_->groups[agents_[a].group].group_reward_pct;
-    }
-    for (int a = 0; a < A_; ++a) {
-      const int g = agents_[a].group;
-      const float pct = cfg_->groups[g].group_reward_pct;
-      buf_.rewards[a] = buf_.rewards[a] * (1.0f - pct) + group_sum_[g] / group_size_[g];
-    }
+  if (!sharing) return;
+  std::fill(group_sum_.begin(), group_sum_.end(), 0.0f);
+  for (int a = 0; a < A_; ++a) {
+    group_sum_[agents_[a].group] +=
+        buf_.rewards[a] * cfg_->groups[agents_[a].group].group_reward_pct;
   }
-  for (int a = 0; a < A_; ++a) agents_[a].episode_reward += buf_.rewards[a];
+  for (int a = 0; a < A_; ++a) {
+    const int g = agents_[a].group;
+    const float pct = cfg_->groups[g].group_reward_pct;
+    buf_.rewards[a] = buf_.rewards[a] * (1.0f - pct) + group_sum_[g] / group_size_[g];
+  }
+}
 
+void Env::mark_episode_end() {
   if (episode_limit_ > 0 && current_step_ >= episode_limit_) {
     const bool truncate = cfg_->episode_truncates || episode_limit_ < cfg_->max_steps;
     std::memset(truncate ? buf_.truncations : buf_.terminals, 1, sizeof(bool) * A_);
@@ -324,8 +345,6 @@ void Env::step(const int32_t* actions) {
     std::memset(buf_.terminals, 0, sizeof(bool) * A_);
     std::memset(buf_.truncations, 0, sizeof(bool) * A_);
   }
-  // Observations last, so last_action/last_reward describe the step just taken.
-  write_observations();
 }
 
 float Env::compute_stat_reward(int a) const {
@@ -347,10 +366,7 @@ void Env::run_action(int a, int32_t act) {
   if (act < 0 || act >= num_flat) {
     ag.last_action = 255;
     add_stat(a, rules_->ids.invalid_type, 1);
-    if (g.action_failure_penalty != 0.0f) {
-      add_stat(a, rules_->ids.failure_penalty, g.action_failure_penalty);
-      buf_.rewards[a] -= g.action_failure_penalty;
-    }
+    penalize_failure(a, g);
     return;
   }
   ag.last_action = act;
@@ -377,11 +393,14 @@ void Env::run_action(int a, int32_t act) {
     }
   } else {
     add_stat(a, rules_->ids.failed[h], 1);
-    if (g.action_failure_penalty != 0.0f) {
-      add_stat(a, rules_->ids.failure_penalty, g.action_failure_penalty);
-      buf_.rewards[a] -= g.action_failure_penalty;
-    }
+    penalize_failure(a, g);
   }
+}
+
+void Env::penalize_failure(int a, const GroupConfig& g) {
+  if (g.action_failure_penalty == 0.0f) return;
+  add_stat(a, rules_->ids.failure_penalty, g.action_failure_penalty);
+  buf_.rewards[a] -= g.action_failure_penalty;
 }
 
 void Env::move_agent(int a, int r, int c) {

@@ -79,7 +79,7 @@ void GameConfig::validate() const {
       fail("actions: unknown action '" + a.name + "' (known: " + known + ")");
     }
     const int t = action_order(a.name);
-    if (t <= last) fail("actions: handlers must be unique and in canonical order");
+    if (t == last) fail("actions: '" + a.name + "' is listed twice");
     last = t;
     check_per_resource(a.required_resources, R, "action '" + a.name + "' required_resources");
     if (a.consumed_resources.size() != R) fail("action '" + a.name + "' consumed_resources size");
@@ -182,7 +182,21 @@ int Rules::stat(const std::string& name) {
   return id;
 }
 
-Rules::Rules(GameConfig config) : cfg(std::move(config)) {
+namespace {
+
+// The catalog's order is the handler registry's alone (each action file registers its
+// position): a config may list its enabled actions in any order.
+GameConfig in_catalog_order(GameConfig config) {
+  std::stable_sort(config.actions.begin(), config.actions.end(),
+                   [](const ActionConfig& x, const ActionConfig& y) {
+                     return action_order(x.name) < action_order(y.name);
+                   });
+  return config;
+}
+
+}  // namespace
+
+Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
   cfg.validate();
   num_resources = static_cast<int>(cfg.resource_names.size());
   num_groups = static_cast<int>(cfg.groups.size());

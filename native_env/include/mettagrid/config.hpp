@@ -88,7 +88,8 @@ struct GameConfig {
   std::vector<std::string> resource_names;
   std::vector<ObjectConfig> objects;
   std::vector<GroupConfig> groups;
-  std::vector<ActionConfig> actions;  // enabled handlers, canonical order, noop first
+  std::vector<ActionConfig>
+      actions;  // enabled handlers, any order (the registry orders the catalog)
   MapConfig map;
 
   // Throws std::invalid_argument naming the offending field.

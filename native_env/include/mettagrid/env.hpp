@@ -106,9 +106,18 @@ class Env {
   void schedule(uint32_t when, uint8_t type, int ci);
   void process_events();
 
+  // The phases of step(), in order.
+  void run_actions(const int32_t* actions);
+  void lose_resources();
+  void regenerate_resources();
+  void add_stat_rewards();
+  void share_group_rewards();
+  void mark_episode_end();
+
   // The bookkeeping every action shares (required/consumed resources, success/failure stats,
   // penalty, frozen agents) around its handler's apply().
   void run_action(int a, int32_t action);
+  void penalize_failure(int a, const GroupConfig& g);
 
   float compute_stat_reward(int a) const;
   void write_observations();

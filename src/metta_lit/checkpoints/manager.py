@@ -19,6 +19,7 @@ from metta_lit.checkpoints.uri import (
 )
 from metta_lit.core.files import TEMP_PREFIX, normalize_uri
 from metta_lit.policy import Policy, RandomPolicy
+from metta_lit.runs import RunDir
 
 
 class CheckpointManager:
@@ -29,8 +30,6 @@ class CheckpointManager:
     ``remote_prefix`` (e.g. ``s3://bucket/policies``) each policy is also copied to
     ``<remote_prefix>/<run>/<run>:v<N>.mpt``.
     """
-
-    TRAINER_STATE = "last.ckpt"
 
     def __init__(self, run: str, data_dir: str = "./train_dir", remote_prefix: str | None = None) -> None:
         self.run = validate_run_name(run)
@@ -43,11 +42,11 @@ class CheckpointManager:
 
     @property
     def checkpoint_dir(self) -> str:
-        return os.path.join(self.run_dir, "checkpoints")
+        return os.path.join(self.run_dir, RunDir.CHECKPOINTS)
 
     @property
     def trainer_state_path(self) -> str:
-        return os.path.join(self.checkpoint_dir, self.TRAINER_STATE)
+        return os.path.join(self.run_dir, RunDir.TRAINER_STATE)
 
     def save_policy(self, policy: Policy, version: int, metadata: dict[str, Any] | None = None) -> list[str]:
         """Writes version ``version`` atomically; returns its URIs (local first, then remote)."""

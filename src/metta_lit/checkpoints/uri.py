@@ -47,6 +47,14 @@ def default_run_name() -> str:
     return os.environ["METTA_LIT_RUN"]
 
 
+DATA_DIR_ENV = "METTA_LIT_DATA_DIR"  # where runs go when --checkpoint.data_dir is not given
+
+
+def default_data_dir() -> str:
+    """``$METTA_LIT_DATA_DIR``, else ``./train_dir``."""
+    return os.environ.get(DATA_DIR_ENV, "./train_dir")
+
+
 def checkpoint_filename(run: str, version: int) -> str:
     return f"{validate_run_name(run)}:v{int(version)}{EXTENSION}"
 

@@ -22,8 +22,10 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities import rank_zero_info
 
 from metta_lit.checkpoints.lightning_io import CheckpointError, SafeCheckpointIO
+from metta_lit.checkpoints.uri import default_data_dir, default_run_name
 from metta_lit.commands.argument_errors import ShortErrors
 from metta_lit.core.errors import ConfigError
+from metta_lit.runs import RunDir
 from metta_lit.train.callbacks.checkpoint import PolicyCheckpoint
 from metta_lit.train.callbacks.evaluation import PolicyEvaluator
 from metta_lit.train.callbacks.progress import AgentStepProgressBar
@@ -59,6 +61,11 @@ class MettaLitCLI(LightningCLI):
         """This subcommand's instantiated config (the whole config when built with ``run=False``)."""
         return self.config_init[self.subcommand] if self.subcommand else self.config_init
 
+    def before_instantiate_classes(self) -> None:
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        if self.subcommand != "validate":
+            place_loggers(config)
+
     def instantiate_trainer(self, **kwargs: Any) -> L.Trainer:
         trainer_config = self._config().get("trainer") or {}
         plugins = trainer_config.get("plugins") or []
@@ -72,9 +79,9 @@ class MettaLitCLI(LightningCLI):
             run_dir = manager.run_dir
             if trainer_config.get("logger") is not False:
                 # Loggers write into the run directory next to its checkpoints.
-                kwargs["logger"] = run_loggers(trainer_config.get("logger"), run_dir, manager.run)
+                kwargs["logger"] = run_loggers(trainer_config.get("logger"), run_dir)
             elif trainer_config.get("default_root_dir") is None:
-                kwargs["default_root_dir"] = os.path.join(run_dir, "logs")  # where config.yaml goes without a logger
+                kwargs["default_root_dir"] = str(RunDir(run_dir).logs)  # where config.yaml goes without a logger
         else:
             # validate prints its metrics: no ./lightning_logs, no ./config.yaml in the working directory
             kwargs["logger"] = trainer_config.get("logger") or False
@@ -112,6 +119,26 @@ class MettaLitCLI(LightningCLI):
                 raise ConfigError("validate: give --policy_uri or --ckpt_path, not both")
             self.model.use_policy(uri)
         self.model.replay_dir = config.get("replay_dir")
+
+
+def place_loggers(config: Any) -> None:
+    """Points configured loggers at the run before they are built: a ``WandbLogger`` left at
+    its defaults writes into the run directory, under the run's name, in project ``metta-lit``
+    (``$WANDB_PROJECT`` wins). Done on the config because loggers take these only when built."""
+    checkpoint = config.get("checkpoint") or {}
+    data_dir = checkpoint.get("data_dir") or default_data_dir()
+    run = checkpoint.get("run") or default_run_name()
+    given = config.get("trainer", {}).get("logger")
+    for spec in given if isinstance(given, list) else [given]:
+        if not hasattr(spec, "class_path") or not spec.class_path.endswith(".WandbLogger"):
+            continue
+        init = spec.init_args
+        if init.get("save_dir") in (None, ".") and init.get("dir") in (None, "."):
+            init["save_dir"] = os.path.join(data_dir, run)
+        if init.get("name") is None:
+            init["name"] = run
+        if init.get("project") in (None, "lightning_logs") and "WANDB_PROJECT" not in os.environ:
+            init["project"] = "metta-lit"
 
 
 TRAINER_DEFAULTS: dict[str, Any] = {

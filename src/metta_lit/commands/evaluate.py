@@ -6,7 +6,8 @@ from rich.console import Console
 
 from metta_lit.core.errors import ConfigError
 from metta_lit.evaluation.config import SimulationConfig, load_simulations
-from metta_lit.evaluation.stats_db import EvalStatsDB, SimulationRecord
+from metta_lit.evaluation.records import SimulationRecord
+from metta_lit.evaluation.stats_db import EvalStatsDB
 
 
 def evaluate(

@@ -31,7 +31,8 @@ def serve(
 
     from metta_lit.core.errors import ConfigError
     from metta_lit.evaluation.stats_db import EvalStatsDB
-    from metta_lit.web.app import WebConfig, create_app, viewer_url
+    from metta_lit.web.app import create_app
+    from metta_lit.web.site import WebConfig, viewer_url
 
     if stats_db:
         EvalStatsDB(stats_db).check_readable()

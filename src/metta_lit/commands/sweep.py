@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
 from rich.console import Console
 
@@ -18,7 +17,7 @@ def sweep(config: str, workers: int | None = None, report_only: bool = False, wo
         worker_index: set for the extra worker processes this command starts (seeds their sampler)
     """
     from metta_lit.core.errors import ConfigError
-    from metta_lit.core.processes import child_env
+    from metta_lit.core.processes import child_env, metta_lit_command
     from metta_lit.sweep.config import SweepConfig
     from metta_lit.sweep.report import report
     from metta_lit.sweep.study import Worker, counted, load_study
@@ -35,8 +34,7 @@ def sweep(config: str, workers: int | None = None, report_only: bool = False, wo
             console.print(f"[metta-lit] sweep {cfg.study}: {max(0, left)} trials left, {workers} worker(s)")
         extra = [
             subprocess.Popen(
-                [sys.executable, "-m", "metta_lit.cli", "sweep", "--config", config, "--workers", "1"]
-                + ["--worker_index", str(index)],
+                metta_lit_command("sweep", "--config", config, "--workers", "1") + ["--worker_index", str(index)],
                 env=child_env(),  # the extra workers (and their runs) die with this one
             )
             for index in range(1, workers)

@@ -47,3 +47,9 @@ def adopt_parent() -> None:
     parent = os.environ.pop(PARENT_ENV, None)
     if parent and parent.isdigit():
         die_with_parent(int(parent))
+
+
+def metta_lit_command(*args: str) -> list[str]:
+    """The argv that runs ``metta-lit ARGS`` in a child process with this interpreter (works
+    where the console script is not on ``PATH``)."""
+    return [sys.executable, "-m", "metta_lit.cli", *args]

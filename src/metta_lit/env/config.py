@@ -144,7 +144,10 @@ class ChangeGlyphActionConfig(ActionConfig):
 
 
 class ActionsConfig(StrictModel):
-    """Handlers in catalog order; noop is always present and first."""
+    """Which action handlers an env enables, and their settings; noop is always enabled. The
+    catalog's order comes from the native handler registry alone (each ``actions/*.cpp``
+    registers its position; Python sees it as ``_mettagrid.registered_actions``), not from
+    the order of these fields."""
 
     noop: ActionConfig = ActionConfig(enabled=True)
     move: ActionConfig = ActionConfig(enabled=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Iterable
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from pydantic import (
@@ -27,7 +27,9 @@ from pydantic import (
 
 from metta_lit.core.errors import MettaLitError, validation_message
 from metta_lit.core.files import atomic_write, normalize_uri, read_bytes
-from metta_lit.env import MettaGridVecEnv
+
+if TYPE_CHECKING:
+    from metta_lit.env import MettaGridVecEnv
 
 MAX_REPLAY_BYTES = 32 << 20  # compressed file and inflated JSON alike
 # What a replay may hold, checked on the inflated text before json builds anything: a full

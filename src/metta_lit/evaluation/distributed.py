@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from metta_lit.core.errors import MettaLitError
 from metta_lit.core.processes import die_with_parent
 from metta_lit.evaluation.config import SimulationConfig
-from metta_lit.evaluation.stats_db import SimulationRecord
+from metta_lit.evaluation.records import SimulationRecord
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import torch
 from metta_lit.checkpoints import CheckpointManager
 from metta_lit.checkpoints.uri import RANDOM_URI
 from metta_lit.evaluation.config import SimulationConfig
-from metta_lit.evaluation.stats_db import EpisodeRecord, SimulationRecord
+from metta_lit.evaluation.records import EpisodeRecord, SimulationRecord
 from metta_lit.policy import Policy, RandomPolicy
 from metta_lit.rl.acting import play_episodes
 from metta_lit.rl.torch_env import EpisodeResult, MettaGridTorchEnv

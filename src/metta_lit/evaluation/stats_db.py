@@ -1,4 +1,4 @@
-"""Episode statistics in DuckDB (spec 7) and the queries evaluations are judged by.
+"""Episode statistics in DuckDB (spec 7): the schema, and writers that never lose or double rows.
 
 DuckDB lets one process write a database file at a time, so every writer first fills a
 private shard (``<db>.<pid>-<uuid>.shard`` beside it, removed once merged or failed, or by
@@ -11,22 +11,21 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import math
 import os
 import stat
 import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
-from fnmatch import fnmatch
 
 import duckdb
 import numpy as np
 from filelock import FileLock
 
 from metta_lit.core.errors import MettaLitError
+from metta_lit.evaluation.records import SimulationRecord
+from metta_lit.evaluation.stats_queries import TABLES, StatsQueries
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS episodes (
@@ -51,47 +50,6 @@ CREATE VIEW IF NOT EXISTS policy_simulation_agent_metrics AS
     FROM policy_simulation_agent_samples p
     JOIN agent_metrics m ON m.episode_id = p.episode_id AND m.agent_id = p.agent_id;
 """
-TABLES = ("simulations", "episodes", "episode_attributes", "agent_groups", "agent_metrics", "agent_policies")
-
-
-@dataclass
-class EpisodeRecord:
-    """One finished episode, ready to be written."""
-
-    id: str
-    simulation_id: str
-    step_count: int
-    created_at: datetime
-    attributes: dict[str, str]
-    agent_groups: list[int]  # group id per agent
-    agent_metrics: list[dict[str, float]]  # per agent: {"reward": ..., "<stat>": ...}
-    agent_policies: list[tuple[str, int]]  # per agent: (policy_key, policy_version)
-    replay_url: str | None = None
-
-
-@dataclass
-class SimulationRecord:
-    id: str
-    suite: str  # stored as simulations.name
-    name: str  # stored as simulations.env
-    policy_key: str
-    policy_version: int
-    created_at: datetime
-    finished_at: datetime
-    episodes: list[EpisodeRecord] = field(default_factory=list)
-
-    def mean(self, metric: str = "reward") -> float:
-        """Mean over all agent-episodes of the simulation; a missing metric counts as zero."""
-        values = [m.get(metric, 0.0) for e in self.episodes for m in e.agent_metrics]
-        return sum(values) / len(values) if values else math.nan
-
-
-@dataclass(frozen=True)
-class MetricSummary:
-    mean: float
-    std: float
-    count: int  # agent-episode samples that recorded the metric
-    samples: int  # agent-episode samples of the policy in the simulation
 
 
 def _locked(db_path: str) -> FileLock:
@@ -149,7 +107,7 @@ def _read_only(path: str) -> bool:
     return not os.access(path, os.W_OK) or not os.stat(path).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
 
 
-class EvalStatsDB:
+class EvalStatsDB(StatsQueries):
     """A DuckDB file of evaluation episodes, and the aggregates analyses use."""
 
     def __init__(self, path: str) -> None:
@@ -243,76 +201,3 @@ class EvalStatsDB:
                 raise StatsDBError(f"stats database {self.path}: not a usable DuckDB file ({e})") from None
             with con:
                 yield con
-
-    # --- queries -------------------------------------------------------------------------
-    def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        with self.connect() as con:
-            return con.execute(sql, params or []).fetchall()
-
-    def policies(self) -> list[tuple[str, int]]:
-        return [
-            (k, int(v))
-            for k, v in self.query(
-                "SELECT DISTINCT policy_key, policy_version FROM policy_simulation_agent_samples ORDER BY 1, 2"
-            )
-        ]
-
-    def simulations(self) -> list[str]:
-        return [
-            f"{s}/{n}"
-            for s, n in self.query(
-                "SELECT DISTINCT sim_name, sim_env FROM policy_simulation_agent_samples ORDER BY 1, 2"
-            )
-        ]
-
-    def metrics(self, pattern: str = "*") -> list[str]:
-        names = [m for (m,) in self.query("SELECT DISTINCT metric FROM agent_metrics ORDER BY 1")]
-        return [m for m in names if fnmatch(m, pattern)]
-
-    def metric(self, policy: tuple[str, int], simulation: str, metric: str) -> MetricSummary:
-        """Mean/std over the policy's agent-episodes in ``suite/name``; a missing metric is 0."""
-        suite, _, name = simulation.partition("/")
-        key, version = policy
-        (samples,) = self.query(
-            "SELECT count(*) FROM policy_simulation_agent_samples "
-            "WHERE policy_key = ? AND policy_version = ? AND sim_name = ? AND sim_env = ?",
-            [key, version, suite, name],
-        )[0]
-        total, squares, count = self.query(
-            "SELECT coalesce(sum(value), 0), coalesce(sum(value * value), 0), count(*) FROM policy_simulation_agent_metrics "
-            "WHERE policy_key = ? AND policy_version = ? AND sim_name = ? AND sim_env = ? AND metric = ?",
-            [key, version, suite, name, metric],
-        )[0]
-        if samples == 0:
-            return MetricSummary(math.nan, math.nan, 0, 0)
-        mean = total / samples
-        return MetricSummary(mean, math.sqrt(max(0.0, squares / samples - mean * mean)), int(count), int(samples))
-
-    def episode_means(self, policy: tuple[str, int], simulation: str, metric: str) -> list[float]:
-        """Per episode of ``suite/name``: the mean of ``metric`` over the policy's agents (a
-        missing metric is 0), in episode-id order; the samples behind :meth:`metric`'s mean."""
-        suite, _, name = simulation.partition("/")
-        return [
-            float(v)
-            for _, v in self.query(
-                "SELECT p.episode_id, coalesce(sum(m.value), 0) / count(*) FROM policy_simulation_agent_samples p "
-                "LEFT JOIN agent_metrics m ON m.episode_id = p.episode_id AND m.agent_id = p.agent_id AND m.metric = ? "
-                "WHERE p.policy_key = ? AND p.policy_version = ? AND p.sim_name = ? AND p.sim_env = ? "
-                "GROUP BY p.episode_id ORDER BY p.episode_id",
-                [metric, policy[0], policy[1], suite, name],
-            )
-        ]
-
-    def simulation_scores(self, policy: tuple[str, int], metric: str = "reward") -> dict[str, float]:
-        summaries = {sim: self.metric(policy, sim, metric) for sim in self.simulations()}
-        return {sim: s.mean for sim, s in summaries.items() if s.samples}
-
-    def suite_score(self, policy: tuple[str, int], suite: str, metric: str = "reward") -> float:
-        """Average over the suite's simulations of the policy's mean ``metric``."""
-        scores = [v for sim, v in self.simulation_scores(policy, metric).items() if sim.split("/")[0] == suite]
-        return sum(scores) / len(scores) if scores else math.nan
-
-    def count(self, table: str) -> int:
-        if table not in TABLES:
-            raise ValueError(f"unknown table {table!r}")
-        return int(self.query(f"SELECT count(*) FROM {table}")[0][0])

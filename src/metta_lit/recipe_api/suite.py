@@ -13,7 +13,6 @@ import math
 import operator
 import os
 import subprocess
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from metta_lit.core.errors import ConfigError
+from metta_lit.core.processes import metta_lit_command
 from metta_lit.runs import History
 
 OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
@@ -113,7 +113,7 @@ class Suite:
         start = time.monotonic()
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "metta_lit.cli", *job.args],
+                metta_lit_command(*job.args),
                 stdout=log or subprocess.DEVNULL,
                 stderr=subprocess.STDOUT if log else subprocess.PIPE,
                 timeout=job.timeout_s,

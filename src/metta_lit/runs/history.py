@@ -21,6 +21,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from metta_lit.runs.run_dir import RunDir
+
 STEPS = "overview/agent_steps"
 EPISODES = "overview/episodes"
 EPISODE_PREFIXES = ("episode/", "env_agent/", "env_game/")
@@ -33,14 +35,18 @@ class HistoryError(ValueError):
 
 
 def number(text: str | None) -> float | None:
-    """A finite float, or None for an empty, non-numeric or non-finite field."""
+    """A float (``nan`` and ``inf`` included: a diverged loss is data), or None for an empty
+    or non-numeric field."""
     if not text or len(text) > 64:
         return None
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         return None
-    return value if math.isfinite(value) else None
+
+
+def finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
 
 
 def is_episode_metric(name: str) -> bool:
@@ -49,7 +55,8 @@ def is_episode_metric(name: str) -> bool:
 
 @dataclass
 class History:
-    """The metrics of a run as columns of equal length (None where a row has no value)."""
+    """The metrics of a run as columns of equal length (None where a row has no value; a
+    non-finite value is kept, and left out of means and :meth:`finite_columns`)."""
 
     columns: dict[str, list[float | None]]
 
@@ -72,7 +79,7 @@ class History:
         """``path`` is a run directory or its ``metrics.csv``; a missing file is an empty history."""
         path = Path(path)
         if path.is_dir():
-            path = path / "logs" / "metrics.csv"
+            path = RunDir(path).metrics
         if not path.is_file():
             return cls({})
         with open(path, "rb") as f:  # bounded while reading: the size on disk may change
@@ -85,24 +92,35 @@ class History:
         return len(next(iter(self.columns.values()), []))
 
     def metrics(self) -> list[str]:
-        """The metric names that carry at least one value."""
-        return [name for name, values in self.columns.items() if any(v is not None for v in values)]
+        """The metric names that carry at least one finite value."""
+        return [name for name, values in self.columns.items() if any(finite(v) is not None for v in values)]
+
+    def finite_columns(self) -> dict[str, list[float | None]]:
+        """:meth:`metrics`' columns with non-finite values as None (JSON has no NaN)."""
+        return {name: [finite(v) for v in self.columns[name]] for name in self.metrics()}
 
     def steps(self) -> list[float]:
         """Each row's agent step (rows without one take the last seen, 0 before any)."""
         out, last = [], 0.0
         for value in self.columns.get(STEPS, [None] * len(self)):
-            last = value if value is not None else last
+            last = finite(value) if finite(value) is not None else last
             out.append(last)
         return out
+
+    def series(self, metric: str) -> list[tuple[float, float]]:
+        """(agent step, value) of every row that logged ``metric``, non-finite values included:
+        what a sweep reports to its pruner, and whose last value is the trial's objective."""
+        values = self.columns.get(metric, [None] * len(self))
+        return [(s, v) for s, v in zip(self.steps(), values, strict=True) if v is not None]
 
     def _points(self, metric: str) -> list[tuple[float, float, float]]:
         """(step, value, weight) of each row that counts for ``metric``."""
         values = self.columns.get(metric, [None] * len(self))
         steps = self.steps()
+        values = [finite(v) for v in values]
         if not is_episode_metric(metric) or EPISODES not in self.columns:  # (logs from before episodes were counted)
             return [(s, v, 1.0) for s, v in zip(steps, values, strict=True) if v is not None]
-        episodes = self.columns.get(EPISODES, [None] * len(self))
+        episodes = [finite(n) for n in self.columns.get(EPISODES, [None] * len(self))]
         return [(s, v or 0.0, n) for s, v, n in zip(steps, values, episodes, strict=True) if n]
 
     @staticmethod

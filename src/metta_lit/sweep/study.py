@@ -20,14 +20,12 @@ the sweep.
 from __future__ import annotations
 
 import contextlib
-import csv
 import math
 import os
 import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -39,7 +37,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from metta_lit.core.errors import ConfigError, MettaLitError
 from metta_lit.core.packaged import find_config
-from metta_lit.core.processes import child_env
+from metta_lit.core.processes import child_env, metta_lit_command
+from metta_lit.runs import History, RunDir
 from metta_lit.sweep.config import Param, SweepConfig, flags
 
 POLL_S = 2.0
@@ -168,20 +167,6 @@ def last_error(log: Path) -> str:
     return (errors or lines or ["no output"])[-1][:300]
 
 
-def metric_values(metrics_csv: Path, metric: str) -> list[tuple[int, float]]:
-    """(agent steps, value) for every row of the run's history that logged ``metric``."""
-    if not metrics_csv.is_file():
-        return []
-    with open(metrics_csv, newline="") as f:
-        rows = list(csv.DictReader(f))
-    out = []
-    for row in rows:
-        if row.get(metric):
-            steps = row.get("overview/agent_steps") or row.get("step") or "0"
-            out.append((int(float(steps or 0)), float(row[metric])))
-    return out
-
-
 def fail_orphaned_trials(study: optuna.Study) -> None:
     """Marks failed the RUNNING trials of this machine whose worker process is gone."""
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
@@ -261,11 +246,11 @@ class Worker:
         command = fit_command(self.config, run, params)
         self.logs.mkdir(parents=True, exist_ok=True)
         log = self.logs / f"{run}.log"
-        metrics = Path(self.config.data_dir) / run / "logs" / "metrics.csv"
+        run_dir = RunDir(Path(self.config.data_dir) / run)
         print(f"[metta-lit] trial {trial.number} ({run}): {' '.join(command[2:])}", flush=True)
         with open(log, "w") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "metta_lit.cli", *command[1:]],
+                metta_lit_command(*command[1:]),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=child_env(),  # the run dies with this worker
@@ -273,10 +258,10 @@ class Worker:
         reported, pruned = 0, False
         while True:
             done = proc.poll() is not None
-            values = metric_values(metrics, self.config.objective.metric)
+            values = History.read(run_dir.metrics).series(self.config.objective.metric)
             for steps, value in values[reported:]:
                 if math.isfinite(value) and not pruned:
-                    trial.report(value, steps)
+                    trial.report(value, int(steps))
                     if trial.should_prune():
                         pruned = True
                         proc.send_signal(signal.SIGINT)  # the run saves and stops

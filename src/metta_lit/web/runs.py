@@ -1,8 +1,7 @@
 """What the runs dashboard shows of a training run: its config, metrics history and policies.
 
-A run is a folder ``<data_dir>/<run>`` as training leaves it: ``logs/config.yaml`` (the
-LightningCLI config), ``logs/metrics.csv`` (one row per update, :mod:`metta_lit.train.loggers`) and
-``checkpoints/<run>:v<N>.mpt``. Everything is read as text or numbers; nothing is unpickled.
+A run is a folder ``<data_dir>/<run>`` as training leaves it (:class:`~metta_lit.runs.RunDir`).
+Everything is read as text or numbers; nothing is unpickled.
 """
 
 from __future__ import annotations
@@ -15,25 +14,19 @@ from starlette.exceptions import HTTPException
 
 from metta_lit.checkpoints.uri import EXTENSION, PolicyURIError, parse_checkpoint_name
 from metta_lit.core.files import normalize_uri
-from metta_lit.runs import History, HistoryError
+from metta_lit.runs import History, HistoryError, RunDir
 from metta_lit.web.paths import Folder
 
 MAX_METRICS_BYTES = 64 << 20
 MAX_CONFIG_BYTES = 1 << 20
-CONFIG = "logs/config.yaml"
-METRICS = "logs/metrics.csv"
 # Curves the dashboard opens with, by the names training logs them under.
 DEFAULT_CURVES = ("overview/reward_per_step", "overview/sps", "env_agent/heart.gained", "losses/ppo/policy")
-
-
-def is_run(path: Path) -> bool:
-    return path.is_dir() and ((path / "checkpoints").is_dir() or (path / METRICS).is_file())
 
 
 def checkpoints(folder: Folder, run_dir: Path) -> list[dict[str, Any]]:
     """The run's policy files, newest version first, with their URIs."""
     found = []
-    directory = run_dir / "checkpoints"
+    directory = RunDir(run_dir).checkpoints
     for path in directory.glob(f"*{EXTENSION}") if directory.is_dir() else []:
         try:
             key = parse_checkpoint_name(path.name)
@@ -57,7 +50,7 @@ def checkpoints(folder: Folder, run_dir: Path) -> list[dict[str, Any]]:
 def run_dirs(folder: Folder) -> list[Path]:
     """The runs directly under the data folder (symlinks leading out are left out)."""
     paths = sorted(folder.root.iterdir()) if folder.root.is_dir() else []
-    return [path for path in paths if is_run(path) and path.resolve().is_relative_to(folder.root)]
+    return [path for path in paths if RunDir(path).is_run() and path.resolve().is_relative_to(folder.root)]
 
 
 def list_runs(folder: Folder) -> list[dict[str, Any]]:
@@ -65,7 +58,7 @@ def list_runs(folder: Folder) -> list[dict[str, Any]]:
     runs = []
     for path in run_dirs(folder):
         policies = checkpoints(folder, path)
-        metrics = path / METRICS
+        metrics = RunDir(path).metrics
         metrics = metrics if metrics.resolve().is_relative_to(folder.root) else path
         runs.append(
             {
@@ -80,7 +73,7 @@ def list_runs(folder: Folder) -> list[dict[str, Any]]:
 
 def run_dir(folder: Folder, run: str) -> Path:
     path = folder.resolve(run)
-    if path.parent != folder.root or not is_run(path):
+    if path.parent != folder.root or not RunDir(path).is_run():
         raise HTTPException(404, f"runs: {run!r} is not a run of the data folder")
     return path
 
@@ -100,7 +93,7 @@ def run_file(folder: Folder, run: str, name: str) -> Path:
 
 def run_details(folder: Folder, run: str) -> dict[str, Any]:
     path = run_dir(folder, run)
-    config = run_file(folder, run, CONFIG)
+    config = run_file(folder, run, RunDir.CONFIG)
     text = read_limited(config, MAX_CONFIG_BYTES) if config.is_file() else None
     return {
         "name": run,
@@ -123,11 +116,11 @@ def trained_env(config: str | None) -> str | None:
 
 def run_metrics(folder: Folder, run: str) -> dict[str, list[float | None]]:
     """The metrics history as columns (JSON has no NaN: a missing value is null)."""
-    metrics = run_file(folder, run, METRICS)
+    metrics = run_file(folder, run, RunDir.METRICS)
     if not metrics.is_file():
         return {}
     try:
         history = History.parse(read_limited(metrics, MAX_METRICS_BYTES))
     except HistoryError as e:
-        raise HTTPException(422, f"{METRICS}: {e}") from None
-    return {name: history.columns[name] for name in history.metrics()}
+        raise HTTPException(422, f"{RunDir.METRICS}: {e}") from None
+    return history.finite_columns()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import signal
 import sys
@@ -16,7 +15,7 @@ from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from metta_lit.checkpoints.manager import CheckpointManager
-from metta_lit.checkpoints.uri import default_run_name
+from metta_lit.checkpoints.uri import default_data_dir, default_run_name
 from metta_lit.core.errors import ConfigError, check_positive_int
 from metta_lit.core.files import normalize_uri
 from metta_lit.train.loggers import RunCSVLogger
@@ -56,9 +55,6 @@ def resume_command(run: str, data_dir: str) -> str:
     return shlex.join(["metta-lit", *kept, "--checkpoint.run", run, "--ckpt_path", "last"])
 
 
-DATA_DIR_ENV = "METTA_LIT_DATA_DIR"  # where runs go when --checkpoint.data_dir is not given
-
-
 class PolicyCheckpoint(Checkpoint):
     """Every ``checkpoint_interval`` epochs (and when training stops): ``<run>:v<epoch>.mpt``
     plus Lightning's full checkpoint ``last.ckpt`` in ``<data_dir>/<run>/checkpoints``;
@@ -94,8 +90,7 @@ class PolicyCheckpoint(Checkpoint):
             if value is not None:  # null: no such rule
                 check_positive_int(value, f"checkpoint.{name}")
         self.keep_last, self.keep_every = keep_last, keep_every
-        data_dir = data_dir or os.environ.get(DATA_DIR_ENV, "./train_dir")
-        self.manager = CheckpointManager(run or default_run_name(), data_dir, remote_prefix)
+        self.manager = CheckpointManager(run or default_run_name(), data_dir or default_data_dir(), remote_prefix)
         self.checkpoint_interval = checkpoint_interval
         self.policy_uris: list[str] = []
         self._saved_epoch = -1
