@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from metta_lit.env import GameConfig, MettaGridVecEnv
+from metta_lit.env import GameConfig, MettaGridVecEnv, env_config
+from metta_lit.rl.torch_env import MettaGridTorchEnv
 
 pytest_plugins = ["tests.web_site"]  # the `site` fixture of the web tests
 
@@ -156,3 +158,25 @@ def fresh_default_run_name():
     default run from becoming the next one's (a resume of the wrong run)."""
     yield
     os.environ.pop("METTA_LIT_RUN", None)
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory) -> Path:
+    """Two versions of a briefly trained navigation policy (trained once per test session)."""
+    root = tmp_path_factory.mktemp("train")
+    metta_lit(*fit_args("ev", str(2 * EPOCH)), "--checkpoint.checkpoint_interval", "1", cwd=root)
+    return root / "train_dir" / "ev" / "checkpoints"
+
+
+def nav_env(num_envs: int = 2, max_steps: int = 6, **kw) -> MettaGridTorchEnv:
+    """The TorchRL navigation env with short episodes."""
+    cfg = env_config("navigation")
+    cfg.game.max_steps = max_steps
+    return MettaGridTorchEnv(cfg, num_envs=num_envs, **kw)
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

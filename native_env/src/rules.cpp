@@ -69,7 +69,6 @@ void GameConfig::validate() const {
     if (g.freeze_duration < 0 || g.freeze_duration > 255) fail(where + ": freeze_duration 0..255");
     if (g.group_id < 0 || g.group_id > 255) fail(where + ": group_id must be in [0, 255]");
   }
-  if (actions.empty() || actions[0].name != "noop") fail("actions: the first handler must be noop");
   int last = -1;
   for (const auto& a : actions) {
     const ActionHandler* handler = find_action(a.name);
@@ -93,6 +92,7 @@ void GameConfig::validate() const {
     }
     handler->validate(a, static_cast<int>(R));
   }
+  if (actions.empty() || actions[0].name != "noop") fail("actions: noop must be enabled");
   if (resource_loss_prob < 0 || resource_loss_prob > 1) fail("resource_loss_prob must be in [0,1]");
   if (inventory_regen_interval < 0) fail("inventory_regen_interval must be >= 0");
   if (!agent_initial_inventory.empty()) {

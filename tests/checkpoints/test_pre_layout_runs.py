@@ -15,7 +15,7 @@ from conftest import metta_lit, read_metrics
 
 from metta_lit.checkpoints import CheckpointManager
 
-FIXTURES = Path(__file__).parent / "fixtures" / "pre_layout"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pre_layout"
 
 
 def test_a_policy_file_written_before_the_move_loads_and_acts():

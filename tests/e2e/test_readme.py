@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 METTA_LIT = f"{shlex.quote(sys.executable)} -m metta_lit.cli"
 MARIMO = shlex.quote(str(Path(sys.executable).with_name("marimo")))

@@ -1,4 +1,4 @@
-"""PPO and advantage math against hand-computed examples (spec 5.3, 5.4)."""
+"""Loss math on hand-computed examples (losses/functional.py) and the PPO mixin's weighting."""
 
 from __future__ import annotations
 

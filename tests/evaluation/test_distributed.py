@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from metta_lit.evaluation.stats_db import EvalStatsDB
-from tests.test_scale_out import free_port
+from tests.conftest import free_port
 
 EPISODES = 16  # navigation/default
 

@@ -8,7 +8,6 @@ import json
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,15 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EPOCH, NAV, ROOT, SMALL, read_metrics
+from tests.conftest import EPOCH, NAV, ROOT, SMALL, free_port, read_metrics
 
 LAUNCH = ROOT / "scripts" / "launch.py"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_the_sbatch_script_for_2_nodes_of_4_gpus_runs_torchrun_on_each_node(tmp_path):

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import stat
 import zipfile
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import evil_checkpoint
+from conftest import evil_checkpoint, free_port
 from tensordict import TensorDict
 
 from metta_lit.checkpoints import (
@@ -168,18 +167,12 @@ def test_a_crash_while_writing_leaves_the_previous_file_intact(policy, tmp_path,
     read_policy_file(path)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def s3_server(monkeypatch):
     """A real S3-compatible HTTP server (moto) on loopback, with one bucket."""
     moto_server = pytest.importorskip("moto.server")
     boto3 = pytest.importorskip("boto3")
-    port = _free_port()
+    port = free_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"

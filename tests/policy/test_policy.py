@@ -1,75 +1,18 @@
-"""The TorchRL env over the native env, the token->box shim and the Fast policy."""
+"""Policies act on token observations: the shim, recurrent mode, action catalogs by name, memory."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
-from conftest import make_game
+from conftest import make_game, nav_env
 from tensordict import TensorDict
-from torchrl.collectors import Collector
-from torchrl.envs import TransformedEnv, check_env_specs
-from torchrl.envs.utils import step_mdp
+from torchrl.envs import TransformedEnv
 from torchrl.modules import set_recurrent_mode
 
 from metta_lit.env import env_config
 from metta_lit.policy import FastPolicy, ObsShimBox, PolicyEnvError
 from metta_lit.rl.torch_env import MettaGridTorchEnv
-
-
-def nav_env(num_envs=2, max_steps=6, **kw):
-    cfg = env_config("navigation")
-    cfg.game.max_steps = max_steps
-    return MettaGridTorchEnv(cfg, num_envs=num_envs, **kw)
-
-
-def test_env_specs_pass_check_env_specs():
-    env = nav_env()
-    assert env.batch_size == torch.Size([2, 4])
-    check_env_specs(env)
-    policy = FastPolicy(env.feature_spec, env.action_names)
-    check_env_specs(TransformedEnv(env, policy.memory_transform()))
-
-
-def test_observations_are_views_of_the_native_buffers_and_steps_hand_out_copies():
-    env = nav_env()
-    assert np.shares_memory(env._obs.numpy(), env.vec.observations)
-    td = env.reset()
-    td["action"] = torch.zeros(2, 4, dtype=torch.int64)
-    out = env.step(td)
-    before = out["next", "observation"].clone()
-    env.step(step_mdp(out).set("action", torch.ones(2, 4, dtype=torch.int64)))
-    assert torch.equal(out["next", "observation"], before)  # the stored step is not overwritten
-    assert not torch.equal(env._obs, before)  # while the native buffer moved on
-
-
-def test_episode_end_resets_through_torchrl_partial_resets():
-    env = nav_env(max_steps=4)
-    rollout = env.rollout(10, break_when_any_done=False)  # [E, A, T]
-    done = rollout["next", "done"].squeeze(-1)
-    assert done[:, :, 3].all() and done[:, :, 7].all() and not done[:, :, :3].any()
-    assert rollout["next", "terminated"].squeeze(-1)[:, :, 3].all()
-    assert len(env.pop_finished_episodes()) == 4  # 2 envs x 2 episodes
-    assert env.vec.current_step(0) == 2  # reset after step 8, then two more steps
-
-
-def test_collector_batches_and_memory_reset():
-    env = nav_env(num_envs=2, max_steps=5)
-    policy = FastPolicy(env.feature_spec, env.action_names)
-    collector = Collector(
-        TransformedEnv(env, policy.memory_transform()),
-        policy.actor(),
-        frames_per_batch=2 * 4 * 8,
-        total_frames=-1,
-        auto_register_policy_transforms=False,
-    )
-    batch = next(iter(collector))
-    collector.shutdown()
-    assert batch.shape == torch.Size([2, 4, 8])
-    is_init = batch["is_init"].squeeze(-1)
-    assert is_init[:, :, 0].all() and is_init[:, :, 5].all() and not is_init[:, :, 1:5].any()
-    assert (batch["lstm_h"][:, :, 5] == 0).all()  # fresh memory after the episode ended
-    assert (batch["lstm_h"][:, :, 4] != 0).any()
 
 
 def test_obs_shim_scatters_tokens_by_feature_name():

@@ -1,0 +1,217 @@
+"""Evaluation: simulations -> DuckDB -> analysis, replays, concurrent writers, play, evaluator."""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import subprocess
+import sys
+from datetime import datetime
+
+import pytest
+from conftest import metta_lit
+from rich.console import Console
+
+from metta_lit.commands.analyze import analyze
+from metta_lit.commands.evaluate import evaluate
+from metta_lit.evaluation.config import load_simulations
+from metta_lit.evaluation.records import EpisodeRecord, SimulationRecord
+from metta_lit.evaluation.stats_db import EvalStatsDB, StatsDBError
+
+
+def test_evaluate_two_versions_on_two_simulations_then_analyze(trained, tmp_path):
+    db_path = str(tmp_path / "stats.duckdb")
+    uris = [f"file://{trained}/ev:v1.mpt", str(trained / "ev:latest")]
+    records = evaluate(uris, ["navigation/default", "navigation/sparse"], db_path, console=Console(file=io.StringIO()))
+    db = EvalStatsDB(db_path)
+    episodes = 16 + 16  # per policy: both navigation sims have num_episodes 16
+    assert db.count("simulations") == 4
+    assert db.count("episodes") == 2 * episodes
+    assert db.count("agent_policies") == db.count("agent_groups") == 2 * episodes * 4
+    assert db.query("SELECT count(*) FROM agent_metrics WHERE metric = 'reward'")[0][0] == 2 * episodes * 4
+    assert db.query("SELECT count(*) FROM policy_simulation_agent_samples")[0][0] == 2 * episodes * 4
+    assert db.query("SELECT DISTINCT name, env FROM simulations ORDER BY env") == [
+        ("navigation", "default"),
+        ("navigation", "sparse"),
+    ]
+    assert db.policies() == [("ev", 1), ("ev", 2)]
+    attrs = dict(
+        db.query("SELECT attribute, value FROM episode_attributes WHERE episode_id = ?", [records[0].episodes[0].id])
+    )
+    assert attrs["config.game.num_agents"] == "4" and attrs["map_w"] == "31"
+    # The aggregate matches the records, with missing metrics counted as zero.
+    rec = next(r for r in records if r.policy_version == 2 and r.name == "default")
+    values = [m.get("heart.gained", 0.0) for e in rec.episodes for m in e.agent_metrics]
+    summary = db.metric(("ev", 2), "navigation/default", "heart.gained")
+    assert summary.samples == len(values) and summary.mean == pytest.approx(sum(values) / len(values))
+    assert db.suite_score(("ev", 2), "navigation") == pytest.approx(sum(db.simulation_scores(("ev", 2)).values()) / 2)
+
+    out = io.StringIO()
+    png = tmp_path / "scorecard.png"
+    analyze(db_path, ["reward", "heart.*"], str(png), console=Console(file=out, width=200))
+    text = out.getvalue()
+    for needle in ("ev:v1", "ev:v2", "navigation/default", "navigation/sparse", "heart.gained", "reward"):
+        assert needle in text
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+
+
+def test_missing_metrics_count_as_zero(tmp_path):
+    now = datetime.now()
+    episodes = [
+        EpisodeRecord(
+            f"e{i}",
+            "s",
+            10,
+            now,
+            {},
+            [0, 0],
+            [{"reward": 1.0, "heart.gained": 3.0}, {"reward": 0.0}],
+            [("p", 1), ("p", 1)],
+        )
+        for i in range(2)
+    ]
+    db = EvalStatsDB(str(tmp_path / "h.duckdb"))
+    db.write([SimulationRecord("s", "suite", "sim", "p", 1, now, now, episodes)])
+    s = db.metric(("p", 1), "suite/sim", "heart.gained")
+    assert (s.mean, s.count, s.samples) == (1.5, 2, 4)  # (3 + 3) / 4 agent-episodes
+    assert s.std == pytest.approx(1.5)  # values 3, 0, 3, 0
+    assert math.isnan(db.metric(("other", 1), "suite/sim", "reward").mean)
+
+
+def test_two_concurrent_evaluate_processes_lose_no_rows(tmp_path):
+    db_path = str(tmp_path / "shared.duckdb")
+    cmd = [
+        sys.executable,
+        "-m",
+        "metta_lit.cli",
+        "evaluate",
+        "--policy_uris",
+        "random",
+        "--simulations",
+        "navigation/default",
+        "--stats_db",
+        db_path,
+    ]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    procs = [
+        subprocess.Popen([*cmd, "--seed", str(seed)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for seed in (1, 2)
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err.decode()[-2000:]
+    db = EvalStatsDB(db_path)
+    assert db.count("simulations") == 2 and db.count("episodes") == 32 and db.count("agent_policies") == 128
+    assert not list(tmp_path.glob("*.shard*"))  # every shard was merged and removed
+
+
+def test_npc_agents_play_a_fraction_of_each_env(trained, tmp_path):
+    from metta_lit.evaluation.config import SimulationConfig
+    from metta_lit.evaluation.runner import PolicyHandle, run_simulation
+
+    sim = SimulationConfig(
+        suite="npc", name="half", env="navigation", num_episodes=2, npc_policy_uri="random", policy_agents_pct=0.5
+    )
+    record = run_simulation(PolicyHandle.from_uri(str(trained)), sim, seed=3)
+    assert [e.agent_policies for e in record.episodes] == [[("ev", 2), ("ev", 2), ("random", 0), ("random", 0)]] * 2
+    db = EvalStatsDB(str(tmp_path / "npc.duckdb"))
+    db.write([record])
+    assert db.policies() == [("ev", 2), ("random", 0)]
+    assert db.metric(("random", 0), "npc/half", "reward").samples == 4
+    with pytest.raises(ValueError, match="needs npc_policy_uri"):
+        run_simulation(PolicyHandle.from_uri("random"), sim.model_copy(update={"npc_policy_uri": None}))
+
+
+def test_arena_suite_prices_attacks_out_in_basic_only():
+    from metta_lit.env import MettaGridVecEnv
+
+    basic, combat = load_simulations(["arena"])
+    assert (basic.full_name, combat.full_name) == ("arena/basic", "arena/combat")
+    envs = [MettaGridVecEnv(s.env_config()) for s in (basic, combat)]
+    assert envs[0].action_names == envs[1].action_names  # same 16 actions
+    from metta_lit.env.native_config import to_native
+
+    for sim, cost in ((basic, 100), (combat, 1)):
+        game = sim.env_config().game
+        attack = next(a for a in to_native(game).actions if a.name == "attack")
+        assert attack.required_resources[game.resource_names.index("laser")] == cost
+    assert basic.env_config().game.agent.default_resource_limit == 50 < 100  # never affordable
+
+
+def test_bad_stats_db_paths_are_refused_before_any_episode_runs(tmp_path, monkeypatch):
+    import metta_lit.evaluation.runner as runner
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a simulation ran before the database was checked")
+
+    monkeypatch.setattr(runner, "run_simulation", must_not_run)
+    quiet = Console(file=io.StringIO())
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "text.duckdb").write_text("not a database\n")
+    readonly = tmp_path / "ro"
+    readonly.mkdir()
+    EvalStatsDB(str(readonly / "ro.duckdb")).check_writable()
+    (readonly / "ro.duckdb").chmod(0o444)
+    cases = {"adir": "is a directory", "text.duckdb": "not a usable DuckDB file", "ro/ro.duckdb": "read-only"}
+    for name, message in cases.items():
+        with pytest.raises(StatsDBError, match=message):
+            evaluate(["random"], ["navigation/default"], str(tmp_path / name), console=quiet)
+    leftovers = [p.name for p in tmp_path.rglob("*") if ".shard" in p.name]
+    assert leftovers == []
+
+
+def test_a_quote_in_the_stats_db_path_is_data_not_sql(tmp_path):
+    folder = tmp_path / "it's here"
+    folder.mkdir()
+    db = EvalStatsDB(str(folder / "o'brien.duckdb"))
+    now = datetime.now()
+    episode = EpisodeRecord("e1", "s1", 3, now, {}, [0], [{"reward": 2.0}], [("p", 1)])
+    db.write([SimulationRecord("s1", "suite", "sim", "p", 1, now, now, [episode])])
+    assert db.count("episodes") == 1 and db.metric(("p", 1), "suite/sim", "reward").mean == 2.0
+    assert not list(folder.glob("*.shard*"))
+
+
+def test_evaluate_keeps_finished_simulations_when_a_later_one_fails(tmp_path, monkeypatch):
+    import metta_lit.evaluation.runner as runner
+
+    real, calls = runner.run_simulation, []
+
+    def second_fails(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the second simulation crashed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_simulation", second_fails)
+    db_path = str(tmp_path / "s.duckdb")
+    with pytest.raises(RuntimeError, match="second simulation crashed"):
+        evaluate(["random"], ["navigation/default", "navigation/sparse"], db_path, console=Console(file=io.StringIO()))
+    assert EvalStatsDB(db_path).count("episodes") == 16  # navigation/default's episodes were written
+
+
+def test_an_arena_policy_evaluates_and_replays_on_navigation(tmp_path):
+    from metta_lit.checkpoints import save_policy
+    from metta_lit.env import MettaGridVecEnv, env_config
+    from metta_lit.policy import FastPolicy
+
+    arena = MettaGridVecEnv(env_config("arena"))
+    save_policy(FastPolicy(arena.feature_spec, arena.action_names), str(tmp_path / "arena:v1.mpt"))
+    records = evaluate(
+        [str(tmp_path / "arena:v1.mpt")],
+        ["navigation/default"],
+        str(tmp_path / "s.duckdb"),
+        console=Console(file=io.StringIO()),
+    )
+    assert len(records[0].episodes) == 16
+    out = metta_lit(
+        "replay",
+        "--policy_uri",
+        str(tmp_path / "arena:v1.mpt"),
+        "--config",
+        "navigation",
+        "--replay_dir",
+        str(tmp_path / "r"),
+        cwd=tmp_path,
+    ).stdout
+    assert "replay written to" in out
