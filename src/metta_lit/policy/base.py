@@ -8,6 +8,8 @@ the learner (``[rows, T]`` sequences under ``torchrl.modules.set_recurrent_mode`
 
 from __future__ import annotations
 
+import functools
+import inspect
 from abc import abstractmethod
 from typing import Any
 
@@ -33,16 +35,41 @@ class PolicyEnvError(MettaLitError):
 class Policy(TensorDictModuleBase):
     """Base class: construction from the env's feature spec and action catalog.
 
-    Subclasses pass their own hyperparameters to ``__init__`` as keywords, so that
-    :attr:`architecture` (class path + arguments) rebuilds the same network from a
-    checkpoint without the training config.
+    The arguments a policy was built with are recorded as :attr:`hyperparameters` (what
+    Lightning's ``save_hyperparameters`` does for modules), so :attr:`architecture` (class path +
+    arguments) rebuilds the same network from a policy file without the training config. A
+    subclass only declares its ``__init__(feature_spec, action_names, ...)`` keywords.
     """
 
-    def __init__(self, feature_spec: dict[str, dict[str, Any]], action_names: list[str], **hyperparameters: Any):
+    hyperparameters: dict[str, Any]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Wraps each subclass's ``__init__`` so the outermost call records its arguments.
+        Written by hand: Lightning's capture is for LightningModules (it inspects the caller's
+        frame), and a policy is a plain torch module."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+        signature = inspect.signature(init)
+
+        @functools.wraps(init)
+        def recording_init(self: Policy, *args: Any, **kw: Any) -> None:
+            if "hyperparameters" not in self.__dict__:  # the outermost __init__: the one called
+                bound = signature.bind(self, *args, **kw)
+                bound.apply_defaults()
+                named = {k: v for k, v in bound.arguments.items() if k not in ("self", "feature_spec", "action_names")}
+                extra = named.pop("kwargs", {}) if signature.parameters.get("kwargs") else {}
+                self.__dict__["hyperparameters"] = {**named, **extra}
+            init(self, *args, **kw)
+
+        cls.__init__ = recording_init
+
+    def __init__(self, feature_spec: dict[str, dict[str, Any]], action_names: list[str]) -> None:
         super().__init__()
+        self.__dict__.setdefault("hyperparameters", {})
         self.feature_spec = {name: dict(info) for name, info in feature_spec.items()}
         self.action_names = list(action_names)
-        self.hyperparameters = hyperparameters
         # Positions of the env's actions among this policy's logits; None while they coincide.
         self.register_buffer("env_action_index", None, persistent=False)
 

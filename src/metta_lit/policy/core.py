@@ -77,8 +77,8 @@ class SequencePolicy(Policy):
 class RecurrentPolicy(SequencePolicy):
     """encoder (``observation`` -> ``embedding``) -> LSTM core -> actor/critic heads.
 
-    Architectures differ only in their encoder: a subclass passes its own hyperparameters to
-    ``Policy.__init__`` (what rebuilds it from a checkpoint) and calls :meth:`build`. Memory
+    Architectures differ only in their encoder: a subclass builds it and calls :meth:`build`
+    (its arguments are recorded by :class:`Policy`, to rebuild it from a checkpoint). Memory
     keys: ``lstm_h``, ``lstm_c`` ``[*, layers, hidden]``. The encoder maps feature ids by name
     in its own ``initialize_to_environment``.
     """

@@ -91,16 +91,7 @@ class CortexPolicy(SequencePolicy):
         actor_hidden: int = 256,
         critic_hidden: int = 512,
     ) -> None:
-        super().__init__(
-            feature_spec,
-            action_names,
-            embed_dim=embed_dim,
-            hidden_size=hidden_size,
-            window=window,
-            heads=heads,
-            actor_hidden=actor_hidden,
-            critic_hidden=critic_hidden,
-        )
+        super().__init__(feature_spec, action_names)
         self.encoder = TokenPoolEncoder(feature_spec, embed_dim, hidden_size)
         self.core = CortexCore(hidden_size, window, heads)
         self.heads = ActorCriticHeads(hidden_size, self.num_actions, actor_hidden, critic_hidden)

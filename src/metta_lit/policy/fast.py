@@ -58,15 +58,6 @@ class FastPolicy(RecurrentPolicy):
         actor_hidden: int = 512,
         critic_hidden: int = 1024,
     ) -> None:
-        super().__init__(
-            feature_spec,
-            action_names,
-            obs_height=obs_height,
-            obs_width=obs_width,
-            hidden_size=hidden_size,
-            lstm_layers=lstm_layers,
-            actor_hidden=actor_hidden,
-            critic_hidden=critic_hidden,
-        )
+        super().__init__(feature_spec, action_names)
         encoder = FastEncoder(feature_spec, obs_height, obs_width, hidden_size)
         self.build(encoder, hidden_size, hidden_size, lstm_layers, actor_hidden, critic_hidden)

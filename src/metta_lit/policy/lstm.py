@@ -41,14 +41,6 @@ class LSTMPolicy(RecurrentPolicy):
         actor_hidden: int = 256,
         critic_hidden: int = 512,
     ) -> None:
-        super().__init__(
-            feature_spec,
-            action_names,
-            embed_dim=embed_dim,
-            hidden_size=hidden_size,
-            lstm_layers=lstm_layers,
-            actor_hidden=actor_hidden,
-            critic_hidden=critic_hidden,
-        )
+        super().__init__(feature_spec, action_names)
         encoder = TokenPoolEncoder(feature_spec, embed_dim, hidden_size)
         self.build(encoder, hidden_size, hidden_size, lstm_layers, actor_hidden, critic_hidden)

@@ -75,9 +75,7 @@ class ScriptedPolicy(Policy):
         obs_width: int = 11,
         seed: int = 0,
     ) -> None:
-        super().__init__(
-            feature_spec, action_names, recipes=recipes, obs_height=obs_height, obs_width=obs_width, seed=seed
-        )
+        super().__init__(feature_spec, action_names)
         self.recipes = recipes
         self.center = (obs_height // 2, obs_width // 2)  # the agent's own cell in its window
         self.rng = np.random.default_rng(seed)

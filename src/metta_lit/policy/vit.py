@@ -71,13 +71,6 @@ class ViTPolicy(RecurrentPolicy):
         if size not in SIZES:
             raise ValueError(f"ViTPolicy size: expected one of {list(SIZES)}, got {size!r}")
         dim, latents, heads, layers, hidden = SIZES[size]
-        super().__init__(
-            feature_spec,
-            action_names,
-            size=size,
-            lstm_layers=lstm_layers,
-            actor_hidden=actor_hidden,
-            critic_hidden=critic_hidden,
-        )
+        super().__init__(feature_spec, action_names)
         encoder = LatentAttentionEncoder(feature_spec, dim, latents, heads, layers)
         self.build(encoder, dim, hidden, lstm_layers, actor_hidden, critic_hidden)
