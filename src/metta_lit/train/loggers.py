@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from lightning.pytorch.core.saving import save_hparams_to_yaml
 from lightning.pytorch.loggers import Logger, TensorBoardLogger
+from lightning.pytorch.loggers.logger import rank_zero_experiment
 from lightning.pytorch.utilities import rank_zero_only
 
 from metta_lit.runs import MetricsFile, RunDir
@@ -40,6 +41,7 @@ class RunCSVLogger(Logger):
         return str(self.run_dir.logs)
 
     @property
+    @rank_zero_experiment  # other ranks get a stand-in that writes nothing
     def experiment(self) -> MetricsFile:
         if self._file is None:
             self.run_dir.logs.mkdir(parents=True, exist_ok=True)
