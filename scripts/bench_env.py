@@ -6,6 +6,11 @@ noop + 4 moves, 11x11 window, 200 tokens) with 1 and 2 threads, prints a table a
 optionally writes JSON. ``--compare mettagrid`` also runs the PyPI ``mettagrid`` package on
 its closest equivalent of (b), when it is importable.
 
+A second table prices each interface to the env on one arena env (24 agents), random
+actions, one thread: the vectorized numpy env (the zero-copy fast path: the C++ code writes
+into arrays the caller keeps), the TorchRL env, the PettingZoo ``ParallelEnv`` (dicts of
+copies per agent) and, on a one-agent arena, the Gymnasium env.
+
     python scripts/bench_env.py --seconds 5 --json bench_results/env.json
 """
 
@@ -40,6 +45,72 @@ def measure(config_name: str, num_envs: int, threads: int, seconds: float, seed:
         elapsed = time.perf_counter() - start
         if elapsed >= seconds:
             return steps * num_envs * env.num_agents / elapsed
+
+
+def timed(step: object, agents: int, seconds: float) -> float:
+    """Agent-steps per second of calling ``step()`` back to back for ~``seconds``."""
+    for _ in range(20):
+        step()
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for _ in range(16):
+            step()
+        steps += 16
+    return steps * agents / (time.perf_counter() - start)
+
+
+def measure_interfaces(seconds: float, seed: int = 0) -> dict[str, float]:
+    """Agent-steps/s of one arena env through each interface (the Gymnasium one on a one-agent
+    arena: its API holds one agent)."""
+    import torch
+
+    from metta_lit.rl.torch_env import MettaGridTorchEnv
+
+    config = env_config("arena")
+    rng = np.random.default_rng(seed)
+    out: dict[str, float] = {}
+    vec = MettaGridVecEnv(config, num_envs=1, seed=seed)
+    vec.reset()
+    pool = rng.integers(0, vec.num_actions, size=(64, 1, vec.num_agents), dtype=np.int32)
+    it = iter(range(1 << 62))
+    out["numpy vec env (zero copy)"] = timed(lambda: vec.step(pool[next(it) % 64]), vec.num_agents, seconds)
+    torch_env = MettaGridTorchEnv(config, num_envs=1, seed=seed)
+    td = torch_env.reset()
+    actions = torch.as_tensor(pool.astype(np.int64))
+
+    def torch_step() -> None:
+        td["action"] = actions[next(it) % 64]
+        torch_env.step(td)
+
+    out["TorchRL env"] = timed(torch_step, vec.num_agents, seconds)
+    try:
+        from metta_lit.env.gymnasium import MettaGridGymEnv
+        from metta_lit.env.pettingzoo import MettaGridParallelEnv
+    except ImportError:  # the optional [pettingzoo] extra is not installed
+        return out
+    pz = MettaGridParallelEnv(config, seed=seed)
+    pz.reset(seed=seed)
+
+    def pz_step() -> None:
+        if not pz.agents:
+            pz.reset()
+        row = pool[next(it) % 64, 0]
+        pz.step({agent: int(row[i]) for i, agent in enumerate(pz.possible_agents)})
+
+    out["PettingZoo ParallelEnv"] = timed(pz_step, vec.num_agents, seconds)
+    solo = config.with_overrides(
+        {"game.num_agents": 1, "game.map_builder.instances": 1, "game.map_builder.instance.agents": 1}
+    )
+    gym_env = MettaGridGymEnv(solo)
+    gym_env.reset(seed=seed)
+
+    def gym_step() -> None:
+        _, _, terminated, truncated, _ = gym_env.step(int(pool[next(it) % 64, 0, 0]))
+        if terminated or truncated:
+            gym_env.reset()
+
+    out["Gymnasium env (1 agent)"] = timed(gym_step, 1, seconds)
+    return out
 
 
 def measure_mettagrid(seconds: float) -> float | None:
@@ -99,6 +170,15 @@ def main() -> None:
         else:
             table.add_row("mettagrid (PyPI)", "not importable", "-", "-")
     Console().print(table)
+    results["interfaces"] = measure_interfaces(args.seconds)
+    adapters = Table(title="One arena env through each interface (agent-steps/s, 1 thread)")
+    adapters.add_column("interface")
+    adapters.add_column("agent-steps/s", justify="right")
+    adapters.add_column("vs numpy", justify="right")
+    base = results["interfaces"]["numpy vec env (zero copy)"]
+    for name, rate in results["interfaces"].items():
+        adapters.add_row(name, f"{rate:,.0f}", f"{rate / base:.2f}x")
+    Console().print(adapters)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))
