@@ -11,7 +11,7 @@ import math
 from typing import TYPE_CHECKING
 
 from metta_lit.env.library import OBJECT_LIBRARY
-from metta_lit.env.maps import MapError, parse_ascii
+from metta_lit.env.maps import MapError, check_scene_map, parse_ascii
 
 if TYPE_CHECKING:
     from metta_lit.env.config import AgentConfig, GameConfig
@@ -127,6 +127,8 @@ def check_game_names(game: GameConfig) -> None:
     if mb.type == "ascii":
         grid = parse_ascii(game, mb.rows(), mb.char_to_name_map)
         agents = sum(1 for row in grid for name in row if name.startswith("agent."))
+    elif mb.type == "scene":
+        agents = check_scene_map(game, mb.names())
     elif mb.type == "random":
         agents = _agent_count(game, where, mb.agents)
         inner_w, inner_h = mb.width - 2 * mb.border_width, mb.height - 2 * mb.border_width

@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import yaml
 from omegaconf import OmegaConf
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from metta_lit.core.errors import ConfigError, unknown_key_message, validation_message
 from metta_lit.env.checks import check_game_names
@@ -217,7 +218,41 @@ class MapGenBuilder(StrictModel):
     border_object: str = "wall"
 
 
-MapBuilderConfig = Annotated[AsciiMapBuilder | RandomMapBuilder | MapGenBuilder, Field(discriminator="type")]
+class SceneMapBuilder(StrictModel):
+    """A map made once from a scene (:mod:`metta_lit.env.mapgen`) and ``seed``; every reset
+    restores it (a curriculum varies ``seed`` for new maps). ``border_width`` walls surround it."""
+
+    type: Literal["scene"] = "scene"
+    width: int = Field(ge=1, le=255)
+    height: int = Field(ge=1, le=255)
+    seed: int = Field(default=0, ge=0)
+    border_width: int = Field(default=0, ge=0, le=127)
+    scene: dict[str, Any]
+    _grid: Any = PrivateAttr(default=None)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if not name.startswith("_"):
+            self._grid = None  # a changed field makes another map
+
+    def names(self) -> list[list[str]]:
+        """The map's cell names (made on first use, then kept: the config is its input)."""
+        if self._grid is None:
+            from metta_lit.env.mapgen import generate  # numpy scenes: loaded by scene maps only
+
+            b = self.border_width
+            if 2 * b >= min(self.width, self.height):
+                raise ValueError(f"border_width {b} leaves no area inside a {self.width}x{self.height} map")
+            inner = generate(self.scene, self.width - 2 * b, self.height - 2 * b, self.seed)
+            grid = np.full((self.height, self.width), "wall", dtype=inner.dtype)
+            grid[b : self.height - b, b : self.width - b] = inner
+            self._grid = grid.tolist()
+        return self._grid
+
+
+MapBuilderConfig = Annotated[
+    AsciiMapBuilder | RandomMapBuilder | MapGenBuilder | SceneMapBuilder, Field(discriminator="type")
+]
 
 
 # --- game ---------------------------------------------------------------------------------

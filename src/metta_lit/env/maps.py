@@ -71,13 +71,27 @@ def parse_ascii(game: GameConfig, rows: list[str], extra_chars: dict[str, str] |
             if ch not in table:
                 raise MapError(f"map_data: unknown map character {ch!r} at row {r}, column {c}{_library_hint(ch)}")
             name = table[ch]
-            if name != "empty" and name not in game.objects and resolve_group(game, name) is None:
-                raise MapError(
-                    f"map_data: {name!r} (character {ch!r}) at row {r}, column {c} is not a configured object or group"
-                )
+            check_cell(game, name, f"map_data: {name!r} (character {ch!r}) at row {r}, column {c}")
             names.append(name)
         grid.append(names)
     return grid
+
+
+def check_cell(game: GameConfig, name: str, where: str) -> None:
+    """A cell name the game can build: empty, a configured object, or an agent of a group."""
+    if name != "empty" and name not in game.objects and resolve_group(game, name) is None:
+        raise MapError(f"{where} is not a configured object or group")
+
+
+def check_scene_map(game: GameConfig, names: list[list[str]]) -> int:
+    """Checks a generated map's cell names (each distinct name once); returns its agents."""
+    seen: dict[str, tuple[int, int]] = {}
+    for r, row in enumerate(names):
+        for c, name in enumerate(row):
+            seen.setdefault(name, (r, c))
+    for name, (r, c) in seen.items():
+        check_cell(game, name, f"map_builder.scene: {name!r} (first at row {r}, column {c})")
+    return sum(name.startswith("agent.") for row in names for name in row)
 
 
 def _library_hint(ch: str) -> str:

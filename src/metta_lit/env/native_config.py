@@ -71,8 +71,8 @@ def _map(game: GameConfig, objects: list[str], groups: list[str]) -> native.MapC
     m = native.MapConfig()
     mb = game.map_builder
     obj_index = {name: i for i, name in enumerate(objects)}
-    if mb.type == "ascii":
-        grid = parse_ascii(game, mb.rows(), mb.char_to_name_map)
+    if mb.type in ("ascii", "scene"):
+        grid = parse_ascii(game, mb.rows(), mb.char_to_name_map) if mb.type == "ascii" else mb.names()
         cells = []
         for row in grid:
             for name in row:

@@ -1,0 +1,11 @@
+"""Map generation from composable scenes: one scene a file, each a pydantic config with ``type``.
+
+A scene fills a rectangle of cell names (``"empty"``, ``"wall"``, ``"altar"``,
+``"agent.team_1"``…) from a seeded numpy generator, so the same config and seed give the same
+map. Scenes compose: ``mirror``, ``make_connected`` and ``layout`` take child scenes. A game
+uses them through its ``map_builder: {type: scene, width, height, seed, scene: {...}}``.
+"""
+
+from metta_lit.env.mapgen.base import SCENES, Scene, SceneError, generate, parse_scene
+
+__all__ = ["SCENES", "Scene", "SceneError", "generate", "parse_scene"]

@@ -1,0 +1,106 @@
+"""The scene contract, the registry of scene types, and what scenes share (free cells, placing)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from metta_lit.core.errors import ConfigError, closest, validation_message
+from metta_lit.env.maps import MapError
+
+EMPTY, WALL = "empty", "wall"
+MAX_SIDE = 255  # the native env's map limit, per side
+CELL = "<U40"  # numpy dtype of a cell name
+
+
+class SceneError(MapError):
+    """A scene that cannot make what it is asked to; the message names the scene and the numbers."""
+
+
+class Scene(BaseModel):
+    """Fills ``grid`` (a view of the map, cell names) in place; subclasses set ``type``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: str
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        name = cls.model_fields["type"].default
+        if isinstance(name, str):
+            SCENES[name] = cls
+
+    def render(self, grid: np.ndarray, rng: np.random.Generator) -> None:
+        raise NotImplementedError
+
+    def fail(self, message: str) -> SceneError:
+        return SceneError(f"scene {self.type!r}: {message}")
+
+
+SCENES: dict[str, type[Scene]] = {}
+
+
+def _load_scene_modules() -> None:
+    import metta_lit.env.mapgen as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name != "base":
+            importlib.import_module(f"{package.__name__}.{info.name}")
+
+
+def parse_scene(data: Scene | Mapping[str, Any]) -> Scene:
+    """A scene from its config mapping (``type`` picks the class); errors name the type or field."""
+    if isinstance(data, Scene):
+        return data
+    if not isinstance(data, Mapping) or "type" not in data:
+        raise ConfigError(f"scene: expected a mapping with a 'type', got {data!r:.80}")
+    _load_scene_modules()
+    kind = data["type"]
+    if kind not in SCENES:
+        near = ", ".join(closest(str(kind), SCENES)) or "none"
+        raise ConfigError(f"scene: unknown type {kind!r} (closest: {near}; scenes: {', '.join(sorted(SCENES))})")
+    try:
+        return SCENES[kind].model_validate(dict(data))
+    except ValidationError as e:
+        raise ConfigError(validation_message(e, f"scene {kind!r}")) from None
+
+
+def generate(scene: Scene | Mapping[str, Any], width: int, height: int, seed: int = 0) -> np.ndarray:
+    """The ``height`` x ``width`` map a scene makes from ``seed``; sizes past the native limit
+    are refused before anything is allocated."""
+    if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
+        raise SceneError(f"map {width}x{height}: each side must be 1..{MAX_SIDE} (the native env's limit)")
+    grid = np.full((height, width), EMPTY, dtype=CELL)
+    parse_scene(scene).render(grid, np.random.default_rng(seed))
+    return grid
+
+
+def free_cells(grid: np.ndarray) -> np.ndarray:
+    """``[n, 2]`` (row, column) of the empty cells."""
+    return np.argwhere(grid == EMPTY)
+
+
+def place(scene: Scene, grid: np.ndarray, names: list[str], rng: np.random.Generator) -> None:
+    """Puts each of ``names`` on its own random empty cell; too few cells is an error."""
+    cells = free_cells(grid)
+    if len(names) > len(cells):
+        raise scene.fail(f"{len(names)} objects and agents do not fit in {len(cells)} free cells")
+    for name, k in zip(names, rng.permutation(len(cells))[: len(names)], strict=True):
+        grid[tuple(cells[k])] = name
+
+
+def agent_cells(agents: int | Mapping[str, int]) -> list[str]:
+    """Cell names of agents: ``n`` default agents, or ``{group: n}``."""
+    if isinstance(agents, int):
+        return ["agent.agent"] * agents
+    return [f"agent.{group}" for group, n in agents.items() for _ in range(n)]
+
+
+def child(value: Any) -> Scene:
+    """A field validator's conversion of a child scene's mapping."""
+    return parse_scene(value)

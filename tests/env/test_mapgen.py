@@ -1,0 +1,139 @@
+"""Scenes: structure on small maps (mazes are perfect, mirrors symmetric, connected maps one
+component), determinism, composition, errors that name the scene and the numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from metta_lit.core.errors import ConfigError
+from metta_lit.env import GameConfig, MettaGridConfig, MettaGridVecEnv
+from metta_lit.env.mapgen import SceneError, generate
+from metta_lit.env.mapgen.make_connected import components
+
+RANDOM = {"type": "random_objects", "objects": {"wall": 30, "altar": 2}, "agents": 2}
+
+
+@pytest.mark.parametrize("algorithm", ["kruskal", "dfs"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_maze_is_perfect(algorithm, seed):
+    """Every free cell is reachable, and a perfect maze of n cells opens exactly n - 1 walls:
+    2n - 1 free cells with corridors and walls one cell wide."""
+    grid = generate({"type": "maze", "algorithm": algorithm}, 21, 15, seed)
+    cells = 10 * 7
+    assert (grid == "empty").sum() == 2 * cells - 1
+    assert components(grid)[1] == 1
+    assert (grid[0] == "wall").all() and (grid[:, 0] == "wall").all()
+
+
+def test_wide_corridors_keep_the_maze_connected_and_differ_by_seed():
+    spec = {"type": "maze", "corridor_width": 2, "wall_width": 1}
+    a, b = generate(spec, 22, 16, 0), generate(spec, 22, 16, 1)
+    assert components(a)[1] == 1 and not np.array_equal(a, b)
+    np.testing.assert_array_equal(a, generate(spec, 22, 16, 0))  # same seed, same map
+
+
+@pytest.mark.parametrize("symmetry", ["horizontal", "vertical", "four_way"])
+def test_mirrored_maps_are_symmetric(symmetry):
+    grid = generate({"type": "mirror", "symmetry": symmetry, "scene": RANDOM}, 16, 12, 4)
+    if symmetry in ("horizontal", "four_way"):
+        np.testing.assert_array_equal(grid, grid[:, ::-1])
+    if symmetry in ("vertical", "four_way"):
+        np.testing.assert_array_equal(grid, grid[::-1])
+
+
+def test_a_mirrored_team_map_gives_each_copy_its_own_team():
+    grid = generate({"type": "mirror", "symmetry": "horizontal", "teams": True, "scene": RANDOM}, 16, 12, 4)
+    left, right = grid[:, :8], grid[:, 8:]
+    assert (left == "agent.team_1").sum() == 2 and (right == "agent.team_2").sum() == 2
+    np.testing.assert_array_equal(np.char.startswith(left, "agent."), np.char.startswith(right, "agent.")[:, ::-1])
+
+
+def test_make_connected_joins_every_region_by_removing_walls_only():
+    child = {"type": "random_objects", "objects": {"wall": 70}}
+    before = generate(child, 14, 10, 7)
+    assert components(before)[1] > 1
+    after = generate({"type": "make_connected", "scene": child}, 14, 10, 7)
+    assert components(after)[1] == 1
+    assert not ((after == "wall") & (before != "wall")).any()  # nothing added, only walls carved
+
+
+def test_a_room_grid_has_its_rooms_joined_by_doors():
+    grid = generate({"type": "room_grid", "rows": 2, "columns": 3}, 19, 11, 0)
+    assert components(grid)[1] == 1
+    doorless = grid.copy()
+    doorless[:, [6, 12]] = "wall"
+    doorless[5, :] = "wall"
+    assert components(doorless)[1] == 6  # the rooms themselves, once the door lines are walled
+    assert (grid == "empty").sum() == 2 * 3 * 5 * 4 + 7  # six 5x4 rooms and 7 doors
+
+
+def test_layout_places_children_in_their_areas_and_refuses_one_outside():
+    spec = {
+        "type": "layout",
+        "children": [
+            {"scene": {"type": "maze"}, "where": {"x": 0, "y": 0, "width": 9, "height": 9}},
+            {
+                "scene": {"type": "inline_ascii", "data": ["_m", "@n"]},
+                "where": {"x": 10, "y": 1, "width": 3, "height": 3},
+            },
+        ],
+    }
+    grid = generate(spec, 14, 10, 0)
+    assert grid[1, 10] == "altar" and grid[2, 10] == "agent.agent" and grid[2, 11] == "generator_red"
+    assert components(grid[:9, :9])[1] == 1
+    spec["children"][1]["where"]["x"] = 12
+    with pytest.raises(SceneError, match=r"child 1 \(inline_ascii\): area 3x3 at \(12, 1\) leaves the 14x10 map"):
+        generate(spec, 14, 10, 0)
+
+
+def test_ascii_maps_name_unknown_characters_by_line_and_column(tmp_path):
+    grid = generate({"type": "ascii_file", "path": "two_rooms.map"}, 11, 6, 0)  # shipped in configs/maps
+    assert grid[1, 1] == "agent.agent" and grid[4, 9] == "altar" and grid[1, 9] == "generator_red"
+    with pytest.raises(SceneError, match=r"unknown map character '\?' at line 2, column 3"):
+        generate({"type": "inline_ascii", "data": ["###", "#.?"]}, 5, 5, 0)
+    with pytest.raises(SceneError, match=r"a 11x6 map does not fit in a 8x8 area"):
+        generate({"type": "ascii_file", "path": "two_rooms.map"}, 8, 8, 0)
+    with pytest.raises(SceneError, match="no map file 'nope.map'"):
+        generate({"type": "ascii_file", "path": "nope.map"}, 8, 8, 0)
+
+
+def test_scenes_that_cannot_place_what_they_are_asked_name_the_numbers():
+    with pytest.raises(SceneError, match=r"scene 'random_objects': 30 objects and agents do not fit in 25 free cells"):
+        generate({"type": "random_objects", "agents": 30}, 5, 5, 0)
+    with pytest.raises(SceneError, match=r"scene 'room_grid': 3x3 rooms with walls of 1 do not fit in a 6x6 area"):
+        generate({"type": "room_grid", "rows": 3, "columns": 3}, 6, 6, 0)
+    with pytest.raises(SceneError, match=r"map 300x10: each side must be 1..255"):
+        generate({"type": "maze"}, 300, 10, 0)
+    with pytest.raises(ConfigError, match=r"unknown type 'mazes' \(closest: maze"):
+        generate({"type": "mazes"}, 10, 10, 0)
+    with pytest.raises(ConfigError, match="corridor_width"):
+        generate({"type": "maze", "corridor_width": 0}, 10, 10, 0)
+
+
+def test_a_scene_map_builds_the_env_it_describes():
+    game = GameConfig.model_validate(
+        {
+            "num_agents": 2,
+            "objects": {"wall": {}, "altar": {}},
+            "actions": {"move": True, "get_items": True},
+            "map_builder": {
+                "type": "scene",
+                "width": 15,
+                "height": 11,
+                "seed": 3,
+                "border_width": 1,
+                "scene": {"type": "make_connected", "scene": RANDOM},
+            },
+        }
+    )
+    env = MettaGridVecEnv(MettaGridConfig(label="scene", game=game))
+    env.reset()
+    rows = env.render_ascii(0).splitlines()
+    names = game.map_builder.names()
+    chars = {"wall": "#", "altar": "_", "empty": ".", "agent.agent": "@"}
+    assert rows == ["".join(chars[name] for name in row) for row in names]
+    with pytest.raises(ValueError, match=r"map_builder.scene: 'altar' \(first at row"):
+        GameConfig.model_validate(
+            {**game.model_dump(), "objects": {"wall": {}}, "map_builder": game.map_builder.model_dump()}
+        )
