@@ -89,8 +89,14 @@ def test_tool_options_are_their_functions_signatures(capsys):
         with pytest.raises(SystemExit):
             main([name, "--help"])
         out = capsys.readouterr().out
-        for param in set(inspect.signature(command_function(name)).parameters) - NOT_ON_THE_COMMAND_LINE:
-            assert f"--{param} " in out, (name, param)
+        function = command_function(name)
+        for param in inspect.signature(function).parameters.values():
+            if param.name in NOT_ON_THE_COMMAND_LINE:
+                continue
+            if getattr(function, "positional", False) and param.default is inspect.Parameter.empty:
+                assert "positional arguments:" in out and f"{param.name}:" in function.__doc__, (name, param.name)
+            else:
+                assert f"--{param.name} " in out, (name, param.name)
         assert "--console" not in out
     # Types and choices come from the annotations and are checked before anything runs.
     with pytest.raises(SystemExit) as exit_info:

@@ -1,4 +1,4 @@
-"""The typed commands of ``metta-lit`` beside training: evaluate, analyze, replay, play, serve, sweep.
+"""The typed commands of ``metta-lit`` beside training: evaluate, analyze, replay, play, serve, sweep, map.
 
 Each is a function ``<name>`` in ``metta_lit.commands.<name>``; its options are built from its
 signature and docstring by jsonargparse, so a command is one file. Modules are imported when a
@@ -24,6 +24,7 @@ COMMANDS = (
     "play",
     "serve",
     "sweep",
+    "map",
 )  # each metta_lit.commands.<name>.<name>, a typed function
 NOT_ON_THE_COMMAND_LINE = {"console"}  # tool arguments only Python callers pass
 
@@ -51,7 +52,12 @@ def command_parser(name: str) -> ArgumentParser:
         if get_origin(hints[param.name]) is list and get_args(hints[param.name]) == (str,)
     ]
     parser = CommandParser(prog=f"metta-lit {name}", description=doc.short_description)
-    parser.add_function_arguments(function, skip={*NOT_ON_THE_COMMAND_LINE, *(p.name for p in lists)}, as_group=False)
+    parser.add_function_arguments(
+        function,
+        skip={*NOT_ON_THE_COMMAND_LINE, *(p.name for p in lists)},
+        as_group=False,
+        as_positional=getattr(function, "positional", False),  # `metta-lit map show arena`
+    )
     helps = {p.arg_name: p.description for p in doc.params}
     for param in lists:
         required = param.default is inspect.Parameter.empty

@@ -6,6 +6,8 @@ map. Scenes compose: ``mirror``, ``make_connected`` and ``layout`` take child sc
 uses them through its ``map_builder: {type: scene, width, height, seed, scene: {...}}``.
 """
 
-from metta_lit.env.mapgen.base import SCENES, Scene, SceneError, generate, parse_scene
+from metta_lit.env.mapgen.base import SCENES, Scene, SceneError, generate, load_scene_modules, parse_scene
+
+load_scene_modules()  # every scenes file registers its type: a new scene is one new file
 
 __all__ = ["SCENES", "Scene", "SceneError", "generate", "parse_scene"]

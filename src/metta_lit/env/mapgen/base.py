@@ -45,7 +45,7 @@ class Scene(BaseModel):
 SCENES: dict[str, type[Scene]] = {}
 
 
-def _load_scene_modules() -> None:
+def load_scene_modules() -> None:
     import metta_lit.env.mapgen as package
 
     for info in pkgutil.iter_modules(package.__path__):
@@ -59,7 +59,7 @@ def parse_scene(data: Scene | Mapping[str, Any]) -> Scene:
         return data
     if not isinstance(data, Mapping) or "type" not in data:
         raise ConfigError(f"scene: expected a mapping with a 'type', got {data!r:.80}")
-    _load_scene_modules()
+    load_scene_modules()
     kind = data["type"]
     if kind not in SCENES:
         near = ", ".join(closest(str(kind), SCENES)) or "none"

@@ -1,0 +1,113 @@
+"""``metta-lit map show``: a world drawn before training on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from metta_lit.core.errors import ConfigError
+
+# Drawing colours by cell kind (RGB 0..1); an agent takes its team's.
+COLOURS = {"empty": (0.96, 0.96, 0.94), "wall": (0.25, 0.25, 0.28)}
+TEAM_COLOURS = [(0.85, 0.2, 0.2), (0.2, 0.4, 0.85), (0.2, 0.65, 0.3), (0.85, 0.6, 0.1), (0.55, 0.3, 0.7)]
+OBJECT_COLOUR = (0.85, 0.75, 0.35)
+
+
+def map(  # noqa: A001 (the command is `metta-lit map`)
+    action: Literal["show"],
+    config: str,
+    seed: int = 0,
+    width: int = 25,
+    height: int = 25,
+    png: str | None = None,
+) -> list[str]:
+    """Print a generated map (and draw it with --png): the map an env makes at reset with this seed.
+
+    Args:
+        action: show
+        config: an env name or YAML, a training YAML (its env), a .map file, or a scene YAML (a mapping with 'type')
+        seed: the map's seed
+        width: a scene's width (scene YAMLs and .map files only)
+        height: a scene's height (scene YAMLs and .map files only)
+        png: also draw the map to this PNG file
+    """
+    names = map_names(config, seed, width, height)
+    chars = legend()
+    rows = ["".join(chars.get(name, agent_char(name)) for name in row) for row in names]
+    print("\n".join(rows), flush=True)
+    if png:
+        draw(names, png)
+        print(f"drawn to {png}", flush=True)
+    return rows
+
+
+map.positional = True  # its required arguments are positional: `metta-lit map show CONFIG`
+
+
+def map_names(config: str, seed: int, width: int, height: int) -> list[list[str]]:
+    """The cell names of the map ``config`` makes with ``seed``."""
+    import yaml
+
+    from metta_lit.env.mapgen import generate
+
+    path = Path(config)
+    if path.suffix == ".map":
+        return generate({"type": "ascii_file", "path": config}, *_map_file_size(path, config), seed).tolist()
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        data = yaml.safe_load(path.read_text())
+        if isinstance(data, dict) and "type" in data and "game" not in data and "model" not in data:
+            return generate(data, width, height, seed).tolist()
+    from metta_lit.env import MettaGridVecEnv
+    from metta_lit.env.presets import load_env
+
+    env = MettaGridVecEnv(load_env(config), num_envs=1, seed=seed)
+    env.reset()
+    return env.initial_map(0)
+
+
+def _map_file_size(path: Path, config: str) -> tuple[int, int]:
+    from metta_lit.core.packaged import CONFIG_DIR
+
+    found = path if path.is_file() else CONFIG_DIR / "maps" / config
+    if not found.is_file():
+        raise ConfigError(f"map show: no map file {config!r}")
+    rows = [row for row in found.read_text(errors="replace").splitlines() if row.strip()]
+    return max((len(row) for row in rows), default=1), max(len(rows), 1)
+
+
+def legend() -> dict[str, str]:
+    """Cell name -> character, as maps are written (``#`` wall, ``_`` altar, ``m`` mine_red...)."""
+    from metta_lit.env.library import OBJECT_LIBRARY
+
+    chars = {"empty": ".", "wall": "#", "agent.agent": "@", "agent.default": "@"}
+    chars.update({name: spec["map_char"] for name, spec in OBJECT_LIBRARY.items() if "map_char" in spec})
+    return chars
+
+
+def agent_char(name: str) -> str:
+    """``agent.team_2`` -> ``2``; other agent groups ``@``; anything else ``?``."""
+    if name.startswith("agent.team_") and name[-1].isdigit():
+        return name[-1]
+    return "@" if name.startswith("agent.") else "?"
+
+
+def draw(names: list[list[str]], png: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    def colour(name: str) -> tuple[float, float, float]:
+        if name.startswith("agent."):
+            team = agent_char(name)
+            return TEAM_COLOURS[int(team) % len(TEAM_COLOURS) if team.isdigit() else 0]
+        return COLOURS.get(name, OBJECT_COLOUR)
+
+    image = np.array([[colour(name) for name in row] for row in names])
+    h, w = image.shape[:2]
+    fig, ax = plt.subplots(figsize=(max(2.0, w / 8), max(2.0, h / 8)))
+    ax.imshow(image, interpolation="nearest")
+    ax.set_axis_off()
+    fig.savefig(png, bbox_inches="tight", dpi=100)
+    plt.close(fig)
