@@ -15,6 +15,10 @@ SCENES = {
     "room_grid": {"type": "room_grid", "rows": 2, "columns": 2},
     "mirror": {"type": "mirror", "teams": True, "scene": {"type": "random_objects", "agents": 1}},
     "make_connected": {"type": "make_connected", "scene": {"type": "random_objects", "objects": {"wall": 200}}},
+    "bsp": {"type": "bsp", "rooms": 3},
+    "radial_maze": {"type": "radial_maze", "arms": 6},
+    "spiral": {"type": "spiral"},
+    "instances": {"type": "instances", "count": 4, "teams": True, "scene": {"type": "random_objects", "agents": 1}},
     "layout": {
         "type": "layout",
         "children": [{"scene": {"type": "maze"}, "where": {"x": 2, "y": 2, "width": 9, "height": 9}}],
@@ -31,7 +35,7 @@ def test_every_scene_type_prints_a_map(tmp_path, capsys):
         path.write_text(yaml.safe_dump(scene))
         rows = show_map("show", str(path), seed=1, width=21, height=15)
         assert len(rows) == 15 and all(len(row) == 21 for row in rows), name
-        assert set("".join(rows)) <= set(".#_mn@12?ABSGLFTobgs"), name
+        assert set("".join(rows)) <= set(".#_mn@1234?ABSGLFTobgs"), name
     assert capsys.readouterr().out.count("\n") >= 15 * len(SCENES)
 
 

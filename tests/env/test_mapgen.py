@@ -137,3 +137,37 @@ def test_a_scene_map_builds_the_env_it_describes():
         GameConfig.model_validate(
             {**game.model_dump(), "objects": {"wall": {}}, "map_builder": game.map_builder.model_dump()}
         )
+
+
+def neighbours(grid: np.ndarray) -> np.ndarray:
+    """Empty 4-neighbours of each cell."""
+    free = np.pad(grid == "empty", 1)
+    return free[:-2, 1:-1].astype(int) + free[2:, 1:-1] + free[1:-1, :-2] + free[1:-1, 2:]
+
+
+def test_a_spiral_is_one_corridor_from_the_edge_to_the_centre():
+    grid = generate({"type": "spiral"}, 15, 11, 0)
+    degree = neighbours(grid)[grid == "empty"]
+    assert components(grid)[1] == 1 and degree.max() == 2 and (degree == 1).sum() == 2  # a path, two ends
+
+
+def test_a_radial_maze_has_its_arms_from_a_connected_centre():
+    grid = generate({"type": "radial_maze", "arms": 8}, 15, 15, 0)
+    assert components(grid)[1] == 1
+    ends = np.argwhere((grid == "empty") & (neighbours(grid) == 1))
+    assert len(ends) == 8 and all(abs(np.hypot(r - 7, c - 7) - 6) < 1 for r, c in ends)  # arms of radius 6
+
+
+def test_bsp_rooms_are_joined_and_refused_when_they_cannot_fit():
+    grid = generate({"type": "bsp", "rooms": 5}, 30, 16, 2)
+    assert components(grid)[1] == 1 and (grid == "empty").sum() > 5 * 9
+    with pytest.raises(SceneError, match=r"scene 'bsp': 8 rooms of at least 3 cells do not fit"):
+        generate({"type": "bsp", "rooms": 8}, 12, 12, 0)
+
+
+def test_instances_tile_copies_with_one_team_each():
+    spec = {"type": "instances", "count": 4, "teams": True, "scene": {"type": "random_objects", "agents": 2}}
+    grid = generate(spec, 13, 9, 2)
+    assert (grid[4] == "wall").all() and (grid[:, 6] == "wall").all()  # the borders between copies
+    for team, (rows, cols) in enumerate([(slice(0, 4), slice(0, 6)), (slice(0, 4), slice(7, 13))], start=1):
+        assert (grid[rows, cols] == f"agent.team_{team}").sum() == 2
