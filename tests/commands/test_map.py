@@ -19,6 +19,8 @@ SCENES = {
     "radial_maze": {"type": "radial_maze", "arms": 6},
     "spiral": {"type": "spiral"},
     "instances": {"type": "instances", "count": 4, "teams": True, "scene": {"type": "random_objects", "agents": 1}},
+    "wfc": {"type": "wfc"},
+    "convchain": {"type": "convchain", "iterations": 1},
     "layout": {
         "type": "layout",
         "children": [{"scene": {"type": "maze"}, "where": {"x": 2, "y": 2, "width": 9, "height": 9}}],

@@ -171,3 +171,34 @@ def test_instances_tile_copies_with_one_team_each():
     assert (grid[4] == "wall").all() and (grid[:, 6] == "wall").all()  # the borders between copies
     for team, (rows, cols) in enumerate([(slice(0, 4), slice(0, 6)), (slice(0, 4), slice(7, 13))], start=1):
         assert (grid[rows, cols] == f"agent.team_{team}").sum() == 2
+
+
+def sample_windows(sample: list[str], n: int = 3) -> set[bytes]:
+    from metta_lit.env.mapgen.patterns import sample_array, windows
+
+    return {window.tobytes() for window in windows(sample_array(None, sample), n)}
+
+
+def map_windows(grid: np.ndarray, n: int = 3) -> list[bytes]:
+    walls = grid == "wall"
+    h, w = walls.shape
+    return [walls[r : r + n, c : c + n].tobytes() for r in range(h - n + 1) for c in range(w - n + 1)]
+
+
+def test_wave_function_collapse_makes_only_windows_of_its_sample():
+    from metta_lit.env.mapgen.wfc import DEFAULT_SAMPLE
+
+    grid = generate({"type": "wfc"}, 24, 14, 5)
+    allowed = sample_windows(DEFAULT_SAMPLE)
+    assert all(window in allowed for window in map_windows(grid))
+    np.testing.assert_array_equal(grid, generate({"type": "wfc"}, 24, 14, 5))
+
+
+def test_convchain_makes_the_samples_windows_far_more_often_than_noise():
+    from metta_lit.env.mapgen.convchain import DEFAULT_SAMPLE
+
+    allowed = sample_windows(DEFAULT_SAMPLE)
+    grid = generate({"type": "convchain", "iterations": 4}, 24, 16, 1)
+    noise = np.where(np.random.default_rng(1).random((16, 24)) < 0.5, "wall", "empty")
+    share = np.mean([w in allowed for w in map_windows(grid)])
+    assert share > 2 * np.mean([w in allowed for w in map_windows(noise)]) and share > 0.3
