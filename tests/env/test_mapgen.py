@@ -202,3 +202,8 @@ def test_convchain_makes_the_samples_windows_far_more_often_than_noise():
     noise = np.where(np.random.default_rng(1).random((16, 24)) < 0.5, "wall", "empty")
     share = np.mean([w in allowed for w in map_windows(grid)])
     assert share > 2 * np.mean([w in allowed for w in map_windows(noise)]) and share > 0.3
+
+
+def test_a_cell_name_too_long_for_the_grid_is_refused_not_cut():
+    with pytest.raises(SceneError, match="longer than 24 characters"):
+        generate({"type": "random_objects", "agents": {"a_group_with_a_very_long_name": 1}}, 5, 5, 0)

@@ -11,7 +11,7 @@ import numpy as np
 
 from metta_lit.core.packaged import CONFIG_DIR
 from metta_lit.env.library import OBJECT_LIBRARY
-from metta_lit.env.mapgen.base import Scene
+from metta_lit.env.mapgen.base import CELL, Scene, check_names
 from metta_lit.env.maps import DEFAULT_CHARS
 
 MAX_MAP_FILE_BYTES = 1 << 20  # a 255x255 map is 65 KB
@@ -20,11 +20,12 @@ CHARS = {**DEFAULT_CHARS, **{spec["map_char"]: name for name, spec in OBJECT_LIB
 
 def parse_rows(scene: Scene, rows: list[str], extra: dict[str, str]) -> np.ndarray:
     table = {**CHARS, **extra}
+    check_names(scene, set(extra.values()))
     rows = [row.rstrip("\n") for row in rows if row.strip()]
     if not rows:
         raise scene.fail("the map has no rows")
     width = max(len(row) for row in rows)
-    out = np.full((len(rows), width), "empty", dtype="<U40")
+    out = np.full((len(rows), width), "empty", dtype=CELL)
     for r, row in enumerate(rows):
         for c, ch in enumerate(row):
             if ch not in table:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from collections.abc import Mapping
@@ -15,7 +16,8 @@ from metta_lit.env.maps import MapError
 
 EMPTY, WALL = "empty", "wall"
 MAX_SIDE = 255  # the native env's map limit, per side
-CELL = "<U40"  # numpy dtype of a cell name
+NAME_LENGTH = 24  # characters of a cell name: numpy stores names in fixed-width cells
+CELL = f"<U{NAME_LENGTH}"
 
 
 class SceneError(MapError):
@@ -45,6 +47,7 @@ class Scene(BaseModel):
 SCENES: dict[str, type[Scene]] = {}
 
 
+@functools.cache
 def load_scene_modules() -> None:
     import metta_lit.env.mapgen as package
 
@@ -85,8 +88,16 @@ def free_cells(grid: np.ndarray) -> np.ndarray:
     return np.argwhere(grid == EMPTY)
 
 
+def check_names(scene: Scene, names: set[str]) -> None:
+    """Names fit a cell (numpy would cut a longer one silently)."""
+    for name in names:
+        if len(name) > NAME_LENGTH:
+            raise scene.fail(f"the cell name {name[:40]!r} is longer than {NAME_LENGTH} characters")
+
+
 def place(scene: Scene, grid: np.ndarray, names: list[str], rng: np.random.Generator) -> None:
     """Puts each of ``names`` on its own random empty cell; too few cells is an error."""
+    check_names(scene, set(names))
     cells = free_cells(grid)
     if len(names) > len(cells):
         raise scene.fail(f"{len(names)} objects and agents do not fit in {len(cells)} free cells")
