@@ -48,4 +48,4 @@ def test_map_show_from_the_command_line_prints_and_draws(tmp_path):
     assert rows[0] == "#" * len(rows[0]) and sum(row.count("@") for row in rows) == 4
     assert png.stat().st_size > 1000
     out = metta_lit("map", "show", "two_rooms.map", cwd=tmp_path).stdout
-    assert out.splitlines()[1] == "#@...#...n#"
+    assert out.splitlines()[1] == "#@.....#.....@#"

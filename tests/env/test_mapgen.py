@@ -88,11 +88,11 @@ def test_layout_places_children_in_their_areas_and_refuses_one_outside():
 
 
 def test_ascii_maps_name_unknown_characters_by_line_and_column(tmp_path):
-    grid = generate({"type": "ascii_file", "path": "two_rooms.map"}, 11, 6, 0)  # shipped in configs/maps
-    assert grid[1, 1] == "agent.agent" and grid[4, 9] == "altar" and grid[1, 9] == "generator_red"
+    grid = generate({"type": "ascii_file", "path": "two_rooms.map"}, 15, 7, 0)  # shipped in configs/maps
+    assert grid[1, 1] == "agent.agent" and grid[3, 4] == "altar" and (grid == "altar").sum() == 3
     with pytest.raises(SceneError, match=r"unknown map character '\?' at line 2, column 3"):
         generate({"type": "inline_ascii", "data": ["###", "#.?"]}, 5, 5, 0)
-    with pytest.raises(SceneError, match=r"a 11x6 map does not fit in a 8x8 area"):
+    with pytest.raises(SceneError, match=r"a 15x7 map does not fit in a 8x8 area"):
         generate({"type": "ascii_file", "path": "two_rooms.map"}, 8, 8, 0)
     with pytest.raises(SceneError, match="no map file 'nope.map'"):
         generate({"type": "ascii_file", "path": "nope.map"}, 8, 8, 0)
