@@ -12,8 +12,8 @@ def train() -> TrainTool:
 
 
 def evaluate(policy_uris: list[str] = ["random"]) -> EvaluateTool:  # noqa: B006 (never mutated)
-    """The navigation simulations into stats.duckdb."""
-    return evaluate_tool(["navigation"], policy_uris)
+    """The navigation simulations and the named maps (navigation_maps) into stats.duckdb."""
+    return evaluate_tool(["navigation", "navigation_maps"], policy_uris)
 
 
 def play(policy_uri: str = "random") -> PlayTool:

@@ -1,5 +1,6 @@
-"""The navigation suite's named maps: each builds, and on each the scripted agent finds far
-more hearts than a random walker (the baselines trained policies are read against)."""
+"""Task families' simulations: each map builds, and on each the scripted agent scores far more
+than a random policy (the baselines trained policies are read against). Their learning checks
+are in tests/e2e/."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ NAMED = {"maze", "wide_maze", "rooms", "labyrinth", "radial", "corridors", "wild
 
 
 def test_every_named_map_builds_with_its_agents_on_one_connected_floor():
-    sims = {sim.name: sim for sim in load_simulations(["navigation"])}
+    sims = {sim.name: sim for sim in load_simulations(["navigation_maps"])}
     assert set(sims) >= NAMED
     for name in NAMED:
         env = MettaGridVecEnv(sims[name].env_config(), num_envs=1)
@@ -30,7 +31,24 @@ def test_every_named_map_builds_with_its_agents_on_one_connected_floor():
 def test_the_scripted_agent_beats_a_random_walker_on_every_map():
     from baselines import baselines
 
-    scores = baselines("navigation", episodes=2)
+    scores = baselines("navigation_maps", episodes=2)
     for name in NAMED:
         random, scripted = scores[name]["random"], scores[name]["scripted"]
         assert 0 <= random < 6 and scripted > random + 4, (name, random, scripted)  # small maps: more luck
+
+
+def test_object_use_lessons_build_and_the_scripted_agent_completes_each_chain():
+    from baselines import baselines
+
+    lessons = {sim.name: sim for sim in load_simulations(["object_use"])}
+    assert set(lessons) == {"use_altar", "generator_altar", "full_chain", "distractors"}
+    for name, sim in lessons.items():
+        env = MettaGridVecEnv(sim.env_config(), num_envs=1)
+        env.reset()
+        grid = np.array(env.initial_map(0))
+        assert (grid == "altar").sum() == 4 and sorted(np.unique(grid[np.char.startswith(grid, "agent.")])) == [
+            f"agent.team_{k}" for k in range(1, 5)
+        ], name
+    scores = baselines("object_use", episodes=2)
+    for name, score in scores.items():
+        assert score["random"] < 0.5 and score["scripted"] >= 2, (name, score)
