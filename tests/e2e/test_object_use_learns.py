@@ -20,7 +20,7 @@ def test_a_short_run_learns_to_use_the_altar(tmp_path):
 
     (sim,) = load_simulations(["object_use/use_altar"])
     sim = sim.model_copy(update={"num_episodes": 32})
-    overrides = '{"game.agent.initial_inventory": {"battery_red": 3}, "game.map_builder.scene.scene.objects": {"altar": 1, "wall": 6}}'
+    overrides = '{"game.agent.initial_inventory": {"battery_red": 3}, "game.map_builder.scene.scene.scene.objects": {"altar": 1, "wall": 6}}'
     run = cli(
         [
             "fit",

@@ -14,7 +14,7 @@ from metta_lit.recipe_api.standard import evaluate_tool, play_tool, replay_tool
 CONFIG = "configs/object_use.yaml"
 LESSONS = {
     "game.agent.initial_inventory": [{"battery_red": 3}, {"ore_red": 3}, {}],
-    "game.map_builder.scene.scene.objects": [
+    "game.map_builder.scene.scene.scene.objects": [
         {"altar": 1, "wall": 6},
         {"generator_red": 1, "altar": 1, "wall": 6},
         {"mine_red": 1, "generator_red": 1, "altar": 1, "wall": 6},
