@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from metta_lit.recipe_api import EvaluateTool, PlayTool, ReplayTool, TrainTool
-from metta_lit.recipe_api.standard import evaluate_tool, play_tool, replay_tool
+from metta_lit.recipe_api.standard import evaluate_tool, play_tool, replay_tool, train_tool
 
 CONFIG = "configs/arena_easy.yaml"
 ENV = "arena_easy"
@@ -44,15 +44,7 @@ ARENA_EASY_BUCKETS: dict[str, list[Any]] = {
 def train(curriculum: bool = True) -> TrainTool:
     """The easy shaped arena for 10M agent steps; with the learning-progress curriculum unless
     curriculum=false (then it is ``configs/arena_easy.yaml`` with the longer budget)."""
-    tool = TrainTool.from_yaml(CONFIG)
-    model = tool.config["model"]["init_args"]
-    model["total_timesteps"] = BUDGET
-    if curriculum:
-        model["curriculum"] = {
-            "class_path": "metta_lit.curriculum.LearningProgressCurriculum",
-            "init_args": {"buckets": ARENA_EASY_BUCKETS},
-        }
-    return tool
+    return train_tool(CONFIG, BUDGET, ARENA_EASY_BUCKETS if curriculum else None)
 
 
 def evaluate(policy_uris: list[str] = ["random"]) -> EvaluateTool:  # noqa: B006 (never mutated)

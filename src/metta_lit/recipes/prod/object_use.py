@@ -9,7 +9,7 @@ lessons teach the last links of the chain first. Evaluation plays every lesson
 from __future__ import annotations
 
 from metta_lit.recipe_api import EvaluateTool, PlayTool, ReplayTool, TrainTool
-from metta_lit.recipe_api.standard import evaluate_tool, play_tool, replay_tool
+from metta_lit.recipe_api.standard import evaluate_tool, play_tool, replay_tool, train_tool
 
 CONFIG = "configs/object_use.yaml"
 LESSONS = {
@@ -26,15 +26,7 @@ LESSONS = {
 def train(curriculum: bool = True, total_timesteps: int = 5_000_000) -> TrainTool:
     """PPO with the Fast policy; lessons from the learning-progress curriculum unless
     curriculum=false (then the whole chain every episode)."""
-    tool = TrainTool.from_yaml(CONFIG)
-    model = tool.config["model"]["init_args"]
-    model["total_timesteps"] = total_timesteps
-    if curriculum:
-        model["curriculum"] = {
-            "class_path": "metta_lit.curriculum.LearningProgressCurriculum",
-            "init_args": {"buckets": LESSONS},
-        }
-    return tool
+    return train_tool(CONFIG, total_timesteps, LESSONS if curriculum else None)
 
 
 def evaluate(policy_uris: list[str] = ["random"]) -> EvaluateTool:  # noqa: B006 (never mutated)
