@@ -14,8 +14,9 @@ from metta_lit.policy import RandomPolicy
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_a_short_run_learns_to_use_the_altar(tmp_path):
-    """400k agent steps of ``configs/object_use.yaml`` on the ``use_altar`` lesson. Measured:
-    hearts per agent-episode 0.09 in the first 100k steps, 0.59 at 300-400k, random 0.06."""
+    """300k agent steps of ``configs/object_use.yaml`` on the ``use_altar`` lesson. Measured on
+    32 episodes: trained 0.66 hearts per agent-episode, random 0.17 (a 500k run's training
+    curve per 100k steps: 0.09, 0.24, 0.30, 0.59, 0.98)."""
     from metta_lit.cli.trainer import cli
 
     (sim,) = load_simulations(["object_use/use_altar"])
@@ -29,7 +30,7 @@ def test_a_short_run_learns_to_use_the_altar(tmp_path):
             "--model.init_args.env_overrides",
             overrides,
             "--model.init_args.total_timesteps",
-            "400000",
+            "300000",
             "--trainer.logger",
             "false",
             "--trainer.enable_progress_bar",
@@ -47,4 +48,4 @@ def test_a_short_run_learns_to_use_the_altar(tmp_path):
     random = run_simulation(PolicyHandle(RandomPolicy({}, []), "random", 0), sim, seed=5).mean("heart.gained")
     trained = run_simulation(PolicyHandle(run.model.policy.eval(), "trained", 0), sim, seed=5).mean("heart.gained")
     print(f"object use, use_altar: random {random:.3f}, trained {trained:.3f} hearts per agent-episode")
-    assert trained > 0.3 and trained > 3 * random
+    assert trained > 0.25 and trained > 2.5 * random

@@ -31,10 +31,10 @@ def test_every_named_map_builds_with_its_agents_on_one_connected_floor():
 def test_the_scripted_agent_beats_a_random_walker_on_every_map():
     from baselines import baselines
 
-    scores = baselines("navigation_maps", episodes=2)
+    scores = baselines("navigation_maps", episodes=1)
     for name in NAMED:
         random, scripted = scores[name]["random"], scores[name]["scripted"]
-        assert 0 <= random < 6 and scripted > random + 4, (name, random, scripted)  # small maps: more luck
+        assert 0 <= random < 6 and scripted > max(3 * random, random + 2), (name, random, scripted)
 
 
 def test_object_use_lessons_build_and_the_scripted_agent_completes_each_chain():
@@ -49,6 +49,6 @@ def test_object_use_lessons_build_and_the_scripted_agent_completes_each_chain():
         assert (grid == "altar").sum() == 4 and sorted(np.unique(grid[np.char.startswith(grid, "agent.")])) == [
             f"agent.team_{k}" for k in range(1, 5)
         ], name
-    scores = baselines("object_use", episodes=2)
+    scores = baselines("object_use", episodes=1)
     for name, score in scores.items():
         assert score["random"] < 0.5 and score["scripted"] >= 2, (name, score)
