@@ -49,3 +49,13 @@ def test_map_show_from_the_command_line_prints_and_draws(tmp_path):
     assert png.stat().st_size > 1000
     out = metta_lit("map", "show", "two_rooms.map", cwd=tmp_path).stdout
     assert out.splitlines()[1] == "#@.....#.....@#"
+
+
+def test_a_scene_that_cannot_be_made_is_one_line_naming_the_scene_and_the_numbers(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"type": "maze", "corridor_width": 99}))
+    proc = metta_lit("map", "show", str(bad), cwd=tmp_path, check=False)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "metta-lit map: error: scene 'maze': a 25x25 area holds no cell of corridor 99 between walls of 1"
+    ]

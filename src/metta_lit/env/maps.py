@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from metta_lit.core.errors import ConfigError
 from metta_lit.env.library import OBJECT_LIBRARY
 
 if TYPE_CHECKING:
@@ -27,8 +28,9 @@ DEFAULT_CHARS = {
 }
 
 
-class MapError(ValueError):
-    """A map that cannot be built; the message names the row/column or the field."""
+class MapError(ConfigError):
+    """A map that cannot be built; the message names the row/column or the field (a config
+    error, so the command line reports it in one line)."""
 
 
 def char_table(game: GameConfig, extra: dict[str, str] | None = None) -> dict[str, str]:
