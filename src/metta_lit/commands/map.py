@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from metta_lit.core.errors import ConfigError
-
 # Drawing colours by cell kind (RGB 0..1); an agent takes its team's.
 COLOURS = {"empty": (0.96, 0.96, 0.94), "wall": (0.25, 0.25, 0.28)}
 TEAM_COLOURS = [(0.85, 0.2, 0.2), (0.2, 0.4, 0.85), (0.2, 0.65, 0.3), (0.85, 0.6, 0.1), (0.55, 0.3, 0.7)]
@@ -49,10 +47,11 @@ def map_names(config: str, seed: int, width: int, height: int) -> list[list[str]
     import yaml
 
     from metta_lit.env.mapgen import generate
+    from metta_lit.env.mapgen.ascii import AsciiFile
 
     path = Path(config)
     if path.suffix == ".map":
-        return generate({"type": "ascii_file", "path": config}, *_map_file_size(path, config), seed).tolist()
+        return AsciiFile(path=config).drawn().tolist()
     if path.suffix in (".yaml", ".yml") and path.is_file():
         data = yaml.safe_load(path.read_text())
         if isinstance(data, dict) and "type" in data and "game" not in data and "model" not in data:
@@ -63,16 +62,6 @@ def map_names(config: str, seed: int, width: int, height: int) -> list[list[str]
     env = MettaGridVecEnv(load_env(config), num_envs=1, seed=seed)
     env.reset()
     return env.initial_map(0)
-
-
-def _map_file_size(path: Path, config: str) -> tuple[int, int]:
-    from metta_lit.core.packaged import CONFIG_DIR
-
-    found = path if path.is_file() else CONFIG_DIR / "maps" / config
-    if not found.is_file():
-        raise ConfigError(f"map show: no map file {config!r}")
-    rows = [row for row in found.read_text(errors="replace").splitlines() if row.strip()]
-    return max((len(row) for row in rows), default=1), max(len(rows), 1)
 
 
 def legend() -> dict[str, str]:

@@ -59,6 +59,10 @@ class AsciiFile(Scene):
     char_to_name: dict[str, str] = {}
 
     def render(self, grid: np.ndarray, rng: np.random.Generator) -> None:
+        stamp(self, grid, self.drawn())
+
+    def drawn(self) -> np.ndarray:
+        """The file's map as cell names, at its own size."""
         path = Path(self.path)
         if not path.exists() and not path.is_absolute():
             path = CONFIG_DIR / "maps" / self.path
@@ -68,5 +72,4 @@ class AsciiFile(Scene):
             data = f.read(MAX_MAP_FILE_BYTES + 1)
         if len(data) > MAX_MAP_FILE_BYTES:
             raise self.fail(f"{path.name}: larger than {MAX_MAP_FILE_BYTES:,} bytes")
-        rows = data.decode("utf-8", errors="replace").splitlines()
-        stamp(self, grid, parse_rows(self, rows, self.char_to_name))
+        return parse_rows(self, data.decode("utf-8", errors="replace").splitlines(), self.char_to_name)

@@ -6,10 +6,10 @@ import functools
 import importlib
 import pkgutil
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from metta_lit.core.errors import ConfigError, closest, validation_message
 from metta_lit.env.maps import MapError
@@ -112,6 +112,5 @@ def agent_cells(agents: int | Mapping[str, int]) -> list[str]:
     return [f"agent.{group}" for group, n in agents.items() for _ in range(n)]
 
 
-def child(value: Any) -> Scene:
-    """A field validator's conversion of a child scene's mapping."""
-    return parse_scene(value)
+# The type of a field holding a child scene: its mapping becomes the scene its ``type`` names.
+ChildScene = Annotated[Any, BeforeValidator(parse_scene)]

@@ -4,22 +4,20 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from metta_lit.env.mapgen.base import WALL, Scene, child
+from metta_lit.env.mapgen.base import WALL, ChildScene, Scene
 
 
 class Instances(Scene):
     type: Literal["instances"] = "instances"
-    scene: Any
+    scene: ChildScene
     count: int = Field(default=4, ge=1)
     border_width: int = Field(default=1, ge=0)
     teams: bool = False
-
-    _child = field_validator("scene")(classmethod(lambda cls, v: child(v)))
 
     def render(self, grid: np.ndarray, rng: np.random.Generator) -> None:
         h, w = grid.shape

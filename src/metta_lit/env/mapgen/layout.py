@@ -5,12 +5,12 @@ over earlier ones. An area outside the map is refused, naming the child and the 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from metta_lit.env.mapgen.base import Scene, child
+from metta_lit.env.mapgen.base import ChildScene, Scene
 
 
 class Area(BaseModel):
@@ -23,10 +23,8 @@ class Area(BaseModel):
 
 class Placed(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    scene: Any
+    scene: ChildScene
     where: Area
-
-    _child = field_validator("scene")(classmethod(lambda cls, v: child(v)))
 
 
 class Layout(Scene):

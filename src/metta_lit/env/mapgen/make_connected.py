@@ -8,12 +8,11 @@ problem; greedy joining is what the original does as well."""
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
-from pydantic import field_validator
 
-from metta_lit.env.mapgen.base import EMPTY, WALL, Scene, child
+from metta_lit.env.mapgen.base import EMPTY, WALL, ChildScene, Scene
 
 
 def components(grid: np.ndarray) -> tuple[np.ndarray, int]:
@@ -40,9 +39,7 @@ def components(grid: np.ndarray) -> tuple[np.ndarray, int]:
 
 class MakeConnected(Scene):
     type: Literal["make_connected"] = "make_connected"
-    scene: Any
-
-    _child = field_validator("scene")(classmethod(lambda cls, v: child(v)))
+    scene: ChildScene
 
     def render(self, grid: np.ndarray, rng: np.random.Generator) -> None:
         self.scene.render(grid, rng)

@@ -4,21 +4,18 @@ Agent cells take the team of their copy: ``agent.team_1`` in the drawn part beco
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
-from pydantic import field_validator
 
-from metta_lit.env.mapgen.base import Scene, child
+from metta_lit.env.mapgen.base import ChildScene, Scene
 
 
 class Mirror(Scene):
     type: Literal["mirror"] = "mirror"
-    scene: Any
+    scene: ChildScene
     symmetry: Literal["horizontal", "vertical", "four_way"] = "horizontal"
     teams: bool = False  # give each copy's agents their own team (team_1, team_2, ...)
-
-    _child = field_validator("scene")(classmethod(lambda cls, v: child(v)))
 
     def render(self, grid: np.ndarray, rng: np.random.Generator) -> None:
         h, w = grid.shape
