@@ -22,7 +22,12 @@ class MetricsFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.fieldnames: list[str] = self._read()[0] if path.is_file() else []
+        self.fieldnames: list[str] = self._header() if path.is_file() else []
+
+    def _header(self) -> list[str]:
+        """The file's column names (its first line only: a long history is not read for them)."""
+        with open(self.path, newline="") as f:
+            return next(csv.reader(f), [])
 
     def _read(self) -> tuple[list[str], list[dict[str, str]]]:
         with open(self.path, newline="") as f:
