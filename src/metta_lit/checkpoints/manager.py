@@ -13,6 +13,8 @@ from metta_lit.checkpoints.uri import (
     RANDOM_URI,
     PolicyKey,
     checkpoint_filename,
+    default_data_dir,
+    default_run_name,
     parse_checkpoint_name,
     resolve_policy_uri,
     validate_run_name,
@@ -35,6 +37,12 @@ class CheckpointManager:
         self.run = validate_run_name(run)
         self.data_dir = data_dir if "://" in data_dir else os.path.abspath(os.path.expanduser(data_dir))
         self.remote_prefix = remote_prefix.rstrip("/") if remote_prefix else None
+
+    @classmethod
+    def for_run(cls, run: str | None, data_dir: str | None, remote_prefix: str | None = None) -> CheckpointManager:
+        """The manager of a run as configured: no run name is ``local.$USER.<time>``, no data
+        dir ``$METTA_LIT_DATA_DIR`` or ``./train_dir``."""
+        return cls(run or default_run_name(), data_dir or default_data_dir(), remote_prefix)
 
     @property
     def run_dir(self) -> str:

@@ -22,7 +22,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities import rank_zero_info
 
 from metta_lit.checkpoints.lightning_io import CheckpointError, SafeCheckpointIO
-from metta_lit.checkpoints.uri import default_data_dir, default_run_name
+from metta_lit.checkpoints.manager import CheckpointManager
 from metta_lit.commands.argument_errors import ShortErrors
 from metta_lit.core.errors import ConfigError
 from metta_lit.runs import RunDir
@@ -126,17 +126,16 @@ def place_loggers(config: Any) -> None:
     its defaults writes into the run directory, under the run's name, in project ``metta-lit``
     (``$WANDB_PROJECT`` wins). Done on the config because loggers take these only when built."""
     checkpoint = config.get("checkpoint") or {}
-    data_dir = checkpoint.get("data_dir") or default_data_dir()
-    run = checkpoint.get("run") or default_run_name()
     given = config.get("trainer", {}).get("logger")
     for spec in given if isinstance(given, list) else [given]:
         if not hasattr(spec, "class_path") or not spec.class_path.endswith(".WandbLogger"):
             continue
+        manager = CheckpointManager.for_run(checkpoint.get("run"), checkpoint.get("data_dir"))
         init = spec.init_args
         if init.get("save_dir") in (None, ".") and init.get("dir") in (None, "."):
-            init["save_dir"] = os.path.join(data_dir, run)
+            init["save_dir"] = manager.run_dir
         if init.get("name") is None:
-            init["name"] = run
+            init["name"] = manager.run
         if init.get("project") in (None, "lightning_logs") and "WANDB_PROJECT" not in os.environ:
             init["project"] = "metta-lit"
 

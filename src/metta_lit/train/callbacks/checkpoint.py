@@ -15,7 +15,6 @@ from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from metta_lit.checkpoints.manager import CheckpointManager
-from metta_lit.checkpoints.uri import default_data_dir, default_run_name
 from metta_lit.core.errors import ConfigError, check_positive_int
 from metta_lit.core.files import normalize_uri
 from metta_lit.train.loggers import RunCSVLogger
@@ -90,7 +89,7 @@ class PolicyCheckpoint(Checkpoint):
             if value is not None:  # null: no such rule
                 check_positive_int(value, f"checkpoint.{name}")
         self.keep_last, self.keep_every = keep_last, keep_every
-        self.manager = CheckpointManager(run or default_run_name(), data_dir or default_data_dir(), remote_prefix)
+        self.manager = CheckpointManager.for_run(run, data_dir, remote_prefix)
         self.checkpoint_interval = checkpoint_interval
         self.policy_uris: list[str] = []
         self._saved_epoch = -1
