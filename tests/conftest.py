@@ -128,6 +128,36 @@ def fit_args(run: str, agent_steps: int | str) -> list[str]:
     ]
 
 
+def fit_in_process(config: str, agent_steps: int, data_dir: Path, run: str, *extra: str) -> Any:
+    """``metta-lit fit`` in this process, quiet (no logger, progress bar, validation or evaluator),
+    for ``agent_steps``; returns the LightningCLI, whose ``model.policy`` is the trained policy.
+    ``extra`` arguments come right after the config."""
+    from metta_lit.cli.trainer import cli
+
+    return cli(
+        [
+            "fit",
+            "--config",
+            config,
+            *extra,
+            "--model.init_args.total_timesteps",
+            str(agent_steps),
+            "--trainer.logger",
+            "false",
+            "--trainer.enable_progress_bar",
+            "false",
+            "--trainer.check_val_every_n_epoch",
+            "1000",
+            "--evaluator.evaluate_interval",
+            "0",
+            "--checkpoint.data_dir",
+            str(data_dir),
+            "--checkpoint.run",
+            run,
+        ]
+    )
+
+
 def metta_lit(*args: str, cwd: Path, check: bool = True, timeout: int = 300) -> subprocess.CompletedProcess:
     proc = subprocess.run(
         [sys.executable, "-m", "metta_lit.cli", *args],

@@ -20,36 +20,11 @@ def test_each_architecture_learns_navigation_from_the_cli(tmp_path, class_path, 
     """``metta-lit fit --config configs/navigation.yaml`` with the architecture swapped in,
     200k agent steps (about 1.5 minutes each), against a random policy on the same maps.
     Measured: random 0.58; LSTM 0.92, ViT tiny 1.02, Mamba 0.98, Cortex 0.86."""
-    from conftest import NAV
+    from conftest import NAV, fit_in_process
     from test_learning import evaluate
 
-    from metta_lit.cli.trainer import cli
-
     extra = [f"--model.init_args.policy.init_args.{init_args[0]}", init_args[1]] if init_args else []
-    run = cli(
-        [
-            "fit",
-            "--config",
-            NAV,
-            "--model.init_args.policy.class_path",
-            class_path,
-            *extra,
-            "--model.init_args.total_timesteps",
-            "200000",
-            "--trainer.logger",
-            "false",
-            "--trainer.enable_progress_bar",
-            "false",
-            "--trainer.check_val_every_n_epoch",
-            "1000",
-            "--evaluator.evaluate_interval",
-            "0",
-            "--checkpoint.data_dir",
-            str(tmp_path),
-            "--checkpoint.run",
-            "nav",
-        ]
-    )
+    run = fit_in_process(NAV, 200_000, tmp_path, "nav", "--model.init_args.policy.class_path", class_path, *extra)
     random_reward, trained = evaluate(None, seed=123), evaluate(run.model.policy, seed=123)
     print(f"{class_path}: random {random_reward:.3f}, trained {trained:.3f}")
     assert trained > 1.2 * random_reward
