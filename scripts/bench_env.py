@@ -17,6 +17,7 @@ copies per agent) and, on a one-agent arena, the Gymnasium env.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import time
 from pathlib import Path
@@ -72,7 +73,7 @@ def measure_interfaces(seconds: float, seed: int = 0) -> dict[str, float]:
     vec = MettaGridVecEnv(config, num_envs=1, seed=seed)
     vec.reset()
     pool = rng.integers(0, vec.num_actions, size=(64, 1, vec.num_agents), dtype=np.int32)
-    it = iter(range(1 << 62))
+    it = itertools.count()
     out["numpy vec env (zero copy)"] = timed(lambda: vec.step(pool[next(it) % 64]), vec.num_agents, seconds)
     torch_env = MettaGridTorchEnv(config, num_envs=1, seed=seed)
     td = torch_env.reset()
