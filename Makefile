@@ -20,7 +20,7 @@ format:
 	.venv/bin/clang-format -i $(NATIVE)
 
 test:
-	$(PY) -m pytest -m "slow or not slow"
+	$(PY) -m pytest -m "slow or not slow" --durations=30
 
 # The recipes' CI suite: train, evaluate ':latest', replay, play (smoke runs with timeouts).
 suite:

@@ -10,10 +10,12 @@ from pathlib import Path
 import numpy as np
 
 from metta_lit.env import MettaGridVecEnv
+from metta_lit.env.mapgen.base import WALL
 from metta_lit.env.mapgen.make_connected import components
 from metta_lit.evaluation.config import load_simulations
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+SEQUENCE_MAPS = {"corners", "corridors", "easy_memory", "journey_home", "labyrinth", "switchback"}
 NAMED = {"maze", "wide_maze", "rooms", "labyrinth", "radial", "corridors", "wild", "caves", "two_rooms"}
 
 
@@ -52,3 +54,68 @@ def test_object_use_lessons_build_and_the_scripted_agent_completes_each_chain():
     scores = baselines("object_use", episodes=1)
     for name, score in scores.items():
         assert score["random"] < 0.5 and score["scripted"] >= 2, (name, score)
+
+
+def reachable_objects(grid: np.ndarray) -> dict[str, int]:
+    """Objects with a free side in the floor an agent stands on (objects block movement), by name."""
+    floor = np.where((grid == "empty") | np.char.startswith(grid, "agent."), "empty", WALL)
+    labels, _ = components(floor)
+    start = labels[tuple(np.argwhere(np.char.startswith(grid, "agent."))[0])]
+    out: dict[str, int] = {}
+    for r, c in np.argwhere((grid != "empty") & (grid != "wall") & ~np.char.startswith(grid, "agent.")):
+        sides = [labels[r + dr, c + dc] for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1))]
+        if start in sides:
+            out[str(grid[r, c])] = out.get(str(grid[r, c]), 0) + 1
+    return out
+
+
+def test_navigation_sequence_maps_put_one_of_each_object_within_reach_of_each_agent_and_out_of_its_sight():
+    sims = {sim.name: sim for sim in load_simulations(["navigation_sequence"])}
+    assert set(sims) == SEQUENCE_MAPS | {"crowded_rooms", "rooms"}
+    for name in SEQUENCE_MAPS:
+        config = sims[name].env_config()
+        assert config.game.agent.resource_limits["heart"] == 1, name  # one sequence ends the task
+        env = MettaGridVecEnv(config, num_envs=1)
+        env.reset()
+        grid = np.array(env.initial_map(0))
+        copy = grid[: grid.shape[0] // 2, : grid.shape[1] // 2]  # the first of four copies
+        assert np.char.startswith(grid, "agent.").sum() == 4, name
+        assert reachable_objects(copy) == {"mine_red": 1, "generator_red": 1, "altar": 1}, name
+        where = {kind: np.argwhere(copy == kind)[0] for kind in ("mine_red", "generator_red", "altar")}
+        radius = config.game.obs_width // 2
+        for a, b in (("mine_red", "generator_red"), ("generator_red", "altar")):
+            # the next object of the sequence is never in view from the last one
+            assert np.abs(where[a] - where[b]).max() > radius, (name, a, b)
+
+
+def test_navigation_sequence_needs_memory_a_random_walker_never_finishes_and_a_memoryless_agent_rarely():
+    from baselines import baselines
+
+    scores = baselines("navigation_sequence", episodes=2)
+    assert scores["rooms"]["scripted"] > 1 > 10 * scores["rooms"]["random"], scores["rooms"]
+    for name in SEQUENCE_MAPS:
+        assert scores[name]["random"] < 0.05 and scores[name]["scripted"] < 0.5, (name, scores[name])
+
+
+def test_in_context_recipes_are_each_makeable_and_a_random_policy_almost_never_finds_one():
+    """The scripted agent is told each simulation's recipe (it reads the config), so it shows
+    every colour can be made; random shows how rarely it happens by chance."""
+    from baselines import baselines
+
+    sims = {sim.name: sim.env_config() for sim in load_simulations(["in_context"])}
+    recipes = {
+        name: (dict(c.game.objects["generator_red"].input_resources), dict(c.game.objects["altar"].input_resources))
+        for name, c in sims.items()
+    }
+    battery = {"battery_red": 1}
+    assert recipes == {
+        "red": ({"ore_red": 1}, battery),
+        "blue": ({"ore_blue": 1}, battery),
+        "green": ({"ore_green": 1}, battery),
+        "direct_red": ({"ore_red": 1}, {"ore_red": 1}),
+        "direct_blue": ({"ore_red": 1}, {"ore_blue": 1}),
+        "direct_green": ({"ore_red": 1}, {"ore_green": 1}),
+    }
+    scores = baselines("in_context", episodes=2)
+    for name, score in scores.items():
+        assert score["random"] < 0.2 and score["scripted"] >= 2, (name, score)

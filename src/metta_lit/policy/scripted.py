@@ -3,13 +3,16 @@
 The teacher of action-supervised learning on the arena and navigation. It reads only its own
 observation (the egocentric token window), like a learned policy:
 
-- an object is *useful* when it holds an output worth taking (``get_items``), or when the agent
-  holds all of its inputs (``put_items``); outputs are ranked by how close they are to a
+- an object is *useful* when it holds an output worth taking that the agent has room for
+  (``get_items``; its inventory limits, shared ones included, come from the env config), or
+  when the agent holds all of its inputs (``put_items``); outputs are ranked by how close they are to a
   rewarded item (heart 0, battery 1 as the altar's input, ore 2 as the generator's input), and
   the best-ranked useful object in view, then the nearest, is the target;
 - next to the target it turns to face it (a blocked move turns the agent) and uses it;
-- otherwise it steps towards the target, and with no target in view it explores, keeping its
-  last direction while the way is free.
+- otherwise it takes the first step of a shortest path to the target through the free cells of
+  its window (breadth-first: a straight-line step would get stuck behind a wall), and with no
+  target in view, or none it can reach inside the window, it explores, keeping its last
+  direction while the way is free.
 
 It is a :class:`Policy`, so it acts through the same TorchRL actor as any other: its logits
 put (practically) all mass on the chosen action.
@@ -17,6 +20,7 @@ put (practically) all mass on the chosen action.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 import numpy as np
@@ -40,6 +44,16 @@ def directions() -> list[str]:
 
 STEP = {0: (-1, 0), 1: (1, 0), 2: (0, -1), 3: (0, 1)}  # their (row, column) steps
 CONFIDENT = 30.0  # logit of the chosen action (all others -CONFIDENT)
+
+
+def inventory_limits(config: MettaGridConfig) -> list[tuple[frozenset[str], int]]:
+    """The agent's inventory limits as (items sharing the limit, limit), tightest rules first:
+    shared limits, then each listed resource's own."""
+    agent = config.game.agent
+    limits = [(frozenset(shared.resources), shared.limit) for shared in agent.shared_limits]
+    for name in config.game.resource_names:
+        limits.append((frozenset([name]), agent.resource_limits.get(name, agent.default_resource_limit)))
+    return limits
 
 
 def recipe_ranks(config: MettaGridConfig) -> dict[int, tuple[dict[str, int], dict[str, int], int]]:
@@ -71,13 +85,16 @@ class ScriptedPolicy(Policy):
         feature_spec: dict[str, dict[str, Any]],
         action_names: list[str],
         recipes: dict[int, tuple[dict[str, int], dict[str, int], int]],
+        limits: list[tuple[frozenset[str], int]] = [],  # noqa: B006 (never mutated)
         obs_height: int = 11,
         obs_width: int = 11,
         seed: int = 0,
     ) -> None:
         super().__init__(feature_spec, action_names)
         self.recipes = recipes
+        self.limits = limits
         self.center = (obs_height // 2, obs_width // 2)  # the agent's own cell in its window
+        self.window = (obs_height, obs_width)
         self.rng = np.random.default_rng(seed)
         self.in_keys = ["observation"]
         self.out_keys = ["logits", "state_value"]
@@ -95,7 +112,8 @@ class ScriptedPolicy(Policy):
                 f"env {config.label!r} has no scripted teacher: it needs converters whose outputs lead to a reward "
                 f"and the actions {sorted(needed)} (it has {len(recipes)} such converters)"
             )
-        return cls(feature_spec, action_names, recipes, config.game.obs_height, config.game.obs_width, seed)
+        game = config.game
+        return cls(feature_spec, action_names, recipes, inventory_limits(config), game.obs_height, game.obs_width, seed)
 
     def initialize_to_environment(self, feature_spec: dict[str, dict[str, Any]], action_names: list[str]) -> None:
         # Scripted for whatever the env offers: adopt its ids instead of narrowing logits.
@@ -150,7 +168,8 @@ class ScriptedPolicy(Policy):
         if abs(dr) + abs(dc) == 1:
             facing = next(d for d, step in STEP.items() if step == (dr, dc))
             return use if orientation == facing else self._move[facing]
-        return self._toward(types, center, dr, dc, last)
+        step = self._first_step(types, center, target)
+        return self._move[step] if step is not None else self._explore(types, center, last)
 
     def _target(
         self, types: dict, held: dict, mine: dict[str, int], center: tuple[int, int]
@@ -160,7 +179,7 @@ class ScriptedPolicy(Policy):
             if type_id not in self.recipes:
                 continue
             inputs, outputs, rank = self.recipes[type_id]
-            stocked = any(held.get(cell, {}).get(item, 0) > 0 for item in outputs)
+            stocked = any(held.get(cell, {}).get(item, 0) > 0 and self._room_for(item, mine) for item in outputs)
             can_put = bool(inputs) and all(mine.get(item, 0) >= n for item, n in inputs.items())
             if not (stocked or can_put):
                 continue
@@ -170,21 +189,35 @@ class ScriptedPolicy(Policy):
                 best = (rank, distance, cell, use)
         return best[2], best[3]
 
+    def _room_for(self, item: str, mine: dict[str, int]) -> bool:
+        return all(sum(mine.get(i, 0) for i in items) < limit for items, limit in self.limits if item in items)
+
     def _free(self, types: dict, center: tuple[int, int], direction: int) -> bool:
         dr, dc = STEP[direction]
         return (center[0] + dr, center[1] + dc) not in types
 
-    def _toward(self, types: dict, center: tuple[int, int], dr: int, dc: int, last: int) -> int:
-        options = []
-        if dr:
-            options.append(0 if dr < 0 else 1)
-        if dc:
-            options.append(2 if dc < 0 else 3)
-        options.sort(key=lambda d: -abs(dr if d < 2 else dc))  # the longer axis first
-        for direction in options:
-            if self._free(types, center, direction):
-                return self._move[direction]
-        return self._explore(types, center, last)
+    def _first_step(self, types: dict, center: tuple[int, int], target: tuple[int, int]) -> int | None:
+        """The direction of the first step of a shortest path from ``center`` to a free cell
+        beside ``target``, through free cells of the window; None when there is none."""
+        height, width = self.window
+        goals = {(target[0] + dr, target[1] + dc) for dr, dc in STEP.values()}
+        first: dict[tuple[int, int], int] = {}
+        queue: deque[tuple[int, int]] = deque()
+        for direction, (dr, dc) in STEP.items():
+            cell = (center[0] + dr, center[1] + dc)
+            if 0 <= cell[0] < height and 0 <= cell[1] < width and cell not in types:
+                first[cell] = direction
+                queue.append(cell)
+        while queue:
+            cell = queue.popleft()
+            if cell in goals:
+                return first[cell]
+            for dr, dc in STEP.values():
+                nxt = (cell[0] + dr, cell[1] + dc)
+                if 0 <= nxt[0] < height and 0 <= nxt[1] < width and nxt not in types and nxt not in first:
+                    first[nxt] = first[cell]
+                    queue.append(nxt)
+        return None
 
     def _explore(self, types: dict, center: tuple[int, int], last: int) -> int:
         free = [d for d in range(4) if self._free(types, center, d)]
