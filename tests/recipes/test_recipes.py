@@ -214,3 +214,28 @@ def test_override_values_out_of_range_are_one_line_errors():
     with pytest.raises(ConfigError, match="nested too deeply"):
         parse_value('{"a":' * 60_000 + "1" + "}" * 60_000)
     assert parse_value("-1e-05") == -1e-05 and parse_value("12345678901234567890") == 12345678901234567890
+
+
+def test_every_bucket_value_of_every_shipped_training_curriculum_compiles_against_its_batch():
+    """A curriculum task may change an env's contents, not what a batch shares (map size,
+    agents, resources): each recipe's default train tool, every value of every bucket (each
+    changes the env alone, so the product's thousands of tasks need not all be compiled)."""
+    from metta_lit.env import MettaGridVecEnv, env_config
+
+    recipes, broken = discovery.discover()
+    assert not broken
+    checked = []
+    for recipe in recipes:
+        if "train" not in recipe.tools:
+            continue
+        model = recipe.tools["train"]().config["model"]["init_args"]
+        buckets = (model.get("curriculum") or {}).get("init_args", {}).get("buckets")
+        if not buckets:
+            continue
+        base = env_config(model["env"]).with_overrides(model.get("env_overrides") or {})
+        vec = MettaGridVecEnv(base, num_envs=1)
+        for key, values in buckets.items():
+            for value in values:  # a ConfigError names the task
+                vec.compile_task(base.with_overrides({key: value}), f"{recipe.short}: {key}={value}")
+        checked.append(recipe.short)
+    assert {"object_use", "navigation_sequence", "in_context_learning"} <= set(checked)

@@ -1,9 +1,9 @@
 """In-context learning: which ore the generator takes is drawn per episode and never shown, so
 a policy must discover the recipe within the episode (configs/env/in_context.yaml).
 
-The learning-progress curriculum draws each episode's recipes and room: the generator's ore,
-the altar's input (a battery, so the chain has two links, or an ore of some colour, so it has
-one) and the rooms' size. A policy that learned one
+The learning-progress curriculum draws each episode's recipes: the generator's ore and the
+altar's input (a battery, so the chain has two links, or an ore of some colour, so it has one),
+twelve tasks in all. A policy that learned one
 colour scores on a third of the episodes; one that discovers the recipe scores on all of them,
 which the simulations of configs/sims/in_context.yaml (one per colour and chain length) show
 side by side.
@@ -18,8 +18,6 @@ CONFIG = "configs/in_context.yaml"
 LESSONS = {
     "game.objects.generator_red.input_resources": [{"ore_red": 1}, {"ore_blue": 1}, {"ore_green": 1}],
     "game.objects.altar.input_resources": [{"battery_red": 1}, {"ore_red": 1}, {"ore_blue": 1}, {"ore_green": 1}],
-    "game.map_builder.width": [17, 25],  # rooms 7 or 11 cells wide
-    "game.map_builder.height": [17, 25],
 }
 
 
