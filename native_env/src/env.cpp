@@ -38,6 +38,7 @@ Env::Env(const Rules& rules, uint64_t seed, bool desync_first_episode)
   events_.reserve(2 * cells + 16);
   order_.resize(A_);
   group_sum_.assign(rules.num_groups, 0.0f);
+  group_in_.assign(rules.num_groups, 0.0f);
   group_size_.assign(rules.num_groups, 0);
 }
 
@@ -320,18 +321,20 @@ void Env::add_stat_rewards() {
 
 // Group sharing: each agent keeps (1-pct) of its reward, and pct of the group's is split.
 void Env::share_group_rewards() {
-  bool sharing = false;
-  for (const auto& g : cfg_->groups) sharing |= g.group_reward_pct != 0.0f;
-  if (!sharing) return;
+  if (!rules_->shares_rewards) return;
+  const int G = rules_->num_groups;
   std::fill(group_sum_.begin(), group_sum_.end(), 0.0f);
-  for (int a = 0; a < A_; ++a) {
-    group_sum_[agents_[a].group] +=
-        buf_.rewards[a] * cfg_->groups[agents_[a].group].group_reward_pct;
+  for (int a = 0; a < A_; ++a) group_sum_[agents_[a].group] += buf_.rewards[a];
+  // What each member of group g receives from the others' pools: sum_h share[g][h] * R_h / |g|.
+  for (int g = 0; g < G; ++g) {
+    float in = 0.0f;
+    const std::vector<float>& share = cfg_->groups[g].reward_share;
+    for (int h = 0; h < G; ++h) in += share[h] * group_sum_[h];
+    group_in_[g] = group_size_[g] > 0 ? in / group_size_[g] : 0.0f;
   }
   for (int a = 0; a < A_; ++a) {
     const int g = agents_[a].group;
-    const float pct = cfg_->groups[g].group_reward_pct;
-    buf_.rewards[a] = buf_.rewards[a] * (1.0f - pct) + group_sum_[g] / group_size_[g];
+    buf_.rewards[a] = buf_.rewards[a] * rules_->kept_share[g] + group_in_[g];
   }
 }
 

@@ -68,6 +68,17 @@ void GameConfig::validate() const {
     }
     if (g.freeze_duration < 0 || g.freeze_duration > 255) fail(where + ": freeze_duration 0..255");
     if (g.group_id < 0 || g.group_id > 255) fail(where + ": group_id must be in [0, 255]");
+    if (g.reward_share.size() != groups.size()) fail(where + ": reward_share needs one per group");
+    for (float s : g.reward_share) {
+      if (!(s >= 0.0f && s <= 1.0f)) fail(where + ": reward shares must be in [0, 1]");
+    }
+  }
+  for (size_t h = 0; h < groups.size(); ++h) {
+    float given = 0.0f;
+    for (const auto& g : groups) given += g.reward_share[h];
+    if (given > 1.0f + 1e-5f) {
+      fail("group '" + groups[h].name + "': shares of its reward add up to more than 1");
+    }
   }
   int last = -1;
   for (const auto& a : actions) {
@@ -200,6 +211,13 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
   cfg.validate();
   num_resources = static_cast<int>(cfg.resource_names.size());
   num_groups = static_cast<int>(cfg.groups.size());
+  kept_share.assign(num_groups, 1.0f);
+  for (const auto& g : cfg.groups) {
+    for (int h = 0; h < num_groups; ++h) {
+      kept_share[h] -= g.reward_share[h];
+      shares_rewards |= g.reward_share[h] != 0.0f;
+    }
+  }
   int ir = 0, ic = 0;
   map_size(cfg.map, &width, &height, &ir, &ic);
   pad = std::max(cfg.obs_width, cfg.obs_height) / 2;

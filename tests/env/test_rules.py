@@ -306,6 +306,53 @@ def test_group_reward_sharing(driver):
     assert d.step("get_items", None, "get_items").tolist() == pytest.approx([0.75, 0.25, 1.0])
 
 
+def sharing_step(driver, groups: dict, sharing: dict) -> list[float]:
+    """Agents 0, 1 (red) and 2 (blue); 0 and 2 each take a heart worth 1: the shared rewards."""
+    altar = {"input_resources": {}, "initial_resource_count": 1, "max_output": 1}
+    d = driver(
+        ["_@@1_"],
+        groups=groups,
+        reward_sharing=sharing,
+        objects={"wall": {}, "altar": altar},
+        agent={"rewards": {"inventory": {"heart": 1}}},
+    )
+    d.step("move_west", None, "move_east")
+    return d.step("get_items", None, "get_items").tolist()
+
+
+def test_reward_sharing_between_groups_follows_the_matrix_and_conserves_reward(driver):
+    teams = {"red": {"id": 0}, "blue": {"id": 1}}
+    # Blue receives half of red's reward (its one member gets 0.5); red a quarter of blue's,
+    # split between its two members (0.125 each); each source keeps the rest.
+    got = sharing_step(driver, teams, {"blue": {"red": 0.5}, "red": {"blue": 0.25}})
+    assert got == pytest.approx([1 * 0.5 + 0.125, 0.125, 1 * 0.75 + 0.5])
+    assert sum(got) == pytest.approx(2.0)
+    # Everything pooled across both teams: each agent gets a third of the total.
+    everyone = {g: {"red": 2 / 3 if g == "red" else 1 / 3, "blue": 2 / 3 if g == "red" else 1 / 3} for g in teams}
+    assert sharing_step(driver, teams, everyone) == pytest.approx([2 / 3] * 3)
+
+
+def test_a_groups_reward_pct_is_the_diagonal_of_the_sharing_matrix(driver):
+    pct = sharing_step(driver, {"red": {"id": 0, "group_reward_pct": 0.5}, "blue": {"id": 1}}, {})
+    matrix = sharing_step(driver, {"red": {"id": 0}, "blue": {"id": 1}}, {"red": {"red": 0.5}})
+    assert pct == matrix == pytest.approx([0.75, 0.25, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("groups", "sharing", "message"),
+    [
+        ({"red": {"id": 0}, "blue": {"id": 1}}, {"blue": {"red": 0.7}, "red": {"red": 0.5}}, "1.2 of group 'red'"),
+        ({"red": {"id": 0}, "blue": {"id": 1}}, {"green": {"red": 0.5}}, "no group 'green'"),
+        ({"red": {"id": 0}, "blue": {"id": 1}}, {"red": {"green": 0.5}}, "no group 'green'"),
+        ({"red": {"id": 0, "group_reward_pct": 0.2}, "blue": {"id": 1}}, {"red": {"red": 0.5}}, "keep one"),
+        ({"red": {"id": 0}, "blue": {"id": 1}}, {"red": {"blue": 1.5}}, "less than or equal to 1"),
+    ],
+)
+def test_reward_sharing_that_gives_away_more_than_all_or_names_no_group_is_refused(driver, groups, sharing, message):
+    with pytest.raises(ValidationError, match=message):
+        driver(["@@1"], groups=groups, reward_sharing=sharing, objects={"wall": {}})
+
+
 def test_invalid_action_ids_fail_with_penalty_and_never_crash(driver):
     d = driver(["@."], agent={"action_failure_penalty": 0.25})
     actions = [-1, 999, 2**31 - 1]

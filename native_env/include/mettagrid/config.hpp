@@ -35,7 +35,10 @@ struct ObjectConfig {
 struct GroupConfig {
   std::string name = "agent";
   int group_id = 0;  // the value observed in the agent:group token
-  float group_reward_pct = 0.0f;
+  // Per source group h: the share of h's step reward this group receives, split evenly among
+  // its members; h's members keep 1 - (the column's sum). The original's group_reward_pct p
+  // is reward_share[own group] = p.
+  std::vector<float> reward_share;
   int freeze_duration = 10;
   float action_failure_penalty = 0.0f;
   std::vector<int> limit_group_of_item;   // per resource: index into limit_values or -1 (255)

@@ -157,7 +157,7 @@ class Env {
   std::vector<float> agent_stats_, game_stats_;
   std::vector<Event> events_;
   std::vector<int> order_;
-  std::vector<float> group_sum_;
+  std::vector<float> group_sum_, group_in_;
   std::vector<int> group_size_;
 };
 

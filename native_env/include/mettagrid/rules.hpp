@@ -74,6 +74,11 @@ class Rules {
     std::vector<std::vector<std::vector<int>>> limit_items;  // per group, per limit: items
   } ids;
 
+  // Reward sharing between groups (GroupConfig::reward_share): whether any share is set, and
+  // per group the part of its members' rewards they keep.
+  bool shares_rewards = false;
+  std::vector<float> kept_share;
+
   std::vector<WindowCell> window;  // visible cells in increasing Manhattan distance
   uint8_t center_location = 0;
   std::vector<FeatureInfo> features;

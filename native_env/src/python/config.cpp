@@ -31,7 +31,7 @@ void bind_config(py::module_& m) {
       .def(py::init<>())
       .def_readwrite("name", &GroupConfig::name)
       .def_readwrite("group_id", &GroupConfig::group_id)
-      .def_readwrite("group_reward_pct", &GroupConfig::group_reward_pct)
+      .def_readwrite("reward_share", &GroupConfig::reward_share)
       .def_readwrite("freeze_duration", &GroupConfig::freeze_duration)
       .def_readwrite("action_failure_penalty", &GroupConfig::action_failure_penalty)
       .def_readwrite("limit_group_of_item", &GroupConfig::limit_group_of_item)

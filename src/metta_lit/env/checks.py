@@ -76,6 +76,31 @@ def _agent_count(game: GameConfig, where: str, agents: int | dict[str, int]) -> 
     return sum(agents.values())
 
 
+def reward_share_matrix(game: GameConfig) -> dict[str, dict[str, float]]:
+    """receiving group -> source group -> share, for every pair: ``reward_sharing`` with each
+    group's ``group_reward_pct`` on the diagonal."""
+    return {
+        g: {h: game.reward_sharing.get(g, {}).get(h, spec.group_reward_pct if g == h else 0.0) for h in game.groups}
+        for g, spec in game.groups.items()
+    }
+
+
+def _check_reward_sharing(game: GameConfig) -> None:
+    for g, row in game.reward_sharing.items():
+        for h in [g, *row]:
+            if h not in game.groups:
+                raise ValueError(f"reward_sharing.{g}: no group {h!r} (groups: {', '.join(game.groups)})")
+        if g in row and game.groups[g].group_reward_pct:
+            raise ValueError(f"reward_sharing.{g}.{g}: set here and as groups.{g}.group_reward_pct; keep one")
+    matrix = reward_share_matrix(game)
+    for h in game.groups:
+        given = sum(matrix[g][h] for g in game.groups)
+        if given > 1 + 1e-6:
+            raise ValueError(
+                f"reward_sharing: groups receive {given:g} of group {h!r}'s reward in all; at most 1 can be given"
+            )
+
+
 def check_game_names(game: GameConfig) -> None:
     """Cross-field checks: every referenced resource, object and group exists, maps fit."""
     if len(set(game.resource_names)) != len(game.resource_names):
@@ -99,6 +124,7 @@ def check_game_names(game: GameConfig) -> None:
     ids = [g.id for g in game.groups.values()]
     if not game.groups or len(set(ids)) != len(ids):
         raise ValueError("groups: need at least one group, with unique ids")
+    _check_reward_sharing(game)
     _check_agent(game, "agent", game.agent)
     for agent, amounts in game.agent_initial_inventory.items():
         where = f"agent_initial_inventory.{agent}"

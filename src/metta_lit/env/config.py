@@ -276,6 +276,14 @@ class GameConfig(StrictModel):
     resource_names: list[str] = Field(default_factory=lambda: list(DEFAULT_RESOURCES), max_length=64)
     agent: AgentConfig = AgentConfig()
     groups: dict[str, GroupConfig] = {"agent": GroupConfig(id=0)}
+    reward_sharing: dict[str, dict[str, Annotated[float, Field(ge=0.0, le=1.0)]]] = Field(
+        default={},
+        description=(
+            "receiving group -> source group -> the share of the source group's step reward the receiving "
+            "group gets, split evenly among its members; the source's members keep the rest. A group's "
+            "group_reward_pct is its own diagonal entry."
+        ),
+    )
     objects: dict[str, ObjectConfig] = Field(default_factory=lambda: {"wall": OBJECT_LIBRARY["wall"]})
     actions: ActionsConfig = ActionsConfig()
     map_builder: MapBuilderConfig

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from metta_lit import _mettagrid as native
+from metta_lit.env.checks import reward_share_matrix
 from metta_lit.env.config import AgentConfig, ConverterConfig, GameConfig
 from metta_lit.env.maps import parse_ascii, resolve_group
 
@@ -30,7 +31,8 @@ def _flags(game: GameConfig, names: list[str]) -> list[int]:
 def _group(game: GameConfig, name: str, agent: AgentConfig) -> native.GroupConfig:
     g = native.GroupConfig()
     spec = game.groups[name]
-    g.name, g.group_id, g.group_reward_pct = name, spec.id, spec.group_reward_pct
+    g.name, g.group_id = name, spec.id
+    g.reward_share = list(reward_share_matrix(game)[name].values())
     g.freeze_duration = agent.freeze_duration
     g.action_failure_penalty = agent.action_failure_penalty
     # Every limit is a "limit group": shared limits hold several items, per-item ones one.
