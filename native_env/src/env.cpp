@@ -69,6 +69,7 @@ void Env::reset() {
   objects_.push_back(GridObject{});  // id 0 is the null object
   agents_.clear();
   converters_.clear();
+  chests_.clear();
   conv_inv_.clear();
   std::fill(agent_inv_.begin(), agent_inv_.end(), 0);
   std::fill(agent_stats_.begin(), agent_stats_.end(), 0.0f);
@@ -107,6 +108,16 @@ void Env::reset() {
           cs.cfg = static_cast<int16_t>(oc);
           converters_.push_back(cs);
           conv_inv_.resize(conv_inv_.size() + R_, 0);
+        } else if (cfg_->objects[oc].kind == ObjectKind::Chest) {
+          const ObjectConfig& spec = cfg_->objects[oc];
+          obj.sub = static_cast<int32_t>(chests_.size());
+          ChestState ch;
+          ch.object_id = id;
+          ch.cfg = static_cast<int16_t>(oc);
+          ch.amount =
+              static_cast<uint8_t>(std::min(spec.initial_resource_count, spec.max_inventory));
+          chests_.push_back(ch);
+          game_stats_[rules_->ids.chest_amount[spec.chest_resource]] += ch.amount;
         }
         cells_[cell_index(r, c)] |= id << 16;
         game_stats_[rules_->ids.objects_of_type[oc]] += 1;
@@ -490,6 +501,10 @@ void Env::write_agent_obs(int a) {
       push(loc, feat::TypeId, static_cast<uint8_t>(oc.type_id));
       if (oc.kind == ObjectKind::Wall) {
         if (oc.swappable) push(loc, feat::Swappable, 1);
+      } else if (oc.kind == ObjectKind::Chest) {
+        push(loc, feat::Color, static_cast<uint8_t>(oc.color));
+        const uint8_t amount = chests_[obj.sub].amount;
+        if (amount) push(loc, static_cast<uint8_t>(feat::InvBase + oc.chest_resource), amount);
       } else {
         const ConverterState& cs = converters_[obj.sub];
         push(loc, feat::Color, static_cast<uint8_t>(oc.color));

@@ -47,6 +47,18 @@ void GameConfig::validate() const {
       if (o.initial_resource_count < 0 || o.initial_resource_count > 255) {
         fail("object '" + o.name + "': initial_resource_count must be in [0, 255]");
       }
+    } else if (o.kind == ObjectKind::Chest) {
+      const std::string where = "chest '" + o.name + "'";
+      if (o.chest_resource < 0 || o.chest_resource >= static_cast<int>(R))
+        fail(where + ": resource");
+      if (o.position_deltas.size() != 8) fail(where + ": position_deltas needs one per side (8)");
+      for (int d : o.position_deltas) {
+        if (d < -255 || d > 255) fail(where + ": position deltas must be in [-255, 255]");
+      }
+      if (o.max_inventory < 0 || o.max_inventory > 255) fail(where + ": max_inventory 0..255");
+      if (o.initial_resource_count < 0 || o.initial_resource_count > o.max_inventory) {
+        fail(where + ": initial amount must be in [0, max_inventory]");
+      }
     }
   }
   if (groups.empty() || groups.size() > 255) fail("groups: need 1..255 groups");
@@ -277,6 +289,18 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
   ids.friendly_fire = stat("action.attack.friendly_fire");
   ids.wasted_on_frozen = stat("action.attack.wasted_on_frozen");
   for (const auto& o : cfg.objects) ids.objects_of_type.push_back(stat("objects." + o.name));
+  for (auto* v :
+       {&ids.chest_deposited, &ids.chest_withdrawn, &ids.chest_destroyed, &ids.chest_amount}) {
+    v->assign(R, -1);
+  }
+  for (const auto& o : cfg.objects) {
+    if (o.kind != ObjectKind::Chest || ids.chest_amount[o.chest_resource] >= 0) continue;
+    const std::string prefix = "chest." + cfg.resource_names[o.chest_resource] + ".";
+    ids.chest_deposited[o.chest_resource] = stat(prefix + "deposited");
+    ids.chest_withdrawn[o.chest_resource] = stat(prefix + "withdrawn");
+    ids.chest_destroyed[o.chest_resource] = stat(prefix + "destroyed");
+    ids.chest_amount[o.chest_resource] = stat(prefix + "amount");
+  }
   ids.objects_agent = stat("objects.agent");
   ids.tokens_written = stat("tokens_written");
   ids.tokens_dropped = stat("tokens_dropped");

@@ -15,7 +15,7 @@ constexpr int kMaxObsSize = 15;              // location byte packs row and colu
 constexpr uint16_t kAgentCellFlag = 0x8000;  // map cell code: agent of group (code & 0x7fff)
 constexpr uint16_t kEmptyCell = 0;           // map cell code: empty; objects are 1 + object index
 
-enum class ObjectKind : uint8_t { Wall = 0, Converter = 1 };
+enum class ObjectKind : uint8_t { Wall = 0, Converter = 1, Chest = 2 };
 
 struct ObjectConfig {
   std::string name;
@@ -28,8 +28,15 @@ struct ObjectConfig {
   int max_conversions = -1;  // -1 = unlimited
   int conversion_ticks = 1;
   int cooldown = 0;
-  int initial_resource_count = 0;
+  int initial_resource_count = 0;  // converters: of each output; chests: of their resource
   int color = 0;
+  // Chests: the one resource held, and per side of the chest its user stands on (NW, N, NE,
+  // W, E, SW, S, SE: the assembler's bit order) how much a use moves: > 0 deposits up to
+  // that much, < 0 withdraws up to that much, 0 does nothing. Deposits past max_inventory
+  // are destroyed.
+  int chest_resource = -1;
+  std::vector<int> position_deltas;
+  int max_inventory = 255;
 };
 
 struct GroupConfig {

@@ -20,7 +20,7 @@ struct GridObject {
   Layer layer = Layer::Object;
   bool is_agent = false;
   int16_t cfg = -1;  // object config index (non-agents)
-  int32_t sub = -1;  // agent index, or converter index, or -1 (walls)
+  int32_t sub = -1;  // agent, converter or chest index by kind; -1 for walls
 };
 
 struct AgentState {
@@ -41,6 +41,12 @@ struct ConverterState {
   bool converting = false;
   bool cooling_down = false;
   int32_t conversions = 0;
+};
+
+struct ChestState {
+  uint32_t object_id = 0;
+  int16_t cfg = 0;
+  uint8_t amount = 0;  // of the chest's one resource
 };
 
 struct Buffers {
@@ -74,6 +80,7 @@ class Env {
   const std::vector<GridObject>& objects() const { return objects_; }
   const std::vector<AgentState>& agents() const { return agents_; }
   const std::vector<ConverterState>& converters() const { return converters_; }
+  const std::vector<ChestState>& chests() const { return chests_; }
   const uint8_t* agent_inventory(int a) const { return &agent_inv_[a * R_]; }
   const uint8_t* converter_inventory(int c) const { return &conv_inv_[c * R_]; }
   const float* agent_stats(int a) const { return &agent_stats_[a * S_]; }
@@ -98,6 +105,8 @@ class Env {
   int converter_update(int ci, int item, int delta);
   void maybe_start_converting(int ci);
   int facing_converter(int a) const;  // converter index the agent faces, or -1
+  // Agent `a` moves into chest `chest` (objects/chest.cpp); true when anything moved.
+  bool use_chest(int a, int chest);
   void move_agent(int a, int r, int c);
   void add_stat(int a, int id, float v) { agent_stats_[a * S_ + id] += v; }
 
@@ -153,6 +162,7 @@ class Env {
   std::vector<GridObject> objects_;  // id = index; id 0 is reserved
   std::vector<AgentState> agents_;
   std::vector<ConverterState> converters_;
+  std::vector<ChestState> chests_;
   std::vector<uint8_t> agent_inv_, conv_inv_;
   std::vector<float> agent_stats_, game_stats_;
   std::vector<Event> events_;

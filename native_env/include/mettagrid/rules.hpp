@@ -69,6 +69,9 @@ class Rules {
     std::vector<int> steals;                   // [resource * G + target_group]
     int friendly_fire, wasted_on_frozen;
     std::vector<int> objects_of_type;  // game stat per object index
+    // Game stats chest.<resource>.{deposited,withdrawn,destroyed,amount}, per resource; -1
+    // for resources no chest holds.
+    std::vector<int> chest_deposited, chest_withdrawn, chest_destroyed, chest_amount;
     int objects_agent, tokens_written, tokens_dropped, tokens_free_space;
     std::vector<std::vector<int>> reward_stat;               // per group: stat id per reward term
     std::vector<std::vector<std::vector<int>>> limit_items;  // per group, per limit: items

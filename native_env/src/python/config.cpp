@@ -10,7 +10,8 @@ namespace mettagrid::python {
 void bind_config(py::module_& m) {
   py::enum_<ObjectKind>(m, "ObjectKind")
       .value("Wall", ObjectKind::Wall)
-      .value("Converter", ObjectKind::Converter);
+      .value("Converter", ObjectKind::Converter)
+      .value("Chest", ObjectKind::Chest);
 
   py::class_<ObjectConfig>(m, "ObjectConfig")
       .def(py::init<>())
@@ -25,7 +26,10 @@ void bind_config(py::module_& m) {
       .def_readwrite("conversion_ticks", &ObjectConfig::conversion_ticks)
       .def_readwrite("cooldown", &ObjectConfig::cooldown)
       .def_readwrite("initial_resource_count", &ObjectConfig::initial_resource_count)
-      .def_readwrite("color", &ObjectConfig::color);
+      .def_readwrite("color", &ObjectConfig::color)
+      .def_readwrite("chest_resource", &ObjectConfig::chest_resource)
+      .def_readwrite("position_deltas", &ObjectConfig::position_deltas)
+      .def_readwrite("max_inventory", &ObjectConfig::max_inventory);
 
   py::class_<GroupConfig>(m, "GroupConfig")
       .def(py::init<>())

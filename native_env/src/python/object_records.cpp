@@ -83,6 +83,9 @@ py::tuple object_records(const Env& e, const Rules& rules) {
         rec.cooldown_duration = oc.cooldown;
         rec.output_limit = oc.max_output;
         inv = e.converter_inventory(o.sub);
+      } else if (oc.kind == ObjectKind::Chest) {
+        rec.color = oc.color;
+        *inventory.mutable_data(k, oc.chest_resource) = e.chests()[o.sub].amount;
       }
     }
     out[k] = rec;

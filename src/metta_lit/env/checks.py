@@ -111,6 +111,8 @@ def check_game_names(game: GameConfig) -> None:
         if obj.type == "converter":
             _check_resources(game, f"objects.{name}.input_resources", obj.input_resources)
             _check_resources(game, f"objects.{name}.output_resources", obj.output_resources)
+        if obj.type == "chest":
+            _check_resources(game, f"objects.{name}.resource_type", {obj.resource_type: 1})
     chars = [o.map_char for o in game.objects.values() if o.map_char is not None]
     if len(set(chars)) != len(chars):
         raise ValueError("objects: two objects share a map_char")

@@ -74,7 +74,35 @@ class ConverterConfig(StrictModel):
     color: int = Field(default=0, ge=0, le=255)
 
 
-ObjectConfig = Annotated[WallConfig | ConverterConfig, Field(discriminator="type")]
+# The sides of an object an agent can stand on, in the native bit order (assembler masks, chest deltas).
+Side = Literal["NW", "N", "NE", "W", "E", "SW", "S", "SE"]
+SIDES: tuple[str, ...] = Side.__args__
+
+
+class ChestConfig(StrictModel):
+    """Holds one resource and is used by moving into it. Which side of the chest its user stands
+    on decides what a use does: ``position_deltas`` maps a side to an amount, deposited up to it
+    when positive and withdrawn up to it when negative (sides not named do nothing; with
+    cardinal moves only N, S, W and E can be used). What is deposited past ``max_inventory``
+    is destroyed."""
+
+    type: Literal["chest"] = "chest"
+    type_id: int = Field(ge=1, le=255)
+    map_char: str | None = Field(default=None, min_length=1, max_length=1)
+    resource_type: str
+    position_deltas: dict[Side, Annotated[int, Field(ge=-255, le=255)]] = {}
+    initial_inventory: int = Field(default=0, ge=0, le=255)
+    max_inventory: int = Field(default=255, ge=-1, le=255, description="-1: unlimited (255, what an inventory holds)")
+    color: int = Field(default=0, ge=0, le=255)
+
+    @model_validator(mode="after")
+    def _initial_fits(self) -> ChestConfig:
+        if self.max_inventory >= 0 and self.initial_inventory > self.max_inventory:
+            raise ValueError(f"initial_inventory {self.initial_inventory} exceeds max_inventory {self.max_inventory}")
+        return self
+
+
+ObjectConfig = Annotated[WallConfig | ConverterConfig | ChestConfig, Field(discriminator="type")]
 
 
 # --- agents -------------------------------------------------------------------------------

@@ -36,4 +36,12 @@ OBJECT_LIBRARY: dict[str, dict[str, Any]] = {
     "lab": _converter(17, "L", {"ore_red": 3, "battery_red": 3}, {"blueprint": 1}, 5),
     "factory": _converter(18, "F", {"blueprint": 1, "ore_red": 5, "battery_red": 5}, {"armor": 5, "laser": 5}, 5),
     "temple": _converter(19, "T", {"heart": 1, "blueprint": 1}, {"heart": 5}, 5),
+    # A heart chest: stepping into it from the north deposits one, from the south takes one.
+    "chest": {
+        "type": "chest",
+        "type_id": 20,
+        "map_char": "C",
+        "resource_type": "heart",
+        "position_deltas": {"N": 1, "S": -1},
+    },
 }

@@ -10,7 +10,7 @@ import math
 
 from metta_lit import _mettagrid as native
 from metta_lit.env.checks import reward_share_matrix
-from metta_lit.env.config import AgentConfig, ConverterConfig, GameConfig
+from metta_lit.env.config import SIDES, AgentConfig, ChestConfig, ConverterConfig, GameConfig
 from metta_lit.env.maps import parse_ascii, resolve_group
 
 AGENT_CELL = 0x8000
@@ -130,6 +130,12 @@ def to_native(game: GameConfig) -> native.GameConfig:
             o.max_output, o.max_conversions = spec.max_output, spec.max_conversions
             o.conversion_ticks, o.cooldown = spec.conversion_ticks, spec.cooldown
             o.initial_resource_count, o.color = spec.initial_resource_count, spec.color
+        elif isinstance(spec, ChestConfig):
+            o.kind = native.ObjectKind.Chest
+            o.chest_resource = game.resource_names.index(spec.resource_type)
+            o.position_deltas = [spec.position_deltas.get(side, 0) for side in SIDES]
+            o.max_inventory = 255 if spec.max_inventory < 0 else spec.max_inventory
+            o.initial_resource_count, o.color = spec.initial_inventory, spec.color
         else:
             o.kind = native.ObjectKind.Wall
             o.swappable = spec.swappable

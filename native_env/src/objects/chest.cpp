@@ -1,0 +1,62 @@
+// A chest: one resource, used by moving into it. The side of the chest its user stands on
+// picks what a use does (position_deltas: deposit or withdraw up to an amount); what is
+// deposited past max_inventory is destroyed. Game stats chest.<resource>.deposited,
+// .withdrawn and .destroyed count what moved, and .amount is what the env's chests of that
+// resource hold now.
+//
+// Unlike the original, .destroyed counts what the user actually lost (the original adds the
+// configured delta even when the user held less) and .amount sums every chest of the
+// resource (the original's is the last used chest's).
+#include <algorithm>
+
+#include "mettagrid/env.hpp"
+
+namespace mettagrid {
+
+namespace {
+
+// The bit of the 8-neighbourhood (NW, N, NE, W, E, SW, S, SE) the cell (dr, dc) from the
+// chest is, or -1 when it is not a neighbour.
+int side_of(int dr, int dc) {
+  if (dr < -1 || dr > 1 || dc < -1 || dc > 1 || (dr == 0 && dc == 0)) return -1;
+  const int k = (dr + 1) * 3 + (dc + 1);  // 0..8 without the centre 4
+  return k < 4 ? k : k - 1;
+}
+
+}  // namespace
+
+bool Env::use_chest(int a, int chest) {
+  ChestState& ch = chests_[chest];
+  const ObjectConfig& oc = cfg_->objects[ch.cfg];
+  const GridObject& user = objects_[agents_[a].object_id];
+  const GridObject& box = objects_[ch.object_id];
+  const int side = side_of(user.r - box.r, user.c - box.c);
+  if (side < 0) return false;
+  const int delta = oc.position_deltas[side];
+  const int item = oc.chest_resource;
+  const Rules::Ids& ids = rules_->ids;
+  if (delta > 0) {
+    const int given = std::min<int>(delta, agent_inventory(a)[item]);
+    if (given == 0) return false;
+    const int kept = std::min(given, oc.max_inventory - ch.amount);
+    agent_update(a, item, -given);
+    ch.amount = static_cast<uint8_t>(ch.amount + kept);
+    game_stats_[ids.chest_deposited[item]] += kept;
+    game_stats_[ids.chest_destroyed[item]] += given - kept;
+    game_stats_[ids.chest_amount[item]] += kept;
+    return true;
+  }
+  if (delta < 0) {
+    const int wanted = std::min<int>(-delta, ch.amount);
+    if (wanted == 0) return false;
+    const int taken = agent_update(a, item, wanted);
+    if (taken == 0) return false;
+    ch.amount = static_cast<uint8_t>(ch.amount - taken);
+    game_stats_[ids.chest_withdrawn[item]] += taken;
+    game_stats_[ids.chest_amount[item]] -= taken;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace mettagrid
