@@ -70,6 +70,7 @@ void Env::reset() {
   agents_.clear();
   converters_.clear();
   chests_.clear();
+  assemblers_.clear();
   conv_inv_.clear();
   std::fill(agent_inv_.begin(), agent_inv_.end(), 0);
   std::fill(agent_stats_.begin(), agent_stats_.end(), 0.0f);
@@ -118,6 +119,12 @@ void Env::reset() {
               static_cast<uint8_t>(std::min(spec.initial_resource_count, spec.max_inventory));
           chests_.push_back(ch);
           game_stats_[rules_->ids.chest_amount[spec.chest_resource]] += ch.amount;
+        } else if (cfg_->objects[oc].kind == ObjectKind::Assembler) {
+          obj.sub = static_cast<int32_t>(assemblers_.size());
+          AssemblerState as;
+          as.object_id = id;
+          as.cfg = static_cast<int16_t>(oc);
+          assemblers_.push_back(as);
         }
         cells_[cell_index(r, c)] |= id << 16;
         game_stats_[rules_->ids.objects_of_type[oc]] += 1;
@@ -501,6 +508,16 @@ void Env::write_agent_obs(int a) {
       push(loc, feat::TypeId, static_cast<uint8_t>(oc.type_id));
       if (oc.kind == ObjectKind::Wall) {
         if (oc.swappable) push(loc, feat::Swappable, 1);
+      } else if (oc.kind == ObjectKind::Assembler) {
+        const AssemblerState& as = assemblers_[obj.sub];
+        push(loc, feat::Color, static_cast<uint8_t>(oc.color));
+        const uint32_t remaining = cooldown_remaining(as);
+        if (remaining) push(loc, feat::CooldownRemaining, std::min<uint32_t>(remaining, 255));
+        if (oc.max_uses > 0) {
+          const uint32_t left =
+              as.uses < static_cast<uint32_t>(oc.max_uses) ? oc.max_uses - as.uses : 0;
+          push(loc, feat::RemainingUses, std::min<uint32_t>(left, 255));
+        }
       } else if (oc.kind == ObjectKind::Chest) {
         push(loc, feat::Color, static_cast<uint8_t>(oc.color));
         const uint8_t amount = chests_[obj.sub].amount;

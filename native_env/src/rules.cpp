@@ -59,6 +59,19 @@ void GameConfig::validate() const {
       if (o.initial_resource_count < 0 || o.initial_resource_count > o.max_inventory) {
         fail(where + ": initial amount must be in [0, max_inventory]");
       }
+    } else if (o.kind == ObjectKind::Assembler) {
+      const std::string where = "assembler '" + o.name + "'";
+      if (o.recipe_of_mask.size() != 256) fail(where + ": recipe_of_mask needs 256 entries");
+      for (int k : o.recipe_of_mask) {
+        if (k < -1 || k >= static_cast<int>(o.recipes.size())) fail(where + ": recipe index");
+      }
+      for (const auto& recipe : o.recipes) {
+        check_per_resource(recipe.input_resources, R, where + " recipe inputs");
+        check_per_resource(recipe.output_resources, R, where + " recipe outputs");
+        if (recipe.cooldown < 0) fail(where + ": recipe cooldown must be >= 0");
+      }
+      if (o.max_uses < 0) fail(where + ": max_uses must be >= 0");
+      if (!(o.exhaustion >= 0.0f && o.exhaustion <= 1e3f)) fail(where + ": exhaustion 0..1000");
     }
   }
   if (groups.empty() || groups.size() > 255) fail("groups: need 1..255 groups");
@@ -301,6 +314,18 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
     ids.chest_destroyed[o.chest_resource] = stat(prefix + "destroyed");
     ids.chest_amount[o.chest_resource] = stat(prefix + "amount");
   }
+  bool assemblers = false;
+  for (const auto& o : cfg.objects) {
+    const bool is_assembler = o.kind == ObjectKind::Assembler;
+    assemblers |= is_assembler;
+    ids.assembler_uses.push_back(is_assembler ? stat(o.name + ".uses") : -1);
+    ids.assembler_uses_by_agents.push_back({-1, -1, -1});
+    if (!is_assembler) continue;
+    const char* counts[3] = {"1", "2", "3+"};
+    for (int k = 0; k < 3; ++k) {
+      ids.assembler_uses_by_agents.back()[k] = stat(o.name + ".uses.agents_" + counts[k]);
+    }
+  }
   ids.objects_agent = stat("objects.agent");
   ids.tokens_written = stat("tokens_written");
   ids.tokens_dropped = stat("tokens_dropped");
@@ -344,6 +369,11 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
               {"last_action", feat::LastAction, 10.0f},
               {"last_reward", feat::LastReward, 100.0f},
               {"agent:glyph", feat::Glyph, 255.0f}};
+  if (assemblers) {  // only envs with assemblers show them, so other envs' features stay as they
+                     // were
+    features.push_back({"cooldown_remaining", feat::CooldownRemaining, 255.0f});
+    features.push_back({"remaining_uses", feat::RemainingUses, 255.0f});
+  }
   for (int r = 0; r < R; ++r) {
     features.push_back({"inv:" + cfg.resource_names[r], feat::InvBase + r, 100.0f});
   }

@@ -15,7 +15,14 @@ constexpr int kMaxObsSize = 15;              // location byte packs row and colu
 constexpr uint16_t kAgentCellFlag = 0x8000;  // map cell code: agent of group (code & 0x7fff)
 constexpr uint16_t kEmptyCell = 0;           // map cell code: empty; objects are 1 + object index
 
-enum class ObjectKind : uint8_t { Wall = 0, Converter = 1, Chest = 2 };
+enum class ObjectKind : uint8_t { Wall = 0, Converter = 1, Chest = 2, Assembler = 3 };
+
+// One assembler recipe: what the agents around it give and what its user gets.
+struct AssemblerRecipe {
+  std::vector<int> input_resources;  // qty per resource id
+  std::vector<int> output_resources;
+  int cooldown = 0;
+};
 
 struct ObjectConfig {
   std::string name;
@@ -37,6 +44,13 @@ struct ObjectConfig {
   int chest_resource = -1;
   std::vector<int> position_deltas;
   int max_inventory = 255;
+  // Assemblers: the recipe (index into `recipes`, -1 none) for each of the 256 masks of which
+  // neighbouring cells hold agents (bit i = side i, NW..SE as above); uses and exhaustion.
+  std::vector<AssemblerRecipe> recipes;
+  std::vector<int> recipe_of_mask;
+  int max_uses = 0;         // 0 = unlimited
+  float exhaustion = 0.0f;  // each use multiplies later cooldowns by 1 + exhaustion
+  bool allow_partial_usage = false;
 };
 
 struct GroupConfig {

@@ -20,7 +20,7 @@ struct GridObject {
   Layer layer = Layer::Object;
   bool is_agent = false;
   int16_t cfg = -1;  // object config index (non-agents)
-  int32_t sub = -1;  // agent, converter or chest index by kind; -1 for walls
+  int32_t sub = -1;  // agent, converter, chest or assembler index by kind; -1 for walls
 };
 
 struct AgentState {
@@ -47,6 +47,15 @@ struct ChestState {
   uint32_t object_id = 0;
   int16_t cfg = 0;
   uint8_t amount = 0;  // of the chest's one resource
+};
+
+struct AssemblerState {
+  uint32_t object_id = 0;
+  int16_t cfg = 0;
+  uint32_t cooldown_end = 0;       // the step the current cooldown ends
+  uint32_t cooldown_duration = 0;  // its length
+  uint32_t uses = 0;
+  float cooldown_multiplier = 1.0f;  // grows with exhaustion
 };
 
 struct Buffers {
@@ -81,6 +90,9 @@ class Env {
   const std::vector<AgentState>& agents() const { return agents_; }
   const std::vector<ConverterState>& converters() const { return converters_; }
   const std::vector<ChestState>& chests() const { return chests_; }
+  const std::vector<AssemblerState>& assemblers() const { return assemblers_; }
+  // Steps left of an assembler's cooldown (0: ready).
+  uint32_t cooldown_remaining(const AssemblerState& s) const;
   const uint8_t* agent_inventory(int a) const { return &agent_inv_[a * R_]; }
   const uint8_t* converter_inventory(int c) const { return &conv_inv_[c * R_]; }
   const float* agent_stats(int a) const { return &agent_stats_[a * S_]; }
@@ -107,6 +119,8 @@ class Env {
   int facing_converter(int a) const;  // converter index the agent faces, or -1
   // Agent `a` moves into chest `chest` (objects/chest.cpp); true when anything moved.
   bool use_chest(int a, int chest);
+  // Agent `a` moves into assembler `k` (objects/assembler.cpp); true when it made something.
+  bool use_assembler(int a, int k);
   void move_agent(int a, int r, int c);
   void add_stat(int a, int id, float v) { agent_stats_[a * S_ + id] += v; }
 
@@ -163,6 +177,7 @@ class Env {
   std::vector<AgentState> agents_;
   std::vector<ConverterState> converters_;
   std::vector<ChestState> chests_;
+  std::vector<AssemblerState> assemblers_;
   std::vector<uint8_t> agent_inv_, conv_inv_;
   std::vector<float> agent_stats_, game_stats_;
   std::vector<Event> events_;

@@ -3,6 +3,7 @@
 // feature spec. Interning stats to integer ids keeps string handling out of step().
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -17,7 +18,7 @@ namespace mettagrid {
 namespace feat {
 constexpr uint8_t TypeId = 0, Group = 1, Frozen = 2, Orientation = 3, Color = 4, Converting = 5,
                   Swappable = 6, EpisodeCompletion = 7, LastAction = 8, LastReward = 10, Glyph = 11,
-                  InvBase = 17;
+                  CooldownRemaining = 12, RemainingUses = 13, InvBase = 17;
 }
 
 // Orientation enum N=0, S=1, W=2, E=3, NW=4, NE=5, SW=6, SE=7: names and (drow, dcol) deltas.
@@ -72,6 +73,11 @@ class Rules {
     // Game stats chest.<resource>.{deposited,withdrawn,destroyed,amount}, per resource; -1
     // for resources no chest holds.
     std::vector<int> chest_deposited, chest_withdrawn, chest_destroyed, chest_amount;
+    // Game stats per object index (-1 unless an assembler): <name>.uses, and its uses by how
+    // many agents stood around it: <name>.uses.agents_1, .agents_2, .agents_3+ (the last
+    // counts 3 or more).
+    std::vector<int> assembler_uses;
+    std::vector<std::array<int, 3>> assembler_uses_by_agents;
     int objects_agent, tokens_written, tokens_dropped, tokens_free_space;
     std::vector<std::vector<int>> reward_stat;               // per group: stat id per reward term
     std::vector<std::vector<std::vector<int>>> limit_items;  // per group, per limit: items

@@ -1,6 +1,6 @@
 // move_<direction>: step one cell. Moving turns the agent even when the move fails; that is
 // how an agent faces a converter. Moving into another agent "uses" it: the mover gives it half
-// of each shareable resource it holds; moving into a chest uses it (objects/chest.cpp).
+// of each shareable resource it holds; moving into a chest or an assembler uses it (objects/).
 #include "mettagrid/actions/action_handler.hpp"
 #include "mettagrid/env.hpp"
 
@@ -27,10 +27,16 @@ class Move : public ActionHandler {
       return true;
     }
     const uint32_t other = cell & 0xFFFFu;
-    if (other == 0) {  // an object: chests are used by moving into them; walls, converters not
+    if (other == 0) {  // an object: chests and assemblers are used by moving into them
       const GridObject& target = env.object(cell >> 16);
-      if (env.config().objects[target.cfg].kind != ObjectKind::Chest) return false;
-      return env.use_chest(a, target.sub);
+      switch (env.config().objects[target.cfg].kind) {
+        case ObjectKind::Chest:
+          return env.use_chest(a, target.sub);
+        case ObjectKind::Assembler:
+          return env.use_assembler(a, target.sub);
+        default:
+          return false;  // walls and converters are not usable by moving
+      }
     }
     const int b = static_cast<int>(other) - 1;
     const GroupConfig& g = env.config().groups[ag.group];

@@ -11,7 +11,14 @@ void bind_config(py::module_& m) {
   py::enum_<ObjectKind>(m, "ObjectKind")
       .value("Wall", ObjectKind::Wall)
       .value("Converter", ObjectKind::Converter)
-      .value("Chest", ObjectKind::Chest);
+      .value("Chest", ObjectKind::Chest)
+      .value("Assembler", ObjectKind::Assembler);
+
+  py::class_<AssemblerRecipe>(m, "AssemblerRecipe")
+      .def(py::init<>())
+      .def_readwrite("input_resources", &AssemblerRecipe::input_resources)
+      .def_readwrite("output_resources", &AssemblerRecipe::output_resources)
+      .def_readwrite("cooldown", &AssemblerRecipe::cooldown);
 
   py::class_<ObjectConfig>(m, "ObjectConfig")
       .def(py::init<>())
@@ -29,7 +36,12 @@ void bind_config(py::module_& m) {
       .def_readwrite("color", &ObjectConfig::color)
       .def_readwrite("chest_resource", &ObjectConfig::chest_resource)
       .def_readwrite("position_deltas", &ObjectConfig::position_deltas)
-      .def_readwrite("max_inventory", &ObjectConfig::max_inventory);
+      .def_readwrite("max_inventory", &ObjectConfig::max_inventory)
+      .def_readwrite("recipes", &ObjectConfig::recipes)
+      .def_readwrite("recipe_of_mask", &ObjectConfig::recipe_of_mask)
+      .def_readwrite("max_uses", &ObjectConfig::max_uses)
+      .def_readwrite("exhaustion", &ObjectConfig::exhaustion)
+      .def_readwrite("allow_partial_usage", &ObjectConfig::allow_partial_usage);
 
   py::class_<GroupConfig>(m, "GroupConfig")
       .def(py::init<>())

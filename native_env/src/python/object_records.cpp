@@ -83,6 +83,12 @@ py::tuple object_records(const Env& e, const Rules& rules) {
         rec.cooldown_duration = oc.cooldown;
         rec.output_limit = oc.max_output;
         inv = e.converter_inventory(o.sub);
+      } else if (oc.kind == ObjectKind::Assembler) {
+        const AssemblerState& as = e.assemblers()[o.sub];
+        rec.color = oc.color;
+        rec.is_cooling_down = e.cooldown_remaining(as) > 0;
+        rec.conversions_completed = static_cast<int32_t>(as.uses);
+        rec.cooldown_duration = static_cast<int32_t>(as.cooldown_duration);
       } else if (oc.kind == ObjectKind::Chest) {
         rec.color = oc.color;
         *inventory.mutable_data(k, oc.chest_resource) = e.chests()[o.sub].amount;

@@ -111,6 +111,10 @@ def check_game_names(game: GameConfig) -> None:
         if obj.type == "converter":
             _check_resources(game, f"objects.{name}.input_resources", obj.input_resources)
             _check_resources(game, f"objects.{name}.output_resources", obj.output_resources)
+        if obj.type == "assembler":
+            for k, recipe in enumerate(obj.recipes):
+                _check_resources(game, f"objects.{name}.recipes.{k}.input_resources", recipe.input_resources)
+                _check_resources(game, f"objects.{name}.recipes.{k}.output_resources", recipe.output_resources)
         if obj.type == "chest":
             _check_resources(game, f"objects.{name}.resource_type", {obj.resource_type: 1})
     chars = [o.map_char for o in game.objects.values() if o.map_char is not None]

@@ -102,7 +102,77 @@ class ChestConfig(StrictModel):
         return self
 
 
-ObjectConfig = Annotated[WallConfig | ConverterConfig | ChestConfig, Field(discriminator="type")]
+class AssemblerRecipe(StrictModel):
+    """What the agents around an assembler give and its user gets, when they stand as
+    ``positions`` says: a side (``N``, ``SE``...) is an agent on that side, ``Any`` an agent on
+    any other side, and the count must match exactly (``[Any, Any]``: exactly two agents
+    anywhere around it; ``[N]``: exactly one, to the north)."""
+
+    positions: list[Side | Literal["Any"]] = Field(min_length=1, max_length=8)
+    input_resources: dict[str, Annotated[int, Field(ge=0, le=255)]] = {}
+    output_resources: dict[str, Annotated[int, Field(ge=0, le=255)]] = {}
+    cooldown: int = Field(default=0, ge=0)
+
+    @field_validator("positions")
+    @classmethod
+    def _one_agent_per_side(cls, positions: list[str]) -> list[str]:
+        fixed = [p for p in positions if p != "Any"]
+        if len(set(fixed)) != len(fixed):
+            raise ValueError(f"{positions}: a side can hold only one agent")
+        return positions
+
+    def masks(self) -> list[int]:
+        """The neighbour masks (bit i: an agent on side ``SIDES[i]``) this recipe matches."""
+        fixed = sum(1 << SIDES.index(p) for p in self.positions if p != "Any")
+        return [m for m in range(256) if m & fixed == fixed and bin(m).count("1") == len(self.positions)]
+
+
+class AssemblerConfig(StrictModel):
+    """Used by moving into it; the recipe is chosen by which of its 8 neighbouring cells hold
+    agents (see :class:`AssemblerRecipe`), so a recipe for two agents needs two to stand by it.
+    Inputs are pooled from all of them (taken in NW..SE order), outputs go to the user. Where
+    several recipes match one arrangement the later one wins (the original lists recipes in
+    reverse order of priority), and a recipe left with no arrangement of its own is an error
+    unless ``fully_overlapping_recipes_allowed``. After a use it cools down for the recipe's
+    cooldown times a multiplier that grows by ``1 + exhaustion`` per use; ``max_uses`` > 0
+    caps its uses; ``allow_partial_usage`` lets it be used while cooling down, inputs scaled
+    by the progress made (rounded up) and outputs too (rounded down)."""
+
+    type: Literal["assembler"] = "assembler"
+    type_id: int = Field(ge=1, le=255)
+    map_char: str | None = Field(default=None, min_length=1, max_length=1)
+    recipes: list[AssemblerRecipe] = Field(min_length=1, max_length=256)
+    max_uses: int = Field(default=0, ge=0)
+    exhaustion: float = Field(default=0.0, ge=0.0, le=1000.0)
+    allow_partial_usage: bool = False
+    fully_overlapping_recipes_allowed: bool = False
+    color: int = Field(default=0, ge=0, le=255)
+
+    @model_validator(mode="after")
+    def _every_recipe_reachable(self) -> AssemblerConfig:
+        self.recipe_of_mask()
+        return self
+
+    def recipe_of_mask(self) -> list[int]:
+        """For each of the 256 neighbour masks, the index of its recipe (-1: none)."""
+        table = [-1] * 256
+        for index in reversed(range(len(self.recipes))):
+            claimed = False
+            for mask in self.recipes[index].masks():
+                if table[mask] < 0:
+                    table[mask] = index
+                    claimed = True
+            if not claimed and not self.fully_overlapping_recipes_allowed:
+                raise ValueError(
+                    f"recipes.{index}: every arrangement of {self.recipes[index].positions} is taken by a later "
+                    "recipe (set fully_overlapping_recipes_allowed to keep it anyway)"
+                )
+        return table
+
+
+ObjectConfig = Annotated[
+    WallConfig | ConverterConfig | ChestConfig | AssemblerConfig, Field(discriminator="type")
+]
 
 
 # --- agents -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import math
 
 from metta_lit import _mettagrid as native
 from metta_lit.env.checks import reward_share_matrix
-from metta_lit.env.config import SIDES, AgentConfig, ChestConfig, ConverterConfig, GameConfig
+from metta_lit.env.config import SIDES, AgentConfig, AssemblerConfig, ChestConfig, ConverterConfig, GameConfig
 from metta_lit.env.maps import parse_ascii, resolve_group
 
 AGENT_CELL = 0x8000
@@ -130,6 +130,18 @@ def to_native(game: GameConfig) -> native.GameConfig:
             o.max_output, o.max_conversions = spec.max_output, spec.max_conversions
             o.conversion_ticks, o.cooldown = spec.conversion_ticks, spec.cooldown
             o.initial_resource_count, o.color = spec.initial_resource_count, spec.color
+        elif isinstance(spec, AssemblerConfig):
+            o.kind = native.ObjectKind.Assembler
+            recipes = []
+            for recipe in spec.recipes:
+                r = native.AssemblerRecipe()
+                r.input_resources = _per_resource(game, recipe.input_resources)
+                r.output_resources = _per_resource(game, recipe.output_resources)
+                r.cooldown = recipe.cooldown
+                recipes.append(r)
+            o.recipes, o.recipe_of_mask = recipes, spec.recipe_of_mask()
+            o.max_uses, o.exhaustion, o.allow_partial_usage = spec.max_uses, spec.exhaustion, spec.allow_partial_usage
+            o.color = spec.color
         elif isinstance(spec, ChestConfig):
             o.kind = native.ObjectKind.Chest
             o.chest_resource = game.resource_names.index(spec.resource_type)

@@ -1,0 +1,93 @@
+// An assembler: used by moving into it. Which of its 8 neighbouring cells hold agents (a mask,
+// bit i = side i in NW, N, NE, W, E, SW, S, SE order) picks the recipe, so a recipe that needs
+// two agents around it can only be made together. Inputs are pooled from every neighbouring
+// agent, taken in NW..SE order; outputs go to the user. After a use the assembler cools down
+// for the recipe's cooldown times a multiplier that grows by (1 + exhaustion) per use; with
+// allow_partial_usage it can be used while cooling down, inputs scaled by the progress made
+// (rounded up) and outputs too (rounded down). max_uses > 0 caps its uses.
+#include <algorithm>
+#include <cmath>
+
+#include "mettagrid/env.hpp"
+
+namespace mettagrid {
+
+namespace {
+
+constexpr int kSideRow[8] = {-1, -1, -1, 0, 0, 1, 1, 1};
+constexpr int kSideCol[8] = {-1, 0, 1, -1, 1, -1, 0, 1};
+
+float cooldown_progress(const AssemblerState& s, uint32_t now) {
+  if (s.cooldown_duration == 0 || s.cooldown_end <= now) return 1.0f;
+  const uint32_t start = s.cooldown_end - s.cooldown_duration;
+  if (now <= start) return 0.0f;
+  return static_cast<float>(now - start) / static_cast<float>(s.cooldown_duration);
+}
+
+}  // namespace
+
+uint32_t Env::cooldown_remaining(const AssemblerState& s) const {
+  const uint32_t now = static_cast<uint32_t>(current_step_);
+  return s.cooldown_end > now ? s.cooldown_end - now : 0;
+}
+
+bool Env::use_assembler(int a, int k) {
+  AssemblerState& s = assemblers_[k];
+  const ObjectConfig& oc = cfg_->objects[s.cfg];
+  if (oc.max_uses > 0 && s.uses >= static_cast<uint32_t>(oc.max_uses)) return false;
+  const float progress = cooldown_progress(s, static_cast<uint32_t>(current_step_));
+  if (progress < 1.0f && !oc.allow_partial_usage) return false;
+
+  const GridObject& box = objects_[s.object_id];
+  int around[8];
+  int count = 0, mask = 0;
+  for (int side = 0; side < 8; ++side) {
+    const int r = box.r + kSideRow[side], c = box.c + kSideCol[side];
+    if (!in_bounds(r, c)) continue;
+    const uint32_t agent = cell(r, c) & 0xFFFFu;
+    if (agent == 0) continue;
+    around[count++] = static_cast<int>(agent) - 1;
+    mask |= 1 << side;
+  }
+  const int index = oc.recipe_of_mask[mask];
+  if (index < 0) return false;
+  const AssemblerRecipe& recipe = oc.recipes[index];
+
+  int inputs[kMaxResources], outputs[kMaxResources];
+  bool any_output = false, any_full_output = false;
+  for (int i = 0; i < R_; ++i) {
+    inputs[i] = recipe.input_resources[i];
+    outputs[i] = recipe.output_resources[i];
+    any_full_output |= outputs[i] > 0;
+    if (progress < 1.0f) {
+      inputs[i] = static_cast<int>(std::ceil(inputs[i] * progress));
+      outputs[i] = static_cast<int>(std::floor(outputs[i] * progress));
+    }
+    any_output |= outputs[i] > 0;
+  }
+  // A partial use that would make nothing of a recipe that makes something only burns inputs.
+  if (progress < 1.0f && any_full_output && !any_output) return false;
+  for (int i = 0; i < R_; ++i) {
+    int pooled = 0;
+    for (int n = 0; n < count; ++n) pooled += agent_inventory(around[n])[i];
+    if (pooled < inputs[i]) return false;
+  }
+  for (int i = 0; i < R_; ++i) {
+    int needed = inputs[i];
+    for (int n = 0; n < count && needed > 0; ++n) {
+      needed += agent_update(around[n], i, -std::min<int>(needed, agent_inventory(around[n])[i]));
+    }
+  }
+  for (int i = 0; i < R_; ++i) {
+    if (outputs[i] > 0) agent_update(a, i, outputs[i]);
+  }
+  s.cooldown_duration = static_cast<uint32_t>(recipe.cooldown * s.cooldown_multiplier);
+  s.cooldown_end = static_cast<uint32_t>(current_step_) + s.cooldown_duration;
+  s.uses += 1;
+  if (oc.exhaustion > 0.0f) s.cooldown_multiplier *= 1.0f + oc.exhaustion;
+  game_stats_[rules_->ids.assembler_uses[s.cfg]] += 1;
+  game_stats_[rules_->ids.assembler_uses_by_agents[s.cfg][std::min(count, 3) - 1]] += 1;
+  return true;
+}
+
+}  // namespace mettagrid
