@@ -170,9 +170,7 @@ class AssemblerConfig(StrictModel):
         return table
 
 
-ObjectConfig = Annotated[
-    WallConfig | ConverterConfig | ChestConfig | AssemblerConfig, Field(discriminator="type")
-]
+ObjectConfig = Annotated[WallConfig | ConverterConfig | ChestConfig | AssemblerConfig, Field(discriminator="type")]
 
 
 # --- agents -------------------------------------------------------------------------------
