@@ -119,3 +119,16 @@ def test_in_context_recipes_are_each_makeable_and_a_random_policy_almost_never_f
     scores = baselines("in_context", episodes=2)
     for name, score in scores.items():
         assert score["random"] < 0.2 and score["scripted"] >= 2, (name, score)
+
+
+def test_coop_assembler_pays_only_pairs_alone_an_agent_never_scores():
+    """The same rooms with one agent each: in 8 random episodes not one heart, where pairs
+    (the env as trained) make some by chance."""
+    from metta_lit.evaluation.runner import PolicyHandle, run_simulation
+    from metta_lit.policy import RandomPolicy
+
+    (pairs,) = load_simulations(["coop_assembler/pairs"])
+    alone = pairs.model_copy(update={"env_overrides": {"game.num_agents": 4, "game.map_builder.scene.scene.agents": 1}})
+    random = PolicyHandle(RandomPolicy({}, []), "random", 0)
+    assert run_simulation(random, alone, seed=1).mean("heart.gained") == 0.0
+    assert run_simulation(random, pairs, seed=1).mean("heart.gained") > 0.05

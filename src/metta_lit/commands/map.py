@@ -29,8 +29,8 @@ def map(  # noqa: A001 (the command is `metta-lit map`)
         height: a scene's height (scene YAMLs and .map files only)
         png: also draw the map to this PNG file
     """
-    names = map_names(config, seed, width, height)
-    chars = legend()
+    names, own_chars = map_names(config, seed, width, height)
+    chars = {**legend(), **own_chars}
     rows = ["".join(chars.get(name, agent_char(name)) for name in row) for row in names]
     print("\n".join(rows), flush=True)
     if png:
@@ -42,8 +42,9 @@ def map(  # noqa: A001 (the command is `metta-lit map`)
 map.positional = True  # its required arguments are positional: `metta-lit map show CONFIG`
 
 
-def map_names(config: str, seed: int, width: int, height: int) -> list[list[str]]:
-    """The cell names of the map ``config`` makes with ``seed``."""
+def map_names(config: str, seed: int, width: int, height: int) -> tuple[list[list[str]], dict[str, str]]:
+    """The cell names of the map ``config`` makes with ``seed``, and the characters of an env's
+    own objects (an env may draw objects the library does not know)."""
     import yaml
 
     from metta_lit.env.mapgen import generate
@@ -51,17 +52,18 @@ def map_names(config: str, seed: int, width: int, height: int) -> list[list[str]
 
     path = Path(config)
     if path.suffix == ".map":
-        return AsciiFile(path=config).drawn().tolist()
+        return AsciiFile(path=config).drawn().tolist(), {}
     if path.suffix in (".yaml", ".yml") and path.is_file():
         data = yaml.safe_load(path.read_text())
         if isinstance(data, dict) and "type" in data and "game" not in data and "model" not in data:
-            return generate(data, width, height, seed).tolist()
+            return generate(data, width, height, seed).tolist(), {}
     from metta_lit.env import MettaGridVecEnv
     from metta_lit.env.presets import load_env
 
-    env = MettaGridVecEnv(load_env(config), num_envs=1, seed=seed)
+    game = load_env(config).game
+    env = MettaGridVecEnv(game, num_envs=1, seed=seed)
     env.reset()
-    return env.initial_map(0)
+    return env.initial_map(0), {name: spec.map_char for name, spec in game.objects.items() if spec.map_char}
 
 
 def legend() -> dict[str, str]:
