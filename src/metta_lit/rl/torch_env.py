@@ -25,6 +25,7 @@ from metta_lit.curriculum import Curriculum, Task
 from metta_lit.env import EnvTask, GameConfig, MettaGridConfig, MettaGridVecEnv
 from metta_lit.env.replay import EpisodeReplays
 from metta_lit.env.vec_env import EpisodeStats
+from metta_lit.rl.cooperation import cooperation_metrics
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class EpisodeResult:
     stats: EpisodeStats  # typed stats over stat_names
     stat_names: list[str]
     agent_groups: list[int]  # group id of each agent
+    agent_group_names: list[str]  # group (team) name of each agent
     replay_url: str | None = None
     task: str | None = None  # the curriculum task played (None: the env's own config)
 
@@ -48,7 +50,8 @@ class EpisodeResult:
     ) -> EpisodeResult:
         objects = env.grid_object_records(e)
         groups = objects.records["group"][objects.agents]
-        group_ids = [env.config.game.groups[env.group_names[g]].id for g in groups.tolist()]
+        group_names = [env.group_names[g] for g in groups.tolist()]
+        group_ids = [env.config.game.groups[name].id for name in group_names]
         return cls(
             episode_id=episode_id,
             env=e,
@@ -57,6 +60,7 @@ class EpisodeResult:
             stats=env.episode_stat_arrays(e),
             stat_names=env.stat_names,
             agent_groups=group_ids,
+            agent_group_names=group_names,
             replay_url=replay_url,
             task=task,
         )
@@ -78,6 +82,7 @@ class EpisodeResult:
         out.update({f"env_game/{names[s]}": float(game[s]) for s in np.flatnonzero(game)})
         out["episode/reward"] = float(self.rewards.mean())
         out["episode/length"] = float(self.steps)
+        out.update(cooperation_metrics(self.rewards, self.agent_group_names, names, agent, game))
         return out
 
 

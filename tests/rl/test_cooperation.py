@@ -1,0 +1,66 @@
+"""Cooperation metrics on hand-computed episodes, and from a real episode's summary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from metta_lit.env import env_config
+from metta_lit.policy import RandomPolicy
+from metta_lit.rl.acting import play_episodes
+from metta_lit.rl.cooperation import cooperation_metrics, gini
+from metta_lit.rl.torch_env import MettaGridTorchEnv
+
+NAMES = [
+    "assembler.uses.agents_1",
+    "assembler.uses.agents_2",
+    "assembler.uses.agents_3+",
+    "action.attack.red.hit.red",
+    "action.attack.red.hit.blue",
+    "action.attack.blue.hit_by.red",
+    "steals.heart.from.blue",
+]
+
+
+def test_gini_of_equal_shares_is_zero_and_of_one_takes_all_approaches_one():
+    assert gini(np.array([2.0, 2.0, 2.0])) == 0.0
+    assert gini(np.array([3.0, 1.0])) == pytest.approx(0.25)  # mean |diff| 1 over 2 x mean 2
+    assert gini(np.array([4.0, 0.0, 0.0, 0.0])) == pytest.approx(0.75)  # (n - 1) / n
+    assert gini(np.array([0.0, 0.0])) is None and gini(np.array([1.0, -3.0])) is None
+
+
+def test_team_returns_inequality_assembler_uses_attacks_and_steals_by_team():
+    returns = np.array([3.0, 1.0, 0.0, 0.0])
+    teams = ["red", "red", "blue", "blue"]
+    agent = np.zeros((4, len(NAMES)), dtype=np.float32)
+    agent[0, 3], agent[0, 4], agent[0, 6] = 1, 2, 3  # a red hits red once, blue twice; steals 3 from blue
+    agent[2, 6] = 1  # a blue steals 1 from its own team
+    agent[3, 5] = 2  # hit_by counts the victim's side: not counted again
+    game = np.array([1, 4, 2, 0, 0, 0, 0], dtype=np.float32)
+    assert cooperation_metrics(returns, teams, NAMES, agent, game) == {
+        "coop/red/return": 4.0,
+        "coop/red/gini": pytest.approx(0.25),
+        "coop/blue/return": 0.0,  # no gini: nobody in blue earned anything
+        "coop/assembler_uses_alone": 1.0,
+        "coop/assembler_uses_together": 6.0,
+        "coop/attacks_own_team": 1.0,
+        "coop/attacks_other_team": 2.0,
+        "coop/steals_own_team": 1.0,
+        "coop/steals_other_team": 3.0,
+    }
+
+
+def test_counts_of_mechanics_an_env_lacks_are_left_out():
+    out = cooperation_metrics(np.array([1.0]), ["agent"], ["heart.gained"], np.ones((1, 1)), np.zeros(1))
+    assert out == {"coop/agent/return": 1.0, "coop/agent/gini": 0.0}
+
+
+def test_a_played_episode_summary_carries_the_cooperation_metrics():
+    base = MettaGridTorchEnv(env_config("coop_assembler"), num_envs=2, seed=3)
+    (episode, *_) = play_episodes(base, [(RandomPolicy({}, []), 8)], [1, 1])
+    summary = episode.summary()
+    column = episode.stat_names.index("assembler.uses.agents_2")
+    assert summary["coop/assembler_uses_together"] == episode.stats.game[column]
+    teams = {f"team_{k}" for k in range(1, 5)}
+    assert {key.split("/")[1] for key in summary if key.endswith("/return")} == teams
+    assert sum(summary[f"coop/{t}/return"] for t in teams) == pytest.approx(float(episode.rewards.sum()))
