@@ -215,3 +215,49 @@ def test_an_arena_policy_evaluates_and_replays_on_navigation(tmp_path):
         cwd=tmp_path,
     ).stdout
     assert "replay written to" in out
+
+
+def test_evaluating_a_team_sim_writes_each_teams_cooperation_metrics_to_duckdb(tmp_path):
+    """coop_assembler: four teams of two; per team its return and Gini, and the assembler's
+    uses alone and together, one row per episode and metric; their sum is the agents' reward."""
+    db_path = str(tmp_path / "coop.duckdb")
+    evaluate(["random"], ["coop_assembler/pairs"], db_path, console=Console(file=io.StringIO()))
+    db = EvalStatsDB(db_path)
+    means = db.episode_metric_means(("random", 0), "coop_assembler/pairs")
+    teams = [f"team_{k}" for k in range(1, 5)]
+    assert {f"coop/{t}/return" for t in teams} | {"coop/assembler_uses_alone", "coop/assembler_uses_together"} <= set(
+        means
+    )
+    episodes = db.count("episodes")
+    assert episodes == 8 and db.count("episode_metrics") >= episodes * 6
+    team_total = sum(means[f"coop/{t}/return"] for t in teams)
+    assert team_total == pytest.approx(db.metric(("random", 0), "coop_assembler/pairs", "reward").mean * 8, rel=1e-5)
+    assert db.episode_metric_means(("random", 0), "coop_assembler/pairs", "coop/*gini*").keys() <= {
+        f"coop/{t}/gini" for t in teams
+    }
+
+
+def test_a_database_written_before_episode_metrics_has_none(tmp_path):
+    import duckdb
+
+    from metta_lit.evaluation.stats_db import SCHEMA
+
+    path = str(tmp_path / "old.duckdb")
+    with duckdb.connect(path) as con:
+        old = SCHEMA.replace(
+            "CREATE TABLE IF NOT EXISTS episode_metrics (\n    episode_id TEXT, metric TEXT, value REAL, PRIMARY KEY (episode_id, metric));\n",
+            "",
+        )
+        assert old != SCHEMA
+        con.execute(old)
+    assert EvalStatsDB(path).episode_metric_means(("random", 0), "coop_assembler/pairs") == {}
+
+
+def test_analyze_prints_the_cooperation_metrics_of_team_sims(tmp_path):
+    db_path = str(tmp_path / "coop.duckdb")
+    quiet = Console(file=io.StringIO(), width=200)
+    evaluate(["random"], ["coop_assembler/pairs"], db_path, console=quiet)
+    out = Console(file=io.StringIO(), width=200)
+    analyze(db_path, ["reward"], scorecard=None, console=out)
+    text = out.file.getvalue()
+    assert "cooperation (coop/*)" in text and "coop/team_3/return" in text and "coop/assembler_uses_together" in text

@@ -52,6 +52,15 @@ def analyze(
                         f"{key}:v{version}", sim, metric, f"{s.mean:.4g}", f"{s.std:.4g}", str(s.count), str(s.samples)
                     )
     console.print(table)
+    cooperation = Table(title="cooperation (coop/*): per-episode means")
+    for col in ("policy", "simulation", "metric", "mean"):
+        cooperation.add_column(col, justify="right" if col == "mean" else "left")
+    for key, version in policies:
+        for sim in sims:
+            for metric, mean in db.episode_metric_means((key, version), sim).items():
+                cooperation.add_row(f"{key}:v{version}", sim, metric, f"{mean:.4g}")
+    if cooperation.rows:
+        console.print(cooperation)
     if scorecard:
         write_scorecard(db, scorecard, scorecard_metric)
         console.print(f"scorecard ({scorecard_metric}) written to {scorecard}")

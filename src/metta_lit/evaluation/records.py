@@ -23,6 +23,7 @@ class EpisodeRecord:
     agent_metrics: list[dict[str, float]]  # per agent: {"reward": ..., "<stat>": ...}
     agent_policies: list[tuple[str, int]]  # per agent: (policy_key, policy_version)
     replay_url: str | None = None
+    episode_metrics: dict[str, float] = field(default_factory=dict)  # the episode's own: coop/*
 
 
 @dataclass

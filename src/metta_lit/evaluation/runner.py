@@ -134,4 +134,5 @@ def _episode(
         agent_metrics=episode.agent_metrics(),
         agent_policies=policies,
         replay_url=episode.replay_url,
+        episode_metrics=episode.cooperation(),
     )

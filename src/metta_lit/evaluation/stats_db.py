@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS agent_groups (
     episode_id TEXT, group_id INTEGER, agent_id INTEGER, PRIMARY KEY (episode_id, group_id, agent_id));
 CREATE TABLE IF NOT EXISTS agent_metrics (
     episode_id TEXT, agent_id INTEGER, metric TEXT, value REAL, PRIMARY KEY (episode_id, agent_id, metric));
+CREATE TABLE IF NOT EXISTS episode_metrics (
+    episode_id TEXT, metric TEXT, value REAL, PRIMARY KEY (episode_id, metric));
 CREATE TABLE IF NOT EXISTS simulations (
     id TEXT PRIMARY KEY, name TEXT, env TEXT, policy_key TEXT, policy_version INTEGER,
     created_at TIMESTAMP, finished_at TIMESTAMP);
@@ -93,6 +95,8 @@ def _write(con: duckdb.DuckDBPyConnection, sims: list[SimulationRecord]) -> None
     _insert(con, "agent_groups", ("episode_id", "group_id", "agent_id"), groups)
     metrics = [(e.id, a, m, float(v)) for e in episodes for a, ms in enumerate(e.agent_metrics) for m, v in ms.items()]
     _insert(con, "agent_metrics", ("episode_id", "agent_id", "metric", "value"), metrics)
+    whole = [(e.id, m, float(v)) for e in episodes for m, v in e.episode_metrics.items()]
+    _insert(con, "episode_metrics", ("episode_id", "metric", "value"), whole)
     policies = [(e.id, a, k, v) for e in episodes for a, (k, v) in enumerate(e.agent_policies)]
     _insert(con, "agent_policies", ("episode_id", "agent_id", "policy_key", "policy_version"), policies)
 

@@ -10,7 +10,15 @@ import duckdb
 
 from metta_lit.evaluation.records import MetricSummary
 
-TABLES = ("simulations", "episodes", "episode_attributes", "agent_groups", "agent_metrics", "agent_policies")
+TABLES = (
+    "simulations",
+    "episodes",
+    "episode_attributes",
+    "agent_groups",
+    "agent_metrics",
+    "episode_metrics",
+    "agent_policies",
+)
 
 
 class StatsQueries:
@@ -85,6 +93,25 @@ class StatsQueries:
         """Average over the suite's simulations of the policy's mean ``metric``."""
         scores = [v for sim, v in self.simulation_scores(policy, metric).items() if sim.split("/")[0] == suite]
         return sum(scores) / len(scores) if scores else math.nan
+
+    def episode_metric_means(
+        self, policy: tuple[str, int], simulation: str, pattern: str = "coop/*"
+    ) -> dict[str, float]:
+        """Means over the episodes a policy was evaluated in (``suite/name``) of the episode
+        metrics (per team, per game: ``coop/*``) matching ``pattern``; a metric an episode lacks
+        is left out of its mean. Databases written before episode metrics existed have none."""
+        suite, _, name = simulation.partition("/")
+        key, version = policy
+        try:
+            rows = self.query(
+                "SELECT m.metric, avg(m.value) FROM episode_metrics m JOIN episodes e ON e.id = m.episode_id "
+                "JOIN simulations s ON s.id = e.simulation_id "
+                "WHERE s.policy_key = ? AND s.policy_version = ? AND s.name = ? AND s.env = ? GROUP BY 1 ORDER BY 1",
+                [key, version, suite, name],
+            )
+        except duckdb.CatalogException:
+            return {}
+        return {metric: float(mean) for metric, mean in rows if fnmatch(metric, pattern)}
 
     def count(self, table: str) -> int:
         if table not in TABLES:

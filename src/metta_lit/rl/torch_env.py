@@ -82,8 +82,14 @@ class EpisodeResult:
         out.update({f"env_game/{names[s]}": float(game[s]) for s in np.flatnonzero(game)})
         out["episode/reward"] = float(self.rewards.mean())
         out["episode/length"] = float(self.steps)
-        out.update(cooperation_metrics(self.rewards, self.agent_group_names, names, agent, game))
+        out.update(self.cooperation())
         return out
+
+    def cooperation(self) -> dict[str, float]:
+        """The episode's ``coop/*`` metrics (see :mod:`metta_lit.rl.cooperation`)."""
+        return cooperation_metrics(
+            self.rewards, self.agent_group_names, self.stat_names, self.stats.agent, self.stats.game
+        )
 
 
 class MettaGridTorchEnv(EnvBase):
