@@ -70,6 +70,7 @@ void Env::reset() {
   agents_.clear();
   converters_.clear();
   chests_.clear();
+  chest_ledger_.clear();
   assemblers_.clear();
   conv_inv_.clear();
   std::fill(agent_inv_.begin(), agent_inv_.end(), 0);
@@ -118,6 +119,7 @@ void Env::reset() {
           ch.amount =
               static_cast<uint8_t>(std::min(spec.initial_resource_count, spec.max_inventory));
           chests_.push_back(ch);
+          chest_ledger_.resize(chests_.size() * kChestRing, kNoDepositor);
           game_stats_[rules_->ids.chest_amount[spec.chest_resource]] += ch.amount;
         } else if (cfg_->objects[oc].kind == ObjectKind::Assembler) {
           obj.sub = static_cast<int32_t>(assemblers_.size());

@@ -273,6 +273,15 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
     ids.put.push_back(stat(res + ".put"));
     ids.get.push_back(stat(res + ".get"));
   }
+  ids.shared.assign(num_resources, -1);
+  ids.received.assign(num_resources, -1);
+  for (int r = 0; r < num_resources; ++r) {
+    for (const auto& g : cfg.groups) {
+      if (!g.shareable[r] || ids.shared[r] >= 0) continue;
+      ids.shared[r] = stat(cfg.resource_names[r] + ".shared");
+      ids.received[r] = stat(cfg.resource_names[r] + ".received");
+    }
+  }
   for (const auto& a : cfg.actions) {
     ids.success.push_back(stat("action." + a.name + ".success"));
     ids.failed.push_back(stat("action." + a.name + ".failed"));
@@ -302,8 +311,8 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
   ids.friendly_fire = stat("action.attack.friendly_fire");
   ids.wasted_on_frozen = stat("action.attack.wasted_on_frozen");
   for (const auto& o : cfg.objects) ids.objects_of_type.push_back(stat("objects." + o.name));
-  for (auto* v :
-       {&ids.chest_deposited, &ids.chest_withdrawn, &ids.chest_destroyed, &ids.chest_amount}) {
+  for (auto* v : {&ids.chest_deposited, &ids.chest_withdrawn, &ids.chest_destroyed,
+                  &ids.chest_amount, &ids.chest_passed}) {
     v->assign(R, -1);
   }
   for (const auto& o : cfg.objects) {
@@ -313,6 +322,7 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
     ids.chest_withdrawn[o.chest_resource] = stat(prefix + "withdrawn");
     ids.chest_destroyed[o.chest_resource] = stat(prefix + "destroyed");
     ids.chest_amount[o.chest_resource] = stat(prefix + "amount");
+    ids.chest_passed[o.chest_resource] = stat(prefix + "passed");
   }
   bool assemblers = false;
   for (const auto& o : cfg.objects) {

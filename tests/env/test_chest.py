@@ -86,3 +86,19 @@ def test_a_chests_amount_is_observed_as_its_inventory_token(driver):
 def test_bad_chests_are_refused_naming_the_field(driver, chest, message):
     with pytest.raises(ValidationError, match=message):
         driver(["@C"], objects={"wall": {}, "chest": chest})
+
+
+def test_units_withdrawn_by_another_agent_than_their_depositor_count_as_passed(driver):
+    """Withdrawals take the oldest units first; units the chest started with have no depositor."""
+    chest = {"position_deltas": {"N": 1, "E": -5, "W": -1}, "initial_inventory": 1}
+    d = driver([".@.", ".C@", "..."], objects={"wall": {}, "chest": chest})
+    d.give(0, "heart", 3)
+    d.step("move_south", None)  # agent 0 (north) deposits 1: the chest holds [start, 0]
+    d.step("move_south", None)  # [start, 0, 0]
+    d.step(None, "move_west")  # agent 1 (east) takes 3: the start unit and agent 0's two
+    stats = game_stats(d)
+    assert (stats["chest.heart.withdrawn"], stats["chest.heart.passed"]) == (3, 2)
+    d.step("move_south", None)  # agent 0 deposits again, walks to the west side, takes it back
+    for move in ("move_west", "move_south", "move_east"):
+        d.step(move, None)
+    assert d.inv(d.agent(0)) == {"heart": 1} and game_stats(d)["chest.heart.passed"] == 2

@@ -118,6 +118,8 @@ def test_moving_into_an_agent_shares_half_of_shareable_resources(driver):
     assert d.env.action_success[0, 0]
     assert d.inv(d.agent(0)) == {"heart": 3, "ore_red": 4}
     assert d.inv(d.agent(1)) == {"heart": 2}
+    assert d.stats(0)["heart.shared"] == 2 and d.stats(1)["heart.received"] == 2
+    assert "ore_red.shared" not in d.env.stat_names  # only what some group may share is counted
 
 
 def test_rotate_sets_orientation(driver):

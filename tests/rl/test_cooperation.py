@@ -19,6 +19,8 @@ NAMES = [
     "action.attack.red.hit.blue",
     "action.attack.blue.hit_by.red",
     "steals.heart.from.blue",
+    "heart.shared",
+    "chest.heart.passed",
 ]
 
 
@@ -36,7 +38,8 @@ def test_team_returns_inequality_assembler_uses_attacks_and_steals_by_team():
     agent[0, 3], agent[0, 4], agent[0, 6] = 1, 2, 3  # a red hits red once, blue twice; steals 3 from blue
     agent[2, 6] = 1  # a blue steals 1 from its own team
     agent[3, 5] = 2  # hit_by counts the victim's side: not counted again
-    game = np.array([1, 4, 2, 0, 0, 0, 0], dtype=np.float32)
+    agent[1, 7] = 2  # a red hands 2 hearts over
+    game = np.array([1, 4, 2, 0, 0, 0, 0, 0, 5], dtype=np.float32)
     assert cooperation_metrics(returns, teams, NAMES, agent, game) == {
         "coop/red/return": 4.0,
         "coop/red/gini": pytest.approx(0.25),
@@ -47,6 +50,8 @@ def test_team_returns_inequality_assembler_uses_attacks_and_steals_by_team():
         "coop/attacks_other_team": 2.0,
         "coop/steals_own_team": 1.0,
         "coop/steals_other_team": 3.0,
+        "coop/items_shared": 2.0,
+        "coop/chest_passed": 5.0,
     }
 
 

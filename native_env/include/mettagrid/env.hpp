@@ -47,6 +47,7 @@ struct ChestState {
   uint32_t object_id = 0;
   int16_t cfg = 0;
   uint8_t amount = 0;  // of the chest's one resource
+  uint8_t oldest = 0;  // ring index of the oldest unit in the chest's depositor ledger
 };
 
 struct AssemblerState {
@@ -177,6 +178,11 @@ class Env {
   std::vector<AgentState> agents_;
   std::vector<ConverterState> converters_;
   std::vector<ChestState> chests_;
+  // Per chest, a ring of kChestRing depositor agent ids, one per unit held, oldest first
+  // (kNoDepositor for units it started with): who gave what a withdrawal takes.
+  static constexpr int kChestRing = 256;
+  static constexpr uint16_t kNoDepositor = 0xFFFF;
+  std::vector<uint16_t> chest_ledger_;
   std::vector<AssemblerState> assemblers_;
   std::vector<uint8_t> agent_inv_, conv_inv_;
   std::vector<float> agent_stats_, game_stats_;

@@ -64,7 +64,10 @@ class Rules {
   int num_stats() const { return static_cast<int>(stat_names.size()); }
   struct Ids {
     std::vector<int> gained, lost, amount, put, get;  // per resource
-    std::vector<int> success, failed;                 // per handler
+    // Agent stats <res>.shared / <res>.received (moving into another agent hands half over),
+    // per resource; -1 for resources no group shares.
+    std::vector<int> shared, received;
+    std::vector<int> success, failed;  // per handler
     int invalid_type, failure_penalty, frozen_ticks;
     std::vector<int> hit, hit_by, blocked_by;  // [actor_group * G + target_group]
     std::vector<int> steals;                   // [resource * G + target_group]
@@ -73,6 +76,7 @@ class Rules {
     // Game stats chest.<resource>.{deposited,withdrawn,destroyed,amount}, per resource; -1
     // for resources no chest holds.
     std::vector<int> chest_deposited, chest_withdrawn, chest_destroyed, chest_amount;
+    std::vector<int> chest_passed;  // chest.<res>.passed: withdrawn units another agent deposited
     // Game stats per object index (-1 unless an assembler): <name>.uses, and its uses by how
     // many agents stood around it: <name>.uses.agents_1, .agents_2, .agents_3+ (the last
     // counts 3 or more).

@@ -45,7 +45,11 @@ class Move : public ActionHandler {
       const int half = env.agent_inventory(a)[i] / 2;
       if (half == 0) continue;
       const int given = env.agent_update(b, i, half);
-      if (given > 0) env.agent_update(a, i, -given);
+      if (given > 0) {
+        env.agent_update(a, i, -given);
+        env.add_stat(a, env.rules().ids.shared[i], given);
+        env.add_stat(b, env.rules().ids.received[i], given);
+      }
     }
     return true;
   }

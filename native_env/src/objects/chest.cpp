@@ -2,7 +2,9 @@
 // picks what a use does (position_deltas: deposit or withdraw up to an amount); what is
 // deposited past max_inventory is destroyed. Game stats chest.<resource>.deposited,
 // .withdrawn and .destroyed count what moved, and .amount is what the env's chests of that
-// resource hold now.
+// resource hold now. A ledger of who deposited each unit held (withdrawals take the oldest
+// units first) lets chest.<resource>.passed count the units withdrawn by another agent than
+// the one that deposited them: items handed over through the chest.
 //
 // Unlike the original, .destroyed counts what the user actually lost (the original adds the
 // configured delta even when the user held less) and .amount sums every chest of the
@@ -40,6 +42,10 @@ bool Env::use_chest(int a, int chest) {
     if (given == 0) return false;
     const int kept = std::min(given, oc.max_inventory - ch.amount);
     agent_update(a, item, -given);
+    uint16_t* ledger = &chest_ledger_[chest * kChestRing];
+    for (int u = 0; u < kept; ++u) {
+      ledger[(ch.oldest + ch.amount + u) % kChestRing] = static_cast<uint16_t>(a);
+    }
     ch.amount = static_cast<uint8_t>(ch.amount + kept);
     game_stats_[ids.chest_deposited[item]] += kept;
     game_stats_[ids.chest_destroyed[item]] += given - kept;
@@ -51,7 +57,15 @@ bool Env::use_chest(int a, int chest) {
     if (wanted == 0) return false;
     const int taken = agent_update(a, item, wanted);
     if (taken == 0) return false;
+    const uint16_t* ledger = &chest_ledger_[chest * kChestRing];
+    int passed = 0;
+    for (int u = 0; u < taken; ++u) {
+      const uint16_t by = ledger[(ch.oldest + u) % kChestRing];
+      passed += by != kNoDepositor && by != a;
+    }
+    ch.oldest = static_cast<uint8_t>((ch.oldest + taken) % kChestRing);
     ch.amount = static_cast<uint8_t>(ch.amount - taken);
+    game_stats_[ids.chest_passed[item]] += passed;
     game_stats_[ids.chest_withdrawn[item]] += taken;
     game_stats_[ids.chest_amount[item]] -= taken;
     return true;

@@ -7,6 +7,9 @@ What a cooperation question is measured by, per episode:
   has everything), left out where the team's mean return is not positive;
 - ``coop/assembler_uses_alone`` and ``coop/assembler_uses_together``: assembler uses with one
   agent beside it and with two or more (the native ``<name>.uses.agents_*`` game stats);
+- ``coop/items_shared``: items handed to another agent by moving into it (``<item>.shared``),
+  and ``coop/chest_passed``: units withdrawn from a chest by another agent than the one that
+  deposited them (``chest.<item>.passed``);
 - ``coop/attacks_own_team`` and ``coop/attacks_other_team``: hits by group against group
   (``action.attack.<g>.hit.<h>``), and ``coop/steals_own_team`` / ``coop/steals_other_team``:
   items stolen from the stealer's own group or another (``steals.<item>.from.<g>``).
@@ -51,7 +54,7 @@ def cooperation_metrics(
         if g is not None:
             out[f"coop/{team}/gini"] = g
 
-    alone = together = None
+    alone = together = shared = passed = None
     hits = {True: 0.0, False: 0.0}
     steals = {True: 0.0, False: 0.0}
     has_hits = has_steals = False
@@ -61,6 +64,10 @@ def cooperation_metrics(
             alone = (alone or 0.0) + float(game_stats[s])
         elif name.endswith((".uses.agents_2", ".uses.agents_3+")):
             together = (together or 0.0) + float(game_stats[s])
+        elif name.endswith(".shared"):
+            shared = (shared or 0.0) + float(per_agent[s])
+        elif name.startswith("chest.") and name.endswith(".passed"):
+            passed = (passed or 0.0) + float(game_stats[s])
         elif match := HIT.match(name):
             has_hits = True
             hits[match.group(1) == match.group(2)] += float(per_agent[s])
@@ -71,6 +78,10 @@ def cooperation_metrics(
     if together is not None:
         out["coop/assembler_uses_alone"] = alone or 0.0
         out["coop/assembler_uses_together"] = together
+    if shared is not None:
+        out["coop/items_shared"] = shared
+    if passed is not None:
+        out["coop/chest_passed"] = passed
     if has_hits:
         out["coop/attacks_own_team"], out["coop/attacks_other_team"] = hits[True], hits[False]
     if has_steals:
