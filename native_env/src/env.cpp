@@ -281,6 +281,7 @@ void Env::step(const int32_t* actions) {
   run_actions(actions);
   lose_resources();
   regenerate_resources();
+  regrow_chests();
   add_stat_rewards();
   share_group_rewards();
   for (int a = 0; a < A_; ++a) agents_[a].episode_reward += buf_.rewards[a];

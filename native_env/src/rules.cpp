@@ -56,6 +56,8 @@ void GameConfig::validate() const {
         if (d < -255 || d > 255) fail(where + ": position deltas must be in [-255, 255]");
       }
       if (o.max_inventory < 0 || o.max_inventory > 255) fail(where + ": max_inventory 0..255");
+      if (o.regrow_interval < 0) fail(where + ": regrow_interval must be >= 0");
+      if (!(o.regrow_rate >= 0.0f && o.regrow_rate <= 255.0f)) fail(where + ": regrow_rate 0..255");
       if (o.initial_resource_count < 0 || o.initial_resource_count > o.max_inventory) {
         fail(where + ": initial amount must be in [0, max_inventory]");
       }
@@ -312,7 +314,7 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
   ids.wasted_on_frozen = stat("action.attack.wasted_on_frozen");
   for (const auto& o : cfg.objects) ids.objects_of_type.push_back(stat("objects." + o.name));
   for (auto* v : {&ids.chest_deposited, &ids.chest_withdrawn, &ids.chest_destroyed,
-                  &ids.chest_amount, &ids.chest_passed}) {
+                  &ids.chest_amount, &ids.chest_passed, &ids.chest_regrown}) {
     v->assign(R, -1);
   }
   for (const auto& o : cfg.objects) {
@@ -323,6 +325,7 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
     ids.chest_destroyed[o.chest_resource] = stat(prefix + "destroyed");
     ids.chest_amount[o.chest_resource] = stat(prefix + "amount");
     ids.chest_passed[o.chest_resource] = stat(prefix + "passed");
+    ids.chest_regrown[o.chest_resource] = stat(prefix + "regrown");
   }
   bool assemblers = false;
   for (const auto& o : cfg.objects) {

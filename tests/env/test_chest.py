@@ -102,3 +102,27 @@ def test_units_withdrawn_by_another_agent_than_their_depositor_count_as_passed(d
     for move in ("move_west", "move_south", "move_east"):
         d.step(move, None)
     assert d.inv(d.agent(0)) == {"heart": 1} and game_stats(d)["chest.heart.passed"] == 2
+
+
+def test_a_regrowing_chest_grows_in_proportion_to_what_is_left_and_an_empty_one_stays_empty(driver):
+    chest = {
+        "initial_inventory": 4,
+        "regrow_interval": 3,
+        "regrow_rate": 0.5,
+        "max_inventory": 12,
+        "position_deltas": {"S": -4},
+    }
+    d = driver(["C", "@"], objects={"wall": {}, "chest": chest})
+    amounts = []
+    for _ in range(9):
+        d.step()
+        amounts.append(d.inv(d.obj("chest")).get("heart", 0))
+    # every 3rd step: 4 -> 6 -> 9 -> 12 (ceil(4.5) = 5 would pass the limit of 12)
+    assert amounts == [4, 4, 6, 6, 6, 9, 9, 9, 12]
+    assert game_stats(d)["chest.heart.regrown"] == 8
+    for _ in range(3):
+        d.step("move_north")  # takes 4 each time: 12 -> 8 -> 4 -> 0
+    assert d.inv(d.obj("chest")) == {}
+    for _ in range(6):
+        d.step()
+    assert d.inv(d.obj("chest")) == {} and game_stats(d)["chest.heart.regrown"] == 8

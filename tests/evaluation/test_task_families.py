@@ -132,3 +132,34 @@ def test_coop_assembler_pays_only_pairs_alone_an_agent_never_scores():
     random = PolicyHandle(RandomPolicy({}, []), "random", 0)
     assert run_simulation(random, alone, seed=1).mean("heart.gained") == 0.0
     assert run_simulation(random, pairs, seed=1).mean("heart.gained") > 0.05
+
+
+def test_teams_2v2_maps_are_mirror_images_with_a_team_on_each_side():
+    (sim, _) = load_simulations(["teams_2v2"])
+    env = MettaGridVecEnv(sim.env_config(), num_envs=1)
+    env.reset()
+    grid = np.array(env.initial_map(0))
+    left, right = grid[:, : grid.shape[1] // 2], grid[:, (grid.shape[1] + 1) // 2 :]
+    teams = {"agent.team_1": "agent.team_2", "agent.team_2": "agent.team_1"}
+    reflected = np.vectorize(lambda cell: teams.get(cell, cell))(right[:, ::-1])
+    assert (reflected == left).all()
+    assert (left == "agent.team_1").sum() == 2 and (right == "agent.team_2").sum() == 2
+
+
+def test_the_commons_regrows_under_random_agents_and_runs_dry_when_emptied():
+    """Random agents take a few hearts and the chest regrows to its limit; with everything taken
+    at the start (an empty chest) it never grows back."""
+    from metta_lit.env import env_config
+    from metta_lit.policy import RandomPolicy
+    from metta_lit.rl.acting import play_episodes
+    from metta_lit.rl.torch_env import MettaGridTorchEnv
+
+    def game(config, stat: str) -> float:
+        base = MettaGridTorchEnv(config, num_envs=4, seed=5)
+        played = play_episodes(base, [(RandomPolicy({}, []), 4)], [1] * 4)
+        return float(np.mean([e.stats.game[played[0].stat_names.index(stat)] for e in played]))
+
+    commons = env_config("commons")
+    assert game(commons, "chest.heart.regrown") > 20 and game(commons, "chest.heart.amount") == 60
+    emptied = commons.with_overrides({"game.objects.chest.initial_inventory": 0})
+    assert game(emptied, "chest.heart.regrown") == 0

@@ -239,3 +239,41 @@ def test_a_killed_sweep_worker_takes_its_training_run_with_it(tmp_path):
     while fit_processes("orphan.t000") and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not fit_processes("orphan.t000")
+
+
+def test_a_grid_sweep_runs_each_combination_of_its_choices_once():
+    from metta_lit.sweep.study import sampler, suggest
+
+    config = SweepConfig.load("configs/sweeps/reward_sharing.yaml")
+    assert config.sampler == "grid" and config.n_trials == 3
+    study = optuna.create_study(sampler=sampler(config, seed=0))
+    drawn = []
+
+    def objective(trial: optuna.Trial) -> float:
+        drawn.append({k: suggest(trial, k, p) for k, p in config.search_space.items()})
+        return 0.0
+
+    study.optimize(objective, n_trials=10)  # the grid stops the study once every point ran
+    shares = sorted(
+        json.loads(d["model.init_args.env_overrides"])["game.groups.team_1.group_reward_pct"] for d in drawn
+    )
+    assert shares == [0.0, 0.5, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"sampler": "grid", "n_trials": 2}, "must be categorical"),
+        (
+            {
+                "sampler": "grid",
+                "n_trials": 3,
+                "search_space": {"model.init_args.bptt_horizon": {"type": "categorical", "choices": [16, 32]}},
+            },
+            "n_trials must be the grid's 2 combinations, got 3",
+        ),
+    ],
+)
+def test_a_grid_sweep_needs_categorical_choices_and_their_number_of_trials(tmp_path, change, message):
+    with pytest.raises(Exception, match=message):
+        SweepConfig.load(str(write_config(tmp_path, "grid", **change)))

@@ -44,6 +44,10 @@ struct ObjectConfig {
   int chest_resource = -1;
   std::vector<int> position_deltas;
   int max_inventory = 255;
+  // Chests that regrow (a commons): every regrow_interval steps (0 = never) a chest holding
+  // n > 0 units gains ceil(regrow_rate * n), up to max_inventory; an empty one stays empty.
+  int regrow_interval = 0;
+  float regrow_rate = 0.0f;
   // Assemblers: the recipe (index into `recipes`, -1 none) for each of the 256 masks of which
   // neighbouring cells hold agents (bit i = side i, NW..SE as above); uses and exhaustion.
   std::vector<AssemblerRecipe> recipes;

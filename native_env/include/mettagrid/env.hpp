@@ -134,6 +134,7 @@ class Env {
   void run_actions(const int32_t* actions);
   void lose_resources();
   void regenerate_resources();
+  void regrow_chests();  // objects/chest.cpp
   void add_stat_rewards();
   void share_group_rewards();
   void mark_episode_end();

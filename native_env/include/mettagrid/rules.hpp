@@ -76,7 +76,8 @@ class Rules {
     // Game stats chest.<resource>.{deposited,withdrawn,destroyed,amount}, per resource; -1
     // for resources no chest holds.
     std::vector<int> chest_deposited, chest_withdrawn, chest_destroyed, chest_amount;
-    std::vector<int> chest_passed;  // chest.<res>.passed: withdrawn units another agent deposited
+    std::vector<int> chest_passed;   // chest.<res>.passed: withdrawn units another agent deposited
+    std::vector<int> chest_regrown;  // chest.<res>.regrown: units a regrowing chest added
     // Game stats per object index (-1 unless an assembler): <name>.uses, and its uses by how
     // many agents stood around it: <name>.uses.agents_1, .agents_2, .agents_3+ (the last
     // counts 3 or more).

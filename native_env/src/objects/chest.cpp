@@ -10,6 +10,7 @@
 // configured delta even when the user held less) and .amount sums every chest of the
 // resource (the original's is the last used chest's).
 #include <algorithm>
+#include <cmath>
 
 #include "mettagrid/env.hpp"
 
@@ -71,6 +72,23 @@ bool Env::use_chest(int a, int chest) {
     return true;
   }
   return false;
+}
+
+void Env::regrow_chests() {
+  for (size_t k = 0; k < chests_.size(); ++k) {
+    ChestState& ch = chests_[k];
+    const ObjectConfig& oc = cfg_->objects[ch.cfg];
+    if (oc.regrow_interval <= 0 || ch.amount == 0 || current_step_ % oc.regrow_interval != 0)
+      continue;
+    const int grown = std::min(static_cast<int>(std::ceil(oc.regrow_rate * ch.amount)),
+                               oc.max_inventory - ch.amount);
+    if (grown <= 0) continue;
+    uint16_t* ledger = &chest_ledger_[k * kChestRing];
+    for (int u = 0; u < grown; ++u) ledger[(ch.oldest + ch.amount + u) % kChestRing] = kNoDepositor;
+    ch.amount = static_cast<uint8_t>(ch.amount + grown);
+    game_stats_[rules_->ids.chest_regrown[oc.chest_resource]] += grown;
+    game_stats_[rules_->ids.chest_amount[oc.chest_resource]] += grown;
+  }
 }
 
 }  // namespace mettagrid

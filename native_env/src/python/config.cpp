@@ -37,6 +37,8 @@ void bind_config(py::module_& m) {
       .def_readwrite("chest_resource", &ObjectConfig::chest_resource)
       .def_readwrite("position_deltas", &ObjectConfig::position_deltas)
       .def_readwrite("max_inventory", &ObjectConfig::max_inventory)
+      .def_readwrite("regrow_interval", &ObjectConfig::regrow_interval)
+      .def_readwrite("regrow_rate", &ObjectConfig::regrow_rate)
       .def_readwrite("recipes", &ObjectConfig::recipes)
       .def_readwrite("recipe_of_mask", &ObjectConfig::recipe_of_mask)
       .def_readwrite("max_uses", &ObjectConfig::max_uses)

@@ -84,7 +84,9 @@ class ChestConfig(StrictModel):
     on decides what a use does: ``position_deltas`` maps a side to an amount, deposited up to it
     when positive and withdrawn up to it when negative (sides not named do nothing; with
     cardinal moves only N, S, W and E can be used). What is deposited past ``max_inventory``
-    is destroyed."""
+    is destroyed. A chest with ``regrow_interval`` is a commons: every that many steps, holding
+    n > 0 units, it gains ceil(``regrow_rate`` x n), so what is left decides what grows back and
+    an emptied chest stays empty."""
 
     type: Literal["chest"] = "chest"
     type_id: int = Field(ge=1, le=255)
@@ -93,6 +95,10 @@ class ChestConfig(StrictModel):
     position_deltas: dict[Side, Annotated[int, Field(ge=-255, le=255)]] = {}
     initial_inventory: int = Field(default=0, ge=0, le=255)
     max_inventory: int = Field(default=255, ge=-1, le=255, description="-1: unlimited (255, what an inventory holds)")
+    regrow_interval: int = Field(default=0, ge=0, description="a commons: every this many steps (0: never), ...")
+    regrow_rate: float = Field(
+        default=0.0, ge=0.0, le=255.0, description="... a chest holding n > 0 gains ceil(rate x n)"
+    )
     color: int = Field(default=0, ge=0, le=255)
 
     @model_validator(mode="after")

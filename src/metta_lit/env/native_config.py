@@ -147,6 +147,7 @@ def to_native(game: GameConfig) -> native.GameConfig:
             o.chest_resource = game.resource_names.index(spec.resource_type)
             o.position_deltas = [spec.position_deltas.get(side, 0) for side in SIDES]
             o.max_inventory = 255 if spec.max_inventory < 0 else spec.max_inventory
+            o.regrow_interval, o.regrow_rate = spec.regrow_interval, spec.regrow_rate
             o.initial_resource_count, o.color = spec.initial_inventory, spec.color
         else:
             o.kind = native.ObjectKind.Wall

@@ -85,6 +85,11 @@ class SweepConfig(Strict):
     search_space: dict[str, Param] = Field(min_length=1)
     overrides: dict[str, Any] = {}
     pruner: Pruner = Pruner()
+    sampler: Literal["tpe", "grid"] = Field(
+        default="tpe",
+        description="tpe: Optuna's TPE search; grid: every combination of categorical choices once "
+        "(n_trials = their number), for a comparison rather than a search",
+    )
     data_dir: str = "train_dir"
     output_dir: str = Field(default="sweeps", description="the trial table, importance plot and trial logs go here")
     seed: int = 0
@@ -93,6 +98,15 @@ class SweepConfig(Strict):
     def _check_names(self) -> SweepConfig:
         if ".." in self.study:
             raise ValueError(f"study {self.study!r}: '..' is not allowed in a study name")
+        if self.sampler == "grid":
+            continuous = [key for key, param in self.search_space.items() if param.type != "categorical"]
+            if continuous:
+                raise ValueError(
+                    f"sampler grid: every search_space entry must be categorical ({', '.join(continuous)} is not)"
+                )
+            size = math.prod(len(param.choices or []) for param in self.search_space.values())
+            if self.n_trials != size:
+                raise ValueError(f"sampler grid: n_trials must be the grid's {size} combinations, got {self.n_trials}")
         if Path(self.storage).suffix not in STORAGE_SUFFIXES:
             raise ValueError(f"storage {self.storage!r}: a SQLite file (.db) or a journal file (.log, .journal)")
         return self

@@ -118,13 +118,21 @@ def pruner(config: SweepConfig) -> optuna.pruners.BasePruner:
     return optuna.pruners.NopPruner()
 
 
+def sampler(config: SweepConfig, seed: int) -> optuna.samplers.BaseSampler:
+    """TPE, or a grid that visits each combination of the categorical choices once (workers
+    sharing the study skip the combinations already run)."""
+    if config.sampler == "grid":
+        return optuna.samplers.GridSampler({k: p.choices for k, p in config.search_space.items()}, seed=seed)
+    return optuna.samplers.TPESampler(seed=seed)
+
+
 def load_study(config: SweepConfig) -> optuna.Study:
     try:
         return optuna.create_study(
             study_name=config.study,
             storage=storage(config),
             direction=config.objective.direction,
-            sampler=optuna.samplers.TPESampler(seed=config.seed),
+            sampler=sampler(config, config.seed),
             pruner=pruner(config),
             load_if_exists=True,
         )
@@ -194,7 +202,7 @@ class Worker:
         self.study = load_study(config)
         # Seeded per worker and per start, so neither another worker nor a resumed sweep
         # draws the points already drawn.
-        self.study.sampler = optuna.samplers.TPESampler(seed=config.seed + 1000 * worker + len(self.study.trials))
+        self.study.sampler = sampler(config, config.seed + 1000 * worker + len(self.study.trials))
         self.lock = FileLock(config.storage_path.with_suffix(".lock"))
         self.logs = Path(config.output_dir) / config.study / "logs"
 
