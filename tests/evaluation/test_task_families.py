@@ -134,16 +134,19 @@ def test_coop_assembler_pays_only_pairs_alone_an_agent_never_scores():
     assert run_simulation(random, pairs, seed=1).mean("heart.gained") > 0.05
 
 
-def test_teams_2v2_maps_are_mirror_images_with_a_team_on_each_side():
+def test_teams_2v2_maps_are_mirror_images_with_team_1_first_in_agent_order():
     (sim, _) = load_simulations(["teams_2v2"])
     env = MettaGridVecEnv(sim.env_config(), num_envs=1)
     env.reset()
     grid = np.array(env.initial_map(0))
-    left, right = grid[:, : grid.shape[1] // 2], grid[:, (grid.shape[1] + 1) // 2 :]
+    top, bottom = grid[: grid.shape[0] // 2], grid[grid.shape[0] // 2 :]
     teams = {"agent.team_1": "agent.team_2", "agent.team_2": "agent.team_1"}
-    reflected = np.vectorize(lambda cell: teams.get(cell, cell))(right[:, ::-1])
-    assert (reflected == left).all()
-    assert (left == "agent.team_1").sum() == 2 and (right == "agent.team_2").sum() == 2
+    reflected = np.vectorize(lambda cell: teams.get(cell, cell))(bottom[::-1])
+    assert (reflected == top).all()
+    assert (top == "agent.team_1").sum() == 2 and (bottom == "agent.team_2").sum() == 2
+    # agents are numbered in row-major order: team 1 (top) first, so half the agents is one team
+    records = env.grid_object_records(0)
+    assert [env.group_names[g] for g in records.records["group"][records.agents]] == ["team_1"] * 2 + ["team_2"] * 2
 
 
 def test_the_commons_regrows_under_random_agents_and_runs_dry_when_emptied():
