@@ -134,3 +134,13 @@ def test_envs_without_assemblers_keep_their_observation_features(driver):
 def test_bad_assemblers_are_refused_naming_the_field(driver, objects, message):
     with pytest.raises(ValidationError, match=message):
         driver(["@A"], objects=objects)
+
+
+def test_extreme_exhaustion_only_ever_lengthens_the_cooldown(driver):
+    recipe = {"positions": ["Any"], "output_resources": {"ore_red": 1}, "cooldown": 1}
+    d = driver(["@A"], objects=assembler(recipe, exhaustion=1000.0), obs_width=3, obs_height=3, max_steps=0)
+    for _ in range(40):
+        d.step("move_east")
+    # used at steps 1 and 2 (cooldown 1), then a cooldown of 1001 steps; the token saturates at 255
+    assert d.inv(d.agent(0)) == {"ore_red": 2}
+    assert [int(t[2]) for t in d.env.observations[0, 0] if t[0] == 0x12 and t[1] == 12] == [255]

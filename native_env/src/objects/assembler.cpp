@@ -81,10 +81,15 @@ bool Env::use_assembler(int a, int k) {
   for (int i = 0; i < R_; ++i) {
     if (outputs[i] > 0) agent_update(a, i, outputs[i]);
   }
-  s.cooldown_duration = static_cast<uint32_t>(recipe.cooldown * s.cooldown_multiplier);
+  // Exhaustion grows the multiplier geometrically: capped, so the cast stays defined (a
+  // cooldown of 1e9 steps outlasts any episode).
+  constexpr float kLongest = 1e9f;
+  s.cooldown_duration =
+      static_cast<uint32_t>(std::min(recipe.cooldown * s.cooldown_multiplier, kLongest));
   s.cooldown_end = static_cast<uint32_t>(current_step_) + s.cooldown_duration;
   s.uses += 1;
-  if (oc.exhaustion > 0.0f) s.cooldown_multiplier *= 1.0f + oc.exhaustion;
+  if (oc.exhaustion > 0.0f)
+    s.cooldown_multiplier = std::min(s.cooldown_multiplier * (1.0f + oc.exhaustion), kLongest);
   game_stats_[rules_->ids.assembler_uses[s.cfg]] += 1;
   game_stats_[rules_->ids.assembler_uses_by_agents[s.cfg][std::min(count, 3) - 1]] += 1;
   return true;
