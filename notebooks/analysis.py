@@ -90,5 +90,22 @@ def _(chosen_policies, chosen_sims, db, metric, mo, policies):
     return
 
 
+@app.cell
+def _(chosen_policies, chosen_sims, db, mo, policies):
+    # Episode-level metrics (per team and per game), from team sims: empty for other evaluations.
+    _rows = [
+        dict(policy=_name, simulation=_sim, metric=_metric, mean=round(_mean, 4))
+        for _name in chosen_policies.value
+        for _sim in chosen_sims.value
+        for _metric, _mean in db.episode_metric_means(policies[_name], _sim).items()
+    ]
+    _heading = mo.md(
+        "## Cooperation\n\nPer-episode means of `coop/*`: each team's return and its inequality (Gini), "
+        "assembler uses alone and together, items handed over, attacks and steals on own vs other team."
+    )
+    mo.vstack([_heading, mo.ui.table(_rows, selection=None)]) if _rows else mo.md("")
+    return
+
+
 if __name__ == "__main__":
     app.run()

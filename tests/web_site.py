@@ -36,7 +36,9 @@ def make_replay(replay_dir: Path, env: str = "arena", steps: int = 40, seed: int
     return record.episodes[0].replay_url.rsplit("/", 1)[-1]
 
 
-def write_evaluation(db: str, policy: str, version: int, reward: float, sim: str = "nav") -> None:
+def write_evaluation(
+    db: str, policy: str, version: int, reward: float, sim: str = "nav", episode_metrics: dict | None = None
+) -> None:
     """One simulation of one two-agent episode, both agents scoring ``reward``."""
     now = datetime.now()
     episode = EpisodeRecord(
@@ -48,6 +50,7 @@ def write_evaluation(db: str, policy: str, version: int, reward: float, sim: str
         [0, 0],
         [{"reward": reward}] * 2,
         [(policy, version)] * 2,
+        episode_metrics=episode_metrics or {},
     )
     EvalStatsDB(db).write(
         [SimulationRecord(f"s-{policy}{version}{sim}", "suite", sim, policy, version, now, now, [episode])]

@@ -61,3 +61,17 @@ def test_the_notebook_shows_the_table_scorecard_and_distributions(tmp_path):
 def test_a_missing_stats_db_fails_the_export_by_name(tmp_path):
     proc = export(tmp_path / "nowhere.duckdb", tmp_path / "r.html")
     assert proc.returncode != 0 and "no such stats database" in proc.stdout + proc.stderr
+
+
+def test_the_notebook_shows_cooperation_metrics_of_team_evaluations(tmp_path):
+    db = tmp_path / "stats.duckdb"
+    write_evaluation(
+        str(db), "pair", 1, 2.0, sim="coop", episode_metrics={"coop/team_1/return": 4.0, "coop/team_1/gini": 0.25}
+    )
+    out = tmp_path / "report.html"
+    proc = export(db, out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    page = plain(out.read_text())
+    assert "Cooperation" in page
+    assert "{policy:pair:v1,simulation:suite/coop,metric:coop/team_1/gini,mean:0.25}" in page
+    assert "{policy:pair:v1,simulation:suite/coop,metric:coop/team_1/return,mean:4.0}" in page

@@ -20,7 +20,16 @@ from metta_lit.web.paths import Folder
 MAX_METRICS_BYTES = 64 << 20
 MAX_CONFIG_BYTES = 1 << 20
 # Curves the dashboard opens with, by the names training logs them under.
-DEFAULT_CURVES = ("overview/reward_per_step", "overview/sps", "env_agent/heart.gained", "losses/ppo/policy")
+DEFAULT_CURVES = (
+    "overview/reward_per_step",
+    "overview/sps",
+    "env_agent/heart.gained",
+    "losses/ppo/policy",
+    # cooperation, where the env has the mechanic (a curve a run lacks is not drawn)
+    "coop/assembler_uses_together",
+    "coop/items_shared",
+    "coop/chest_passed",
+)
 
 
 def checkpoints(folder: Folder, run_dir: Path) -> list[dict[str, Any]]:
