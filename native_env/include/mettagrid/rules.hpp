@@ -28,6 +28,19 @@ inline constexpr const char* kDirNames[8] = {"north",     "south",     "west",  
 constexpr int kDirRow[8] = {-1, 1, 0, 0, -1, -1, 1, 1};
 constexpr int kDirCol[8] = {0, 0, -1, 1, -1, 1, -1, 1};
 
+// The 8 sides of an object an agent can stand on, in the order that numbers them (assembler
+// mask bits, chest position deltas; Python's SIDES): NW, N, NE, W, E, SW, S, SE.
+constexpr int kSideRow[8] = {-1, -1, -1, 0, 0, 1, 1, 1};
+constexpr int kSideCol[8] = {-1, 0, 1, -1, 1, -1, 0, 1};
+
+// The side (0..7) the cell (dr, dc) from an object is, or -1 when it is not a neighbour.
+inline int side_of(int dr, int dc) {
+  for (int side = 0; side < 8; ++side) {
+    if (kSideRow[side] == dr && kSideCol[side] == dc) return side;
+  }
+  return -1;
+}
+
 class ActionHandler;
 
 struct FeatureInfo {

@@ -14,9 +14,6 @@ namespace mettagrid {
 
 namespace {
 
-constexpr int kSideRow[8] = {-1, -1, -1, 0, 0, 1, 1, 1};
-constexpr int kSideCol[8] = {-1, 0, 1, -1, 1, -1, 0, 1};
-
 float cooldown_progress(const AssemblerState& s, uint32_t now) {
   if (s.cooldown_duration == 0 || s.cooldown_end <= now) return 1.0f;
   const uint32_t start = s.cooldown_end - s.cooldown_duration;

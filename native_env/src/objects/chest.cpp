@@ -16,18 +16,6 @@
 
 namespace mettagrid {
 
-namespace {
-
-// The bit of the 8-neighbourhood (NW, N, NE, W, E, SW, S, SE) the cell (dr, dc) from the
-// chest is, or -1 when it is not a neighbour.
-int side_of(int dr, int dc) {
-  if (dr < -1 || dr > 1 || dc < -1 || dc > 1 || (dr == 0 && dc == 0)) return -1;
-  const int k = (dr + 1) * 3 + (dc + 1);  // 0..8 without the centre 4
-  return k < 4 ? k : k - 1;
-}
-
-}  // namespace
-
 bool Env::use_chest(int a, int chest) {
   ChestState& ch = chests_[chest];
   const ObjectConfig& oc = cfg_->objects[ch.cfg];
