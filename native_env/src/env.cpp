@@ -54,6 +54,11 @@ void Env::seed(uint64_t seed) {
   map_rng_.seed(static_cast<uint32_t>(splitmix64(seed ^ 0x4d4150ULL)));
 }
 
+void Env::set_episode_seed(uint32_t seed) {
+  episode_seed_ = seed;
+  step_rng_.seed(seed);
+}
+
 void Env::reset() {
   current_step_ = 0;
   done_ = false;
@@ -62,6 +67,7 @@ void Env::reset() {
     episode_limit_ = 1 + static_cast<int>(rand_below(step_rng_, cfg_->max_steps - 1));
   }
   desync_pending_ = false;
+  set_episode_seed(static_cast<uint32_t>(step_rng_()));
   event_seq_ = 0;
   events_.clear();
   std::fill(cells_.begin(), cells_.end(), 0u);

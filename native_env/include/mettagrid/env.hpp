@@ -82,6 +82,11 @@ class Env {
   // Builds a fresh map from the env's map RNG and writes the first observations.
   void reset();
   void step(const int32_t* actions);
+  // Each episode's steps draw from a generator seeded, at reset, with a number drawn from the
+  // env's own: that one number (with the map and the actions) replays the episode exactly.
+  uint32_t episode_seed() const { return episode_seed_; }
+  // Restarts the current episode's step generator from `seed` (verifying a replay).
+  void set_episode_seed(uint32_t seed);
   bool done() const { return done_; }
 
   // Read access for Python (grid_objects, stats, renderers, replays).
@@ -169,6 +174,7 @@ class Env {
 
   int current_step_ = 0;
   int episode_limit_ = 0;
+  uint32_t episode_seed_ = 0;
   bool done_ = true;  // a new env needs a reset before it can step
   bool desync_pending_ = false;
   uint32_t event_seq_ = 0;

@@ -135,6 +135,9 @@ void bind_vec_env(py::module_& m) {
       .def("grid_objects", &PyVecEnv::grid_objects)
       .def("current_step", [](PyVecEnv& self, int i) { return self.env(i).current_step(); })
       .def("done", [](PyVecEnv& self, int i) { return self.env(i).done(); })
+      .def("episode_seed", [](PyVecEnv& self, int i) { return self.env(i).episode_seed(); })
+      .def("set_episode_seed",
+           [](PyVecEnv& self, int i, uint32_t s) { self.env(i).set_episode_seed(s); })
       .def("map_hash", [](PyVecEnv& self, int i) { return self.env(i).map_hash(); })
       .def("map_cells", [](PyVecEnv& self, int i) { return self.env(i).map_cells(); })
       .def("set_inventory",

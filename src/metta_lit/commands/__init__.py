@@ -1,4 +1,5 @@
-"""The typed commands of ``metta-lit`` beside training: evaluate, analyze, replay, play, serve, sweep, map.
+"""The typed commands of ``metta-lit`` beside training: evaluate, analyze, replay, play, serve, sweep, map,
+verify.
 
 Each is a function ``<name>`` in ``metta_lit.commands.<name>``; its options are built from its
 signature and docstring by jsonargparse, so a command is one file. Modules are imported when a
@@ -25,6 +26,7 @@ COMMANDS = (
     "serve",
     "sweep",
     "map",
+    "verify",
 )  # each metta_lit.commands.<name>.<name>, a typed function
 NOT_ON_THE_COMMAND_LINE = {"console"}  # tool arguments only Python callers pass
 

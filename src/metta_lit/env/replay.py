@@ -4,13 +4,18 @@
 max_steps (= steps recorded), mg_config, objects: [...]}``. Every object field is either a
 constant or a change list ``[[step, value], ...]`` that gets an entry only when the value
 changes; step 0 is the state after reset.
+
+What makes a replay verifiable (:mod:`metta_lit.env.verify`) rides beside: ``episode_seed``
+(the episode's step generator), ``map`` (``{legend: {char: cell name}, rows: [...]}``, the map
+it started from) and ``actions`` (every agent's action id, one list per step). Replays written
+before these fields existed still load; they just cannot be verified.
 """
 
 from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
@@ -29,7 +34,7 @@ from metta_lit.core.errors import MettaLitError, validation_message
 from metta_lit.core.files import atomic_write, normalize_uri, read_bytes
 
 if TYPE_CHECKING:
-    from metta_lit.env import MettaGridVecEnv
+    from metta_lit.env import MettaGridConfig, MettaGridVecEnv
 
 MAX_REPLAY_BYTES = 32 << 20  # compressed file and inflated JSON alike
 # What a replay may hold, checked on the inflated text before json builds anything: a full
@@ -62,8 +67,12 @@ class ReplayRecorder:
     13 ms a step (a 1000-step replay: 13 s) for a few dozen changes.
     """
 
-    def __init__(self, env: MettaGridVecEnv, index: int) -> None:
+    def __init__(self, env: MettaGridVecEnv, index: int, config: MettaGridConfig | None = None) -> None:
         self.env, self.index = env, index
+        self.config = config or env.config  # what the episode plays (a curriculum task's own config)
+        self.episode_seed = env.episode_seed(index)
+        self.map = map_legend(env.initial_map(index))
+        self.actions: list[list[int]] = []
         self.series: dict[int, dict[str, list[list[Any]]]] = {}
         self.steps = 0
         self._params = np.asarray(env.action_args)
@@ -129,6 +138,8 @@ class ReplayRecorder:
         """Call after reset (``actions=None``) and after every step with that step's actions."""
         step = self.env.current_step(self.index)
         self.steps = step
+        if actions is not None:
+            self.actions.append(np.asarray(actions).tolist())
         objects = self.env.grid_object_records(self.index)
         records, ids = objects.records, objects.records["id"]
         if self._ids is None or not np.array_equal(ids, self._ids):
@@ -179,8 +190,11 @@ class ReplayRecorder:
             "map_size": [env.map_width, env.map_height],
             "num_agents": env.num_agents,
             "max_steps": self.steps,
-            "mg_config": env.config.model_dump(mode="json"),
+            "mg_config": self.config.model_dump(mode="json"),
             "objects": objects,
+            "episode_seed": self.episode_seed,
+            "map": self.map,
+            "actions": self.actions,
         }
 
     def write(self, url: str, episode_id: str) -> None:
@@ -195,10 +209,11 @@ class EpisodeReplays:
         self.env, self.replay_dir = env, replay_dir
         self._recorders: list[ReplayRecorder | None] = [None] * env.num_envs
 
-    def reset(self, envs: Iterable[int]) -> None:
-        """Call right after these envs were reset."""
+    def reset(self, envs: Iterable[int], configs: Mapping[int, MettaGridConfig] | None = None) -> None:
+        """Call right after these envs were reset; ``configs`` names the config an env plays
+        when it is not the batch's (a curriculum task)."""
         for e in envs:
-            self._recorders[e] = ReplayRecorder(self.env, int(e))
+            self._recorders[e] = ReplayRecorder(self.env, int(e), (configs or {}).get(int(e)))
             self._recorders[e].record()
 
     def step(self, actions: np.ndarray) -> None:
@@ -212,6 +227,20 @@ class EpisodeReplays:
         url = normalize_uri(f"{self.replay_dir}/{episode_id}.json.z")
         self._recorders[e].write(url, episode_id)
         return url
+
+
+# Characters for the cell names of a recorded map, after the usual ones for empty and wall.
+MAP_CHARS = ".#" + "".join(chr(c) for c in range(33, 127) if chr(c) not in ".#")
+
+
+def map_legend(names: list[list[str]]) -> dict[str, Any]:
+    """A grid of cell names as rows of characters and the legend that reads them back (an
+    ASCII map, ~1/10 the size of the names themselves)."""
+    order = sorted({name for row in names for name in row}, key=lambda n: (n not in ("empty", "wall"), n != "empty", n))
+    if len(order) > len(MAP_CHARS):
+        raise ValueError(f"a map with {len(order)} kinds of cell cannot be recorded (at most {len(MAP_CHARS)})")
+    char = dict(zip(order, MAP_CHARS, strict=False))
+    return {"legend": {char[n]: n for n in order}, "rows": ["".join(char[n] for n in row) for row in names]}
 
 
 def _is_pairs(value: Any) -> bool:

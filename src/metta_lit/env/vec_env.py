@@ -317,6 +317,17 @@ class MettaGridVecEnv:
             )
         return d
 
+    def episode_seed(self, env: int = 0) -> int:
+        """The seed of this episode's step generator (action order, fractional losses): with
+        the episode's map, config and actions it replays the episode exactly."""
+        return self._native.episode_seed(self._check_env(env))
+
+    def set_episode_seed(self, env: int, seed: int) -> None:
+        """Restarts env ``env``'s step generator from ``seed`` (call right after its reset)."""
+        if not 0 <= seed < 2**32:
+            raise ValueError(f"episode seed: expected 0 <= seed < 2**32, got {seed}")
+        self._native.set_episode_seed(self._check_env(env), seed)
+
     def map_hash(self, env: int = 0) -> int:
         return self._native.map_hash(self._check_env(env))
 

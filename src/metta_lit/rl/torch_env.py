@@ -123,6 +123,7 @@ class MettaGridTorchEnv(EnvBase):
         self.vec = MettaGridVecEnv(config, num_envs, seed, num_threads, desync_episodes)
         self.curriculum = curriculum
         self._tasks: list[Task | None] = [None] * num_envs  # the task each env is playing
+        self._task_configs: dict[int, MettaGridConfig] = {}  # env -> its task's config (for replays)
         self._compiled: OrderedDict[int, EnvTask] = OrderedDict()
         self.replay_dir = os.path.abspath(replay_dir) if replay_dir else None
         self._replays = EpisodeReplays(self.vec, self.replay_dir) if self.replay_dir else None
@@ -168,7 +169,7 @@ class MettaGridTorchEnv(EnvBase):
                 self._start_task(e)
         self.vec.reset(mask=mask)
         if self._replays:
-            self._replays.reset(range(self.vec.num_envs) if mask is None else np.flatnonzero(mask))
+            self._replays.reset(range(self.vec.num_envs) if mask is None else np.flatnonzero(mask), self._task_configs)
         zeros = torch.zeros((*self.batch_size, 1), dtype=torch.bool, device=self.device)
         return TensorDict(
             {
@@ -221,6 +222,7 @@ class MettaGridTorchEnv(EnvBase):
         self._compiled.move_to_end(task.id)
         self.vec.assign_task(e, compiled)
         self._tasks[e] = task
+        self._task_configs[e] = compiled.config
 
     def _set_seed(self, seed: int | None) -> None:
         if seed is not None:
