@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from metta_lit.evaluation.config import SimulationConfig
-from metta_lit.evaluation.records import EpisodeRecord, SimulationRecord
+from metta_lit.evaluation.records import EpisodeRecord, Pairing, SimulationRecord
 from metta_lit.evaluation.runner import PolicyHandle, run_simulation
 from metta_lit.evaluation.stats_db import EvalStatsDB
 from tests.conftest import EPOCH, fit_args, metta_lit
@@ -55,6 +55,32 @@ def write_evaluation(
     EvalStatsDB(db).write(
         [SimulationRecord(f"s-{policy}{version}{sim}", "suite", sim, policy, version, now, now, [episode])]
     )
+
+
+def write_crossplay(db: str, a: str, b: str, reward_a: float, reward_b: float, episodes: int, seed: int = 0) -> None:
+    """``episodes`` 2v2 cross-play episodes of ``a:v1`` (agents 0-1) beside ``b:v1`` (2-3), and
+    each of them alone (self-play), on the same slots: every agent of a side scores its reward."""
+    now = datetime.now()
+    sims = []
+    for first, second in ((a, b), (b, a), (a, a), (b, b)):
+        sim_id = f"x-{first}-{second}-{seed}"
+        reward = {a: reward_a, b: reward_b}
+        records = [
+            EpisodeRecord(
+                f"{sim_id}-{k}",
+                sim_id,
+                10,
+                now,
+                {"seed": str(seed), "slot": f"0.{k}"},
+                [0] * 4,
+                [{"reward": reward[first]}] * 2 + [{"reward": reward[second]}] * 2,
+                [(first, 1)] * 2 + [(second, 1)] * 2,
+                pairing=Pairing("2v2", first, 1, 2, second, 1),
+            )
+            for k in range(episodes)
+        ]
+        sims.append(SimulationRecord(sim_id, "suite", "xplay", first, 1, now, now, records))
+    EvalStatsDB(db).write(sims)
 
 
 @pytest.fixture(scope="module")

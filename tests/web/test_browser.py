@@ -174,6 +174,18 @@ def test_the_dashboard_lists_the_run_its_curves_and_a_live_scorecard(page, serve
 PAYLOAD = '<img src=x onerror="window.pwned=1">'
 
 
+def test_the_leaderboard_page_ranks_policies_and_shows_names_as_text(page, server, site):
+    from tests.web_site import write_crossplay
+
+    page.goto(f"{server}/leaderboard")
+    page.wait_for_selector("#leaderboard p, #leaderboard table")
+    write_crossplay(str(site["db"]), "champion", PAYLOAD, 3.0, 1.0, episodes=2)
+    page.wait_for_selector('#leaderboard tr[data-policy="champion:v1"]', timeout=10_000)
+    ranked = page.locator("#leaderboard tbody th").all_inner_texts()
+    assert ranked == ["champion:v1", f"{PAYLOAD}:v1"]  # the markup in a policy name is text
+    assert page.locator("#leaderboard img").count() == 0 and page.evaluate("window.pwned") is None
+
+
 def test_text_from_a_replay_file_is_never_run_as_html(browser, server, site):
     """A stored XSS attempt: names in a replay (an agent id, an item name) hold markup whose
     handler would set ``window.pwned``. The page (with its Content-Security-Policy on) shows

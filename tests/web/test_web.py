@@ -14,7 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 from metta_lit.env.replay import load_replay
 from metta_lit.web.app import WebConfig, create_app
 from tests.conftest import EPOCH
-from tests.web_site import free_move, write_evaluation
+from tests.web_site import free_move, write_crossplay, write_evaluation
 
 BASE = "http://127.0.0.1:8000"
 WS = "ws://127.0.0.1:8000"  # the test client's websockets ignore base_url
@@ -27,7 +27,7 @@ def client(site) -> TestClient:
 
 
 def test_pages_and_static_files_are_served(client):
-    for page, script in (("/replay", "viewer"), ("/play", "play"), ("/runs", "runs")):
+    for page, script in (("/replay", "viewer"), ("/play", "play"), ("/runs", "runs"), ("/leaderboard", "leaderboard")):
         response = client.get(page)
         assert response.status_code == 200 and f'src="/static/js/{script}.js"' in response.text
     assert client.get("/static/js/grid.js").status_code == 200
@@ -147,6 +147,23 @@ def test_the_scorecard_follows_the_stats_db(client, site):
     assert updated["version"] != card["version"]
     assert updated["policies"] == ["other:v1", "webrun:v2"] and updated["simulations"] == ["suite/arena", "suite/nav"]
     assert updated["values"] == [[0.5, None], [None, 1.5]]
+
+
+def test_the_leaderboard_follows_the_stats_db(client, tmp_path):
+    db = str(tmp_path / "board.duckdb")
+    config = WebConfig(data_dir=str(tmp_path), replay_dir=str(tmp_path), stats_db=db)
+    board = TestClient(create_app(config), base_url=BASE)
+    assert board.get("/api/leaderboard").json()["rows"] == []  # no database yet
+    write_crossplay(db, "strong", "weak", 2.0, 0.5, episodes=3)
+    first = board.get("/api/leaderboard?replacement=weak:v1").json()
+    assert [r["policy"] for r in first["rows"]] == ["strong:v1", "weak:v1"]
+    assert first["rows"][0]["vor"] == pytest.approx(0.75)  # strong instead of weak: (2+r)/2 - (0.5+r)/2
+    write_crossplay(db, "strong", "weak", 2.0, 0.5, episodes=3, seed=1)
+    second = board.get("/api/leaderboard?replacement=weak:v1").json()
+    assert second["version"] != first["version"] and second["rows"][0]["meetings"] == 12
+    width = [r["high"] - r["low"] for r in (first["rows"][0], second["rows"][0])]
+    assert width[1] < width[0]  # more meetings, a narrower interval
+    assert board.get("/api/leaderboard?replacement=nonsense").status_code == 400
 
 
 def agent_at(objects: list[dict], agent: int) -> dict:

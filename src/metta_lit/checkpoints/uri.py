@@ -22,6 +22,8 @@ from metta_lit.core.files import normalize_uri
 
 EXTENSION = ".mpt"
 RANDOM_URI = "random"  # accepted wherever a policy URI is: a uniformly random policy
+SCRIPTED_URI = "scripted"  # in evaluation: the scripted agent, built for each env it plays
+BUILTIN_URIS = (RANDOM_URI, SCRIPTED_URI)  # policies named, not loaded from a file
 _FORBIDDEN = set(' /*\\:<>|?"')
 _VERSIONED = re.compile(r"^(?P<run>.+):v(?P<version>\d+)\.mpt$")
 

@@ -7,6 +7,7 @@ import math
 from rich.console import Console
 from rich.table import Table
 
+from metta_lit.commands import wide_console
 from metta_lit.core.errors import ConfigError
 from metta_lit.evaluation.stats_db import EvalStatsDB
 
@@ -16,19 +17,37 @@ def analyze(
     metrics: list[str] = ["reward", "heart.*"],  # noqa: B006 (read, never mutated; the CLI shows it)
     scorecard: str | None = "scorecard.png",
     scorecard_metric: str = "reward",
+    crossplay: bool = False,
+    crossplay_png: str | None = "crossplay.png",
+    leaderboard: bool = False,
+    replacement: str = "random:v0",
     console: Console | None = None,
 ) -> Table:
-    """Metric tables and a scorecard heatmap from an evaluation database.
+    """Metric tables and a scorecard heatmap from an evaluation database; or, from its cross-play
+    episodes ('evaluate --splits'), the pairwise matrix or the leaderboard.
 
     Args:
         stats_db: the DuckDB file 'evaluate' wrote
         metrics: metric names or globs ('heart.*'); each row is a policy, simulation and metric
         scorecard: PNG heatmap of policies x simulations ('null' or an empty string: none)
         scorecard_metric: the metric the scorecard shows
+        crossplay: print the cross-play matrix (row policy's mean reward per agent beside the column policy)
+        crossplay_png: with --crossplay, draw the matrix to this PNG ('null': none)
+        leaderboard: print the policies' ratings (Bradley-Terry, 95% intervals) and value over replacement
+        replacement: the policy value over replacement is measured against ('key:vN')
         console: where the table is printed (Python callers)
     """
-    console = console or Console()
+    console = console or wide_console()
     db = EvalStatsDB(stats_db)
+    if crossplay or leaderboard:
+        tables = []
+        if crossplay:
+            tables.append(crossplay_table(db, crossplay_png, console))
+        if leaderboard:
+            tables.append(leaderboard_table(db, replacement))
+        for table in tables:
+            console.print(table)
+        return tables[-1]
     policies, sims = db.policies(), db.simulations()
     matches = {pattern: db.metrics(pattern) for pattern in metrics}
     unmatched = [pattern for pattern, found in matches.items() if not found]
@@ -67,6 +86,58 @@ def analyze(
     return table
 
 
+def crossplay_table(db: EvalStatsDB, png: str | None, console: Console) -> Table:
+    from metta_lit.evaluation.ratings import crossplay_matrix, label
+
+    matrix = crossplay_matrix(db.crossplay_sides())
+    if not matrix:
+        raise ConfigError(f"{db.path}: no cross-play episodes (evaluate with --splits writes them)")
+    policies = sorted({p for pair in matrix for p in pair})
+    table = Table(title="cross-play: row policy's mean reward per agent beside the column policy (n agent-episodes)")
+    table.add_column("policy \\ partner")
+    for policy in policies:
+        table.add_column(label(policy), justify="right")
+    for row in policies:
+        cells = [matrix.get((row, col)) for col in policies]
+        table.add_row(label(row), *("-" if c is None else f"{c[0]:.3f} ({c[1]})" for c in cells))
+    if png:
+        import matplotlib.pyplot as plt
+
+        values = [[matrix[r, c][0] if (r, c) in matrix else math.nan for c in policies] for r in policies]
+        names = [short_label(label(p)) for p in policies]
+        fig = heatmap(values, names, names, "cross-play: row's mean reward beside column", "reward")
+        fig.savefig(png, dpi=120)
+        plt.close(fig)
+        console.print(f"cross-play matrix written to {png}")
+    return table
+
+
+def leaderboard_table(db: EvalStatsDB, replacement: str) -> Table:
+    from metta_lit.evaluation.ratings import label, leaderboard
+
+    key, _, version = replacement.rpartition(":v")
+    if not key or not version.isdigit():
+        raise ConfigError(f"--replacement {replacement!r}: expected 'key:vN', e.g. random:v0")
+    rows = leaderboard(db, (key, int(version)))
+    if not rows:
+        raise ConfigError(f"{db.path}: no cross-play meetings of two policies (evaluate with --splits writes them)")
+    table = Table(title=f"leaderboard: Bradley-Terry rating (Elo scale) and value over {replacement}")
+    for column in ("#", "policy", "rating [95%]", "meetings", "wins", f"value over {replacement} [95%]", "reward"):
+        table.add_column(column, justify="left" if column == "policy" else "right")
+    for rank, row in enumerate(rows, 1):
+        r, v = row.rating, row.vor
+        table.add_row(
+            str(rank),
+            label(r.policy),
+            f"{r.rating:.0f} [{r.low:.0f}, {r.high:.0f}]",
+            str(r.meetings),
+            f"{r.wins:g}",
+            "-" if v is None else f"{v.value:+.3f} [{v.low:+.3f}, {v.high:+.3f}]",
+            f"{row.crossplay_reward:.3f}",
+        )
+    return table
+
+
 def short_label(text: str, width: int = 28) -> str:
     """Long policy/simulation names keep their start and end (where run names and versions
     differ) around an ellipsis, so the heatmap keeps its cells readable."""
@@ -81,21 +152,24 @@ def scorecard_figure(
 ):  # -> matplotlib Figure
     """Heatmap of the metric's mean: policies (rows) x simulations (columns), sized to its labels;
     all of the database's policies and simulations unless given."""
+    policies = db.policies() if policies is None else policies
+    sims = db.simulations() if sims is None else sims
+    values = [[db.metric(p, s, metric).mean for s in sims] for p in policies]
+    rows = [short_label(f"{k}:v{v}") for k, v in policies]
+    return heatmap(values, rows, [short_label(s) for s in sims], f"scorecard: mean {metric} per agent", metric)
+
+
+def heatmap(values: list[list[float]], rows: list[str], cols: list[str], title: str, unit: str):
+    """A labelled heatmap (NaN cells drawn as '-'), sized to its labels; -> matplotlib Figure."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    policies = db.policies() if policies is None else policies
-    sims = db.simulations() if sims is None else sims
-    values = [[db.metric(p, s, metric).mean for s in sims] for p in policies]
-    rows = [short_label(f"{k}:v{v}") for k, v in policies]
-    cols = [short_label(s) for s in sims]
     # Inches: cells of 1.2 x 0.5, plus room for the longest row label, the tilted column
     # labels, the colorbar and the title (~0.09 inch per character at 9-10 pt).
     row_label = 0.09 * max(map(len, rows), default=4)
     col_label = 0.07 * max(map(len, cols), default=4)
-    title = f"scorecard: mean {metric} per agent"
     width = max(row_label + 1.2 * len(cols) + 1.6, 0.1 * len(title) + 1.0)
     height = 0.5 * len(rows) + col_label + 1.2
     fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
@@ -116,7 +190,7 @@ def scorecard_figure(
                 color="black" if bright else "white",
                 fontsize=9,
             )
-    fig.colorbar(image, ax=ax, label=metric)
+    fig.colorbar(image, ax=ax, label=unit)
     ax.set_title(title)
     return fig
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from metta_lit.core.errors import ConfigError
-from metta_lit.evaluation.config import SimulationConfig, load_simulations
+from metta_lit.evaluation.config import SimulationConfig, Split, load_simulations
 from metta_lit.evaluation.records import SimulationRecord
 from metta_lit.evaluation.stats_db import EvalStatsDB
 
@@ -20,13 +20,16 @@ def evaluate(
     workers: int = 0,
     ray_address: str | None = None,
     retries: int = 3,
+    splits: list[str] = [],  # noqa: B006 (read, never mutated; the CLI shows it)
     console: Console | None = None,
 ) -> list[SimulationRecord]:
     """Run policies on simulation suites and record every episode in a DuckDB file.
 
     Args:
-        policy_uris: policy URIs (file, directory, ':latest', 's3://...') or 'random'
+        policy_uris: policy URIs (file, directory, ':latest', 's3://...'), 'random' or 'scripted'
         simulations: suites or 'suite/name', from 'configs/sims'
+        splits: cross-play: every ordered pair of the policies (self-play too) plays every simulation in
+            each split ('1v3': the first policy has a quarter of the agents), on the same seeds
         stats_db: DuckDB file the episodes are added to
         replay_dir: write one '<episode_id>.json.z' replay per episode here
         seed: seed of the maps and of the sampled actions
@@ -36,7 +39,7 @@ def evaluate(
         retries: with workers or Ray, how often jobs whose worker died are run again
         console: where progress is printed (Python callers)
     """
-    from metta_lit.checkpoints.uri import RANDOM_URI, resolve_policy_uri
+    from metta_lit.checkpoints.uri import BUILTIN_URIS, resolve_policy_uri
     from metta_lit.evaluation.runner import (  # loads torch: not needed for --help
         PolicyHandle,
         evaluation_identity,
@@ -48,55 +51,60 @@ def evaluate(
     if workers < 0 or retries < 0:
         raise ConfigError(f"--workers and --retries: must be >= 0, got {workers} and {retries}")
     sims = load_simulations(simulations)
+    parsed = [Split.parse(split) for split in splits]  # a bad split fails before anything runs
     db = EvalStatsDB(stats_db)
     db.check_writable()  # a bad database path fails before any episode runs
     # Each URI is resolved once (':latest', directories): the version reported is the file every
     # episode, and every worker, plays, even if a newer one lands meanwhile. Bad URIs fail here.
-    resolved = [uri if uri == RANDOM_URI else resolve_policy_uri(uri) for uri in policy_uris]
+    resolved = [uri if uri in BUILTIN_URIS else resolve_policy_uri(uri) for uri in policy_uris]
     handles = {uri: PolicyHandle.from_uri(uri, device) for uri in resolved}
     if workers or ray_address:
-        records = _evaluate_in_jobs(handles, sims, db, replay_dir, seed, device, workers, ray_address, retries, console)
+        records = _evaluate_in_jobs(
+            handles, sims, db, replay_dir, seed, device, workers, ray_address, retries, splits, console
+        )
     else:
+        plays = [(handles[row], handles[col], split) for split in parsed for row in handles for col in handles]
         records = []
-        for handle in handles.values():
+        for handle, partner, split in plays or [(handle, None, None) for handle in handles.values()]:
+            pairing = (f"crossplay {split.name} with {partner.uri}",) if split else ()
             for sim in sims:
-                rec = run_simulation(handle, sim, seed=seed, replay_dir=replay_dir, device=device)
-                name_records(
-                    rec, evaluation_identity(handle, sim, seed)
-                )  # a rerun writes the same rows                _report(console, handle, sim, rec)
+                rec = run_simulation(handle, sim, seed, replay_dir, npc=partner, device=device, split=split)
+                name_records(rec, evaluation_identity(handle, sim, seed, *pairing))  # a rerun writes the same rows
+                _report(console, _who(handle, partner, split and split.name), sim, rec)
                 db.write([rec])  # one merge per simulation: finished work is kept if a later one fails
                 records.append(rec)
     console.print(f"wrote {sum(len(r.episodes) for r in records)} episodes to {db.path}")
     return records
 
 
-def _report(console: Console, handle, sim: SimulationConfig, rec: SimulationRecord) -> None:
-    console.print(
-        f"{handle.key}:v{handle.version}  {sim.full_name}: {len(rec.episodes)} episodes, "
-        f"mean reward {rec.mean('reward'):.3f}"
-    )
+def _who(handle, partner, split: str | None) -> str:
+    return handle.label + (f" with {partner.label} {split}" if split else "")
 
 
-def _evaluate_in_jobs(handles, sims, db, replay_dir, seed, device, workers, ray_address, retries, console):
+def _report(console: Console, who: str, sim: SimulationConfig, rec: SimulationRecord) -> None:
+    console.print(f"{who}  {sim.full_name}: {len(rec.episodes)} episodes, mean reward {rec.mean('reward'):.3f}")
+
+
+def _evaluate_in_jobs(handles, sims, db, replay_dir, seed, device, workers, ray_address, retries, splits, console):
     """One job per (policy, simulation, episode) on worker processes or Ray; each result is
     written as it arrives, and each (policy, simulation) is reported once all its episodes are in."""
     from metta_lit.evaluation.distributed import jobs_for, run_in_processes, run_on_ray
 
-    jobs = jobs_for(list(handles), sims, seed, replay_dir, device)
+    jobs = jobs_for(list(handles), sims, seed, replay_dir, device, splits)
     merged: dict[tuple[str, str], SimulationRecord] = {}
 
     def on_result(job, record: SimulationRecord) -> None:
         db.write([record])
-        group = (job.policy_uri, job.sim.full_name)
-        if group in merged:
-            merged[group].episodes.extend(record.episodes)
+        if job.group in merged:
+            merged[job.group].episodes.extend(record.episodes)
         else:
-            merged[group] = record
-        if len(merged[group].episodes) == job.sim.num_episodes:
-            _report(console, handles[job.policy_uri], job.sim, merged[group])
+            merged[job.group] = record
+        if len(merged[job.group].episodes) == job.sim.num_episodes:
+            partner = handles[job.partner_uri] if job.partner_uri else None
+            _report(console, _who(handles[job.policy_uri], partner, job.split), job.sim, merged[job.group])
 
     if ray_address:
         run_on_ray(jobs, ray_address, on_result, retries)
     else:
         run_in_processes(jobs, workers, on_result, retries)
-    return [merged[group] for group in dict.fromkeys((j.policy_uri, j.sim.full_name) for j in jobs)]
+    return [merged[group] for group in dict.fromkeys(job.group for job in jobs)]

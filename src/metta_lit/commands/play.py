@@ -123,7 +123,7 @@ def play(
 
     Args:
         config: env name, env YAML, or training YAML (its model's env)
-        policy_uri: drives the other agents: a policy URI, or 'random'
+        policy_uri: drives the other agents: a policy URI, 'random' or 'scripted'
         render: 'tui' reads the keyboard; 'log' prints frames and lets the policy drive
             every agent (scripts, CI)
         steps: stop after this many steps (default: the episode's 'max_steps')
@@ -149,7 +149,8 @@ def play(
     vec = base.vec
     if not 0 <= agent < vec.num_agents:
         raise ConfigError(f"--agent {agent}: the env has agents 0..{vec.num_agents - 1}")
-    env, actor = acting_env(base, [(PolicyHandle.from_uri(policy_uri).policy, vec.num_agents)])
+    policy = PolicyHandle.from_uri(policy_uri).for_env(base, vec.config, seed)
+    env, actor = acting_env(base, [(policy, vec.num_agents)])
     ids = {name: i for i, name in enumerate(vec.action_names)}
     limit = steps or vec.config.game.max_steps
     controlled = agent if render == "tui" else None

@@ -15,7 +15,7 @@ def replay(
 
     Args:
         config: env name, env YAML, or training YAML (its model's env)
-        policy_uri: the policy that acts for every agent: a policy URI, or 'random'
+        policy_uri: the policy that acts for every agent: a policy URI, 'random' or 'scripted'
         replay_dir: directory the '<episode_id>.json.z' file is written to
         seed: seed of the map and of the sampled actions
         open: then serve the viewer (metta-lit serve) on replay_dir and print the replay's viewer URL

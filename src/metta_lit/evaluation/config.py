@@ -6,12 +6,15 @@ suite and ``arena/basic`` one of them.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from metta_lit.core.errors import ConfigError
 from metta_lit.core.packaged import CONFIG_DIR
 from metta_lit.env import MettaGridConfig, env_config
 
@@ -56,3 +59,27 @@ def load_simulations(specs: list[str]) -> list[SimulationConfig]:
             raise ValueError(f"suite {suite!r} has no simulation {name!r} (has: {', '.join(s.name for s in sims)})")
         out.extend(chosen)
     return out
+
+
+@dataclass(frozen=True)
+class Split:
+    """How two policies share a world's agents in cross-play: ``1v3`` gives the first a quarter
+    of the agents (the first ones) and its partner the rest, in any env size."""
+
+    name: str
+    share: int
+    partner_share: int
+
+    @classmethod
+    def parse(cls, text: str) -> Split:
+        match = re.fullmatch(r"(\d+)v(\d+)", text)
+        if not match or min(int(match[1]), int(match[2])) < 1:
+            raise ConfigError(f"split {text!r}: expected NvM with N, M >= 1, e.g. 1v3 or 2v2")
+        return cls(text, int(match[1]), int(match[2]))
+
+    def counts(self, agents: int, where: str = "") -> tuple[int, int]:
+        """The two policies' agent counts in an env of ``agents`` agents (rounded to nearest)."""
+        first = round(agents * self.share / (self.share + self.partner_share))
+        if not 0 < first < agents:
+            raise ConfigError(f"{where}: split {self.name} of {agents} agents leaves one side with none")
+        return first, agents - first

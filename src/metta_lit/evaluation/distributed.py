@@ -21,13 +21,14 @@ from dataclasses import dataclass
 
 from metta_lit.core.errors import MettaLitError
 from metta_lit.core.processes import die_with_parent
-from metta_lit.evaluation.config import SimulationConfig
+from metta_lit.evaluation.config import SimulationConfig, Split
 from metta_lit.evaluation.records import SimulationRecord
 
 
 @dataclass(frozen=True)
 class EvalJob:
-    """One episode of ``sim`` played by ``policy_uri``, the ``episode``-th of its simulation."""
+    """One episode of ``sim`` played by ``policy_uri``, the ``episode``-th of its simulation;
+    in cross-play, beside ``partner_uri`` as ``split`` says."""
 
     policy_uri: str
     sim: SimulationConfig
@@ -35,17 +36,28 @@ class EvalJob:
     seed: int
     replay_dir: str | None = None
     device: str = "cpu"
+    partner_uri: str | None = None
+    split: str | None = None
+
+    @property
+    def pairing(self) -> str:
+        return f" with {self.partner_uri} {self.split}" if self.split else ""
+
+    @property
+    def group(self) -> tuple[str, str]:
+        """The (policies, simulation) whose episodes this job is one of."""
+        return self.policy_uri + self.pairing, self.sim.full_name
 
     @property
     def key(self) -> str:
-        return f"{self.policy_uri}|{self.sim.full_name}|{self.episode}"
+        return f"{self.policy_uri}{self.pairing}|{self.sim.full_name}|{self.episode}"
 
     @property
     def identity(self) -> str:
         """What the job plays; its records' ids derive from it (the episode count and time
         limit are left out: episode k is the same episode in a longer evaluation)."""
         sim = self.sim.model_copy(update={"num_episodes": 1, "max_time_s": 0})
-        return f"{self.policy_uri}|{sim.model_dump_json()}|{self.seed}|job episode {self.episode}"
+        return f"{self.policy_uri}|{sim.model_dump_json()}|{self.seed}|job episode {self.episode}{self.pairing}"
 
 
 def jobs_for(
@@ -54,10 +66,14 @@ def jobs_for(
     seed: int,
     replay_dir: str | None,
     device: str,
+    splits: list[str] = [],  # noqa: B006 (never mutated)
 ) -> list[EvalJob]:
+    """One job per episode of every (policy, simulation); with ``splits``, of every ordered
+    pair of policies (self-play included) in every split."""
+    plays = [(row, col, split) for split in splits for row in policy_uris for col in policy_uris]
     return [
-        EvalJob(uri, sim, episode, seed, replay_dir, device)
-        for uri in policy_uris
+        EvalJob(uri, sim, episode, seed, replay_dir, device, partner, split)
+        for uri, partner, split in plays or [(uri, None, None) for uri in policy_uris]
         for sim in sims
         for episode in range(sim.num_episodes)
     ]
@@ -83,7 +99,13 @@ def run_job(job: EvalJob) -> SimulationRecord:
 
     sim = job.sim.model_copy(update={"num_episodes": 1})
     record = run_simulation(
-        _policy(job.policy_uri, job.device), sim, job.seed + job.episode, job.replay_dir, device=job.device
+        _policy(job.policy_uri, job.device),
+        sim,
+        job.seed + job.episode,
+        job.replay_dir,
+        npc=_policy(job.partner_uri, job.device) if job.partner_uri else None,
+        device=job.device,
+        split=Split.parse(job.split) if job.split else None,
     )
     name_records(record, job.identity)
     for episode in record.episodes:

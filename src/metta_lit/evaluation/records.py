@@ -10,6 +10,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 
+@dataclass(frozen=True)
+class Pairing:
+    """Who played a cross-play episode: the first ``agents`` agents were the policy's, the rest
+    its partner's, as ``split`` (e.g. ``1v3``) says."""
+
+    split: str
+    policy_key: str
+    policy_version: int
+    agents: int
+    partner_key: str
+    partner_version: int
+
+
 @dataclass
 class EpisodeRecord:
     """One finished episode, ready to be written."""
@@ -24,6 +37,7 @@ class EpisodeRecord:
     agent_policies: list[tuple[str, int]]  # per agent: (policy_key, policy_version)
     replay_url: str | None = None
     episode_metrics: dict[str, float] = field(default_factory=dict)  # the episode's own: coop/*
+    pairing: Pairing | None = None  # set in cross-play
 
 
 @dataclass
@@ -49,3 +63,19 @@ class MetricSummary:
     std: float
     count: int  # agent-episode samples that recorded the metric
     samples: int  # agent-episode samples of the policy in the simulation
+
+
+@dataclass(frozen=True)
+class CrossplaySide:
+    """The agents one policy played in a cross-play episode (self-play: all of them)."""
+
+    episode_id: str
+    simulation: str  # suite/name
+    split: str
+    slot: str  # seed/env.k: the same map for every pairing
+    first: bool  # the split's first side (its first agents); self-play is one side, first
+    policy: tuple[str, int]
+    partner: tuple[str, int]
+    first_agents: int  # agents of the split's first side
+    agents: int  # agents on this side
+    reward: float  # their summed reward

@@ -13,10 +13,11 @@ from typing import Any
 import torch
 
 from metta_lit.checkpoints import CheckpointManager
-from metta_lit.checkpoints.uri import RANDOM_URI
-from metta_lit.evaluation.config import SimulationConfig
-from metta_lit.evaluation.records import EpisodeRecord, SimulationRecord
-from metta_lit.policy import Policy, RandomPolicy
+from metta_lit.checkpoints.uri import RANDOM_URI, SCRIPTED_URI
+from metta_lit.env import MettaGridConfig
+from metta_lit.evaluation.config import SimulationConfig, Split
+from metta_lit.evaluation.records import EpisodeRecord, Pairing, SimulationRecord
+from metta_lit.policy import Policy, RandomPolicy, ScriptedPolicy
 from metta_lit.rl.acting import play_episodes
 from metta_lit.rl.torch_env import EpisodeResult, MettaGridTorchEnv
 
@@ -25,18 +26,31 @@ from metta_lit.rl.torch_env import EpisodeResult, MettaGridTorchEnv
 class PolicyHandle:
     """A policy and the key/version its episodes are recorded under."""
 
-    policy: Policy
+    policy: Policy | None  # None: the scripted agent, built for each env it plays (it reads the env's recipes)
     key: str
     version: int
     uri: str = ""  # the resolved URI it was loaded from ('' when built in code)
 
     @classmethod
     def from_uri(cls, uri: str, device: str | torch.device = "cpu") -> PolicyHandle:
-        """The policy a URI designates, or ``random`` (adopts the catalog of the env it acts in)."""
+        """The policy a URI designates, ``random`` (adopts the catalog of the env it acts in) or
+        ``scripted``."""
         if uri == RANDOM_URI:
             return cls(RandomPolicy({}, []), RANDOM_URI, 0, RANDOM_URI)
+        if uri == SCRIPTED_URI:
+            return cls(None, SCRIPTED_URI, 0, SCRIPTED_URI)
         policy, key, _ = CheckpointManager.load_from_uri(uri, device)
         return cls(policy.eval(), key.run, key.version, uri)
+
+    @property
+    def label(self) -> str:
+        return f"{self.key}:v{self.version}"
+
+    def for_env(self, env: MettaGridTorchEnv, config: MettaGridConfig, seed: int) -> Policy:
+        """The policy that acts in ``env`` (which plays ``config``)."""
+        if self.policy is not None:
+            return self.policy
+        return ScriptedPolicy.for_env(config, env.feature_spec, env.action_names, seed)
 
 
 def flatten(prefix: str, value: Any, out: dict[str, str]) -> dict[str, str]:
@@ -57,28 +71,40 @@ def run_simulation(
     npc: PolicyHandle | None = None,
     max_envs: int = 16,
     device: str | torch.device = "cpu",
+    split: Split | None = None,
 ) -> SimulationRecord:
     """Runs ``sim.num_episodes`` episodes (spread over up to ``max_envs`` envs) and records them.
 
     The first ``floor(agents * policy_agents_pct)`` agents of each env are the candidate's,
-    the others the NPC's (``npc``, or ``sim.npc_policy_uri``). Actions are sampled from a
-    torch RNG seeded with ``seed``, so a simulation repeats exactly.
+    the others the NPC's (``npc``, or ``sim.npc_policy_uri``). With a cross-play ``split`` the
+    candidate and ``npc`` (its partner) share the agents as the split says, and every episode
+    records the pairing. Actions are sampled from a torch RNG seeded with ``seed``, so a
+    simulation repeats exactly, and episode ``k`` of env ``e`` (its ``slot``) starts from the
+    same map whoever plays it.
     """
     cfg = sim.env_config()
     agents = cfg.game.num_agents
+    if split is not None and npc is None:
+        raise ValueError(f"{sim.full_name}: a cross-play split needs a partner policy")
     if sim.policy_agents_pct < 1.0 and npc is None:
         if sim.npc_policy_uri is None:
             raise ValueError(f"{sim.full_name}: policy_agents_pct < 1 needs npc_policy_uri")
         npc = PolicyHandle.from_uri(sim.npc_policy_uri, device)
-    n_candidate = math.floor(agents * sim.policy_agents_pct) if npc else agents
+    if split is not None:
+        n_candidate = split.counts(agents, sim.full_name)[0]
+    else:
+        n_candidate = math.floor(agents * sim.policy_agents_pct) if npc else agents
     num_envs = min(sim.num_episodes, max_envs)
     quota = [sim.num_episodes // num_envs + (e < sim.num_episodes % num_envs) for e in range(num_envs)]
     base = MettaGridTorchEnv(cfg, num_envs=num_envs, seed=seed, replay_dir=replay_dir)
-    members = [(candidate.policy, n_candidate)]
+    members = [(candidate.for_env(base, cfg, seed), n_candidate)]
     policies = [(candidate.key, candidate.version)] * n_candidate
+    pairing = None
     if npc is not None:
-        members.append((npc.policy, agents - n_candidate))
+        members.append((npc.for_env(base, cfg, seed + 1), agents - n_candidate))
         policies += [(npc.key, npc.version)] * (agents - n_candidate)
+        if split is not None:
+            pairing = Pairing(split.name, candidate.key, candidate.version, n_candidate, npc.key, npc.version)
     record = SimulationRecord(
         uuid.uuid4().hex, sim.suite, sim.name, candidate.key, candidate.version, datetime.now(), datetime.now()
     )
@@ -95,7 +121,12 @@ def run_simulation(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         episodes = play_episodes(base, members, quota, device=device, max_seconds=sim.max_time_s)
-    record.episodes = [_episode(episode, record.id, started, {**attributes}, policies) for episode in episodes]
+    slots = [0] * num_envs
+    record.episodes = []
+    for episode in episodes:  # in the order they ended; an env's own episodes in its order
+        slot = f"{episode.env}.{slots[episode.env]}"
+        slots[episode.env] += 1
+        record.episodes.append(_episode(episode, record.id, started, {**attributes, "slot": slot}, policies, pairing))
     record.finished_at = datetime.now()
     return record
 
@@ -121,7 +152,12 @@ def evaluation_identity(candidate: PolicyHandle, sim: SimulationConfig, seed: in
 
 
 def _episode(
-    episode: EpisodeResult, sim_id: str, started: datetime, attributes: dict[str, str], policies: list
+    episode: EpisodeResult,
+    sim_id: str,
+    started: datetime,
+    attributes: dict[str, str],
+    policies: list,
+    pairing: Pairing | None,
 ) -> EpisodeRecord:
     attributes["steps"] = str(episode.steps)
     return EpisodeRecord(
@@ -135,4 +171,5 @@ def _episode(
         agent_policies=policies,
         replay_url=episode.replay_url,
         episode_metrics=episode.cooperation(),
+        pairing=pairing,
     )

@@ -17,6 +17,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import astuple, fields
 from datetime import datetime
 
 import duckdb
@@ -24,7 +25,7 @@ import numpy as np
 from filelock import FileLock
 
 from metta_lit.core.errors import MettaLitError
-from metta_lit.evaluation.records import SimulationRecord
+from metta_lit.evaluation.records import Pairing, SimulationRecord
 from metta_lit.evaluation.stats_queries import TABLES, StatsQueries
 
 SCHEMA = """
@@ -44,6 +45,9 @@ CREATE TABLE IF NOT EXISTS simulations (
     created_at TIMESTAMP, finished_at TIMESTAMP);
 CREATE TABLE IF NOT EXISTS agent_policies (
     episode_id TEXT, agent_id INTEGER, policy_key TEXT, policy_version INTEGER, PRIMARY KEY (episode_id, agent_id));
+CREATE TABLE IF NOT EXISTS episode_pairings (
+    episode_id TEXT PRIMARY KEY, split TEXT, policy_key TEXT, policy_version INTEGER, agents INTEGER,
+    partner_key TEXT, partner_version INTEGER);
 CREATE VIEW IF NOT EXISTS policy_simulation_agent_samples AS
     SELECT ap.policy_key, ap.policy_version, s.name AS sim_name, s.env AS sim_env, ap.episode_id, ap.agent_id
     FROM agent_policies ap JOIN episodes e ON e.id = ap.episode_id JOIN simulations s ON s.id = e.simulation_id;
@@ -51,6 +55,17 @@ CREATE VIEW IF NOT EXISTS policy_simulation_agent_metrics AS
     SELECT p.policy_key, p.policy_version, p.sim_name, p.sim_env, p.episode_id, p.agent_id, m.metric, m.value
     FROM policy_simulation_agent_samples p
     JOIN agent_metrics m ON m.episode_id = p.episode_id AND m.agent_id = p.agent_id;
+CREATE VIEW IF NOT EXISTS crossplay_agents AS
+    SELECT p.episode_id, ap.agent_id, p.split, s.name AS sim_name, s.env AS sim_env,
+        ap.policy_key, ap.policy_version, ap.agent_id < p.agents AS first_side, p.agents AS side_agents,
+        CASE WHEN ap.agent_id < p.agents THEN p.partner_key ELSE p.policy_key END AS partner_key,
+        CASE WHEN ap.agent_id < p.agents THEN p.partner_version ELSE p.policy_version END AS partner_version,
+        coalesce(m.value, 0) AS reward, seed.value || '/' || slot.value AS slot
+    FROM episode_pairings p JOIN agent_policies ap ON ap.episode_id = p.episode_id
+    JOIN episodes e ON e.id = p.episode_id JOIN simulations s ON s.id = e.simulation_id
+    LEFT JOIN agent_metrics m ON m.episode_id = ap.episode_id AND m.agent_id = ap.agent_id AND m.metric = 'reward'
+    LEFT JOIN episode_attributes seed ON seed.episode_id = p.episode_id AND seed.attribute = 'seed'
+    LEFT JOIN episode_attributes slot ON slot.episode_id = p.episode_id AND slot.attribute = 'slot';
 """
 
 
@@ -97,6 +112,8 @@ def _write(con: duckdb.DuckDBPyConnection, sims: list[SimulationRecord]) -> None
     _insert(con, "agent_metrics", ("episode_id", "agent_id", "metric", "value"), metrics)
     whole = [(e.id, m, float(v)) for e in episodes for m, v in e.episode_metrics.items()]
     _insert(con, "episode_metrics", ("episode_id", "metric", "value"), whole)
+    pairings = [(e.id, *astuple(e.pairing)) for e in episodes if e.pairing is not None]
+    _insert(con, "episode_pairings", ("episode_id", *(f.name for f in fields(Pairing))), pairings)
     policies = [(e.id, a, k, v) for e in episodes for a, (k, v) in enumerate(e.agent_policies)]
     _insert(con, "agent_policies", ("episode_id", "agent_id", "policy_key", "policy_version"), policies)
 

@@ -8,7 +8,7 @@ from fnmatch import fnmatch
 
 import duckdb
 
-from metta_lit.evaluation.records import MetricSummary
+from metta_lit.evaluation.records import CrossplaySide, MetricSummary
 
 TABLES = (
     "simulations",
@@ -18,6 +18,7 @@ TABLES = (
     "agent_metrics",
     "episode_metrics",
     "agent_policies",
+    "episode_pairings",
 )
 
 
@@ -112,6 +113,22 @@ class StatsQueries:
         except duckdb.CatalogException:
             return {}
         return {metric: float(mean) for metric, mean in rows if fnmatch(metric, pattern)}
+
+    def crossplay_sides(self) -> list[CrossplaySide]:
+        """Each side of each cross-play episode (two per episode; one for self-play, where a
+        policy is its own partner), in episode order. Databases from before cross-play have none."""
+        try:
+            rows = self.query(
+                "SELECT episode_id, sim_name || '/' || sim_env, split, slot, first_side, policy_key, policy_version, "
+                "partner_key, partner_version, side_agents, count(*), sum(reward) FROM crossplay_agents "
+                "GROUP BY ALL ORDER BY episode_id, first_side DESC"
+            )
+        except duckdb.CatalogException:
+            return []
+        return [
+            CrossplaySide(e, sim, split, slot, bool(first), (k, int(v)), (pk, int(pv)), int(side), int(n), float(total))
+            for e, sim, split, slot, first, k, v, pk, pv, side, n, total in rows
+        ]
 
     def count(self, table: str) -> int:
         if table not in TABLES:

@@ -25,7 +25,7 @@ class Page:
     label: str  # its link in the navigation bar
 
 
-PAGES = (Page("runs", "Runs"), Page("replay", "Replays"), Page("play", "Live play"))
+PAGES = (Page("runs", "Runs"), Page("leaderboard", "Leaderboard"), Page("replay", "Replays"), Page("play", "Live play"))
 HOME = "runs"
 
 

@@ -1,4 +1,5 @@
-"""The scorecard the dashboard draws: a metric's mean per policy × simulation of a stats DB.
+"""What the web app shows of a stats DB: the dashboard's scorecard (a metric's mean per policy ×
+simulation) and the leaderboard page's ratings.
 
 Each answer carries the database file's version (modification time and size), so the page
 can poll cheaply and redraw only when an evaluation has landed.
@@ -43,3 +44,32 @@ def scorecard(path: str, metric: str = "reward") -> dict[str, Any]:
         "values": values,
         "samples": samples,
     }
+
+
+def leaderboard_rows(path: str, replacement: str = "random:v0") -> dict[str, Any]:
+    """``{version, replacement, rows: [{policy, rating, low, high, meetings, wins, vor...}]}``,
+    best rating first; no rows before the first cross-play evaluation."""
+    from metta_lit.evaluation.ratings import label, leaderboard
+
+    version = db_version(path)
+    if version is None:
+        return {"version": None, "replacement": replacement, "rows": []}
+    key, _, number = replacement.rpartition(":v")
+    rows = []
+    for row in leaderboard(EvalStatsDB(path), (key, int(number))):
+        r, v = row.rating, row.vor
+        rows.append(
+            {
+                "policy": label(r.policy),
+                "rating": r.rating,
+                "low": r.low,
+                "high": r.high,
+                "meetings": r.meetings,
+                "wins": r.wins,
+                "vor": None if v is None else v.value,
+                "vor_low": None if v is None or not math.isfinite(v.low) else v.low,
+                "vor_high": None if v is None or not math.isfinite(v.high) else v.high,
+                "reward": row.crossplay_reward,
+            }
+        )
+    return {"version": version, "replacement": replacement, "rows": rows}

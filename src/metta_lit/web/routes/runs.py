@@ -1,5 +1,6 @@
-"""``/api/runs`` and ``/api/scorecard``: the dashboard's runs, their histories and policies, a
-replay played with one of a run's policies, and the stats DB's scorecard."""
+"""``/api/runs``, ``/api/scorecard`` and ``/api/leaderboard``: the dashboard's runs, their
+histories and policies, a replay played with one of a run's policies, and the stats DB's
+scorecard and leaderboard."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from metta_lit.checkpoints.uri import EXTENSION
 from metta_lit.core.errors import MettaLitError
 from metta_lit.runs import RunDir
 from metta_lit.web import runs
-from metta_lit.web.scorecard import scorecard
+from metta_lit.web.scorecard import leaderboard_rows, scorecard
 from metta_lit.web.site import Site, viewer_url
 
 
@@ -59,10 +60,21 @@ def routes(site: Site) -> list[Route]:
         card = await run_in_threadpool(scorecard, stats_db, metric)
         return JSONResponse({**card, "configured": True, "path": stats_db})
 
+    async def get_leaderboard(request: Request) -> Response:
+        if not stats_db:
+            return JSONResponse({"version": None, "configured": False})
+        replacement = request.query_params.get("replacement", "random:v0")
+        key, _, number = replacement.rpartition(":v")
+        if not key or not number.isdigit() or len(replacement) > 200:
+            raise HTTPException(400, "leaderboard: replacement must be 'key:vN', e.g. random:v0")
+        board = await run_in_threadpool(leaderboard_rows, stats_db, replacement)
+        return JSONResponse({**board, "configured": True, "path": stats_db})
+
     return [
         Route("/api/runs", list_runs),
         Route("/api/runs/{run}", run_details),
         Route("/api/runs/{run}/metrics", run_metrics),
         Route("/api/runs/{run}/replay", run_replay, methods=["POST"]),
         Route("/api/scorecard", get_scorecard),
+        Route("/api/leaderboard", get_leaderboard),
     ]
