@@ -32,7 +32,9 @@ class AgentSplitActor(TensorDictModuleBase):
     Member ``i`` acts for ``counts[i]`` agents after those of the members before it. Each
     member keeps its memory under its own key ``("agents_<i>", <its memory key>)``, so members
     of different architectures never share or overwrite a recurrent state; the memory of an
-    agent outside a member's slice stays zero and is never read.
+    agent outside a member's slice stays zero and is never read. Member 0's other outputs
+    (``state_value``, ``logits``...) are kept too, zero for the other agents: in training with
+    partners it is the learner, and its losses read them (see :func:`learner_rollout`).
     """
 
     def __init__(self, members: Sequence[tuple[Policy, int]], autocast: torch.dtype | None = None) -> None:
@@ -83,6 +85,8 @@ class AgentSplitActor(TensorDictModuleBase):
             out = actor(sub)
             actions.append(out["action"])
             log_probs.append(out["action_log_prob"])
+            if i == 0:
+                self._keep_outputs(td, out, agents, {"observation", "is_init", "action", "action_log_prob", *memory})
             for key in memory:
                 carried = td[ns, key].clone()
                 carried[:, agents] = out["next", key]
@@ -90,6 +94,28 @@ class AgentSplitActor(TensorDictModuleBase):
         td["action"] = torch.cat(actions, dim=1)
         td["action_log_prob"] = torch.cat(log_probs, dim=1)
         return td
+
+    @staticmethod
+    def _keep_outputs(td: TensorDictBase, out: TensorDictBase, agents: slice, skip: set[str]) -> None:
+        for key in out.keys():
+            if key in skip or key == "next" or not torch.is_tensor(out[key]):
+                continue
+            value = out[key]
+            full = torch.zeros((*td.shape, *value.shape[2:]), dtype=value.dtype, device=value.device)
+            full[:, agents] = value
+            td[key] = full
+
+
+def learner_rollout(rollout: TensorDictBase, agents: int, policy: Policy) -> TensorDictBase:
+    """The part of an :class:`AgentSplitActor` rollout (``[E, A, T]``) that its member 0 (the
+    learner) acted for, its first ``agents`` agents, with the learner's memory moved from its
+    namespace to the keys the policy reads: to the losses, a rollout of its own."""
+    part = rollout[:, :agents]
+    namespace = AgentSplitActor.namespace(0)
+    for key in policy.memory_shapes():
+        part[key] = part[namespace, key]
+        part["next", key] = part["next", namespace, key]
+    return part
 
 
 def acting_env(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,10 +44,17 @@ class EpisodeResult:
     agent_group_names: list[str]  # group (team) name of each agent
     replay_url: str | None = None
     task: str | None = None  # the curriculum task played (None: the env's own config)
+    partner: str | None = None  # in training with partners: the kind of partner it was played beside
 
     @classmethod
     def read(
-        cls, env: MettaGridVecEnv, e: int, episode_id: str, replay_url: str | None = None, task: str | None = None
+        cls,
+        env: MettaGridVecEnv,
+        e: int,
+        episode_id: str,
+        replay_url: str | None = None,
+        task: str | None = None,
+        partner: str | None = None,
     ) -> EpisodeResult:
         objects = env.grid_object_records(e)
         groups = objects.records["group"][objects.agents]
@@ -63,6 +71,7 @@ class EpisodeResult:
             agent_group_names=group_names,
             replay_url=replay_url,
             task=task,
+            partner=partner,
         )
 
     def agent_metrics(self) -> list[dict[str, float]]:
@@ -135,6 +144,10 @@ class MettaGridTorchEnv(EnvBase):
         self._truncations = torch.from_numpy(self.vec.truncations)
         self.finished_episodes: list[EpisodeResult] = []
         self.recording = np.ones(num_envs, dtype=bool)  # envs whose episodes are still wanted as replays
+        # Called with the envs that start an episode (after their reset); returns each one's
+        # partner kind (a partner pool draws who plays beside the learner, see rl.partners).
+        self.on_episode_start: Callable[[list[int]], dict[int, str]] | None = None
+        self._partners: list[str | None] = [None] * num_envs
         tokens = self.vec.config.game.num_observation_tokens
         self.observation_spec = Composite(
             observation=Unbounded((*batch, tokens, 3), dtype=torch.uint8, device=self.device), shape=batch
@@ -168,8 +181,12 @@ class MettaGridTorchEnv(EnvBase):
             for e in range(self.vec.num_envs) if mask is None else np.flatnonzero(mask).tolist():
                 self._start_task(e)
         self.vec.reset(mask=mask)
+        started = list(range(self.vec.num_envs)) if mask is None else np.flatnonzero(mask).tolist()
         if self._replays:
-            self._replays.reset(range(self.vec.num_envs) if mask is None else np.flatnonzero(mask), self._task_configs)
+            self._replays.reset(started, self._task_configs)
+        if self.on_episode_start is not None:
+            for e, partner in self.on_episode_start(started).items():
+                self._partners[e] = partner
         zeros = torch.zeros((*self.batch_size, 1), dtype=torch.bool, device=self.device)
         return TensorDict(
             {
@@ -192,7 +209,7 @@ class MettaGridTorchEnv(EnvBase):
             episode_id = uuid.uuid4().hex
             url = self._replays.finish(e, episode_id) if self._replays and self.recording[e] else None
             task = self._tasks[e]
-            episode = EpisodeResult.read(self.vec, e, episode_id, url, task.name if task else None)
+            episode = EpisodeResult.read(self.vec, e, episode_id, url, task.name if task else None, self._partners[e])
             self.finished_episodes.append(episode)
             if task is not None:
                 self.curriculum.update(task, float(episode.rewards.mean()))

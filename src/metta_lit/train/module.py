@@ -24,12 +24,15 @@ from metta_lit.env import env_config
 from metta_lit.losses import LossMixin
 from metta_lit.policy import FastPolicy, Policy
 from metta_lit.policy.precision import Autocast, autocast_dtype
+from metta_lit.rl.acting import learner_rollout
 from metta_lit.rl.experience import evaluate_rows, rows_from_rollout
+from metta_lit.rl.partners import PartnerPool
 from metta_lit.rl.torch_env import MettaGridTorchEnv
 from metta_lit.train import metrics
 from metta_lit.train.arguments import check_arguments
 from metta_lit.train.optimization import adam, learning_rate, set_learning_rate
-from metta_lit.train.rollouts import RolloutDataset, Rollouts, as_is, validation_episodes
+from metta_lit.train.partners import build_pool, partner_agents, partner_metrics
+from metta_lit.train.rollouts import RolloutDataset, Rollouts, as_is, rank_seeds, validation_episodes
 from metta_lit.train.state import load_state, save_state
 from metta_lit.train.threads import configure_threads
 
@@ -62,18 +65,26 @@ class MettaLitModule(LossMixin, L.LightningModule):
         torch_threads: int | None = None,
         autocast: Autocast = "auto",
         compile: bool = False,
+        partner_share: float = 0.0,
+        partner_pool: list[str] | None = None,
+        partner_snapshot_every: int = 0,
+        partner_snapshots: int = 4,
         **kwargs: Any,
     ) -> None:
         """``curriculum`` draws each training env's next task (None: ``env`` itself; validation
         always plays ``env``). ``autocast`` and ``compile`` change speed, not what is learned:
-        see :mod:`metta_lit.policy.precision` and :meth:`Policy.compile_networks`."""
+        see :mod:`metta_lit.policy.precision` and :meth:`Policy.compile_networks`. The
+        ``partner_*`` arguments put a pool of frozen partners beside the learner (see
+        :mod:`metta_lit.train.partners`)."""
         super().__init__(**kwargs)
         self.save_hyperparameters(ignore=["policy", "curriculum"])
+        self.hparams.partner_pool = list(partner_pool or [])
         check_arguments(self.hparams)
         self.curriculum = curriculum
         self.automatic_optimization = False
         self.env_config = env_config(env).with_overrides(env_overrides or {})
         self.num_agents = self.env_config.game.num_agents
+        self.partner_agents = partner_agents(self.hparams, self.num_agents)  # 0: the learner plays every agent
         # A throwaway env tells policies (built here or loaded by use_policy) its feature spec and action catalog.
         probe = MettaGridTorchEnv(self.env_config, num_envs=1)
         self.feature_spec, self.action_names = probe.feature_spec, probe.action_names
@@ -81,6 +92,8 @@ class MettaLitModule(LossMixin, L.LightningModule):
         self.agent_steps = 0
         self.replay_dir: str | None = None  # validation episodes write replays here (CLI: --replay_dir)
         self._rollouts: Rollouts | None = None  # built at fit start
+        self._partners: PartnerPool | None = None  # built at fit start (not a submodule: DDP must not see it)
+        self._partner_state: dict[str, Any] | None = None  # from a checkpoint, for the pool built at fit start
 
     @property
     def batch_size(self) -> int:
@@ -100,11 +113,25 @@ class MettaLitModule(LossMixin, L.LightningModule):
         rank_zero_info(metrics.describe_fit(self.network_dtype, self.batch_size, world))
         if hp.compile:
             self.policy.compile_networks()
+        if self.partner_agents:
+            self.__dict__["_partners"] = self._partner_pool()
         self._rollouts = Rollouts(
             self.env_config, self.policy, self.rollout_modules(), self.curriculum, hp, rank=self.global_rank,
             agent_steps=self.agent_steps, frames_per_batch=self.batch_size, device=self.device,
-            autocast=self.network_dtype,
+            autocast=self.network_dtype, partners=self._partners, partner_agents=self.partner_agents,
         )  # fmt: skip
+
+    def _partner_pool(self) -> PartnerPool:
+        """This rank's partner pool, as the checkpoint left it or with a first snapshot."""
+        seed = rank_seeds(self.hparams.seed, self.global_rank, self.agent_steps)[0] + 1
+        pool = build_pool(
+            self.hparams, self.policy, self.env_config, self.feature_spec, self.action_names, seed, self.device
+        )
+        if self._partner_state is not None:
+            pool.load(self._partner_state)
+        elif pool.snapshots_taken == 0:
+            pool.add_snapshot(self.policy)  # the run's first past self (if 'self' is in the pool): where it starts
+        return pool
 
     def on_fit_end(self) -> None:
         if self._rollouts is not None:
@@ -122,6 +149,8 @@ class MettaLitModule(LossMixin, L.LightningModule):
     def training_step(self, batch: TensorDictBase, batch_idx: int) -> None:
         """One update over the rollout ``batch`` (``[envs, agents, bptt_horizon]``)."""
         self._threads.follow()  # the load during the rollout decides the update's threads
+        if self.partner_agents:
+            batch = learner_rollout(batch, self.num_agents - self.partner_agents, self.policy)
         experience = rows_from_rollout(batch, self.policy, self.experience_keys(), self.device)
         optimizer, lr = self.optimizers(), learning_rate(self.hparams, self.agent_steps)
         set_learning_rate(optimizer, lr)
@@ -141,20 +170,26 @@ class MettaLitModule(LossMixin, L.LightningModule):
                 self.after_minibatch(experience, index, output)
                 self._threads.follow()
         self.log_update(batch, lr)
+        updates = self.agent_steps // (self.batch_size * self.trainer.world_size)
+        if self._partners is not None and hp.partner_snapshot_every and updates % hp.partner_snapshot_every == 0:
+            self._partners.add_snapshot(self.policy)
         if self.agent_steps >= hp.total_timesteps:  # before the epoch-end hooks, so checkpoints see it
             self.trainer.should_stop = True
 
     def log_update(self, batch: TensorDictBase, lr: float) -> None:
         rollout, world = self._rollout_source, self.trainer.world_size
         self.agent_steps += self.batch_size * world
+        episodes = self._rollouts.pop_finished_episodes()
         logged = {
             **metrics.update_metrics(
                 batch, lr, self.agent_steps, self.batch_size, world, rollout.started, rollout.seconds
             ),
             **self.loss_metrics(),
-            **metrics.episode_metrics(self._rollouts.pop_finished_episodes()),
+            **metrics.episode_metrics(episodes),
             **(self.curriculum.stats() if self.curriculum is not None else {}),
         }
+        if self._partners is not None:
+            logged.update(partner_metrics(episodes, self.num_agents - self.partner_agents, self._partners))
         shown, rest = metrics.split_progress_bar(logged)
         self.log_dict(shown, on_step=True, on_epoch=False, batch_size=1, sync_dist=False, prog_bar=True)
         self.log_dict(rest, on_step=True, on_epoch=False, batch_size=1, sync_dist=False)
@@ -179,8 +214,9 @@ class MettaLitModule(LossMixin, L.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_save_checkpoint(checkpoint)
-        save_state(checkpoint, self.agent_steps, self.curriculum)
+        partners = self._partners.state() if self._partners is not None else self._partner_state
+        save_state(checkpoint, self.agent_steps, self.curriculum, partners)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_load_checkpoint(checkpoint)
-        self.agent_steps = load_state(checkpoint, self.curriculum)
+        self.agent_steps, self._partner_state = load_state(checkpoint, self.curriculum)

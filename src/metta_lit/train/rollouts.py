@@ -21,6 +21,7 @@ from metta_lit.curriculum import Curriculum
 from metta_lit.env import MettaGridConfig
 from metta_lit.policy import Policy
 from metta_lit.rl.acting import acting_env, play_episodes
+from metta_lit.rl.partners import PartnerPool
 from metta_lit.rl.teacher import Teacher
 from metta_lit.rl.torch_env import EpisodeResult, MettaGridTorchEnv
 
@@ -57,6 +58,8 @@ class Rollouts:
 
     Seeds torch and the curriculum for this rank and point of the run (:func:`rank_seeds`);
     ``hparams`` are the trainer's (``num_envs``, ``env_threads``, ``desync_episodes``, ``seed``).
+    With ``partners``, the pool plays each env's last ``partner_agents`` agents (one acting path:
+    the learner and the pool are the two members of an ``AgentSplitActor``).
     """
 
     def __init__(
@@ -72,6 +75,8 @@ class Rollouts:
         frames_per_batch: int,
         device: torch.device,
         autocast: torch.dtype | None,
+        partners: PartnerPool | None = None,
+        partner_agents: int = 0,
     ) -> None:
         torch_seed, env_seed = rank_seeds(hparams["seed"], rank, agent_steps)
         torch.manual_seed(torch_seed)
@@ -85,7 +90,11 @@ class Rollouts:
             desync_episodes=hparams["desync_episodes"],
             curriculum=curriculum,
         )
-        env, actor = acting_env(self.env, [(policy, env_config.game.num_agents)], rollout_modules, autocast=autocast)
+        members = [(policy, env_config.game.num_agents - partner_agents)]
+        if partners is not None:
+            members.append((partners, partner_agents))
+            self.env.on_episode_start = partners.start_episodes
+        env, actor = acting_env(self.env, members, rollout_modules, autocast=autocast)
         self.collector = Collector(
             env,
             actor,
