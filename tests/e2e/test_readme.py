@@ -99,6 +99,11 @@ def test_readme_has_the_commands_a_user_needs():
         "metta-lit sweep --config configs/sweeps/navigation.yaml",
         "scripts/launch.py --sbatch",
         "--workers 2",
+        "--splits 1v3 2v2",
+        "--crossplay --leaderboard",
+        "metta-lit compare",
+        "metta-lit verify",
+        "--model.init_args.partner_share",
     ):
         assert any(needed in c for c in commands), needed
     assert "../shared" not in README.read_text()  # the README stands alone
@@ -131,6 +136,8 @@ def test_every_readme_command_runs_in_order(tmp_path):
         "scorecard (reward) written to scorecard.png"
         in outputs["metta-lit analyze --stats_db stats.duckdb --metrics reward 'heart.*' --scorecard scorecard.png"]
     )
+    assert "identical (" in next(out for cmd, out in ran if cmd.startswith("metta-lit verify"))
+    assert "A better" in next(out for cmd, out in ran if cmd.startswith("metta-lit compare"))
     cwd = os.getcwd()
     os.chdir(tmp_path)
     try:

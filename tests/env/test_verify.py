@@ -1,5 +1,5 @@
-"""Verifiable replays: a fresh replay re-simulates identically, an edited one is caught at the
-step the edit shows, and one written before replays held actions says so."""
+"""Verifiable replays: a fresh replay re-simulates identically, an edited one (an action, the
+map, a state) is caught at the step the edit shows, and one written before replays held actions says so."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import zlib
 
 import numpy as np
 import pytest
+import torch
 
 from metta_lit.curriculum.bucketed import BucketedCurriculum
 from metta_lit.env import env_config
@@ -24,6 +25,7 @@ def _replays(tmp_path, episodes: int, curriculum=None) -> list[dict]:
     """Replays of ``episodes`` consecutive random-policy episodes of one arena env (later ones
     start from a step generator the earlier ones advanced)."""
     config = env_config("arena").with_overrides({"game.max_steps": 80})
+    torch.manual_seed(0)  # the random policy's actions: the same episodes in any test process
     env = MettaGridTorchEnv(config, num_envs=1, seed=3, replay_dir=str(tmp_path), curriculum=curriculum)
     played = play_episodes(env, [(RandomPolicy({}, []), config.game.num_agents)], [episodes])
     return [load_replay(episode.replay_url) for episode in played]
@@ -51,8 +53,12 @@ def test_an_edited_action_or_seed_is_named_by_the_step_it_changes(tmp_path):
     # actions[k] is what the agents did to make step k + 1.
     assert not verdict.identical and verdict.difference.step == 41
     assert verdict.difference.type_name == "agent" and str(verdict).startswith("differs at step 41: agent")
-    reseeded = {**replay, "episode_seed": (replay["episode_seed"] + 1) % 2**32}
-    assert verify_replay(reseeded).difference is not None  # the action order of crowded steps changes
+    walled = json.loads(json.dumps(replay))
+    row = next(r for r, text in enumerate(walled["map"]["rows"]) if "." in text)
+    text = walled["map"]["rows"][row]
+    walled["map"]["rows"][row] = text.replace(".", "#", 1)  # a wall where the episode had none
+    difference = verify_replay(walled).difference
+    assert difference.step == 0 and difference.field == "exists"
     moved = json.loads(json.dumps(replay))
     agent = next(o for o in moved["objects"] if o["type_name"] == "agent" and isinstance(o["location"][0], list))
     agent["location"][-1][1][0] += 1  # the replay claims another column from some step on
@@ -88,6 +94,12 @@ def test_the_command_exits_by_verdict_and_old_replays_are_not_verifiable(tmp_pat
         )
         assert run.returncode == code, (name, run.stdout, run.stderr)
         assert text in run.stdout + run.stderr
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for name, data in [("a", replay), ("b", edited)]:
+        _write(folder / f"{name}.json.z", data)
+    run = subprocess.run([sys.executable, "-m", "metta_lit.cli", "verify", str(folder)], capture_output=True, text=True)
+    assert run.returncode == 1 and run.stdout.count("identical") == 1 and "b.json.z: differs at step 1" in run.stdout
 
 
 @pytest.mark.parametrize("seed", [-1, 2**32, "1"])

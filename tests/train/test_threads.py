@@ -55,6 +55,7 @@ def test_following_changes_the_count_between_updates_and_counts_sibling_ranks_as
 
 
 @pytest.mark.slow
+@pytest.mark.serial  # it measures the machine's load: nothing else may run beside it
 def test_busy_processes_are_measured_as_busy_cores():
     quiet = busy_cores(0.5)
     loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
