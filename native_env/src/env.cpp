@@ -474,6 +474,18 @@ void Env::write_agent_obs(int a) {
     }
     ++n;
   };
+  // A recipe as input:<res> / output:<res> tokens (recipe_details_obs), amounts capped at 255.
+  auto push_recipe = [&](uint8_t loc, const std::vector<int>& inputs,
+                         const std::vector<int>& outputs) {
+    for (int i = 0; i < R_; ++i) {
+      if (inputs[i] > 0)
+        push(loc, feat::input(R_, i), static_cast<uint8_t>(std::min(inputs[i], 255)));
+    }
+    for (int i = 0; i < R_; ++i) {
+      if (outputs[i] > 0)
+        push(loc, feat::output(R_, i), static_cast<uint8_t>(std::min(outputs[i], 255)));
+    }
+  };
   const AgentState& me = agents_[a];
   const uint8_t center = rules_->center_location;
   if (cfg_->obs_episode_completion) {
@@ -527,6 +539,11 @@ void Env::write_agent_obs(int a) {
               as.uses < static_cast<uint32_t>(oc.max_uses) ? oc.max_uses - as.uses : 0;
           push(loc, feat::RemainingUses, std::min<uint32_t>(left, 255));
         }
+        if (cfg_->recipe_details_obs) {
+          if (const AssemblerRecipe* recipe = current_recipe(as)) {
+            push_recipe(loc, recipe->input_resources, recipe->output_resources);
+          }
+        }
       } else if (oc.kind == ObjectKind::Chest) {
         push(loc, feat::Color, static_cast<uint8_t>(oc.color));
         const uint8_t amount = chests_[obj.sub].amount;
@@ -539,6 +556,7 @@ void Env::write_agent_obs(int a) {
         for (int i = 0; i < R_; ++i) {
           if (inv[i]) push(loc, static_cast<uint8_t>(feat::InvBase + i), inv[i]);
         }
+        if (cfg_->recipe_details_obs) push_recipe(loc, oc.input_resources, oc.output_resources);
       }
     }
   }

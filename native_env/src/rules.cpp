@@ -390,6 +390,14 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
   for (int r = 0; r < R; ++r) {
     features.push_back({"inv:" + cfg.resource_names[r], feat::InvBase + r, 100.0f});
   }
+  if (cfg.recipe_details_obs) {
+    for (int r = 0; r < R; ++r) {
+      features.push_back({"input:" + cfg.resource_names[r], feat::input(R, r), 100.0f});
+    }
+    for (int r = 0; r < R; ++r) {
+      features.push_back({"output:" + cfg.resource_names[r], feat::output(R, r), 100.0f});
+    }
+  }
 }
 
 namespace {

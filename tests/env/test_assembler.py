@@ -144,3 +144,44 @@ def test_extreme_exhaustion_only_ever_lengthens_the_cooldown(driver):
     # used at steps 1 and 2 (cooldown 1), then a cooldown of 1001 steps; the token saturates at 255
     assert d.inv(d.agent(0)) == {"ore_red": 2}
     assert [int(t[2]) for t in d.env.observations[0, 0] if t[0] == 0x12 and t[1] == 12] == [255]
+
+
+def recipe_tokens(d, location: int) -> dict[str, int]:
+    """The input:/output: tokens agent 0 sees at ``location``, by feature name."""
+    names = {info["id"]: name for name, info in d.env.feature_spec.items()}
+    return {
+        names[int(t[1])]: int(t[2])
+        for t in d.env.observations[0, 0]
+        if t[0] == location and names.get(int(t[1]), "").startswith(("input:", "output:"))
+    }
+
+
+def test_recipe_details_show_the_recipe_the_agents_around_would_make_now(driver):
+    solo_west = {"positions": ["W"], "input_resources": {"ore_red": 3}, "output_resources": {"ore_blue": 1}}
+    game = {"objects": assembler(solo_west, TOGETHER), "obs_width": 3, "obs_height": 3}
+    east = 0x12
+    off = driver(["@A@"], **game)
+    assert not any(name.startswith(("input:", "output:")) for name in off.env.feature_spec)
+    together = driver(["@A@"], recipe_details_obs=True, **game)
+    spec, resources = together.env.feature_spec, together.env.resource_names
+    r = len(resources)
+    assert spec["input:battery_red"]["id"] == 17 + r + resources.index("battery_red")
+    assert spec["output:heart"]["id"] == 17 + 2 * r + resources.index("heart")
+    together.step()  # observations are written by a step too
+    assert recipe_tokens(together, east) == {"input:battery_red": 2, "output:heart": 1}  # two agents: TOGETHER
+    alone = driver(["@A."], recipe_details_obs=True, **game)
+    alone.step()
+    assert recipe_tokens(alone, east) == {"input:ore_red": 3, "output:ore_blue": 1}  # one, from the west
+    apart = driver(["@.A"], recipe_details_obs=True, objects=assembler(solo_west), obs_width=5, obs_height=5)
+    apart.step()
+    assert recipe_tokens(apart, 0x24) == {}  # nobody beside it: no recipe now
+
+
+def test_recipe_details_show_a_converters_recipe(driver):
+    d = driver(["@n"], recipe_details_obs=True, obs_width=3, obs_height=3)
+    d.step()
+    expected = d.env.config.game.objects["generator_red"]
+    assert recipe_tokens(d, 0x12) == {
+        **{f"input:{k}": v for k, v in expected.input_resources.items()},
+        **{f"output:{k}": v for k, v in expected.output_resources.items()},
+    }

@@ -108,6 +108,9 @@ struct GameConfig {
   bool obs_episode_completion = true;
   bool obs_last_action = true;
   bool obs_last_reward = true;
+  // Converters and assemblers also show their recipe: input:<res> and output:<res> tokens (an
+  // assembler's for the agents around it now), feature ids after the inventory's.
+  bool recipe_details_obs = false;
   float resource_loss_prob = 0.0f;
   int inventory_regen_interval = 0;
   // Per-agent initial inventories, num_agents x resources; -1 keeps the group's amount.

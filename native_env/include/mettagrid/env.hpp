@@ -99,6 +99,10 @@ class Env {
   const std::vector<AssemblerState>& assemblers() const { return assemblers_; }
   // Steps left of an assembler's cooldown (0: ready).
   uint32_t cooldown_remaining(const AssemblerState& s) const;
+  // The agents on the 8 sides of `box` (into `around`, NW..SE; `count` of them) and their mask.
+  int agents_around(const GridObject& box, int* around, int& count) const;
+  // The recipe the agents around an assembler would make now (nullptr: none).
+  const AssemblerRecipe* current_recipe(const AssemblerState& s) const;
   const uint8_t* agent_inventory(int a) const { return &agent_inv_[a * R_]; }
   const uint8_t* converter_inventory(int c) const { return &conv_inv_[c * R_]; }
   const float* agent_stats(int a) const { return &agent_stats_[a * S_]; }
@@ -116,6 +120,7 @@ class Env {
   GridObject& object(uint32_t id) { return objects_[id]; }
   // A grid cell: low 16 bits = agent index + 1, high 16 bits = object id (object layer).
   uint32_t& cell(int r, int c) { return cells_[cell_index(r, c)]; }
+  uint32_t cell(int r, int c) const { return cells_[cell_index(r, c)]; }
   bool in_bounds(int r, int c) const { return r >= 0 && c >= 0 && r < H_ && c < W_; }
   // Inventory changes go through these so limits, stats and converter restarts stay exact;
   // each returns the amount that actually moved.

@@ -19,7 +19,14 @@ namespace feat {
 constexpr uint8_t TypeId = 0, Group = 1, Frozen = 2, Orientation = 3, Color = 4, Converting = 5,
                   Swappable = 6, EpisodeCompletion = 7, LastAction = 8, LastReward = 10, Glyph = 11,
                   CooldownRemaining = 12, RemainingUses = 13, InvBase = 17;
+// With recipe_details_obs: a recipe's inputs and outputs, after the inventory's ids.
+constexpr uint8_t input(int num_resources, int r) {
+  return InvBase + num_resources + r;
 }
+constexpr uint8_t output(int num_resources, int r) {
+  return InvBase + 2 * num_resources + r;
+}
+}  // namespace feat
 
 // Orientation enum N=0, S=1, W=2, E=3, NW=4, NE=5, SW=6, SE=7: names and (drow, dcol) deltas.
 // The only definition of direction names: action variants and Python's orientation_name use it.

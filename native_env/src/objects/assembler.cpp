@@ -23,6 +23,27 @@ float cooldown_progress(const AssemblerState& s, uint32_t now) {
 
 }  // namespace
 
+int Env::agents_around(const GridObject& box, int* around, int& count) const {
+  int mask = 0;
+  count = 0;
+  for (int side = 0; side < 8; ++side) {
+    const int r = box.r + kSideRow[side], c = box.c + kSideCol[side];
+    if (!in_bounds(r, c)) continue;
+    const uint32_t agent = cell(r, c) & 0xFFFFu;
+    if (agent == 0) continue;
+    around[count++] = static_cast<int>(agent) - 1;
+    mask |= 1 << side;
+  }
+  return mask;
+}
+
+const AssemblerRecipe* Env::current_recipe(const AssemblerState& s) const {
+  int around[8], count = 0;
+  const int index =
+      cfg_->objects[s.cfg].recipe_of_mask[agents_around(objects_[s.object_id], around, count)];
+  return index < 0 ? nullptr : &cfg_->objects[s.cfg].recipes[index];
+}
+
 uint32_t Env::cooldown_remaining(const AssemblerState& s) const {
   const uint32_t now = static_cast<uint32_t>(current_step_);
   return s.cooldown_end > now ? s.cooldown_end - now : 0;
@@ -35,18 +56,8 @@ bool Env::use_assembler(int a, int k) {
   const float progress = cooldown_progress(s, static_cast<uint32_t>(current_step_));
   if (progress < 1.0f && !oc.allow_partial_usage) return false;
 
-  const GridObject& box = objects_[s.object_id];
-  int around[8];
-  int count = 0, mask = 0;
-  for (int side = 0; side < 8; ++side) {
-    const int r = box.r + kSideRow[side], c = box.c + kSideCol[side];
-    if (!in_bounds(r, c)) continue;
-    const uint32_t agent = cell(r, c) & 0xFFFFu;
-    if (agent == 0) continue;
-    around[count++] = static_cast<int>(agent) - 1;
-    mask |= 1 << side;
-  }
-  const int index = oc.recipe_of_mask[mask];
+  int around[8], count = 0;
+  const int index = oc.recipe_of_mask[agents_around(objects_[s.object_id], around, count)];
   if (index < 0) return false;
   const AssemblerRecipe& recipe = oc.recipes[index];
 

@@ -95,6 +95,7 @@ void bind_config(py::module_& m) {
       .def_readwrite("obs_episode_completion", &GameConfig::obs_episode_completion)
       .def_readwrite("obs_last_action", &GameConfig::obs_last_action)
       .def_readwrite("obs_last_reward", &GameConfig::obs_last_reward)
+      .def_readwrite("recipe_details_obs", &GameConfig::recipe_details_obs)
       .def_readwrite("resource_loss_prob", &GameConfig::resource_loss_prob)
       .def_readwrite("inventory_regen_interval", &GameConfig::inventory_regen_interval)
       .def_readwrite("agent_initial_inventory", &GameConfig::agent_initial_inventory)

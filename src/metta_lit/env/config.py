@@ -375,6 +375,11 @@ class GameConfig(StrictModel):
     num_observation_tokens: int = Field(default=200, ge=1, le=65535)
     allow_diagonals: bool = False
     global_obs: GlobalObsConfig = GlobalObsConfig()
+    recipe_details_obs: bool = Field(
+        default=False,
+        description="converters and assemblers show their recipe as input:<res> / output:<res> tokens "
+        "(an assembler: the recipe the agents around it would make now)",
+    )
     resource_names: list[str] = Field(default_factory=lambda: list(DEFAULT_RESOURCES), max_length=64)
     agent: AgentConfig = AgentConfig()
     groups: dict[str, GroupConfig] = {"agent": GroupConfig(id=0)}

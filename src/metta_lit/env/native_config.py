@@ -108,6 +108,7 @@ def to_native(game: GameConfig) -> native.GameConfig:
     cfg.obs_episode_completion = game.global_obs.episode_completion_pct
     cfg.obs_last_action = game.global_obs.last_action
     cfg.obs_last_reward = game.global_obs.last_reward
+    cfg.recipe_details_obs = game.recipe_details_obs
     cfg.resource_loss_prob = game.resource_loss_prob
     cfg.inventory_regen_interval = game.inventory_regen_interval
     if game.agent_initial_inventory:
