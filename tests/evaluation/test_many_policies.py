@@ -14,10 +14,11 @@ from metta_lit.commands.analyze import analyze
 from metta_lit.commands.compare import compare
 from metta_lit.commands.evaluate import evaluate
 from metta_lit.core.errors import ConfigError
-from metta_lit.evaluation.compare import bootstrap_interval, episodes_needed
 from metta_lit.evaluation.config import Split
 from metta_lit.evaluation.distributed import jobs_for
-from metta_lit.evaluation.ratings import bradley_terry, crossplay_matrix, leaderboard
+from metta_lit.evaluation.ratings import bradley_terry, crossplay_matrix, leaderboard, partner_effects
+from metta_lit.evaluation.records import CrossplaySide
+from metta_lit.evaluation.statistics import bootstrap_interval, episodes_needed
 from metta_lit.evaluation.stats_db import EvalStatsDB
 
 SCRIPTED, RANDOM = ("scripted", 0), ("random", 0)
@@ -52,6 +53,22 @@ def test_bradley_terry_matches_the_closed_form_and_narrows_with_meetings():
     even = bradley_terry([(a, b, 0.5)] * 10)
     assert even[0].rating == pytest.approx(1000) and even[1].rating == pytest.approx(1000)
     assert math.isfinite(bradley_terry([(a, b, 1.0)] * 50)[0].rating)
+
+
+def test_partner_effects_pair_the_same_maps_and_position():
+    a, b = ("a", 1), ("b", 1)
+
+    def side(policy, partner, slot, reward, first=True):
+        return CrossplaySide(
+            f"{policy}{partner}{slot}{first}", "s/x", "2v2", slot, first, policy, partner, 2, 2, reward
+        )
+
+    sides = [side(a, b, f"0/0.{k}", 2 * (3 + k)) for k in range(4)]  # beside b: 3 + k per agent
+    sides += [side(a, a, f"0/0.{k}", 2 * (1 + k)) for k in range(4)]  # beside itself: 1 + k
+    sides += [side(a, b, "0/0.0", 100.0, first=False)]  # the other position is not compared
+    [effect] = [e for e in partner_effects(sides) if e.policy == a]
+    assert (effect.partner, effect.instead) == (a, b)  # partners in sorted order: a, then b
+    assert effect.difference == -2 and effect.low == effect.high == -2 and effect.maps == 4
 
 
 def test_the_paired_statistics_on_hand_computed_differences():

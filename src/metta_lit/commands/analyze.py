@@ -87,9 +87,10 @@ def analyze(
 
 
 def crossplay_table(db: EvalStatsDB, png: str | None, console: Console) -> Table:
-    from metta_lit.evaluation.ratings import crossplay_matrix, label
+    from metta_lit.evaluation.ratings import crossplay_matrix, label, partner_effects
 
-    matrix = crossplay_matrix(db.crossplay_sides())
+    sides = db.crossplay_sides()
+    matrix = crossplay_matrix(sides)
     if not matrix:
         raise ConfigError(f"{db.path}: no cross-play episodes (evaluate with --splits writes them)")
     policies = sorted({p for pair in matrix for p in pair})
@@ -100,6 +101,17 @@ def crossplay_table(db: EvalStatsDB, png: str | None, console: Console) -> Table
     for row in policies:
         cells = [matrix.get((row, col)) for col in policies]
         table.add_row(label(row), *("-" if c is None else f"{c[0]:.3f} ({c[1]})" for c in cells))
+    effects = partner_effects(sides)
+    if effects:
+        paired = Table(
+            title="partner effects: the policy's reward beside one partner minus beside another, paired by map"
+        )
+        for column in ("policy", "beside", "instead of", "difference [95% CI]", "maps"):
+            paired.add_column(column, justify="right" if column in ("difference [95% CI]", "maps") else "left")
+        for e in effects:
+            difference = f"{e.difference:+.3f} [{e.low:+.3f}, {e.high:+.3f}]"
+            paired.add_row(label(e.policy), label(e.partner), label(e.instead), difference, str(e.maps))
+        console.print(paired)
     if png:
         import matplotlib.pyplot as plt
 

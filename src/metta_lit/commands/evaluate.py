@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
+from metta_lit.commands import wide_console
 from metta_lit.core.errors import ConfigError
 from metta_lit.evaluation.config import SimulationConfig, Split, load_simulations
 from metta_lit.evaluation.records import SimulationRecord
@@ -47,7 +48,7 @@ def evaluate(
         run_simulation,
     )
 
-    console = console or Console()
+    console = console or wide_console()
     if workers < 0 or retries < 0:
         raise ConfigError(f"--workers and --retries: must be >= 0, got {workers} and {retries}")
     sims = load_simulations(simulations)

@@ -10,7 +10,6 @@ seed, episodes) give the same numbers.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,9 +17,7 @@ import numpy as np
 from metta_lit.evaluation.config import SimulationConfig
 from metta_lit.evaluation.records import SimulationRecord
 from metta_lit.evaluation.runner import PolicyHandle, run_simulation
-
-RESAMPLES = 10_000
-Z95 = 1.959964
+from metta_lit.evaluation.statistics import bootstrap_interval, episodes_needed
 
 
 @dataclass(frozen=True)
@@ -51,22 +48,6 @@ def episode_scores(record: SimulationRecord) -> dict[str, float]:
         own = own[: episode.agent_policies.count(episode.agent_policies[0])]  # the candidate acts for the first
         out[f"{episode.attributes['seed']}/{episode.attributes['slot']}"] = sum(own) / len(own)
     return out
-
-
-def bootstrap_interval(differences: np.ndarray, seed: int, resamples: int = RESAMPLES) -> tuple[float, float]:
-    """Percentile bootstrap 95% interval of the mean."""
-    rng = np.random.default_rng(seed)
-    means = differences[rng.integers(0, len(differences), (resamples, len(differences)))].mean(1)
-    low, high = np.percentile(means, [2.5, 97.5])
-    return float(low), float(high)
-
-
-def episodes_needed(differences: np.ndarray) -> float:
-    """The N at which a normal 95% interval of this spread excludes zero: (1.96·sd/mean)²."""
-    mean, sd = float(differences.mean()), float(differences.std(ddof=1)) if len(differences) > 1 else 0.0
-    if mean == 0:
-        return math.inf
-    return max(2.0, math.ceil((Z95 * sd / abs(mean)) ** 2))
 
 
 def compare_on(

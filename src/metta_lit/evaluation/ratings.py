@@ -28,12 +28,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from metta_lit.evaluation.records import CrossplaySide
+from metta_lit.evaluation.statistics import Z95, bootstrap_interval
 from metta_lit.evaluation.stats_queries import StatsQueries
 
 Policy = tuple[str, int]
 ELO = 400 / math.log(10)  # Elo points per unit of log-strength
 PRIOR_SD = 2.0  # log-strength; see the module docstring
-Z95 = 1.959964
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,45 @@ def crossplay_matrix(sides: list[CrossplaySide]) -> dict[tuple[Policy, Policy], 
         cell[0] += side.reward
         cell[1] += side.agents
     return {pair: (total / n, n) for pair, (total, n) in totals.items() if n}
+
+
+@dataclass(frozen=True)
+class PartnerEffect:
+    """What changing a policy's partner from ``instead`` to ``partner`` does to its own agents'
+    mean reward, paired map by map (the policy on the same side of the same split)."""
+
+    policy: Policy
+    partner: Policy
+    instead: Policy
+    difference: float
+    low: float  # bootstrap 95% interval
+    high: float
+    maps: int
+
+
+def partner_effects(sides: list[CrossplaySide], seed: int = 0) -> list[PartnerEffect]:
+    """For every policy and every two of its partners, the paired difference of its reward
+    beside one and beside the other: in a two-team game, the benefit (or cost) of an opponent;
+    in a shared world, of a partner. Only the split's first side is used, so each policy is
+    compared in the same position."""
+    reward: dict[tuple[Policy, Policy], dict[tuple, float]] = defaultdict(dict)
+    for side in sides:
+        if side.first:
+            reward[side.policy, side.partner][side.simulation, side.split, side.slot] = side.reward / side.agents
+    out = []
+    policies = sorted({p for p, _ in reward})
+    for policy in policies:
+        partners = sorted(q for p, q in reward if p == policy)
+        for i, partner in enumerate(partners):
+            for instead in partners[i + 1 :]:
+                a, b = reward[policy, partner], reward[policy, instead]
+                maps = sorted(set(a) & set(b))
+                if len(maps) < 2:
+                    continue
+                d = np.array([a[m] - b[m] for m in maps])
+                low, high = bootstrap_interval(d, seed)
+                out.append(PartnerEffect(policy, partner, instead, float(d.mean()), low, high, len(maps)))
+    return out
 
 
 def meetings(sides: list[CrossplaySide]) -> list[tuple[Policy, Policy, float]]:
