@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from rich.console import Console
+from metta_lit.commands import wide_console
 
 
 def sweep(config: str, workers: int | None = None, report_only: bool = False, worker_index: int = 0) -> dict:
@@ -22,7 +22,7 @@ def sweep(config: str, workers: int | None = None, report_only: bool = False, wo
     from metta_lit.sweep.report import report
     from metta_lit.sweep.study import Worker, counted, load_study
 
-    console = Console()
+    console = wide_console()
     cfg = SweepConfig.load(config)
     workers = cfg.workers if workers is None else workers
     if workers < 1:
