@@ -87,7 +87,7 @@ def test_the_learner_sees_only_its_own_agents_with_its_memory_at_its_keys():
     env = nav_env(num_envs=2)
     learner = FastPolicy(env.feature_spec, env.action_names)
     other = FixedAction(env.feature_spec, env.action_names)
-    wrapped, actor = acting_env(env, [(learner, 3), (other, 1)])
+    wrapped, actor = acting_env(env, [(learner, 3), (other, 1)], keep=["state_value"])
     rollout = wrapped.rollout(4, actor)  # [E, A, T]
     mine = learner_rollout(rollout, 3, learner)
     assert mine.shape == torch.Size([2, 3, 4])

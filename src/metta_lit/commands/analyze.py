@@ -125,12 +125,9 @@ def crossplay_table(db: EvalStatsDB, png: str | None, console: Console) -> Table
 
 
 def leaderboard_table(db: EvalStatsDB, replacement: str) -> Table:
-    from metta_lit.evaluation.ratings import label, leaderboard
+    from metta_lit.evaluation.ratings import label, leaderboard, parse_label
 
-    key, _, version = replacement.rpartition(":v")
-    if not key or not version.isdigit():
-        raise ConfigError(f"--replacement {replacement!r}: expected 'key:vN', e.g. random:v0")
-    rows = leaderboard(db, (key, int(version)))
+    rows = leaderboard(db, parse_label(replacement, "--replacement"))
     if not rows:
         raise ConfigError(f"{db.path}: no cross-play meetings of two policies (evaluate with --splits writes them)")
     table = Table(title=f"leaderboard: Bradley-Terry rating (Elo scale) and value over {replacement}")

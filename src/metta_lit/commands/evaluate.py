@@ -6,7 +6,7 @@ from rich.console import Console
 
 from metta_lit.commands import wide_console
 from metta_lit.core.errors import ConfigError
-from metta_lit.evaluation.config import SimulationConfig, Split, load_simulations
+from metta_lit.evaluation.config import SimulationConfig, Split, load_simulations, plays
 from metta_lit.evaluation.records import SimulationRecord
 from metta_lit.evaluation.stats_db import EvalStatsDB
 
@@ -64,9 +64,8 @@ def evaluate(
             handles, sims, db, replay_dir, seed, device, workers, ray_address, retries, splits, console
         )
     else:
-        plays = [(handles[row], handles[col], split) for split in parsed for row in handles for col in handles]
         records = []
-        for handle, partner, split in plays or [(handle, None, None) for handle in handles.values()]:
+        for handle, partner, split in plays(list(handles.values()), parsed):
             pairing = (f"crossplay {split.name} with {partner.uri}",) if split else ()
             for sim in sims:
                 rec = run_simulation(handle, sim, seed, replay_dir, npc=partner, device=device, split=split)

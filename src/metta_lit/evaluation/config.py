@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from metta_lit.core.errors import ConfigError
 from metta_lit.core.packaged import CONFIG_DIR
 from metta_lit.env import MettaGridConfig, env_config
+
+T, S = TypeVar("T"), TypeVar("S")  # a policy (handle or URI) and a split (parsed or named)
 
 
 class SimulationConfig(BaseModel):
@@ -59,6 +61,14 @@ def load_simulations(specs: list[str]) -> list[SimulationConfig]:
             raise ValueError(f"suite {suite!r} has no simulation {name!r} (has: {', '.join(s.name for s in sims)})")
         out.extend(chosen)
     return out
+
+
+def plays(policies: list[T], splits: list[S]) -> list[tuple[T, T | None, S | None]]:
+    """What an evaluation plays: each policy alone, or with ``splits`` every ordered pair of
+    policies (self-play included) in every split, as (policy, partner, split)."""
+    if not splits:
+        return [(policy, None, None) for policy in policies]
+    return [(row, col, split) for split in splits for row in policies for col in policies]
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from metta_lit.core.errors import MettaLitError
 from metta_lit.core.processes import die_with_parent
-from metta_lit.evaluation.config import SimulationConfig, Split
+from metta_lit.evaluation.config import SimulationConfig, Split, plays
 from metta_lit.evaluation.records import SimulationRecord
 
 
@@ -70,10 +70,9 @@ def jobs_for(
 ) -> list[EvalJob]:
     """One job per episode of every (policy, simulation); with ``splits``, of every ordered
     pair of policies (self-play included) in every split."""
-    plays = [(row, col, split) for split in splits for row in policy_uris for col in policy_uris]
     return [
         EvalJob(uri, sim, episode, seed, replay_dir, device, partner, split)
-        for uri, partner, split in plays or [(uri, None, None) for uri in policy_uris]
+        for uri, partner, split in plays(policy_uris, splits)
         for sim in sims
         for episode in range(sim.num_episodes)
     ]

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from metta_lit.core.errors import ConfigError
 from metta_lit.evaluation.records import CrossplaySide
 from metta_lit.evaluation.statistics import Z95, bootstrap_interval
 from metta_lit.evaluation.stats_queries import StatsQueries
@@ -57,6 +58,15 @@ class ValueOverReplacement:
 
 def label(policy: Policy) -> str:
     return f"{policy[0]}:v{policy[1]}"
+
+
+def parse_label(text: str, what: str = "policy") -> Policy:
+    """``"random:v0"`` -> ``("random", 0)``: the inverse of :func:`label`; ``what`` names the
+    input in the error."""
+    key, _, version = text.rpartition(":v")
+    if not key or not version.isdigit() or len(text) > 200:
+        raise ConfigError(f"{what} {text[:80]!r}: expected 'key:vN', e.g. random:v0")
+    return key, int(version)
 
 
 def crossplay_matrix(sides: list[CrossplaySide]) -> dict[tuple[Policy, Policy], tuple[float, int]]:

@@ -11,11 +11,12 @@ the rest), :class:`AgentSplitActor` is that actor.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import torch
 from tensordict import TensorDict, TensorDictBase
 from tensordict.nn import TensorDictModuleBase, TensorDictSequential
+from tensordict.utils import NestedKey
 from torch import nn
 from torchrl.data import Composite, Unbounded
 from torchrl.envs import Compose, InitTracker, TensorDictPrimer, Transform, TransformedEnv
@@ -32,13 +33,19 @@ class AgentSplitActor(TensorDictModuleBase):
     Member ``i`` acts for ``counts[i]`` agents after those of the members before it. Each
     member keeps its memory under its own key ``("agents_<i>", <its memory key>)``, so members
     of different architectures never share or overwrite a recurrent state; the memory of an
-    agent outside a member's slice stays zero and is never read. Member 0's other outputs
-    (``state_value``, ``logits``...) are kept too, zero for the other agents: in training with
+    agent outside a member's slice stays zero and is never read. Member 0's outputs named in
+    ``keep`` (``state_value``...) are kept too, zero for the other agents: in training with
     partners it is the learner, and its losses read them (see :func:`learner_rollout`).
     """
 
-    def __init__(self, members: Sequence[tuple[Policy, int]], autocast: torch.dtype | None = None) -> None:
+    def __init__(
+        self,
+        members: Sequence[tuple[Policy, int]],
+        autocast: torch.dtype | None = None,
+        keep: Collection[NestedKey] = (),
+    ) -> None:
         super().__init__()
+        self.keep = [key for key in keep if isinstance(key, str)]  # member 0's own outputs (not "next")
         self.policies = nn.ModuleList(policy for policy, _ in members)
         self.counts = [count for _, count in members]
         self.actors = [policy.actor(autocast) for policy, _ in members]
@@ -86,7 +93,7 @@ class AgentSplitActor(TensorDictModuleBase):
             actions.append(out["action"])
             log_probs.append(out["action_log_prob"])
             if i == 0:
-                self._keep_outputs(td, out, agents, {"observation", "is_init", "action", "action_log_prob", *memory})
+                self._keep_outputs(td, out, agents)
             for key in memory:
                 carried = td[ns, key].clone()
                 carried[:, agents] = out["next", key]
@@ -95,10 +102,9 @@ class AgentSplitActor(TensorDictModuleBase):
         td["action_log_prob"] = torch.cat(log_probs, dim=1)
         return td
 
-    @staticmethod
-    def _keep_outputs(td: TensorDictBase, out: TensorDictBase, agents: slice, skip: set[str]) -> None:
-        for key in out.keys():
-            if key in skip or key == "next" or not torch.is_tensor(out[key]):
+    def _keep_outputs(self, td: TensorDictBase, out: TensorDictBase, agents: slice) -> None:
+        for key in self.keep:
+            if key in ("action", "action_log_prob") or key not in out.keys():
                 continue
             value = out[key]
             full = torch.zeros((*td.shape, *value.shape[2:]), dtype=value.dtype, device=value.device)
@@ -123,12 +129,14 @@ def acting_env(
     members: Sequence[tuple[Policy, int]],
     companions: Sequence[Teacher] = (),
     autocast: torch.dtype | None = None,
+    keep: Collection[NestedKey] = (),
 ) -> tuple[TransformedEnv, TensorDictModuleBase]:
     """``env`` wrapped in the memory transform of the actor that runs ``members`` (policy,
     number of agents) on it, and that actor; one member acts through its own ``actor()``.
     Each policy is first adapted to the env's features and actions by name. ``companions``
     (a loss's teacher) run after the actor on every step, with their own memory. The
-    members' networks run under ``autocast`` when given (see :mod:`metta_lit.policy.precision`)."""
+    members' networks run under ``autocast`` when given (see :mod:`metta_lit.policy.precision`).
+    With several members, ``keep`` names the first member's outputs the rollout keeps."""
     if sum(count for _, count in members) != env.vec.num_agents:
         raise ValueError(f"the members act for {[c for _, c in members]} agents; the env has {env.vec.num_agents}")
     members = [(policy, count) for policy, count in members if count > 0]
@@ -137,7 +145,7 @@ def acting_env(
     if len(members) == 1:
         actor, transform = members[0][0].actor(autocast), members[0][0].memory_transform()
     else:
-        actor = AgentSplitActor(members, autocast)
+        actor = AgentSplitActor(members, autocast, keep)
         transform = actor.memory_transform(env.batch_size)
     wrapped = TransformedEnv(env, transform)
     if not companions:

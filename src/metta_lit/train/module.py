@@ -119,6 +119,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
             self.env_config, self.policy, self.rollout_modules(), self.curriculum, hp, rank=self.global_rank,
             agent_steps=self.agent_steps, frames_per_batch=self.batch_size, device=self.device,
             autocast=self.network_dtype, partners=self._partners, partner_agents=self.partner_agents,
+            learner_keys=self.experience_keys(),
         )  # fmt: skip
 
     def _partner_pool(self) -> PartnerPool:

@@ -8,12 +8,13 @@ rollout and one update.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 import torch
 from lightning.pytorch.utilities import rank_zero_info
 from tensordict import TensorDictBase
+from tensordict.utils import NestedKey
 from torch.utils.data import IterableDataset
 from torchrl.collectors import Collector
 
@@ -59,7 +60,8 @@ class Rollouts:
     Seeds torch and the curriculum for this rank and point of the run (:func:`rank_seeds`);
     ``hparams`` are the trainer's (``num_envs``, ``env_threads``, ``desync_episodes``, ``seed``).
     With ``partners``, the pool plays each env's last ``partner_agents`` agents (one acting path:
-    the learner and the pool are the two members of an ``AgentSplitActor``).
+    the learner and the pool are the two members of an ``AgentSplitActor``, which keeps the
+    learner's outputs named in ``learner_keys``, the rollout keys its losses read).
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class Rollouts:
         autocast: torch.dtype | None,
         partners: PartnerPool | None = None,
         partner_agents: int = 0,
+        learner_keys: Collection[NestedKey] = (),
     ) -> None:
         torch_seed, env_seed = rank_seeds(hparams["seed"], rank, agent_steps)
         torch.manual_seed(torch_seed)
@@ -94,7 +97,7 @@ class Rollouts:
         if partners is not None:
             members.append((partners, partner_agents))
             self.env.on_episode_start = partners.start_episodes
-        env, actor = acting_env(self.env, members, rollout_modules, autocast=autocast)
+        env, actor = acting_env(self.env, members, rollout_modules, autocast=autocast, keep=learner_keys)
         self.collector = Collector(
             env,
             actor,

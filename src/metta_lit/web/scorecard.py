@@ -49,14 +49,14 @@ def scorecard(path: str, metric: str = "reward") -> dict[str, Any]:
 def leaderboard_rows(path: str, replacement: str = "random:v0") -> dict[str, Any]:
     """``{version, replacement, rows: [{policy, rating, low, high, meetings, wins, vor...}]}``,
     best rating first; no rows before the first cross-play evaluation."""
-    from metta_lit.evaluation.ratings import label, leaderboard
+    from metta_lit.evaluation.ratings import label, leaderboard, parse_label
 
+    replaced = parse_label(replacement, "replacement")
     version = db_version(path)
     if version is None:
         return {"version": None, "replacement": replacement, "rows": []}
-    key, _, number = replacement.rpartition(":v")
     rows = []
-    for row in leaderboard(EvalStatsDB(path), (key, int(number))):
+    for row in leaderboard(EvalStatsDB(path), replaced):
         r, v = row.rating, row.vor
         rows.append(
             {

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from metta_lit.checkpoints.uri import EXTENSION
-from metta_lit.core.errors import MettaLitError
+from metta_lit.core.errors import ConfigError, MettaLitError
 from metta_lit.runs import RunDir
 from metta_lit.web import runs
 from metta_lit.web.scorecard import leaderboard_rows, scorecard
@@ -63,11 +63,12 @@ def routes(site: Site) -> list[Route]:
     async def get_leaderboard(request: Request) -> Response:
         if not stats_db:
             return JSONResponse({"version": None, "configured": False})
-        replacement = request.query_params.get("replacement", "random:v0")
-        key, _, number = replacement.rpartition(":v")
-        if not key or not number.isdigit() or len(replacement) > 200:
-            raise HTTPException(400, "leaderboard: replacement must be 'key:vN', e.g. random:v0")
-        board = await run_in_threadpool(leaderboard_rows, stats_db, replacement)
+        try:
+            board = await run_in_threadpool(
+                leaderboard_rows, stats_db, request.query_params.get("replacement", "random:v0")
+            )
+        except ConfigError as e:
+            raise HTTPException(400, f"leaderboard: {e}") from None
         return JSONResponse({**board, "configured": True, "path": stats_db})
 
     return [
