@@ -71,7 +71,7 @@ def reachable_objects(grid: np.ndarray) -> dict[str, int]:
 
 def test_navigation_sequence_maps_put_one_of_each_object_within_reach_of_each_agent_and_out_of_its_sight():
     sims = {sim.name: sim for sim in load_simulations(["navigation_sequence"])}
-    assert set(sims) == SEQUENCE_MAPS | {"crowded_rooms", "rooms"}
+    assert set(sims) == SEQUENCE_MAPS | {"battery_in_hand", "crowded_rooms", "rooms"}
     for name in SEQUENCE_MAPS:
         config = sims[name].env_config()
         assert config.game.agent.resource_limits["heart"] == 1, name  # one sequence ends the task

@@ -1,0 +1,44 @@
+"""In-context learning: a short CPU run on the one-link recipes (the altar takes an ore whose
+colour is drawn per episode and never shown) beats random over the three colours, scored on
+the family's one-link simulations (slow: about three minutes)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ROOT, fit_in_process
+
+from metta_lit.evaluation.config import load_simulations
+from metta_lit.evaluation.runner import PolicyHandle, run_simulation
+from metta_lit.policy import RandomPolicy
+
+COLOURS = ["direct_red", "direct_blue", "direct_green"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_a_short_run_on_drawn_one_link_recipes_beats_random_over_the_colours(tmp_path):
+    """500k agent steps of ``configs/in_context.yaml``, each episode's altar ore drawn uniformly
+    (a uniform draw, not the recipe's learning-progress one: at this budget that one settles on
+    a single colour and scores below random on the others). Measured on 32 episodes per colour,
+    mean hearts per agent-episode over the colours: trained 0.31 and 0.23 with seeds 0 and 1,
+    random 0.13. Red stays lowest (0.10 in both): the generator also takes red ore and turns it
+    into a battery this altar does not want."""
+    curriculum = {
+        "class_path": "metta_lit.curriculum.BucketedCurriculum",
+        "init_args": {
+            "buckets": {"game.objects.altar.input_resources": [{f"ore_{c}": 1} for c in ("red", "blue", "green")]}
+        },
+    }
+    config = str(ROOT / "configs" / "in_context.yaml")
+    run = fit_in_process(config, 500_000, tmp_path, "icl", "--model.init_args.curriculum", json.dumps(curriculum))
+    policies = {"random": RandomPolicy({}, []), "trained": run.model.policy.eval()}
+    scores = {name: {} for name in policies}
+    for sim in load_simulations([f"in_context/{name}" for name in COLOURS]):
+        sim = sim.model_copy(update={"num_episodes": 32})
+        for name, policy in policies.items():
+            scores[name][sim.name] = run_simulation(PolicyHandle(policy, name, 0), sim, seed=5).mean("heart.gained")
+    print(f"in-context learning, one link, hearts per agent-episode: {scores}")
+    random, trained = (sum(s.values()) / len(s) for s in (scores["random"], scores["trained"]))
+    assert trained > 0.18 and trained > 1.4 * random, scores
