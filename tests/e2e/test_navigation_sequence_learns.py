@@ -23,10 +23,11 @@ SCORED_MAPS = [100, 101, 102, 103]
 def test_a_short_run_learns_to_bring_a_battery_to_an_altar_on_unseen_maps(tmp_path):
     """400k agent steps of ``configs/navigation_sequence.yaml`` on the ``battery_in_hand`` lesson.
     A scene map is made once per ``map_builder.seed``, so the run draws one of 64 seeds per
-    episode and is scored on four others (8 episodes each). Measured in three runs (seed 0 twice, then 1): trained 0.69, 0.72, 0.73 hearts per
-    agent-episode, random 0.18. Trained on the lesson's one map (seed 0) and scored there, two
-    runs made 0.90 and 0.77; the recipe's 3M-step policy made 0.95 there but 0.39-0.70 on three
-    other maps: part of a one-map score is the map learned by heart."""
+    episode and is scored on four others (8 episodes each). Measured in three runs (seed 0
+    twice, then 1): trained 0.69, 0.72, 0.73 hearts per agent-episode, random 0.18. Trained on
+    the lesson's one map (seed 0) and scored there, two runs made 0.90 and 0.77; the recipe's
+    3M-step policy made 0.95 there but 0.39-0.70 on three other maps: part of a one-map score
+    is the map learned by heart."""
     (sim,) = load_simulations(["navigation_sequence/battery_in_hand"])
     maps = {
         "class_path": "metta_lit.curriculum.BucketedCurriculum",
