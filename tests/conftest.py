@@ -99,6 +99,24 @@ def evil_checkpoint(path, marker) -> None:
 
 # --- the metta-lit CLI on a small navigation run --------------------------------------------
 ROOT = Path(__file__).resolve().parents[1]
+# Scene envs draw each episode's map from seeds 0-63 unless told otherwise; the learning checks
+# score on maps from seed 1000 on, which no training run of theirs saw.
+UNSEEN_MAPS = {"game.map_builder.seed": 1000}
+
+
+def hearts_on_unseen_maps(sim: Any, policy: Any, episodes: int = 32) -> tuple[float, float]:
+    """Hearts per agent-episode of a random policy and of ``policy`` on ``sim``'s lesson, played
+    on maps of UNSEEN_MAPS (the same seeds for both)."""
+    from metta_lit.evaluation.runner import PolicyHandle, run_simulation
+    from metta_lit.policy import RandomPolicy
+
+    unseen = sim.model_copy(update={"num_episodes": episodes, "env_overrides": {**sim.env_overrides, **UNSEEN_MAPS}})
+    return tuple(
+        run_simulation(PolicyHandle(p, name, 0), unseen, seed=5).mean("heart.gained")
+        for p, name in ((RandomPolicy({}, []), "random"), (policy, "trained"))
+    )
+
+
 NAV = str(ROOT / "configs" / "navigation.yaml")
 # Small, fast settings: 16 envs x 4 agents x 32 steps = 2048 agent steps per epoch.
 SMALL = [

@@ -27,7 +27,11 @@ MapBuilder::MapBuilder(const GameConfig& cfg) : cfg_(cfg), map_(cfg.map) {
 
 void MapBuilder::build(Rng& rng, std::vector<uint16_t>& out) {
   if (map_.kind == "fixed") {
-    out.assign(map_.cells.begin(), map_.cells.end());
+    // One grid draws nothing, so a single fixed map leaves the map RNG where it was.
+    const size_t size = static_cast<size_t>(width_) * height_;
+    const size_t k = map_.variants > 1 ? rand_below(rng, static_cast<uint32_t>(map_.variants)) : 0;
+    const auto first = map_.cells.begin() + static_cast<std::ptrdiff_t>(k * size);
+    out.assign(first, first + static_cast<std::ptrdiff_t>(size));
     return;
   }
   const uint16_t border = static_cast<uint16_t>(1 + map_.border_object);

@@ -160,20 +160,30 @@ void GameConfig::validate() const {
   map_size(m, &w, &h, &ir, &ic);
   if (static_cast<long>(w) * h > 60000) fail("map: at most 60000 cells");
   if (m.kind == "fixed") {
-    if (m.cells.size() != static_cast<size_t>(w) * h)
-      fail("map: cells must hold height*width codes");
-    int agents = 0;
-    for (uint16_t code : m.cells) {
-      if (code & kAgentCellFlag) {
-        if ((code & 0x7fff) >= groups.size()) fail("map: agent cell with unknown group");
-        ++agents;
-      } else if (code > objects.size()) {
-        fail("map: cell code refers to an unknown object");
-      }
+    // Bounded before the size check multiplies: every grid is held for the env's lifetime.
+    if (m.variants < 1 || static_cast<long>(m.variants) * w * h > kMaxMapVariantCells) {
+      fail("map: variants must be >= 1, with variants*height*width at most " +
+           std::to_string(kMaxMapVariantCells) + " cells");
     }
-    if (agents != num_agents) {
-      fail("map has " + std::to_string(agents) + " agent cells but num_agents is " +
-           std::to_string(num_agents));
+    const size_t size = static_cast<size_t>(w) * h;
+    if (m.cells.size() != m.variants * size)
+      fail("map: cells must hold variants*height*width codes");
+    for (int k = 0; k < m.variants; ++k) {
+      int agents = 0;
+      for (size_t i = k * size; i < (k + 1) * size; ++i) {
+        const uint16_t code = m.cells[i];
+        if (code & kAgentCellFlag) {
+          if ((code & 0x7fff) >= groups.size()) fail("map: agent cell with unknown group");
+          ++agents;
+        } else if (code > objects.size()) {
+          fail("map: cell code refers to an unknown object");
+        }
+      }
+      if (agents != num_agents) {
+        const std::string which = m.variants > 1 ? " " + std::to_string(k) : "";
+        fail("map" + which + " has " + std::to_string(agents) + " agent cells but num_agents is " +
+             std::to_string(num_agents));
+      }
     }
   } else {
     if (m.object_counts.size() != objects.size()) fail("map: object_counts needs one per object");

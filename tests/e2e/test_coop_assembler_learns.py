@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import ROOT, fit_in_process
+from conftest import ROOT, UNSEEN_MAPS, fit_in_process
 
 from metta_lit.env import env_config
 from metta_lit.policy import Policy, RandomPolicy
@@ -14,8 +14,9 @@ from metta_lit.rl.torch_env import MettaGridTorchEnv
 
 
 def uses_together(policy: Policy, envs: int = 8, episodes: int = 2) -> float:
-    """Mean uses per episode of the rooms' assemblers with two agents beside them (a game stat)."""
-    base = MettaGridTorchEnv(env_config("coop_assembler"), num_envs=envs, seed=5)
+    """Mean uses per episode of the rooms' assemblers with two agents beside them (a game stat),
+    on maps no training run drew."""
+    base = MettaGridTorchEnv(env_config("coop_assembler").with_overrides(UNSEEN_MAPS), num_envs=envs, seed=5)
     played = play_episodes(base, [(policy, base.vec.num_agents)], [episodes] * envs)
     column = played[0].stat_names.index("assembler.uses.agents_2")
     return float(np.mean([episode.stats.game[column] for episode in played]))

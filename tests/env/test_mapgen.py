@@ -111,8 +111,8 @@ def test_scenes_that_cannot_place_what_they_are_asked_name_the_numbers():
         generate({"type": "maze", "corridor_width": 0}, 10, 10, 0)
 
 
-def test_a_scene_map_builds_the_env_it_describes():
-    game = GameConfig.model_validate(
+def scene_game(**map_builder) -> GameConfig:
+    return GameConfig.model_validate(
         {
             "num_agents": 2,
             "objects": {"wall": {}, "altar": {}},
@@ -121,22 +121,60 @@ def test_a_scene_map_builds_the_env_it_describes():
                 "type": "scene",
                 "width": 15,
                 "height": 11,
-                "seed": 3,
                 "border_width": 1,
                 "scene": {"type": "make_connected", "scene": RANDOM},
+                **map_builder,
             },
         }
     )
+
+
+def test_a_scene_map_builds_the_env_it_describes():
+    game = scene_game(seed=3, maps=1)
     env = MettaGridVecEnv(MettaGridConfig(label="scene", game=game))
     env.reset()
     rows = env.render_ascii(0).splitlines()
-    names = game.map_builder.names()
+    (names,) = game.map_builder.grids().values()
     chars = {"wall": "#", "altar": "_", "empty": ".", "agent.agent": "@"}
     assert rows == ["".join(chars[name] for name in row) for row in names]
+    assert names[1][1:-1] == generate({"type": "make_connected", "scene": RANDOM}, 13, 9, 3)[0].tolist()
     with pytest.raises(ValueError, match=r"map_builder.scene: 'altar' \(first at row"):
         GameConfig.model_validate(
             {**game.model_dump(), "objects": {"wall": {}}, "map_builder": game.map_builder.model_dump()}
         )
+
+
+def test_each_reset_draws_one_of_the_maps_of_the_builders_seeds():
+    game = scene_game(seed=3, maps=6)
+    chars = {"wall": "#", "altar": "_", "empty": ".", "agent.agent": "@"}
+    grids = game.map_builder.grids()
+    assert list(grids) == [3, 4, 5, 6, 7, 8]  # six seeds, six different maps
+    drawn = {"\n".join("".join(chars[n] for n in row) for row in grid): seed for seed, grid in grids.items()}
+    env = MettaGridVecEnv(MettaGridConfig(label="scene", game=game), seed=11)
+    seen = []
+    for _ in range(120):
+        env.reset()
+        seen.append(drawn[env.render_ascii(0)])  # a KeyError would be a map no seed made
+    counts = np.bincount(seen, minlength=9)[3:]
+    assert counts.min() >= 8  # each about 20 of 120 (P(some map < 8) < 1e-3)
+    again = MettaGridVecEnv(MettaGridConfig(label="scene", game=game), seed=11)
+    replayed = []
+    for _ in range(20):
+        again.reset()
+        replayed.append(drawn[again.render_ascii(0)])
+    assert replayed == seen[:20]  # the env's seed decides the draws
+
+
+def test_a_scene_that_ignores_its_seed_makes_one_map_and_too_many_cells_are_refused(tmp_path):
+    (tmp_path / "room.map").write_text("#####\n#@._#\n#._@#\n#####\n")
+    game = scene_game(
+        width=5, height=4, border_width=0, scene={"type": "ascii_file", "path": str(tmp_path / "room.map")}
+    )
+    assert list(game.map_builder.grids()) == [0]
+    with pytest.raises(
+        ValueError, match=r"maps: 1024 maps of 255x255 cells exceed 4194304 cells in all; use at most 64"
+    ):
+        scene_game(width=255, height=255, maps=1024)
 
 
 def neighbours(grid: np.ndarray) -> np.ndarray:

@@ -297,6 +297,23 @@ def test_a_border_wider_than_half_the_map_is_refused_in_python_and_in_cpp():
         native.VecEnv(cfg, 1)
 
 
+def test_the_native_env_refuses_map_variants_that_do_not_add_up():
+    from metta_lit import _mettagrid as native
+    from metta_lit.env.native_config import to_native
+
+    cfg = to_native(make_game(["#####", "#@._#", "#####"]))
+    cfg.map.variants = 2  # one grid's cells for two grids
+    with pytest.raises(ValueError, match=r"cells must hold variants\*height\*width codes"):
+        native.VecEnv(cfg, 1)
+    cfg.map.cells = cfg.map.cells + [0] * 15  # the second grid has no agent
+    with pytest.raises(ValueError, match="map 1 has 0 agent cells but num_agents is 1"):
+        native.VecEnv(cfg, 1)
+    for variants in (0, 10**9):  # bounded before anything is multiplied or allocated
+        cfg.map.variants = variants
+        with pytest.raises(ValueError, match=r"variants must be >= 1, with variants\*height\*width at most 4194304"):
+            native.VecEnv(cfg, 1)
+
+
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
 def test_nan_or_infinite_rewards_and_penalties_are_refused(value):
     for agent, field in (

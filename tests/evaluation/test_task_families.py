@@ -23,17 +23,17 @@ def test_every_named_map_builds_with_its_agents_on_one_connected_floor():
     sims = {sim.name: sim for sim in load_simulations(["navigation_maps"])}
     assert set(sims) >= NAMED
     for name in NAMED:
-        env = MettaGridVecEnv(sims[name].env_config(), num_envs=1)
-        env.reset()
-        grid = np.array(env.initial_map(0))
-        assert (grid == "altar").sum() >= 3 and np.char.startswith(grid, "agent.").sum() == 4, name
-        assert components(np.where(grid == "wall", "wall", "empty"))[1] == 1, name  # every altar reachable
+        builder = sims[name].env_config().game.map_builder
+        for seed, names in builder.grids().items():  # every map its episodes draw from
+            grid = np.array(names)
+            assert (grid == "altar").sum() >= 3 and np.char.startswith(grid, "agent.").sum() == 4, (name, seed)
+            assert components(np.where(grid == "wall", "wall", "empty"))[1] == 1, (name, seed)  # altars reachable
 
 
 def test_the_scripted_agent_beats_a_random_walker_on_every_map():
     from baselines import baselines
 
-    scores = baselines("navigation_maps", episodes=1)
+    scores = baselines("navigation_maps", episodes=3)  # each episode on another of the map's seeds
     for name in NAMED:
         random, scripted = scores[name]["random"], scores[name]["scripted"]
         assert 0 <= random < 6 and scripted > max(3 * random, random + 2), (name, random, scripted)
@@ -51,9 +51,9 @@ def test_object_use_lessons_build_and_the_scripted_agent_completes_each_chain():
         assert (grid == "altar").sum() == 4 and sorted(np.unique(grid[np.char.startswith(grid, "agent.")])) == [
             f"agent.team_{k}" for k in range(1, 5)
         ], name
-    scores = baselines("object_use", episodes=1)
+    scores = baselines("object_use", episodes=8)  # random 0.28 on use_altar, 0 on the longer chains
     for name, score in scores.items():
-        assert score["random"] < 0.5 and score["scripted"] >= 2, (name, score)
+        assert score["random"] < 0.6 and score["scripted"] >= 2, (name, score)
 
 
 def reachable_objects(grid: np.ndarray) -> dict[str, int]:

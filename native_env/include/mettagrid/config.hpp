@@ -14,6 +14,7 @@ constexpr int kMaxResources = 64;
 constexpr int kMaxObsSize = 15;              // location byte packs row and column in 4 bits each
 constexpr uint16_t kAgentCellFlag = 0x8000;  // map cell code: agent of group (code & 0x7fff)
 constexpr uint16_t kEmptyCell = 0;           // map cell code: empty; objects are 1 + object index
+constexpr long kMaxMapVariantCells = 1L << 22;  // all of a fixed map's grids together (8 MiB)
 
 enum class ObjectKind : uint8_t { Wall = 0, Converter = 1, Chest = 2, Assembler = 3 };
 
@@ -85,11 +86,13 @@ struct ActionConfig {
   int number_of_glyphs = 0;               // change_glyph only
 };
 
-// How maps are made on every reset: a fixed grid, a random fill, or tiled random instances.
+// How maps are made on every reset: one of a few fixed grids, a random fill, or tiled random
+// instances.
 struct MapConfig {
   std::string kind = "fixed";         // fixed | random | mapgen
   int width = 0, height = 0;          // whole map for fixed/random; one instance for mapgen
-  std::vector<uint16_t> cells;        // fixed: height*width cell codes
+  int variants = 1;                   // fixed: grids in `cells`; each reset draws one
+  std::vector<uint16_t> cells;        // fixed: variants*height*width cell codes, grid after grid
   std::vector<int> object_counts;     // random/mapgen: count per object index (per instance)
   std::vector<int> agents_per_group;  // random/mapgen: agents per group index (per instance)
   int border_width = 0;

@@ -75,6 +75,7 @@ void bind_config(py::module_& m) {
       .def_readwrite("kind", &MapConfig::kind)
       .def_readwrite("width", &MapConfig::width)
       .def_readwrite("height", &MapConfig::height)
+      .def_readwrite("variants", &MapConfig::variants)
       .def_readwrite("cells", &MapConfig::cells)
       .def_readwrite("object_counts", &MapConfig::object_counts)
       .def_readwrite("agents_per_group", &MapConfig::agents_per_group)

@@ -160,7 +160,12 @@ def check_game_names(game: GameConfig) -> None:
         grid = parse_ascii(game, mb.rows(), mb.char_to_name_map)
         agents = sum(1 for row in grid for name in row if name.startswith("agent."))
     elif mb.type == "scene":
-        agents = check_scene_map(game, mb.names())
+        for seed, grid in mb.grids().items():
+            agents = check_scene_map(game, grid)
+            if agents != game.num_agents:
+                raise MapError(
+                    f"{where}: the map of seed {seed} has {agents} agents but num_agents is {game.num_agents}"
+                )
     elif mb.type == "random":
         agents = _agent_count(game, where, mb.agents)
         inner_w, inner_h = mb.width - 2 * mb.border_width, mb.height - 2 * mb.border_width

@@ -275,6 +275,9 @@ class ActionsConfig(StrictModel):
 
 # --- maps ---------------------------------------------------------------------------------
 
+MAX_SCENE_MAPS = 1024
+MAX_SCENE_MAP_CELLS = 1 << 22  # a scene builder's maps together: the native env's bound (8 MiB)
+
 
 class AsciiMapBuilder(StrictModel):
     """A fixed map drawn with characters; every reset restores it."""
@@ -321,35 +324,58 @@ class MapGenBuilder(StrictModel):
 
 
 class SceneMapBuilder(StrictModel):
-    """A map made once from a scene (:mod:`metta_lit.env.mapgen`) and ``seed``; every reset
-    restores it (a curriculum varies ``seed`` for new maps). ``border_width`` walls surround it."""
+    """Maps made from a scene (:mod:`metta_lit.env.mapgen`), one from each of the seeds ``seed``
+    … ``seed + maps - 1``; every reset draws one of them with the env's map RNG. The original
+    builds a fresh map at each reset; the native env resets finished envs inside its step, where
+    Python cannot run, so the maps are made up front and shipped with the config. A scene that
+    ignores its seed makes one map. ``border_width`` walls surround each."""
 
     type: Literal["scene"] = "scene"
     width: int = Field(ge=1, le=255)
     height: int = Field(ge=1, le=255)
     seed: int = Field(default=0, ge=0)
+    maps: int = Field(default=64, ge=1, le=MAX_SCENE_MAPS)
     border_width: int = Field(default=0, ge=0, le=127)
     scene: dict[str, Any]
-    _grid: Any = PrivateAttr(default=None)
+    _grids: Any = PrivateAttr(default=None)
 
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
         if not name.startswith("_"):
-            self._grid = None  # a changed field makes another map
+            self._grids = None  # a changed field makes other maps
 
-    def names(self) -> list[list[str]]:
-        """The map's cell names (made on first use, then kept: the config is its input)."""
-        if self._grid is None:
-            from metta_lit.env.mapgen import generate  # numpy scenes: loaded by scene maps only
+    @model_validator(mode="after")
+    def _bounded(self) -> SceneMapBuilder:
+        # Checked before any map is made: the native env keeps every grid for its lifetime.
+        if self.maps * self.width * self.height > MAX_SCENE_MAP_CELLS:
+            raise ValueError(
+                f"maps: {self.maps} maps of {self.width}x{self.height} cells exceed "
+                f"{MAX_SCENE_MAP_CELLS} cells in all; use at most {MAX_SCENE_MAP_CELLS // (self.width * self.height)}"
+            )
+        return self
+
+    def grids(self) -> dict[int, list[list[str]]]:
+        """The distinct maps' cell names by the first seed that made each (made on first use,
+        then kept: the config is their input)."""
+        if self._grids is None:
+            from metta_lit.env.mapgen import SceneError, generate  # numpy scenes: loaded by scene maps only
 
             b = self.border_width
             if 2 * b >= min(self.width, self.height):
                 raise ValueError(f"border_width {b} leaves no area inside a {self.width}x{self.height} map")
-            inner = generate(self.scene, self.width - 2 * b, self.height - 2 * b, self.seed)
-            grid = np.full((self.height, self.width), "wall", dtype=inner.dtype)
-            grid[b : self.height - b, b : self.width - b] = inner
-            self._grid = grid.tolist()
-        return self._grid
+            made: dict[bytes, tuple[int, list[list[str]]]] = {}
+            for seed in range(self.seed, self.seed + self.maps):
+                try:
+                    inner = generate(self.scene, self.width - 2 * b, self.height - 2 * b, seed)
+                except SceneError as e:
+                    raise SceneError(
+                        f"the map of seed {seed} (of {self.seed}..{self.seed + self.maps - 1}): {e}"
+                    ) from None
+                grid = np.full((self.height, self.width), "wall", dtype=inner.dtype)
+                grid[b : self.height - b, b : self.width - b] = inner
+                made.setdefault(grid.tobytes(), (seed, grid.tolist()))
+            self._grids = dict(made.values())
+        return self._grids
 
 
 MapBuilderConfig = Annotated[

@@ -74,17 +74,12 @@ def _map(game: GameConfig, objects: list[str], groups: list[str]) -> native.MapC
     mb = game.map_builder
     obj_index = {name: i for i, name in enumerate(objects)}
     if mb.type in ("ascii", "scene"):
-        grid = parse_ascii(game, mb.rows(), mb.char_to_name_map) if mb.type == "ascii" else mb.names()
-        cells = []
-        for row in grid:
-            for name in row:
-                if name == "empty":
-                    cells.append(0)
-                elif name in obj_index:
-                    cells.append(1 + obj_index[name])
-                else:
-                    cells.append(AGENT_CELL | groups.index(resolve_group(game, name)))
-        m.kind, m.height, m.width, m.cells = "fixed", len(grid), len(grid[0]), cells
+        grids = [parse_ascii(game, mb.rows(), mb.char_to_name_map)] if mb.type == "ascii" else list(mb.grids().values())
+        codes = {"empty": 0, **{name: 1 + i for name, i in obj_index.items()}}
+        for name in {name for grid in grids for row in grid for name in row} - codes.keys():
+            codes[name] = AGENT_CELL | groups.index(resolve_group(game, name))
+        cells = [codes[name] for grid in grids for row in grid for name in row]
+        m.kind, m.height, m.width, m.variants, m.cells = "fixed", len(grids[0]), len(grids[0][0]), len(grids), cells
         return m
 
     scene = mb if mb.type == "random" else mb.instance

@@ -116,7 +116,9 @@ class MettaGridTorchEnv(EnvBase):
     agent to the curriculum when it ends.
     """
 
-    TASK_CACHE = 1024  # compiled tasks kept (LRU); a task costs well under a millisecond to compile
+    TASK_CACHE = (
+        1024  # compiled tasks kept (LRU); a task compiles in under a millisecond, plus its scene maps (0.1-5 ms each)
+    )
 
     def __init__(
         self,

@@ -28,7 +28,11 @@ class BSP(Scene):
         size = w if vertical else h
         if size < need:
             raise self.fail(f"{self.rooms} rooms of at least {self.min_room} cells do not fit (a part is {w}x{h})")
-        cut = int(rng.integers(need // 2, size - need // 2 + 1))
+        # Near the share of the leaves each side holds, so neither side is left too small for
+        # its own splits; the jitter of a sixth of the side keeps the rooms from lining up.
+        share = size * left_leaves // leaves
+        low, high = max(need // 2, share - size // 6), min(size - need // 2, share + size // 6)
+        cut = int(rng.integers(min(low, high), max(low, high) + 1))
         first, second = (
             ((top, left, h, cut), (top, left + cut, h, w - cut))
             if vertical
