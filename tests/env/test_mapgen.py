@@ -165,7 +165,7 @@ def test_each_reset_draws_one_of_the_maps_of_the_builders_seeds():
     assert replayed == seen[:20]  # the env's seed decides the draws
 
 
-def test_a_scene_that_ignores_its_seed_makes_one_map_and_too_many_cells_are_refused(tmp_path):
+def test_a_scene_that_ignores_its_seed_makes_one_map_and_bad_maps_are_refused(tmp_path):
     (tmp_path / "room.map").write_text("#####\n#@._#\n#._@#\n#####\n")
     game = scene_game(
         width=5, height=4, border_width=0, scene={"type": "ascii_file", "path": str(tmp_path / "room.map")}
@@ -175,6 +175,8 @@ def test_a_scene_that_ignores_its_seed_makes_one_map_and_too_many_cells_are_refu
         ValueError, match=r"maps: 1024 maps of 255x255 cells exceed 4194304 cells in all; use at most 64"
     ):
         scene_game(width=255, height=255, maps=1024)
+    with pytest.raises(ValueError, match=r"the map of seed 2 \(of 1\.\.4\): scene 'bsp': 8 rooms of at least 3"):
+        scene_game(width=22, height=17, seed=1, maps=4, scene={"type": "bsp", "rooms": 8})  # seed 1 fits, 2 not
 
 
 def neighbours(grid: np.ndarray) -> np.ndarray:
