@@ -116,9 +116,8 @@ class MettaGridTorchEnv(EnvBase):
     agent to the curriculum when it ends.
     """
 
-    TASK_CACHE = (
-        1024  # compiled tasks kept (LRU); a task compiles in under a millisecond, plus its scene maps (0.1-5 ms each)
-    )
+    # Compiled tasks kept (LRU); a task compiles in under a millisecond, plus its scene maps (0.1-5 ms each).
+    TASK_CACHE = 1024
 
     def __init__(
         self,
