@@ -8,13 +8,14 @@ row/column of a map), so a bad config never reaches the native code.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
 from omegaconf import OmegaConf
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from metta_lit.core.errors import ConfigError, unknown_key_message, validation_message
 from metta_lit.env.checks import check_game_names
@@ -337,12 +338,6 @@ class SceneMapBuilder(StrictModel):
     maps: int = Field(default=64, ge=1, le=MAX_SCENE_MAPS)
     border_width: int = Field(default=0, ge=0, le=127)
     scene: dict[str, Any]
-    _grids: Any = PrivateAttr(default=None)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        super().__setattr__(name, value)
-        if not name.startswith("_"):
-            self._grids = None  # a changed field makes other maps
 
     @model_validator(mode="after")
     def _bounded(self) -> SceneMapBuilder:
@@ -355,27 +350,31 @@ class SceneMapBuilder(StrictModel):
         return self
 
     def grids(self) -> dict[int, list[list[str]]]:
-        """The distinct maps' cell names by the first seed that made each (made on first use,
-        then kept: the config is their input)."""
-        if self._grids is None:
-            from metta_lit.env.mapgen import SceneError, generate  # numpy scenes: loaded by scene maps only
+        """The distinct maps' cell names by the first seed that made each (read-only: they are
+        shared by every copy of this config in the process)."""
+        return _scene_grids(self.model_dump_json())
 
-            b = self.border_width
-            if 2 * b >= min(self.width, self.height):
-                raise ValueError(f"border_width {b} leaves no area inside a {self.width}x{self.height} map")
-            made: dict[bytes, tuple[int, list[list[str]]]] = {}
-            for seed in range(self.seed, self.seed + self.maps):
-                try:
-                    inner = generate(self.scene, self.width - 2 * b, self.height - 2 * b, seed)
-                except SceneError as e:
-                    raise SceneError(
-                        f"the map of seed {seed} (of {self.seed}..{self.seed + self.maps - 1}): {e}"
-                    ) from None
-                grid = np.full((self.height, self.width), "wall", dtype=inner.dtype)
-                grid[b : self.height - b, b : self.width - b] = inner
-                made.setdefault(grid.tobytes(), (seed, grid.tolist()))
-            self._grids = dict(made.values())
-        return self._grids
+
+@functools.lru_cache(maxsize=16)
+def _scene_grids(builder_json: str) -> dict[int, list[list[str]]]:
+    """A scene builder's maps, kept per builder: configs are copied for every env, task and
+    evaluation, and some scenes take most of a second a map (ConvChain)."""
+    from metta_lit.env.mapgen import SceneError, generate  # numpy scenes: loaded by scene maps only
+
+    mb = SceneMapBuilder.model_validate_json(builder_json)
+    b = mb.border_width
+    if 2 * b >= min(mb.width, mb.height):
+        raise ValueError(f"border_width {b} leaves no area inside a {mb.width}x{mb.height} map")
+    made: dict[bytes, tuple[int, list[list[str]]]] = {}
+    for seed in range(mb.seed, mb.seed + mb.maps):
+        try:
+            inner = generate(mb.scene, mb.width - 2 * b, mb.height - 2 * b, seed)
+        except SceneError as e:
+            raise SceneError(f"the map of seed {seed} (of {mb.seed}..{mb.seed + mb.maps - 1}): {e}") from None
+        grid = np.full((mb.height, mb.width), "wall", dtype=inner.dtype)
+        grid[b : mb.height - b, b : mb.width - b] = inner
+        made.setdefault(grid.tobytes(), (seed, grid.tolist()))
+    return dict(made.values())
 
 
 MapBuilderConfig = Annotated[
