@@ -29,10 +29,12 @@ class BSP(Scene):
         if size < need:
             raise self.fail(f"{self.rooms} rooms of at least {self.min_room} cells do not fit (a part is {w}x{h})")
         # Near the share of the leaves each side holds, so neither side is left too small for
-        # its own splits; the jitter of a sixth of the side keeps the rooms from lining up.
+        # its own splits; the jitter of a sixth of the side keeps the rooms from lining up. Both
+        # ends stay within [need // 2, size - need // 2], where each side fits a room.
         share = size * left_leaves // leaves
-        low, high = max(need // 2, share - size // 6), min(size - need // 2, share + size // 6)
-        cut = int(rng.integers(min(low, high), max(low, high) + 1))
+        low = min(max(need // 2, share - size // 6), size - need // 2)
+        high = max(min(size - need // 2, share + size // 6), need // 2)
+        cut = int(rng.integers(low, high + 1))
         first, second = (
             ((top, left, h, cut), (top, left + cut, h, w - cut))
             if vertical
