@@ -12,6 +12,11 @@ from metta_lit.env.mapgen import SceneError, generate
 from metta_lit.env.mapgen.make_connected import components
 
 RANDOM = {"type": "random_objects", "objects": {"wall": 30, "altar": 2}, "agents": 2}
+CHARS = {"wall": "#", "altar": "_", "empty": ".", "agent.agent": "@"}  # as the env renders them
+
+
+def ascii_rows(names: list[list[str]]) -> list[str]:
+    return ["".join(CHARS[name] for name in row) for row in names]
 
 
 @pytest.mark.parametrize("algorithm", ["kruskal", "dfs"])
@@ -135,8 +140,7 @@ def test_a_scene_map_builds_the_env_it_describes():
     env.reset()
     rows = env.render_ascii(0).splitlines()
     (names,) = game.map_builder.grids().values()
-    chars = {"wall": "#", "altar": "_", "empty": ".", "agent.agent": "@"}
-    assert rows == ["".join(chars[name] for name in row) for row in names]
+    assert rows == ascii_rows(names)
     assert names[1][1:-1] == generate({"type": "make_connected", "scene": RANDOM}, 13, 9, 3)[0].tolist()
     with pytest.raises(ValueError, match=r"map_builder.scene: 'altar' \(first at row"):
         GameConfig.model_validate(
@@ -146,10 +150,9 @@ def test_a_scene_map_builds_the_env_it_describes():
 
 def test_each_reset_draws_one_of_the_maps_of_the_builders_seeds():
     game = scene_game(seed=3, maps=6)
-    chars = {"wall": "#", "altar": "_", "empty": ".", "agent.agent": "@"}
     grids = game.map_builder.grids()
     assert list(grids) == [3, 4, 5, 6, 7, 8]  # six seeds, six different maps
-    drawn = {"\n".join("".join(chars[n] for n in row) for row in grid): seed for seed, grid in grids.items()}
+    drawn = {"\n".join(ascii_rows(grid)): seed for seed, grid in grids.items()}
     env = MettaGridVecEnv(MettaGridConfig(label="scene", game=game), seed=11)
     seen = []
     for _ in range(120):
