@@ -373,7 +373,12 @@ def _scene_grids(builder_json: str) -> dict[int, list[list[str]]]:
             raise SceneError(f"the map of seed {seed} (of {mb.seed}..{mb.seed + mb.maps - 1}): {e}") from None
         grid = np.full((mb.height, mb.width), "wall", dtype=inner.dtype)
         grid[b : mb.height - b, b : mb.width - b] = inner
-        made.setdefault(grid.tobytes(), (seed, grid.tolist()))
+        if (key := grid.tobytes()) not in made:
+            # One str object per distinct name, not per cell (tolist's 64 bytes a cell): the
+            # cache may hold up to MAX_SCENE_MAP_CELLS cells per builder.
+            names, codes = np.unique(grid, return_inverse=True)
+            shared = [str(name) for name in names]
+            made[key] = (seed, [[shared[c] for c in row] for row in codes.reshape(grid.shape).tolist()])
     return dict(made.values())
 
 
