@@ -13,6 +13,11 @@ whose tasks may hand out hearts the fixed env does not. Thresholds and where the
 - ``overview/sps >= 8000``: measured 10.0k (curriculum) and 11.3k agent steps/s end to end.
 - navigation ``val/reward > 4.0`` after 1M agent steps: measured 5.4-9.9 (validation is noisy)
   between 0.4M and 0.65M agent steps on 2 CPU cores; a random policy scores ~0.6.
+- in_context, 4M agent steps of the recipe: its periodic evaluation (32 episodes per simulation
+  every 80 updates, empty-handed on maps training never sees) over the last 1.5M steps must find
+  each one-link recipe at twice what random makes, ``direct_<colour> > 2 x IN_CONTEXT_RANDOM``.
+  Measured (seeds 0, 1): red 0.26, 0.24; blue 0.55, 0.53; green 0.78, 0.39. Red is the colour
+  runs find last. It is a stable job, not a test: the recipe stays at random for ~1M steps.
 Each job records what it reached in the JSON, so thresholds can rise with evidence.
 """
 
@@ -29,10 +34,15 @@ VAL_HEARTS_CURRICULUM = Criterion(
     "val/heart.gained", ">", 1.2, "measured 1.69 at 10M on 2 CPU cores; original: > 0.1 at 100M on a GPU", WINDOW
 )
 VAL_HEARTS_BASELINE = Criterion("val/heart.gained", ">", 1.5, "measured 1.98 at 10M on 2 CPU cores", WINDOW)
+IN_CONTEXT_EVAL = "evaluator/eval_in_context"
+# Hearts per agent-episode of a random policy in those evaluations (32 episodes, seed 0).
+IN_CONTEXT_RANDOM = {"red": 0.07, "blue": 0.07, "green": 0.12}
+IN_CONTEXT_MEASURED = {"red": "0.26, 0.24", "blue": "0.55, 0.53", "green": "0.78, 0.39"}
 
 
 def stable(data_dir: str = "stable_runs") -> Suite:
-    """Shaped arena with and without curriculum (10M agent steps each) and navigation (1M)."""
+    """Shaped arena with and without curriculum (10M agent steps each), navigation (1M) and
+    in-context learning (4M)."""
     data_dir = os.path.abspath(data_dir)
     stamp = time.strftime("%Y%m%d.%H%M%S")
     common = [f"data_dir={data_dir}", "trainer.enable_progress_bar=false"]
@@ -44,6 +54,7 @@ def stable(data_dir: str = "stable_runs") -> Suite:
     curriculum_run, curriculum_dir = run("arena_shaped_curriculum")
     baseline_run, baseline_dir = run("arena_shaped_baseline")
     navigation_run, navigation_dir = run("navigation")
+    in_context_run, in_context_dir = run("in_context")
     # Judged on the recipe's own fixed env: validation every 25 updates (~0.6M agent steps) over
     # 8 envs x 24 agents, so the last 2M steps average 3-4 validations (~600 agent-episodes).
     arena_validation = ["eval_envs=8", "trainer.check_val_every_n_epoch=25"]
@@ -88,6 +99,36 @@ def stable(data_dir: str = "stable_runs") -> Suite:
                 ],
                 report=["episode/reward"],
                 run_dir=navigation_dir,
+            ),
+            Job(
+                "in_context",
+                [
+                    "run",
+                    "train",
+                    "in_context_learning",
+                    "total_timesteps=4000000",
+                    "evaluator.num_episodes=32",
+                    "evaluator.evaluate_interval=80",
+                    in_context_run,
+                    *common,
+                ],
+                timeout_s=2 * 3600,
+                budget="4M agent steps",
+                criteria=[
+                    Criterion(
+                        f"{IN_CONTEXT_EVAL}/direct_{colour}",
+                        ">",
+                        2 * random,
+                        f"2x random ({random}); measured {IN_CONTEXT_MEASURED[colour]} at 4M (seeds 0, 1) on 2 CPU cores",
+                        window=1_500_000,
+                    )
+                    for colour, random in IN_CONTEXT_RANDOM.items()
+                ],
+                report=[
+                    "env_agent/heart.gained",
+                    *(f"{IN_CONTEXT_EVAL}/{colour}" for colour in IN_CONTEXT_RANDOM),
+                ],
+                run_dir=in_context_dir,
             ),
         ],
         json=f"{data_dir}/stable_results.json",
