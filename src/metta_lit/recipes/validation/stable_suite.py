@@ -16,8 +16,8 @@ whose tasks may hand out hearts the fixed env does not. Thresholds and where the
 - in_context, 4M agent steps of the recipe: its periodic evaluation (32 episodes per simulation
   every 80 updates, empty-handed on maps training never sees) over the last 1.5M steps must find
   each one-link recipe at twice what random makes, ``direct_<colour> > 2 x IN_CONTEXT_RANDOM``.
-  Measured (seeds 0, 1): red 0.26, 0.24; blue 0.55, 0.53; green 0.78, 0.39. Red is the colour
-  runs find last. It is a stable job, not a test: the recipe stays at random for ~1M steps.
+  Measured (seeds 0, 1): red 0.26, 0.24; blue 0.55, 0.53; green 0.78, 0.39; red has the least
+  margin. It is a stable job, not a test: the recipe stays at random for ~1M steps.
 Each job records what it reached in the JSON, so thresholds can rise with evidence.
 """
 
