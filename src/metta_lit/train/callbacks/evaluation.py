@@ -7,6 +7,7 @@ import copy
 import lightning as L
 from lightning.pytorch.utilities import rank_zero_info
 
+from metta_lit.core.errors import check_range
 from metta_lit.evaluation.config import load_simulations
 from metta_lit.evaluation.runner import PolicyHandle, run_simulation
 from metta_lit.evaluation.stats_db import EvalStatsDB
@@ -28,6 +29,7 @@ class PolicyEvaluator(L.Callback):
         stats_db: str | None = None,
         seed: int = 0,
     ) -> None:
+        check_range(evaluate_interval, "evaluator.evaluate_interval")  # a negative one evaluated at odd epochs
         self.suite, self.evaluate_interval, self.num_episodes = suite, evaluate_interval, num_episodes
         self.stats_db, self.seed = stats_db, seed
         self.last_score: float | None = None
