@@ -6,11 +6,12 @@ import io
 import json
 import zlib
 
+import numpy as np
 import pytest
 from rich.console import Console
 
 from metta_lit.commands.evaluate import evaluate
-from metta_lit.env.replay import ReplayError, load_replay, value_at
+from metta_lit.env.replay import ReplayError, ReplayRecorder, load_replay, value_at
 from metta_lit.evaluation.config import load_simulations
 from metta_lit.evaluation.stats_db import EvalStatsDB
 
@@ -106,3 +107,26 @@ def test_replays_that_inflate_past_the_limit_or_have_wrong_types_are_refused(tmp
     path.write_bytes(zlib.compress(json.dumps(good).encode())[:-6])
     with pytest.raises(ReplayError, match="truncated replay"):
         load_replay(str(path))
+
+
+def test_an_assembler_records_its_recipes_uses_and_cooldown(driver):
+    """A one-agent recipe with cooldown 3, used at step 1: the replay says
+    uses_count 1 from step 1 and counts the cooldown down 3, 2, 1, 0."""
+    solo = {"positions": ["Any"], "output_resources": {"heart": 1}, "cooldown": 3}
+    objects = {
+        "wall": {},
+        "assembler": {"type": "assembler", "type_id": 21, "map_char": "A", "recipes": [solo], "max_uses": 5},
+    }
+    d = driver(["@A."], objects=objects)
+    recorder = ReplayRecorder(d.env, 0)
+    recorder.record()
+    for _ in range(5):
+        actions = np.full((1, 1), d.ids["move_east"], np.int32)
+        d.env.step(actions)
+        recorder.record(actions[0])
+    (obj,) = [o for o in recorder.to_dict("e")["objects"] if o["type_name"] == "assembler"]
+    assert obj["max_uses"] == 5
+    assert obj["recipes"] == [{"positions": ["Any"], "inputs": [], "outputs": [[6, 1]], "cooldown": 3}]
+    assert obj["uses_count"] == [[0, 0], [1, 1], [4, 2]]  # usable again at step 4: a second use
+    assert [value_at(obj["cooldown_remaining"], step) for step in range(6)] == [0, 3, 2, 1, 3, 2]
+    assert value_at(obj["is_cooling_down"], 3) is True and value_at(obj["is_cooling_down"], 0) is False

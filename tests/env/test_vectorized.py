@@ -105,6 +105,18 @@ def test_buffers_with_the_wrong_shape_or_layout_raise_value_error():
         env.set_buffers(*bufs)
 
 
+def test_a_buffer_that_is_no_array_gets_one_line_naming_it():
+    env, e = _native_env()
+    bufs = _buffers(e)
+    with pytest.raises(TypeError, match=r"^obs: expected a numpy array, got list$"):
+        env.set_buffers([1, 2, 3], *bufs[1:])
+    with pytest.raises(TypeError, match=r"^action_success: expected a numpy array, got int$"):
+        env.set_buffers(*bufs[:4], 4)
+    env.set_buffers(*bufs)
+    with pytest.raises(TypeError, match=r"^mask: expected a numpy array, got list$"):
+        env.reset([True] * e)
+
+
 def test_step_before_set_buffers_is_refused():
     env, e = _native_env()
     with pytest.raises(ValueError, match=r"set_buffers\(\) must be called first"):

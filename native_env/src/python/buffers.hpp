@@ -19,6 +19,16 @@ inline std::string shape_str(const py::array& a) {
   return os.str();
 }
 
+// A buffer argument taken as py::object, not py::array: a list (or anything else) gets this
+// one-line TypeError instead of pybind's signature dump, and is never copy-converted.
+inline py::array array_arg(const py::object& o, const char* name) {
+  if (!py::isinstance<py::array>(o)) {
+    throw py::type_error(std::string(name) + ": expected a numpy array, got " +
+                         std::string(py::str(py::type::of(o).attr("__name__"))));
+  }
+  return py::reinterpret_borrow<py::array>(o);
+}
+
 // Checks a caller buffer: dtype (TypeError), C-contiguity, writability and one of the
 // accepted shapes (ValueError). Returns the data pointer.
 template <typename T>

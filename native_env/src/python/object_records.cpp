@@ -20,6 +20,7 @@ struct ObjectRecord {
   int32_t converter;  // converter index; -1 unless a converter
   bool is_converting, is_cooling_down;
   int32_t conversions_completed, conversion_duration, cooldown_duration, output_limit;
+  int32_t cooldown_remaining;  // assemblers: steps until usable again
 };
 
 }  // namespace
@@ -29,7 +30,7 @@ void register_object_record_dtype() {
                        orientation, freeze_remaining, freeze_duration, color, glyph, last_action,
                        episode_reward, is_frozen, is_swappable, converter, is_converting,
                        is_cooling_down, conversions_completed, conversion_duration,
-                       cooldown_duration, output_limit);
+                       cooldown_duration, output_limit, cooldown_remaining);
 }
 
 py::tuple object_records(const Env& e, const Rules& rules) {
@@ -86,7 +87,8 @@ py::tuple object_records(const Env& e, const Rules& rules) {
       } else if (oc.kind == ObjectKind::Assembler) {
         const AssemblerState& as = e.assemblers()[o.sub];
         rec.color = oc.color;
-        rec.is_cooling_down = e.cooldown_remaining(as) > 0;
+        rec.cooldown_remaining = static_cast<int32_t>(e.cooldown_remaining(as));
+        rec.is_cooling_down = rec.cooldown_remaining > 0;
         rec.conversions_completed = static_cast<int32_t>(as.uses);
         rec.cooldown_duration = static_cast<int32_t>(as.cooldown_duration);
       } else if (oc.kind == ObjectKind::Chest) {

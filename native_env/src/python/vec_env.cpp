@@ -16,8 +16,12 @@ class PyVecEnv {
   PyVecEnv(const GameConfig& cfg, int num_envs, uint64_t seed, int num_threads, bool desync)
       : env_(cfg, num_envs, seed, num_threads, desync) {}
 
-  void set_buffers(py::array obs, py::array rewards, py::array terminals, py::array truncations,
-                   py::array action_success) {
+  void set_buffers(py::object obs_arg, py::object rewards_arg, py::object terminals_arg,
+                   py::object truncations_arg, py::object action_success_arg) {
+    const py::array obs = array_arg(obs_arg, "obs"), rewards = array_arg(rewards_arg, "rewards");
+    const py::array terminals = array_arg(terminals_arg, "terminals");
+    const py::array truncations = array_arg(truncations_arg, "truncations");
+    const py::array action_success = array_arg(action_success_arg, "action_success");
     const py::ssize_t E = env_.num_envs(), A = env_.rules().cfg.num_agents,
                       T = env_.rules().cfg.num_observation_tokens;
     auto* o = checked<uint8_t>(obs, "obs", "uint8", {{E * A, T, 3}, {E, A, T, 3}}, true);
@@ -36,7 +40,7 @@ class PyVecEnv {
       env_.reset(nullptr);
       return;
     }
-    py::array m = mask;
+    const py::array m = array_arg(mask, "mask");
     const py::ssize_t E = env_.num_envs();
     const bool* p = checked<bool>(m, "mask", "bool", {{E}}, false);
     py::gil_scoped_release nogil;

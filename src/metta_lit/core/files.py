@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 
 import fsspec
@@ -19,7 +20,15 @@ def normalize_uri(uri: str) -> str:
 
 
 def read_bytes(url: str, what: str = "file", max_bytes: int | None = None) -> bytes:
-    """The whole file; with ``max_bytes``, a larger file is refused before it is read."""
+    """The whole file; with ``max_bytes``, a larger file is refused before it is read.
+
+    A local path must be a regular file: opening a FIFO would wait for a writer forever, and a
+    device could be read without end. Other OS errors (a symlink loop, no permission) become a
+    ``ValueError`` naming the file, as every other unreadable input does.
+    """
+    fs, path = fsspec.core.url_to_fs(url)
+    if isinstance(fs, LocalFileSystem):
+        _check_regular(path, url, what)
     try:
         with fsspec.open(url, "rb") as f:
             if max_bytes is None:
@@ -29,9 +38,24 @@ def read_bytes(url: str, what: str = "file", max_bytes: int | None = None) -> by
         raise FileNotFoundError(f"{url}: no such {what}") from e
     except IsADirectoryError as e:
         raise IsADirectoryError(f"{url}: is a directory, not a {what}") from e
+    except OSError as e:
+        raise ValueError(f"{url}: cannot read this {what} ({e.strerror or e})") from None
     if len(data) > max_bytes:
         raise ValueError(f"{url}: {what} larger than the {max_bytes:,}-byte limit")
     return data
+
+
+def _check_regular(path: str, url: str, what: str) -> None:
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f"{url}: no such {what}") from e
+    except OSError as e:  # ELOOP, EACCES, ENAMETOOLONG, ...
+        raise ValueError(f"{url}: cannot read this {what} ({e.strerror or e})") from None
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(f"{url}: is a directory, not a {what}")
+    if not stat.S_ISREG(mode):
+        raise ValueError(f"{url}: not a regular file (a pipe, socket or device), so not a {what}")
 
 
 def remove(url: str) -> None:

@@ -56,6 +56,13 @@ COMMON_COLUMNS = ("color", "is_swappable")
 AGENT_COLUMNS = {"total_reward": "episode_reward", "freeze_remaining": "freeze_remaining", "is_frozen": "is_frozen"}
 AGENT_COLUMNS |= {"freeze_duration": "freeze_duration", "glyph": "glyph"}
 CONVERTER_COLUMNS = ("output_limit", "is_converting", "conversion_duration", "is_cooling_down", "cooldown_duration")
+# An assembler's state: its cooldown (which grows with exhaustion) and how often it was used.
+ASSEMBLER_COLUMNS = {
+    "cooldown_remaining": "cooldown_remaining",
+    "cooldown_duration": "cooldown_duration",
+    "is_cooling_down": "is_cooling_down",
+    "uses_count": "conversions_completed",
+}
 
 
 class ReplayRecorder:
@@ -80,6 +87,13 @@ class ReplayRecorder:
         self._limit = [game.group_agent_config(name).default_resource_limit for name in env.group_names]
         self._group_ids = [game.groups[name].id for name in env.group_names]
         self._recipes = [[sorted(map(list, side.items())) for side in recipe] for recipe in env.recipes]
+        specs = list(self.config.game.objects.values())
+        self._assembler_recipes = {
+            index: (spec.max_uses, [_recipe(r, self.config.game.resource_names) for r in spec.recipes])
+            for index, spec in enumerate(specs)
+            if spec.type == "assembler"
+        }
+        self._is_assembler = np.array([spec.type == "assembler" for spec in specs] or [False])
         self._ids: np.ndarray | None = None
         self._previous: dict[str, np.ndarray] = {}
 
@@ -103,12 +117,15 @@ class ReplayRecorder:
                 }
             elif row["converter"] >= 0:
                 fields["input_resources"], fields["output_resources"] = self._recipes[index]
+            elif index in self._assembler_recipes:
+                fields["max_uses"], fields["recipes"] = self._assembler_recipes[index]
             self.series[fields["id"]] = {key: [[step, value]] for key, value in fields.items()}
 
     def _columns(self, records: np.ndarray, inventory: np.ndarray, actions: np.ndarray | None) -> dict[str, tuple]:
         """Every changing field as (values per object, mask of the objects it applies to)."""
         n = len(records)
         everyone, agents, converters = np.ones(n, bool), records["agent_id"] >= 0, records["converter"] >= 0
+        assemblers = (records["object_index"] >= 0) & self._is_assembler[np.maximum(records["object_index"], 0)]
         out: dict[str, tuple] = {
             "location": (np.stack([records["c"], records["r"], records["layer"]], 1), everyone),
             "orientation": (np.maximum(records["orientation"], 0), everyone),
@@ -132,6 +149,7 @@ class ReplayRecorder:
         }
         out |= {name: (records[column], agents) for name, column in AGENT_COLUMNS.items()}
         out |= {name: (records[name], converters) for name in CONVERTER_COLUMNS}
+        out |= {name: (records[column], assemblers) for name, column in ASSEMBLER_COLUMNS.items()}
         return out
 
     def record(self, actions: np.ndarray | None = None) -> None:
@@ -241,6 +259,18 @@ def map_legend(names: list[list[str]]) -> dict[str, Any]:
         raise ValueError(f"a map with {len(order)} kinds of cell cannot be recorded (at most {len(MAP_CHARS)})")
     char = dict(zip(order, MAP_CHARS, strict=False))
     return {"legend": {char[n]: n for n in order}, "rows": ["".join(char[n] for n in row) for row in names]}
+
+
+def _recipe(recipe: Any, resource_names: list[str]) -> dict[str, Any]:
+    """An assembler recipe as the replay holds it: ``{positions, inputs, outputs, cooldown}``
+    with items as ``[item id, amount]`` pairs, like inventories."""
+    index = {name: i for i, name in enumerate(resource_names)}
+    return {
+        "positions": list(recipe.positions),
+        "inputs": sorted([index[name], qty] for name, qty in recipe.input_resources.items()),
+        "outputs": sorted([index[name], qty] for name, qty in recipe.output_resources.items()),
+        "cooldown": recipe.cooldown,
+    }
 
 
 def _is_pairs(value: Any) -> bool:

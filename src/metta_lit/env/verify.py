@@ -2,14 +2,19 @@
 
 A replay holds the env config, the map the episode started from, the episode's seed and
 every agent's action (see :mod:`metta_lit.env.replay`). Playing those actions on a fresh env
-built from them and recording it the same way must give the same file, object by object and
-step by step; the first step where the two differ is where the replay stops being what the
-engine produced (an edited action, an edited state, another engine version).
+built from them and recording it the same way must give the same file: the same objects (each
+id once, of the same kind), the same fields, and in every field the same value at every step;
+the first step where the two differ is where the replay stops being what the engine produced
+(an edited action, an edited state, another engine version).
+
+Malformed input (a replay whose config cannot be built, whose actions do not fit its game) is
+a :class:`~metta_lit.env.replay.ReplayError`, checked before anything is re-simulated.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,23 +27,33 @@ from metta_lit.env.replay import ReplayError, ReplayRecorder, is_change_list, va
 from metta_lit.env.vec_env import MettaGridVecEnv
 
 VERIFIABLE_FIELDS = ("episode_seed", "map", "actions")
+# Top-level fields the engine's replay has beyond the objects; the first two are labels the
+# writer chooses (``episode_id``) or the config the map was replaced in (``mg_config``, whose
+# effect the re-simulation itself checks).
+LABELS = ("episode_id", "mg_config", *VERIFIABLE_FIELDS, "objects", "version")
+COMPARED = ("action_names", "item_names", "type_names", "map_size", "num_agents", "max_steps")
 
 
 @dataclass(frozen=True)
 class Difference:
-    """The first place a re-simulation departs from the replay."""
+    """The first place a re-simulation departs from the replay (``object_id`` None: a
+    top-level field)."""
 
     step: int
-    object_id: int
+    object_id: int | None
     type_name: str
     field: str
     recorded: Any
     simulated: Any
+    note: str = ""  # what is wrong when it is not one value against another
 
     def __str__(self) -> str:
+        where = f"{self.type_name} (object {self.object_id})" if self.object_id is not None else "the replay's"
+        if self.note:
+            return f"differs at step {self.step}: {where} {self.field}: {self.note}"
         return (
-            f"differs at step {self.step}: {self.type_name} (object {self.object_id}) {self.field} "
-            f"is {json.dumps(self.recorded)} in the replay, {json.dumps(self.simulated)} re-simulated"
+            f"differs at step {self.step}: {where} {self.field} is {_text(self.recorded)} in the replay, "
+            f"{_text(self.simulated)} re-simulated"
         )
 
 
@@ -62,8 +77,10 @@ def verify_replay(replay: dict[str, Any], url: str = "replay") -> Verdict:
     """Re-simulates a checked replay (:func:`~metta_lit.env.replay.load_replay`) and compares."""
     if any(key not in replay for key in VERIFIABLE_FIELDS):
         return Verdict(verifiable=False)
-    actions = _actions(replay, url)
-    simulated = resimulate(_config(replay, url), _seed(replay, url), actions)
+    _check_objects(replay, url)
+    config = replay_config(replay, url)
+    actions = _actions(replay, config, url)
+    simulated = resimulate(config, _seed(replay, url), actions)
     return Verdict(True, len(actions), first_difference(replay, simulated))
 
 
@@ -82,41 +99,95 @@ def resimulate(config: MettaGridConfig, episode_seed: int, actions: np.ndarray) 
 
 
 def first_difference(recorded: dict[str, Any], simulated: dict[str, Any]) -> Difference | None:
-    """The earliest step at which any object's field differs between two replays."""
+    """Where ``recorded`` first departs from ``simulated``: a top-level field, an id that
+    repeats, an object or field one side lacks, else the earliest step at which any field of
+    any object differs."""
+    found = _top_level(recorded, simulated) or _repeated_id(recorded)
+    if found:
+        return found
     ours = {obj["id"]: obj for obj in simulated["objects"]}
     theirs = {obj["id"]: obj for obj in recorded["objects"]}
-    found: Difference | None = None
-    for object_id in sorted(set(ours) | set(theirs), key=str):
-        if object_id not in ours or object_id not in theirs:
-            side = "replay only" if object_id in theirs else "re-simulation only"
-            return Difference(0, object_id, "object", "exists", side == "replay only", side != "replay only")
-        a, b = theirs[object_id], ours[object_id]
-        for name in sorted(set(a) | set(b)):
-            step = _first_step(a.get(name), b.get(name))
+    for object_id in sorted(set(ours) ^ set(theirs)):
+        only = "replay only" if object_id in theirs else "re-simulation only"
+        kind = str((theirs.get(object_id) or ours[object_id])["type_name"])
+        return Difference(0, object_id, kind, "exists", only == "replay only", only != "replay only", f"in the {only}")
+    for object_id, b in ours.items():
+        a = theirs[object_id]
+        if a["type_name"] != b["type_name"]:
+            return Difference(0, object_id, b["type_name"], "type_name", a["type_name"], b["type_name"])
+        for name in sorted(set(a) ^ set(b)):
+            note = "a field the engine does not record" if name in a else "missing from the replay"
+            return Difference(0, object_id, b["type_name"], name, a.get(name), b.get(name), note)
+    for object_id, b in ours.items():
+        a = theirs[object_id]
+        for name in sorted(a):
+            step, in_value = _first_step(a[name], b[name])
             if step is not None and (found is None or step < found.step):
                 kind = str(b.get("type_name", "object"))
-                found = Difference(
-                    step, object_id, kind, name, value_at(a.get(name), step), value_at(b.get(name), step)
-                )
+                recorded, resimulated = value_at(a[name], step), value_at(b[name], step)
+                note = "" if in_value else "the same values, written as other changes than the engine writes"
+                found = Difference(step, object_id, kind, name, recorded, resimulated, note)
     return found
 
 
-def _first_step(a: Any, b: Any) -> int | None:
-    """The first step at which two replay fields (constants or change lists) differ."""
-    if a == b:
-        return None
-    a, b = _changes(a), _changes(b)
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            return min(x[0], y[0])
-    return (a if len(a) > len(b) else b)[min(len(a), len(b))][0]
+def _top_level(recorded: dict[str, Any], simulated: dict[str, Any]) -> Difference | None:
+    for name in sorted(set(recorded) - set(simulated) - set(LABELS)):
+        return Difference(0, None, "", name, recorded[name], None, "a field the engine does not record")
+    for name in COMPARED:
+        if not _same(recorded.get(name), simulated.get(name)):
+            return Difference(0, None, "", name, recorded.get(name), simulated.get(name))
+    return None
+
+
+def _repeated_id(recorded: dict[str, Any]) -> Difference | None:
+    counts = Counter(json.dumps(obj["id"]) for obj in recorded["objects"])
+    for obj in recorded["objects"]:
+        if counts[json.dumps(obj["id"])] > 1:
+            times = counts[json.dumps(obj["id"])]
+            return Difference(
+                0,
+                obj["id"],
+                str(obj["type_name"]),
+                "id",
+                None,
+                None,
+                f"appears {times} times in the replay (once in the engine's)",
+            )
+    return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as JSON: Python's ``==`` takes ``true`` for ``1`` and ``1.0`` for ``1``, which an
+    edit of a replay's types would slip through."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def _first_step(a: Any, b: Any) -> tuple[int | None, bool]:
+    """The first step at which two replay fields (constants or change lists) differ, and
+    whether they differ in value there (else every value agrees and only how the changes are
+    written differs: a repeated or missing entry)."""
+    if _same(a, b):
+        return None, False
+    changes_a, changes_b = _changes(a), _changes(b)
+    for step in sorted({at for at, _ in changes_a} | {at for at, _ in changes_b}):
+        if not _same(value_at(a, step), value_at(b, step)):
+            return step, True
+    for x, y in zip(changes_a, changes_b, strict=False):
+        if not _same(x, y):
+            return min(x[0], y[0]), False
+    return (changes_a if len(changes_a) > len(changes_b) else changes_b)[min(len(changes_a), len(changes_b))][0], False
 
 
 def _changes(field: Any) -> list[list[Any]]:
     return field if is_change_list(field) else [[0, field]]
 
 
-def _config(replay: dict[str, Any], url: str) -> MettaGridConfig:
+def _text(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+def replay_config(replay: dict[str, Any], url: str) -> MettaGridConfig:
     """The replay's config, playing the map it recorded."""
     recorded = replay["map"]
     if not isinstance(recorded, dict) or not isinstance(recorded.get("rows"), list):
@@ -127,26 +198,49 @@ def _config(replay: dict[str, Any], url: str) -> MettaGridConfig:
         config = MettaGridConfig.model_validate(config.model_dump())  # checks the map against the game
     except ValidationError as e:
         raise ReplayError(validation_message(e, f"{url}: mg_config")) from None
+    except ValueError as e:  # a map the builder cannot read (ConfigError)
+        raise ReplayError(f"{url}: {e}") from None
     rows = config.game.map_builder.rows()
     if [len(rows[0]) if rows else 0, len(rows)] != replay["map_size"]:
         raise ReplayError(f"{url}: the recorded map does not have the replay's map_size {replay['map_size']}")
+    if replay["num_agents"] != config.game.num_agents:
+        raise ReplayError(
+            f"{url}: num_agents is {replay['num_agents']} but its mg_config plays {config.game.num_agents} agents"
+        )
     return config
+
+
+def _check_objects(replay: dict[str, Any], url: str) -> None:
+    for i, obj in enumerate(replay["objects"]):
+        if not _is_int(obj["id"]) or not isinstance(obj["type_name"], str):
+            raise ReplayError(f"{url}: object {i} needs an integer id and a type_name string")
 
 
 def _seed(replay: dict[str, Any], url: str) -> int:
     seed = replay["episode_seed"]
-    if not isinstance(seed, int) or not 0 <= seed < 2**32:
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
         raise ReplayError(f"{url}: episode_seed must be an integer in [0, 2**32), got {seed!r}")
     return seed
 
 
-def _actions(replay: dict[str, Any], url: str) -> np.ndarray:
-    """The actions as ``[steps, agents]`` int32, one row per recorded step."""
-    actions, agents = replay["actions"], replay["num_agents"]
-    if not isinstance(actions, list) or any(
-        not isinstance(row, list) or len(row) != agents or not all(isinstance(a, int) for a in row) for row in actions
-    ):
+def _actions(replay: dict[str, Any], config: MettaGridConfig, url: str) -> np.ndarray:
+    """The actions as ``[steps, agents]`` int32, one row per recorded step; the length is
+    checked against the game first, so a replay of a million steps for a 30-step game is
+    refused before anything is converted or played."""
+    actions, agents, steps = replay["actions"], replay["num_agents"], replay["max_steps"]
+    limit = config.game.max_steps
+    if not isinstance(actions, list):
+        raise ReplayError(f"{url}: actions must be a list of steps")
+    if limit and max(len(actions), steps) > limit:
+        raise ReplayError(
+            f"{url}: {max(len(actions), steps)} steps recorded for a game of at most {limit} steps (game.max_steps)"
+        )
+    if len(actions) != steps:
+        raise ReplayError(f"{url}: {len(actions)} steps of actions for a replay of {steps} steps")
+    if any(not isinstance(row, list) or len(row) != agents or not all(_is_int(a) for a in row) for row in actions):
         raise ReplayError(f"{url}: actions must be one list of {agents} action ids per step")
-    if len(actions) != replay["max_steps"]:
-        raise ReplayError(f"{url}: {len(actions)} steps of actions for a replay of {replay['max_steps']} steps")
     return np.asarray(actions, dtype=np.int64).reshape(len(actions), agents).clip(-1, 2**31 - 1).astype(np.int32)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
