@@ -3,6 +3,10 @@ component), determinism, composition, errors that name the scene and the numbers
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -250,3 +254,44 @@ def test_convchain_makes_the_samples_windows_far_more_often_than_noise():
 def test_a_cell_name_too_long_for_the_grid_is_refused_not_cut():
     with pytest.raises(SceneError, match="longer than 24 characters"):
         generate({"type": "random_objects", "agents": {"a_group_with_a_very_long_name": 1}}, 5, 5, 0)
+
+
+@pytest.mark.parametrize(
+    "scene, message",
+    [
+        (
+            {"type": "random_objects", "objects": {"altar": 10**18}},
+            "objects.altar: Input should be less than or equal to 65025",
+        ),
+        ({"type": "random_objects", "agents": 10**12}, "less than or equal to 65025"),
+        # within the bound, but more than the map holds: refused before a list of names is built
+        (
+            {"type": "random_objects", "objects": {"altar": 60000}, "agents": 5000},
+            "65000 objects and agents do not fit in 100 free cells",
+        ),
+    ],
+)
+def test_object_counts_are_checked_before_anything_is_allocated(scene, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        generate(scene, 10, 10)
+
+
+def test_scenes_nested_past_the_bound_get_a_clear_error(tmp_path):
+    scene = {"type": "random_objects", "objects": {"altar": 1}}
+    for _ in range(40):
+        scene = {"type": "mirror", "scene": scene}
+    with pytest.raises(ConfigError, match="nested more than 32 mappings deep"):
+        generate(scene, 10, 10)
+    # 3,000 levels: PyYAML itself recurses too deep to read the file
+    text = "{type: random_objects, objects: {altar: 1}}"
+    for _ in range(3000):
+        text = "{type: mirror, scene: " + text + "}"
+    (tmp_path / "deep.yaml").write_text(text)
+    run = subprocess.run(
+        [sys.executable, "-m", "metta_lit.cli", "map", "show", str(tmp_path / "deep.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 1 and run.stderr.strip().endswith("the config is nested too deeply to read"), run.stderr
+    assert "Traceback" not in run.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import numpy as np
 import pytest
 from conftest import make_game
 from pydantic import ValidationError
@@ -373,3 +374,70 @@ def test_a_bad_env_yaml_is_one_config_error_naming_file_and_field(tmp_path):
     path.write_text("game:\n  num_agents: 1\n  max_stpes: 3\n  map_builder: {type: ascii, map_data: ['@']}\n")
     with pytest.raises(ConfigError, match=r"env.yaml: game.max_stpes: Extra inputs are not permitted"):
         MettaGridConfig.from_yaml(path)
+
+
+def _numbers(node, path=()):
+    """Every integer and number of a JSON schema, with its path and bounds."""
+    if isinstance(node, dict):
+        if node.get("type") in ("integer", "number"):
+            yield path, node["type"], node.get("minimum"), node.get("maximum")
+        for key, value in node.items():
+            yield from _numbers(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _numbers(value, (*path, str(i)))
+
+
+def test_every_number_of_the_config_is_bounded_to_its_native_type():
+    """Every int of the native config is a C++ ``int`` and every float a ``float``
+    (config.hpp): a field without a bound that fits would fail in pybind's cast, or turn into
+    infinity, instead of being refused with its name. Walks the whole schema, so a new field
+    without a bound fails here."""
+    int32, float32 = (-(2**31), 2**31 - 1), float(np.finfo(np.float32).max)
+    found = list(_numbers(MettaGridConfig.model_json_schema()))
+    assert len(found) > 60
+    for path, kind, low, high in found:
+        assert low is not None and high is not None, f"{'.'.join(path)}: unbounded {kind}"
+        if kind == "integer":
+            assert int32[0] <= low and high <= int32[1], ".".join(path)
+        else:
+            assert -float32 <= low and high <= float32, ".".join(path)
+
+
+WIDE = {  # each field that used to pass Python's check and fail in the native cast
+    "game.objects.altar.cooldown": 2**31 - 1,
+    "game.objects.altar.max_conversions": 2**31 - 1,
+    "game.objects.chest.regrow_interval": 2**31 - 1,
+    "game.objects.assembler.max_uses": 2**31 - 1,
+    "game.objects.assembler.recipes": [{"positions": ["Any"], "output_resources": {"heart": 1}, "cooldown": 2**31 - 1}],
+    "game.max_steps": 2**31 - 1,
+    "game.inventory_regen_interval": 2**31 - 1,
+    "game.agent.action_failure_penalty": -3.0e38,
+}
+
+
+def _wide_game() -> MettaGridConfig:
+    objects = {
+        "wall": {},
+        "altar": {},
+        "chest": {"type": "chest", "type_id": 17, "map_char": "C", "resource_type": "heart"},
+        "assembler": {"type": "assembler", "type_id": 21, "map_char": "A", "recipes": [{"positions": ["Any"]}]},
+    }
+    return MettaGridConfig(label="wide", game=make_game(["@_CA"], objects=objects))
+
+
+def test_fields_at_their_native_maximum_build_and_step_and_one_past_it_is_named():
+    config = _wide_game().with_overrides(WIDE)
+    env = MettaGridVecEnv(config, num_envs=1)
+    env.reset()
+    for _ in range(3):
+        env.step(np.full((1, 1), env.action_names.index("move_east"), np.int32))
+    for key, value in WIDE.items():
+        if isinstance(value, int):
+            with pytest.raises(ConfigError, match=re.escape(key.removeprefix("game.").split(".")[-1])):
+                _wide_game().with_overrides({key: value + 1})
+    recipe = [{"positions": ["Any"], "cooldown": 2**31}]
+    with pytest.raises(ConfigError, match="less than or equal to 2147483647"):
+        _wide_game().with_overrides({"game.objects.assembler.recipes": recipe})
+    with pytest.raises(ConfigError, match="action_failure_penalty"):
+        _wide_game().with_overrides({"game.agent.action_failure_penalty": -1e39})

@@ -107,6 +107,14 @@ def test_bad_partner_arguments_are_named(share, pool, message):
     assert partner_agents({**hparams, "partner_share": 0.0, "partner_pool": []}, 4) == 0
 
 
+@pytest.mark.parametrize("snapshots", [0, 65, 1_000_000_000])
+def test_the_number_of_snapshots_is_bounded_before_any_is_copied(snapshots):
+    hparams = {"partner_share": 0.5, "partner_pool": ["self"], "partner_snapshot_every": 1}
+    with pytest.raises(ConfigError, match=r"model.partner_snapshots: must be in \[1, 64\] \(each is a whole copy"):
+        partner_agents({**hparams, "partner_snapshots": snapshots}, 4)
+    assert partner_agents({**hparams, "partner_snapshots": 64}, 4) == 2
+
+
 @pytest.mark.slow
 def test_a_half_partner_pool_of_past_selves_trains_under_ddp_and_resume_keeps_it(tmp_path):
     args = [

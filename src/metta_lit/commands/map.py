@@ -45,8 +45,7 @@ map.positional = True  # its required arguments are positional: `metta-lit map s
 def map_names(config: str, seed: int, width: int, height: int) -> tuple[list[list[str]], dict[str, str]]:
     """The cell names of the map ``config`` makes with ``seed``, and the characters of an env's
     own objects (an env may draw objects the library does not know)."""
-    import yaml
-
+    from metta_lit.core.files import read_yaml
     from metta_lit.env.mapgen import generate
     from metta_lit.env.mapgen.ascii import AsciiFile
 
@@ -54,7 +53,7 @@ def map_names(config: str, seed: int, width: int, height: int) -> tuple[list[lis
     if path.suffix == ".map":
         return AsciiFile(path=config).drawn().tolist(), {}
     if path.suffix in (".yaml", ".yml") and path.is_file():
-        data = yaml.safe_load(path.read_text())
+        data = read_yaml(path)
         if isinstance(data, dict) and "type" in data and "game" not in data and "model" not in data:
             return generate(data, width, height, seed).tolist(), {}
     from metta_lit.env import MettaGridVecEnv

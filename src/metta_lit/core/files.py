@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from typing import Any
 
 import fsspec
+import yaml
 from fsspec.implementations.local import LocalFileSystem
+
+from metta_lit.core.errors import ConfigError
 
 TEMP_PREFIX = ".tmp-"  # a file being written; renamed over its destination when whole
 
@@ -56,6 +60,29 @@ def _check_regular(path: str, url: str, what: str) -> None:
         raise IsADirectoryError(f"{url}: is a directory, not a {what}")
     if not stat.S_ISREG(mode):
         raise ValueError(f"{url}: not a regular file (a pipe, socket or device), so not a {what}")
+
+
+MAX_YAML_BYTES = 16 << 20  # a config file; the largest shipped one (a map library entry) is ~40 kB
+
+
+def read_yaml(path: str | os.PathLike, what: str = "config") -> Any:
+    """A YAML file's data; any file that is no readable YAML is a :class:`ConfigError` naming it.
+
+    PyYAML composes nested collections recursively, so a few hundred levels of ``{a: {a: ...}}``
+    end in a RecursionError (a traceback) rather than a YAMLError: that is said as too deep.
+    """
+    try:
+        text = read_bytes(os.fspath(path), what, MAX_YAML_BYTES).decode()
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: the {what} is not UTF-8 text") from None
+    except ValueError as e:  # too large, not a regular file, unreadable
+        raise ConfigError(str(e)) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: invalid YAML: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: the {what} is nested too deeply to read") from None
 
 
 def remove(url: str) -> None:

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-import yaml
 from omegaconf import OmegaConf
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from metta_lit.core.errors import ConfigError, unknown_key_message, validation_message
+from metta_lit.core.files import read_yaml
 from metta_lit.env.checks import check_game_names
 from metta_lit.env.library import OBJECT_LIBRARY
 
@@ -33,6 +33,14 @@ DEFAULT_RESOURCES = [
     "laser",
     "blueprint",
 ]
+
+
+# The native config's C++ types (config.hpp): every int field is an ``int`` and every float a
+# ``float``, so each field here is bounded to fit one; a larger value would fail in pybind's cast
+# with a signature dump (ints) or become infinite (floats) instead of getting a clear error.
+INT32_MAX = 2**31 - 1
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+NativeFloat = Annotated[float, Field(ge=-FLOAT32_MAX, le=FLOAT32_MAX)]
 
 
 class StrictModel(BaseModel):
@@ -67,10 +75,10 @@ class ConverterConfig(StrictModel):
     map_char: str | None = Field(default=None, min_length=1, max_length=1)
     input_resources: dict[str, Annotated[int, Field(ge=0, le=255)]] = {}
     output_resources: dict[str, Annotated[int, Field(ge=0, le=255)]]
-    max_output: int = Field(default=5, ge=-1)
-    max_conversions: int = Field(default=-1, ge=-1)
-    conversion_ticks: int = Field(default=1, ge=1)
-    cooldown: int = Field(ge=0)
+    max_output: int = Field(default=5, ge=-1, le=INT32_MAX)
+    max_conversions: int = Field(default=-1, ge=-1, le=INT32_MAX)
+    conversion_ticks: int = Field(default=1, ge=1, le=INT32_MAX)
+    cooldown: int = Field(ge=0, le=INT32_MAX)
     initial_resource_count: int = Field(default=0, ge=0, le=255)
     color: int = Field(default=0, ge=0, le=255)
 
@@ -96,7 +104,9 @@ class ChestConfig(StrictModel):
     position_deltas: dict[Side, Annotated[int, Field(ge=-255, le=255)]] = {}
     initial_inventory: int = Field(default=0, ge=0, le=255)
     max_inventory: int = Field(default=255, ge=-1, le=255, description="-1: unlimited (255, what an inventory holds)")
-    regrow_interval: int = Field(default=0, ge=0, description="a commons: every this many steps (0: never), ...")
+    regrow_interval: int = Field(
+        default=0, ge=0, le=INT32_MAX, description="a commons: every this many steps (0: never), ..."
+    )
     regrow_rate: float = Field(
         default=0.0, ge=0.0, le=255.0, description="... a chest holding n > 0 gains ceil(rate x n)"
     )
@@ -118,7 +128,7 @@ class AssemblerRecipe(StrictModel):
     positions: list[Side | Literal["Any"]] = Field(min_length=1, max_length=8)
     input_resources: dict[str, Annotated[int, Field(ge=0, le=255)]] = {}
     output_resources: dict[str, Annotated[int, Field(ge=0, le=255)]] = {}
-    cooldown: int = Field(default=0, ge=0)
+    cooldown: int = Field(default=0, ge=0, le=INT32_MAX)
 
     @field_validator("positions")
     @classmethod
@@ -149,7 +159,7 @@ class AssemblerConfig(StrictModel):
     type_id: int = Field(ge=1, le=255)
     map_char: str | None = Field(default=None, min_length=1, max_length=1)
     recipes: list[AssemblerRecipe] = Field(min_length=1, max_length=256)
-    max_uses: int = Field(default=0, ge=0)
+    max_uses: int = Field(default=0, ge=0, le=INT32_MAX)
     exhaustion: float = Field(default=0.0, ge=0.0, le=1000.0)
     allow_partial_usage: bool = False
     fully_overlapping_recipes_allowed: bool = False
@@ -193,10 +203,10 @@ class SharedLimit(StrictModel):
 class AgentRewards(StrictModel):
     """Reward = change of sum(min(value * rate, max)); inventory key X means stat X.amount."""
 
-    inventory: dict[str, float] = {}
-    inventory_max: dict[str, float] = {}
-    stats: dict[str, float] = {}
-    stats_max: dict[str, float] = {}
+    inventory: dict[str, NativeFloat] = {}
+    inventory_max: dict[str, NativeFloat] = {}
+    stats: dict[str, NativeFloat] = {}
+    stats_max: dict[str, NativeFloat] = {}
 
 
 class AgentConfig(StrictModel):
@@ -205,7 +215,7 @@ class AgentConfig(StrictModel):
     shared_limits: list[SharedLimit] = []
     initial_inventory: dict[str, Annotated[int, Field(ge=0, le=255)]] = {}
     freeze_duration: int = Field(default=10, ge=0, le=255)
-    action_failure_penalty: float = 0.0
+    action_failure_penalty: NativeFloat = 0.0
     rewards: AgentRewards = AgentRewards()
     soul_bound_resources: list[str] = []
     shareable_resources: list[str] = []
@@ -280,6 +290,10 @@ MAX_SCENE_MAPS = 1024
 MAX_SCENE_MAP_CELLS = 1 << 22  # a scene builder's maps together: the native env's bound (8 MiB)
 
 
+# Objects or agents a map builder places: no map holds more cells than 255 x 255.
+MapCount = Annotated[int, Field(ge=0, le=255 * 255)]
+
+
 class AsciiMapBuilder(StrictModel):
     """A fixed map drawn with characters; every reset restores it."""
 
@@ -298,8 +312,8 @@ class RandomMapBuilder(StrictModel):
     type: Literal["random"] = "random"
     width: int = Field(default=10, ge=1, le=255)
     height: int = Field(default=10, ge=1, le=255)
-    objects: dict[str, Annotated[int, Field(ge=0)]] = {}
-    agents: int | dict[str, int] = 0
+    objects: dict[str, MapCount] = {}
+    agents: MapCount | dict[str, MapCount] = 0
     border_width: int = Field(default=0, ge=0, le=255)
     border_object: str = "wall"
 
@@ -307,8 +321,8 @@ class RandomMapBuilder(StrictModel):
 class RandomScene(StrictModel):
     """Objects and agents placed at random empty cells of one instance (extras dropped)."""
 
-    objects: dict[str, Annotated[int, Field(ge=0)]] = {}
-    agents: int | dict[str, int] = 0
+    objects: dict[str, MapCount] = {}
+    agents: MapCount | dict[str, MapCount] = 0
 
 
 class MapGenBuilder(StrictModel):
@@ -334,7 +348,7 @@ class SceneMapBuilder(StrictModel):
     type: Literal["scene"] = "scene"
     width: int = Field(ge=1, le=255)
     height: int = Field(ge=1, le=255)
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=INT32_MAX)
     maps: int = Field(default=64, ge=1, le=MAX_SCENE_MAPS)
     border_width: int = Field(default=0, ge=0, le=127)
     scene: dict[str, Any]
@@ -398,7 +412,7 @@ class GlobalObsConfig(StrictModel):
 
 class GameConfig(StrictModel):
     num_agents: int = Field(ge=1, le=4096)
-    max_steps: int = Field(default=1000, ge=0)
+    max_steps: int = Field(default=1000, ge=0, le=INT32_MAX)
     episode_truncates: bool = False
     obs_width: int = Field(default=11, ge=3, le=15)
     obs_height: int = Field(default=11, ge=3, le=15)
@@ -425,7 +439,7 @@ class GameConfig(StrictModel):
     actions: ActionsConfig = ActionsConfig()
     map_builder: MapBuilderConfig
     resource_loss_prob: float = Field(default=0.0, ge=0.0, le=1.0)
-    inventory_regen_interval: int = Field(default=0, ge=0)
+    inventory_regen_interval: int = Field(default=0, ge=0, le=INT32_MAX)
     agent_initial_inventory: dict[int, dict[str, Annotated[int, Field(ge=0, le=255)]]] = Field(
         default={},
         description="agent id -> its own initial inventory, replacing its group's for those resources",
@@ -493,10 +507,7 @@ class MettaGridConfig(StrictModel):
     @classmethod
     def from_yaml(cls, path: str | Path) -> MettaGridConfig:
         path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{path}: invalid YAML: {e}") from None
+        data = read_yaml(path, "env config")
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping with 'label' and 'game'")
         try:

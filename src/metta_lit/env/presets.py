@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from metta_lit.core.errors import ConfigError
+from metta_lit.core.files import read_yaml
 from metta_lit.core.packaged import CONFIG_DIR, find_config
 from metta_lit.env.config import MettaGridConfig
 
@@ -34,10 +33,7 @@ def env_path(name: str) -> Path:
 def env_config(name: str, _depth: int = 0) -> MettaGridConfig:
     """Loads ``configs/env/<name>.yaml`` (or a YAML path), resolving ``base`` variants."""
     path = env_path(name)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: invalid YAML: {e}") from None
+    data = read_yaml(path, "env config")
     if not isinstance(data, dict) or "base" not in data:
         return MettaGridConfig.from_yaml(path)
     if _depth >= MAX_BASE_DEPTH:
@@ -56,8 +52,8 @@ def resolve_env(config: str) -> tuple[str, dict[str, Any]]:
     model's env and ``env_overrides``) -> (env, env_overrides)."""
     path = find_config(config)
     if path.suffix in (".yaml", ".yml") and path.exists():
-        data = yaml.safe_load(path.read_text()) or {}
-        if "model" in data:
+        data = read_yaml(path) or {}
+        if isinstance(data, dict) and isinstance(data.get("model"), dict):
             init = data["model"].get("init_args", {})
             return init.get("env", "arena"), init.get("env_overrides") or {}
     return config, {}

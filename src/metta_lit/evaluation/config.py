@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from metta_lit.core.errors import ConfigError
+from metta_lit.core.files import read_yaml
 from metta_lit.core.packaged import CONFIG_DIR
 from metta_lit.env import MettaGridConfig, env_config
 
@@ -54,7 +54,7 @@ def load_simulations(specs: list[str]) -> list[SimulationConfig]:
         if not path.exists():
             known = sorted(p.stem for p in path.parent.glob("*.yaml"))
             raise FileNotFoundError(f"unknown simulation suite {suite!r} (suites: {', '.join(known)})")
-        data = yaml.safe_load(path.read_text()) or {}
+        data = read_yaml(path, "simulation suite") or {}
         sims = [SimulationConfig.model_validate({"suite": suite, **s}) for s in data.get("simulations", [])]
         chosen = [s for s in sims if not name or s.name == name]
         if not chosen:

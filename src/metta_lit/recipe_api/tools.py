@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import yaml
 
 from metta_lit.core.errors import ConfigError
+from metta_lit.core.files import read_yaml
 from metta_lit.recipe_api.overrides import unknown_key
 
 
@@ -65,10 +66,7 @@ class Tool:
         from metta_lit.core.packaged import find_config
 
         found = find_config(path)
-        try:
-            data = yaml.safe_load(Path(found).read_text())
-        except (OSError, yaml.YAMLError) as e:
-            raise ConfigError(f"{path}: {e}") from None
+        data = read_yaml(found, "tool config")
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping")
         return cls(data)

@@ -10,10 +10,10 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from metta_lit.core.errors import ConfigError, validation_message
+from metta_lit.core.files import read_yaml
 from metta_lit.core.packaged import find_config
 
 
@@ -118,10 +118,7 @@ class SweepConfig(Strict):
     @classmethod
     def load(cls, path: str) -> SweepConfig:
         file = find_config(path)
-        try:
-            data = yaml.safe_load(Path(file).read_text())
-        except (OSError, yaml.YAMLError) as e:
-            raise ConfigError(f"{path}: cannot read the sweep config ({e})") from None
+        data = read_yaml(file, "sweep config")
         try:
             return cls.model_validate(data)
         except ValidationError as e:

@@ -27,14 +27,24 @@ from metta_lit.policy import Policy, RandomPolicy, ScriptedPolicy
 from metta_lit.rl.partners import SELF, PartnerPool
 from metta_lit.rl.torch_env import EpisodeResult
 
+# Each snapshot is a whole copy of the learner, held in memory and written into every
+# checkpoint: 64 copies of the largest shipped policy (a few MB each) stay within a few hundred MB,
+# and a league of past selves rarely gains from more (PFSP-style pools keep tens).
+MAX_PARTNER_SNAPSHOTS = 64
+
 
 def partner_agents(hparams: Mapping[str, Any], num_agents: int) -> int:
     """How many of each env's agents the pool plays (0: no partners); checks the arguments."""
     share, pool = hparams["partner_share"], list(hparams["partner_pool"])
     if not 0 <= share < 1:
         raise ConfigError(f"model.partner_share: must be in [0, 1), got {share}")
-    if hparams["partner_snapshot_every"] < 0 or hparams["partner_snapshots"] < 1:
-        raise ConfigError("model.partner_snapshot_every must be >= 0 and model.partner_snapshots >= 1")
+    if hparams["partner_snapshot_every"] < 0:
+        raise ConfigError(f"model.partner_snapshot_every: must be >= 0, got {hparams['partner_snapshot_every']}")
+    if not 1 <= hparams["partner_snapshots"] <= MAX_PARTNER_SNAPSHOTS:
+        raise ConfigError(
+            f"model.partner_snapshots: must be in [1, {MAX_PARTNER_SNAPSHOTS}] (each is a whole copy of the "
+            f"policy, in memory and in every checkpoint), got {hparams['partner_snapshots']}"
+        )
     if share == 0:
         return 0
     if not pool:

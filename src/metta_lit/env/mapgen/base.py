@@ -16,6 +16,7 @@ from metta_lit.env.maps import MapError
 
 EMPTY, WALL = "empty", "wall"
 MAX_SIDE = 255  # the native env's map limit, per side
+MAX_DEPTH = 32  # mappings inside a scene config (scenes in scenes, their fields); shipped maps nest <= 4
 NAME_LENGTH = 24  # characters of a cell name: numpy stores names in fixed-width cells
 CELL = f"<U{NAME_LENGTH}"
 
@@ -62,6 +63,8 @@ def parse_scene(data: Scene | Mapping[str, Any]) -> Scene:
         return data
     if not isinstance(data, Mapping) or "type" not in data:
         raise ConfigError(f"scene: expected a mapping with a 'type', got {data!r:.80}")
+    if _depth(data) > MAX_DEPTH:  # checked before validating: each level is a recursive call
+        raise ConfigError(f"scene {data['type']!r}: a scene config nested more than {MAX_DEPTH} mappings deep")
     load_scene_modules()
     kind = data["type"]
     if kind not in SCENES:
@@ -71,6 +74,18 @@ def parse_scene(data: Scene | Mapping[str, Any]) -> Scene:
         return SCENES[kind].model_validate(dict(data))
     except ValidationError as e:
         raise ConfigError(validation_message(e, f"scene {kind!r}")) from None
+
+
+def _depth(data: Any) -> int:
+    """How many mappings deep ``data`` nests (walked with a stack, so any depth is measured)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, Mapping) else node if isinstance(node, list) else ()
+        if isinstance(node, Mapping):
+            deepest = max(deepest, depth)
+        stack.extend((child, depth + isinstance(node, Mapping)) for child in children)
+    return deepest
 
 
 def generate(scene: Scene | Mapping[str, Any], width: int, height: int, seed: int = 0) -> np.ndarray:
