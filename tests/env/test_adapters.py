@@ -64,3 +64,51 @@ def test_the_gymnasium_env_refuses_several_agents():
 
     with pytest.raises(ConfigError, match="has 4 agents; a Gymnasium env has one"):
         MettaGridGymEnv("navigation")
+
+
+def test_the_parallel_env_refuses_actions_it_cannot_use_with_one_line():
+    from metta_lit.env.pettingzoo import MettaGridParallelEnv
+
+    env = MettaGridParallelEnv(short("navigation", 12))
+    with pytest.raises(RuntimeError, match=r"^step\(\) before reset\(\): call reset\(\) first$"):
+        env.step({"agent_0": 1})
+    env.reset(seed=0)
+    for actions, error, message in [
+        ({0: 1, 1: 2}, ValueError, r"^actions: no agent 0 in this env \(agents are 'agent_0' .. 'agent_3'\)$"),
+        ({"agent_9": 1}, ValueError, "no agent 'agent_9'"),
+        ([1, 2, 3, 4], TypeError, r"^actions: expected a dict \{agent name: action id\}, got list$"),
+        (
+            {"agent_0": np.array([1, 2])},
+            TypeError,
+            r"actions\['agent_0'\]: expected an integer action id, got ndarray of shape \(2,\)",
+        ),
+        ({"agent_0": "move"}, TypeError, r"actions\['agent_0'\]: expected an integer action id, got str"),
+        ({"agent_0": 1.5}, TypeError, "got float"),
+    ]:
+        with pytest.raises(error, match=message):
+            env.step(actions)
+    # integers of any kind work; a live agent left out takes noop (action 0)
+    env.step({"agent_0": np.int64(1), "agent_1": np.array(2), "agent_2": 3})
+    objects = env.vec.grid_object_records(0)
+    assert objects.records["last_action"][objects.agents].tolist() == [1, 2, 3, 0]
+    while env.agents:
+        env.step({})
+    with pytest.raises(RuntimeError, match="after the episode ended"):
+        env.step({"agent_0": 1})
+
+
+def test_the_gymnasium_env_refuses_a_missing_or_malformed_action():
+    from metta_lit.env.gymnasium import MettaGridGymEnv
+
+    env = MettaGridGymEnv(MettaGridConfig(label="corridor", game=make_game(["#####", "#@._#", "#####"])))
+    with pytest.raises(RuntimeError, match="before reset"):
+        env.step(0)
+    env.reset(seed=0)
+    for action, message in [
+        (None, "got NoneType"),
+        ("1", "got str"),
+        (np.zeros(2, int), "got ndarray of shape \\(2,\\)"),
+    ]:
+        with pytest.raises(TypeError, match=f"^action: expected an integer action id, {message}"):
+            env.step(action)
+    env.step(np.int64(2**40))  # out of the catalog: an invalid action, as the vectorized env counts it

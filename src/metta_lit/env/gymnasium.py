@@ -16,7 +16,7 @@ from gymnasium import spaces
 from metta_lit.core.errors import ConfigError
 from metta_lit.env.config import MettaGridConfig
 from metta_lit.env.presets import env_config
-from metta_lit.env.vec_env import EMPTY_TOKEN, MettaGridVecEnv
+from metta_lit.env.vec_env import EMPTY_TOKEN, MettaGridVecEnv, action_id
 
 
 class MettaGridGymEnv(gym.Env):
@@ -44,7 +44,7 @@ class MettaGridGymEnv(gym.Env):
         return self.vec.observations[0, 0].copy(), {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict]:
-        self.vec.step(np.array([[int(action)]], dtype=np.int32))
+        self.vec.step(np.array([[action_id(action, "action")]], dtype=np.int32))
         return (
             self.vec.observations[0, 0].copy(),
             float(self.vec.rewards[0, 0]),

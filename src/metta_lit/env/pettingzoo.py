@@ -10,6 +10,7 @@ vectorized env itself (see ``scripts/bench_env.py`` for the cost of each interfa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from pettingzoo import ParallelEnv
 
 from metta_lit.env.config import MettaGridConfig
 from metta_lit.env.presets import env_config
-from metta_lit.env.vec_env import EMPTY_TOKEN, MettaGridVecEnv
+from metta_lit.env.vec_env import EMPTY_TOKEN, MettaGridVecEnv, action_id
 
 
 class MettaGridParallelEnv(ParallelEnv):
@@ -36,6 +37,8 @@ class MettaGridParallelEnv(ParallelEnv):
         )
         self.possible_agents = [f"agent_{i}" for i in range(self.vec.num_agents)]
         self.agents: list[str] = []
+        self._index = {agent: i for i, agent in enumerate(self.possible_agents)}
+        self._was_reset = False
         tokens = self.vec.config.game.num_observation_tokens
         self._observation_space = spaces.Box(0, EMPTY_TOKEN, shape=(tokens, 3), dtype=np.uint8)
         self._action_space = spaces.Discrete(self.vec.num_actions)
@@ -52,15 +55,29 @@ class MettaGridParallelEnv(ParallelEnv):
     def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
         self.vec.reset(seed=seed)
         self.agents = list(self.possible_agents)
+        self._was_reset = True
         return self._observations(), {agent: {} for agent in self.agents}
 
-    def step(self, actions: dict[str, int]) -> tuple[dict, dict, dict, dict, dict]:
-        """Agents missing from ``actions`` take noop (action 0)."""
+    def step(self, actions: Mapping[str, int]) -> tuple[dict, dict, dict, dict, dict]:
+        """``actions`` maps agent names (``agent_0`` ...) to action ids. A live agent missing
+        from it takes noop (action 0), so a caller may name only the agents it controls; a name
+        that is no agent of this env, or an action that is no integer, is an error (never a
+        silent noop)."""
+        if not self._was_reset:
+            raise RuntimeError("step() before reset(): call reset() first")
         if not self.agents:
             raise RuntimeError("step() after the episode ended: call reset()")
+        if not isinstance(actions, Mapping):
+            raise TypeError(f"actions: expected a dict {{agent name: action id}}, got {type(actions).__name__}")
+        unknown = [name for name in actions if name not in self._index]
+        if unknown:
+            raise ValueError(
+                f"actions: no agent {unknown[0]!r} in this env (agents are {self.possible_agents[0]!r} .. "
+                f"{self.possible_agents[-1]!r})"
+            )
         flat = np.zeros((1, self.vec.num_agents), dtype=np.int32)
-        for i, agent in enumerate(self.possible_agents):
-            flat[0, i] = int(actions.get(agent, 0))
+        for agent, action in actions.items():
+            flat[0, self._index[agent]] = action_id(action, f"actions[{agent!r}]")
         self.vec.step(flat)
         observations = self._observations()
         rewards = {agent: float(self.vec.rewards[0, i]) for i, agent in enumerate(self.possible_agents)}

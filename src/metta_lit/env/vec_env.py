@@ -83,6 +83,18 @@ def check_seed(seed: int, where: str = "seed") -> int:
     return int(seed)
 
 
+def action_id(value: Any, where: str) -> int:
+    """One agent's action as an int: a Python or numpy integer (or a 0-d integer array), as a
+    Discrete space samples it. Anything else is a TypeError naming ``where`` and what was
+    given, not a silent noop or numpy's conversion error."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        shape = f" of shape {value.shape}" if isinstance(value, np.ndarray) else ""
+        raise TypeError(f"{where}: expected an integer action id, got {type(value).__name__}{shape} {value!r:.40}")
+    return max(-1, min(int(value), 2**31 - 1))  # out of the catalog: an invalid action, as in step()
+
+
 class MettaGridVecEnv:
     """``num_envs`` MettaGrid envs of ``num_agents`` agents each, stepped in one native call.
 
