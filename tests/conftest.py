@@ -7,6 +7,8 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -228,3 +230,37 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def unwritable_folder(path: Path, files: dict[str, bytes] | None = None) -> Iterator[Path]:
+    """``path`` made a folder holding ``files`` that this process cannot write to: a read-only
+    tmpfs mount for root (whom mode bits do not stop, as CI runs), mode 555 for anyone else."""
+    path.mkdir()
+    if os.geteuid() != 0:
+        for name, data in (files or {}).items():
+            (path / name).write_bytes(data)
+        path.chmod(0o555)
+        try:
+            yield path
+        finally:
+            path.chmod(0o755)
+        return
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(path)], check=True)
+    try:
+        for name, data in (files or {}).items():
+            (path / name).write_bytes(data)
+        subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=True)
+
+
+def full_disk(limit_bytes: int = 1024) -> None:
+    """``preexec_fn`` of a subprocess whose files cannot grow past ``limit_bytes``: its writes
+    then fail with EFBIG as on a full disk (SIGXFSZ ignored so the write returns the error)."""
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))

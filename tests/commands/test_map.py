@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import yaml
-from conftest import metta_lit
+from conftest import full_disk, metta_lit, unwritable_folder
 
 from metta_lit.commands.map import map as show_map
 
@@ -59,3 +63,32 @@ def test_a_scene_that_cannot_be_made_is_one_line_naming_the_scene_and_the_number
     assert proc.stderr.strip().splitlines() == [
         "metta-lit map: error: scene 'maze': a 25x25 area holds no cell of corridor 99 between walls of 1"
     ]
+
+
+def test_a_seed_out_of_range_is_one_line(tmp_path):
+    for seed in ("-1", str(2**64)):
+        run = metta_lit("map", "show", "arena", "--seed", seed, cwd=tmp_path, check=False)
+        assert (
+            run.returncode == 1
+            and run.stderr.strip() == f"metta-lit map: error: --seed: must be in [0, 2**64), got {seed}"
+        )
+
+
+def test_a_png_that_cannot_be_written_is_one_line_and_leaves_no_file(tmp_path):
+    with unwritable_folder(tmp_path / "ro") as folder:
+        run = metta_lit("map", "show", "navigation", "--png", str(folder / "map.png"), cwd=tmp_path, check=False)
+        reasons = ("cannot write the image (Read-only file system", "cannot write the image (Permission denied")
+        assert run.returncode == 1 and any(reason in run.stderr for reason in reasons), run.stderr
+        assert "Traceback" not in run.stderr and list(folder.iterdir()) == []
+    full = tmp_path / "full"
+    full.mkdir()
+    run = subprocess.run(
+        [sys.executable, "-m", "metta_lit.cli", "map", "show", "arena", "--png", str(full / "map.png")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=full_disk,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert run.returncode == 1 and "cannot write the image (File too large)" in run.stderr, run.stderr
+    assert list(full.iterdir()) == []  # the partial temp file is removed

@@ -34,8 +34,18 @@ def test_splits_share_any_number_of_agents():
     for bad in ("1:3", "0v4", "v2", "2v"):
         with pytest.raises(ConfigError, match="expected NvM"):
             Split.parse(bad)
-    with pytest.raises(ConfigError, match="leaves one side with none"):
-        Split.parse("1v9").counts(4)
+    for split, agents, parts in (("1v9", 4, 10), ("1v2", 4, 3), ("2v2", 6, 4)):  # 1v2 of 4 would play 1 beside 3
+        with pytest.raises(
+            ConfigError, match=f"cannot divide {agents} agents as written .it needs a multiple of {parts}"
+        ):
+            Split.parse(split).counts(agents)
+
+
+def test_evaluate_refuses_a_split_the_simulations_cannot_play_before_anything_runs(tmp_path):
+    db = tmp_path / "stats.duckdb"
+    with pytest.raises(ConfigError, match="navigation/.*: split 1v2 cannot divide 4 agents"):
+        evaluate(["random", "scripted"], simulations=["navigation"], splits=["1v2"], stats_db=str(db), console=quiet())
+    assert not db.exists()
 
 
 def test_bradley_terry_matches_the_closed_form_and_narrows_with_meetings():

@@ -166,6 +166,32 @@ def test_the_leaderboard_follows_the_stats_db(client, tmp_path):
     assert board.get("/api/leaderboard?replacement=nonsense").status_code == 400
 
 
+def test_the_leaderboard_and_scorecard_leave_out_non_finite_values(tmp_path):
+    """A database whose metrics hold NaN or infinity (no engine writes them; an edited one can)
+    answers 200: the episodes holding them are left out, never a 500 or invalid JSON."""
+    import duckdb
+
+    db = str(tmp_path / "board.duckdb")
+    write_crossplay(db, "strong", "weak", 2.0, 0.5, episodes=3)
+    with duckdb.connect(db) as con:
+        con.execute("UPDATE agent_metrics SET value = 'NaN' WHERE episode_id = 'x-strong-weak-0-0' AND agent_id = 0")
+        con.execute(
+            "UPDATE agent_metrics SET value = 'Infinity' WHERE episode_id = 'x-weak-strong-0-1' AND agent_id = 3"
+        )
+    config = WebConfig(data_dir=str(tmp_path), replay_dir=str(tmp_path), stats_db=db)
+    board = TestClient(create_app(config), base_url=BASE)
+    answer = board.get("/api/leaderboard?replacement=weak:v1")
+    assert answer.status_code == 200, answer.text
+    rows = answer.json()["rows"]
+    assert [r["policy"] for r in rows] == ["strong:v1", "weak:v1"]
+    assert rows[0]["meetings"] == 4  # 6 cross-play episodes, 2 left out
+    assert rows[0]["vor"] == pytest.approx(0.75)
+    card = board.get("/api/scorecard")
+    assert card.status_code == 200 and None in [v for row in card.json()["values"] for v in row]
+    unknown = board.get("/api/leaderboard?replacement=nosuch:v9")
+    assert unknown.status_code == 400 and "no cross-play episode of it" in unknown.text
+
+
 def agent_at(objects: list[dict], agent: int) -> dict:
     return next(o for o in objects if o.get("agent_id") == agent)
 

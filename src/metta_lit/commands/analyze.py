@@ -9,6 +9,7 @@ from rich.table import Table
 
 from metta_lit.commands import wide_console
 from metta_lit.core.errors import ConfigError
+from metta_lit.core.files import save_figure
 from metta_lit.evaluation.stats_db import EvalStatsDB
 
 
@@ -113,13 +114,10 @@ def crossplay_table(db: EvalStatsDB, png: str | None, console: Console) -> Table
             paired.add_row(label(e.policy), label(e.partner), label(e.instead), difference, str(e.maps))
         console.print(paired)
     if png:
-        import matplotlib.pyplot as plt
-
         values = [[matrix[r, c][0] if (r, c) in matrix else math.nan for c in policies] for r in policies]
         names = [short_label(label(p)) for p in policies]
         fig = heatmap(values, names, names, "cross-play: row's mean reward beside column", "reward")
-        fig.savefig(png, dpi=120)
-        plt.close(fig)
+        save_figure(fig, png, dpi=120)
         console.print(f"cross-play matrix written to {png}")
     return table
 
@@ -205,8 +203,4 @@ def heatmap(values: list[list[float]], rows: list[str], cols: list[str], title: 
 
 
 def write_scorecard(db: EvalStatsDB, path: str, metric: str = "reward") -> None:
-    import matplotlib.pyplot as plt
-
-    fig = scorecard_figure(db, metric)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(scorecard_figure(db, metric), path, dpi=120)

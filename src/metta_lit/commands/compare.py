@@ -42,7 +42,10 @@ def compare(
     from metta_lit.evaluation.runner import PolicyHandle, evaluation_identity, name_records
     from metta_lit.evaluation.stats_db import EvalStatsDB
 
+    from metta_lit.env.vec_env import check_seed
+
     console = console or wide_console()
+    check_seed(seed, "--seed")
     if episodes is not None and episodes < 2:
         raise ConfigError(f"--episodes: a paired comparison needs at least 2, got {episodes}")
     simulations = load_simulations(sims)

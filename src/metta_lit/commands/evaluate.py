@@ -48,11 +48,18 @@ def evaluate(
         run_simulation,
     )
 
+    from metta_lit.env.vec_env import check_seed
+
     console = console or wide_console()
+    check_seed(seed, "--seed")
     if workers < 0 or retries < 0:
         raise ConfigError(f"--workers and --retries: must be >= 0, got {workers} and {retries}")
     sims = load_simulations(simulations)
     parsed = [Split.parse(split) for split in splits]  # a bad split fails before anything runs
+    for sim in sims if parsed else ():
+        agents = sim.env_config().game.num_agents
+        for split in parsed:
+            split.counts(agents, sim.full_name)
     db = EvalStatsDB(stats_db)
     db.check_writable()  # a bad database path fails before any episode runs
     # Each URI is resolved once (':latest', directories): the version reported is the file every

@@ -29,7 +29,9 @@ def map(  # noqa: A001 (the command is `metta-lit map`)
         height: a scene's height (scene YAMLs and .map files only)
         png: also draw the map to this PNG file
     """
-    names, own_chars = map_names(config, seed, width, height)
+    from metta_lit.env.vec_env import check_seed
+
+    names, own_chars = map_names(config, check_seed(seed, "--seed"), width, height)
     chars = {**legend(), **own_chars}
     rows = ["".join(chars.get(name, agent_char(name)) for name in row) for row in names]
     print("\n".join(rows), flush=True)
@@ -84,6 +86,8 @@ def agent_char(name: str) -> str:
 def draw(names: list[list[str]], png: str) -> None:
     import matplotlib
 
+    from metta_lit.core.files import save_figure
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
@@ -99,5 +103,4 @@ def draw(names: list[list[str]], png: str) -> None:
     fig, ax = plt.subplots(figsize=(max(2.0, w / 8), max(2.0, h / 8)))
     ax.imshow(image, interpolation="nearest")
     ax.set_axis_off()
-    fig.savefig(png, bbox_inches="tight", dpi=100)
-    plt.close(fig)
+    save_figure(fig, png, bbox_inches="tight", dpi=100)

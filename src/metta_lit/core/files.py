@@ -11,7 +11,7 @@ import fsspec
 import yaml
 from fsspec.implementations.local import LocalFileSystem
 
-from metta_lit.core.errors import ConfigError
+from metta_lit.core.errors import ConfigError, MettaLitError
 
 TEMP_PREFIX = ".tmp-"  # a file being written; renamed over its destination when whole
 
@@ -104,6 +104,27 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def save_figure(fig: Any, path: str, **savefig: Any) -> None:
+    """Writes a matplotlib figure to ``path`` whole or not at all (format from the suffix) and
+    closes it. The image is rendered in memory first, so a folder that is read-only or a disk
+    that fills up leaves no partial file; either is a :class:`MettaLitError` naming the path."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format=os.path.splitext(path)[1].lstrip(".").lower() or "png", **savefig)
+    except ValueError as e:  # an unknown format
+        raise MettaLitError(f"{path}: cannot draw this file ({e})") from None
+    finally:
+        plt.close(fig)
+    try:
+        atomic_write(path, buffer.getvalue())
+    except OSError as e:
+        raise MettaLitError(f"{path}: cannot write the image ({e.strerror or e})") from None
 
 
 def atomic_write(url: str, data: bytes) -> None:

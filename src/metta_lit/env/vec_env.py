@@ -79,7 +79,7 @@ def check_seed(seed: int, where: str = "seed") -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"{where}: expected an integer, got {type(seed).__name__}")
     if not 0 <= int(seed) < 2**64:
-        raise ValueError(f"{where}: must be in [0, 2**64), got {seed}")
+        raise ConfigError(f"{where}: must be in [0, 2**64), got {seed}")
     return int(seed)
 
 

@@ -88,8 +88,14 @@ class Split:
         return cls(text, int(match[1]), int(match[2]))
 
     def counts(self, agents: int, where: str = "") -> tuple[int, int]:
-        """The two policies' agent counts in an env of ``agents`` agents (rounded to nearest)."""
-        first = round(agents * self.share / (self.share + self.partner_share))
-        if not 0 < first < agents:
-            raise ConfigError(f"{where}: split {self.name} of {agents} agents leaves one side with none")
+        """The two policies' agent counts in an env of ``agents`` agents: ``NvM`` is a ratio
+        (``1v3`` of 24 agents plays 6 beside 18), and must divide the agents exactly, so that
+        what a cross-play episode records as its split is what it played."""
+        parts = self.share + self.partner_share
+        if agents % parts:
+            raise ConfigError(
+                f"{where}: split {self.name} cannot divide {agents} agents as written "
+                f"(it needs a multiple of {parts} agents)"
+            )
+        first = agents * self.share // parts
         return first, agents - first

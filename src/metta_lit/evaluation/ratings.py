@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from metta_lit.core.errors import ConfigError
+from metta_lit.core.errors import ConfigError, closest
 from metta_lit.evaluation.records import CrossplaySide
 from metta_lit.evaluation.statistics import Z95, bootstrap_interval
 from metta_lit.evaluation.stats_queries import StatsQueries
@@ -220,8 +220,18 @@ class LeaderboardRow:
 
 
 def leaderboard(db: StatsQueries, replacement: Policy = ("random", 0)) -> list[LeaderboardRow]:
-    """The policies of a database's cross-play, best rating first."""
+    """The policies of a database's cross-play, best rating first. A ``replacement`` that
+    played in none of its cross-play episodes is a ConfigError naming those that did: every
+    value over it would be missing."""
     sides = db.crossplay_sides()
+    played = sorted({side.policy for side in sides})
+    if sides and replacement not in played:
+        near = closest(label(replacement), [label(p) for p in played])
+        hint = f" (closest: {', '.join(near)})" if near else ""
+        raise ConfigError(
+            f"--replacement {label(replacement)}: no cross-play episode of it{hint}; "
+            f"policies there: {', '.join(label(p) for p in played[:20])}"
+        )
     vor = {v.policy: v for v in value_over_replacement(sides, replacement)}
     reward: dict[Policy, list[float]] = defaultdict(lambda: [0.0, 0])
     for side in sides:

@@ -10,6 +10,7 @@ idempotent (primary keys), so a merge interrupted after its commit loses and dou
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import os
 import stat
@@ -72,6 +73,29 @@ CREATE VIEW IF NOT EXISTS crossplay_agents AS
 def _locked(db_path: str) -> FileLock:
     """The writers' lock of a database (an OS file lock: released if its holder dies)."""
     return FileLock(db_path + ".lock")
+
+
+def _reading(db_path: str) -> contextlib.AbstractContextManager:
+    """The lock a reader takes: the writers' lock, except in a folder no one can write, where
+    no writer can exist (each writes a shard beside the database first) and the lock file
+    could not be created either."""
+    return contextlib.nullcontext() if _read_only(os.path.dirname(db_path)) else _locked(db_path)
+
+
+@functools.cache
+def _our_columns() -> dict[str, list[str]]:
+    """Table or view -> its columns, as :data:`SCHEMA` creates them."""
+    with duckdb.connect(":memory:") as con:
+        con.execute(SCHEMA)
+        return _columns(con)
+
+
+def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    rows = con.execute(
+        "SELECT table_name, list(column_name ORDER BY ordinal_position) FROM information_schema.columns "
+        "WHERE table_schema = 'main' GROUP BY 1"
+    ).fetchall()
+    return dict(rows)
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, names: tuple[str, ...], rows: list[tuple]) -> None:
@@ -174,10 +198,31 @@ class EvalStatsDB(StatsQueries):
         if _read_only(directory) or (os.path.exists(self.path) and _read_only(self.path)):
             raise StatsDBError(f"stats database {self.path}: read-only (it and its folder must be writable)")
 
+    def _check_ours(self) -> None:
+        """Refuses, without writing to it, a DuckDB file holding tables that ours are not (or
+        ours with other columns): adding our schema beside someone else's data would change
+        their file and then fail on the first insert into a table of the same name."""
+        if not os.path.exists(self.path):
+            return
+        try:
+            with duckdb.connect(self.path, read_only=True) as con:
+                found = _columns(con)
+        except duckdb.Error as e:
+            raise StatsDBError(f"stats database {self.path}: not a usable DuckDB file ({e})") from None
+        ours = _our_columns()
+        foreign = sorted(name for name, columns in found.items() if ours.get(name) != columns)
+        if foreign:
+            shown = ", ".join(foreign[:8]) + (", ..." if len(foreign) > 8 else "")
+            raise StatsDBError(
+                f"stats database {self.path}: a DuckDB file of something else (its tables {shown} are not "
+                "metta-lit's); give a new file or a metta-lit stats database"
+            )
+
     @contextmanager
     def _open_for_writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The main database under the writers' lock, with its schema (created if new)."""
         with _locked(self.path):
+            self._check_ours()
             try:
                 con = duckdb.connect(self.path)
             except duckdb.Error as e:
@@ -215,7 +260,7 @@ class EvalStatsDB(StatsQueries):
             raise FileNotFoundError(f"{self.path}: no such stats database")
         if os.path.isdir(self.path):
             raise StatsDBError(f"stats database {self.path}: is a directory")
-        with _locked(self.path):
+        with _reading(self.path):
             try:
                 con = duckdb.connect(self.path, read_only=True)
             except duckdb.Error as e:

@@ -116,7 +116,11 @@ class StatsQueries:
 
     def crossplay_sides(self) -> list[CrossplaySide]:
         """Each side of each cross-play episode (two per episode; one for self-play, where a
-        policy is its own partner), in episode order. Databases from before cross-play have none."""
+        policy is its own partner), in episode order. Databases from before cross-play have none.
+
+        An episode whose recorded rewards are not all finite (NaN or infinity: no engine writes
+        them, an edited or foreign database can) is left out whole: it measures nothing, and one
+        such value would make every rating and mean it touches NaN."""
         try:
             rows = self.query(
                 "SELECT episode_id, sim_name || '/' || sim_env, split, slot, first_side, policy_key, policy_version, "
@@ -125,10 +129,12 @@ class StatsQueries:
             )
         except duckdb.CatalogException:
             return []
-        return [
+        sides = [
             CrossplaySide(e, sim, split, slot, bool(first), (k, int(v)), (pk, int(pv)), int(side), int(n), float(total))
             for e, sim, split, slot, first, k, v, pk, pv, side, n, total in rows
         ]
+        unmeasured = {side.episode_id for side in sides if not math.isfinite(side.reward)}
+        return [side for side in sides if side.episode_id not in unmeasured]
 
     def count(self, table: str) -> int:
         if table not in TABLES:

@@ -14,6 +14,7 @@ from optuna.trial import TrialState
 from rich.console import Console
 from rich.table import Table
 
+from metta_lit.core.files import save_figure
 from metta_lit.sweep.config import SweepConfig
 from metta_lit.sweep.study import fit_command
 
@@ -61,9 +62,7 @@ def importance_plot(study: optuna.Study, path: Path) -> dict[str, float] | None:
     ax.barh(names, [importances[n] for n in names], color="#22a3b8")
     ax.set_xlabel("importance (PED-ANOVA)")
     ax.set_title(f"{study.study_name}: parameter importance")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, str(path), dpi=110)
     return importances
 
 

@@ -33,7 +33,7 @@ def scorecard(path: str, metric: str = "reward") -> dict[str, Any]:
     values, samples = [], []
     for policy in policies:
         summaries = [db.metric(policy, sim, metric) for sim in sims]
-        values.append([None if math.isnan(s.mean) else s.mean for s in summaries])
+        values.append([s.mean if math.isfinite(s.mean) else None for s in summaries])  # JSON has no NaN
         samples.append([s.samples for s in summaries])
     return {
         "version": version,
