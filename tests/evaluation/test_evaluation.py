@@ -10,10 +10,11 @@ import sys
 from datetime import datetime
 
 import pytest
-from conftest import metta_lit
+from conftest import metta_lit, unwritable_folder
 from rich.console import Console
 
 from metta_lit.commands.analyze import analyze
+from metta_lit.core.errors import MettaLitError
 from metta_lit.commands.evaluate import evaluate
 from metta_lit.evaluation.config import load_simulations
 from metta_lit.evaluation.records import EpisodeRecord, SimulationRecord
@@ -261,3 +262,59 @@ def test_analyze_prints_the_cooperation_metrics_of_team_sims(tmp_path):
     analyze(db_path, ["reward"], scorecard=None, console=out)
     text = out.file.getvalue()
     assert "cooperation (coop/*)" in text and "coop/team_3/return" in text and "coop/assembler_uses_together" in text
+
+
+def test_compare_refuses_a_seed_out_of_range_and_a_foreign_database_without_writing_to_it(tmp_path):
+    import duckdb
+
+    for seed in (-1, 2**64):
+        run = metta_lit(
+            "compare", "random", "scripted", "--sims", "navigation", "--seed", str(seed), cwd=tmp_path, check=False
+        )
+        assert run.returncode == 1 and run.stderr.strip().endswith(f"--seed: must be in [0, 2**64), got {seed}")
+    foreign = tmp_path / "shop.duckdb"
+    with duckdb.connect(str(foreign)) as con:
+        con.execute("CREATE TABLE orders (id INTEGER, item TEXT); CREATE TABLE episodes (id INTEGER, title TEXT)")
+    before = foreign.read_bytes()
+    run = metta_lit(
+        "compare", "random", "scripted", "--sims", "navigation", "--stats_db", str(foreign), cwd=tmp_path, check=False
+    )
+    assert run.returncode == 1 and "a DuckDB file of something else (its tables episodes, orders" in run.stderr, (
+        run.stderr
+    )
+    assert "Traceback" not in run.stderr and foreign.read_bytes() == before
+    with duckdb.connect(str(foreign), read_only=True) as con:
+        assert {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()} == {
+            "orders",
+            "episodes",
+        }
+
+
+def _write_one(db: str) -> None:
+    now = datetime.now()
+    episode = EpisodeRecord("e1", "s1", 3, now, {}, [0], [{"reward": 2.0}], [("p", 1)])
+    EvalStatsDB(db).write([SimulationRecord("s1", "suite", "sim", "p", 1, now, now, [episode])])
+
+
+def test_analyze_reads_a_database_in_a_read_only_folder_and_names_an_unwritable_png(tmp_path):
+    from tests.web_site import write_crossplay
+
+    source = tmp_path / "made.duckdb"
+    write_crossplay(str(source), "strong", "weak", 2.0, 0.5, episodes=2)
+    with unwritable_folder(tmp_path / "ro", {"stats.duckdb": source.read_bytes()}) as folder:
+        db = str(folder / "stats.duckdb")
+        table = analyze(db, metrics=["reward"], scorecard=None, console=Console(file=io.StringIO(), width=200))
+        assert table.row_count == 2  # read without creating a .lock beside it
+        with pytest.raises(MettaLitError, match=r"crossplay.png: cannot write the image \((Read-only|Permission)"):
+            analyze(
+                db, crossplay=True, crossplay_png=str(folder / "crossplay.png"), console=Console(file=io.StringIO())
+            )
+        with pytest.raises(MettaLitError, match=r"scorecard.png: cannot write the image"):
+            analyze(
+                db, metrics=["reward"], scorecard=str(folder / "scorecard.png"), console=Console(file=io.StringIO())
+            )
+        assert sorted(p.name for p in folder.iterdir()) == ["stats.duckdb"]
+    run = metta_lit(
+        "analyze", "--stats_db", str(source), "--leaderboard", "--replacement", "nosuch:v9", cwd=tmp_path, check=False
+    )
+    assert run.returncode == 1 and "--replacement nosuch:v9: no cross-play episode of it" in run.stderr, run.stderr
