@@ -14,8 +14,8 @@ from conftest import metta_lit, unwritable_folder
 from rich.console import Console
 
 from metta_lit.commands.analyze import analyze
-from metta_lit.core.errors import MettaLitError
 from metta_lit.commands.evaluate import evaluate
+from metta_lit.core.errors import MettaLitError
 from metta_lit.evaluation.config import load_simulations
 from metta_lit.evaluation.records import EpisodeRecord, SimulationRecord
 from metta_lit.evaluation.stats_db import EvalStatsDB, StatsDBError

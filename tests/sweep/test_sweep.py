@@ -207,8 +207,15 @@ def test_failing_trials_count_and_stop_the_sweep_with_the_first_error(tmp_path, 
     failed = [t for t in study.trials if t.state == TrialState.FAIL]
     assert 3 <= len(failed) <= 8 and all("totl_timesteps" in t.user_attrs["error"] for t in failed)
     single = write_config(tmp_path, "single", n_trials=1, workers=6, overrides=overrides)
-    out, _ = sweep(tmp_path, single).communicate(timeout=120)
+    proc = sweep(tmp_path, single)
+    out, _ = proc.communicate(timeout=120)
     assert "1 trials left, 1 worker(s)" in out  # no worker without a trial to run
+    # Fewer failures than stop a sweep, but none succeeded: no result, so not exit 0; one line
+    # per failed trial and the first failure's reason, no Optuna traceback.
+    assert proc.returncode == 1 and "Traceback" not in out, out[-3000:]
+    assert "[metta-lit] trial 0 failed: " in out and out.strip().splitlines()[-1].startswith(
+        "metta-lit sweep: error: sweep single: every trial failed (1); the first: "
+    ), out[-3000:]
 
 
 def fit_processes(run: str) -> list[int]:

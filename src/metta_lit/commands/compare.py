@@ -37,12 +37,11 @@ def compare(
         console: where the table is printed (Python callers)
     """
     from metta_lit.checkpoints.uri import BUILTIN_URIS, resolve_policy_uri
+    from metta_lit.env.vec_env import check_seed
     from metta_lit.evaluation.compare import compare_on  # loads torch: not needed for --help
     from metta_lit.evaluation.config import load_simulations
     from metta_lit.evaluation.runner import PolicyHandle, evaluation_identity, name_records
     from metta_lit.evaluation.stats_db import EvalStatsDB
-
-    from metta_lit.env.vec_env import check_seed
 
     console = console or wide_console()
     check_seed(seed, "--seed")

@@ -41,14 +41,13 @@ def evaluate(
         console: where progress is printed (Python callers)
     """
     from metta_lit.checkpoints.uri import BUILTIN_URIS, resolve_policy_uri
+    from metta_lit.env.vec_env import check_seed
     from metta_lit.evaluation.runner import (  # loads torch: not needed for --help
         PolicyHandle,
         evaluation_identity,
         name_records,
         run_simulation,
     )
-
-    from metta_lit.env.vec_env import check_seed
 
     console = console or wide_console()
     check_seed(seed, "--seed")

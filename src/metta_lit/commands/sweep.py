@@ -20,7 +20,7 @@ def sweep(config: str, workers: int | None = None, report_only: bool = False, wo
     from metta_lit.core.processes import child_env, metta_lit_command
     from metta_lit.sweep.config import SweepConfig
     from metta_lit.sweep.report import report
-    from metta_lit.sweep.study import Worker, counted, load_study
+    from metta_lit.sweep.study import Worker, check_some_succeeded, counted, load_study
 
     console = wide_console()
     cfg = SweepConfig.load(config)
@@ -49,4 +49,7 @@ def sweep(config: str, workers: int | None = None, report_only: bool = False, wo
             proc.wait()
         if worker_index:
             return {}  # the first process reports, once every worker is done
-    return report(load_study(cfg), cfg, console)
+    study = load_study(cfg)
+    results = report(study, cfg, console)
+    check_some_succeeded(study)
+    return results

@@ -20,6 +20,7 @@ the sweep.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import signal
@@ -51,6 +52,26 @@ class TrialFailed(Exception):
 
 class SweepStopped(MettaLitError):
     """Too many trials failed in a row: the sweep cannot succeed as configured."""
+
+
+def _without_trial_failed_tracebacks(record: logging.LogRecord) -> bool:
+    """Optuna logs each caught exception with its traceback; a TrialFailed has printed its
+    one-line reason already."""
+    return not (record.exc_info and isinstance(record.exc_info[1], TrialFailed))
+
+
+# The logger Optuna reports failed trials on (a filter on a logger sees only its own records).
+logging.getLogger("optuna.study._optimize").addFilter(_without_trial_failed_tracebacks)
+
+
+def check_some_succeeded(study: optuna.Study) -> None:
+    """A sweep none of whose trials succeeded has no result: a :class:`SweepStopped` with the
+    first failure's reason (its command then exits non-zero), not a report of nothing."""
+    trials = counted(study)
+    failed = [t for t in trials if t.state == TrialState.FAIL]
+    if trials and len(failed) == len(trials):
+        first = failed[0].user_attrs.get(ERROR, "no error recorded")
+        raise SweepStopped(f"sweep {study.study_name}: every trial failed ({len(failed)}); the first: {first}")
 
 
 def counted(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
@@ -290,4 +311,7 @@ class Worker:
     @staticmethod
     def _fail(trial: optuna.Trial, reason: str) -> None:
         trial.set_user_attr(ERROR, reason)
+        # One line here; Optuna's own warning for the caught exception carries its traceback,
+        # which says nothing the reason does not (see _without_trial_failed_tracebacks).
+        print(f"[metta-lit] trial {trial.number} failed: {reason}", flush=True)
         raise TrialFailed(f"trial {trial.number}: {reason}")
