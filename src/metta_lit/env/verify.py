@@ -159,6 +159,8 @@ def _repeated_id(recorded: dict[str, Any]) -> Difference | None:
 def _same(a: Any, b: Any) -> bool:
     """Equal as JSON: Python's ``==`` takes ``true`` for ``1`` and ``1.0`` for ``1``, which an
     edit of a replay's types would slip through."""
+    if type(a) is type(b) and isinstance(a, (int, float, str)):  # bool is an int: same type only
+        return a == b
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
@@ -169,8 +171,14 @@ def _first_step(a: Any, b: Any) -> tuple[int | None, bool]:
     if _same(a, b):
         return None, False
     changes_a, changes_b = _changes(a), _changes(b)
+    i = j = 0  # the entries in force at ``step``: one pass over both lists, as a hostile replay's
+    # change list can hold ~10^6 entries (value_at per step would be quadratic)
     for step in sorted({at for at, _ in changes_a} | {at for at, _ in changes_b}):
-        if not _same(value_at(a, step), value_at(b, step)):
+        while i + 1 < len(changes_a) and changes_a[i + 1][0] <= step:
+            i += 1
+        while j + 1 < len(changes_b) and changes_b[j + 1][0] <= step:
+            j += 1
+        if not _same(changes_a[i][1], changes_b[j][1]):
             return step, True
     for x, y in zip(changes_a, changes_b, strict=False):
         if not _same(x, y):
