@@ -11,12 +11,18 @@ fi
 .venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0"
 .venv/bin/pip install --quiet --disable-pip-version-check -e ".[dev]"
 # tmux lets the tests drive `metta-lit play` in a real terminal, and Debian's chromium is the
-# browser the web tests drive through Playwright (which then downloads no browser of its own);
-# best effort (root + apt only): without them those tests are skipped, except under CI.
+# browser the web tests drive through Playwright (which then downloads no browser of its own).
+# As root with apt they are installed here; otherwise the command to run is printed. Without
+# them those tests skip on a developer's machine and fail under CI.
 missing=""
 command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
-if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  (apt-get update -qq && apt-get install -y -qq $missing) >/dev/null 2>&1 || echo "not installed:$missing; their tests will be skipped"
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing with apt-get:$missing (for the terminal and browser tests)"
+    (apt-get update -qq && apt-get install -y -qq $missing) >/dev/null 2>&1 || echo "apt-get could not install:$missing"
+  else
+    echo "the terminal and browser tests need:$missing; install with: sudo apt-get install$missing"
+  fi
 fi
 echo "metta-lit is installed in .venv"

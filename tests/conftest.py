@@ -264,3 +264,22 @@ def full_disk(limit_bytes: int = 1024) -> None:
 
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+
+def require(available: bool, why: str) -> None:
+    """Skips a test whose tool is missing on a developer's machine; under CI (``CI`` set, as
+    ``.ci/run`` does) it fails instead, so no check passes there without running."""
+    if not available:
+        if os.environ.get("CI"):
+            pytest.fail(f"{why} (CI runs every test)")
+        pytest.skip(why)
+
+
+def require_module(name: str, extra: str = "dev") -> Any:
+    """The module ``name``, or :func:`require`'s skip (fail under CI) naming the extra that has it."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        require(False, f"needs {name} (pip install -e '.[{extra}]')")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import evil_checkpoint, free_port
+from conftest import evil_checkpoint, free_port, require_module
 from tensordict import TensorDict
 
 from metta_lit.checkpoints import (
@@ -170,8 +170,8 @@ def test_a_crash_while_writing_leaves_the_previous_file_intact(policy, tmp_path,
 @pytest.fixture
 def s3_server(monkeypatch):
     """A real S3-compatible HTTP server (moto) on loopback, with one bucket."""
-    moto_server = pytest.importorskip("moto.server")
-    boto3 = pytest.importorskip("boto3")
+    moto_server = require_module("moto.server")
+    boto3 = require_module("boto3")
     port = free_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()

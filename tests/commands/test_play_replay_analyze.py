@@ -11,7 +11,7 @@ import time
 from datetime import datetime
 
 import pytest
-from conftest import NAV, metta_lit
+from conftest import NAV, metta_lit, require
 from rich.console import Console
 
 from metta_lit.commands.analyze import analyze
@@ -28,8 +28,8 @@ def test_play_in_log_mode_runs_n_steps(tmp_path):
     assert "agent 3:" in out
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux for a real terminal")
 def test_play_with_the_keyboard_in_a_terminal(tmp_path):
+    require(shutil.which("tmux") is not None, "needs tmux for a real terminal (scripts/setup.sh installs it)")
     session = f"metta-play-{os.getpid()}"
     log = tmp_path / "play.out"
     cmd = f"{sys.executable} -m metta_lit.cli play --config navigation --agent 1 > /dev/tty; echo EXIT=$? > {log}"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_game
+from conftest import make_game, require_module
 
 from metta_lit.core.errors import ConfigError
 from metta_lit.env import MettaGridConfig, env_config
 
-pettingzoo = pytest.importorskip("pettingzoo")
-gymnasium = pytest.importorskip("gymnasium")
+pettingzoo = require_module("pettingzoo")
+gymnasium = require_module("gymnasium")
 
 
 def short(name: str, steps: int = 30) -> MettaGridConfig:

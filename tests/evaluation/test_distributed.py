@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from metta_lit.evaluation.stats_db import EvalStatsDB
-from tests.conftest import free_port
+from tests.conftest import free_port, require
 
 EPISODES = 16  # navigation/default
 
@@ -110,8 +110,7 @@ def test_an_evaluation_run_twice_in_one_process_is_stored_once(tmp_path):
 @pytest.mark.timeout(600)
 def test_a_killed_ray_worker_loses_and_doubles_nothing(tmp_path):
     ray = Path(sys.executable).with_name("ray")
-    if not ray.exists():
-        pytest.skip("Ray is not installed (pip install 'metta-lit[ray]')")
+    require(ray.exists(), "Ray is not installed (pip install 'metta-lit[ray]')")
     port = free_port()
     # A one-machine cluster on loopback: Ray would otherwise swap 127.0.0.1 for this machine's
     # network address, which the sandbox does not let processes connect to.

@@ -15,7 +15,7 @@ from urllib.parse import quote, urlparse
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, require
 from tests.web_site import free_move, write_evaluation
 
 ARTIFACTS = Path(os.environ.get("METTA_LIT_TEST_ARTIFACTS", ROOT / "test-artifacts"))
@@ -38,11 +38,7 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         chromium = None
-    if chromium is None:
-        why = "needs Debian's chromium and the playwright package (scripts/setup.sh installs both)"
-        if os.environ.get("CI"):
-            pytest.fail(why)
-        pytest.skip(why)
+    require(chromium is not None, "needs Debian's chromium and the playwright package (scripts/setup.sh installs both)")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         yield browser
