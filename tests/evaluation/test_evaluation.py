@@ -15,7 +15,7 @@ from rich.console import Console
 
 from metta_lit.commands.analyze import analyze
 from metta_lit.commands.evaluate import evaluate
-from metta_lit.core.errors import MettaLitError
+from metta_lit.core.errors import ConfigError, MettaLitError
 from metta_lit.evaluation.config import load_simulations
 from metta_lit.evaluation.records import EpisodeRecord, SimulationRecord
 from metta_lit.evaluation.stats_db import EvalStatsDB, StatsDBError
@@ -318,3 +318,33 @@ def test_analyze_reads_a_database_in_a_read_only_folder_and_names_an_unwritable_
         "analyze", "--stats_db", str(source), "--leaderboard", "--replacement", "nosuch:v9", cwd=tmp_path, check=False
     )
     assert run.returncode == 1 and "--replacement nosuch:v9: no cross-play episode of it" in run.stderr, run.stderr
+
+
+def test_a_misspelt_simulation_is_one_line_naming_the_closest(tmp_path):
+    for spec, text in [
+        ("arena_easy/basc", "suite 'arena_easy' has no simulation 'basc' (closest: arena_easy/basic"),
+        ("arnea", "unknown simulation suite 'arnea' (closest: arena, arena_easy;"),
+        ("mine.yaml", "simulations file mine.yaml: no such file"),
+    ]:
+        run = metta_lit("evaluate", "--policy_uris", "random", "--simulations", spec, cwd=tmp_path, check=False)
+        assert run.returncode == 1 and len(run.stderr.strip().splitlines()) == 1 and text in run.stderr, run.stderr
+
+
+def test_evaluate_and_compare_take_a_simulations_file_of_ones_own(tmp_path):
+    """Held-out seeds without editing the package: a YAML file of simulations, all or one of
+    them (``FILE.yaml/name``); compare's older ``--sims`` spelling still works."""
+    sims = tmp_path / "heldout.yaml"
+    sims.write_text(
+        "simulations:\n"
+        "  - {name: far, env: navigation, num_episodes: 2, env_overrides: {game.max_steps: 20}}\n"
+        "  - {name: near, env: navigation, num_episodes: 2, env_overrides: {game.max_steps: 10}}\n"
+    )
+    assert [s.full_name for s in load_simulations([str(sims)])] == ["heldout/far", "heldout/near"]
+    assert [s.full_name for s in load_simulations([f"{sims}/near"])] == ["heldout/near"]
+    records = evaluate(["random"], [f"{sims}/near"], str(tmp_path / "s.duckdb"), console=Console(file=io.StringIO()))
+    assert [len(r.episodes) for r in records] == [2] and records[0].episodes[0].step_count == 10
+    run = metta_lit("compare", "random", "scripted", "--sims", str(sims), "--episodes", "2", cwd=tmp_path, check=False)
+    assert run.returncode == 0 and "heldout/far" in run.stdout and "heldout/near" in run.stdout, run.stderr
+    (tmp_path / "bad.yaml").write_text("simulations:\n  - {name: x, env: navigation, num_episods: 2}\n")
+    with pytest.raises(ConfigError, match="num_episods"):
+        load_simulations([str(tmp_path / "bad.yaml")])

@@ -167,14 +167,14 @@ def test_crossplay_on_worker_processes_writes_the_same_rows(tmp_path):
 def test_compare_finds_no_difference_with_itself_and_scripted_better_than_random(trained, tmp_path):
     out = io.StringIO()
     [same] = compare(
-        str(trained), str(trained), sims=["navigation/default"], episodes=6, console=Console(file=out, width=200)
+        str(trained), str(trained), simulations=["navigation/default"], episodes=6, console=Console(file=out, width=200)
     )
     assert same.difference == 0 and same.low == same.high == 0
     assert same.verdict == "no detectable difference at N=6" and math.isinf(same.needed)
     [better] = compare(
         "scripted",
         "random",
-        sims=["arena/basic"],
+        simulations=["arena/basic"],
         episodes=4,
         stats_db=str(tmp_path / "c.duckdb"),
         console=Console(file=out, width=200),
@@ -185,5 +185,5 @@ def test_compare_finds_no_difference_with_itself_and_scripted_better_than_random
     assert f"[{better.low:+.3f}, {better.high:+.3f}]" in text  # the interval is printed
     assert EvalStatsDB(str(tmp_path / "c.duckdb")).count("episodes") == 8
     # The same policies, simulations and seed give the same numbers.
-    [again] = compare("scripted", "random", sims=["arena/basic"], episodes=4, console=quiet())
+    [again] = compare("scripted", "random", simulations=["arena/basic"], episodes=4, console=quiet())
     assert (again.difference, again.low, again.high) == (better.difference, better.low, better.high)

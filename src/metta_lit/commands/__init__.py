@@ -69,10 +69,12 @@ def command_parser(name: str) -> ArgumentParser:
         as_positional=getattr(function, "positional", False),  # `metta-lit map show arena`
     )
     helps = {p.arg_name: p.description for p in doc.params}
+    aliases = getattr(function, "aliases", {})  # an option's older spelling, kept working
     for param in lists:
         required = param.default is inspect.Parameter.empty
         parser.add_argument(
             f"--{param.name}",
+            *aliases.get(param.name, ()),
             type=str,
             nargs="+",
             required=required,

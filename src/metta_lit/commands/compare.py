@@ -15,7 +15,7 @@ from metta_lit.core.errors import ConfigError
 def compare(
     policy_a: str,
     policy_b: str,
-    sims: list[str] = ["arena"],  # noqa: B006 (read, never mutated; the CLI shows it)
+    simulations: list[str] = ["arena"],  # noqa: B006 (read, never mutated; the CLI shows it)
     episodes: int | None = None,
     seed: int = 0,
     device: str = "cpu",
@@ -29,7 +29,7 @@ def compare(
     Args:
         policy_a: policy URI, 'random' or 'scripted'
         policy_b: policy URI, 'random' or 'scripted'
-        sims: suites or 'suite/name', from 'configs/sims'
+        simulations: suites or 'suite/name' (configs/sims), or a simulations YAML file of your own
         episodes: episodes per simulation (default: each simulation's own num_episodes)
         seed: seed of the maps and of the sampled actions
         device: where the policies run ('cpu', 'cuda')
@@ -47,9 +47,9 @@ def compare(
     check_seed(seed, "--seed")
     if episodes is not None and episodes < 2:
         raise ConfigError(f"--episodes: a paired comparison needs at least 2, got {episodes}")
-    simulations = load_simulations(sims)
+    sims = load_simulations(simulations)
     if episodes is not None:
-        simulations = [s.model_copy(update={"num_episodes": episodes}) for s in simulations]
+        sims = [s.model_copy(update={"num_episodes": episodes}) for s in sims]
     db = EvalStatsDB(stats_db) if stats_db else None
     if db:
         db.check_writable()
@@ -60,7 +60,7 @@ def compare(
     for column in ("simulation", "N", "A", "B", "A - B [95% CI]", "verdict", "N to resolve"):
         table.add_column(column, justify="left" if column in ("simulation", "verdict") else "right")
     results = []
-    for sim in simulations:
+    for sim in sims:
         result, records = compare_on(a, b, sim, seed, device)
         if db:
             for handle, record in zip((a, b), records, strict=True):
@@ -80,4 +80,5 @@ def compare(
     return results
 
 
-compare.positional = True  # `metta-lit compare A B --sims ...`
+compare.positional = True  # `metta-lit compare A B --simulations ...`
+compare.aliases = {"simulations": ("--sims",)}  # its spelling before the commands shared one

@@ -28,7 +28,7 @@ def evaluate(
 
     Args:
         policy_uris: policy URIs (file, directory, ':latest', 's3://...'), 'random' or 'scripted'
-        simulations: suites or 'suite/name', from 'configs/sims'
+        simulations: suites or 'suite/name' (configs/sims), or a simulations YAML file of your own
         splits: cross-play: every ordered pair of the policies (self-play too) plays every simulation in
             each split ('1v3': the first policy has a quarter of the agents), on the same seeds
         stats_db: DuckDB file the episodes are added to

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from metta_lit.core.errors import ConfigError
+from metta_lit.core.errors import ConfigError, closest, validation_message
 from metta_lit.core.files import read_yaml
 from metta_lit.core.packaged import CONFIG_DIR
 from metta_lit.env import MettaGridConfig, env_config
@@ -46,21 +46,53 @@ def suite_path(suite: str) -> Path:
 
 
 def load_simulations(specs: list[str]) -> list[SimulationConfig]:
-    """``["arena", "navigation/default"]`` -> the simulations they name, in order."""
+    """``["arena", "navigation/default"]`` -> the simulations they name, in order.
+
+    A spec is a shipped suite (``configs/sims/<suite>.yaml``) or a simulations YAML file of
+    the user's own (``my_sims.yaml``: its stem is the suite's name), each optionally followed by
+    ``/name`` for one of its simulations. A name that matches nothing is a ConfigError naming
+    the closest valid ones.
+    """
     out: list[SimulationConfig] = []
     for spec in specs:
-        suite, _, name = spec.partition("/")
-        path = suite_path(suite)
-        if not path.exists():
-            known = sorted(p.stem for p in path.parent.glob("*.yaml"))
-            raise FileNotFoundError(f"unknown simulation suite {suite!r} (suites: {', '.join(known)})")
+        path, suite, name = _suite_of(spec)
         data = read_yaml(path, "simulation suite") or {}
-        sims = [SimulationConfig.model_validate({"suite": suite, **s}) for s in data.get("simulations", [])]
+        entries = data.get("simulations") if isinstance(data, dict) else None
+        if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+            raise ConfigError(f"{path}: expected 'simulations:' with a list of simulations (name, env, ...)")
+        try:
+            sims = [SimulationConfig.model_validate({**entry, "suite": suite}) for entry in entries]
+        except ValidationError as e:
+            raise ConfigError(validation_message(e, str(path))) from None
         chosen = [s for s in sims if not name or s.name == name]
         if not chosen:
-            raise ValueError(f"suite {suite!r} has no simulation {name!r} (has: {', '.join(s.name for s in sims)})")
+            names = [f"{suite}/{s.name}" for s in sims]
+            near = closest(f"{suite}/{name}", names)
+            hint = f"closest: {', '.join(near)}; " if near else ""
+            raise ConfigError(f"suite {suite!r} has no simulation {name!r} ({hint}has: {', '.join(names)})")
         out.extend(chosen)
     return out
+
+
+def _suite_of(spec: str) -> tuple[Path, str, str]:
+    """(file, suite name, simulation name or '') of a spec: ``suite[/name]`` or ``file.yaml[/name]``."""
+    for suffix in (".yaml", ".yml"):
+        head, found, name = spec.partition(suffix + "/")
+        if spec.endswith(suffix) or found:
+            path = Path(head + suffix if found else spec)
+            if not path.is_file():
+                raise ConfigError(f"simulations file {path}: no such file")
+            return path, path.stem, name
+    suite, _, name = spec.partition("/")
+    path = suite_path(suite)
+    if not path.exists():
+        known = sorted(p.stem for p in path.parent.glob("*.yaml"))
+        near = closest(suite, known)
+        hint = f"closest: {', '.join(near)}; " if near else ""
+        raise ConfigError(
+            f"unknown simulation suite {suite!r} ({hint}suites: {', '.join(known)}; or a simulations YAML file)"
+        )
+    return path, suite, name
 
 
 def plays(policies: list[T], splits: list[S]) -> list[tuple[T, T | None, S | None]]:
