@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 import yaml
+from rich.console import Console
 
 from metta_lit.cli import main as cli
 from metta_lit.core.errors import ConfigError
 from metta_lit.evaluation.stats_db import EvalStatsDB
-from metta_lit.recipe_api import Criterion, Job, Suite, TrainTool, discovery
+from metta_lit.recipe_api import Baseline, Criterion, Job, Suite, TrainTool, discovery
 from metta_lit.recipe_api.command import run_command
 from metta_lit.recipe_api.overrides import parse_value, split_overrides
 from metta_lit.runs import History
@@ -206,6 +208,32 @@ def test_suites_judge_criteria_on_final_metrics_and_report_failures(tmp_path, ca
     assert [job.name for job in suite.jobs] == ["good"]
     with pytest.raises(ConfigError, match="no job"):
         suite.select(["nope"])
+
+
+def test_a_baseline_threshold_is_measured_when_the_job_is_judged(tmp_path):
+    """``> 2 x random`` plays random on the same simulation, episodes and seed at judge time,
+    so the threshold follows the suite's maps rather than a number typed once."""
+    from metta_lit.evaluation.config import load_simulations
+    from metta_lit.evaluation.runner import PolicyHandle, run_simulation
+
+    (tmp_path / "run" / "logs").mkdir(parents=True)
+    (tmp_path / "run" / "logs" / "metrics.csv").write_text("overview/agent_steps,val/reward\n100,0.9\n")
+    baseline = Baseline("navigation/default", episodes=4, seed=3)
+    job = Job(
+        "j",
+        ["--help"],
+        60,
+        criteria=[Criterion("val/reward", ">", 2, "2x random", baseline=baseline)],
+        run_dir=str(tmp_path / "run"),
+    )
+    suite = Suite("t", [job], json=str(tmp_path / "out.json"))
+    suite.run(Console(file=io.StringIO()))
+    (sim,) = load_simulations(["navigation/default"])
+    random = run_simulation(PolicyHandle.from_uri("random"), sim.model_copy(update={"num_episodes": 4}), seed=3)
+    (judged,) = json.loads((tmp_path / "out.json").read_text())["jobs"][0]["criteria"]
+    assert judged["baseline_value"] == pytest.approx(random.mean("reward")) and random.mean("reward") > 0
+    assert judged["threshold"] == pytest.approx(2 * random.mean("reward"))
+    assert json.loads((tmp_path / "out.json").read_text())["jobs"][0]["passed"] == (judged["threshold"] < 0.9)
 
 
 def test_override_values_out_of_range_are_one_line_errors():

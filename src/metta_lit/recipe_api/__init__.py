@@ -1,10 +1,11 @@
 """Recipes' machinery: the tools recipe functions return, discovery, suites, ``metta-lit run``."""
 
-from metta_lit.recipe_api.suite import Criterion, Job, Suite
+from metta_lit.recipe_api.suite import Baseline, Criterion, Job, Suite
 from metta_lit.recipe_api.tools import AnalyzeTool, EvaluateTool, PlayTool, ReplayTool, Tool, TrainTool
 
 __all__ = [
     "AnalyzeTool",
+    "Baseline",
     "Criterion",
     "EvaluateTool",
     "Job",

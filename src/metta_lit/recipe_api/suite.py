@@ -14,7 +14,7 @@ import operator
 import os
 import subprocess
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -29,15 +29,45 @@ OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operat
 
 
 @dataclass(frozen=True)
+class Baseline:
+    """A reference measured when a job is judged, never typed in: ``policy`` playing
+    ``simulation`` (``suite/name``) for ``episodes`` episodes at ``seed`` (the episodes the
+    run's evaluator plays), its mean reward per agent-episode."""
+
+    simulation: str
+    episodes: int
+    seed: int = 0
+    policy: str = "random"
+
+    def measure(self) -> float:
+        from metta_lit.evaluation.config import load_simulations  # loads torch: not for --list
+        from metta_lit.evaluation.runner import PolicyHandle, run_simulation
+
+        (sim,) = load_simulations([self.simulation])
+        sim = sim.model_copy(update={"num_episodes": self.episodes})
+        return run_simulation(PolicyHandle.from_uri(self.policy), sim, seed=self.seed).mean("reward")
+
+
+@dataclass(frozen=True)
 class Criterion:
     """``metric op threshold`` on the run's final metrics; ``source`` says where the
-    threshold comes from, so it can rise with evidence."""
+    threshold comes from, so it can rise with evidence. With a ``baseline``, ``threshold`` is a
+    multiple of what the baseline measures when the job is judged (:meth:`resolve`)."""
 
     metric: str
     op: Literal[">", ">=", "<", "<="]
     threshold: float
     source: str
     window: int = 1_000_000  # agent steps the final value is averaged over
+    baseline: Baseline | None = None
+    baseline_value: float | None = None  # what the baseline measured (set by resolve)
+
+    def resolve(self) -> Criterion:
+        """This criterion with its threshold in the metric's units: a baseline is measured now."""
+        if self.baseline is None or self.baseline_value is not None:
+            return self
+        value = self.baseline.measure()
+        return replace(self, threshold=self.threshold * value, baseline_value=value)
 
     def measure(self, history: History) -> float | None:
         """Mean of ``metric`` over the last ``window`` agent steps (per agent-episode for
@@ -70,6 +100,7 @@ class JobResult:
     exit_code: int | None
     reason: str
     measured: dict[str, float | None] = field(default_factory=dict)
+    criteria: list[Criterion] = field(default_factory=list)  # as judged: baselines measured
 
 
 @dataclass
@@ -131,13 +162,14 @@ class Suite:
             tail = (proc.stderr or "").strip().splitlines()[-1:] if not log else [f"see {log.name}"]
             return JobResult(job.name, False, seconds, code, f"exit code {code}: {' '.join(tail)}")
         history = History.read(job.run_dir) if job.run_dir else History({})
+        criteria = [c.resolve() for c in job.criteria]
         # By metric name: the criteria's (over their windows), then the reported ones (last 1M steps).
-        measured = {c.metric: c.measure(history) for c in job.criteria}
-        failed = [f"{c.metric} {c.op} {c.threshold:g}" for c in job.criteria if not c.passes(measured[c.metric])]
+        measured = {c.metric: c.measure(history) for c in criteria}
+        failed = [f"{c.metric} {c.op} {c.threshold:g}" for c in criteria if not c.passes(measured[c.metric])]
         reason = "ok" if not failed else "missed: " + "; ".join(failed)
         for metric in job.report:
             measured.setdefault(metric, history.final_mean(metric, 1_000_000))
-        return JobResult(job.name, not failed, seconds, code, reason, measured)
+        return JobResult(job.name, not failed, seconds, code, reason, measured, criteria)
 
     def run(self, console: Console | None = None) -> bool:
         console = console or Console()
@@ -150,7 +182,7 @@ class Suite:
         table.add_column("seconds", justify="right")
         table.add_column("reached (final 1M-step means)")
         for job, result in zip(self.jobs, results, strict=True):
-            judged = {c.metric: f"{c.metric} {c.op} {c.threshold:g}" for c in job.criteria}
+            judged = {c.metric: f"{c.metric} {c.op} {c.threshold:.3g}" for c in result.criteria or job.criteria}
             reached = "\n".join(f"{judged.get(k, k)} -> {v:.5g}" for k, v in result.measured.items() if v is not None)
             verdict = "[green]pass[/]" if result.passed else "[red]FAIL[/]"
             detail = "" if result.passed else f"\n{result.reason}"
@@ -165,7 +197,7 @@ class Suite:
                 "suite": self.name,
                 "comparisons": comparisons,
                 "jobs": [
-                    {**asdict(result), "criteria": [asdict(c) for c in job.criteria], "args": job.args}
+                    {**asdict(result), "criteria": [asdict(c) for c in result.criteria or job.criteria], "args": job.args}
                     for job, result in zip(self.jobs, results, strict=True)
                 ],
             }
