@@ -48,7 +48,16 @@ def test_bf16_rollout_and_update_hand_fp32_to_everything_downstream():
     minibatch = TensorDict(
         {k: rows[k] for k in ("observation", "is_init", "lstm_h", "lstm_c", "action")}, batch_size=rows.shape
     )
+    computed: list[torch.dtype] = []  # what the network's linear layers compute in under autocast
+    hooks = [
+        m.register_forward_hook(lambda _m, _i, out: computed.append(out.dtype))
+        for m in policy.modules()
+        if isinstance(m, torch.nn.Linear)
+    ]
     low = evaluate_rows(policy, minibatch, torch.bfloat16)
+    for hook in hooks:
+        hook.remove()
+    assert computed and set(computed) == {torch.bfloat16}  # the network really ran in bf16
     full = evaluate_rows(policy, minibatch)
     for key in ("logits", "state_value", "action_log_prob", "entropy", "core"):
         assert low[key].dtype == torch.float32, key
@@ -56,7 +65,9 @@ def test_bf16_rollout_and_update_hand_fp32_to_everything_downstream():
     torch.testing.assert_close(low["action_log_prob"], rows["action_log_prob"], atol=0.05, rtol=0.02)
     torch.testing.assert_close(low["action_log_prob"], full["action_log_prob"], atol=0.05, rtol=0.02)
     low["action_log_prob"].sum().backward()
-    assert all(p.grad is None or p.grad.dtype == torch.float32 for p in policy.parameters())
+    grads = [p.grad for p in policy.parameters() if p.grad is not None]
+    assert len(grads) > len(list(policy.parameters())) // 2  # the loss reached the network
+    assert all(g.dtype == torch.float32 and torch.isfinite(g).all() and g.abs().sum() > 0 for g in grads)
 
 
 @pytest.mark.parametrize("setting", ["bf16", "off"])

@@ -3,6 +3,7 @@ learner trains on its own agents only, snapshots enter the pool, and DDP and res
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -146,4 +147,8 @@ def test_a_half_partner_pool_of_past_selves_trains_under_ddp_and_resume_keeps_it
     assert column(rows, "partners/snapshots") == [1, 2, 3, 4]
     assert column(rows, "partners/pool_size") == [2, 3, 4, 4]  # random + the filled snapshot slots
     assert column(rows, "partners/self/episodes") and column(rows, "partners/random/episodes")
-    assert all(v >= 0 for v in column(rows, "partners/self/reward"))
+    # Each kind's rewards are logged for the learner and for its partners, as numbers.
+    for kind in ("self", "random"):
+        for name in ("reward", "partner_reward"):
+            values = column(rows, f"partners/{kind}/{name}")
+            assert values and all(math.isfinite(v) for v in values), (kind, name)
