@@ -122,3 +122,20 @@ def test_shipped_configs_are_found_from_any_directory(tmp_path):
         cwd=tmp_path,
     )
     assert (tmp_path / "train_dir" / "anywhere" / "checkpoints" / "anywhere:v1.mpt").exists(), proc.stderr[-2000:]
+
+
+def test_help_and_the_recipe_list_show_whole_first_sentences():
+    from metta_lit.commands import COMMANDS, command_parser
+    from metta_lit.core.text import first_sentence
+    from metta_lit.recipe_api import discovery
+
+    assert first_sentence("Play A and B on identical seeds and report,\n    per simulation. More.") == (
+        "Play A and B on identical seeds and report, per simulation."
+    )
+    assert first_sentence("No full stop\n\nSecond paragraph.") == "No full stop"
+    for name in COMMANDS:
+        assert command_parser(name).description.endswith((".", '"')), name
+    recipes, _ = discovery.discover()
+    assert recipes
+    for recipe in recipes:
+        assert recipe.doc.endswith((".", ")")), (recipe.name, recipe.doc)

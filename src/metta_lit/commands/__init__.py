@@ -19,6 +19,7 @@ from jsonargparse import ArgumentParser
 from rich.console import Console
 
 from metta_lit.commands.argument_errors import ShortErrors
+from metta_lit.core.text import first_sentence
 
 COMMANDS = (
     "evaluate",
@@ -61,7 +62,7 @@ def command_parser(name: str) -> ArgumentParser:
     params = inspect.signature(function).parameters.values()
     lists = [p for p in params if get_origin(hints[p.name]) is list and get_args(hints[p.name]) == (str,)]
     flags = [p for p in params if hints[p.name] is bool and p.name not in NOT_ON_THE_COMMAND_LINE]
-    parser = CommandParser(prog=f"metta-lit {name}", description=doc.short_description)
+    parser = CommandParser(prog=f"metta-lit {name}", description=first_sentence(function.__doc__))
     parser.add_function_arguments(
         function,
         skip={*NOT_ON_THE_COMMAND_LINE, *(p.name for p in lists + flags)},

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from metta_lit.core.errors import ConfigError
+from metta_lit.core.text import first_sentence
 from metta_lit.recipe_api.discovery import Recipe, discover, find_recipe
 from metta_lit.recipe_api.overrides import split_overrides
 from metta_lit.recipe_api.suite import Suite
@@ -87,7 +88,7 @@ def list_recipes(positional: list[str], recipes: list[Recipe], broken: dict[str,
         table.add_column("what it does")
         for name, maker in recipe.tools.items():
             params = ", ".join(str(p) for p in inspect.signature(maker, eval_str=True).parameters.values())
-            table.add_row(name, params, (maker.__doc__ or "").strip().split("\n")[0])
+            table.add_row(name, params, first_sentence(maker.__doc__))
         console.print(table)
         return
     shown = [r for r in recipes if word is None or word in r.tools]

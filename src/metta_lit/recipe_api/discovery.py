@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
 from metta_lit.core.errors import ConfigError, closest
+from metta_lit.core.text import first_sentence
 
 PACKAGE = "metta_lit.recipes"
 
@@ -68,7 +69,7 @@ def discover() -> tuple[list[Recipe], dict[str, str]]:
             if is_tool_maker(function) and function.__module__.startswith(f"{PACKAGE}.")
         }
         if tools:
-            recipes.append(Recipe(name, (module.__doc__ or "").strip().split("\n")[0], tools))
+            recipes.append(Recipe(name, first_sentence(module.__doc__), tools))
     return sorted(recipes, key=lambda r: r.name), broken
 
 

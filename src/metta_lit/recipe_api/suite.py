@@ -197,7 +197,11 @@ class Suite:
                 "suite": self.name,
                 "comparisons": comparisons,
                 "jobs": [
-                    {**asdict(result), "criteria": [asdict(c) for c in result.criteria or job.criteria], "args": job.args}
+                    {
+                        **asdict(result),
+                        "criteria": [asdict(c) for c in result.criteria or job.criteria],
+                        "args": job.args,
+                    }
                     for job, result in zip(self.jobs, results, strict=True)
                 ],
             }
