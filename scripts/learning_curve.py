@@ -25,11 +25,13 @@ from rich.table import Table
 
 from metta_lit.runs import History, HistoryError
 
+# Shown when --metrics is not given: those of these the run logged (any recipe logs the reward;
+# the arena's chain only where its items exist).
 DEFAULT_METRICS = [
     "episode/reward",
+    "env_agent/heart.gained",
     "env_agent/ore_red.gained",
     "env_agent/battery_red.gained",
-    "env_agent/heart.gained",
 ]
 
 
@@ -58,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir", help="a run directory (or its logs/metrics.csv)")
     parser.add_argument("--every", type=float, default=1e6, help="window size in agent steps (default 1e6)")
-    parser.add_argument("--metrics", nargs="+", default=DEFAULT_METRICS, help="metric names as logged")
+    parser.add_argument("--metrics", nargs="+", help="metric names as logged (default: the reward and hearts)")
     parser.add_argument("--json", help="write the curve as JSON here")
     parser.add_argument("--png", help="draw the curve into this PNG")
     args = parser.parse_args(argv)
@@ -73,11 +75,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(e))
     if not len(history):
         parser.error(f"{path}: no metrics logged yet (logs/metrics.csv is missing or empty)")
+    if args.metrics is None:
+        args.metrics = [m for m in DEFAULT_METRICS if m in history.columns]
     unknown = [m for m in args.metrics if m not in history.columns]
-    if unknown:
+    if unknown or not args.metrics:
         known = ", ".join(sorted(history.metrics())[:12])
-        parser.error(f"not logged by this run: {', '.join(unknown)} (some that are: {known} ...)")
+        parser.error(f"not logged by this run: {', '.join(unknown or DEFAULT_METRICS)} (some that are: {known} ...)")
     curve = history.window_means(args.metrics, args.every)
+    last = max(history.steps())
 
     table = Table(title=f"{path} - means per {args.every:,.0f} agent steps")
     table.add_column("agent steps", justify="right")
@@ -85,8 +90,12 @@ def main(argv: list[str] | None = None) -> int:
         table.add_column(metric, justify="right")
     for k, end in enumerate(curve["steps"]):
         cells = [curve[m][k] for m in args.metrics]
-        table.add_row(f"{end - args.every:,.0f}-{end:,.0f}", *("-" if v is None else f"{v:.3f}" for v in cells))
-    Console(width=26 + sum(len(m) + 3 for m in args.metrics)).print(table)
+        # The last window ends where the run stopped: say so when that is short of a whole one.
+        span = (
+            f"{end - args.every:,.0f}-{end:,.0f}" if end <= last else f"{end - args.every:,.0f}-{last:,.0f} (partial)"
+        )
+        table.add_row(span, *("-" if v is None else f"{v:.3f}" for v in cells))
+    Console(width=40 + sum(len(m) + 3 for m in args.metrics)).print(table)
     if args.json:
         Path(args.json).write_text(json.dumps({"run": str(path), "every": args.every, **curve}, indent=1))
         print(f"wrote {args.json}")

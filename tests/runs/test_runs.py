@@ -59,5 +59,12 @@ def test_learning_curve_prints_the_table_and_writes_json_and_png(tmp_path):
     assert curve["steps"] == [1e6, 2e6] and curve["env_agent/heart.gained"] == pytest.approx([0.125, 1.0])
     assert set(curve) == {"run", "every", "steps", "episode/reward", "env_agent/heart.gained"}
     assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    bad = subprocess.run(script, capture_output=True, text=True)  # the defaults: ore, battery... not logged here
+    # Without --metrics: those of the reward and the arena's chain this run logged (a
+    # navigation-like run: reward and hearts, no ore or battery).
+    default = subprocess.run([*script, "--json", str(tmp_path / "d.json")], capture_output=True, text=True, check=True)
+    assert set(json.loads((tmp_path / "d.json").read_text())) >= {"episode/reward", "env_agent/heart.gained"}
+    assert "ore_red" not in default.stdout
+    bad = subprocess.run([*script, "--metrics", "env_agent/ore_red.gained"], capture_output=True, text=True)
     assert bad.returncode == 2 and "not logged by this run: env_agent/ore_red.gained" in bad.stderr
+    partial = subprocess.run([*script, "--every", "1.5e6"], capture_output=True, text=True, check=True).stdout
+    assert "1,500,000-2,000,000 (partial)" in partial  # the last window ends where the run stopped
