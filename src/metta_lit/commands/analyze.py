@@ -21,7 +21,7 @@ def analyze(
     crossplay: bool = False,
     crossplay_png: str | None = "crossplay.png",
     leaderboard: bool = False,
-    replacement: str = "random:v0",
+    replacement: str | None = None,
     console: Console | None = None,
 ) -> Table:
     """Metric tables and a scorecard heatmap from an evaluation database; or, from its cross-play
@@ -35,7 +35,7 @@ def analyze(
         crossplay: print the cross-play matrix (row policy's mean reward per agent beside the column policy)
         crossplay_png: with --crossplay, draw the matrix to this PNG ('null': none)
         leaderboard: print the policies' ratings (Bradley-Terry, 95% intervals) and value over replacement
-        replacement: the policy value over replacement is measured against ('key:vN')
+        replacement: the policy value over replacement is measured against ('key:vN'; default random:v0)
         console: where the table is printed (Python callers)
     """
     console = console or wide_console()
@@ -122,10 +122,13 @@ def crossplay_table(db: EvalStatsDB, png: str | None, console: Console) -> Table
     return table
 
 
-def leaderboard_table(db: EvalStatsDB, replacement: str) -> Table:
+def leaderboard_table(db: EvalStatsDB, replacement: str | None) -> Table:
+    """``replacement`` None: random:v0, whose absence leaves the values empty; a policy named
+    that did not play is an error."""
     from metta_lit.evaluation.ratings import label, leaderboard, parse_label
 
-    rows = leaderboard(db, parse_label(replacement, "--replacement"))
+    named, replacement = replacement is not None, replacement or "random:v0"
+    rows = leaderboard(db, parse_label(replacement, "--replacement"), named)
     if not rows:
         raise ConfigError(f"{db.path}: no cross-play meetings of two policies (evaluate with --splits writes them)")
     table = Table(title=f"leaderboard: Bradley-Terry rating (Elo scale) and value over {replacement}")

@@ -219,13 +219,13 @@ class LeaderboardRow:
     crossplay_reward: float  # mean reward per agent over all its cross-play agent-episodes
 
 
-def leaderboard(db: StatsQueries, replacement: Policy = ("random", 0)) -> list[LeaderboardRow]:
-    """The policies of a database's cross-play, best rating first. A ``replacement`` that
-    played in none of its cross-play episodes is a ConfigError naming those that did: every
-    value over it would be missing."""
+def leaderboard(db: StatsQueries, replacement: Policy = ("random", 0), named: bool = False) -> list[LeaderboardRow]:
+    """The policies of a database's cross-play, best rating first. A ``replacement`` the user
+    ``named`` that played in none of its cross-play episodes is a ConfigError naming those that
+    did (every value over it would be missing); the default one may be absent (no values)."""
     sides = db.crossplay_sides()
     played = sorted({side.policy for side in sides})
-    if sides and replacement not in played:
+    if named and sides and replacement not in played:
         near = closest(label(replacement), [label(p) for p in played])
         hint = f" (closest: {', '.join(near)})" if near else ""
         raise ConfigError(

@@ -46,17 +46,18 @@ def scorecard(path: str, metric: str = "reward") -> dict[str, Any]:
     }
 
 
-def leaderboard_rows(path: str, replacement: str = "random:v0") -> dict[str, Any]:
+def leaderboard_rows(path: str, replacement: str | None = None) -> dict[str, Any]:
     """``{version, replacement, rows: [{policy, rating, low, high, meetings, wins, vor...}]}``,
     best rating first; no rows before the first cross-play evaluation."""
     from metta_lit.evaluation.ratings import label, leaderboard, parse_label
 
+    named, replacement = replacement is not None, replacement or "random:v0"
     replaced = parse_label(replacement, "replacement")
     version = db_version(path)
     if version is None:
         return {"version": None, "replacement": replacement, "rows": []}
     rows = []
-    for row in leaderboard(EvalStatsDB(path), replaced):
+    for row in leaderboard(EvalStatsDB(path), replaced, named):
         r, v = row.rating, row.vor
         rows.append(
             {

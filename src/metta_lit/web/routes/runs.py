@@ -64,9 +64,7 @@ def routes(site: Site) -> list[Route]:
         if not stats_db:
             return JSONResponse({"version": None, "configured": False})
         try:
-            board = await run_in_threadpool(
-                leaderboard_rows, stats_db, request.query_params.get("replacement", "random:v0")
-            )
+            board = await run_in_threadpool(leaderboard_rows, stats_db, request.query_params.get("replacement"))
         except ConfigError as e:
             raise HTTPException(400, f"leaderboard: {e}") from None
         return JSONResponse({**board, "configured": True, "path": stats_db})

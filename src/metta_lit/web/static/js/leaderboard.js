@@ -40,7 +40,9 @@ function draw(board) {
 
 async function poll(force = false) {
   try {
-    const board = await getJson(`/api/leaderboard?replacement=${encodeURIComponent($("replacement").value)}`);
+    // Empty: the server's default (random:v0), which may not have played; a policy typed in must have.
+    const named = $("replacement").value.trim();
+    const board = await getJson(named ? `/api/leaderboard?replacement=${encodeURIComponent(named)}` : "/api/leaderboard");
     showError(null);
     if (force || board.version !== page.version) {
       page.version = board.version;
