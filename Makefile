@@ -3,10 +3,10 @@ PY := .venv/bin/python
 SOURCES := src tests scripts
 NATIVE := $(wildcard native_env/src/*.cpp native_env/src/*/*.cpp native_env/src/*/*.hpp native_env/include/mettagrid/*.hpp native_env/include/mettagrid/*/*.hpp)
 
-.PHONY: setup lint format test suite bench ci
+.PHONY: setup lint format test suite bench docs ci
 
 setup:
-	bash scripts/setup.sh
+	bash scripts/setup.sh --dev
 
 lint:
 	.venv/bin/ruff check $(SOURCES)
@@ -29,6 +29,10 @@ test:
 # The recipes' CI suite: train, evaluate ':latest', replay, play (smoke runs with timeouts).
 suite:
 	cd "$$(mktemp -d)" && $(CURDIR)/.venv/bin/metta-lit run ci
+
+# The documentation site (mkdocs-material) into site/; --strict fails on a broken link.
+docs:
+	NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict
 
 bench:
 	$(PY) scripts/bench_env.py --json bench_results/env.json

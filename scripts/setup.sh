@@ -2,14 +2,24 @@
 # Sets up metta-lit on a fresh machine: a virtualenv in .venv with the CPU build of torch
 # (installed first, so nothing pulls a multi-GB CUDA build) and metta-lit itself, whose
 # native environment is compiled by scikit-build-core + CMake during the install.
+# `--dev` (make setup) adds the test, lint and docs tools and the optional integrations the
+# tests exercise; without it, only what training and the commands need.
 set -euo pipefail
+DEV=0
+if [ "${1:-}" = "--dev" ]; then DEV=1; fi
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0"
-.venv/bin/pip install --quiet --disable-pip-version-check -e ".[dev]"
+if [ "$DEV" = 1 ]; then
+  .venv/bin/pip install --quiet --disable-pip-version-check -e ".[dev]"
+else
+  .venv/bin/pip install --quiet --disable-pip-version-check -e .
+  echo "metta-lit is installed in .venv (add the test tools with: bash scripts/setup.sh --dev)"
+  exit 0
+fi
 # tmux lets the tests drive `metta-lit play` in a real terminal, and Debian's chromium is the
 # browser the web tests drive through Playwright (which then downloads no browser of its own).
 # As root with apt they are installed here; otherwise the command to run is printed. Without

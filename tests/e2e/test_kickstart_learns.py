@@ -19,7 +19,7 @@ def test_kickstarting_pulls_the_student_towards_the_teacher():
     its own memory), the kickstarted student's action distribution is far closer to the teacher's.
 
     (Whether that makes the student reach the teacher's score sooner is what
-    scripts/bench_kickstart.py measures; on navigation it does not, reliably: see the README.)"""
+    scripts/bench_kickstart.py measures; on navigation it does not, reliably: see docs/benchmarks.md.)"""
     import sys
     import tempfile
 

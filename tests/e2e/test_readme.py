@@ -1,6 +1,8 @@
-"""Every command of the README, in order, as a new user would type them (with small budgets).
+"""Every command of the README and the docs, in order, as a new user would type them (with
+small budgets): the README's, then each docs page's in the site's navigation order (mkdocs.yml).
 
-Shell commands come from the README's ```bash blocks and Python from its ```python blocks;
+Shell commands come from the ```bash blocks and Python from the ```python blocks; a shell
+command that appears on two pages runs once;
 they run in one scratch directory (``configs/`` linked in), so later commands use what
 earlier ones wrote (``train_dir/my_run``, ``stats.duckdb``, ``replays/``); ``notebooks/`` is linked in too. Only these are
 changed: ``metta-lit`` runs this interpreter's module, training budgets and episode lengths
@@ -25,6 +27,16 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
+
+
+def pages() -> list[Path]:
+    """The README, then the docs pages in the site's navigation order."""
+    import yaml
+
+    nav = yaml.safe_load((ROOT / "mkdocs.yml").read_text())["nav"]
+    return [README, *(ROOT / "docs" / next(iter(entry.values())) for entry in nav)]
+
+
 METTA_LIT = f"{shlex.quote(sys.executable)} -m metta_lit.cli"
 MARIMO = shlex.quote(str(Path(sys.executable).with_name("marimo")))
 SMALL_FIT = (
@@ -37,17 +49,20 @@ SMALL_RUN = (
 SHORT_EPISODES = """ --model.init_args.eval_envs 1 --model.init_args.env_overrides '{"game.max_steps": 60}'"""
 
 
-def blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", README.read_text(), re.S)
+def blocks(language: str) -> list[tuple[Path, str]]:
+    """(page, block) of every ```language block, pages in order."""
+    return [
+        (page, block) for page in pages() for block in re.findall(rf"```{language}\n(.*?)```", page.read_text(), re.S)
+    ]
 
 
 def shell_commands() -> list[str]:
     """README shell lines with continuations joined and trailing comments dropped."""
     commands = []
-    for block in blocks("bash"):
+    for _, block in blocks("bash"):
         for line in block.replace("\\\n", " ").splitlines():
             line = re.split(r"\s#\s", line, maxsplit=1)[0].strip()
-            if line:
+            if line and line not in commands:
                 commands.append(line)
     return commands
 
@@ -106,7 +121,24 @@ def test_readme_has_the_commands_a_user_needs():
         "--model.init_args.partner_share",
     ):
         assert any(needed in c for c in commands), needed
-    assert "../shared" not in README.read_text()  # the README stands alone
+    for page in pages():
+        assert "../shared" not in page.read_text(), page  # the docs stand alone
+    assert len(README.read_text().splitlines()) <= 200  # the front door; the rest is in docs/
+
+
+def test_the_docs_site_builds_strictly(tmp_path):
+    """mkdocs --strict: every page in the nav, every link and image found."""
+    mkdocs = Path(sys.executable).with_name("mkdocs")
+    run = subprocess.run(
+        [str(mkdocs), "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (tmp_path / "site" / "learning" / "index.html").exists()
 
 
 @pytest.mark.slow
@@ -141,7 +173,7 @@ def test_every_readme_command_runs_in_order(tmp_path):
     cwd = os.getcwd()
     os.chdir(tmp_path)
     try:
-        for code in blocks("python"):
-            exec(compile(code, "README.md", "exec"), {})  # the README's own Python examples
+        for page, code in blocks("python"):
+            exec(compile(code, str(page.relative_to(ROOT)), "exec"), {})  # the pages' own Python examples
     finally:
         os.chdir(cwd)

@@ -4,7 +4,7 @@
 Hypothesis: two agents of a team who share half of each reward learn to meet at their room's
 assembler and take turns using it, although neither can score alone; a trained pair's uses of
 the assembler with two agents beside it are many times a random pair's. Training logs the
-count as ``env_game/assembler.uses.agents_2`` (per episode), and the README states the run's
+count as ``env_game/assembler.uses.agents_2`` (per episode), and docs/cooperation.md states the run's
 result against random.
 """
 

@@ -11,7 +11,7 @@ and chain length, empty-handed, on maps training never sees) show side by side.
 The ore-in-hand lessons are a first rung: the agent only has to find the converter that takes
 one of its ores, as object_use's lessons start with a battery in hand. Without them the
 recipe's first hearts came late and at a seed-dependent time: seed 1 was still at random at
-2.3M agent steps, and with them it left random by 1M (the README's *Learning check*).
+2.3M agent steps, and with them it left random by 1M (docs/learning.md).
 """
 
 from __future__ import annotations

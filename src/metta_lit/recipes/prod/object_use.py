@@ -3,7 +3,7 @@
 Training draws each episode's lesson with the learning-progress curriculum: what the agent
 starts holding (3 batteries, 3 ore, or nothing) and which objects its room has, so the easy
 lessons teach the last links of the chain first. Evaluation plays every lesson
-(configs/sims/object_use.yaml), each against its random and scripted baselines in the README.
+(configs/sims/object_use.yaml), each against its random and scripted baselines in docs/evaluation.md.
 """
 
 from __future__ import annotations
