@@ -66,3 +66,12 @@ def test_busy_processes_are_measured_as_busy_cores():
             proc.kill()
             proc.wait()
     assert loaded > quiet + 1.2, (quiet, loaded)
+
+
+def test_the_start_line_says_when_the_thread_count_follows_the_load():
+    """The count chosen at start changes under load; the line must not promise it for the run."""
+    from metta_lit.train.metrics import describe_fit
+
+    adaptive = describe_fit(None, 2048, 1, threads_follow_load=True)
+    assert "then follows the machine's load (overview/threads logs the count in use)" in adaptive
+    assert "torch uses" in describe_fit(None, 2048, 1) and "follows" not in describe_fit(None, 2048, 1)

@@ -34,10 +34,19 @@ def validation_metrics(episodes: list[EpisodeResult]) -> dict[str, float]:
     return metrics
 
 
-def describe_fit(network_dtype: torch.dtype | None, batch_per_rank: int, world_size: int) -> str:
-    """What a run prints at fit start: threads, precision and the batch over ranks."""
+def describe_fit(
+    network_dtype: torch.dtype | None, batch_per_rank: int, world_size: int, threads_follow_load: bool = False
+) -> str:
+    """What a run prints at fit start: threads, precision and the batch over ranks. Threads that
+    follow the load change during the run, so the line says so (``overview/threads`` logs them)."""
+    threads = f"torch uses {torch.get_num_threads()} CPU threads per rank"
+    if threads_follow_load:
+        threads = (
+            f"torch starts with {torch.get_num_threads()} CPU threads per rank, then follows the machine's load "
+            "(overview/threads logs the count in use)"
+        )
     return (
-        f"[metta-lit] torch uses {torch.get_num_threads()} CPU threads per rank; policy network precision: "
+        f"[metta-lit] {threads}; policy network precision: "
         f"{network_dtype or torch.float32}\n[metta-lit] batch: {batch_per_rank:,} agent steps per rank x "
         f"{world_size} ranks = {batch_per_rank * world_size:,} per update (total_timesteps counts all ranks)"
     )

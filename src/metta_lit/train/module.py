@@ -110,7 +110,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
         hp, world = self.hparams, self.trainer.world_size
         local_ranks = getattr(self.trainer.strategy, "num_processes", 1)
         self._threads = configure_threads(hp.torch_threads, hp.env_threads, local_ranks, self.device.type)
-        rank_zero_info(metrics.describe_fit(self.network_dtype, self.batch_size, world))
+        rank_zero_info(metrics.describe_fit(self.network_dtype, self.batch_size, world, self._threads.adaptive))
         if hp.compile:
             self.policy.compile_networks()
         if self.partner_agents:
