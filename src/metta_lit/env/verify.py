@@ -27,9 +27,9 @@ from metta_lit.env.replay import ReplayError, ReplayRecorder, is_change_list, va
 from metta_lit.env.vec_env import MettaGridVecEnv
 
 VERIFIABLE_FIELDS = ("episode_seed", "map", "actions")
-# Top-level fields the engine's replay has beyond the objects; the first two are labels the
-# writer chooses (``episode_id``) or the config the map was replaced in (``mg_config``, whose
-# effect the re-simulation itself checks).
+# Top-level fields a replay may hold that are not compared as values: a label the writer
+# chooses (``episode_id``), the config (``mg_config``: its effect is what the re-simulation
+# checks), what the re-simulation is built from, the objects (compared one by one) and the version.
 LABELS = ("episode_id", "mg_config", *VERIFIABLE_FIELDS, "objects", "version")
 COMPARED = ("action_names", "item_names", "type_names", "map_size", "num_agents", "max_steps")
 
