@@ -81,7 +81,9 @@ def test_analyze_says_when_a_pattern_matches_nothing(tmp_path):
 
 
 def test_the_scorecard_fits_long_names_title_and_colorbar_label(tmp_path):
-    from metta_lit.commands.analyze import scorecard_figure
+    import matplotlib.colors
+
+    from metta_lit.commands.analyze import MISSING_COLOUR, scorecard_figure
 
     db_path = str(tmp_path / "s.duckdb")
     now = datetime.now()
@@ -89,7 +91,9 @@ def test_the_scorecard_fits_long_names_title_and_colorbar_label(tmp_path):
     for k, key in enumerate(["a" * 70, "local.someone.20261125.101010_with_a_long_suffix"]):
         episode = EpisodeRecord(f"e{k}", f"s{k}", 3, now, {}, [0], [{"reward": float(k)}], [(key, 12)])
         sims.append(
-            SimulationRecord(f"s{k}", "suite_with_a_long_name", "simulation_" + "x" * 40, key, 12, now, now, [episode])
+            SimulationRecord(
+                f"s{k}", "suite_with_a_long_name", f"simulation_{k}" + "x" * 40, key, 12, now, now, [episode]
+            )
         )
     db = EvalStatsDB(db_path)
     db.write(sims)
@@ -106,6 +110,12 @@ def test_the_scorecard_fits_long_names_title_and_colorbar_label(tmp_path):
     heatmap = fig.axes[0].get_window_extent(renderer)
     assert heatmap.width > 0.25 * box.width  # the labels do not squeeze the heatmap away
     assert all(len(t.get_text()) <= 28 for t in fig.axes[0].get_yticklabels())
+    # Each policy played one simulation: the other cell is missing, drawn grey with '-', never as a 0.
+    drawn = fig.axes[0].images[0].get_array()  # rows: policies a..., local...; columns: simulation_0, _1
+    assert drawn.mask.tolist() == [[False, True], [True, False]]
+    rgba = fig.axes[0].images[0].to_rgba(drawn)
+    assert tuple(rgba[0, 1]) == matplotlib.colors.to_rgba(MISSING_COLOUR) != tuple(rgba[0, 0])
+    assert sorted(t.get_text() for t in fig.axes[0].texts) == ["-", "-", "0.00", "1.00"]
 
 
 def test_play_refuses_a_negative_step_count(tmp_path):

@@ -169,12 +169,16 @@ def scorecard_figure(
     return heatmap(values, rows, [short_label(s) for s in sims], f"scorecard: mean {metric} per agent", metric)
 
 
+MISSING_COLOUR = "#d9d9d9"
+
+
 def heatmap(values: list[list[float]], rows: list[str], cols: list[str], title: str, unit: str):
-    """A labelled heatmap (NaN cells drawn as '-'), sized to its labels; -> matplotlib Figure."""
+    """A labelled heatmap (NaN cells: missing, grey with '-'), sized to its labels; -> matplotlib Figure."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
 
     # Inches: cells of 1.2 x 0.5, plus room for the longest row label, the tilted column
     # labels, the colorbar and the title (~0.09 inch per character at 9-10 pt).
@@ -185,7 +189,9 @@ def heatmap(values: list[list[float]], rows: list[str], cols: list[str], title: 
     fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
     finite = [v for row in values for v in row if not math.isnan(v)] or [0.0]
     low, high = min(finite), max(finite)
-    image = ax.imshow([[v if not math.isnan(v) else low for v in row] for row in values], cmap="viridis", aspect="auto")
+    # A cell never measured is drawn as missing (light grey, '-'), not in the colour of the lowest score.
+    cmap = plt.get_cmap("viridis").with_extremes(bad=MISSING_COLOUR)
+    image = ax.imshow(np.ma.masked_invalid(np.asarray(values, dtype=float)), cmap=cmap, aspect="auto")
     ax.set_xticks(range(len(cols)), cols, rotation=30, ha="right")
     ax.set_yticks(range(len(rows)), rows)
     for i, row in enumerate(values):
@@ -197,7 +203,7 @@ def heatmap(values: list[list[float]], rows: list[str], cols: list[str], title: 
                 "-" if math.isnan(v) else f"{v:.2f}",
                 ha="center",
                 va="center",
-                color="black" if bright else "white",
+                color="black" if bright or math.isnan(v) else "white",
                 fontsize=9,
             )
     fig.colorbar(image, ax=ax, label=unit)
