@@ -338,3 +338,30 @@ def test_retention_partial_saves_and_the_history_past_a_checkpoint(tmp_path):
     assert not (run / "checkpoints" / ".tmp-killed").exists()
     assert column(read_metrics(run), "overview/agent_steps") == [k * EPOCH for k in range(1, 8)]
     assert len(list((run / "checkpoints").glob("*.mpt"))) == 5  # keep_last is 10 by default
+
+
+def test_the_progress_bar_ends_at_the_budget_with_log_lines_above_it(tmp_path):
+    """A budget that is not a whole number of updates: the bar's total is where the run stops
+    (no overshoot, the same format to the end), and "saved policy" lines stand on their own."""
+    budget = 2 * EPOCH + EPOCH // 2  # the run stops after 3 updates
+    proc = metta_lit(*fit_args("bar", budget), "--trainer.enable_progress_bar", "true", cwd=tmp_path)
+    lines = [line.strip() for line in proc.stderr.replace("\r", "\n").splitlines() if line.strip()]
+    bars = [line for line in lines if line.startswith("agent steps:")]
+    assert bars and "100%" in bars[-1], bars[-3:]
+    assert all("%" in bar for bar in bars)  # tqdm drops the percentage once n passes total
+    saved = [line for line in lines if "saved policy" in line]
+    assert saved and all(line.startswith("[metta-lit] saved policy") for line in saved), saved
+    assert "reward=" in bars[-1]
+
+
+def test_the_progress_window_weights_recent_updates_by_their_episodes():
+    from metta_lit.train.metrics import EpisodeWindow
+
+    window = EpisodeWindow(updates=2)
+    assert window.means() == {}
+    window.add({"overview/episodes": 1.0, "episode/reward": 10.0, "env_agent/heart.gained": 2.0})
+    window.add({"overview/sps": 5.0})  # no episode finished: not a zero
+    window.add({"overview/episodes": 3.0, "episode/reward": 2.0})  # no heart in these episodes
+    assert window.means() == {"episode/reward": 4.0, "env_agent/heart.gained": 0.5}
+    window.add({"overview/episodes": 4.0, "episode/reward": 1.0})  # the first update leaves the window
+    assert window.means() == {"episode/reward": 10 / 7}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 
 import torch
 from tensordict import TensorDictBase
@@ -73,6 +74,32 @@ def update_metrics(
         "overview/reward_per_step": float(rollout["next", "reward"].mean()),
         "overview/threads": float(torch.get_num_threads()),
     }
+
+
+class EpisodeWindow:
+    """The progress bar's reward and hearts: episode-weighted means over the last ``updates``
+    updates that finished episodes, as one update's few episodes swing widely (the bar's final
+    line would otherwise show one noisy update)."""
+
+    def __init__(self, updates: int = 10) -> None:
+        self._rows: deque[tuple[float, float, float | None]] = deque(maxlen=updates)
+
+    def add(self, logged: dict[str, float]) -> None:
+        """One update's logged metrics (those without finished episodes are skipped)."""
+        if logged.get("overview/episodes"):
+            reward, hearts = logged.get("episode/reward", 0.0), logged.get("env_agent/heart.gained")
+            self._rows.append((logged["overview/episodes"], reward, hearts))
+
+    def means(self) -> dict[str, float]:
+        """``episode/reward`` and, where any update logged it, ``env_agent/heart.gained`` (an
+        update without it made none); empty before the first finished episode."""
+        episodes = sum(n for n, _, _ in self._rows)
+        if not episodes:
+            return {}
+        out = {"episode/reward": sum(n * r for n, r, _ in self._rows) / episodes}
+        if any(h is not None for _, _, h in self._rows):
+            out["env_agent/heart.gained"] = sum(n * (h or 0.0) for n, _, h in self._rows) / episodes
+        return out
 
 
 def split_progress_bar(metrics: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:

@@ -92,6 +92,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
         self.agent_steps = 0
         self.replay_dir: str | None = None  # validation episodes write replays here (CLI: --replay_dir)
         self._rollouts: Rollouts | None = None  # built at fit start
+        self.progress_window = metrics.EpisodeWindow()  # what the progress bar shows of recent episodes
         self._partners: PartnerPool | None = None  # built at fit start (not a submodule: DDP must not see it)
         self._partner_state: dict[str, Any] | None = None  # from a checkpoint, for the pool built at fit start
 
@@ -191,6 +192,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
         }
         if self._partners is not None:
             logged.update(partner_metrics(episodes, self.num_agents - self.partner_agents, self._partners))
+        self.progress_window.add(logged)
         shown, rest = metrics.split_progress_bar(logged)
         self.log_dict(shown, on_step=True, on_epoch=False, batch_size=1, sync_dist=False, prog_bar=True)
         self.log_dict(rest, on_step=True, on_epoch=False, batch_size=1, sync_dist=False)
