@@ -20,6 +20,7 @@ from metta_lit.core.errors import ConfigError, unknown_key_message, validation_m
 from metta_lit.core.files import read_yaml
 from metta_lit.env.checks import check_game_names
 from metta_lit.env.library import OBJECT_LIBRARY
+from metta_lit.env.maps import MapCount
 
 DEFAULT_RESOURCES = [
     "ore_red",
@@ -288,10 +289,6 @@ class ActionsConfig(StrictModel):
 
 MAX_SCENE_MAPS = 1024
 MAX_SCENE_MAP_CELLS = 1 << 22  # a scene builder's maps together: the native env's bound (8 MiB)
-
-
-# Objects or agents a map builder places: no map holds more cells than 255 x 255.
-MapCount = Annotated[int, Field(ge=0, le=255 * 255)]
 
 
 class AsciiMapBuilder(StrictModel):

@@ -7,13 +7,20 @@ instance-tiling builders run natively on every reset (their sizes are checked in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import Field
 
 from metta_lit.core.errors import ConfigError
 from metta_lit.env.library import OBJECT_LIBRARY
 
 if TYPE_CHECKING:
     from metta_lit.env.config import GameConfig
+
+MAX_SIDE = 255  # the native env's map limit, per side
+# Objects or agents a map builder or scene places: no map holds more cells than MAX_SIDE²,
+# so a larger count is refused while the config is read, before anything is built for it.
+MapCount = Annotated[int, Field(ge=0, le=MAX_SIDE * MAX_SIDE)]
 
 # Characters every ASCII map understands; objects add their own `map_char`.
 DEFAULT_CHARS = {

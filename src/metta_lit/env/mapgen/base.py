@@ -12,10 +12,9 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from metta_lit.core.errors import ConfigError, closest, validation_message
-from metta_lit.env.maps import MapError
+from metta_lit.env.maps import MAX_SIDE, MapError
 
 EMPTY, WALL = "empty", "wall"
-MAX_SIDE = 255  # the native env's map limit, per side
 MAX_DEPTH = 32  # mappings inside a scene config (scenes in scenes, their fields); shipped maps nest <= 4
 NAME_LENGTH = 24  # characters of a cell name: numpy stores names in fixed-width cells
 CELL = f"<U{NAME_LENGTH}"
@@ -110,21 +109,24 @@ def check_names(scene: Scene, names: set[str]) -> None:
             raise scene.fail(f"the cell name {name[:40]!r} is longer than {NAME_LENGTH} characters")
 
 
-def place(scene: Scene, grid: np.ndarray, names: list[str], rng: np.random.Generator) -> None:
-    """Puts each of ``names`` on its own random empty cell; too few cells is an error."""
-    check_names(scene, set(names))
+def place(scene: Scene, grid: np.ndarray, counts: list[tuple[str, int]], rng: np.random.Generator) -> None:
+    """Puts ``n`` of each ``(name, n)`` on random empty cells, one each, in order; too few
+    cells is an error, raised before a list of that many names is built."""
+    check_names(scene, {name for name, n in counts if n})
     cells = free_cells(grid)
-    if len(names) > len(cells):
-        raise scene.fail(f"{len(names)} objects and agents do not fit in {len(cells)} free cells")
-    for name, k in zip(names, rng.permutation(len(cells))[: len(names)], strict=True):
+    wanted = sum(n for _, n in counts)
+    if wanted > len(cells):
+        raise scene.fail(f"{wanted} objects and agents do not fit in {len(cells)} free cells")
+    names = [name for name, n in counts for _ in range(n)]
+    for name, k in zip(names, rng.permutation(len(cells))[:wanted], strict=True):
         grid[tuple(cells[k])] = name
 
 
-def agent_cells(agents: int | Mapping[str, int]) -> list[str]:
-    """Cell names of agents: ``n`` default agents, or ``{group: n}``."""
+def agent_counts(agents: int | Mapping[str, int]) -> list[tuple[str, int]]:
+    """Cell names of agents and how many: ``n`` default agents, or ``{group: n}``."""
     if isinstance(agents, int):
-        return ["agent.agent"] * agents
-    return [f"agent.{group}" for group, n in agents.items() for _ in range(n)]
+        return [("agent.agent", agents)]
+    return [(f"agent.{group}", n) for group, n in agents.items()]
 
 
 # The type of a field holding a child scene: its mapping becomes the scene its ``type`` names.
