@@ -140,19 +140,11 @@ def _top_level(recorded: dict[str, Any], simulated: dict[str, Any]) -> Differenc
 
 
 def _repeated_id(recorded: dict[str, Any]) -> Difference | None:
-    counts = Counter(json.dumps(obj["id"]) for obj in recorded["objects"])
+    counts = Counter(obj["id"] for obj in recorded["objects"])
     for obj in recorded["objects"]:
-        if counts[json.dumps(obj["id"])] > 1:
-            times = counts[json.dumps(obj["id"])]
-            return Difference(
-                0,
-                obj["id"],
-                str(obj["type_name"]),
-                "id",
-                None,
-                None,
-                f"appears {times} times in the replay (once in the engine's)",
-            )
+        if (times := counts[obj["id"]]) > 1:
+            note = f"appears {times} times in the replay (once in the engine's)"
+            return Difference(0, obj["id"], str(obj["type_name"]), "id", None, None, note)
     return None
 
 
@@ -226,7 +218,7 @@ def _check_objects(replay: dict[str, Any], url: str) -> None:
 
 def _seed(replay: dict[str, Any], url: str) -> int:
     seed = replay["episode_seed"]
-    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+    if not _is_int(seed) or not 0 <= seed < 2**32:
         raise ReplayError(f"{url}: episode_seed must be an integer in [0, 2**32), got {seed!r}")
     return seed
 
