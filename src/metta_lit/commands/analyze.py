@@ -125,12 +125,13 @@ def crossplay_table(db: EvalStatsDB, png: str | None, console: Console) -> Table
 def leaderboard_table(db: EvalStatsDB, replacement: str | None) -> Table:
     """``replacement`` None: random:v0, whose absence leaves the values empty; a policy named
     that did not play is an error."""
-    from metta_lit.evaluation.ratings import label, leaderboard, parse_label
+    from metta_lit.evaluation.ratings import DEFAULT_REPLACEMENT, label, leaderboard, parse_label
 
-    named, replacement = replacement is not None, replacement or "random:v0"
-    rows = leaderboard(db, parse_label(replacement, "--replacement"), named)
+    replaced = parse_label(replacement, "--replacement") if replacement is not None else None
+    rows = leaderboard(db, replaced)
     if not rows:
         raise ConfigError(f"{db.path}: no cross-play meetings of two policies (evaluate with --splits writes them)")
+    replacement = replacement if replacement is not None else label(DEFAULT_REPLACEMENT)
     table = Table(title=f"leaderboard: Bradley-Terry rating (Elo scale) and value over {replacement}")
     for column in ("#", "policy", "rating [95%]", "meetings", "wins", f"value over {replacement} [95%]", "reward"):
         table.add_column(column, justify="left" if column == "policy" else "right")

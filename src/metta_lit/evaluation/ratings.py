@@ -219,20 +219,24 @@ class LeaderboardRow:
     crossplay_reward: float  # mean reward per agent over all its cross-play agent-episodes
 
 
-def leaderboard(db: StatsQueries, replacement: Policy = ("random", 0), named: bool = False) -> list[LeaderboardRow]:
-    """The policies of a database's cross-play, best rating first. A ``replacement`` the user
-    ``named`` that played in none of its cross-play episodes is a ConfigError naming those that
-    did (every value over it would be missing); the default one may be absent (no values)."""
+DEFAULT_REPLACEMENT: Policy = ("random", 0)
+
+
+def leaderboard(db: StatsQueries, replacement: Policy | None = None) -> list[LeaderboardRow]:
+    """The policies of a database's cross-play, best rating first, with their value over
+    ``replacement``. One that is named but played in none of its cross-play episodes is a
+    ConfigError naming those that did (every value over it would be missing); the default
+    (None: :data:`DEFAULT_REPLACEMENT`) may be absent, leaving the values empty."""
     sides = db.crossplay_sides()
     played = sorted({side.policy for side in sides})
-    if named and sides and replacement not in played:
+    if replacement is not None and sides and replacement not in played:
         near = closest(label(replacement), [label(p) for p in played])
         hint = f" (closest: {', '.join(near)})" if near else ""
         raise ConfigError(
             f"--replacement {label(replacement)}: no cross-play episode of it{hint}; "
             f"policies there: {', '.join(label(p) for p in played[:20])}"
         )
-    vor = {v.policy: v for v in value_over_replacement(sides, replacement)}
+    vor = {v.policy: v for v in value_over_replacement(sides, replacement or DEFAULT_REPLACEMENT)}
     reward: dict[Policy, list[float]] = defaultdict(lambda: [0.0, 0])
     for side in sides:
         reward[side.policy][0] += side.reward

@@ -49,15 +49,15 @@ def scorecard(path: str, metric: str = "reward") -> dict[str, Any]:
 def leaderboard_rows(path: str, replacement: str | None = None) -> dict[str, Any]:
     """``{version, replacement, rows: [{policy, rating, low, high, meetings, wins, vor...}]}``,
     best rating first; no rows before the first cross-play evaluation."""
-    from metta_lit.evaluation.ratings import label, leaderboard, parse_label
+    from metta_lit.evaluation.ratings import DEFAULT_REPLACEMENT, label, leaderboard, parse_label
 
-    named, replacement = replacement is not None, replacement or "random:v0"
-    replaced = parse_label(replacement, "replacement")
+    replaced = parse_label(replacement, "replacement") if replacement is not None else None
+    replacement = replacement if replacement is not None else label(DEFAULT_REPLACEMENT)
     version = db_version(path)
     if version is None:
         return {"version": None, "replacement": replacement, "rows": []}
     rows = []
-    for row in leaderboard(EvalStatsDB(path), replaced, named):
+    for row in leaderboard(EvalStatsDB(path), replaced):
         r, v = row.rating, row.vor
         rows.append(
             {
