@@ -503,8 +503,11 @@ class MettaGridConfig(StrictModel):
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> MettaGridConfig:
-        path = Path(path)
-        data = read_yaml(path, "env config")
+        return cls.from_data(read_yaml(path, "env config"), Path(path))
+
+    @classmethod
+    def from_data(cls, data: Any, path: Path) -> MettaGridConfig:
+        """The config of an env file's parsed YAML (``path`` names it in errors)."""
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping with 'label' and 'game'")
         try:

@@ -35,7 +35,7 @@ def env_config(name: str, _depth: int = 0) -> MettaGridConfig:
     path = env_path(name)
     data = read_yaml(path, "env config")
     if not isinstance(data, dict) or "base" not in data:
-        return MettaGridConfig.from_yaml(path)
+        return MettaGridConfig.from_data(data, path)  # the file, read once
     if _depth >= MAX_BASE_DEPTH:
         raise ConfigError(f"{path}: 'base' chain deeper than {MAX_BASE_DEPTH} (a variant that bases on itself?)")
     extra = sorted(set(data) - {"base", "overrides", "label"})
