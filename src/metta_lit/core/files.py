@@ -31,10 +31,14 @@ def read_bytes(url: str, what: str = "file", max_bytes: int | None = None) -> by
     ``ValueError`` naming the file, as every other unreadable input does.
     """
     fs, path = fsspec.core.url_to_fs(url)
-    if isinstance(fs, LocalFileSystem):
-        _check_regular(path, url, what)
     try:
-        with fsspec.open(url, "rb") as f:
+        if isinstance(fs, LocalFileSystem):
+            mode = os.stat(path).st_mode  # its errors are reported below, as the open's would be
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError(path)
+            if not stat.S_ISREG(mode):
+                raise ValueError(f"{url}: not a regular file (a pipe, socket or device), so not a {what}")
+        with fs.open(path, "rb") as f:
             if max_bytes is None:
                 return f.read()
             data = f.read(max_bytes + 1)
@@ -47,19 +51,6 @@ def read_bytes(url: str, what: str = "file", max_bytes: int | None = None) -> by
     if len(data) > max_bytes:
         raise ValueError(f"{url}: {what} larger than the {max_bytes:,}-byte limit")
     return data
-
-
-def _check_regular(path: str, url: str, what: str) -> None:
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError as e:
-        raise FileNotFoundError(f"{url}: no such {what}") from e
-    except OSError as e:  # ELOOP, EACCES, ENAMETOOLONG, ...
-        raise ValueError(f"{url}: cannot read this {what} ({e.strerror or e})") from None
-    if stat.S_ISDIR(mode):
-        raise IsADirectoryError(f"{url}: is a directory, not a {what}")
-    if not stat.S_ISREG(mode):
-        raise ValueError(f"{url}: not a regular file (a pipe, socket or device), so not a {what}")
 
 
 MAX_YAML_BYTES = 16 << 20  # a config file: the largest shipped one is 4 kB, a hand-drawn 255x255 map ~65 kB
