@@ -2,23 +2,23 @@
 """Environment throughput: agent-steps/s of the native vectorized env with random actions.
 
 Measures (a) the arena and (b) the perf config (20 agents, 40x40 random map, 50 walls,
-noop + 4 moves, 11x11 window, 200 tokens) with 1 and 2 threads, prints a table and
-optionally writes JSON. ``--compare mettagrid`` also runs the PyPI ``mettagrid`` package on
-its closest equivalent of (b), when it is importable.
+noop + 4 moves, 11x11 window, 200 tokens) with 1 and 2 threads, each ``--runs`` times;
+prints the medians and optionally writes a results file (min/median/max). ``--compare
+mettagrid`` also runs the PyPI ``mettagrid`` package on its closest equivalent of (b), when
+it is importable.
 
 A second table prices each interface to the env on one arena env (24 agents), random
 actions, one thread: the vectorized numpy env (the zero-copy fast path: the C++ code writes
 into arrays the caller keeps), the TorchRL env, the PettingZoo ``ParallelEnv`` (dicts of
 copies per agent) and, on a one-agent arena, the Gymnasium env.
 
-    python scripts/bench_env.py --seconds 5 --json bench_results/env.json
+    python scripts/bench_env.py --runs 3 --json bench_results/env.json
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import time
 from pathlib import Path
 
@@ -26,6 +26,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from metta_lit.core.results import spread, write_results
 from metta_lit.env import MettaGridVecEnv, env_config
 
 
@@ -141,48 +142,56 @@ def measure_mettagrid(seconds: float) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of each measurement")
-    parser.add_argument("--json", type=Path, default=None, help="write results to this JSON file")
+    parser.add_argument("--runs", type=int, default=3, help="repetitions of every measurement (min/median/max)")
+    parser.add_argument("--json", type=Path, default=None, help="write a results file here")
     parser.add_argument("--perf-envs", type=int, default=64, help="envs stepped per call for the perf config")
     parser.add_argument("--arena-envs", type=int, default=32, help="envs stepped per call for the arena")
     parser.add_argument("--compare", choices=["mettagrid"], default=None, help="also run the PyPI mettagrid package")
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
 
-    results: dict[str, dict[str, float]] = {}
+    results: dict[str, dict] = {"envs_per_call": {"perf": args.perf_envs, "arena": args.arena_envs}}
     for name, envs in (("perf", args.perf_envs), ("arena", args.arena_envs)):
-        results[name] = {f"threads_{t}": measure(name, envs, t, args.seconds) for t in (1, 2)}
-        results[name]["speedup_2_threads"] = results[name]["threads_2"] / results[name]["threads_1"]
+        # Interleaved (1, 2, 1, 2, ...) so drift of the machine hits both thread counts alike.
+        runs = [{t: measure(name, envs, t, args.seconds) for t in (1, 2)} for _ in range(args.runs)]
+        results[name] = {
+            "threads_1": spread([r[1] for r in runs]),
+            "threads_2": spread([r[2] for r in runs]),
+            "speedup_2_threads": spread([r[2] / r[1] for r in runs]),
+        }
     if args.compare == "mettagrid":
-        theirs = measure_mettagrid(args.seconds)
-        results["mettagrid"] = {"threads_1": theirs} if theirs else {"available": 0.0}
-        if theirs:
-            results["mettagrid"]["ratio_ours_over_theirs"] = results["perf"]["threads_1"] / theirs
+        theirs = [measure_mettagrid(args.seconds) for _ in range(args.runs)]
+        if all(theirs):
+            results["mettagrid"] = {"threads_1": spread(theirs)}
 
-    table = Table(title="MettaGrid env throughput (agent-steps/s, random actions)")
+    table = Table(title=f"MettaGrid env throughput (agent-steps/s, random actions; median of {args.runs})")
     for col in ("config", "1 thread", "2 threads", "2-thread speedup"):
         table.add_column(col, justify="right" if col != "config" else "left")
     for name in ("perf", "arena"):
         r = results[name]
-        table.add_row(name, f"{r['threads_1']:,.0f}", f"{r['threads_2']:,.0f}", f"{r['speedup_2_threads']:.2f}x")
-    if "mettagrid" in results:
-        theirs = results["mettagrid"].get("threads_1")
-        if theirs:
-            ratio = results["mettagrid"]["ratio_ours_over_theirs"]
-            table.add_row("mettagrid (PyPI)", f"{theirs:,.0f}", "-", f"ours/theirs {ratio:.2f}x")
-        else:
-            table.add_row("mettagrid (PyPI)", "not importable", "-", "-")
+        table.add_row(
+            name,
+            f"{r['threads_1']['median']:,.0f}",
+            f"{r['threads_2']['median']:,.0f}",
+            f"{r['speedup_2_threads']['median']:.2f}x",
+        )
+    if args.compare == "mettagrid":
+        theirs = results.get("mettagrid", {}).get("threads_1")
+        table.add_row("mettagrid (PyPI)", f"{theirs['median']:,.0f}" if theirs else "not importable", "-", "-")
     Console().print(table)
-    results["interfaces"] = measure_interfaces(args.seconds)
+    samples = [measure_interfaces(args.seconds) for _ in range(args.runs)]
+    results["interfaces"] = {name: spread([s[name] for s in samples]) for name in samples[0]}
     adapters = Table(title="One arena env through each interface (agent-steps/s, 1 thread)")
     adapters.add_column("interface")
     adapters.add_column("agent-steps/s", justify="right")
     adapters.add_column("vs numpy", justify="right")
-    base = results["interfaces"]["numpy vec env (zero copy)"]
+    base = results["interfaces"]["numpy vec env (zero copy)"]["median"]
     for name, rate in results["interfaces"].items():
-        adapters.add_row(name, f"{rate:,.0f}", f"{rate / base:.2f}x")
+        adapters.add_row(name, f"{rate['median']:,.0f}", f"{rate['median'] / base:.2f}x")
     Console().print(adapters)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+        write_results(args.json, results, threads=None)
         print(f"wrote {args.json}")
 
 

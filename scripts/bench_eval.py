@@ -5,13 +5,12 @@
   split into playing the episodes and writing their rows (the stats DB's share);
 - replay: one full arena episode recorded and written as a replay file.
 
-    python scripts/bench_eval.py [--episodes 8] [--json bench_results/eval.json]
+    python scripts/bench_eval.py [--episodes 8] [--runs 3] [--json bench_results/eval.json]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from metta_lit.commands.replay import replay
+from metta_lit.core.results import spread, write_results
 from metta_lit.evaluation.config import SimulationConfig
 from metta_lit.evaluation.runner import PolicyHandle, run_simulation
 from metta_lit.evaluation.stats_db import EvalStatsDB
@@ -59,26 +59,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--episodes", type=int, default=8, help="arena episodes the evaluation plays")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path, default=None, help="write results to this JSON file")
+    parser.add_argument("--runs", type=int, default=3, help="repetitions of every measurement (min/median/max)")
+    parser.add_argument("--json", type=Path, default=None, help="write a results file here")
     args = parser.parse_args()
-    if args.episodes < 1:
-        parser.error("--episodes must be >= 1")
-    evaluation, recorded = bench_evaluate(args.episodes, args.seed), bench_replay()
+    if args.episodes < 1 or args.runs < 1:
+        parser.error("--episodes and --runs must be >= 1")
+    samples = [(bench_evaluate(args.episodes, args.seed), bench_replay()) for _ in range(args.runs)]
+    # Each field's min/median/max over the runs (counts such as rows and bytes do not vary).
+    evaluation = {key: spread([e[key] for e, _ in samples]) for key in samples[0][0]}
+    recorded = {key: spread([r[key] for _, r in samples]) for key in samples[0][1]}
     table = Table(title=f"Evaluation and replay on the {ENV} env (24 agents, 1000 steps), random policy")
     for col in ("what", "episodes/s", "seconds", "of which writing rows"):
         table.add_column(col, justify="right")
-    total = evaluation["play_s"] + evaluation["write_s"]
+    total = evaluation["play_s"]["median"] + evaluation["write_s"]["median"]
     table.add_row(
         f"evaluate, {args.episodes} episodes",
-        f"{evaluation['episodes_per_s']:.2f}",
+        f"{evaluation['episodes_per_s']['median']:.2f}",
         f"{total:.1f}",
-        f"{evaluation['write_s']:.2f} s ({evaluation['metric_rows']:,} metric rows)",
+        f"{evaluation['write_s']['median']:.2f} s ({evaluation['metric_rows']['median']:,.0f} metric rows)",
     )
-    table.add_row("replay, 1 episode", f"{recorded['episodes_per_s']:.2f}", f"{recorded['seconds']:.1f}", "-")
+    replay_row = (f"{recorded['episodes_per_s']['median']:.2f}", f"{recorded['seconds']['median']:.1f}", "-")
+    table.add_row("replay, 1 episode", *replay_row)
     Console().print(table)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"evaluate": evaluation, "replay": recorded}, indent=2))
+        write_results(args.json, {"evaluate": evaluation, "replay": recorded}, threads=None)
         print(f"wrote {args.json}")
 
 

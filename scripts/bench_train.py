@@ -13,7 +13,7 @@ during rollout) and the same PPO update (the PPO mixin and row evaluation) in fp
 TorchRL env/collector and no Lightning. All use the arena config's sizes. ``speedup`` is
 fast / plain; ``ratio`` is plain / raw, the framework's overhead on the same fp32 work.
 
-    python scripts/bench_train.py --seconds 60 --json bench_results/train.json
+    python scripts/bench_train.py --seconds 60 --runs 3 --json bench_results/train.json
 
 ``--background-load N`` measures instead how training holds up when N busy processes start
 ``--load-after`` seconds into the run (load that arrives after torch chose its threads): the
@@ -26,7 +26,6 @@ before and under the load.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from rich.table import Table
 from tensordict import TensorDict
 
 from metta_lit.cli.trainer import cli
+from metta_lit.core.results import spread, write_results
 from metta_lit.env import MettaGridVecEnv
 from metta_lit.losses import LossMixin, PPOLoss
 from metta_lit.policy import FastPolicy
@@ -153,9 +153,18 @@ def thread_policies(cores: int) -> dict[str, tuple[str, ...]]:
 def background_load(args: argparse.Namespace) -> None:
     from metta_lit.train.threads import available_cores
 
+    policies = thread_policies(available_cores())
+    samples: dict[str, list[dict]] = {name: [] for name in policies}
+    for _ in range(args.runs):  # interleaved, so drift of the machine hits every policy alike
+        for name, overrides in policies.items():
+            samples[name].append(under_load(args.seconds, args.seed, args.background_load, args.load_after, overrides))
     results = {
-        name: under_load(args.seconds, args.seed, args.background_load, args.load_after, overrides)
-        for name, overrides in thread_policies(available_cores()).items()
+        name: {
+            "before_load_sps": spread([r["before_load_sps"] for r in runs if r["before_load_sps"] is not None]),
+            "under_load_sps": spread([r["under_load_sps"] for r in runs if r["under_load_sps"] is not None]),
+            "threads_at_end": [r["threads_at_end"] for r in runs],
+        }
+        for name, runs in samples.items()
     }
     table = Table(
         title=f"Training on the arena with {args.background_load} busy processes from {args.load_after:.0f} s "
@@ -164,17 +173,17 @@ def background_load(args: argparse.Namespace) -> None:
     for col in ("torch threads", "before the load", "under the load", "threads at the end"):
         table.add_column(col, justify="right")
     for name, r in results.items():
-        cells = [r["before_load_sps"], r["under_load_sps"]]
-        table.add_row(name, *("-" if v is None else f"{v:,.0f}" for v in cells), str(r["threads_at_end"]))
+        cells = (r["before_load_sps"]["median"], r["under_load_sps"]["median"])
+        table.add_row(name, *(f"{v:,.0f}" for v in cells), str(r["threads_at_end"]))
     Console().print(table)
-    fixed = [r["under_load_sps"] for name, r in results.items() if name.startswith("fixed") and r["under_load_sps"]]
-    default = results["default (follows the load)"]["under_load_sps"]
-    if fixed and default:
-        print(f"default / best fixed under load: {default / max(fixed):.2f}")
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"background_load": args.background_load, "load_after_s": args.load_after, "results": results}
-        args.json.write_text(json.dumps(payload, indent=2))
+        payload = {
+            "background_load": args.background_load,
+            "load_after_s": args.load_after,
+            "seconds": args.seconds,
+            "policies": results,
+        }
+        write_results(args.json, payload, threads=None)
         print(f"wrote {args.json}")
 
 
@@ -266,7 +275,8 @@ PLAIN = ("--model.init_args.autocast", "off", "--model.init_args.compile", "fals
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60.0, help="duration of each of the three measurements")
-    parser.add_argument("--json", type=Path, default=None, help="write results to this JSON file")
+    parser.add_argument("--json", type=Path, default=None, help="write a results file here")
+    parser.add_argument("--runs", type=int, default=3, help="repetitions of every measurement (min/median/max)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--fast", nargs=argparse.REMAINDER, default=[], help="overrides for the fast path (metta-lit fit flags)"
@@ -274,36 +284,48 @@ def main() -> None:
     parser.add_argument("--background-load", type=int, default=0, help="busy processes started during the run")
     parser.add_argument("--load-after", type=float, default=30.0, help="seconds into the run the load starts")
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
     if args.background_load:
         background_load(args)
         return
 
-    fast, hp = end_to_end(args.seconds, args.seed, tuple(args.fast))
-    plain, _ = end_to_end(args.seconds, args.seed, PLAIN)
-    raw = raw_loop(args.seconds, args.seed, hp)
+    runs = []
+    for _ in range(args.runs):  # interleaved, so drift of the machine hits every path alike
+        fast, hp = end_to_end(args.seconds, args.seed, tuple(args.fast))
+        plain, _ = end_to_end(args.seconds, args.seed, PLAIN)
+        runs.append({"fast": fast, "plain": plain, "raw": raw_loop(args.seconds, args.seed, hp)})
     result = {
-        "end_to_end_sps": fast,
-        "plain_sps": plain,
-        "speedup": fast / plain,
-        "raw_loop_sps": raw,
-        "ratio": plain / raw,
+        "end_to_end_sps": spread([r["fast"] for r in runs]),
+        "plain_sps": spread([r["plain"] for r in runs]),
+        "speedup": spread([r["fast"] / r["plain"] for r in runs]),
+        "raw_loop_sps": spread([r["raw"] for r in runs]),
+        "ratio": spread([r["plain"] / r["raw"] for r in runs]),
+        "seconds": args.seconds,
         "fast_path": {"autocast": hp["autocast"], "compile": hp["compile"], "overrides": args.fast},
         "bf16_pays_here": bf16_pays(torch.device("cpu")),
         "config": str(CONFIG.name),
         "agent_steps_per_update": hp["num_envs"] * 24 * hp["bptt_horizon"],
-        "torch_threads": torch.get_num_threads(),
     }
-    table = Table(title="Training throughput on the arena, Fast policy (agent-steps/s)")
+    table = Table(title=f"Training throughput on the arena, Fast policy (agent-steps/s; median of {args.runs})")
     for col in ("fast path (metta-lit)", "plain fp32 (metta-lit)", "speedup", "raw PyTorch loop", "plain / raw"):
         table.add_column(col, justify="right")
-    table.add_row(f"{fast:,.0f}", f"{plain:,.0f}", f"{fast / plain:.3f}", f"{raw:,.0f}", f"{plain / raw:.3f}")
+    medians = {
+        key: result[key]["median"] for key in ("end_to_end_sps", "plain_sps", "speedup", "raw_loop_sps", "ratio")
+    }
+    table.add_row(
+        f"{medians['end_to_end_sps']:,.0f}",
+        f"{medians['plain_sps']:,.0f}",
+        f"{medians['speedup']:.3f}",
+        f"{medians['raw_loop_sps']:,.0f}",
+        f"{medians['ratio']:.3f}",
+    )
     Console().print(table)
     print(
         f"fast path: autocast={hp['autocast']} compile={hp['compile']}; bf16 pays on this CPU: {result['bf16_pays_here']}"
     )
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+        write_results(args.json, result, threads=torch.get_num_threads())
         print(f"wrote {args.json}")
 
 

@@ -5,17 +5,14 @@ re-simulation agree on every object and field at every step.
 For each env in ``configs/env/``, plays ``--episodes`` random-policy episodes of
 ``--steps`` steps (one env per episode, so each starts from its own map and seed), writes
 their replays, and runs ``metta-lit verify``'s check on each. Prints a table and optionally
-writes JSON; exits 1 when any replay is not identical.
+writes a results file; exits 1 when any replay is not identical.
 
-    python scripts/verify_replays.py --episodes 100 --steps 30 --json verify_replays.json
+    python scripts/verify_replays.py --episodes 100 --steps 30 --json bench_results/verify_replays.json
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from metta_lit.core.packaged import CONFIG_DIR
+from metta_lit.core.results import write_results
 from metta_lit.env import env_config
 from metta_lit.env.replay import load_replay
 from metta_lit.env.verify import verify_replay
@@ -58,7 +56,7 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=100, help="episodes per env")
     parser.add_argument("--steps", type=int, default=30, help="steps per episode")
     parser.add_argument("--envs", nargs="+", default=sorted(p.stem for p in (CONFIG_DIR / "env").glob("*.yaml")))
-    parser.add_argument("--json", type=Path, help="write the rows here")
+    parser.add_argument("--json", type=Path, help="write a results file here")
     args = parser.parse_args()
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as folder:
@@ -71,15 +69,7 @@ def main() -> None:
         )
     Console(width=160).print(table)
     if args.json:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
-        meta = {
-            "command": " ".join(sys.argv),
-            "commit": commit,
-            "date": time.strftime("%Y-%m-%d"),
-            "cpu": platform.processor() or platform.machine(),
-        }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({**meta, "rows": rows}, indent=2) + "\n")
+        write_results(args.json, {"rows": rows}, threads=torch.get_num_threads())
     sys.exit(0 if all(row["identical"] == row["episodes"] for row in rows) else 1)
 
 

@@ -30,6 +30,19 @@ void VecEnv::assign_task(int env, std::shared_ptr<const Rules> task) {
   pending_tasks_[env] = std::move(task);
 }
 
+std::string VecEnv::save_state(int env) const {
+  if (env < 0 || env >= num_envs()) throw std::out_of_range("env index out of range");
+  return envs_[env]->save_state();
+}
+
+void VecEnv::load_state(int env, std::shared_ptr<const Rules> task, const std::string& state) {
+  if (env < 0 || env >= num_envs()) throw std::out_of_range("env index out of range");
+  if (task) check_same_shape(rules_, *task);
+  envs_[env]->load_state(task ? *task : rules_, state);
+  env_tasks_[env] = std::move(task);
+  pending_tasks_[env].reset();
+}
+
 void VecEnv::reset_env(int i) {
   if (pending_tasks_[i]) {
     envs_[i]->set_rules(*pending_tasks_[i]);

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 import pytest
 from conftest import make_game
@@ -198,3 +200,84 @@ def test_grid_objects_and_stats_cross_as_typed_records(driver):
     assert stats.agent.shape == (2, len(names)) and stats.game.shape == (len(names),)
     assert stats.agent[0, names.index("action.move.success")] == 1.0
     assert d.env.episode_stats()["agent"][0]["action.move.success"] == 1.0
+
+
+def stepped(config_name: str, steps: int, seed: int = 7, envs: int = 3) -> MettaGridVecEnv:
+    cfg = env_config(config_name)
+    cfg.game.max_steps = 40  # resets happen inside the runs below
+    env = MettaGridVecEnv(cfg, num_envs=envs, seed=seed, desync_episodes=True)
+    env.reset()
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        env.step(rng.integers(0, env.num_actions, size=(envs, env.num_agents)))
+    return env
+
+
+def outputs(env: MettaGridVecEnv) -> list[np.ndarray]:
+    return [b.copy() for b in (env.observations, env.rewards, env.terminals, env.truncations, env.action_success)]
+
+
+@pytest.mark.parametrize("config_name", ["arena", "coop_assembler", "commons"])
+def test_a_saved_state_continues_exactly_in_another_env(config_name):
+    """Mid-episode (step 25 of 40, with converters cooling down, chests and assemblers in use),
+    the state moves into an env built with another seed, and both play the next 100 steps
+    (through resets) identically: episode, random streams and last outputs all travel."""
+    source = stepped(config_name, 25)
+    target = stepped(config_name, 3, seed=99)
+    for e in range(source.num_envs):
+        target.load_state(e, source.save_state(e))
+    for a, b in zip(outputs(source), outputs(target), strict=True):
+        np.testing.assert_array_equal(a, b)
+    rng = np.random.default_rng(1)
+    for t in range(100):
+        actions = rng.integers(0, source.num_actions, size=(source.num_envs, source.num_agents))
+        source.step(actions)
+        target.step(actions)
+        for a, b in zip(outputs(source), outputs(target), strict=True):
+            np.testing.assert_array_equal(a, b, err_msg=f"step {t}")
+    for e in range(source.num_envs):
+        assert source.episode_stats(e) == target.episode_stats(e)
+        assert source.grid_objects(e) == target.grid_objects(e)
+
+
+def test_a_malformed_or_foreign_state_is_refused_and_changes_nothing():
+    env = stepped("arena", 10)
+    good = env.save_state(0)
+    before, objects = outputs(env), env.grid_objects(0)
+    foreign = stepped("navigation", 5).save_state(0)
+    corrupt = bytearray(good)
+    corrupt[-1] = 7  # a done flag that is neither true nor false
+    cases = {
+        b"": "ends early",
+        good[:-1]: "ends early",
+        good + b"\0": "bytes after its end",
+        b"XXXX" + good[4:]: "does not start like one",
+        foreign: "another build of the engine or for another game",
+        bytes(corrupt): "neither true nor false",
+    }
+    for state, why in cases.items():
+        with pytest.raises(ValueError, match=why):
+            env.load_state(0, state)
+    with pytest.raises(TypeError, match="expected bytes"):
+        env.load_state(0, "not bytes")
+    with pytest.raises(IndexError):
+        env.load_state(5, good)
+    for a, b in zip(before, outputs(env), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert env.grid_objects(0) == objects
+
+
+def test_a_state_whose_indices_point_outside_the_game_is_refused():
+    """Counts and indices the engine trusts while stepping are checked: an agent moved off the
+    map (its row set to 60000) is refused before anything changes."""
+    env = stepped("arena", 10)
+    good = bytearray(env.save_state(0))
+    # Agent 0's record in the saved objects table: uint16 r, uint16 c, layer 0 (agents),
+    # is_agent 1, int16 cfg -1, int32 sub 0 (its agent index), little-endian.
+    agent = next(o for o in env.grid_objects(0) if o["type_name"] == "agent" and o["agent_id"] == 0)
+    record = struct.pack("<HHBBhi", agent["r"], agent["c"], 0, 1, -1, 0)
+    at = good.find(record)
+    assert at > 0 and good.find(record, at + 1) == -1
+    good[at : at + 2] = struct.pack("<H", 60000)
+    with pytest.raises(ValueError, match="outside the map"):
+        env.load_state(0, bytes(good))

@@ -282,5 +282,5 @@ def test_fresh_replays_of_every_shipped_env_verify_as_identical(tmp_path):
         cwd=Path(__file__).parents[2],
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    rows = json.loads(out.read_text())["rows"]
+    rows = json.loads(out.read_text())["results"]["rows"]
     assert len(rows) >= 10 and all(row["identical"] == row["episodes"] == 10 for row in rows)

@@ -17,6 +17,7 @@ from conftest import EPOCH, NAV, SMALL, column, evil_checkpoint, fit_args, metta
 
 from metta_lit.checkpoints import CheckpointManager, read_policy_file
 from metta_lit.checkpoints.lightning_io import SafeCheckpointIO
+from metta_lit.curriculum import LearningProgressCurriculum
 from metta_lit.env import MettaGridVecEnv, env_config
 from metta_lit.train import PPO
 from metta_lit.train.callbacks.checkpoint import PolicyCheckpoint
@@ -107,6 +108,75 @@ def test_resume_restores_agent_steps_optimizer_and_schedule_exactly(tmp_path):
             torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
     assert seen["lr"] == pytest.approx(1.153637e-3 * (1 - 2 * EPOCH / (4 * EPOCH)))
     assert resumed.agent_steps == 4 * EPOCH
+
+
+class RolloutRecorder(L.Callback):
+    """Every rollout's actions and observations, by epoch, and the policy's final weights."""
+
+    def __init__(self) -> None:
+        self.rollouts: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        self.rollouts[trainer.current_epoch] = (batch["action"].clone(), batch["observation"].clone())
+
+
+CURRICULUM_AND_PARTNERS = dict(
+    curriculum={"game.agent.rewards.inventory.ore_red": [0.0, 0.1, 0.5], "game.agent.rewards.inventory.battery_red": [0.5, 1.0]},
+    partner_share=0.5, partner_pool=["self", "random"], partner_snapshot_every=1,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "env, extra",
+    [("navigation", {}), ("arena", {}), ("arena_easy", CURRICULUM_AND_PARTNERS)],
+    ids=["navigation", "arena", "curriculum_and_partners"],
+)
+def test_a_resumed_run_continues_the_uninterrupted_one_action_for_action(tmp_path, env, extra):
+    """Interrupted after update 2 and resumed, a run collects the same rollouts (actions and
+    observations, so the envs' episodes, the policy's memory and the sampling stream; with a
+    curriculum, each env's task and the task draws; with partners, who plays each env) and
+    ends with the same weights as the run that was never stopped. Episodes (50 steps) cross
+    the rollouts (32 steps), so envs are restored mid-episode; one torch thread keeps the math
+    bit-identical between the runs."""
+    common = dict(
+        env=env, num_envs=4, bptt_horizon=32, minibatch_size=256, eval_envs=1, torch_threads=1,
+        env_overrides={"game.max_steps": 50}, **{k: v for k, v in extra.items() if k != "curriculum"},
+    )  # fmt: skip
+    epoch = 4 * env_config(env).game.num_agents * 32
+
+    def fit(run: str, updates: int, resume: bool = False) -> tuple[RolloutRecorder, PPO]:
+        recorder = RolloutRecorder()
+        trainer = L.Trainer(
+            accelerator="cpu", max_epochs=-1, logger=False, enable_progress_bar=False, num_sanity_val_steps=0,
+            limit_val_batches=0, enable_model_summary=False, plugins=[SafeCheckpointIO()],
+            callbacks=[PolicyCheckpoint(run=run, data_dir=str(tmp_path), checkpoint_interval=1), recorder],
+        )  # fmt: skip
+        torch.manual_seed(0)  # the policy's initial weights (the CLI seeds every run) ...
+        torch.set_num_threads(1)  # ... and its orthogonal init (a QR) depends on the thread count
+        curriculum = LearningProgressCurriculum(extra["curriculum"], seed=0) if "curriculum" in extra else None
+        module = PPO(**common, curriculum=curriculum, total_timesteps=updates * epoch)
+        ckpt = CheckpointManager(run, str(tmp_path)).trainer_state_path if resume else None
+        trainer.fit(module, ckpt_path=ckpt)
+        return recorder, module
+
+    threads = torch.get_num_threads()
+    try:
+        whole, whole_module = fit("whole", 4)
+        fit("parts", 2)
+        resumed, resumed_module = fit("parts", 4, resume=True)
+    finally:
+        torch.set_num_threads(threads)
+    assert sorted(resumed.rollouts) == [2, 3]
+    for epoch_index in (2, 3):
+        (actions, observations), (expected_actions, expected_observations) = (
+            resumed.rollouts[epoch_index],
+            whole.rollouts[epoch_index],
+        )
+        assert torch.equal(observations, expected_observations), f"rollout {epoch_index}: other observations"
+        assert torch.equal(actions, expected_actions), f"rollout {epoch_index}: other actions"
+    expected = whole_module.policy.state_dict()
+    for name, weights in resumed_module.policy.state_dict().items():
+        assert torch.equal(weights, expected[name]), name
 
 
 def test_validate_accepts_policy_uris_and_lightning_checkpoints(tmp_path):

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "mettagrid/map_builder.hpp"
@@ -88,6 +89,11 @@ class Env {
   // Restarts the current episode's step generator from `seed` (verifying a replay).
   void set_episode_seed(uint32_t seed);
   bool done() const { return done_; }
+  // The env's whole state (episode, random streams, last outputs) as bytes (src/state.cpp),
+  // and its restoration under `rules` (the task the saved episode was playing; kept alive by
+  // the caller). load_state validates everything first and changes nothing when it throws.
+  std::string save_state() const;
+  void load_state(const Rules& rules, const std::string& state);
 
   // Read access for Python (grid_objects, stats, renderers, replays).
   const Rules& rules() const { return *rules_; }
@@ -154,6 +160,7 @@ class Env {
   void run_action(int a, int32_t action);
   void penalize_failure(int a, const GroupConfig& g);
 
+  std::vector<uint32_t> layout(const Rules& rules) const;  // what a saved state must match
   float compute_stat_reward(int a) const;
   void write_observations();
   void write_agent_obs(int a);

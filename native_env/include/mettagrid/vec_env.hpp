@@ -36,6 +36,10 @@ class VecEnv {
   std::shared_ptr<const Rules> compile_task(GameConfig cfg) const;
   void assign_task(int env, std::shared_ptr<const Rules> task);
   void step(const int32_t* actions);
+  // Env i's saved state, and its restoration playing `task` (null: the batch's rules), as a
+  // resumed run needs them; any task pending for that env is dropped.
+  std::string save_state(int env) const;
+  void load_state(int env, std::shared_ptr<const Rules> task, const std::string& state);
 
  private:
   static void reset_job(void* self, int worker);

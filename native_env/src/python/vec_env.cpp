@@ -133,6 +133,16 @@ void bind_vec_env(py::module_& m) {
             self.native().assign_task(env, std::move(task));
           },
           py::arg("env"), py::arg("task"))
+      .def(
+          "save_state",
+          [](PyVecEnv& self, int env) { return py::bytes(self.native().save_state(env)); },
+          py::arg("env"))
+      .def(
+          "load_state",
+          [](PyVecEnv& self, int env, std::shared_ptr<Rules> task, const py::bytes& state) {
+            self.native().load_state(env, std::move(task), std::string(state));
+          },
+          py::arg("env"), py::arg("task"), py::arg("state"))
       .def("seed", [](PyVecEnv& self, uint64_t s) { self.native().seed(s); })
       .def("episode_stats", &PyVecEnv::episode_stats)
       .def("episode_rewards", &PyVecEnv::episode_rewards)

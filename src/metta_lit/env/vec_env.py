@@ -229,6 +229,20 @@ class MettaGridVecEnv:
         finishes under the rules it started with)."""
         self._native.assign_task(self._check_env(env), task.native)
 
+    def save_state(self, env: int) -> bytes:
+        """Env ``env``'s whole state: its episode, random streams and last outputs (what a
+        resumed training run needs to continue exactly; valid for this build and config only)."""
+        return self._native.save_state(self._check_env(env))
+
+    def load_state(self, env: int, state: bytes, task: EnvTask | None = None) -> None:
+        """Restores a :meth:`save_state` into env ``env``, playing ``task`` (None: this batch's
+        own config), and rewrites its slice of the buffers. A state saved by another build or
+        for another game is a ValueError that changes nothing."""
+        if not isinstance(state, bytes):
+            raise TypeError(f"state: expected bytes, got {type(state).__name__}")
+        self._native.load_state(self._check_env(env), task.native if task else None, state)
+        self._was_reset = True
+
     def seed(self, seed: int) -> None:
         """Re-seeds every env's map and action-order RNGs (env i derives its own from seed + i)."""
         self._native.seed(check_seed(seed))

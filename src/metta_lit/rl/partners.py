@@ -68,6 +68,19 @@ class PartnerPool(Policy):
             "generator": self.generator.get_state(),
         }
 
+    def draws(self) -> dict[str, torch.Tensor]:
+        """Where this rank's draws stand: the generator and the member playing each env's
+        episode (a resume that continues the episodes restores both)."""
+        return {"generator": self.generator.get_state(), "choice": self.choice.clone()}
+
+    def load_draws(self, draws: dict[str, torch.Tensor]) -> None:
+        if draws["choice"].shape != self.choice.shape:
+            raise ValueError(
+                f"the checkpoint's partner draws cover {len(draws['choice'])} envs; this run has {len(self.choice)}"
+            )
+        self.generator.set_state(draws["generator"])
+        self.choice.copy_(draws["choice"])
+
     def load(self, state: dict[str, Any]) -> None:
         if len(state["filled"]) != len(self.kinds):
             raise ValueError(

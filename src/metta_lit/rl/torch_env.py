@@ -173,6 +173,35 @@ class MettaGridTorchEnv(EnvBase):
         out, self.finished_episodes = self.finished_episodes, []
         return out
 
+    def save_state(self) -> dict[str, Any]:
+        """Every env's episode under way (its native state, its curriculum task, its partner
+        kind): what a resumed run restores to continue them exactly. Plain data (bytes, ints,
+        strings), safe to load with ``weights_only``."""
+        return {
+            "envs": [self.vec.save_state(e) for e in range(self.vec.num_envs)],
+            "tasks": [None if task is None else task.id for task in self._tasks],
+            "partners": list(self._partners),
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restores :meth:`save_state` (the episodes continue from the next step; a caller
+        that holds the last observations, as a collector does, restores those too)."""
+        envs, tasks = state["envs"], state["tasks"]
+        if len(envs) != self.vec.num_envs or len(tasks) != self.vec.num_envs:
+            raise ValueError(f"the saved state holds {len(envs)} envs; this batch has {self.vec.num_envs}")
+        if any(task is not None for task in tasks) and self.curriculum is None:
+            raise ValueError("the saved envs play curriculum tasks, and this batch has no curriculum")
+        for e, (env_state, task_id) in enumerate(zip(envs, tasks, strict=True)):
+            if task_id is None:
+                self.vec.load_state(e, env_state)
+                self._tasks[e] = None
+                continue
+            task = self.curriculum.space.task(int(task_id))
+            compiled = self._compile(task)
+            self.vec.load_state(e, env_state, compiled)
+            self._tasks[e], self._task_configs[e] = task, compiled.config
+        self._partners = list(state["partners"])
+
     def _reset(self, tensordict: TensorDictBase | None = None, **kwargs: Any) -> TensorDictBase:
         mask = None
         if tensordict is not None and "_reset" in tensordict.keys():
@@ -231,6 +260,13 @@ class MettaGridTorchEnv(EnvBase):
     def _start_task(self, e: int) -> None:
         """Env ``e`` plays the curriculum's next task from its coming reset."""
         task = self.curriculum.sample()
+        compiled = self._compile(task)
+        self.vec.assign_task(e, compiled)
+        self._tasks[e] = task
+        self._task_configs[e] = compiled.config
+
+    def _compile(self, task: Task) -> EnvTask:
+        """The task compiled for this batch (cached, least recently used dropped first)."""
         compiled = self._compiled.get(task.id)
         if compiled is None:
             config = self.vec.config.with_overrides(task.overrides)
@@ -238,9 +274,7 @@ class MettaGridTorchEnv(EnvBase):
             if len(self._compiled) > self.TASK_CACHE:
                 self._compiled.popitem(last=False)
         self._compiled.move_to_end(task.id)
-        self.vec.assign_task(e, compiled)
-        self._tasks[e] = task
-        self._task_configs[e] = compiled.config
+        return compiled
 
     def _set_seed(self, seed: int | None) -> None:
         if seed is not None:

@@ -19,6 +19,7 @@ from tensordict import TensorDictBase
 from torch.utils.data import DataLoader
 
 from metta_lit.checkpoints.manager import CheckpointManager
+from metta_lit.core.errors import ConfigError
 from metta_lit.curriculum import Curriculum
 from metta_lit.env import env_config
 from metta_lit.losses import LossMixin
@@ -95,6 +96,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
         self.progress_window = metrics.EpisodeWindow()  # what the progress bar shows of recent episodes
         self._partners: PartnerPool | None = None  # built at fit start (not a submodule: DDP must not see it)
         self._partner_state: dict[str, Any] | None = None  # from a checkpoint, for the pool built at fit start
+        self._rollout_states: list[dict[str, Any] | None] | None = None  # from a checkpoint: each rank's rollouts
 
     @property
     def batch_size(self) -> int:
@@ -122,6 +124,25 @@ class MettaLitModule(LossMixin, L.LightningModule):
             autocast=self.network_dtype, partners=self._partners, partner_agents=self.partner_agents,
             learner_keys=self.experience_keys(),
         )  # fmt: skip
+        self._continue_rollouts()
+
+    def _continue_rollouts(self) -> None:
+        """On resume, each rank continues its envs' episodes and random streams where the
+        checkpoint left them, so the run goes on as if never stopped. A checkpoint of another
+        world size (or an older one) has no such state for this rank: its envs start afresh."""
+        states, self._rollout_states = self._rollout_states, None
+        if states is None:
+            return
+        if len(states) != self.trainer.world_size or states[self.global_rank] is None:
+            rank_zero_info(
+                f"[metta-lit] the checkpoint's rollouts are of {len(states)} rank(s), this run has "
+                f"{self.trainer.world_size}: the envs start new episodes"
+            )
+            return
+        try:
+            self._rollouts.load_state(states[self.global_rank])
+        except (ValueError, KeyError) as exc:
+            raise ConfigError(f"the checkpoint's rollouts do not fit this run's envs: {exc}") from None
 
     def _partner_pool(self) -> PartnerPool:
         """This rank's partner pool, as the checkpoint left it or with a first snapshot."""
@@ -218,8 +239,19 @@ class MettaLitModule(LossMixin, L.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_save_checkpoint(checkpoint)
         partners = self._partners.state() if self._partners is not None else self._partner_state
-        save_state(checkpoint, self.agent_steps, self.curriculum, partners)
+        rollouts = self._rollouts.save_state() if self._rollouts is not None else None
+        save_state(checkpoint, self.agent_steps, self.curriculum, partners, self._gather(rollouts))
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_load_checkpoint(checkpoint)
-        self.agent_steps, self._partner_state = load_state(checkpoint, self.curriculum)
+        state = load_state(checkpoint, self.curriculum)
+        self.agent_steps, self._partner_state, self._rollout_states = state.agent_steps, state.partners, state.rollouts
+
+    def _gather(self, value: Any) -> list[Any]:
+        """Every rank's ``value``, in rank order (checkpoints are saved collectively on all ranks;
+        Lightning's ``all_gather`` takes tensors only, these are nested dicts)."""
+        if self.trainer.world_size == 1 or not torch.distributed.is_initialized():
+            return [value]
+        gathered: list[Any] = [None] * self.trainer.world_size
+        torch.distributed.all_gather_object(gathered, value)
+        return gathered

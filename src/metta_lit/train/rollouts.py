@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 from lightning.pytorch.utilities import rank_zero_info
-from tensordict import TensorDictBase
+from tensordict import TensorDict, TensorDictBase
 from tensordict.utils import NestedKey
 from torch.utils.data import IterableDataset
 from torchrl.collectors import Collector
@@ -85,6 +85,7 @@ class Rollouts:
         torch.manual_seed(torch_seed)
         if curriculum is not None:
             curriculum.reseed(torch_seed)
+        self.curriculum, self.partners = curriculum, partners
         self.env = MettaGridTorchEnv(
             env_config,
             num_envs=hparams["num_envs"],
@@ -112,6 +113,36 @@ class Rollouts:
 
     def pop_finished_episodes(self) -> list[EpisodeResult]:
         return self.env.pop_finished_episodes()
+
+    def save_state(self) -> dict[str, Any]:
+        """Where this rank's rollouts stand between two updates: the envs' episodes, the
+        collector's carried step (last observations, the policy's memory), and the random
+        streams that draw the next actions, tasks and partners. Plain data and tensors."""
+        state: dict[str, Any] = {
+            "envs": self.env.save_state(),
+            # TorchRL keeps the step it carries between rollouts in the private ``_carrier``
+            # (its own state_dict deliberately omits it: a collector cannot restore an env);
+            # our envs can, so the carrier travels with them.
+            "carrier": self.collector._carrier.to_dict(),
+            "torch_rng": torch.get_rng_state(),
+        }
+        if self.curriculum is not None:
+            state["curriculum"] = self.curriculum.state_dict()
+        if self.partners is not None:
+            state["partner_draws"] = self.partners.draws()
+        return state
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        """Continues from :meth:`save_state`: the next rollout is the one the saved run would
+        have collected next, action for action."""
+        if self.curriculum is not None and "curriculum" in state:
+            self.curriculum.load_state_dict(state["curriculum"])
+        self.env.load_state(state["envs"])
+        if self.partners is not None and "partner_draws" in state:
+            self.partners.load_draws(state["partner_draws"])
+        carrier = self.collector._carrier
+        carrier.update(TensorDict(state["carrier"], batch_size=carrier.batch_size, device=carrier.device))
+        torch.set_rng_state(state["torch_rng"])
 
     def shutdown(self) -> None:
         self.collector.shutdown()
