@@ -34,13 +34,17 @@ def cpu_model() -> str:
 
 
 def git_commit(root: Path) -> str:
-    """HEAD's short hash, ``-dirty`` when the working tree has changes ("unknown" outside git)."""
+    """HEAD's short hash, ``-dirty`` when tracked files differ from it ("unknown" outside git).
+    Results files and docs do not count: writing one measurement must not mark the next."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short=10", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench_results", ":!docs"],
+            cwd=root,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
