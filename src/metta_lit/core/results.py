@@ -41,7 +41,16 @@ def git_commit(root: Path) -> str:
             ["git", "rev-parse", "--short=10", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench_results", ":!docs"],
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ":/",
+                ":(top,exclude)bench_results",
+                ":(top,exclude)docs",
+            ],
             cwd=root,
             capture_output=True,
             text=True,
