@@ -3,7 +3,7 @@ PY := .venv/bin/python
 SOURCES := src tests scripts
 NATIVE := $(wildcard native_env/src/*.cpp native_env/src/*/*.cpp native_env/src/*/*.hpp native_env/include/mettagrid/*.hpp native_env/include/mettagrid/*/*.hpp)
 
-.PHONY: setup lint format test suite bench docs ci
+.PHONY: setup lint format test test-all suite bench results docs ci
 
 setup:
 	bash scripts/setup.sh --dev
@@ -19,10 +19,15 @@ format:
 	.venv/bin/ruff format $(SOURCES)
 	.venv/bin/clang-format -i $(NATIVE)
 
-# Two workers (one per core of the 2-core CI machine), a test file each at a time: the many
-# subprocess starts and waits overlap; what measures the machine's load runs alone afterwards.
-# Measured from a fresh clone on 2026-12-07 (2-core AMD EPYC): 33 minutes, then 5 s alone.
+# The fast tier: every test not marked slow (no learning checks, DDP, browsers or long runs of
+# the CLI). Two workers (one per core of the 2-core CI machine), a test file each at a time: the
+# many subprocess starts and waits overlap; what measures the machine's load runs alone after.
 test:
+	$(PY) -m pytest -n 2 --dist loadfile -m "not slow and not serial"
+	$(PY) -m pytest -m serial
+
+# Every test, slow ones included: what CI runs.
+test-all:
 	$(PY) -m pytest -n 2 --dist loadfile -m "(slow or not slow) and not serial" --durations=30
 	$(PY) -m pytest -m serial
 
@@ -34,8 +39,13 @@ suite:
 docs:
 	NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict
 
+# Measurements (3 runs each) into bench_results/, then the docs' tables rendered from them.
 bench:
 	$(PY) scripts/bench_env.py --json bench_results/env.json
 	$(PY) scripts/bench_train.py --json bench_results/train.json
+	$(PY) scripts/results.py
 
-ci: setup lint test suite
+results:
+	$(PY) scripts/results.py
+
+ci: setup lint test-all suite

@@ -151,7 +151,7 @@ def thread_policies(cores: int) -> dict[str, tuple[str, ...]]:
 
 
 def background_load(args: argparse.Namespace) -> None:
-    from metta_lit.train.threads import available_cores
+    from metta_lit.core.threads import available_cores
 
     policies = thread_policies(available_cores())
     samples: dict[str, list[dict]] = {name: [] for name in policies}

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = [
     "core", "env", "policy", "curriculum", "rl", "checkpoints", "runs", "losses", "evaluation",
@@ -34,12 +36,14 @@ def loaded_by(*modules: str) -> dict[str, list[str]]:
     return out
 
 
+@pytest.mark.slow
 def test_importing_a_package_alone_loads_only_what_its_layer_needs():
     loaded = loaded_by(*(f"metta_lit.{package}" for package in PACKAGES))
     for package in PACKAGES:
         assert set(loaded[f"metta_lit.{package}"]) <= NEEDS.get(package, set()), package
 
 
+@pytest.mark.slow
 def test_reading_policy_files_and_serving_replays_load_neither_the_env_nor_the_cli():
     """A policy file names its class by path: loading it imports the policy package only. The
     web app reads replays and runs as data; live play loads the env when a game starts."""

@@ -27,6 +27,7 @@ def test_a_policy_file_written_before_the_move_loads_and_acts():
     assert all(torch.isfinite(p).all() for p in policy.parameters())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("run", ["prelayout", "prelayout_ema"])
 def test_a_run_written_before_the_move_resumes(run, tmp_path):
     """The saved config (old class paths) and ``last.ckpt`` continue for one more update."""

@@ -21,6 +21,7 @@ def test_print_config_and_interpolation_follow_overrides(tmp_path):
     assert "num_envs: 7" in out and "eval_envs: 7" in out and "class_path: metta_lit.train.PPO" in out
 
 
+@pytest.mark.slow
 def test_bad_cli_input_is_reported(tmp_path):
     proc = metta_lit("fit", "--config", NAV, "--model.init_args.totl_timesteps", "5", cwd=tmp_path, check=False)
     assert proc.returncode != 0 and "totl_timesteps" in proc.stderr
@@ -108,6 +109,7 @@ def test_tool_options_are_their_functions_signatures(capsys):
     assert "--seed" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_shipped_configs_are_found_from_any_directory(tmp_path):
     assert not (tmp_path / "configs").exists()
     proc = metta_lit(

@@ -58,6 +58,7 @@ def test_play_with_the_keyboard_in_a_terminal(tmp_path):
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
 
 
+@pytest.mark.slow
 def test_replay_command_writes_one_loadable_episode(trained, tmp_path):
     out = metta_lit(
         "replay", "--policy_uri", str(trained), "--config", NAV, "--replay_dir", str(tmp_path / "r"), cwd=tmp_path

@@ -20,6 +20,7 @@ from tests.conftest import EPOCH, NAV, ROOT, SMALL, free_port, read_metrics
 LAUNCH = ROOT / "scripts" / "launch.py"
 
 
+@pytest.mark.slow
 def test_the_sbatch_script_for_2_nodes_of_4_gpus_runs_torchrun_on_each_node(tmp_path):
     rendered = subprocess.run(
         [sys.executable, str(LAUNCH), "--sbatch", "--nodes", "2", "--gpus_per_node", "4", "--run", "big"]

@@ -38,6 +38,7 @@ def _write(path, replay: dict) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 def test_fresh_replays_are_identical_even_after_earlier_episodes_and_under_a_curriculum(tmp_path):
     for replay in _replays(tmp_path / "plain", 2):
         assert str(verify_replay(replay)) == "identical (80 steps re-simulated)"
@@ -271,6 +272,7 @@ def test_a_folder_skips_what_is_not_a_regular_file(tmp_path):
     assert "a.json.z: identical" in run.stdout and run.stdout.count("skipped (not a regular file)") == 2
 
 
+@pytest.mark.slow
 def test_fresh_replays_of_every_shipped_env_verify_as_identical(tmp_path):
     """scripts/verify_replays.py at 10 episodes per env (the docs' run: 100 per env)."""
     out = tmp_path / "rows.json"

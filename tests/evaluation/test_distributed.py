@@ -97,6 +97,7 @@ def test_a_killed_driver_leaves_no_worker_and_its_rerun_counts_each_episode_once
     assert not list(tmp_path.glob("*.shard*"))
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_an_evaluation_run_twice_in_one_process_is_stored_once(tmp_path):
     args = [sys.executable, "-m", "metta_lit.cli", "evaluate", "--policy_uris", "random", "--simulations"]

@@ -21,6 +21,7 @@ from metta_lit.evaluation.records import EpisodeRecord, SimulationRecord
 from metta_lit.evaluation.stats_db import EvalStatsDB, StatsDBError
 
 
+@pytest.mark.slow
 def test_evaluate_two_versions_on_two_simulations_then_analyze(trained, tmp_path):
     db_path = str(tmp_path / "stats.duckdb")
     uris = [f"file://{trained}/ev:v1.mpt", str(trained / "ev:latest")]
@@ -80,6 +81,7 @@ def test_missing_metrics_count_as_zero(tmp_path):
     assert math.isnan(db.metric(("other", 1), "suite/sim", "reward").mean)
 
 
+@pytest.mark.slow
 def test_two_concurrent_evaluate_processes_lose_no_rows(tmp_path):
     db_path = str(tmp_path / "shared.duckdb")
     cmd = [
@@ -191,6 +193,7 @@ def test_evaluate_keeps_finished_simulations_when_a_later_one_fails(tmp_path, mo
     assert EvalStatsDB(db_path).count("episodes") == 16  # navigation/default's episodes were written
 
 
+@pytest.mark.slow
 def test_an_arena_policy_evaluates_and_replays_on_navigation(tmp_path):
     from metta_lit.checkpoints import save_policy
     from metta_lit.env import MettaGridVecEnv, env_config
@@ -264,6 +267,7 @@ def test_analyze_prints_the_cooperation_metrics_of_team_sims(tmp_path):
     assert "cooperation (coop/*)" in text and "coop/team_3/return" in text and "coop/assembler_uses_together" in text
 
 
+@pytest.mark.slow
 def test_compare_refuses_a_seed_out_of_range_and_a_foreign_database_without_writing_to_it(tmp_path):
     import duckdb
 
@@ -320,6 +324,7 @@ def test_analyze_reads_a_database_in_a_read_only_folder_and_names_an_unwritable_
     assert run.returncode == 1 and "--replacement nosuch:v9: no cross-play episode of it" in run.stderr, run.stderr
 
 
+@pytest.mark.slow
 def test_a_misspelt_simulation_is_one_line_naming_the_closest(tmp_path):
     for spec, text in [
         ("arena_easy/basc", "suite 'arena_easy' has no simulation 'basc' (closest: arena_easy/basic"),

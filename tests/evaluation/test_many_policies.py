@@ -113,6 +113,7 @@ def crossplay_db(trained, tmp_path_factory):
     return db, records
 
 
+@pytest.mark.slow
 def test_crossplay_writes_a_row_per_agent_and_the_matrix_ranks_scripted_over_random(crossplay_db):
     db_path, records = crossplay_db
     db = EvalStatsDB(db_path)
@@ -155,6 +156,7 @@ def test_the_leaderboard_orders_the_policies_by_their_meetings(crossplay_db):
     assert "scripted:v0" in lines[0]
 
 
+@pytest.mark.slow
 def test_crossplay_on_worker_processes_writes_the_same_rows(tmp_path):
     db = str(tmp_path / "w.duckdb")
     evaluate(["random", "scripted"], ["navigation/default"], db, splits=["1v3"], workers=2, console=quiet())
@@ -164,6 +166,7 @@ def test_crossplay_on_worker_processes_writes_the_same_rows(tmp_path):
     assert matrix[SCRIPTED, RANDOM][0] > matrix[RANDOM, SCRIPTED][0]
 
 
+@pytest.mark.slow
 def test_compare_finds_no_difference_with_itself_and_scripted_better_than_random(trained, tmp_path):
     out = io.StringIO()
     [same] = compare(
@@ -187,3 +190,46 @@ def test_compare_finds_no_difference_with_itself_and_scripted_better_than_random
     # The same policies, simulations and seed give the same numbers.
     [again] = compare("scripted", "random", simulations=["arena/basic"], episodes=4, console=quiet())
     assert (again.difference, again.low, again.high) == (better.difference, better.low, better.high)
+
+
+def _record(pairing_agents: int | None, rewards: list[list[float]], policies: list[tuple[str, int]]):
+    from datetime import datetime
+
+    from metta_lit.evaluation.records import EpisodeRecord, Pairing, SimulationRecord
+
+    now = datetime.now()
+    pairing = Pairing("1v3", "a", 0, pairing_agents, "a", 0) if pairing_agents else None
+    episodes = [
+        EpisodeRecord(f"e{i}", "s", 10, now, {}, [0] * 4, [{"reward": r} for r in row], policies, pairing=pairing)
+        for i, row in enumerate(rewards)
+    ]
+    return SimulationRecord("s", "suite", "sim", "a", 0, now, now, episodes)
+
+
+def test_evaluate_says_whose_mean_reward_each_number_is():
+    """Self-play cross-play (the same policy on both sides: only the split tells them apart),
+    an NPC beside the policy, and the policy alone; the evaluate line names whose each is."""
+    from types import SimpleNamespace
+
+    from metta_lit.commands.evaluate import _report
+
+    rewards = [[4.0, 0.0, 0.0, 0.0], [2.0, 1.0, 1.0, 1.0]]
+    selfplay = _record(1, rewards, [("a", 0)] * 4)
+    assert (selfplay.mean("reward", "policy"), selfplay.mean("reward", "others")) == (3.0, 0.5)
+    assert selfplay.mean() == 9.0 / 8
+    npc = _record(None, rewards, [("a", 0), ("a", 0), ("npc", 0), ("npc", 0)])
+    assert (npc.mean("reward", "policy"), npc.mean("reward", "others")) == (1.75, 0.5)
+    alone = _record(None, rewards, [("a", 0)] * 4)
+    assert math.isnan(alone.mean("reward", "others")) and alone.mean("reward", "policy") == alone.mean()
+
+    out = io.StringIO()
+    console, sim = Console(file=out, width=300), SimpleNamespace(full_name="nav/default")
+    a, b = SimpleNamespace(label="a:v0"), SimpleNamespace(label="b:v2")
+    _report(console, a, b, "1v3", sim, selfplay)
+    _report(console, a, None, None, sim, npc)
+    _report(console, a, None, None, sim, alone)
+    assert out.getvalue().splitlines() == [
+        "a:v0 with b:v2 (1v3)  nav/default: 2 episodes, mean reward per agent a:v0's 3.000, b:v2's 0.500",
+        "a:v0  nav/default: 2 episodes, mean reward per agent a:v0's 1.750, the NPCs' 0.500",
+        "a:v0  nav/default: 2 episodes, mean reward per agent 1.125",
+    ]

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from metta_lit.env import MettaGridVecEnv
 from metta_lit.env.mapgen.base import WALL
@@ -30,6 +31,7 @@ def test_every_named_map_builds_with_its_agents_on_one_connected_floor():
             assert components(np.where(grid == "wall", "wall", "empty"))[1] == 1, (name, seed)  # altars reachable
 
 
+@pytest.mark.slow
 def test_the_scripted_agent_beats_a_random_walker_on_every_map():
     from baselines import baselines
 
@@ -88,6 +90,7 @@ def test_navigation_sequence_maps_put_one_of_each_object_within_reach_of_each_ag
             assert np.abs(where[a] - where[b]).max() > radius, (name, a, b)
 
 
+@pytest.mark.slow
 def test_navigation_sequence_needs_memory_a_random_walker_never_finishes_and_a_memoryless_agent_rarely():
     from baselines import baselines
 
@@ -97,6 +100,7 @@ def test_navigation_sequence_needs_memory_a_random_walker_never_finishes_and_a_m
         assert scores[name]["random"] < 0.05 and scores[name]["scripted"] < 0.5, (name, scores[name])
 
 
+@pytest.mark.slow
 def test_in_context_recipes_are_each_makeable_and_a_random_policy_almost_never_finds_one():
     """The scripted agent is told each simulation's recipe (it reads the config), so it shows
     every colour can be made; random shows how rarely it happens by chance."""

@@ -146,6 +146,7 @@ def test_dry_run_resolves_and_prints_without_running(tmp_path, capsys, monkeypat
     assert "--checkpoint.run dry" in out and not (tmp_path / "train_dir").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_run_trains_then_evaluates_the_latest_policy(tmp_path, capsys):
     run("train", "navigation", "run=r1", f"data_dir={tmp_path}", "total_timesteps=2048", *TINY)

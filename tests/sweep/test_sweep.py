@@ -194,6 +194,7 @@ def test_unusable_storage_is_refused_by_name(tmp_path, kind):
             assert [r[0] for r in con.execute("SELECT name FROM sqlite_master")] == ["notes"]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_failing_trials_count_and_stop_the_sweep_with_the_first_error(tmp_path, monkeypatch):
     overrides = {**TINY["overrides"], "model.init_args.totl_timesteps": 5}  # every fit refuses this

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import EPOCH, column, fit_args, metta_lit, read_metrics
 
 from metta_lit.evaluation.stats_db import EvalStatsDB
 
 
+@pytest.mark.slow
 def test_evaluator_callback_logs_suite_scores_during_training(tmp_path):
     metta_lit(
         *fit_args("evcb", str(2 * EPOCH)),

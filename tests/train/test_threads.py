@@ -1,4 +1,5 @@
-"""Torch threads that follow the load: what other processes keep busy, and the count chosen."""
+"""Torch threads that follow the load: what other processes keep busy, the count chosen, and
+every loop that plays episodes following it."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import sys
 import pytest
 import torch
 
-from metta_lit.train import threads
-from metta_lit.train.threads import ThreadController, busy_cores
+from metta_lit.core import threads
+from metta_lit.core.threads import ThreadController, busy_cores
 
 
 class Measured:
@@ -75,3 +76,31 @@ def test_the_start_line_says_when_the_thread_count_follows_the_load():
     adaptive = describe_fit(None, 2048, 1, threads_follow_load=True)
     assert "then follows the machine's load (overview/threads logs the count in use)" in adaptive
     assert "torch uses" in describe_fit(None, 2048, 1) and "follows" not in describe_fit(None, 2048, 1)
+
+
+def test_playing_episodes_outside_training_chooses_threads_by_the_load(two_cores, monkeypatch):
+    """``evaluate``, ``compare``, ``replay`` and the web app play through ``play_episodes``: in a
+    process no command configured, it chooses torch's threads as training does (two busy
+    processes on two cores: one thread) and follows the load between steps; a count fixed
+    before (an evaluation worker's one thread) is kept."""
+    from metta_lit.env import env_config
+    from metta_lit.policy import RandomPolicy
+    from metta_lit.rl.acting import play_episodes
+    from metta_lit.rl.torch_env import MettaGridTorchEnv
+
+    def play() -> None:
+        env = MettaGridTorchEnv(env_config("navigation").with_overrides({"game.max_steps": 5}), num_envs=1)
+        play_episodes(env, [(RandomPolicy(env.feature_spec, env.action_names), env.vec.num_agents)], [1])
+
+    monkeypatch.setattr(threads, "_process_controller", None)
+    monkeypatch.setattr(threads, "busy_cores", lambda: 2.0)
+    torch.set_num_threads(2)
+    play()
+    chosen = threads.process_threads()
+    assert torch.get_num_threads() == 1 and chosen.adaptive
+    play()
+    assert threads.process_threads() is chosen  # one controller per process
+    fixed = threads.configure_threads(torch_threads=2)
+    monkeypatch.setattr(threads, "busy_cores", lambda: 0.0)
+    play()
+    assert threads.process_threads() is fixed and not fixed.adaptive and torch.get_num_threads() == 2

@@ -24,6 +24,7 @@ from metta_lit.train.callbacks.checkpoint import PolicyCheckpoint
 from metta_lit.train.optimization import learning_rate
 
 
+@pytest.mark.slow
 def test_fit_writes_versioned_policies_state_and_metrics(tmp_path):
     proc = metta_lit(
         *fit_args("t1", str(3 * EPOCH)),
@@ -126,6 +127,7 @@ CURRICULUM_AND_PARTNERS = dict(
 )  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "env, extra",
     [("navigation", {}), ("arena", {}), ("arena_easy", CURRICULUM_AND_PARTNERS)],
@@ -179,6 +181,7 @@ def test_a_resumed_run_continues_the_uninterrupted_one_action_for_action(tmp_pat
         assert torch.equal(weights, expected[name]), name
 
 
+@pytest.mark.slow
 def test_validate_accepts_policy_uris_and_lightning_checkpoints(tmp_path):
     metta_lit(
         *fit_args("v", str(EPOCH)),
@@ -216,6 +219,7 @@ def test_killing_training_never_corrupts_checkpoints(tmp_path):
         assert state["metta_lit"]["agent_steps"] > 0
 
 
+@pytest.mark.slow
 def test_resume_appends_to_the_metrics_history(tmp_path):
     args = ["fit", "--config", NAV, *SMALL, "--checkpoint.run", "m"]
     for epochs in (2, 3, 5):
@@ -278,6 +282,44 @@ def test_stopping_with_a_signal_saves_state_and_a_policy_and_prints_the_resume_c
     assert column(read_metrics(tmp_path / "train_dir" / "s"), "overview/agent_steps")[-1] == (version + 1) * EPOCH
 
 
+@pytest.mark.slow
+def test_a_second_ctrl_c_aborts_at_once_without_saving(tmp_path):
+    """The first Ctrl-C asks for a save after the update; a second one, while that update
+    (made long here: 256 envs, 4 epochs over the rollout) is still running, ends the process
+    within seconds, writing neither a policy file nor ``last.ckpt``."""
+    cmd = [
+        sys.executable, "-m", "metta_lit.cli", *fit_args("c", str(10**9)),
+        "--checkpoint.checkpoint_interval", "1000", "--model.init_args.num_envs", "256",
+        "--model.init_args.update_epochs", "4",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    metrics = tmp_path / "train_dir" / "c" / "logs" / "metrics.csv"
+    wait_for(lambda: metrics.exists() and len(read_metrics(tmp_path / "train_dir" / "c")) >= 1)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    asked = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert time.monotonic() - asked < 10, out[-3000:]
+    assert proc.returncode != 0 and "Ctrl-C again aborts without saving" in out, out[-3000:]
+    assert "resume with:" not in out
+    checkpoints = tmp_path / "train_dir" / "c" / "checkpoints"
+    assert not list(checkpoints.glob("*.mpt")) and not (checkpoints / "last.ckpt").exists()
+
+
+@pytest.mark.slow
+def test_compiled_networks_train_and_save_plain_policy_files(tmp_path):
+    """``--model.init_args.compile true``: torch.compile'd encoder, core and heads train for
+    two updates, and the policy file has the plain (uncompiled) keys, so it loads anywhere."""
+    out = metta_lit(*fit_args("k", str(2 * EPOCH)), "--model.init_args.compile", "true", cwd=tmp_path, timeout=900)
+    assert column(read_metrics(tmp_path / "train_dir" / "k"), "overview/agent_steps") == [EPOCH, 2 * EPOCH]
+    policy, _ = read_policy_file(str(tmp_path / "train_dir" / "k" / "checkpoints" / "k:v2.mpt"))
+    assert not any("_orig_mod" in key for key in policy.state_dict()), out.stdout[-2000:]
+    plain = metta_lit("fit", "--config", NAV, *SMALL, "--print_config", cwd=tmp_path).stdout
+    assert "compile: false" in plain  # the default stays eager
+
+
+@pytest.mark.slow
 def test_a_checkpoint_that_would_run_code_is_refused_in_every_resume_path(tmp_path):
     marker = tmp_path / "pwned"
     evil = tmp_path / "evil.ckpt"
@@ -301,6 +343,7 @@ def test_a_checkpoint_that_would_run_code_is_refused_in_every_resume_path(tmp_pa
     assert proc.returncode != 0 and "not a Lightning checkpoint" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_validate_takes_random_and_policies_from_another_env(tmp_path):
     from metta_lit.checkpoints import save_policy
     from metta_lit.policy import FastPolicy
@@ -315,6 +358,7 @@ def test_validate_takes_random_and_policies_from_another_env(tmp_path):
     assert len(list((tmp_path / "reps").glob("*.json.z"))) == 4
 
 
+@pytest.mark.slow
 def test_training_respects_an_explicit_thread_count(tmp_path):
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
     args = [
@@ -355,6 +399,7 @@ def test_training_respects_an_explicit_thread_count(tmp_path):
         torch.set_num_threads(before)
 
 
+@pytest.mark.slow
 def test_fit_can_start_from_a_policy_uri(tmp_path):
     metta_lit(*fit_args("base", EPOCH), cwd=tmp_path)
     base = tmp_path / "train_dir" / "base" / "checkpoints" / "base:v1.mpt"
@@ -365,6 +410,7 @@ def test_fit_can_start_from_a_policy_uri(tmp_path):
     assert proc.returncode != 0 and "cannot" not in proc.stderr and "drop --policy_uri" in proc.stderr
 
 
+@pytest.mark.slow
 def test_wandb_logs_offline_beside_the_run_history(tmp_path):
     """``--trainer.logger WandbLogger`` with ``offline``: no account, no network. The run keeps
     its CSV history and TensorBoard; wandb's files land in the run directory, named after it."""
@@ -385,6 +431,7 @@ def test_wandb_logs_offline_beside_the_run_history(tmp_path):
     assert not (tmp_path / "wandb").exists()  # nothing in the working directory
 
 
+@pytest.mark.slow
 def test_retention_partial_saves_and_the_history_past_a_checkpoint(tmp_path):
     """Only the newest keep_last policies (plus every keep_every-th) stay; a resume removes the
     .tmp-* files of killed saves and the metrics rows logged after the checkpoint it resumes."""
@@ -410,6 +457,7 @@ def test_retention_partial_saves_and_the_history_past_a_checkpoint(tmp_path):
     assert len(list((run / "checkpoints").glob("*.mpt"))) == 5  # keep_last is 10 by default
 
 
+@pytest.mark.slow
 def test_the_progress_bar_ends_at_the_budget_with_log_lines_above_it(tmp_path):
     """A budget that is not a whole number of updates: the bar's total is where the run stops
     (no overshoot, the same format to the end), and "saved policy" lines stand on their own."""

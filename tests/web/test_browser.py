@@ -18,6 +18,9 @@ import pytest
 from tests.conftest import ROOT, require
 from tests.web_site import free_move, write_evaluation
 
+# Each module run starts a headless chromium and a server: the full tier (`make test-all`).
+pytestmark = pytest.mark.slow
+
 ARTIFACTS = Path(os.environ.get("METTA_LIT_TEST_ARTIFACTS", ROOT / "test-artifacts"))
 KEY_FOR = {"move_north": "w", "move_south": "s", "move_west": "ArrowLeft", "move_east": "d"}
 # Counts the canvas's pixels that differ from the snapshot `window.before` (taken by `snap`).

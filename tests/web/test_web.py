@@ -351,6 +351,7 @@ def test_a_malformed_play_message_is_answered_and_closed(client, send, code):
     assert closed.value.code == code
 
 
+@pytest.mark.slow
 def test_serve_refuses_a_stats_db_it_cannot_read_and_listens_before_it_prints(site, tmp_path):
     import socket
     import subprocess

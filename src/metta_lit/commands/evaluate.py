@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.console import Console
 
 from metta_lit.commands import wide_console
@@ -76,19 +78,23 @@ def evaluate(
             for sim in sims:
                 rec = run_simulation(handle, sim, seed, replay_dir, npc=partner, device=device, split=split)
                 name_records(rec, evaluation_identity(handle, sim, seed, *pairing))  # a rerun writes the same rows
-                _report(console, _who(handle, partner, split and split.name), sim, rec)
+                _report(console, handle, partner, split and split.name, sim, rec)
                 db.write([rec])  # one merge per simulation: finished work is kept if a later one fails
                 records.append(rec)
     console.print(f"wrote {sum(len(r.episodes) for r in records)} episodes to {db.path}")
     return records
 
 
-def _who(handle, partner, split: str | None) -> str:
-    return handle.label + (f" with {partner.label} {split}" if split else "")
-
-
-def _report(console: Console, who: str, sim: SimulationConfig, rec: SimulationRecord) -> None:
-    console.print(f"{who}  {sim.full_name}: {len(rec.episodes)} episodes, mean reward {rec.mean('reward'):.3f}")
+def _report(console: Console, handle, partner, split: str | None, sim: SimulationConfig, rec: SimulationRecord) -> None:
+    """One line per (policy, simulation): whose mean reward per agent each number is."""
+    head = f"{handle.label}" + (f" with {partner.label} ({split})" if split else "")
+    own, others = rec.mean("reward", "policy"), rec.mean("reward", "others")
+    if math.isnan(others):  # the policy played every agent
+        rewards = f"{own:.3f}"
+    else:
+        whose = f"{partner.label}'s" if split else "the NPCs'"
+        rewards = f"{handle.label}'s {own:.3f}, {whose} {others:.3f}"
+    console.print(f"{head}  {sim.full_name}: {len(rec.episodes)} episodes, mean reward per agent {rewards}")
 
 
 def _evaluate_in_jobs(handles, sims, db, replay_dir, seed, device, workers, ray_address, retries, splits, console):
@@ -107,7 +113,7 @@ def _evaluate_in_jobs(handles, sims, db, replay_dir, seed, device, workers, ray_
             merged[job.group] = record
         if len(merged[job.group].episodes) == job.sim.num_episodes:
             partner = handles[job.partner_uri] if job.partner_uri else None
-            _report(console, _who(handles[job.policy_uri], partner, job.split), job.sim, merged[job.group])
+            _report(console, handles[job.policy_uri], partner, job.split, job.sim, merged[job.group])
 
     if ray_address:
         run_on_ray(jobs, ray_address, on_result, retries)

@@ -86,10 +86,10 @@ def _policy(uri: str, device: str):  # -> PolicyHandle, loaded once per worker p
 
 
 def _init_worker() -> None:
-    import torch
+    from metta_lit.core.threads import configure_threads
 
     die_with_parent()
-    torch.set_num_threads(1)  # one core per worker: the workers are the parallelism
+    configure_threads(torch_threads=1)  # one core per worker, fixed: the workers are the parallelism
 
 
 def run_job(job: EvalJob) -> SimulationRecord:

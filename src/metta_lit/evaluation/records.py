@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,23 @@ class SimulationRecord:
     finished_at: datetime
     episodes: list[EpisodeRecord] = field(default_factory=list)
 
-    def mean(self, metric: str = "reward") -> float:
-        """Mean over all agent-episodes of the simulation; a missing metric counts as zero."""
-        values = [m.get(metric, 0.0) for e in self.episodes for m in e.agent_metrics]
+    def mean(self, metric: str = "reward", side: Literal["all", "policy", "others"] = "all") -> float:
+        """Mean over the simulation's agent-episodes of every agent, of the policy's agents, or of
+        the others (its cross-play partner's or the NPCs'); a missing metric counts as zero."""
+        values = [
+            m.get(metric, 0.0)
+            for e in self.episodes
+            for i, m in enumerate(e.agent_metrics)
+            if side == "all" or (side == "policy") == self._is_policys(e, i)
+        ]
         return sum(values) / len(values) if values else math.nan
+
+    def _is_policys(self, episode: EpisodeRecord, agent: int) -> bool:
+        """Whether the agent was the policy's: by the cross-play split (in self-play both sides
+        are the same policy), else by the policy that played it."""
+        if episode.pairing is not None:
+            return agent < episode.pairing.agents
+        return episode.agent_policies[agent] == (self.policy_key, self.policy_version)
 
 
 @dataclass(frozen=True)

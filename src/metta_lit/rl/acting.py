@@ -22,6 +22,7 @@ from torchrl.data import Composite, Unbounded
 from torchrl.envs import Compose, InitTracker, TensorDictPrimer, Transform, TransformedEnv
 from torchrl.envs.utils import ExplorationType, set_exploration_type, step_mdp
 
+from metta_lit.core.threads import process_threads
 from metta_lit.policy import Policy
 from metta_lit.rl.teacher import Teacher
 from metta_lit.rl.torch_env import EpisodeResult, MettaGridTorchEnv
@@ -200,8 +201,10 @@ def play_episodes(
     episodes: list[EpisodeResult] = []
     finished = [0] * len(quota)
     deadline = time.monotonic() + max_seconds
+    threads = process_threads()  # torch's threads follow the load, as in training (core.threads)
 
     def done() -> bool:
+        threads.follow()  # called every step
         for episode in base.pop_finished_episodes():
             e = episode.env
             if finished[e] < quota[e]:

@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 
 from metta_lit.checkpoints.manager import CheckpointManager
 from metta_lit.core.errors import ConfigError
+from metta_lit.core.threads import configure_threads
 from metta_lit.curriculum import Curriculum
 from metta_lit.env import env_config
 from metta_lit.losses import LossMixin
@@ -35,7 +36,6 @@ from metta_lit.train.optimization import adam, learning_rate, set_learning_rate
 from metta_lit.train.partners import build_pool, partner_agents, partner_metrics
 from metta_lit.train.rollouts import RolloutDataset, Rollouts, as_is, rank_seeds, validation_episodes
 from metta_lit.train.state import load_state, save_state
-from metta_lit.train.threads import configure_threads
 
 PolicyFactory = Callable[[dict, list], Policy]
 

@@ -1,4 +1,5 @@
-"""How many CPU threads torch gets while training, following the machine's load.
+"""How many CPU threads torch gets while training, evaluating or recording, following the
+machine's load.
 
 Torch's OpenMP threads spin at every barrier, so a rank with more threads than the cores
 other work leaves free collapses: measured on 2 cores with 2 busy processes started 25 s
@@ -8,6 +9,12 @@ couple of seconds of training (checked between minibatches and updates) from the
 *other* processes kept busy since the last decision: the machine's
 busy time (``/proc/stat``) minus this process's own CPU time. The load average would be
 simpler but lags a minute and counts this process too.
+
+Torch's thread count is one per process, so is its controller: :func:`configure_threads`
+makes the process's (training does at fit start, an evaluation worker with one fixed thread),
+and any loop that plays episodes (validation, ``evaluate``, ``compare``, ``replay``, the web
+app's replays) follows it between steps through :func:`process_threads`, which configures one
+the first time a process plays without.
 """
 
 from __future__ import annotations
@@ -111,15 +118,20 @@ class ThreadController:
         return torch.get_num_threads()
 
 
+_process_controller: ThreadController | None = None  # the last configure_threads' (see the module doc)
+
+
 def configure_threads(
-    torch_threads: int | None, env_threads: int, local_ranks: int, device_type: str
+    torch_threads: int | None = None, env_threads: int = 1, local_ranks: int = 1, device_type: str = "cpu"
 ) -> ThreadController:
-    """Torch's threads at fit start: fixed when given (``torch_threads`` or ``OMP_NUM_THREADS``,
-    or off the CPU), else this rank's share of the cores other work leaves free, following the
-    load (call :meth:`ThreadController.follow` between minibatches)."""
+    """Torch's threads at the start of a command: fixed when given (``torch_threads`` or
+    ``OMP_NUM_THREADS``, or off the CPU), else this rank's share of the cores other work leaves
+    free, following the load (call :meth:`ThreadController.follow`, or :func:`follow_load`,
+    between minibatches or steps). It becomes the process's controller."""
     import torch
 
-    controller = ThreadController(local_ranks, env_threads)
+    global _process_controller
+    controller = _process_controller = ThreadController(local_ranks, env_threads)
     if torch_threads is not None:
         torch.set_num_threads(torch_threads)
     if torch_threads is not None or "OMP_NUM_THREADS" in os.environ or device_type != "cpu":
@@ -127,3 +139,8 @@ def configure_threads(
     else:
         controller.start()
     return controller
+
+
+def process_threads() -> ThreadController:
+    """The process's controller; the first call without one configures it (by the load)."""
+    return _process_controller if _process_controller is not None else configure_threads()
