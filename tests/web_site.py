@@ -87,7 +87,14 @@ def write_crossplay(db: str, a: str, b: str, reward_a: float, reward_b: float, e
 def site(tmp_path_factory) -> dict[str, Path]:
     """The site (see the module's docstring); paths by role."""
     root = tmp_path_factory.mktemp("web")
-    metta_lit(*fit_args("webrun", 2 * EPOCH), "--checkpoint.data_dir", str(root / "train_dir"), cwd=root)
+    metta_lit(
+        *fit_args("webrun", 2 * EPOCH),
+        "--checkpoint.data_dir",
+        str(root / "train_dir"),
+        "--trainer.check_val_every_n_epoch",
+        "1",  # validation points for the dashboard's val/reward chart
+        cwd=root,
+    )
     replays = root / "replays"
     name = make_replay(replays)
     (root / "secret.json.z").write_bytes(zlib.compress(b'{"secret": 1}'))

@@ -157,17 +157,54 @@ def test_the_dashboard_lists_the_run_its_curves_and_a_live_scorecard(page, serve
     points = page.evaluate("window.dashboard.charts.map((c) => c.data[1].filter((v) => v !== null).length)")
     rows = len(page.evaluate("window.dashboard.metrics['overview/sps']"))
     assert points[0] > 0 and rows in points  # the curves hold the run's history
+    charts = page.evaluate(
+        """window.dashboard.charts.map((c) => ({
+            metric: c.series[1].label, x: c.axes[0].label, y: c.axes[1].label,
+            pairs: c.data[0].filter((x, i) => x !== null && c.data[1][i] !== null).length }))"""
+    )
+    assert charts[0]["metric"] == "episode/reward" and charts[0]["y"] == "reward per agent-episode"
+    assert all(chart["x"] == "agent steps" for chart in charts)
+    validation = next(chart for chart in charts if chart["metric"] == "val/reward")
+    assert validation["pairs"] == 2  # one point per validation (two updates), placed at its agent steps
     assert "webrun:v" in page.locator("#checkpoints").inner_text()
     page.wait_for_selector("#scorecard td")
     assert "webrun:v2" in page.locator("#scorecard").inner_text()
     write_evaluation(str(site["db"]), "newcomer", 7, 0.25, sim="arena")
     page.wait_for_function("document.getElementById('scorecard').textContent.includes('newcomer:v7')", timeout=10_000)
     assert "0.250" in page.locator("#scorecard").inner_text()
+    # newcomer was never evaluated on nav (webrun's simulation): drawn as missing, not as 0.
+    cells = page.locator("#scorecard tbody tr", has_text="newcomer:v7").locator("td")
+    missing = [cells.nth(i) for i in range(cells.count()) if cells.nth(i).inner_text() == "–"]
+    assert len(missing) == 1 and missing[0].evaluate("td => td.style.background") in ("", "transparent")
     # A checkpoint's button plays an episode with it and opens that replay in the viewer.
     page.locator("#checkpoints button").first.click()
     page.wait_for_url("**/replay?replay=*", timeout=60_000)
     page.wait_for_function("window.viewer.replay !== null")
     assert page.evaluate("window.viewer.replay.meta.num_agents") == 4  # the run's env: navigation
+
+
+def test_scorecard_colours_keep_small_gains_visible_beside_large_ones_and_ticks_use_si(page, server):
+    """Around random's 0.1, a trained 0.2 is clearly green though scripted makes 2.0 (20x): the
+    symmetric-log scale gives it about 0.4 of the column's full colour where a linear one gives
+    0.05; below the baseline is red, at it grey; no baseline falls back to the column's range."""
+    page.goto(f"{server}/runs")
+    out = page.evaluate(
+        """async () => {
+            const s = await import('/static/js/scale.js');
+            const column = [0.1, 0.2, 2.0, null, 0.05];
+            return {
+                trained: s.symlog(0.1, 1.9), scripted: s.symlog(1.9, 1.9), worse: s.symlog(-0.05, 1.9),
+                at: s.cellColor(0.1, column, 0.1), above: s.cellColor(0.2, column, 0.1),
+                below: s.cellColor(0.05, column, 0.1), missing: s.cellColor(null, column, 0.1),
+                ranged: s.cellColor(2.0, column, null),
+                ticks: [1500000, 250000, 2000, 0.02, 3e9].map(s.si),
+            };
+        }"""
+    )
+    assert 0.3 < out["trained"] < 0.5 and out["scripted"] == 1 and -0.5 < out["worse"] < 0
+    assert out["at"] == "hsl(0, 0%, 35%)" and out["above"].startswith("hsl(120,") and out["below"].startswith("hsl(0,")
+    assert out["missing"] == "transparent" and out["ranged"] == "hsl(120, 65%, 35%)"
+    assert out["ticks"] == ["1.5M", "250k", "2k", "0.02", "3G"]
 
 
 PAYLOAD = '<img src=x onerror="window.pwned=1">'

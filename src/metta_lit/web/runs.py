@@ -21,7 +21,8 @@ MAX_METRICS_BYTES = 64 << 20
 MAX_CONFIG_BYTES = 1 << 20
 # Curves the dashboard opens with, by the names training logs them under.
 DEFAULT_CURVES = (
-    "overview/reward_per_step",
+    "episode/reward",  # what the README and the progress bar speak of
+    "val/reward",  # the validation episodes' points
     "overview/sps",
     "env_agent/heart.gained",
     "losses/ppo/policy",

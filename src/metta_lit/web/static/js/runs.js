@@ -2,9 +2,10 @@
 // config, and the stats DB's scorecard, polled and redrawn when an evaluation lands.
 import { fill, h, options } from "./dom.js";
 import { getJson, showError } from "./api.js";
+import { cellColor, si } from "./scale.js";
 
 const $ = (id) => document.getElementById(id);
-const dashboard = (window.dashboard = { run: null, metrics: {}, charts: [], scorecardVersion: undefined });
+const dashboard = (window.dashboard = { run: null, metrics: {}, charts: [], scorecardVersion: undefined, baseline: undefined });
 
 async function listRuns() {
   const { folder, runs } = await getJson("/api/runs");
@@ -24,9 +25,26 @@ function xAxis(metrics) {
   return metrics["overview/agent_steps"] ? "overview/agent_steps" : "step";
 }
 
+// What a curve's numbers are (the y axis' title); other metrics are titled by their name.
+const UNITS = {
+  "episode/reward": "reward per agent-episode",
+  "val/reward": "reward per agent-episode",
+  "overview/reward_per_step": "reward per agent-step",
+  "overview/sps": "agent-steps / s",
+  "env_agent/heart.gained": "hearts per agent-episode",
+  "val/heart.gained": "hearts per agent-episode",
+};
+
+// A validation row has no agent steps of its own: it ran after the update logged before it.
+function filledForward(column) {
+  let last = null;
+  return column.map((v) => (v === null ? last : (last = v)));
+}
+
 function chart(name) {
   const metrics = dashboard.metrics;
-  const x = metrics[xAxis(metrics)];
+  const x = filledForward(metrics[xAxis(metrics)]);
+  const sparse = metrics[name].filter((v) => v !== null).length < 64; // validation: a few points
   const box = document.createElement("div");
   box.className = "curve";
   box.dataset.metric = name;
@@ -38,10 +56,10 @@ function chart(name) {
       height: 220,
       scales: { x: { time: false } },
       axes: [
-        { stroke: "#9ca3af", grid: { stroke: "#374151" } },
-        { stroke: "#9ca3af", grid: { stroke: "#374151" }, size: 60, values: (u, ticks) => ticks.map((v) => +v.toPrecision(3)) },
+        { label: xAxis(metrics) === "step" ? "update" : "agent steps", stroke: "#9ca3af", grid: { stroke: "#374151" }, values: (u, ticks) => ticks.map(si) },
+        { label: UNITS[name] ?? name, stroke: "#9ca3af", grid: { stroke: "#374151" }, size: 60, values: (u, ticks) => ticks.map(si) },
       ],
-      series: [{ label: xAxis(metrics) }, { label: name, stroke: "#22d3ee", width: 2, spanGaps: true }],
+      series: [{ label: xAxis(metrics) }, { label: name, stroke: "#22d3ee", width: 2, spanGaps: true, points: { show: sparse, size: 6, fill: "#22d3ee" } }],
       legend: { show: false },
     },
     [x, metrics[name]],
@@ -93,7 +111,8 @@ async function openRun(name) {
   }
 }
 
-// A red→green heatmap: each cell is the policy's mean metric in a simulation.
+// Each cell is the policy's mean metric in a simulation, coloured per simulation around the
+// baseline policy's score there (scale.js).
 function drawScorecard(card) {
   if (!card.configured) {
     fill("scorecard", h("p", { class: "muted" }, "no stats DB (start serve with --stats_db)"));
@@ -102,17 +121,22 @@ function drawScorecard(card) {
   $("db").textContent = card.path;
   const metric = $("metric").value;
   fill("metric", options(card.metrics.length ? card.metrics : ["reward"], metric));
-  const values = card.values.flat().filter((v) => v !== null);
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
-  const color = (v) => {
-    if (v === null) return "transparent";
-    const t = hi > lo ? (v - lo) / (hi - lo) : 0.5;
-    return `hsl(${Math.round(t * 120)}, 65%, 35%)`;
-  };
+  if (dashboard.baseline === undefined && card.policies.length) {
+    dashboard.baseline = card.policies.find((p) => p.startsWith("random:")) ?? ""; // until the user picks one
+  }
+  fill("baseline", h("option", { value: "" }, "none (each column's range)"), options(card.policies, dashboard.baseline ?? ""));
+  const base = card.policies.indexOf(dashboard.baseline);
+  const columns = card.simulations.map((_, j) => card.values.map((row) => row[j]));
   const head = h("tr", {}, h("th", {}, "policy \\ simulation"), card.simulations.map((s) => h("th", {}, s)));
   const rows = card.policies.map((p, i) =>
-    h("tr", {}, h("th", {}, p), card.values[i].map((v) => h("td", { style: { background: color(v) } }, v === null ? "–" : Number(v).toFixed(3)))),
+    h(
+      "tr",
+      {},
+      h("th", {}, p),
+      card.values[i].map((v, j) =>
+        h("td", { style: { background: cellColor(v, columns[j], base < 0 ? null : card.values[base][j]) } }, v === null ? "–" : Number(v).toFixed(3)),
+      ),
+    ),
   );
   fill(
     "scorecard",
@@ -161,6 +185,10 @@ $("checkpoints").onclick = async (e) => {
   }
 };
 $("metric").onchange = () => pollScorecard(true);
+$("baseline").onchange = (e) => {
+  dashboard.baseline = e.target.value;
+  pollScorecard(true);
+};
 
 const runs = await listRuns().catch((e) => showError(e.message));
 const wanted = new URLSearchParams(location.search).get("run") ?? runs?.[0]?.name;
