@@ -13,6 +13,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from metta_lit.env.replay import load_replay
 from metta_lit.web.app import WebConfig, create_app
+from metta_lit.web.scorecard import leaderboard_rows, scorecard
 from tests.conftest import EPOCH
 from tests.web_site import free_move, write_crossplay, write_evaluation
 
@@ -147,6 +148,20 @@ def test_the_scorecard_follows_the_stats_db(client, site):
     assert updated["version"] != card["version"]
     assert updated["policies"] == ["other:v1", "webrun:v2"] and updated["simulations"] == ["suite/arena", "suite/nav"]
     assert updated["values"] == [[0.5, None], [None, 1.5]]
+
+
+def test_cross_play_episodes_stay_out_of_the_scorecards_plain_means(tmp_path):
+    """strong:v1 plays 2v2 beside weak:v1 (scoring 2.0 to weak's 0.5) and alone on another
+    simulation (1.0): its plain mean there is 1.0, not mixed with the cross-play; the cross-play
+    simulation is a missing cell for every policy, and the leaderboard still reads it."""
+    db = str(tmp_path / "mixed.duckdb")
+    write_crossplay(db, "strong", "weak", 2.0, 0.5, episodes=2)
+    write_evaluation(db, "strong", 1, 1.0, sim="nav")
+    card = scorecard(db)
+    values = dict(zip(card["policies"], card["values"], strict=True))
+    assert card["simulations"] == ["suite/nav", "suite/xplay"]
+    assert values["strong:v1"] == [1.0, None] and values["weak:v1"] == [None, None]
+    assert [row["policy"] for row in leaderboard_rows(db, "weak:v1")["rows"]] == ["strong:v1", "weak:v1"]
 
 
 def test_the_leaderboard_follows_the_stats_db(client, tmp_path):

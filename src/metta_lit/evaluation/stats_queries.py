@@ -52,18 +52,31 @@ class StatsQueries:
         names = [m for (m,) in self.query("SELECT DISTINCT metric FROM agent_metrics ORDER BY 1")]
         return [m for m in names if fnmatch(m, pattern)]
 
+    def _plain(self, alias: str) -> str:
+        """A WHERE clause keeping the episodes that were not cross-play (their averages mix
+        partners; the cross-play queries below read those). Databases from before cross-play
+        have no pairings table and only plain episodes."""
+        (tables,) = self.query("SELECT count(*) FROM information_schema.tables WHERE table_name = 'episode_pairings'")[
+            0
+        ]
+        if not tables:
+            return "TRUE"
+        return f"NOT EXISTS (SELECT 1 FROM episode_pairings ep WHERE ep.episode_id = {alias}.episode_id)"
+
     def metric(self, policy: tuple[str, int], simulation: str, metric: str) -> MetricSummary:
-        """Mean/std over the policy's agent-episodes in ``suite/name``; a missing metric is 0."""
+        """Mean/std over the policy's agent-episodes in ``suite/name`` (cross-play episodes
+        left out); a missing metric is 0."""
         suite, _, name = simulation.partition("/")
         key, version = policy
+        plain = self._plain("p")
         (samples,) = self.query(
-            "SELECT count(*) FROM policy_simulation_agent_samples "
-            "WHERE policy_key = ? AND policy_version = ? AND sim_name = ? AND sim_env = ?",
+            "SELECT count(*) FROM policy_simulation_agent_samples p "
+            f"WHERE policy_key = ? AND policy_version = ? AND sim_name = ? AND sim_env = ? AND {plain}",
             [key, version, suite, name],
         )[0]
         total, squares, count = self.query(
-            "SELECT coalesce(sum(value), 0), coalesce(sum(value * value), 0), count(*) FROM policy_simulation_agent_metrics "
-            "WHERE policy_key = ? AND policy_version = ? AND sim_name = ? AND sim_env = ? AND metric = ?",
+            "SELECT coalesce(sum(value), 0), coalesce(sum(value * value), 0), count(*) FROM policy_simulation_agent_metrics p "
+            f"WHERE policy_key = ? AND policy_version = ? AND sim_name = ? AND sim_env = ? AND metric = ? AND {plain}",
             [key, version, suite, name, metric],
         )[0]
         if samples == 0:
@@ -80,7 +93,7 @@ class StatsQueries:
             for _, v in self.query(
                 "SELECT p.episode_id, coalesce(sum(m.value), 0) / count(*) FROM policy_simulation_agent_samples p "
                 "LEFT JOIN agent_metrics m ON m.episode_id = p.episode_id AND m.agent_id = p.agent_id AND m.metric = ? "
-                "WHERE p.policy_key = ? AND p.policy_version = ? AND p.sim_name = ? AND p.sim_env = ? "
+                f"WHERE p.policy_key = ? AND p.policy_version = ? AND p.sim_name = ? AND p.sim_env = ? AND {self._plain('p')} "
                 "GROUP BY p.episode_id ORDER BY p.episode_id",
                 [metric, policy[0], policy[1], suite, name],
             )
