@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import lightning as L
+import numpy as np
 import pytest
 import torch
 from conftest import EPOCH, NAV, SMALL, column, metta_lit, read_metrics
@@ -10,24 +11,40 @@ from conftest import EPOCH, NAV, SMALL, column, metta_lit, read_metrics
 from metta_lit.checkpoints import read_policy_file
 from metta_lit.evaluation.config import SimulationConfig
 from metta_lit.evaluation.runner import PolicyHandle, run_simulation
+from metta_lit.evaluation.statistics import bootstrap_interval
 from metta_lit.policy import RandomPolicy
 from metta_lit.train import PPO
 
 
-def evaluate(policy, seed: int, episodes: int = 64) -> float:
-    """Mean episode reward per agent over full navigation episodes (sampled actions), on the
-    same acting path as ``metta-lit evaluate``; ``None`` is the random policy."""
+def episode_rewards(policy, seed: int, episodes: int = 64) -> np.ndarray:
+    """Per episode (by map: episode k plays the same map whoever plays it), the mean reward per
+    agent over full navigation episodes (sampled actions), on the same acting path as
+    ``metta-lit evaluate``; ``None`` is the random policy."""
     sim = SimulationConfig(suite="check", name="navigation", env="navigation", num_episodes=episodes)
     handle = PolicyHandle(policy if policy is not None else RandomPolicy({}, []), "check", 0)
-    return run_simulation(handle, sim, seed=seed, max_envs=episodes).mean("reward")
+    record = run_simulation(handle, sim, seed=seed, max_envs=episodes)
+    by_slot = {e.attributes["slot"]: np.mean([m.get("reward", 0.0) for m in e.agent_metrics]) for e in record.episodes}
+    return np.array([by_slot[slot] for slot in sorted(by_slot, key=lambda s: tuple(map(int, s.split("."))))])
+
+
+def paired_gain_interval(trained: np.ndarray, random: np.ndarray) -> tuple[float, float]:
+    """95% bootstrap interval of the mean per-map gain over random (the same 64 maps)."""
+    return bootstrap_interval(trained - random, seed=0)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(1500)  # ~70 s on an idle 2-core machine; a loaded one trains the same steps slower
-def test_ppo_learns_navigation_three_times_better_than_random(tmp_path):
-    """The navigation recipe, trained for ~90 s of CPU, against a random policy on the same maps."""
-    random_reward = evaluate(None, seed=123)
-    assert random_reward > 0.2  # hearts are reachable by chance, so the ratio means something
+def test_ppo_learns_navigation_five_times_better_than_random(tmp_path):
+    """The navigation recipe, trained for ~600k agent steps, against a random policy on the
+    same 64 maps (N = 64 episodes x 4 agents each).
+
+    Measured (2026-12-07, 2 CPU cores): random 0.58, trained 5.9 (10x); other runs of the
+    recipe made 5.4-9.9 (9-17x random) by 0.4-0.65M steps. A CPU other than the one measured
+    rounds differently and follows another trajectory, as another seed would, so the test
+    asserts half the lowest of those: >= 5x random, and a per-map gain whose 95% interval
+    excludes zero."""
+    random = episode_rewards(None, seed=123)
+    assert random.mean() > 0.2  # hearts are reachable by chance, so the ratio means something
     torch.manual_seed(0)
     # configs/navigation.yaml's settings; ~600k agent steps take about 55 s on 2 cores.
     module = PPO(
@@ -45,10 +62,13 @@ def test_ppo_learns_navigation_three_times_better_than_random(tmp_path):
         enable_model_summary=False,
     )
     trainer.fit(module)
-    trained_reward = evaluate(module.policy, seed=123)
-    print(f"random {random_reward:.3f}, trained {trained_reward:.3f} after {module.agent_steps} agent steps")
+    trained = episode_rewards(module.policy, seed=123)
+    low, high = paired_gain_interval(trained, random)
+    print(
+        f"random {random.mean():.3f}, trained {trained.mean():.3f} (gain [{low:.2f}, {high:.2f}]) after {module.agent_steps} agent steps"
+    )
     assert module.agent_steps >= 600_000
-    assert trained_reward >= 3 * random_reward
+    assert trained.mean() >= 5 * random.mean() and low > 0
 
 
 @pytest.mark.slow

@@ -31,6 +31,7 @@ COMMANDS = (
     "map",
     "verify",
     "compare",
+    "experiment",
 )  # each metta_lit.commands.<name>.<name>, a typed function
 NOT_ON_THE_COMMAND_LINE = {"console"}  # tool arguments only Python callers pass
 

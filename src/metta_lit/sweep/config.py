@@ -123,16 +123,3 @@ class SweepConfig(Strict):
             return cls.model_validate(data)
         except ValidationError as e:
             raise ConfigError(f"{path}: {validation_message(e, 'sweep')}") from None
-
-
-def as_flag_value(value: Any) -> str:
-    """A value as one command-line word LightningCLI parses back (JSON for lists and dicts)."""
-    import json
-
-    if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return str(value)
-
-
-def flags(values: dict[str, Any]) -> list[str]:
-    return [word for key, value in values.items() for word in (f"--{key}", as_flag_value(value))]

@@ -37,10 +37,11 @@ from optuna.trial import TrialState
 from sqlalchemy.exc import SQLAlchemyError
 
 from metta_lit.core.errors import ConfigError, MettaLitError
+from metta_lit.core.flags import flags
 from metta_lit.core.packaged import find_config
 from metta_lit.core.processes import child_env, metta_lit_command
 from metta_lit.runs import History, RunDir
-from metta_lit.sweep.config import Param, SweepConfig, flags
+from metta_lit.sweep.config import Param, SweepConfig
 
 POLL_S = 2.0
 ERROR = "error"  # user attribute: why a trial failed (a FAIL without one lost its worker: not counted)
