@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Renders the docs' tables of measured results from the results files that measured them.
 
-A docs page marks each generated table with an opening and a closing comment::
+A docs page marks each generated table with an opening and a closing comment (a results file
+of ``bench_results/`` or an experiment's ``experiment.json`` under ``results/``)::
 
     <!-- results: bench_results/env.json -->
     (generated: do not edit)
@@ -30,7 +31,7 @@ from typing import Any
 from metta_lit.core.results import read_results
 
 ROOT = Path(__file__).resolve().parents[1]
-BLOCK = re.compile(r"(<!-- results: (?P<file>[\w./-]+) -->\n)(?P<body>.*?)(<!-- /results -->)", re.DOTALL)
+BLOCK = re.compile(r"(<!-- results: (?P<file>[\w./=-]+) -->\n)(?P<body>.*?)(<!-- /results -->)", re.DOTALL)
 
 
 def number(value: float, digits: int = 0) -> str:
@@ -158,7 +159,30 @@ def render_verify_replays(r: dict[str, Any]) -> str:
     return table(["env", "identical", "steps", "verify time", "first difference"], rows)
 
 
+def render_experiment(r: dict[str, Any]) -> str:
+    """Per metric: each arm's runs, mean and IQM with their 95% intervals; then the verdicts."""
+    config, parts = r["config"], []
+    for metric, result in r["metrics"].items():
+        rows = [
+            [
+                f"`{arm}`",
+                str(a["runs"]),
+                f"{a['mean']:.3g} [{a['mean_ci'][0]:.3g}, {a['mean_ci'][1]:.3g}]",
+                f"{a['iqm']:.3g} [{a['iqm_ci'][0]:.3g}, {a['iqm_ci'][1]:.3g}]",
+            ]
+            for arm, a in result["arms"].items()
+        ]
+        at = f"{metric} at {config['budget']:,} agent steps"
+        parts.append(table([at, "runs", "mean [95% CI]", "IQM [95% CI]"], rows))
+        parts.append("\n".join(f"- {line}" for line in result["verdicts"]))
+    failed = [run["run"] for run in r["runs"] if run["status"] != "done"]
+    if failed:
+        parts.append(f"Not scored: {', '.join(failed)}.")
+    return "\n\n".join(parts)
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "experiment": render_experiment,
     "env": render_env,
     "train": render_train,
     "threads": render_threads,

@@ -61,14 +61,23 @@ def analyse(config: ExperimentConfig, runs: list[Run]) -> dict[str, Any]:
 
 
 def write(config: ExperimentConfig, runs: list[Run], folder: Path, metrics: dict[str, Any]) -> dict[str, Any]:
-    document = {
+    document = {  # a results file (core.results): the docs render their tables from it
         "provenance": provenance(threads=None),
-        "config": config.model_dump(mode="json"),
-        "runs": [
-            {"arm": r.arm.name, "seed": r.seed, "run": r.name, "status": r.status, "error": r.error, "scores": r.scores}
-            for r in runs
-        ],
-        "metrics": metrics,
+        "results": {
+            "config": config.model_dump(mode="json"),
+            "runs": [
+                {
+                    "arm": r.arm.name,
+                    "seed": r.seed,
+                    "run": r.name,
+                    "status": r.status,
+                    "error": r.error,
+                    "scores": r.scores,
+                }
+                for r in runs
+            ],
+            "metrics": metrics,
+        },
     }
     atomic_write(str(folder / RESULTS), (json.dumps(strict(document), indent=1, allow_nan=False) + "\n").encode())
     for metric, result in metrics.items():

@@ -1,0 +1,134 @@
+"""``metta-lit experiment`` end to end: the smoke experiment trains, scores and reports; killed
+with -9 and rerun it ends exactly where an uninterrupted one does; bad input is one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from metta_lit.core.errors import ConfigError
+from metta_lit.evaluation.stats_db import EvalStatsDB
+from metta_lit.experiments import ExperimentConfig
+from tests.conftest import ROOT
+
+SMOKE = ROOT / "configs" / "experiments" / "smoke.yaml"
+
+
+def config_file(tmp_path: Path, **changes) -> Path:
+    """The smoke experiment writing under ``tmp_path``, one torch thread per run (bit-identical
+    training however the machine's load moves), with ``changes``."""
+    data = yaml.safe_load(SMOKE.read_text())
+    data["output_dir"] = str(tmp_path / "experiments")
+    data["overrides"]["model.init_args.torch_threads"] = 1
+    data.update(changes)
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def experiment(config: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "metta_lit.cli", "experiment", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+
+
+def children_of(folder: Path) -> list[int]:
+    """Processes whose command line names ``folder`` (the runs an experiment started there)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if str(folder) in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_the_smoke_experiment_reports_and_a_killed_one_resumes_to_the_same_result(tmp_path):
+    whole = config_file(tmp_path / "whole")
+    done = experiment(whole)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    folder = tmp_path / "whole" / "experiments" / "smoke"
+    document = json.loads((folder / "experiment.json").read_text())["results"]
+    assert [r["status"] for r in document["runs"]] == ["done"] * 6
+    reward = document["metrics"]["reward"]
+    assert set(reward["arms"]) == {"default", "no_entropy"} and all(a["runs"] == 3 for a in reward["arms"].values())
+    assert all(len(points) == 2 for points in reward["curves"].values())  # the scored points along the budget
+    assert len(reward["pairs"]) == 1 and "heart.gained" in document["metrics"]
+    assert done.stdout.count("verdict: ") == 2, done.stdout[-2000:]  # one pair, two metrics
+    for plot in ("curves_reward.png", "profiles_reward.png", "curves_heart_gained.png"):
+        assert (folder / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # Every run's every scored version is in the stats DB, as its run name and version.
+    assert len(EvalStatsDB(str(folder / "stats.duckdb")).policies()) == 6 * 2
+    # The same command again trains and scores nothing.
+    logs = {p.name: p.stat().st_size for p in (folder / "logs").iterdir()}
+    again = experiment(whole)
+    assert again.returncode == 0 and {p.name: p.stat().st_size for p in (folder / "logs").iterdir()} == logs
+
+    # kill -9 while the third run trains; its children die with it; the rerun ends where the
+    # uninterrupted experiment did, without training the first two runs again.
+    parts = config_file(tmp_path / "parts")
+    out = tmp_path / "parts" / "experiments" / "smoke"
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "metta_lit.cli", "experiment", "--config", str(parts)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    third = out / "train_dir" / "smoke.default.s2" / "logs" / "metrics.csv"
+    deadline = time.time() + 600
+    while not third.exists():
+        assert time.time() < deadline and driver.poll() is None, "the third run never started training"
+        time.sleep(0.2)
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    deadline = time.time() + 30
+    while children_of(out):
+        assert time.time() < deadline, f"runs outlived the killed driver: {children_of(out)}"
+        time.sleep(0.2)
+    first_logs = {name: (out / "logs" / name).read_text() for name in ("smoke.default.s0.fit.log",)}
+    resumed = experiment(parts)
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert (out / "logs" / "smoke.default.s0.fit.log").read_text() == first_logs["smoke.default.s0.fit.log"]
+    final = json.loads((out / "experiment.json").read_text())["results"]
+    assert [(r["run"], r["scores"]) for r in final["runs"]] == [(r["run"], r["scores"]) for r in document["runs"]]
+    assert final["metrics"]["reward"]["arms"] == reward["arms"]
+
+
+def test_bad_experiment_files_are_one_clear_error(tmp_path):
+    base = yaml.safe_load(SMOKE.read_text())
+    cases = {
+        "grid with no values": ({"arms": None, "grid": {"model.init_args.ent_coef": []}}, "has no values"),
+        "seeds <= 0": ({"seeds": 0}, "seeds: a count >= 1"),
+        "same names": ({"arms": [{"name": "a"}, {"name": "a"}]}, "two arms are named a"),
+        "arms and grid": ({"grid": {"model.init_args.ent_coef": [0.0]}}, "give either 'arms'"),
+        "no scoring": ({"scoring": None}, "scoring"),
+    }
+    for name, (changes, message) in cases.items():
+        path = tmp_path / f"{name.replace(' ', '_')}.yaml"
+        path.write_text(yaml.safe_dump({**base, **changes}))
+        with pytest.raises(ConfigError, match=message):
+            ExperimentConfig.load(str(path))
+
+
+def test_an_unknown_override_or_launcher_is_one_line(tmp_path):
+    unknown = config_file(tmp_path, arms=[{"name": "typo", "overrides": {"model.init_args.ent_coeff": 0.1}}])
+    run = experiment(unknown, timeout=300)
+    assert run.returncode != 0 and "Traceback" not in run.stderr
+    assert "arm 'typo'" in run.stderr and "ent_coeff" in run.stderr, run.stderr[-2000:]
+    launcher = experiment(config_file(tmp_path), "--launcher", "slurm", timeout=300)
+    assert launcher.returncode != 0 and "Traceback" not in launcher.stderr and "local" in launcher.stderr
