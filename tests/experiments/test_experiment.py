@@ -130,5 +130,47 @@ def test_an_unknown_override_or_launcher_is_one_line(tmp_path):
     run = experiment(unknown, timeout=300)
     assert run.returncode != 0 and "Traceback" not in run.stderr
     assert "arm 'typo'" in run.stderr and "ent_coeff" in run.stderr, run.stderr[-2000:]
-    launcher = experiment(config_file(tmp_path), "--launcher", "slurm", timeout=300)
-    assert launcher.returncode != 0 and "Traceback" not in launcher.stderr and "local" in launcher.stderr
+    launcher = experiment(config_file(tmp_path), "--launcher", "pbs", timeout=300)
+    assert launcher.returncode != 0 and "Traceback" not in launcher.stderr and "slurm" in launcher.stderr
+    no_sbatch = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "metta_lit.cli",
+            "experiment",
+            "--config",
+            str(config_file(tmp_path)),
+            "--launcher",
+            "slurm",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PATH": str(Path(sys.executable).parent)},  # no sbatch there
+    )
+    assert no_sbatch.returncode != 0 and "sbatch is not on PATH" in no_sbatch.stderr, no_sbatch.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_the_slurm_launcher_submits_an_array_whose_tasks_each_run_one_run(tmp_path):
+    """A stand-in ``sbatch`` records the script; one array task's command trains and scores
+    its run; the report then covers what is scored."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "sbatch").write_text(f'#!/bin/sh\ncp "$1" {tmp_path}/submitted.sbatch\necho Submitted batch job 42\n')
+    (bin_dir / "sbatch").chmod(0o755)
+    config = config_file(tmp_path)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PYTHONWARNINGS": "ignore"}
+    submit = subprocess.run(
+        [sys.executable, "-m", "metta_lit.cli", "experiment", "--config", str(config), "--launcher", "slurm"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert submit.returncode == 0 and "Submitted batch job 42: 6 runs of smoke" in submit.stdout, submit.stderr[-2000:]
+    script = (tmp_path / "submitted.sbatch").read_text()
+    assert "#SBATCH --array=0,1,2,3,4,5" in script and "--run_index $SLURM_ARRAY_TASK_ID" in script
+    task = experiment(config, "--run_index", "3")  # what array task 3 runs: no_entropy, seed 0
+    assert task.returncode == 0, task.stderr[-2000:]
+    scored = tmp_path / "experiments" / "smoke" / "train_dir" / "smoke.no_entropy.s0" / "scores.json"
+    assert scored.is_file()
+    report = experiment(config, "--report_only", "true")
+    assert report.returncode == 0 and "no_entropy" in report.stdout, report.stderr[-2000:]

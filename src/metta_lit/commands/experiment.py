@@ -4,6 +4,7 @@ aggregated with intervals into a verdict."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Literal
 
 from rich.console import Console
@@ -14,10 +15,11 @@ from metta_lit.commands import wide_console
 def experiment(
     config: str,
     workers: int | None = None,
-    launcher: Literal["local"] = "local",
+    launcher: Literal["local", "slurm"] = "local",
+    run_index: int | None = None,
     report_only: bool = False,
     console: Console | None = None,
-) -> dict:
+) -> dict | None:
     """Run an experiment: every arm x seed trained to the budget and scored on fixed simulations, then aggregated.
 
     Rerunning the same command skips scored runs, scores trained ones and resumes killed ones.
@@ -26,7 +28,9 @@ def experiment(
         config: the experiment file (configs/experiments/<name>.yaml or a path): base config, arms or grid,
             seeds, budget, scoring simulations
         workers: runs training at once on this machine (default: the file's 'workers')
-        launcher: where the runs train: 'local' (child processes of this command)
+        launcher: where the runs train: 'local' (child processes of this command) or 'slurm' (submits a
+            job array, one task per run not yet scored; rerun with --report_only true when it is done)
+        run_index: train and score only this run (0-based, arms then seeds): what each SLURM array task runs
         report_only: aggregate and report the runs scored so far, train nothing
         console: where progress and the report are printed (Python callers)
     """
@@ -42,6 +46,12 @@ def experiment(
         raise ConfigError(f"--workers: must be >= 1, got {workers}")
     exp = Experiment(cfg, workers)
     exp.prepare()
+    if run_index is not None:
+        exp.run_one(run_index)
+        return None
+    if launcher == "slurm" and not report_only:
+        console.print(submit_array(exp, config))
+        return None
     if not report_only:
         console.print(
             f"[metta-lit] experiment {cfg.name}: {len(cfg.arm_list())} arms x {len(cfg.seed_list())} seeds, "
@@ -84,3 +94,44 @@ def experiment(
     if failed and not report_only:
         raise ExperimentError(f"{len(failed)} of {len(exp.runs)} runs failed (first: {failed[0].error})")
     return document
+
+
+def submit_array(exp, config: str) -> str:
+    """Writes the experiment's SLURM array script (one task per run not yet scored, each
+    ``metta-lit experiment --run_index I``) and submits it with ``sbatch``."""
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+
+    from metta_lit.core.errors import ConfigError
+
+    sbatch = shutil.which("sbatch")
+    if sbatch is None:
+        raise ConfigError(
+            "--launcher slurm: sbatch is not on PATH (run on a SLURM login node, or use --launcher local)"
+        )
+    exp.load_scores()
+    pending = [i for i, run in enumerate(exp.runs) if run.status != "done"]
+    if not pending:
+        return f"[metta-lit] experiment {exp.config.name}: every run is scored; nothing to submit"
+    command = shlex.join(
+        [sys.executable, "-m", "metta_lit.cli", "experiment", "--config", str(Path(config).absolute())]
+    )
+    script = exp.folder / "runs.sbatch"
+    script.write_text(
+        "#!/bin/bash\n"
+        f"#SBATCH --job-name={exp.config.name}\n"
+        f"#SBATCH --array={','.join(map(str, pending))}\n"
+        f"#SBATCH --output={exp.logs}/slurm-%A_%a.out\n"
+        "set -euo pipefail\n"
+        f"cd {shlex.quote(str(Path.cwd()))}\n"
+        f"{command} --run_index $SLURM_ARRAY_TASK_ID\n"
+    )
+    submitted = subprocess.run([sbatch, str(script)], capture_output=True, text=True)
+    if submitted.returncode != 0:
+        raise ConfigError(f"sbatch refused {script}: {submitted.stderr.strip() or submitted.stdout.strip()}")
+    return (
+        f"[metta-lit] {submitted.stdout.strip()}: {len(pending)} runs of {exp.config.name} ({script}); "
+        f"when they end: metta-lit experiment --config {config} --report_only true"
+    )

@@ -144,6 +144,17 @@ class Experiment:
             for future in [pool.submit(self._run_one, run) for run in pending]:
                 future.result()
 
+    def run_one(self, index: int) -> None:
+        """Run ``index`` alone (a cluster array task); an error if it fails every try."""
+        if not 0 <= index < len(self.runs):
+            raise ConfigError(f"--run_index: {index} is not a run of this experiment (0..{len(self.runs) - 1})")
+        self.on_change = lambda: None
+        self.load_scores()
+        run = self.runs[index]
+        self._run_one(run)
+        if run.status == "failed":
+            raise ExperimentError(run.error or f"{run.name} failed")
+
     def load_scores(self) -> None:
         """The runs scored before (their ``scores.json``) are done."""
         for run in self.runs:
