@@ -4,6 +4,7 @@ and a secret file beside them that nothing may serve."""
 
 from __future__ import annotations
 
+import json
 import zlib
 from datetime import datetime
 from pathlib import Path
@@ -106,3 +107,34 @@ def site(tmp_path_factory) -> dict[str, Path]:
         "replay": replays / name,
         "db": root / "stats.duckdb",
     }
+
+
+def write_experiment(folder: Path, name: str = "exp", verdict: str = "b beats a on reward by 2 [1.8, 2.2]") -> Path:
+    """An experiment as `metta-lit experiment` leaves it: two arms x two seeds, a.s0 and b.s0
+    scored, a.s1 training, b.s1 waiting; aggregated results with ``verdict``."""
+    root = folder / name
+    runs = [{"run": f"{name}.{arm}.s{seed}", "arm": arm, "seed": seed} for arm in ("a", "b") for seed in (0, 1)]
+    root.mkdir(parents=True)
+    (root / "plan.json").write_text(json.dumps({"name": name, "arms": ["a", "b"], "runs": runs}))
+    for run in (f"{name}.a.s0", f"{name}.b.s0"):
+        (root / "train_dir" / run).mkdir(parents=True)
+        (root / "train_dir" / run / "scores.json").write_text("{}")
+    (root / "train_dir" / f"{name}.a.s1" / "logs").mkdir(parents=True)
+    (root / "train_dir" / f"{name}.a.s1" / "logs" / "metrics.csv").write_text("step,overview/agent_steps\n0,2048\n")
+    arm = {"runs": 1, "mean": 1.0, "mean_ci": [0.9, 1.1], "iqm": 1.0, "iqm_ci": [0.9, 1.1]}
+    curve = [{"agent_steps": 1000, "iqm": 0.5, "ci": [0.4, 0.6]}, {"agent_steps": 2000, "iqm": 1.0, "ci": [0.9, 1.1]}]
+    results = {
+        "config": {"name": name},
+        "runs": [{**r, "status": "done"} for r in runs],
+        "metrics": {
+            "reward": {
+                "arms": {"a": arm, "b": {**arm, "mean": 3.0}},
+                "pairs": [],
+                "verdicts": [verdict],
+                "curves": {"a": curve, "b": curve},
+                "profiles": {},
+            }
+        },
+    }
+    (root / "experiment.json").write_text(json.dumps({"provenance": {}, "results": results}))
+    return root

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlparse
 import pytest
 
 from tests.conftest import ROOT, require
-from tests.web_site import free_move, write_evaluation
+from tests.web_site import free_move, write_evaluation, write_experiment
 
 # Each module run starts a headless chromium and a server: the full tier (`make test-all`).
 pytestmark = pytest.mark.slow
@@ -53,7 +53,8 @@ def server(site) -> Iterator[str]:
     """``metta-lit serve`` on a free port; yields its address."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "metta_lit.cli", "serve", "--port", "0"]
-        + ["--data_dir", str(site["data"]), "--replay_dir", str(site["replays"]), "--stats_db", str(site["db"])],
+        + ["--data_dir", str(site["data"]), "--replay_dir", str(site["replays"]), "--stats_db", str(site["db"])]
+        + ["--experiments_dir", str(site["root"] / "experiments")],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -324,3 +325,17 @@ def test_replay_open_writes_the_replay_and_prints_the_viewer_url(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_the_experiments_page_shows_runs_results_verdicts_and_curves_as_text(page, server, site):
+    """An experiment's runs by arm and seed, its arms' intervals, its verdicts (a hostile one
+    stays text) and a learning curve with its band per arm."""
+    write_experiment(site["root"] / "experiments", "exp", verdict=PAYLOAD)
+    page.goto(f"{server}/experiments")
+    page.wait_for_selector("#runs td")
+    assert page.locator("#runs").inner_text().count("done") == 2 and "started" in page.locator("#runs").inner_text()
+    assert "3.00 [0.900, 1.10]" in page.locator("#results").inner_text()
+    assert page.locator("#verdicts li").inner_text() == PAYLOAD
+    assert page.evaluate("window.pwned") is None
+    page.wait_for_selector('.curve[data-arm="b"] canvas')
+    assert page.evaluate("window.experiments.charts.length") == 2

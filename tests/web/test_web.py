@@ -15,7 +15,7 @@ from metta_lit.env.replay import load_replay
 from metta_lit.web.app import WebConfig, create_app
 from metta_lit.web.scorecard import leaderboard_rows, scorecard
 from tests.conftest import EPOCH
-from tests.web_site import free_move, write_crossplay, write_evaluation
+from tests.web_site import free_move, write_crossplay, write_evaluation, write_experiment
 
 BASE = "http://127.0.0.1:8000"
 WS = "ws://127.0.0.1:8000"  # the test client's websockets ignore base_url
@@ -148,6 +148,26 @@ def test_the_scorecard_follows_the_stats_db(client, site):
     assert updated["version"] != card["version"]
     assert updated["policies"] == ["other:v1", "webrun:v2"] and updated["simulations"] == ["suite/arena", "suite/nav"]
     assert updated["values"] == [[0.5, None], [None, 1.5]]
+
+
+def test_experiments_are_listed_with_their_runs_status_and_results(tmp_path):
+    folder = tmp_path / "experiments"
+    write_experiment(folder, "exp")
+    (folder / "broken").mkdir()
+    (folder / "broken" / "plan.json").write_text('{"runs": 3}')
+    config = WebConfig(data_dir=str(tmp_path), replay_dir=str(tmp_path / "r"), experiments_dir=str(folder))
+    app = TestClient(create_app(config), base_url=BASE)
+    listed = app.get("/api/experiments").json()
+    assert listed["folder"] == str(folder)
+    assert {"name": "exp", "runs": 4, "done": 2} in listed["experiments"]
+    details = app.get("/api/experiments/exp").json()
+    status = {run["run"]: run["status"] for run in details["runs"]}
+    assert status == {"exp.a.s0": "done", "exp.a.s1": "started", "exp.b.s0": "done", "exp.b.s1": "waiting"}
+    assert details["results"]["metrics"]["reward"]["arms"]["b"]["mean"] == 3.0
+    assert app.get("/api/experiments/broken").status_code == 422
+    assert app.get("/api/experiments/missing").status_code == 404
+    assert app.get("/api/experiments/..%2F..%2Fetc").status_code in (403, 404)
+    assert app.get("/experiments").status_code == 200
 
 
 def test_cross_play_episodes_stay_out_of_the_scorecards_plain_means(tmp_path):

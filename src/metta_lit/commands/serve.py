@@ -11,6 +11,7 @@ def serve(
     port: int = 8000,
     open_replay: str | None = None,
     allowed_hosts: list[str] | None = None,
+    experiments_dir: str = "experiments",
 ) -> None:
     """Serve the replay viewer, live play and the runs dashboard until interrupted.
 
@@ -24,6 +25,7 @@ def serve(
         allowed_hosts: more host names the app answers to (e.g. this machine's name when host is
             0.0.0.0); loopback names are always allowed. There is no authentication: anyone who
             reaches the port can read the runs and replays.
+        experiments_dir: the experiments the Experiments page lists (experiment's output_dir)
     """
     import socket
 
@@ -37,7 +39,12 @@ def serve(
     if stats_db:
         EvalStatsDB(stats_db).check_readable()
     config = WebConfig(
-        data_dir=data_dir, replay_dir=replay_dir, stats_db=stats_db, host=host, allowed_hosts=tuple(allowed_hosts or ())
+        data_dir=data_dir,
+        replay_dir=replay_dir,
+        stats_db=stats_db,
+        experiments_dir=experiments_dir,
+        host=host,
+        allowed_hosts=tuple(allowed_hosts or ()),
     )
     app = create_app(config)
     # Listen first: the printed address then has the real port (port 0 picks a free one), and

@@ -17,8 +17,9 @@ from metta_lit.core.results import provenance
 from metta_lit.experiments import aggregate
 from metta_lit.experiments.config import ExperimentConfig
 from metta_lit.experiments.runner import Run, strict
+from metta_lit.runs import ExperimentDir
 
-RESULTS = "experiment.json"
+RESULTS = ExperimentDir.RESULTS
 
 
 def score_matrices(config: ExperimentConfig, runs: list[Run], metric: str) -> dict[str, list[tuple[int, np.ndarray]]]:

@@ -33,9 +33,8 @@ from metta_lit.env import env_config
 from metta_lit.evaluation.config import load_simulations
 from metta_lit.evaluation.stats_db import EvalStatsDB
 from metta_lit.experiments.config import Arm, ExperimentConfig
-from metta_lit.runs import History, RunDir
+from metta_lit.runs import ExperimentDir, History, RunDir
 
-SCORES = "scores.json"  # in a run's folder: written last, so its presence means "done"
 POLL_S = 1.0
 
 
@@ -56,7 +55,7 @@ class Run:
 
     @property
     def scores_path(self) -> Path:
-        return self.folder / SCORES
+        return self.folder / ExperimentDir.SCORES
 
 
 def last_error(log: Path) -> str:
@@ -91,8 +90,8 @@ class Experiment:
         self.config = config
         self.workers = workers or config.workers
         self.folder = config.folder
-        self.train_dir = self.folder / "train_dir"
-        self.logs = self.folder / "logs"
+        layout = ExperimentDir(self.folder)
+        self.train_dir, self.logs, self.plan = layout.train_dir, layout.logs, layout.plan
         self.stats_db = self.folder / "stats.duckdb"
         self.base = find_config(config.base_config)
         self.runs = [
@@ -115,6 +114,12 @@ class Experiment:
                 raise ConfigError(f"arm {arm.name!r}: {error_line(proc.stderr or proc.stdout)}")
             self.batch[arm.name] = update_size(yaml.safe_load(proc.stdout))
         self._write_simulations()
+        plan = {
+            "name": self.config.name,
+            "arms": [arm.name for arm in self.config.arm_list()],
+            "runs": [{"run": run.name, "arm": run.arm.name, "seed": run.seed} for run in self.runs],
+        }
+        atomic_write(str(self.plan), json.dumps(plan, indent=1).encode())
 
     def _overrides(self, arm: Arm) -> list[str]:
         return [*flags(self.config.overrides), *flags(arm.overrides)]

@@ -1,4 +1,5 @@
-"""The ``metta-lit serve`` web app: replay viewer, live play and runs dashboard (Starlette).
+"""The ``metta-lit serve`` web app: replay viewer, live play, runs dashboard, leaderboard and
+experiments (Starlette).
 
 Pages are static files of this package (``static/``: HTML, CSS and plain ES modules, no build
 step, registered in :mod:`metta_lit.web.pages`); they talk to the JSON API of
@@ -19,7 +20,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from metta_lit.web import pages
-from metta_lit.web.routes import play, replays, runs
+from metta_lit.web.routes import experiments, play, replays, runs
 from metta_lit.web.security import SecurityMiddleware, allowed_hosts
 from metta_lit.web.site import STATIC, Site, WebConfig
 
@@ -39,6 +40,7 @@ def create_app(config: WebConfig) -> Starlette:
             *replays.routes(site),
             *runs.routes(site),
             *play.routes(site),
+            *experiments.routes(site),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         exception_handlers={HTTPException: http_error},

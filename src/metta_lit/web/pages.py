@@ -25,7 +25,13 @@ class Page:
     label: str  # its link in the navigation bar
 
 
-PAGES = (Page("runs", "Runs"), Page("leaderboard", "Leaderboard"), Page("replay", "Replays"), Page("play", "Live play"))
+PAGES = (
+    Page("runs", "Runs"),
+    Page("experiments", "Experiments"),
+    Page("leaderboard", "Leaderboard"),
+    Page("replay", "Replays"),
+    Page("play", "Live play"),
+)
 HOME = "runs"
 
 

@@ -16,11 +16,13 @@ REPLAY_SUFFIX = ".json.z"
 @dataclass(frozen=True)
 class WebConfig:
     """What the app may read: runs under ``data_dir``, replays under ``replay_dir`` (where
-    live play and the dashboard's replay button also write) and one stats DB."""
+    live play and the dashboard's replay button also write), one stats DB and the experiments
+    under ``experiments_dir``."""
 
     data_dir: str = "train_dir"
     replay_dir: str = "replays"
     stats_db: str | None = None
+    experiments_dir: str = "experiments"
     host: str = "127.0.0.1"  # where the server listens (see security.allowed_hosts)
     allowed_hosts: tuple[str, ...] = ()  # more host names to answer to, e.g. when listening on 0.0.0.0
 
@@ -33,12 +35,14 @@ class Site:
     config: WebConfig
     data: Folder = field(init=False)
     replays: Folder = field(init=False)
+    experiments: Folder = field(init=False)
     episode_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         self.data = Folder.at(self.config.data_dir, "runs")
         self.replays = Folder.at(self.config.replay_dir, "replays")
         self.replays.root.mkdir(parents=True, exist_ok=True)
+        self.experiments = Folder.at(self.config.experiments_dir, "experiments")
 
 
 def viewer_url(name: str) -> str:
