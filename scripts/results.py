@@ -113,16 +113,6 @@ def render_train(r: dict[str, Any]) -> str:
     ) + (f"\n\nFast path here: {path}; {r['seconds']:.0f} s per measurement, first epoch excluded.")
 
 
-def render_threads(r: dict[str, Any]) -> str:
-    rows = [
-        [name, measured(p["before_load_sps"]), measured(p["under_load_sps"]), ", ".join(map(str, p["threads_at_end"]))]
-        for name, p in r["policies"].items()
-    ]
-    header = ["torch threads", "before the load", "under the load", "threads at the end (each run)"]
-    load = f"{r['background_load']} busy processes from {r['load_after_s']:.0f} s into a {r['seconds']:.0f} s run."
-    return table(header, rows) + f"\n\n{load}"
-
-
 def render_policies(r: dict[str, Any]) -> str:
     rows = [
         [f"`{name}`", number(a["params"]), measured(a["rollout_sps"]), measured(a["train_sps"])]
@@ -185,7 +175,6 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "experiment": render_experiment,
     "env": render_env,
     "train": render_train,
-    "threads": render_threads,
     "policies": render_policies,
     "eval": render_eval,
     "verify_replays": render_verify_replays,

@@ -304,3 +304,15 @@ def test_a_crash_while_writing_the_training_state_keeps_the_previous_one(tmp_pat
         io_plugin.save_checkpoint({"state_dict": {"w": torch.zeros(3)}, "epoch": 2}, path)
     assert [p.name for p in tmp_path.iterdir()] == ["last.ckpt"]  # the temp file sat beside it, and is gone
     assert io_plugin.load_checkpoint(path)["epoch"] == 1
+
+
+def test_a_misspelt_policy_uri_names_the_closest(tmp_path, monkeypatch):
+    """``randon`` -> random; a version that does not exist -> the policy files beside it."""
+    from metta_lit.checkpoints.uri import resolve_policy_uri
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"randon: no such policy file or directory \(closest: random\)"):
+        resolve_policy_uri("randon")
+    (tmp_path / "run:v1.mpt").write_bytes(b"")
+    with pytest.raises(FileNotFoundError, match=r"\(closest: run:v1.mpt\)"):
+        resolve_policy_uri(str(tmp_path / "run:v7.mpt"))

@@ -118,6 +118,8 @@ def test_shipped_configs_load():
         MettaGridVecEnv(cfg).reset()
     with pytest.raises(FileNotFoundError, match="available: arena"):
         env_config("no_such_env")
+    with pytest.raises(FileNotFoundError, match=r"\(closest: arena_easy, arena; available"):
+        env_config("arena_esy")
 
 
 def test_an_env_variant_states_only_what_differs(tmp_path):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import fsspec
 
-from metta_lit.core.errors import ConfigError, MettaLitError
+from metta_lit.core.errors import ConfigError, MettaLitError, closest
 from metta_lit.core.files import normalize_uri
 
 EXTENSION = ".mpt"
@@ -95,6 +95,18 @@ def _latest(fs: fsspec.AbstractFileSystem, directory: str, run: str | None, uri:
     return max(found)[2]
 
 
+def _closest_hint(fs: fsspec.AbstractFileSystem, path: str, uri: str) -> str:
+    """`` (closest: random)`` for a misspelt built-in name or a file beside the one named."""
+    parent, _, name = path.rstrip("/").rpartition("/")
+    try:
+        siblings = [entry.rstrip("/").rpartition("/")[2] for entry in fs.ls(parent, detail=False)] if parent else []
+    except (OSError, ValueError):
+        siblings = []
+    near = closest(uri, BUILTIN_URIS) if "/" not in uri else []
+    near += [n for n in closest(name, siblings) if n not in near]
+    return f" (closest: {', '.join(near)})" if near else ""
+
+
 def resolve_policy_uri(uri: str) -> str:
     """The concrete policy file URL that ``uri`` designates (see the module docstring)."""
     url = normalize_uri(uri)
@@ -110,7 +122,7 @@ def resolve_policy_uri(uri: str) -> str:
     if fs.isdir(path):
         return unstrip(_latest(fs, path, None, uri))
     if not fs.exists(path):
-        raise FileNotFoundError(f"{uri}: no such policy file or directory")
+        raise FileNotFoundError(f"{uri}: no such policy file or directory{_closest_hint(fs, path, uri)}")
     if not path.endswith(EXTENSION):
         raise PolicyURIError(f"{uri}: policy files end in {EXTENSION}")
     return unstrip(path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from metta_lit.core.errors import ConfigError
+from metta_lit.core.errors import ConfigError, closest
 from metta_lit.core.files import read_yaml
 from metta_lit.core.packaged import CONFIG_DIR, find_config
 from metta_lit.env.config import MettaGridConfig
@@ -26,7 +26,9 @@ def env_path(name: str) -> Path:
         path = CONFIG_DIR / "env" / f"{name}.yaml"
     if not path.exists():
         available = sorted(p.stem for p in (CONFIG_DIR / "env").glob("*.yaml"))
-        raise FileNotFoundError(f"no env config {name!r} at {path} (available: {', '.join(available)})")
+        near = closest(Path(name).stem, available)
+        hint = f"closest: {', '.join(near)}; " if near else ""
+        raise FileNotFoundError(f"no env config {name!r} at {path} ({hint}available: {', '.join(available)})")
     return path
 
 
