@@ -92,7 +92,7 @@ class Experiment:
         self.folder = config.folder
         layout = ExperimentDir(self.folder)
         self.train_dir, self.logs, self.plan = layout.train_dir, layout.logs, layout.plan
-        self.stats_db = self.folder / "stats.duckdb"
+        self.stats_db = layout.stats_db
         self.base = find_config(config.base_config)
         self.runs = [
             Run(arm, seed, f"{config.name}.{arm.name}.s{seed}", self.train_dir / f"{config.name}.{arm.name}.s{seed}")
@@ -279,7 +279,10 @@ class Experiment:
 
 
 def update_size(config: dict[str, Any]) -> int:
-    """Agent steps per update of a resolved fit config: envs x agents x horizon (one rank)."""
-    model = config["model"]["init_args"]
+    """Agent steps per update of a resolved fit config: envs x agents x horizon x ranks."""
+    model, trainer = config["model"]["init_args"], config.get("trainer") or {}
     env = env_config(model.get("env", "arena")).with_overrides(model.get("env_overrides") or {})
-    return int(model["num_envs"]) * env.game.num_agents * int(model["bptt_horizon"])
+    ranks = 1
+    for key in ("devices", "num_nodes"):  # "auto" and device lists: one rank each here (CPU runs)
+        ranks *= trainer.get(key) if isinstance(trainer.get(key), int) and trainer.get(key) > 0 else 1
+    return int(model["num_envs"]) * env.game.num_agents * int(model["bptt_horizon"]) * ranks

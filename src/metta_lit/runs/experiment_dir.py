@@ -13,6 +13,7 @@ class ExperimentDir:
     TRAIN_DIR = "train_dir"  # the runs, one folder each (training's --checkpoint.data_dir)
     LOGS = "logs"  # each run's training and scoring output
     SCORES = "scores.json"  # in a run's folder, written last: the run is done
+    STATS_DB = "stats.duckdb"  # every scoring episode (policy key: the run's name; version: the checkpoint)
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
@@ -22,10 +23,6 @@ class ExperimentDir:
         return self.root / self.PLAN
 
     @property
-    def results(self) -> Path:
-        return self.root / self.RESULTS
-
-    @property
     def train_dir(self) -> Path:
         return self.root / self.TRAIN_DIR
 
@@ -33,5 +30,6 @@ class ExperimentDir:
     def logs(self) -> Path:
         return self.root / self.LOGS
 
-    def scores(self, run: str) -> Path:
-        return self.train_dir / run / self.SCORES
+    @property
+    def stats_db(self) -> Path:
+        return self.root / self.STATS_DB
