@@ -246,7 +246,8 @@ def unwritable_folder(path: Path, files: dict[str, bytes] | None = None) -> Iter
         finally:
             path.chmod(0o755)
         return
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(path)], check=True)
+    size = max(4 << 20, sum(len(data) for data in (files or {}).values()) + (1 << 20))
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], check=True)
     try:
         for name, data in (files or {}).items():
             (path / name).write_bytes(data)
