@@ -303,10 +303,14 @@ def scripted_vs_random(env_name: str, episodes: int) -> tuple[float, float]:
 
 
 def test_the_scripted_teacher_earns_hearts_on_navigation_and_the_arena():
+    """The docs' claim: over 20 hearts per agent-episode on navigation (random: under 1) and
+    over 6 on the arena (random: 0). Rules, seeded maps and seeded sampling, no learned weights:
+    these episodes play the same on any machine (measured 21.3 vs 0.75 and 6.54 vs 0), so the
+    margins are the claim's own."""
     scripted, random = scripted_vs_random("navigation", 8)
-    assert scripted > 5 * max(random, 0.1)  # ~20 hearts per agent-episode vs ~0.8
+    assert scripted > 20 and random < 1
     scripted, random = scripted_vs_random("arena", 2)
-    assert scripted >= 1.0 and scripted > 10 * random  # mine -> generator -> altar, ~6.7 hearts vs 0
+    assert scripted > 6 and random == 0  # mine -> generator -> altar
 
 
 def test_action_supervision_is_the_nll_of_the_teachers_actions():
