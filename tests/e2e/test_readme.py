@@ -6,7 +6,7 @@ command that appears on two pages runs once;
 they run in one scratch directory (``configs/`` linked in), so later commands use what
 earlier ones wrote (``train_dir/my_run``, ``stats.duckdb``, ``replays/``); ``notebooks/`` is linked in too. Only these are
 changed: ``metta-lit`` runs this interpreter's module, training budgets and episode lengths
-shrink, the setup and ``make ci`` lines are skipped (setup already ran; this is the test run), GPU lines
+shrink, the setup, ``make ci`` and ``make test`` lines are skipped (setup already ran; this is the test run), GPU lines
 are skipped without a GPU, the interactive ``play`` is left to the tmux test and the validation
 suites to ``make suite`` (CI) and the stable runs, sweeps, experiments and Ray to their own tests; cluster
 launches print their commands (``--dry-run``); commands that serve the web app until
@@ -71,7 +71,7 @@ def adapt(command: str) -> str | None:
     """The command as the test runs it, or None to skip it (see the module docstring)."""
     if command.startswith("bash scripts/setup.sh && "):
         command = command.removeprefix("bash scripts/setup.sh && ")
-    if command.startswith(("source ", "make ci")):
+    if command.startswith(("source ", "make ci", "make test")):
         return None
     if "--trainer.accelerator gpu" in command and not torch.cuda.is_available():
         return None
