@@ -29,6 +29,7 @@ def config_file(tmp_path: Path, **changes) -> Path:
     data["output_dir"] = str(tmp_path / "experiments")
     data["overrides"]["model.init_args.torch_threads"] = 1
     data.update(changes)
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path

@@ -240,7 +240,7 @@ class Experiment:
         checkpoints = Path(CheckpointManager(run.name, str(self.train_dir)).checkpoint_dir)
         uris = [str(checkpoints / f"{run.name}:v{v}.mpt") for v in versions]
         command = metta_lit_command(
-            "evaluate", "--policy_uris", json.dumps(uris), "--simulations", json.dumps(self.sim_specs),
+            "evaluate", "--policy_uris", *uris, "--simulations", *self.sim_specs,
             "--stats_db", str(self.stats_db), "--seed", str(self.config.scoring.seed),
         )  # fmt: skip
         self._child(command, self.logs / f"{run.name}.score.log", run, "scoring")

@@ -9,6 +9,7 @@ import threading
 from types import FrameType
 from typing import Any
 
+import fsspec
 import lightning as L
 from lightning.pytorch.callbacks import Checkpoint
 from lightning.pytorch.utilities import rank_zero_info
@@ -174,8 +175,13 @@ class PolicyCheckpoint(Checkpoint):
             rank_zero_info(f"[metta-lit] SIGTERM: saved the training state in {self.manager.trainer_state_path}")
             self._print_resume()
         elif isinstance(exception, KeyboardInterrupt):
-            rank_zero_info(f"[metta-lit] aborted; the last saved state is in {self.manager.trainer_state_path}")
-            self._print_resume()
+            state = self.manager.trainer_state_path
+            fs, path = fsspec.core.url_to_fs(state)
+            if fs.exists(path):
+                rank_zero_info(f"[metta-lit] aborted; the last saved state is in {state}")
+                self._print_resume()
+            else:
+                rank_zero_info("[metta-lit] aborted before any state was saved: nothing to resume")
 
     def state_dict(self) -> dict[str, Any]:
         return {"policy_uris": list(self.policy_uris), "run": self.run}
