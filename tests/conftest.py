@@ -257,6 +257,19 @@ def unwritable_folder(path: Path, files: dict[str, bytes] | None = None) -> Iter
         subprocess.run(["umount", str(path)], check=True)
 
 
+def processes_naming(text: str) -> list[int]:
+    """Pids of the processes whose command line contains ``text`` (a run's name or folder): what
+    a killed parent must not leave behind."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and text in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
 def full_disk(limit_bytes: int = 1024) -> None:
     """``preexec_fn`` of a subprocess whose files cannot grow past ``limit_bytes``: its writes
     then fail with EFBIG as on a full disk (SIGXFSZ ignored so the write returns the error)."""

@@ -17,7 +17,7 @@ import yaml
 from metta_lit.core.errors import ConfigError
 from metta_lit.evaluation.stats_db import EvalStatsDB
 from metta_lit.experiments import ExperimentConfig
-from tests.conftest import ROOT
+from tests.conftest import ROOT, processes_naming
 
 SMOKE = ROOT / "configs" / "experiments" / "smoke.yaml"
 
@@ -43,19 +43,6 @@ def experiment(config: Path, *args: str, timeout: int = 900) -> subprocess.Compl
         timeout=timeout,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
-
-
-def children_of(folder: Path) -> list[int]:
-    """Processes whose command line names ``folder`` (the runs an experiment started there)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if str(folder) in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
 
 
 @pytest.mark.slow
@@ -98,8 +85,8 @@ def test_the_smoke_experiment_reports_and_a_killed_one_resumes_to_the_same_resul
     driver.send_signal(signal.SIGKILL)
     driver.wait()
     deadline = time.time() + 30
-    while children_of(out):
-        assert time.time() < deadline, f"runs outlived the killed driver: {children_of(out)}"
+    while processes_naming(str(out)):
+        assert time.time() < deadline, f"runs outlived the killed driver: {processes_naming(str(out))}"
         time.sleep(0.2)
     first_logs = {name: (out / "logs" / name).read_text() for name in ("smoke.default.s0.fit.log",)}
     resumed = experiment(parts)

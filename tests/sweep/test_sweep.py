@@ -20,7 +20,7 @@ from metta_lit.checkpoints.uri import resolve_policy_uri
 from metta_lit.runs import History
 from metta_lit.sweep.config import SweepConfig
 from metta_lit.sweep.study import load_study
-from tests.conftest import EPOCH, NAV
+from tests.conftest import EPOCH, NAV, processes_naming
 
 TINY = {
     "base_config": NAV,
@@ -219,18 +219,6 @@ def test_failing_trials_count_and_stop_the_sweep_with_the_first_error(tmp_path, 
     ), out[-3000:]
 
 
-def fit_processes(run: str) -> list[int]:
-    """Pids of the processes whose command line names ``run`` (a trial's training run)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and run in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                pids.append(int(entry.name))
-        except OSError:
-            continue
-    return pids
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_a_killed_sweep_worker_takes_its_training_run_with_it(tmp_path):
@@ -238,15 +226,15 @@ def test_a_killed_sweep_worker_takes_its_training_run_with_it(tmp_path):
     config = write_config(tmp_path, "orphan", n_trials=1, overrides=overrides)
     proc = sweep(tmp_path, config)
     deadline = time.monotonic() + 200
-    while not fit_processes("orphan.t000"):
+    while not processes_naming("orphan.t000"):
         assert proc.poll() is None and time.monotonic() < deadline
         time.sleep(0.2)
     proc.kill()  # SIGKILL to the worker alone: nothing of it runs to clean up
     proc.wait()
     deadline = time.monotonic() + 20
-    while fit_processes("orphan.t000") and time.monotonic() < deadline:
+    while processes_naming("orphan.t000") and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not fit_processes("orphan.t000")
+    assert not processes_naming("orphan.t000")
 
 
 def test_a_grid_sweep_runs_each_combination_of_its_choices_once():
