@@ -43,6 +43,7 @@ def _docs() -> str:
 def test_a_hand_edited_number_is_found_and_rendering_puts_it_back(tmp_path):
     shutil.copytree(ROOT / "docs", tmp_path / "docs")
     shutil.copytree(ROOT / "bench_results", tmp_path / "bench_results")
+    shutil.copytree(ROOT / "results", tmp_path / "results")
     page = tmp_path / "docs" / "benchmarks.md"
     text = page.read_text()
     block = text.index("<!-- results: bench_results/env.json -->")

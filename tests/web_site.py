@@ -109,7 +109,9 @@ def site(tmp_path_factory) -> dict[str, Path]:
     }
 
 
-def write_experiment(folder: Path, name: str = "exp", verdict: str = "b beats a on reward by 2 [1.8, 2.2]") -> Path:
+def write_experiment(
+    folder: Path, name: str = "exp", verdict: str = "b is higher than a on reward by 2 [1.8, 2.2]"
+) -> Path:
     """An experiment as `metta-lit experiment` leaves it: two arms x two seeds, a.s0 and b.s0
     scored, a.s1 training, b.s1 waiting; aggregated results with ``verdict``."""
     root = folder / name

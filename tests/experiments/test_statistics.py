@@ -51,14 +51,14 @@ def test_mean_intervals_cover_the_true_mean_about_95_percent_of_the_time():
 
 
 def test_pairs_verdicts_and_the_seeds_a_difference_would_need():
-    """Clearly apart (every b run above every a run): b beats a, P(a > b) = 0. Drawn from one
+    """Clearly apart (every b run above every a run): b is higher, P(a > b) = 0. Drawn from one
     distribution: these seeds cannot tell, with the runs per arm the spread says would."""
     a, b = column([1.0, 1.1, 0.9, 1.05, 0.95]), column([3.0, 3.1, 2.9, 3.05, 2.95])
     [apart] = aggregate.pairs({"a": a, "b": b})
     assert apart["differ"] and apart["difference"] == pytest.approx(-2.0)
     assert apart["probability_of_improvement"] == 0.0
     line = aggregate.verdict(apart, "reward")
-    assert line.startswith("b beats a on reward by 2 [") and "P(a > b) = 0.00" in line
+    assert line.startswith("b is higher than a on reward by 2 [") and "P(a > b) = 0.00" in line
     same_a, same_b = column([1.0, 2.0, 3.0, 4.0, 5.0]), column([1.5, 2.5, 2.0, 4.5, 5.5])
     [close] = aggregate.pairs({"a": same_a, "b": same_b})
     assert not close["differ"]

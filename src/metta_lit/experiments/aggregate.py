@@ -111,14 +111,15 @@ def seeds_needed(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def verdict(pair: dict[str, Any], metric: str) -> str:
-    """One line: which arm is ahead and by how much, or that these seeds cannot tell."""
+    """One line: which arm scores higher and by how much (higher is not always better: a Gini,
+    a cost), or that these seeds cannot tell."""
     a, b, d = pair["a"], pair["b"], pair["difference"]
     low, high = pair["difference_ci"]
     p, (p_low, p_high) = pair["probability_of_improvement"], pair["probability_of_improvement_ci"]
     odds = f"P({a} > {b}) = {p:.2f} [{p_low:.2f}, {p_high:.2f}]"
     if pair["differ"]:
-        better, worse = (a, b) if d > 0 else (b, a)
-        return f"{better} beats {worse} on {metric} by {abs(d):.3g} [{min(abs(low), abs(high)):.3g}, {max(abs(low), abs(high)):.3g}]; {odds}"
+        higher, lower = (a, b) if d > 0 else (b, a)
+        return f"{higher} is higher than {lower} on {metric} by {abs(d):.3g} [{min(abs(low), abs(high)):.3g}, {max(abs(low), abs(high)):.3g}]; {odds}"
     needed = pair["seeds_needed"]
     more = (
         f"about {needed:.0f} per arm would, at the spread measured" if math.isfinite(needed) else "no difference seen"
