@@ -35,8 +35,6 @@ from metta_lit.evaluation.stats_db import EvalStatsDB
 from metta_lit.experiments.config import Arm, ExperimentConfig
 from metta_lit.runs import ExperimentDir, History, RunDir
 
-POLL_S = 1.0
-
 
 class ExperimentError(MettaLitError):
     """A run that failed every try, or input an experiment cannot start with."""
@@ -127,17 +125,18 @@ class Experiment:
     def _write_simulations(self) -> None:
         """The scoring simulations as files of the experiment's own (each with the scoring's
         episode count), so ``evaluate`` plays exactly these whatever the shipped suites become."""
+        sims = load_simulations(self.config.scoring.simulations)
         by_suite: dict[str, list[dict[str, Any]]] = {}
-        for sim in load_simulations(self.config.scoring.simulations):
+        for sim in sims:
             entry = sim.model_dump(mode="json", exclude={"suite"})
             by_suite.setdefault(sim.suite, []).append({**entry, "num_episodes": self.config.scoring.episodes})
         (self.folder / "sims").mkdir(parents=True, exist_ok=True)
         self.sim_specs = []
-        for suite, sims in by_suite.items():
+        for suite, entries in by_suite.items():
             path = self.folder / "sims" / f"{suite}.yaml"
-            atomic_write(str(path), yaml.safe_dump({"simulations": sims}, sort_keys=False).encode())
-            self.sim_specs += [f"{path}/{sim['name']}" for sim in sims]
-        self.sim_names = [f"{sim.suite}/{sim.name}" for sim in load_simulations(self.config.scoring.simulations)]
+            atomic_write(str(path), yaml.safe_dump({"simulations": entries}, sort_keys=False).encode())
+            self.sim_specs += [f"{path}/{entry['name']}" for entry in entries]
+        self.sim_names = [f"{sim.suite}/{sim.name}" for sim in sims]
 
     # --- running ------------------------------------------------------------------------------
     def run(self, on_change: Callable[[], None] = lambda: None) -> None:
