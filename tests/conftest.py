@@ -289,6 +289,29 @@ def require(available: bool, why: str) -> None:
         pytest.skip(why)
 
 
+@contextmanager
+def ray_cluster(cpus: int = 2) -> Iterator[tuple[str, dict[str, str]]]:
+    """A one-machine Ray cluster on loopback for the test's duration: (its address, the
+    environment to run Ray clients with). Loopback, because Ray would otherwise swap 127.0.0.1
+    for this machine's network address, which the sandbox does not let processes connect to."""
+    ray = Path(sys.executable).with_name("ray")
+    require(ray.exists(), "Ray is not installed (pip install 'metta-lit[ray]')")
+    port = free_port()
+    env = {
+        **os.environ,
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+        "RAY_AUTH_MODE": "disabled",
+    }
+    start = [str(ray), "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port)]
+    start += ["--num-cpus", str(cpus), "--include-dashboard", "false"]
+    subprocess.run(start, check=True, env=env, capture_output=True)
+    try:
+        yield f"127.0.0.1:{port}", env
+    finally:
+        subprocess.run([str(ray), "stop", "--force"], env=env, capture_output=True)
+
+
 def require_module(name: str, extra: str = "dev") -> Any:
     """The module ``name``, or :func:`require`'s skip (fail under CI) naming the extra that has it."""
     import importlib

@@ -16,11 +16,13 @@ from metta_lit.policy import RandomPolicy
 from metta_lit.train import PPO
 
 
-def episode_rewards(policy, seed: int, episodes: int = 64) -> np.ndarray:
+def episode_rewards(policy, seed: int, episodes: int = 64, overrides: dict | None = None) -> np.ndarray:
     """Per episode (by map: episode k plays the same map whoever plays it), the mean reward per
-    agent over full navigation episodes (sampled actions), on the same acting path as
-    ``metta-lit evaluate``; ``None`` is the random policy."""
-    sim = SimulationConfig(suite="check", name="navigation", env="navigation", num_episodes=episodes)
+    agent over full navigation episodes (sampled actions; ``overrides`` of the env), on the
+    same acting path as ``metta-lit evaluate``; ``None`` is the random policy."""
+    sim = SimulationConfig(
+        suite="check", name="navigation", env="navigation", num_episodes=episodes, env_overrides=overrides or {}
+    )
     handle = PolicyHandle(policy if policy is not None else RandomPolicy({}, []), "check", 0)
     record = run_simulation(handle, sim, seed=seed, max_envs=episodes)
     by_slot = {e.attributes["slot"]: np.mean([m.get("reward", 0.0) for m in e.agent_metrics]) for e in record.episodes}

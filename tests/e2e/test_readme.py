@@ -39,12 +39,14 @@ def pages() -> list[Path]:
 
 METTA_LIT = f"{shlex.quote(sys.executable)} -m metta_lit.cli"
 MARIMO = shlex.quote(str(Path(sys.executable).with_name("marimo")))
+# 8 envs: a navigation epoch is 1,024 agent steps in 32 vector steps (the collector's cost per
+# vector step, not per agent step, dominates a run this small), an arena epoch 6,144.
 SMALL_FIT = (
-    " --model.init_args.num_envs 2 --model.init_args.total_timesteps 6000 --model.init_args.eval_envs 1"
+    " --model.init_args.num_envs 8 --model.init_args.total_timesteps 6000 --model.init_args.eval_envs 1"
     " --trainer.check_val_every_n_epoch 1000 --evaluator.evaluate_interval 0"
 )
 SMALL_RUN = (
-    " num_envs=2 total_timesteps=6000 eval_envs=1 trainer.check_val_every_n_epoch=1000 evaluator.evaluate_interval=0"
+    " num_envs=8 total_timesteps=6000 eval_envs=1 trainer.check_val_every_n_epoch=1000 evaluator.evaluate_interval=0"
 )
 SHORT_EPISODES = """ --model.init_args.eval_envs 1 --model.init_args.env_overrides '{"game.max_steps": 60}'"""
 

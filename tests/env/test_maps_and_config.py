@@ -281,6 +281,9 @@ def test_dotted_env_overrides_are_validated():
         env_config("arena").with_overrides({"game.max_stpes": 3})
     with pytest.raises(ConfigError, match="game.max_steps: Input should be greater than or equal to 0"):
         env_config("arena").with_overrides({"game.max_steps": -1})
+    # A map builder is a tagged union: the error names the key as written, not the variant.
+    with pytest.raises(ConfigError, match=r"no field 'game.map_builder.widht' \(closest: game.map_builder.width"):
+        env_config("navigation").with_overrides({"game.map_builder.widht": 3})
 
 
 def test_a_border_wider_than_half_the_map_is_refused_in_python_and_in_cpp():

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from metta_lit.evaluation.stats_db import EvalStatsDB
-from tests.conftest import free_port, require
+from tests.conftest import ray_cluster
 
 EPISODES = 16  # navigation/default
 
@@ -110,26 +110,10 @@ def test_an_evaluation_run_twice_in_one_process_is_stored_once(tmp_path):
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_a_killed_ray_worker_loses_and_doubles_nothing(tmp_path):
-    ray = Path(sys.executable).with_name("ray")
-    require(ray.exists(), "Ray is not installed (pip install 'metta-lit[ray]')")
-    port = free_port()
-    # A one-machine cluster on loopback: Ray would otherwise swap 127.0.0.1 for this machine's
-    # network address, which the sandbox does not let processes connect to.
-    env = {
-        **os.environ,
-        "RAY_USAGE_STATS_ENABLED": "0",
-        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
-        "RAY_AUTH_MODE": "disabled",
-    }
-    start = [str(ray), "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port)]
-    start += ["--num-cpus", "2", "--include-dashboard", "false"]
-    subprocess.run(start, check=True, env=env, capture_output=True)
-    try:
+    with ray_cluster() as (address, env):
         db = tmp_path / "stats.duckdb"
-        proc = start_evaluation(tmp_path, "--ray_address", f"127.0.0.1:{port}", env=env)
+        proc = start_evaluation(tmp_path, "--ray_address", address, env=env)
         kill_a_worker_mid_evaluation(proc, db, lambda: pids("ray::_ray_job"))
         out, _ = proc.communicate(timeout=300)
         assert proc.returncode == 0, out
         check_every_episode_once(db)
-    finally:
-        subprocess.run([str(ray), "stop", "--force"], env=env, capture_output=True)

@@ -17,7 +17,7 @@ import yaml
 from metta_lit.core.errors import ConfigError
 from metta_lit.evaluation.stats_db import EvalStatsDB
 from metta_lit.experiments import ExperimentConfig
-from tests.conftest import ROOT, processes_naming
+from tests.conftest import ROOT, processes_naming, ray_cluster
 
 SMOKE = ROOT / "configs" / "experiments" / "smoke.yaml"
 
@@ -48,28 +48,11 @@ def experiment(config: Path, *args: str, timeout: int = 900) -> subprocess.Compl
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_the_smoke_experiment_reports_and_a_killed_one_resumes_to_the_same_result(tmp_path):
-    whole = config_file(tmp_path / "whole")
-    done = experiment(whole)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    folder = tmp_path / "whole" / "experiments" / "smoke"
-    document = json.loads((folder / "experiment.json").read_text())["results"]
-    assert [r["status"] for r in document["runs"]] == ["done"] * 6
-    reward = document["metrics"]["reward"]
-    assert set(reward["arms"]) == {"default", "no_entropy"} and all(a["runs"] == 3 for a in reward["arms"].values())
-    assert all(len(points) == 2 for points in reward["curves"].values())  # the scored points along the budget
-    assert len(reward["pairs"]) == 1 and "heart.gained" in document["metrics"]
-    assert done.stdout.count("verdict: ") == 2, done.stdout[-2000:]  # one pair, two metrics
-    for plot in ("curves_reward.png", "profiles_reward.png", "curves_heart_gained.png"):
-        assert (folder / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # Every run's every scored version is in the stats DB, as its run name and version.
-    assert len(EvalStatsDB(str(folder / "stats.duckdb")).policies()) == 6 * 2
-    # The same command again trains and scores nothing.
-    logs = {p.name: p.stat().st_size for p in (folder / "logs").iterdir()}
-    again = experiment(whole)
-    assert again.returncode == 0 and {p.name: p.stat().st_size for p in (folder / "logs").iterdir()} == logs
-
-    # kill -9 while the third run trains; its children die with it; the rerun ends where the
-    # uninterrupted experiment did, without training the first two runs again.
+    """The smoke experiment, killed with -9 once its third run has saved a checkpoint: its
+    children die with it; the same command then trains neither finished run again, resumes the
+    killed one from its checkpoint, scores and reports everything. The resumed run scores what
+    the same run trained without interruption does (the runs are deterministic at one torch
+    thread, so the runs never interrupted score as in an uninterrupted experiment too)."""
     parts = config_file(tmp_path / "parts")
     out = tmp_path / "parts" / "experiments" / "smoke"
     driver = subprocess.Popen(
@@ -77,10 +60,10 @@ def test_the_smoke_experiment_reports_and_a_killed_one_resumes_to_the_same_resul
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    third = out / "train_dir" / "smoke.default.s2" / "logs" / "metrics.csv"
+    third = out / "train_dir" / "smoke.default.s2" / "checkpoints" / "last.ckpt"
     deadline = time.time() + 600
     while not third.exists():
-        assert time.time() < deadline and driver.poll() is None, "the third run never started training"
+        assert time.time() < deadline and driver.poll() is None, "the third run never saved a checkpoint"
         time.sleep(0.2)
     driver.send_signal(signal.SIGKILL)
     driver.wait()
@@ -88,13 +71,37 @@ def test_the_smoke_experiment_reports_and_a_killed_one_resumes_to_the_same_resul
     while processes_naming(str(out)):
         assert time.time() < deadline, f"runs outlived the killed driver: {processes_naming(str(out))}"
         time.sleep(0.2)
-    first_logs = {name: (out / "logs" / name).read_text() for name in ("smoke.default.s0.fit.log",)}
-    resumed = experiment(parts)
-    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
-    assert (out / "logs" / "smoke.default.s0.fit.log").read_text() == first_logs["smoke.default.s0.fit.log"]
-    final = json.loads((out / "experiment.json").read_text())["results"]
-    assert [(r["run"], r["scores"]) for r in final["runs"]] == [(r["run"], r["scores"]) for r in document["runs"]]
-    assert final["metrics"]["reward"]["arms"] == reward["arms"]
+    first_log = (out / "logs" / "smoke.default.s0.fit.log").read_text()
+    done = experiment(parts)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert (out / "logs" / "smoke.default.s0.fit.log").read_text() == first_log  # not trained again
+    assert "resuming run 'smoke.default.s2'" in (out / "logs" / "smoke.default.s2.fit.log").read_text()
+    document = json.loads((out / "experiment.json").read_text())["results"]
+    assert [r["status"] for r in document["runs"]] == ["done"] * 6
+    reward = document["metrics"]["reward"]
+    assert set(reward["arms"]) == {"default", "no_entropy"} and all(a["runs"] == 3 for a in reward["arms"].values())
+    assert all(len(points) == 2 for points in reward["curves"].values())  # the scored points along the budget
+    assert len(reward["pairs"]) == 1 and "heart.gained" in document["metrics"]
+    assert done.stdout.count("verdict: ") == 2, done.stdout[-2000:]  # one pair, two metrics
+    for plot in ("curves_reward.png", "profiles_reward.png", "curves_heart_gained.png"):
+        assert (out / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # Every run's every scored version is in the stats DB, as its run name and version.
+    assert len(EvalStatsDB(str(out / "stats.duckdb")).policies()) == 6 * 2
+    # The same command again trains and scores nothing, and reports the same.
+    logs = {p.name: p.stat().st_size for p in (out / "logs").iterdir()}
+    again = experiment(parts)
+    assert again.returncode == 0 and {p.name: p.stat().st_size for p in (out / "logs").iterdir()} == logs
+    assert json.loads((out / "experiment.json").read_text())["results"]["metrics"] == document["metrics"]
+
+    # The killed run, trained without interruption.
+    whole = config_file(tmp_path / "whole", arms=[{"name": "default"}], seeds=[2])
+    alone = experiment(whole)
+    assert alone.returncode == 0, alone.stdout[-3000:] + alone.stderr[-3000:]
+    [reference] = json.loads((tmp_path / "whole" / "experiments" / "smoke" / "experiment.json").read_text())["results"][
+        "runs"
+    ]
+    [resumed] = [r for r in document["runs"] if r["run"] == "smoke.default.s2"]
+    assert resumed["scores"] == reference["scores"]
 
 
 def test_bad_experiment_files_are_one_clear_error(tmp_path):
@@ -162,3 +169,47 @@ def test_the_slurm_launcher_submits_an_array_whose_tasks_each_run_one_run(tmp_pa
     assert scored.is_file()
     report = experiment(config, "--report_only", "true")
     assert report.returncode == 0 and "no_entropy" in report.stdout, report.stderr[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_the_ray_launcher_runs_each_run_as_a_task_then_reports(tmp_path):
+    """A one-run experiment as a task on a one-machine Ray cluster: the task trains and scores
+    the run, the driver writes the same report as the local pool does."""
+    config = config_file(tmp_path, arms=[{"name": "default"}], seeds=1)
+    with ray_cluster() as (address, env):
+        run = subprocess.run(
+            [sys.executable, "-m", "metta_lit.cli", "experiment", "--config", str(config),
+             "--launcher", "ray", "--ray_address", address],
+            capture_output=True, text=True, timeout=500, env={**env, "PYTHONWARNINGS": "ignore"},
+        )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    folder = tmp_path / "experiments" / "smoke"
+    document = json.loads((folder / "experiment.json").read_text())["results"]
+    assert [(r["run"], r["status"]) for r in document["runs"]] == [("smoke.default.s0", "done")]
+    assert document["metrics"]["reward"]["arms"]["default"]["runs"] == 1
+    assert len(EvalStatsDB(str(folder / "stats.duckdb")).policies()) == 2  # both scored points
+    not_ray = experiment(config, "--ray_address", address)
+    assert not_ray.returncode != 0 and "only with --launcher ray" in not_ray.stderr, not_ray.stderr[-2000:]
+
+
+def test_an_unchanged_experiment_is_not_checked_twice(tmp_path, monkeypatch):
+    """The arms' checks (a ``fit --print_config`` each) are remembered in plan.json: a rerun, a
+    report or a cluster task of the same experiment skips them; any changed override does not."""
+    from metta_lit.experiments import Experiment, runner
+
+    config = ExperimentConfig.load(str(config_file(tmp_path)))
+    first = Experiment(config)
+    first.prepare()
+    batch = first.batch
+
+    def no_checks(*args, **kwargs):
+        raise AssertionError("the arms were checked again")
+
+    monkeypatch.setattr(runner.subprocess, "run", no_checks)
+    again = Experiment(config)
+    again.prepare()
+    assert again.batch == batch == {"default": 16 * 4 * 32, "no_entropy": 16 * 4 * 32}
+    changed = ExperimentConfig.load(str(config_file(tmp_path, overrides={"model.init_args.num_envs": 8})))
+    with pytest.raises(AssertionError, match="checked again"):
+        Experiment(changed).prepare()

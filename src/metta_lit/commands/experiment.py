@@ -4,7 +4,6 @@ aggregated with intervals into a verdict."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Literal
 
 from rich.console import Console
@@ -15,7 +14,8 @@ from metta_lit.commands import wide_console
 def experiment(
     config: str,
     workers: int | None = None,
-    launcher: Literal["local", "slurm"] = "local",
+    launcher: Literal["local", "slurm", "ray"] = "local",
+    ray_address: str | None = None,
     run_index: int | None = None,
     report_only: bool = False,
     console: Console | None = None,
@@ -28,8 +28,11 @@ def experiment(
         config: the experiment file (configs/experiments/<name>.yaml or a path): base config, arms or grid,
             seeds, budget, scoring simulations
         workers: runs training at once on this machine (default: the file's 'workers')
-        launcher: where the runs train: 'local' (child processes of this command) or 'slurm' (submits a
-            job array, one task per run not yet scored; rerun with --report_only true when it is done)
+        launcher: where the runs train: 'local' (child processes of this command), 'slurm' (submits a
+            job array, one task per run not yet scored; rerun with --report_only true when it is done) or
+            'ray' (one Ray task per run, then the report); the experiment folder must be shared with the nodes
+        ray_address: with --launcher ray, the cluster ('auto': the one this machine is in; default: a Ray
+            started for this command on this machine)
         run_index: train and score only this run (0-based, arms then seeds): what each SLURM array task runs
         report_only: aggregate and report the runs scored so far, train nothing
         console: where progress and the report are printed (Python callers)
@@ -38,24 +41,33 @@ def experiment(
 
     from metta_lit.core.errors import ConfigError
     from metta_lit.experiments import Experiment, ExperimentConfig, ExperimentError
+    from metta_lit.experiments.launchers import ray_module, run_on_ray, sbatch_path, submit_slurm_array
     from metta_lit.experiments.report import RESULTS, analyse, print_report, write
 
     console = console or wide_console()
     cfg = ExperimentConfig.load(config)
     if workers is not None and workers < 1:
         raise ConfigError(f"--workers: must be >= 1, got {workers}")
+    if ray_address is not None and launcher != "ray":
+        raise ConfigError("--ray_address: only with --launcher ray")
+    if not report_only and run_index is None:  # before any run is checked: what cannot launch ends at once
+        if launcher == "slurm":
+            sbatch_path()
+        elif launcher == "ray":
+            ray_module()
     exp = Experiment(cfg, workers)
     exp.prepare()
     if run_index is not None:
         exp.run_one(run_index)
         return None
     if launcher == "slurm" and not report_only:
-        console.print(submit_array(exp, config))
+        console.print(submit_slurm_array(exp, config))
         return None
     if not report_only:
+        where = "one Ray task each" if launcher == "ray" else f"{exp.workers} at a time"
         console.print(
             f"[metta-lit] experiment {cfg.name}: {len(cfg.arm_list())} arms x {len(cfg.seed_list())} seeds, "
-            f"{cfg.budget:,} agent steps each, {exp.workers} at a time; results in {exp.folder}"
+            f"{cfg.budget:,} agent steps each, {where}; results in {exp.folder}"
         )
         columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f} agent steps"))
         with Progress(*columns, TimeElapsedColumn(), TimeRemainingColumn(), console=console) as progress:
@@ -79,7 +91,10 @@ def experiment(
             poller = threading.Thread(target=poll, daemon=True)
             poller.start()
             try:
-                exp.run(on_change=refresh)
+                if launcher == "ray":
+                    run_on_ray(exp, config, ray_address, on_change=refresh)
+                else:
+                    exp.run(on_change=refresh)
             finally:
                 stop.set()
                 poller.join()
@@ -94,44 +109,3 @@ def experiment(
     if failed and not report_only:
         raise ExperimentError(f"{len(failed)} of {len(exp.runs)} runs failed (first: {failed[0].error})")
     return document
-
-
-def submit_array(exp, config: str) -> str:
-    """Writes the experiment's SLURM array script (one task per run not yet scored, each
-    ``metta-lit experiment --run_index I``) and submits it with ``sbatch``."""
-    import shlex
-    import shutil
-    import subprocess
-    import sys
-
-    from metta_lit.core.errors import ConfigError
-
-    sbatch = shutil.which("sbatch")
-    if sbatch is None:
-        raise ConfigError(
-            "--launcher slurm: sbatch is not on PATH (run on a SLURM login node, or use --launcher local)"
-        )
-    exp.load_scores()
-    pending = [i for i, run in enumerate(exp.runs) if run.status != "done"]
-    if not pending:
-        return f"[metta-lit] experiment {exp.config.name}: every run is scored; nothing to submit"
-    command = shlex.join(
-        [sys.executable, "-m", "metta_lit.cli", "experiment", "--config", str(Path(config).absolute())]
-    )
-    script = exp.folder / "runs.sbatch"
-    script.write_text(
-        "#!/bin/bash\n"
-        f"#SBATCH --job-name={exp.config.name}\n"
-        f"#SBATCH --array={','.join(map(str, pending))}\n"
-        f"#SBATCH --output={exp.logs}/slurm-%A_%a.out\n"
-        "set -euo pipefail\n"
-        f"cd {shlex.quote(str(Path.cwd()))}\n"
-        f"{command} --run_index $SLURM_ARRAY_TASK_ID\n"
-    )
-    submitted = subprocess.run([sbatch, str(script)], capture_output=True, text=True)
-    if submitted.returncode != 0:
-        raise ConfigError(f"sbatch refused {script}: {submitted.stderr.strip() or submitted.stdout.strip()}")
-    return (
-        f"[metta-lit] {submitted.stdout.strip()}: {len(pending)} runs of {exp.config.name} ({script}); "
-        f"when they end: metta-lit experiment --config {config} --report_only true"
-    )

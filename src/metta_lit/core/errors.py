@@ -46,6 +46,13 @@ def closest(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
 def unknown_key_message(where: str, path: list[str], data: dict[str, Any]) -> str:
     """``where: no field 'a.b.typo' (closest: a.b.type)`` for a dotted path into nested dicts."""
     node: Any = data
+    kept = []
+    for key in path:  # pydantic names a tagged union's variant in the path: not a key of the data
+        if isinstance(node, dict) and key not in node and node.get("type") == key:
+            continue
+        kept.append(key)
+        node = node.get(key) if isinstance(node, dict) else None
+    path, node = kept, data
     for depth, key in enumerate(path):
         if not isinstance(node, dict) or key not in node:
             prefix = ".".join(path[:depth])

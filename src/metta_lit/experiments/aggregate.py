@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 Z95 = 1.959964
-REPS = 2000  # bootstrap resamples: intervals move by well under their width between seeds
+REPS = 2000  # bootstrap resamples (rliable's default): intervals move by well under their width between seeds
 
 
 def _rliable() -> tuple[Any, Any]:
@@ -68,7 +68,7 @@ def aggregates(scores: dict[str, np.ndarray], seed: int = 0, reps: int = REPS) -
     }
 
 
-def pairs(scores: dict[str, np.ndarray], seed: int = 0) -> list[dict[str, Any]]:
+def pairs(scores: dict[str, np.ndarray], seed: int = 0, reps: int = REPS) -> list[dict[str, Any]]:
     """For each pair of arms (A, B): P(A's run > B's run) and mean(A) - mean(B), each with its
     95% bootstrap interval, and the verdict they support."""
     library, metrics = _rliable()
@@ -77,9 +77,9 @@ def pairs(scores: dict[str, np.ndarray], seed: int = 0) -> list[dict[str, Any]]:
     if not pairs:
         return []
     with seeded(seed):
-        poi, poi_ci = library.get_interval_estimates(pairs, metrics.probability_of_improvement, reps=REPS)
+        poi, poi_ci = library.get_interval_estimates(pairs, metrics.probability_of_improvement, reps=reps)
     with seeded(seed):
-        diff, diff_ci = library.get_interval_estimates(pairs, lambda x, y: np.mean(x) - np.mean(y), reps=REPS)
+        diff, diff_ci = library.get_interval_estimates(pairs, lambda x, y: np.mean(x) - np.mean(y), reps=reps)
     out = []
     for key, (x, y) in pairs.items():
         a, b = key.split("|")
@@ -127,7 +127,9 @@ def verdict(pair: dict[str, Any], metric: str) -> str:
     return f"{a} vs {b} on {metric}: these seeds cannot tell ({d:+.3g} [{low:.3g}, {high:.3g}]); {more}; {odds}"
 
 
-def curves(per_point: dict[str, list[tuple[int, np.ndarray]]], seed: int = 0) -> dict[str, list[dict[str, Any]]]:
+def curves(
+    per_point: dict[str, list[tuple[int, np.ndarray]]], seed: int = 0, reps: int = REPS
+) -> dict[str, list[dict[str, Any]]]:
     """Per arm, at each scored point: agent steps and the IQM over runs with its 95% interval."""
     library, metrics = _rliable()
     out: dict[str, list[dict[str, Any]]] = {}
@@ -135,7 +137,7 @@ def curves(per_point: dict[str, list[tuple[int, np.ndarray]]], seed: int = 0) ->
         out[arm] = []
         for steps, matrix in points:
             with seeded(seed):
-                point, interval = library.get_interval_estimates({arm: matrix}, metrics.aggregate_iqm, reps=REPS)
+                point, interval = library.get_interval_estimates({arm: matrix}, metrics.aggregate_iqm, reps=reps)
             low, high = np.ravel(interval[arm])
             out[arm].append(
                 {"agent_steps": steps, "iqm": float(np.ravel(point[arm])[0]), "ci": [float(low), float(high)]}
@@ -143,13 +145,14 @@ def curves(per_point: dict[str, list[tuple[int, np.ndarray]]], seed: int = 0) ->
     return out
 
 
-def profiles(scores: dict[str, np.ndarray], taus: int = 51) -> dict[str, Any]:
+def profiles(scores: dict[str, np.ndarray], taus: int = 51, seed: int = 0, reps: int = REPS) -> dict[str, Any]:
     """Performance profiles: per arm, the share of runs x simulations scoring above each
     threshold tau (rliable), over the range the scores span."""
     library, _ = _rliable()
     everything = np.concatenate([m.ravel() for m in scores.values()])
     grid = np.linspace(float(everything.min()), float(everything.max()), taus)
-    profile, profile_ci = library.create_performance_profile(scores, grid)
+    with seeded(seed):
+        profile, profile_ci = library.create_performance_profile(scores, grid, reps=reps)
     return {
         "tau": grid.tolist(),
         "arms": {

@@ -41,6 +41,9 @@ class Scoring(Strict):
     metrics: list[str] = Field(
         default=["reward"], min_length=1, description="agent metrics scored; the first is the verdict's"
     )
+    reps: int = Field(
+        default=2000, ge=100, le=100_000, description="bootstrap resamples per interval (rliable's default: 2000)"
+    )
 
 
 class ExperimentConfig(Strict):

@@ -50,13 +50,14 @@ def analyse(config: ExperimentConfig, runs: list[Run]) -> dict[str, Any]:
         final = {arm: m for arm, m in final.items() if np.isfinite(m).all()}
         if not final:
             continue
-        pairs = aggregate.pairs(final)
+        reps = config.scoring.reps
+        pairs = aggregate.pairs(final, reps=reps)
         metrics[metric] = {
-            "arms": aggregate.aggregates(final),
+            "arms": aggregate.aggregates(final, reps=reps),
             "pairs": pairs,
             "verdicts": [aggregate.verdict(pair, metric) for pair in pairs],
-            "curves": aggregate.curves(matrices),
-            "profiles": aggregate.profiles(final),
+            "curves": aggregate.curves(matrices, reps=reps),
+            "profiles": aggregate.profiles(final, reps=reps),
         }
     return metrics
 

@@ -10,6 +10,7 @@ once per evaluation, is simply repeated.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import subprocess
@@ -24,7 +25,7 @@ import yaml
 
 from metta_lit.checkpoints import CheckpointManager
 from metta_lit.core.errors import ConfigError, MettaLitError
-from metta_lit.core.files import atomic_write
+from metta_lit.core.files import MAX_YAML_BYTES, atomic_write
 from metta_lit.core.flags import flags
 from metta_lit.core.packaged import find_config
 from metta_lit.core.processes import child_env, metta_lit_command
@@ -103,21 +104,66 @@ class Experiment:
     # --- before anything runs ---------------------------------------------------------------
     def prepare(self) -> None:
         """Checks every arm's overrides with ``fit --print_config`` (an unknown key is one line
-        naming it) and learns each arm's update size; writes the scoring simulations."""
+        naming it) and learns each arm's update size; writes the scoring simulations. The
+        checks are remembered in ``plan.json`` under a digest of what they depend on, so a
+        rerun, a report or a cluster task of an unchanged experiment does not repeat them."""
         self.logs.mkdir(parents=True, exist_ok=True)
-        for arm in self.config.arm_list():
-            command = metta_lit_command("fit", "--config", str(self.base), *self._overrides(arm), "--print_config")
-            proc = subprocess.run(command, capture_output=True, text=True, env=child_env(), timeout=300)
-            if proc.returncode != 0:
-                raise ConfigError(f"arm {arm.name!r}: {error_line(proc.stderr or proc.stdout)}")
-            self.batch[arm.name] = update_size(yaml.safe_load(proc.stdout))
+        arms = self.config.arm_list()
+        digest = self._digest()
+        known = self._planned(digest)
+        if known is not None:
+            self.batch = known
+        else:
+
+            def check(arm: Arm) -> subprocess.CompletedProcess:
+                command = metta_lit_command("fit", "--config", str(self.base), *self._overrides(arm), "--print_config")
+                return subprocess.run(command, capture_output=True, text=True, env=child_env(), timeout=300)
+
+            # Each check is mostly a process start (imports): as many at once as there are cores.
+            with ThreadPoolExecutor(max_workers=available_cores()) as pool:
+                checked = list(pool.map(check, arms))
+            for arm, proc in zip(arms, checked, strict=True):
+                if proc.returncode != 0:
+                    raise ConfigError(f"arm {arm.name!r}: {error_line(proc.stderr or proc.stdout)}")
+                self.batch[arm.name] = update_size(yaml.safe_load(proc.stdout))
         self._write_simulations()
         plan = {
             "name": self.config.name,
-            "arms": [arm.name for arm in self.config.arm_list()],
+            "arms": [arm.name for arm in arms],
             "runs": [{"run": run.name, "arm": run.arm.name, "seed": run.seed} for run in self.runs],
+            "checked": {"digest": digest, "batch": self.batch},
         }
         atomic_write(str(self.plan), json.dumps(plan, indent=1).encode())
+
+    def _digest(self) -> str:
+        """What the arms' checks depend on: the base config's text, every override, metta-lit's version."""
+        import metta_lit
+
+        base = b""
+        if self.base.is_file():  # else the checks report it
+            with open(self.base, "rb") as f:
+                base = f.read(MAX_YAML_BYTES + 1)
+        inputs = {
+            "base": hashlib.sha256(base).hexdigest(),
+            "overrides": self.config.overrides,
+            "arms": {arm.name: arm.overrides for arm in self.config.arm_list()},
+            "version": metta_lit.__version__,
+        }
+        return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+
+    def _planned(self, digest: str) -> dict[str, int] | None:
+        """The update sizes an earlier check of the same experiment found (None: check again)."""
+        try:
+            checked = json.loads(self.plan.read_text()).get("checked") or {}
+        except (OSError, ValueError, AttributeError):
+            return None
+        batch = checked.get("batch")
+        names = {arm.name for arm in self.config.arm_list()}
+        if checked.get("digest") != digest or not isinstance(batch, dict) or set(batch) != names:
+            return None
+        if not all(isinstance(v, int) and v > 0 for v in batch.values()):
+            return None
+        return batch
 
     def _overrides(self, arm: Arm) -> list[str]:
         return [*flags(self.config.overrides), *flags(arm.overrides)]

@@ -175,3 +175,7 @@ class ReplayTool(FunctionTool):
 
 class AnalyzeTool(FunctionTool):
     command: ClassVar[str] = "analyze"
+
+
+class ExperimentTool(FunctionTool):
+    command: ClassVar[str] = "experiment"

@@ -10,7 +10,7 @@ result against random.
 
 from __future__ import annotations
 
-from metta_lit.recipe_api import EvaluateTool, PlayTool, ReplayTool, TrainTool
+from metta_lit.recipe_api import EvaluateTool, ExperimentTool, PlayTool, ReplayTool, TrainTool
 from metta_lit.recipe_api.standard import evaluate_tool, play_tool, replay_tool, train_tool
 
 CONFIG = "configs/coop_assembler.yaml"
@@ -32,3 +32,9 @@ def play(policy_uri: str = "random") -> PlayTool:
 
 def replay(policy_uri: str = "random") -> ReplayTool:
     return replay_tool("coop_assembler", policy_uri)
+
+
+def experiment(workers: int = 1) -> ExperimentTool:
+    """The reward-sharing question (configs/experiments/reward_sharing.yaml): group_reward_pct
+    0 / 0.5 / 1, five seeds each, scored on maps no run trained on."""
+    return ExperimentTool({"config": "configs/experiments/reward_sharing.yaml", "workers": workers})
