@@ -213,3 +213,14 @@ def test_an_unchanged_experiment_is_not_checked_twice(tmp_path, monkeypatch):
     changed = ExperimentConfig.load(str(config_file(tmp_path, overrides={"model.init_args.num_envs": 8})))
     with pytest.raises(AssertionError, match="checked again"):
         Experiment(changed).prepare()
+
+
+def test_every_shipped_experiment_file_loads():
+    """The studies the docs describe are valid experiment files (their arms' overrides were
+    checked with ``fit --print_config`` when they were written; a test of that would start a
+    process per arm)."""
+    shipped = sorted((ROOT / "configs" / "experiments").glob("*.yaml"))
+    assert {p.stem for p in shipped} >= {"smoke", "reward_sharing", "arena_curriculum", "in_context_lessons"}
+    for path in shipped:
+        config = ExperimentConfig.load(str(path))
+        assert config.name == path.stem and len(config.arm_list()) >= 2 and config.scoring.simulations

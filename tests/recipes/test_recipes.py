@@ -199,7 +199,7 @@ def test_suites_judge_criteria_on_final_metrics_and_report_failures(tmp_path, ca
     assert suite.run() is False
     written = json.loads((tmp_path / "out.json").read_text())
     results = {job["name"]: job for job in written["jobs"]}
-    assert written["comparisons"] == ["high vs good: episode/reward 1.000 vs 1.000 -> did not help"]
+    assert written["comparisons"] == ["high vs good: episode/reward 1.000 vs 1.000 (not higher, one run each)"]
     assert results["good"]["passed"] and results["good"]["measured"]["episode/reward"] == 1.0
     assert not results["high"]["passed"] and "missed" in results["high"]["reason"]
     assert not results["crash"]["passed"] and results["crash"]["exit_code"] != 0

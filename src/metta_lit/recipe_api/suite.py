@@ -89,7 +89,8 @@ class Job:
     criteria: list[Criterion] = field(default_factory=list)
     report: list[str] = field(default_factory=list)  # metrics shown (final 1M-step means), not judged
     run_dir: str | None = None  # whose logs/metrics.csv the criteria read
-    compare_with: str | None = None  # a job run beside this one (same budget) whose result it is judged against
+    compare_with: str | None = None  # a job run beside this one (same budget) whose result is shown beside its own
+    experiment: str | None = None  # the experiment file whose seeds decide that comparison (one pair cannot)
 
 
 @dataclass
@@ -122,8 +123,10 @@ class Suite:
         self.jobs = [job for job in self.jobs if job.name in wanted]
 
     def comparisons(self, results: dict[str, JobResult]) -> list[str]:
-        """One line per job with a ``compare_with`` partner: whether it beat the partner on
-        its first criterion's metric (e.g. whether the curriculum helped)."""
+        """One line per job with a ``compare_with`` partner: the two runs' values of its first
+        criterion's metric. One run each is no verdict (a seed moves them by as much as most
+        effects), so the line says which is higher and, where the job names one, the
+        experiment that answers the question with seeds and intervals."""
         lines = []
         for job in self.jobs:
             other = results.get(job.compare_with or "")
@@ -134,8 +137,13 @@ class Suite:
             if mine is None or theirs is None:
                 lines.append(f"{job.name} vs {other.name}: {metric} missing, no comparison")
                 continue
-            verdict = "helped" if mine > theirs else "did not help"
-            lines.append(f"{job.name} vs {other.name}: {metric} {mine:.3f} vs {theirs:.3f} -> {verdict}")
+            order = "higher" if mine > theirs else "not higher"
+            answer = (
+                f"; the answer with seeds: metta-lit experiment --config {job.experiment}" if job.experiment else ""
+            )
+            lines.append(
+                f"{job.name} vs {other.name}: {metric} {mine:.3f} vs {theirs:.3f} ({order}, one run each){answer}"
+            )
         return lines
 
     def run_job(self, job: Job, console: Console) -> JobResult:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from metta_lit.recipe_api import EvaluateTool, PlayTool, ReplayTool, TrainTool
+from metta_lit.recipe_api import EvaluateTool, ExperimentTool, PlayTool, ReplayTool, TrainTool
 from metta_lit.recipe_api.standard import evaluate_tool, play_tool, replay_tool, train_tool
 
 CONFIG = "configs/arena_easy.yaml"
@@ -60,3 +60,9 @@ def play(policy_uri: str = "random") -> PlayTool:
 def replay(policy_uri: str = "random") -> ReplayTool:
     """One episode of the easy arena written as a replay."""
     return replay_tool(ENV, policy_uri)
+
+
+def experiment(workers: int = 1) -> ExperimentTool:
+    """The curriculum question (configs/experiments/arena_curriculum.yaml): this recipe with and
+    without its curriculum, three seeds each at 10M agent steps, scored on the fixed easy arena."""
+    return ExperimentTool({"config": "configs/experiments/arena_curriculum.yaml", "workers": workers})

@@ -16,7 +16,7 @@ recipe's first hearts came late and at a seed-dependent time: seed 1 was still a
 
 from __future__ import annotations
 
-from metta_lit.recipe_api import EvaluateTool, PlayTool, ReplayTool, TrainTool
+from metta_lit.recipe_api import EvaluateTool, ExperimentTool, PlayTool, ReplayTool, TrainTool
 from metta_lit.recipe_api.standard import evaluate_tool, play_tool, replay_tool, train_tool
 
 CONFIG = "configs/in_context.yaml"
@@ -44,3 +44,10 @@ def play(policy_uri: str = "random") -> PlayTool:
 
 def replay(policy_uri: str = "random") -> ReplayTool:
     return replay_tool("in_context", policy_uri)
+
+
+def experiment(workers: int = 1) -> ExperimentTool:
+    """The lessons question (configs/experiments/in_context_lessons.yaml): the curriculum with and
+    without its ore-in-hand lessons, three seeds each at 4M agent steps, scored empty-handed on
+    every colour."""
+    return ExperimentTool({"config": "configs/experiments/in_context_lessons.yaml", "workers": workers})
