@@ -8,7 +8,7 @@ earlier ones wrote (``train_dir/my_run``, ``stats.duckdb``, ``replays/``); ``not
 changed: ``metta-lit`` runs this interpreter's module, training budgets and episode lengths
 shrink, the setup, ``make ci`` and ``make test`` lines are skipped (setup already ran; this is the test run), GPU lines
 are skipped without a GPU, the interactive ``play`` is left to the tmux test and the validation
-suites to ``make suite`` (CI) and the stable runs, sweeps, experiments and Ray to their own tests; cluster
+suites to their own test (CI's: tests/recipes/test_ci_suite.py) and the stable runs, sweeps, experiments and Ray to their own tests; cluster
 launches print their commands (``--dry-run``); commands that serve the web app until
 interrupted run for 12 s on a free port and count as passed if they were still serving.
 """
@@ -78,7 +78,7 @@ def adapt(command: str) -> str | None:
     if "--trainer.accelerator gpu" in command and not torch.cuda.is_available():
         return None
     if command.startswith("metta-lit run ") and command.split()[2] in ("ci", "stable"):
-        return None  # the suites: `make suite` runs CI's; the stable one takes hours
+        return None  # the suites: test_ci_suite.py runs CI's; the stable one takes hours
     if command.startswith(("metta-lit sweep", "metta-lit experiment")) or "--ray_address" in command:
         return None  # hours of runs, or a Ray cluster: test_sweep.py, tests/experiments and test_distributed_eval.py run them small
     if command.startswith("python scripts/launch.py"):  # cluster launches: print what each would run
