@@ -20,17 +20,16 @@ format:
 	.venv/bin/clang-format -i $(NATIVE)
 
 # The fast tier: every test not marked slow (no learning checks, DDP, browsers or long runs of
-# the CLI). Two workers (one per core of the 2-core CI machine), the longest tests dealt out
-# first (tests/conftest.py orders them by their timeout marks) and the rest handed to whichever
-# worker is free (in file order the longest came last and one core idled for minutes); what
-# measures the machine's load runs alone after.
+# the CLI). Two workers (one per core of the 2-core CI machine); a worker that runs out of
+# tests takes half of the other's (worksteal: with whole files per worker, the minutes-long
+# files left one core idle for 7 of 29 minutes); what measures the machine's load runs alone after.
 test:
-	$(PY) -m pytest -n 2 --dist load -m "not slow and not serial"
+	$(PY) -m pytest -n 2 --dist worksteal -m "not slow and not serial"
 	$(PY) -m pytest -m serial
 
 # Every test, slow ones included (the CI suite too: tests/recipes/test_ci_suite.py): what CI runs.
 test-all:
-	$(PY) -m pytest -n 2 --dist load -m "(slow or not slow) and not serial" --durations=30
+	$(PY) -m pytest -n 2 --dist worksteal -m "(slow or not slow) and not serial" --durations=30
 	$(PY) -m pytest -m serial
 
 # The recipes' CI suite: train, evaluate ':latest', replay, play (smoke runs with timeouts).

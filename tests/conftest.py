@@ -320,16 +320,3 @@ def require_module(name: str, extra: str = "dev") -> Any:
         return importlib.import_module(name)
     except ImportError:
         require(False, f"needs {name} (pip install -e '.[{extra}]')")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest tests first (by their ``timeout`` mark, the budget each states; stable
-    otherwise), so that ``-n 2 --dist load``, which deals the first quarter of the tests out
-    one at a time in turn, starts each worker on its share of the minutes-long ones and fills
-    the rest in as workers free up; in file order the longest started last and one core idled."""
-
-    def budget(item: pytest.Item) -> float:
-        mark = item.get_closest_marker("timeout")
-        return float(mark.args[0]) if mark and mark.args else 0.0
-
-    items.sort(key=lambda item: -budget(item))
