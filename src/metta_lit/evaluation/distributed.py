@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import Any
 
 from metta_lit.core.errors import MettaLitError
 from metta_lit.core.processes import die_with_parent
@@ -143,6 +144,15 @@ def run_in_processes(jobs: Iterable[EvalJob], workers: int, on_result: OnResult,
             print(f"[metta-lit] a worker died; running its {len(pending)} unfinished jobs again", flush=True)
 
 
+def connect_ray(ray: Any, address: str | None) -> None:
+    """Joins the Ray cluster at ``address`` (None: starts one for this process). A cluster on
+    loopback (one machine): this driver's node is loopback too, where Ray would otherwise
+    announce the machine's network address."""
+    host = address.rsplit(":", 1)[0] if address else ""
+    local = {"_node_ip_address": "127.0.0.1"} if host in ("127.0.0.1", "localhost") else {}
+    ray.init(address=address, log_to_driver=False, ignore_reinit_error=True, **local)
+
+
 def run_on_ray(jobs: Iterable[EvalJob], address: str, on_result: OnResult, retries: int = 3) -> None:
     """Runs the jobs as Ray tasks on the cluster at ``address`` (``auto``: the one this machine
     belongs to); Ray reruns a task whose worker died, up to ``retries`` times."""
@@ -150,11 +160,7 @@ def run_on_ray(jobs: Iterable[EvalJob], address: str, on_result: OnResult, retri
         import ray
     except ImportError:
         raise MettaLitError("evaluate --ray_address: Ray is not installed (pip install 'metta-lit[ray]')") from None
-    host = address.rsplit(":", 1)[0]
-    # A cluster on loopback (one machine): this driver's node is loopback too, where Ray would
-    # otherwise announce the machine's network address.
-    local = {"_node_ip_address": "127.0.0.1"} if host in ("127.0.0.1", "localhost") else {}
-    ray.init(address=address, log_to_driver=False, ignore_reinit_error=True, **local)
+    connect_ray(ray, address)
     try:
         task = ray.remote(num_cpus=1, max_retries=retries)(_ray_job)
         refs = {task.remote(job): job for job in jobs}

@@ -15,6 +15,7 @@ from typing import Any
 
 from metta_lit.core.errors import ConfigError
 from metta_lit.core.processes import child_env, metta_lit_command
+from metta_lit.evaluation.distributed import connect_ray
 from metta_lit.experiments.runner import Experiment
 
 
@@ -93,10 +94,7 @@ def run_on_ray(
     pending = pending_indices(exp)
     if not pending:
         return
-    local = {}
-    if address is not None and address.rsplit(":", 1)[0] in ("127.0.0.1", "localhost"):
-        local = {"_node_ip_address": "127.0.0.1"}  # a cluster on loopback: announce loopback too
-    ray.init(address=address, log_to_driver=False, ignore_reinit_error=True, **local)
+    connect_ray(ray, address)
     try:
         task = ray.remote(num_cpus=1, max_retries=exp.config.retries)(_ray_run)
         refs = {task.remote(run_index_command(config, i), str(Path.cwd())): i for i in pending}
