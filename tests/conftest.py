@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -293,7 +294,11 @@ def require(available: bool, why: str) -> None:
 def ray_cluster(cpus: int = 2) -> Iterator[tuple[str, dict[str, str]]]:
     """A one-machine Ray cluster on loopback for the test's duration: (its address, the
     environment to run Ray clients with). Loopback, because Ray would otherwise swap 127.0.0.1
-    for this machine's network address, which the sandbox does not let processes connect to."""
+    for this machine's network address, which the sandbox does not let processes connect to.
+    One at a time per machine (a file lock): ``ray stop --force`` ends every Ray process here,
+    so two tests' clusters on two workers would end each other's."""
+    from filelock import FileLock
+
     ray = Path(sys.executable).with_name("ray")
     require(ray.exists(), "Ray is not installed (pip install 'metta-lit[ray]')")
     port = free_port()
@@ -305,11 +310,12 @@ def ray_cluster(cpus: int = 2) -> Iterator[tuple[str, dict[str, str]]]:
     }
     start = [str(ray), "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port)]
     start += ["--num-cpus", str(cpus), "--include-dashboard", "false"]
-    subprocess.run(start, check=True, env=env, capture_output=True)
-    try:
-        yield f"127.0.0.1:{port}", env
-    finally:
-        subprocess.run([str(ray), "stop", "--force"], env=env, capture_output=True)
+    with FileLock(Path(tempfile.gettempdir()) / "metta-lit-test-ray.lock"):
+        subprocess.run(start, check=True, env=env, capture_output=True)
+        try:
+            yield f"127.0.0.1:{port}", env
+        finally:
+            subprocess.run([str(ray), "stop", "--force"], env=env, capture_output=True)
 
 
 def require_module(name: str, extra: str = "dev") -> Any:
