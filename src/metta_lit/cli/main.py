@@ -151,6 +151,8 @@ def main(argv: list[str] | None = None) -> None:
         run(argv)
     except BrokenPipeError:  # `metta-lit --help | head`: the reader left; nothing to report
         sys.stderr.close()
+    except KeyboardInterrupt:  # Ctrl-C (e.g. ending `serve`): the shell's status for SIGINT, no traceback
+        sys.exit(128 + signal.SIGINT)
     except (MettaLitError, ValidationError, FileNotFoundError, IsADirectoryError) as e:
         if os.environ.get("METTA_LIT_DEBUG"):
             raise
