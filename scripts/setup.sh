@@ -16,12 +16,18 @@ fi
 # uv installs the rest (torch 2.13 stays: every dependency's range admits it). It resolves and
 # downloads in parallel where pip goes one package at a time: the dev set with the native build
 # took 121 s against pip's 216 s on a 2-core machine (no cache, measured side by side).
-.venv/bin/pip install --quiet --disable-pip-version-check uv
-UV_PIP=(.venv/bin/uv pip install --quiet --python .venv/bin/python)
+# Where uv cannot reach the index (its own TLS settings), pip does the same install, slower.
+install() {
+  if ! { .venv/bin/pip install --quiet --disable-pip-version-check "uv>=0.9" &&
+    .venv/bin/uv pip install --quiet --python .venv/bin/python "$@"; }; then
+    echo "uv could not install metta-lit; installing with pip instead"
+    .venv/bin/pip install --quiet --disable-pip-version-check "$@"
+  fi
+}
 if [ "$DEV" = 1 ]; then
-  "${UV_PIP[@]}" -e ".[dev]"
+  install -e ".[dev]"
 else
-  "${UV_PIP[@]}" -e .
+  install -e .
   echo "metta-lit is installed in .venv (add the test tools with: bash scripts/setup.sh --dev)"
   exit 0
 fi
