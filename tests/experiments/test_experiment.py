@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from metta_lit.core.errors import ConfigError
+from metta_lit.core.processes import error_line, last_error
 from metta_lit.evaluation.stats_db import EvalStatsDB
 from metta_lit.experiments import ExperimentConfig
 from tests.conftest import ROOT, processes_naming, ray_cluster
@@ -224,3 +225,18 @@ def test_every_shipped_experiment_file_loads():
     for path in shipped:
         config = ExperimentConfig.load(str(path))
         assert config.name == path.stem and len(config.arm_list()) >= 2 and config.scoring.simulations
+
+
+def test_a_failed_childs_report_is_its_error_line(tmp_path):
+    """A failed run (or sweep trial) is reported by the line of its log that says the error,
+    not by the traceback frames or log lines after it."""
+    log = tmp_path / "run.log"
+    log.write_text(
+        "[metta-lit] run 'x': writing to train_dir/x\n"
+        "metta-lit fit: error: no field 'model.init_args.totl_timesteps'\n"
+        "[metta-lit] bye\n\n"
+    )
+    assert last_error(log) == "metta-lit fit: error: no field 'model.init_args.totl_timesteps'"
+    assert error_line('Traceback (most recent call last):\n  File "x", line 1\nValueError: bad\n') == "ValueError: bad"
+    assert error_line("only a line\n") == "only a line" and error_line("") == "no output"
+    assert last_error(tmp_path / "missing.log") == "no log"

@@ -15,6 +15,7 @@ import ctypes
 import os
 import signal
 import sys
+from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
 PARENT_ENV = "METTA_LIT_PARENT_PID"  # set for a child ``metta-lit`` process that must die with its parent
@@ -53,3 +54,19 @@ def metta_lit_command(*args: str) -> list[str]:
     """The argv that runs ``metta-lit ARGS`` in a child process with this interpreter (works
     where the console script is not on ``PATH``)."""
     return [sys.executable, "-m", "metta_lit.cli", *args]
+
+
+def error_line(text: str) -> str:
+    """A child's one-line error from its output (``metta-lit fit: error: ...``, or a traceback's
+    ``ValueError: ...``), else its last line; what a pool of children reports per failure."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if "error:" in line.lower()]
+    return (errors or lines or ["no output"])[-1][:300]
+
+
+def last_error(log: Path) -> str:
+    """:func:`error_line` of the end of a child's log file."""
+    try:
+        return error_line("\n".join(log.read_text(errors="replace").splitlines()[-80:]))
+    except OSError:
+        return "no log"

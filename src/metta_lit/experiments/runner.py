@@ -28,7 +28,7 @@ from metta_lit.core.errors import ConfigError, MettaLitError
 from metta_lit.core.files import MAX_YAML_BYTES, atomic_write
 from metta_lit.core.flags import flags
 from metta_lit.core.packaged import find_config
-from metta_lit.core.processes import child_env, metta_lit_command
+from metta_lit.core.processes import child_env, error_line, last_error, metta_lit_command
 from metta_lit.core.threads import available_cores
 from metta_lit.env import env_config
 from metta_lit.evaluation.config import load_simulations
@@ -55,20 +55,6 @@ class Run:
     @property
     def scores_path(self) -> Path:
         return self.folder / ExperimentDir.SCORES
-
-
-def last_error(log: Path) -> str:
-    """A child's one-line error from its log (``... error: ...``), else its last line."""
-    try:
-        return error_line("\n".join(log.read_text(errors="replace").splitlines()[-80:]))
-    except OSError:
-        return "no log"
-
-
-def error_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    errors = [line for line in lines if "error" in line.lower()]
-    return (errors or lines or ["no output"])[-1][:300]
 
 
 def strict(value: Any) -> Any:

@@ -39,7 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from metta_lit.core.errors import ConfigError, MettaLitError
 from metta_lit.core.flags import flags
 from metta_lit.core.packaged import find_config
-from metta_lit.core.processes import child_env, metta_lit_command
+from metta_lit.core.processes import child_env, last_error, metta_lit_command
 from metta_lit.runs import History, RunDir
 from metta_lit.sweep.config import Param, SweepConfig
 
@@ -185,16 +185,6 @@ def fit_command(config: SweepConfig, run: str, params: dict[str, Any]) -> list[s
         *flags(params),
         *("--checkpoint.run", run, "--checkpoint.data_dir", config.data_dir),
     ]
-
-
-def last_error(log: Path) -> str:
-    """A run's one-line error from its log (``... error: ...``), else its last line."""
-    try:
-        lines = [line.strip() for line in log.read_text(errors="replace").splitlines()[-50:] if line.strip()]
-    except OSError:
-        return "no log"
-    errors = [line for line in lines if "error:" in line.lower()]
-    return (errors or lines or ["no output"])[-1][:300]
 
 
 def fail_orphaned_trials(study: optuna.Study) -> None:
