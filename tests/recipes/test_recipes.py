@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
+import shlex
 
 import pytest
 import yaml
@@ -144,6 +146,27 @@ def test_dry_run_resolves_and_prints_without_running(tmp_path, capsys, monkeypat
     out = capsys.readouterr().out
     assert "# prod.arena.train" in out and "--model.init_args.total_timesteps 1000000" in out
     assert "--checkpoint.run dry" in out and not (tmp_path / "train_dir").exists()
+
+
+def test_a_command_tools_dry_run_prints_a_command_that_runs_the_same_arguments():
+    """``--dry-run`` of evaluate, play, replay, analyze or experiment prints the tool's
+    arguments as flags, and those flags parse to exactly what the tool would run with."""
+    from metta_lit.commands import command_parser
+    from metta_lit.recipe_api.tools import FunctionTool
+
+    recipes, _ = discovery.discover()
+    makers = [maker for recipe in recipes for maker in recipe.tools.values()]
+    defaults = [m for m in makers if all(p.default is not p.empty for p in inspect.signature(m).parameters.values())]
+    tools = [maker() for maker in defaults]
+    tools = [tool for tool in tools if isinstance(tool, FunctionTool)]
+    assert {tool.command for tool in tools} >= {"evaluate", "play", "replay", "analyze", "experiment"}
+    for tool in tools:
+        line = tool.describe().splitlines()[-1]
+        assert line.startswith("# runs: metta-lit ") and "<config above>" not in line
+        argv = shlex.split(line.removeprefix("# runs: metta-lit "))
+        assert argv == tool.argv()
+        parser = command_parser(tool.command)
+        assert parser.parse_args(argv[1:]).as_dict() == parser.parse_object(tool.config).as_dict(), line
 
 
 @pytest.mark.slow

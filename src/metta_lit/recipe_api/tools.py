@@ -154,6 +154,19 @@ class FunctionTool(Tool):
                 value = [value]  # policy_uris=file://... names one
             self.config[key] = value
 
+    def argv(self) -> list[str]:
+        """The command with each argument as a flag, a list as its values (the typed commands
+        take ``--policy_uris a b``); not ``--config``, which is the command's own argument
+        where it has one (``experiment``'s names the experiment file)."""
+        argv = [self.command]
+        for key, value in self.config.items():
+            values = value if isinstance(value, list) and value else [value]
+            argv += [f"--{key}", *(render(v) for v in values)]
+        return argv
+
+    def describe(self) -> str:
+        return f"{self.yaml()}\n# runs: metta-lit {shlex.join(self.argv())}"
+
     def run(self, execute: Callable[[list[str]], None]) -> None:
         from metta_lit.commands import command_function, command_parser
 
