@@ -18,6 +18,8 @@ from metta_lit.core.errors import ConfigError
 from metta_lit.core.processes import error_line, last_error
 from metta_lit.evaluation.stats_db import EvalStatsDB
 from metta_lit.experiments import ExperimentConfig
+from metta_lit.experiments.launchers import ray_task_status
+from metta_lit.experiments.runner import Experiment
 from tests.conftest import ROOT, processes_naming, ray_cluster
 
 SMOKE = ROOT / "configs" / "experiments" / "smoke.yaml"
@@ -240,3 +242,21 @@ def test_a_failed_childs_report_is_its_error_line(tmp_path):
     assert error_line('Traceback (most recent call last):\n  File "x", line 1\nValueError: bad\n') == "ValueError: bad"
     assert error_line("only a line\n") == "only a line" and error_line("") == "no output"
     assert last_error(tmp_path / "missing.log") == "no log"
+
+
+def test_a_ray_task_waits_until_its_run_writes_a_log(tmp_path):
+    """Ray may start only some of the submitted runs at once: a run counts as training once
+    its fit log is written after submission (a log of an earlier try does not count), and as
+    scoring once its score log is."""
+    exp = Experiment(ExperimentConfig.load(str(config_file(tmp_path))))
+    run = exp.runs[0]
+    exp.logs.mkdir(parents=True)
+    fit_log = exp.logs / f"{run.name}.fit.log"
+    fit_log.write_text("an earlier try")
+    os.utime(fit_log, (1, 1))
+    submitted = time.time() - 1
+    assert ray_task_status(exp, run, submitted) == "waiting"
+    fit_log.write_text("started")
+    assert ray_task_status(exp, run, submitted) == "training"
+    (exp.logs / f"{run.name}.score.log").write_text("scoring")
+    assert ray_task_status(exp, run, submitted) == "scoring"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from metta_lit.core.errors import ConfigError
 from metta_lit.core.processes import child_env, metta_lit_command
 from metta_lit.evaluation.distributed import connect_ray
-from metta_lit.experiments.runner import Experiment
+from metta_lit.experiments.runner import Experiment, Run
 
 
 def run_index_command(config: str, index: int) -> list[str]:
@@ -84,6 +85,18 @@ def _ray_run(command: list[str], cwd: str) -> tuple[int, str]:
     return proc.returncode, (proc.stderr or proc.stdout).strip()[-2000:]
 
 
+def ray_task_status(exp: Experiment, run: Run, submitted: float) -> str:
+    """What a submitted run's task is doing, from its logs in the experiment folder (the
+    cluster shares it): Ray may start only some tasks at once, so a task whose run has written
+    no log since submission is still waiting for a CPU."""
+
+    def written(kind: str) -> bool:
+        log = exp.logs / f"{run.name}.{kind}.log"
+        return log.is_file() and log.stat().st_mtime >= submitted
+
+    return "scoring" if written("score") else "training" if written("fit") else "waiting"
+
+
 def run_on_ray(
     exp: Experiment, config: str, address: str | None, on_change: Callable[[], None], poll: float = 1.0
 ) -> None:
@@ -97,10 +110,11 @@ def run_on_ray(
     connect_ray(ray, address)
     try:
         task = ray.remote(num_cpus=1, max_retries=exp.config.retries)(_ray_run)
+        submitted = time.time()
         refs = {task.remote(run_index_command(config, i), str(Path.cwd())): i for i in pending}
-        for i in pending:
-            exp.runs[i].status = "training"
         while refs:
+            for i in refs.values():
+                exp.runs[i].status = ray_task_status(exp, exp.runs[i], submitted)
             done, _ = ray.wait(list(refs), num_returns=1, timeout=poll)
             for ref in done:
                 index = refs.pop(ref)
