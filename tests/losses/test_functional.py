@@ -164,9 +164,14 @@ def test_ppo_mixin_weights_its_terms_and_normalizes_advantages():
     assert exp["ppo", "values"].tolist() == [[1.5, 0.0, 4.0]] and exp["ppo", "ratio"].tolist() == [[1.0, 1.0, 1.0]]
     # PPO's state lives under its own key: the rollout's entries and the policy output are untouched.
     assert (exp.exclude("ppo") == rollout).all() and (out == seen).all()
-    assert set(ppo.loss_metrics()) >= {
+    logged = ppo.loss_metrics()
+    assert set(logged) >= {
         "losses/ppo/policy",
         "losses/ppo/approx_kl",
         "losses/ppo/clipfrac",
         "losses/ppo/explained_variance",
     }
+    # Values (1, 2, 3) and returns (1.5, 0, 4): mean |V| 2, mean |G| 11/6, std of G (unbiased) 2.0207.
+    assert logged["losses/ppo/value_scale"] == pytest.approx(2.0)
+    assert logged["losses/ppo/return_scale"] == pytest.approx(11 / 6)
+    assert logged["losses/ppo/return_std"] == pytest.approx(2.02073, abs=1e-5)

@@ -50,10 +50,19 @@ def test_fit_writes_versioned_policies_state_and_metrics(tmp_path):
         "losses/ppo/approx_kl",
         "losses/ppo/clipfrac",
         "losses/ppo/explained_variance",
+        "losses/ppo/value_scale",
+        "losses/ppo/return_std",
         "env_agent/heart.gained",
         "episode/reward",
+        "diag/grad_norm",
+        "diag/grad_norm/encoder",
+        "diag/grad_norm/heads.actor",
+        "diag/grad_norm/heads.critic",
+        "diag/clipped",
+        "diag/dead_units",
     ):
         assert column(rows, key), f"{key} was not logged"
+    assert column(rows, "diag/collapse") == [0.0] * 3 and all(0 <= v <= 1 for v in column(rows, "diag/dead_units"))
     assert any(
         p.name.startswith("events.out.tfevents") for p in (tmp_path / "train_dir" / "t1" / "tensorboard").iterdir()
     )

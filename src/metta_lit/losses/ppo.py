@@ -87,9 +87,13 @@ class PPOLoss(LossMixin):
         experience["ppo", "values"] = values.clone()
         experience["ppo", "ratio"] = torch.ones_like(values)
         experience["ppo", "returns"] = self._advantage(experience) + values
-        self.record_metric(
-            "ppo", "explained_variance", F.explained_variance(values.flatten(), experience["ppo", "returns"].flatten())
-        )
+        returns = experience["ppo", "returns"]
+        self.record_metric("ppo", "explained_variance", F.explained_variance(values.flatten(), returns.flatten()))
+        # The scales a value normalization would act on: a critic far from its returns' scale
+        # fits slowly, and the value loss then dominates the gradient.
+        self.record_metric("ppo", "value_scale", values.abs().mean())
+        self.record_metric("ppo", "return_scale", returns.abs().mean())
+        self.record_metric("ppo", "return_std", returns.std())
 
     def loss_terms(self, minibatch: TensorDictBase, output: TensorDictBase) -> dict[str, torch.Tensor]:
         terms = super().loss_terms(minibatch, output)

@@ -9,6 +9,7 @@ read from the module is :class:`~metta_lit.losses.base.LossHost`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -32,6 +33,7 @@ from metta_lit.rl.partners import PartnerPool
 from metta_lit.rl.torch_env import MettaGridTorchEnv
 from metta_lit.train import metrics
 from metta_lit.train.arguments import check_arguments
+from metta_lit.train.diagnostics import CollapseWatch, UpdateDiagnostics
 from metta_lit.train.optimization import adam, learning_rate, set_learning_rate
 from metta_lit.train.partners import build_pool, partner_agents, partner_metrics
 from metta_lit.train.rollouts import RolloutDataset, Rollouts, as_is, rank_seeds, validation_episodes
@@ -97,6 +99,8 @@ class MettaLitModule(LossMixin, L.LightningModule):
         self._partners: PartnerPool | None = None  # built at fit start (not a submodule: DDP must not see it)
         self._partner_state: dict[str, Any] | None = None  # from a checkpoint, for the pool built at fit start
         self._rollout_states: list[dict[str, Any] | None] | None = None  # from a checkpoint: each rank's rollouts
+        self._diagnostics: UpdateDiagnostics | None = None  # of the policy being trained (built at its first update)
+        self.collapse_watch = CollapseWatch()
 
     @property
     def batch_size(self) -> int:
@@ -179,15 +183,20 @@ class MettaLitModule(LossMixin, L.LightningModule):
         set_learning_rate(optimizer, lr)
         self.prepare_experience(experience)
         hp = self.hparams
-        for _ in range(hp.update_epochs):
-            for index in torch.randperm(experience.shape[0], device=self.device).split(
-                hp.minibatch_size // hp.bptt_horizon
+        if self._diagnostics is None or self._diagnostics.policy is not self.policy:
+            self._diagnostics = UpdateDiagnostics(self.policy, hp.max_grad_norm)
+        for epoch in range(hp.update_epochs):
+            for number, index in enumerate(
+                torch.randperm(experience.shape[0], device=self.device).split(hp.minibatch_size // hp.bptt_horizon)
             ):
                 minibatch = experience[index]
-                output = evaluate_rows(self.policy, minibatch, self.network_dtype)
+                first = epoch == 0 and number == 0
+                with self._diagnostics.watching_units() if first else contextlib.nullcontext():
+                    output = evaluate_rows(self.policy, minibatch, self.network_dtype)
                 loss = sum(self.loss_terms(minibatch, output).values())
                 optimizer.zero_grad()
                 self.manual_backward(loss)
+                self._diagnostics.after_backward()
                 self.clip_gradients(optimizer, gradient_clip_val=hp.max_grad_norm, gradient_clip_algorithm="norm")
                 optimizer.step()
                 self.after_minibatch(experience, index, output)
@@ -210,13 +219,25 @@ class MettaLitModule(LossMixin, L.LightningModule):
             **self.loss_metrics(),
             **metrics.episode_metrics(episodes),
             **(self.curriculum.stats() if self.curriculum is not None else {}),
+            **(self._diagnostics.metrics() if self._diagnostics is not None else {}),
         }
+        logged["diag/collapse"] = self._watch_collapse(logged)
         if self._partners is not None:
             logged.update(partner_metrics(episodes, self.num_agents - self.partner_agents, self._partners))
         self.progress_window.add(logged)
         shown, rest = metrics.split_progress_bar(logged)
         self.log_dict(shown, on_step=True, on_epoch=False, batch_size=1, sync_dist=False, prog_bar=True)
         self.log_dict(rest, on_step=True, on_epoch=False, batch_size=1, sync_dist=False)
+
+    def _watch_collapse(self, logged: dict[str, float]) -> float:
+        """1.0 (and a warning line) for the update that completes the collapse signature."""
+        entropy = next((v for k, v in logged.items() if k.startswith("losses/") and k.endswith("/entropy")), None)
+        if entropy is None:
+            return 0.0
+        warning = self.collapse_watch.add(self.agent_steps, entropy, logged.get("episode/reward"))
+        if warning:
+            rank_zero_info(warning)
+        return float(warning is not None)
 
     def val_dataloader(self) -> DataLoader:
         """One item: the seed of the validation episodes' maps."""

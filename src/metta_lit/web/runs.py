@@ -26,6 +26,9 @@ DEFAULT_CURVES = (
     "overview/sps",
     "env_agent/heart.gained",
     "losses/ppo/policy",
+    # training health: a collapse shows in entropy first (diag/* and losses/* hold the rest)
+    "losses/ppo/entropy",
+    "diag/grad_norm",
     # cooperation, where the env has the mechanic (a curve a run lacks is not drawn)
     "coop/assembler_uses_together",
     "coop/items_shared",
