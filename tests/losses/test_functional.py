@@ -175,3 +175,62 @@ def test_ppo_mixin_weights_its_terms_and_normalizes_advantages():
     assert logged["losses/ppo/value_scale"] == pytest.approx(2.0)
     assert logged["losses/ppo/return_scale"] == pytest.approx(11 / 6)
     assert logged["losses/ppo/return_std"] == pytest.approx(2.02073, abs=1e-5)
+
+
+def test_row_priorities_and_importance_weights_by_hand():
+    adv = torch.tensor([[1.0, -1.0], [0.0, 2.0], [0.0, 0.0]])  # |A| summed per row: 2, 2, 0
+    p = F.row_priorities(adv, alpha=1.0)
+    assert p.tolist() == pytest.approx([0.5, 0.5, 0.0], abs=1e-6) and p[2] > 0  # never exactly zero
+    assert F.row_priorities(adv, alpha=0.0).tolist() == pytest.approx([1 / 3] * 3)  # alpha 0: uniform
+    assert F.row_priorities(adv, alpha=2.0).tolist() == pytest.approx([0.5, 0.5, 0.0], abs=1e-6)
+    w = F.importance_weights(torch.tensor([0.5, 0.25, 0.25]), beta=0.5)
+    assert w.tolist() == pytest.approx([1.5**-0.5, 0.75**-0.5, 0.75**-0.5])
+    assert F.importance_weights(torch.full((4,), 0.25), beta=0.6).tolist() == pytest.approx([1.0] * 4)
+
+
+def two_rows() -> TensorDict:
+    """ROW, and a row whose only reward comes last: with gamma = lambda = 0.5 its advantages
+    are (1/16, 1/4, 1), so |A| sums to 3.5 and 1.3125 per row."""
+    return TensorDict(
+        {
+            "state_value": torch.cat([ROW["values"], torch.zeros(1, 3)])[..., None],
+            "next": {
+                "reward": torch.cat([ROW["rewards"], torch.tensor([[0.0, 0.0, 1.0]])])[..., None],
+                "done": torch.cat([ROW["dones"], torch.zeros(1, 3)])[..., None],
+            },
+            "bootstrap_value": torch.tensor([4.0, 0.0])[:, None, None].expand(2, 3, 1),
+            "action_log_prob": torch.zeros(2, 3),
+        },
+        batch_size=[2, 3],
+    )
+
+
+def test_prioritized_replay_draws_by_advantage_and_weights_the_advantages():
+    ppo = _PPO(gamma=0.5, gae_lambda=0.5, prio_alpha=1.0, prio_beta0=0.6)
+    ppo.agent_steps, ppo.hparams = 0, {"total_timesteps": 1000}
+    exp = two_rows()
+    ppo.prepare_experience(exp)
+    torch.manual_seed(0)
+    order = ppo.minibatch_rows(exp, rows=1)
+    assert len(order) == 2 and all(index.shape == (1,) for index in order)
+    p = torch.tensor([3.5, 1.3125]) / 4.8125
+    weights = (2 * p) ** -0.6  # beta = beta0 at the run's start
+    assert exp["ppo", "prio_weight"][:, 0].tolist() == pytest.approx(weights.tolist(), rel=1e-5)
+    draws = torch.cat([ppo.minibatch_rows(exp, rows=1)[0] for _ in range(4000)])
+    assert (draws == 0).float().mean().item() == pytest.approx(p[0].item(), abs=0.03)
+    assert all(len(set(i.tolist())) == 2 for i in ppo.minibatch_rows(exp, rows=2))  # no row twice in a minibatch
+    out = TensorDict(
+        {"action_log_prob": torch.zeros(2, 3), "state_value": exp["state_value"], "entropy": torch.zeros(2, 3)},
+        batch_size=[2, 3],
+    )
+    terms = ppo.loss_terms(exp, out)
+    adv = torch.tensor([[0.5, -2.0, 1.0], [0.0625, 0.25, 1.0]])
+    norm = (adv - adv.mean()) / (adv.std() + 1e-8)
+    assert terms["ppo/policy"].item() == pytest.approx(-(norm * weights[:, None]).mean().item(), abs=1e-6)  # ratio 1
+    # beta rises towards 1 with the run: beta0 + (1 - beta0) * alpha * progress
+    ppo.agent_steps = 500
+    assert ppo.prio_beta() == pytest.approx(0.6 + 0.4 * 1.0 * 0.5)
+    uniform = _PPO(gamma=0.5, gae_lambda=0.5)
+    exp = two_rows()
+    uniform.prepare_experience(exp)
+    assert uniform.minibatch_rows(exp, rows=1) is None and ("ppo", "prio_weight") not in exp.keys(True)

@@ -71,6 +71,11 @@ class LossMixin:
     def prepare_experience(self, experience: TensorDictBase) -> None:
         """Called once per rollout, before any minibatch (e.g. to compute advantages)."""
 
+    def minibatch_rows(self, experience: TensorDictBase, rows: int) -> list[torch.Tensor] | None:
+        """The row indices of one pass's minibatches of ``rows`` rows, for a loss that chooses
+        what to replay (prioritized replay); None, the default: the trainer shuffles uniformly."""
+        return None
+
     def loss_terms(self, minibatch: TensorDictBase, output: TensorDictBase) -> dict[str, torch.Tensor]:
         """Weighted loss terms for one minibatch, named ``<loss>/<term>``; the module sums
         them and steps once.

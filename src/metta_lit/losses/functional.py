@@ -45,6 +45,19 @@ def advantage(
     return out
 
 
+def row_priorities(advantages: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Prioritized replay over BPTT rows (spec 5.3): each row's probability of being drawn,
+    ``p = (sum_t |A|)^alpha`` normalized (with the original's 1e-6, so no row has probability
+    zero); ``alpha`` 0 draws uniformly."""
+    weights = advantages.abs().sum(dim=1).pow(alpha).nan_to_num(0.0, 0.0, 0.0)
+    return (weights + 1e-6) / (weights.sum() + 1e-6)
+
+
+def importance_weights(probabilities: torch.Tensor, beta: float) -> torch.Tensor:
+    """The correction of a prioritized draw, ``(rows * P)^-beta`` per row: 1 for uniform draws."""
+    return (probabilities.numel() * probabilities).pow(-beta)
+
+
 def normalize(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     return (x - mean) / (std + eps)
 

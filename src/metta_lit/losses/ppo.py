@@ -36,8 +36,14 @@ class PPOLoss(LossMixin):
         clip_vloss: bool = True,
         vtrace_rho_clip: float = 1.0,
         vtrace_c_clip: float = 1.0,
+        prio_alpha: float = 0.0,
+        prio_beta0: float = 0.6,
         **kwargs: Any,
     ) -> None:
+        """``prio_alpha`` > 0 replays rows by priority (spec 5.3; the original's and PufferLib's
+        ``prio_alpha``/``prio_beta0``): each pass draws its minibatches with probability
+        ``(sum_t |A|)^alpha`` per row and weights the normalized advantages by
+        ``(rows * P)^-beta``, beta rising from ``prio_beta0`` towards 1 over the run."""
         super().__init__(**kwargs)
         for name, value in (("gamma", gamma), ("gae_lambda", gae_lambda)):
             check_range(value, f"model.{name}", 0.0, 1.0)
@@ -48,6 +54,9 @@ class PPOLoss(LossMixin):
         self.clip_coef, self.vf_coef, self.vf_clip_coef, self.ent_coef = clip_coef, vf_coef, vf_clip_coef, ent_coef
         self.norm_adv, self.clip_vloss = norm_adv, clip_vloss
         self.vtrace_rho_clip, self.vtrace_c_clip = vtrace_rho_clip, vtrace_c_clip
+        check_range(prio_alpha, "model.prio_alpha")
+        check_range(prio_beta0, "model.prio_beta0", 0.0, 1.0)
+        self.prio_alpha, self.prio_beta0 = prio_alpha, prio_beta0
         self._ppo_ratio: torch.Tensor | None = None  # of the last minibatch, kept for after_minibatch
 
     def experience_keys(self) -> set:
@@ -95,6 +104,24 @@ class PPOLoss(LossMixin):
         self.record_metric("ppo", "return_scale", returns.abs().mean())
         self.record_metric("ppo", "return_std", returns.std())
 
+    def prio_beta(self) -> float:
+        """The importance exponent now: ``beta0 + (1 - beta0) * alpha * progress`` (the
+        original's annealing, progress = the fraction of the run's updates done)."""
+        progress = min(1.0, self.agent_steps / max(1, self.hparams["total_timesteps"]))
+        return self.prio_beta0 + (1.0 - self.prio_beta0) * self.prio_alpha * progress
+
+    def minibatch_rows(self, experience: TensorDictBase, rows: int) -> list[torch.Tensor] | None:
+        if self.prio_alpha == 0:
+            return super().minibatch_rows(experience, rows)
+        with torch.no_grad():
+            probabilities = F.row_priorities(self._advantage(experience), self.prio_alpha)
+        weights = F.importance_weights(probabilities, self.prio_beta())
+        experience["ppo", "prio_weight"] = weights[:, None].expand(experience.shape).clone()  # per row, over its steps
+        segments = experience.shape[0]
+        rows = min(rows, segments)
+        # Each minibatch draws its rows without replacement; a row may recur across minibatches.
+        return [torch.multinomial(probabilities, rows) for _ in range(max(1, segments // rows))]
+
     def loss_terms(self, minibatch: TensorDictBase, output: TensorDictBase) -> dict[str, torch.Tensor]:
         terms = super().loss_terms(minibatch, output)
         with torch.no_grad():
@@ -103,6 +130,8 @@ class PPOLoss(LossMixin):
             if self.norm_adv:
                 mean, std = self.global_mean_std(adv)
                 adv = F.normalize(adv, mean, std)
+            if self.prio_alpha > 0:
+                adv = adv * minibatch["ppo", "prio_weight"]
         t = F.ppo_terms(
             output["action_log_prob"],
             minibatch["action_log_prob"],

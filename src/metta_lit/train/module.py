@@ -185,10 +185,12 @@ class MettaLitModule(LossMixin, L.LightningModule):
         hp = self.hparams
         if self._diagnostics is None or self._diagnostics.policy is not self.policy:
             self._diagnostics = UpdateDiagnostics(self.policy, hp.max_grad_norm)
+        rows = hp.minibatch_size // hp.bptt_horizon
         for epoch in range(hp.update_epochs):
-            for number, index in enumerate(
-                torch.randperm(experience.shape[0], device=self.device).split(hp.minibatch_size // hp.bptt_horizon)
-            ):
+            order = self.minibatch_rows(experience, rows)
+            if order is None:
+                order = torch.randperm(experience.shape[0], device=self.device).split(rows)
+            for number, index in enumerate(order):
                 minibatch = experience[index]
                 first = epoch == 0 and number == 0
                 with self._diagnostics.watching_units() if first else contextlib.nullcontext():
