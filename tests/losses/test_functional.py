@@ -234,3 +234,20 @@ def test_prioritized_replay_draws_by_advantage_and_weights_the_advantages():
     exp = two_rows()
     uniform.prepare_experience(exp)
     assert uniform.minibatch_rows(exp, rows=1) is None and ("ppo", "prio_weight") not in exp.keys(True)
+
+
+def test_target_kl_ends_the_update_after_a_minibatch_that_moved_the_policy_too_far():
+    exp = two_rows()
+    out = TensorDict(
+        {"action_log_prob": torch.full((2, 3), 0.5), "state_value": exp["state_value"], "entropy": torch.zeros(2, 3)},
+        batch_size=[2, 3],
+    )  # log ratio 0.5 everywhere: approx KL = (e^0.5 - 1) - 0.5 = 0.1487
+    for target, stops in ((None, False), (0.2, False), (0.1, True)):
+        ppo = _PPO(gamma=0.5, gae_lambda=0.5, target_kl=target)
+        assert not ppo.stop_update()  # before any minibatch
+        ppo.prepare_experience(exp.clone())
+        ppo.loss_terms(
+            exp.clone().update({"ppo": {"values": exp["state_value"].squeeze(-1), "ratio": torch.ones(2, 3)}}), out
+        )
+        assert ppo.loss_metrics()["losses/ppo/approx_kl"] == pytest.approx(math.exp(0.5) - 1.5)
+        assert ppo.stop_update() is stops, target

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from metta_lit.train.diagnostics import CollapseWatch, UpdateDiagnostics, parameter_group
+from tests.conftest import NAV, fit_in_process
 
 
 class Heads(nn.Module):
@@ -89,3 +90,20 @@ def test_the_collapse_signature_warns_once_and_learning_never_does():
     assert collapse.add(200, 2.0, 1.0) is None
     again = [collapse.add(step, 0.1, 0.0) for step in range(210, 300, 10)]
     assert sum(w is not None for w in again) == 1
+
+
+def test_an_update_ended_by_target_kl_makes_fewer_minibatches(tmp_path):
+    """Two passes of 2 minibatches each make 4 per update (its last logged here). With a target
+    KL no change stays under, the update ends after its second: the first minibatch measures the
+    rollout's own policy (KL 0), the second the policy its step moved."""
+    common = (
+        "--model.init_args.num_envs",
+        "8",
+        "--model.init_args.update_epochs",
+        "2",
+        "--model.init_args.minibatch_size",
+        "512",
+    )
+    for run, extra, made in (("all", (), 4.0), ("kl", ("--model.init_args.target_kl", "1e-12"), 2.0)):
+        cli = fit_in_process(NAV, 2048, tmp_path, run, *common, *extra)
+        assert cli.model.agent_steps == 2048 and float(cli.trainer.logged_metrics["diag/minibatches"]) == made, run

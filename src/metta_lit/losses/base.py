@@ -88,6 +88,11 @@ class LossMixin:
     def after_minibatch(self, experience: TensorDictBase, index: torch.Tensor, output: TensorDictBase) -> None:
         """Called after each optimizer step with the rows that were used."""
 
+    def stop_update(self) -> bool:
+        """Whether the update should end after this minibatch (a loss that stops early when the
+        policy moved too far, e.g. PPO's ``target_kl``); every DDP rank must answer the same."""
+        return False
+
     def policy_output_size(self: LossHost, key: str, loss: str) -> int:
         """The size of the policy's output ``key``, which ``loss`` sizes its heads by; a policy
         without that output is refused, naming the loss."""

@@ -38,9 +38,12 @@ class PPOLoss(LossMixin):
         vtrace_c_clip: float = 1.0,
         prio_alpha: float = 0.0,
         prio_beta0: float = 0.6,
+        target_kl: float | None = None,
         **kwargs: Any,
     ) -> None:
-        """``prio_alpha`` > 0 replays rows by priority (spec 5.3; the original's and PufferLib's
+        """``target_kl`` ends an update after the first minibatch whose approximate KL between
+        the rollout's policy and the updated one (mean over DDP ranks) exceeds it (None: never;
+        the original's and PufferLib's option). ``prio_alpha`` > 0 replays rows by priority (spec 5.3; the original's and PufferLib's
         ``prio_alpha``/``prio_beta0``): each pass draws its minibatches with probability
         ``(sum_t |A|)^alpha`` per row and weights the normalized advantages by
         ``(rows * P)^-beta``, beta rising from ``prio_beta0`` towards 1 over the run."""
@@ -57,6 +60,10 @@ class PPOLoss(LossMixin):
         check_range(prio_alpha, "model.prio_alpha")
         check_range(prio_beta0, "model.prio_beta0", 0.0, 1.0)
         self.prio_alpha, self.prio_beta0 = prio_alpha, prio_beta0
+        if target_kl is not None:
+            check_range(target_kl, "model.target_kl")
+        self.target_kl = target_kl
+        self._ppo_kl: torch.Tensor | None = None  # of the last minibatch, for stop_update
         self._ppo_ratio: torch.Tensor | None = None  # of the last minibatch, kept for after_minibatch
 
     def experience_keys(self) -> set:
@@ -144,13 +151,20 @@ class PPOLoss(LossMixin):
             self.vf_clip_coef,
             self.clip_vloss,
         )
-        self._ppo_ratio = t["ratio"]
+        self._ppo_ratio, self._ppo_kl = t["ratio"], t["approx_kl"]
         for key in ("policy", "value", "entropy", "approx_kl", "clipfrac"):
             self.record_metric("ppo", key, t[key])
         terms["ppo/policy"] = t["policy"]
         terms["ppo/value"] = self.vf_coef * t["value"]
         terms["ppo/entropy"] = -self.ent_coef * t["entropy"]
         return terms
+
+    def stop_update(self) -> bool:
+        if self.target_kl is None or self._ppo_kl is None:
+            return super().stop_update()
+        world = self.sum_over_ranks(torch.ones((), device=self._ppo_kl.device))
+        kl = float(self.sum_over_ranks(self._ppo_kl.detach().clone()) / world)  # one decision on every rank
+        return kl > self.target_kl or super().stop_update()
 
     def after_minibatch(self, experience: TensorDictBase, index: torch.Tensor, output: TensorDictBase) -> None:
         super().after_minibatch(experience, index, output)

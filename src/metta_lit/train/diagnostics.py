@@ -8,6 +8,8 @@ reward, and the run ended below random. What each diagnostic tells:
   top-level modules, the actor and critic heads apart), before clipping, averaged over the
   update's minibatches; ``diag/grad_norm`` is the whole network's (same mean) and ``diag/clipped`` the
   fraction of minibatches whose norm exceeded ``max_grad_norm`` (clipping then rescaled them).
+- ``diag/minibatches``: how many minibatches the update made (fewer than its epochs times its
+  minibatches when a loss ended it early, e.g. PPO's ``target_kl``).
 - ``diag/dead_units``: the fraction of ReLU units that output zero for every row of the
   update's first minibatch (a unit dead for a whole minibatch gets no gradient).
 - ``diag/collapse``: 1 for the update whose entropy and reward show the collapse signature
@@ -99,6 +101,7 @@ class UpdateDiagnostics:
             out = {f"diag/grad_norm/{g}": n for g, n in norms.items()}
             out["diag/grad_norm"] = float(self._total) / self._minibatches
             out["diag/clipped"] = float(self._clipped) / self._minibatches
+            out["diag/minibatches"] = float(self._minibatches)
         if self._units:
             out["diag/dead_units"] = self._dead / self._units
         self._reset()

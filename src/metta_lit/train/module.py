@@ -182,6 +182,18 @@ class MettaLitModule(LossMixin, L.LightningModule):
         optimizer, lr = self.optimizers(), learning_rate(self.hparams, self.agent_steps)
         set_learning_rate(optimizer, lr)
         self.prepare_experience(experience)
+        self._update(experience, optimizer)
+        hp = self.hparams
+        self.log_update(batch, lr)
+        updates = self.agent_steps // (self.batch_size * self.trainer.world_size)
+        if self._partners is not None and hp.partner_snapshot_every and updates % hp.partner_snapshot_every == 0:
+            self._partners.add_snapshot(self.policy)
+        if self.agent_steps >= hp.total_timesteps:  # before the epoch-end hooks, so checkpoints see it
+            self.trainer.should_stop = True
+
+    def _update(self, experience: TensorDictBase, optimizer: torch.optim.Optimizer) -> None:
+        """``update_epochs`` passes over the rollout's rows in minibatches (uniformly shuffled,
+        or as a loss chooses); a loss may end the update after any minibatch."""
         hp = self.hparams
         if self._diagnostics is None or self._diagnostics.policy is not self.policy:
             self._diagnostics = UpdateDiagnostics(self.policy, hp.max_grad_norm)
@@ -203,12 +215,8 @@ class MettaLitModule(LossMixin, L.LightningModule):
                 optimizer.step()
                 self.after_minibatch(experience, index, output)
                 self._threads.follow()
-        self.log_update(batch, lr)
-        updates = self.agent_steps // (self.batch_size * self.trainer.world_size)
-        if self._partners is not None and hp.partner_snapshot_every and updates % hp.partner_snapshot_every == 0:
-            self._partners.add_snapshot(self.policy)
-        if self.agent_steps >= hp.total_timesteps:  # before the epoch-end hooks, so checkpoints see it
-            self.trainer.should_stop = True
+                if self.stop_update():
+                    return
 
     def log_update(self, batch: TensorDictBase, lr: float) -> None:
         rollout, world = self._rollout_source, self.trainer.world_size
