@@ -11,6 +11,8 @@ from torchrl.objectives.value.functional import generalized_advantage_estimate
 
 from metta_lit.losses import functional as F
 from metta_lit.losses.ppo import PPOLoss
+from metta_lit.rl.schedules import progress, scale
+from metta_lit.train.optimization import learning_rate
 
 ROW = {
     "values": torch.tensor([[1.0, 2.0, 3.0]]),
@@ -251,3 +253,38 @@ def test_target_kl_ends_the_update_after_a_minibatch_that_moved_the_policy_too_f
         )
         assert ppo.loss_metrics()["losses/ppo/approx_kl"] == pytest.approx(math.exp(0.5) - 1.5)
         assert ppo.stop_update() is stops, target
+
+
+def test_schedules_decay_to_zero_at_the_budget():
+    assert [scale("constant", p) for p in (0, 0.5, 1)] == [1.0, 1.0, 1.0]
+    assert [scale("linear", p) for p in (0, 0.25, 1)] == [1.0, 0.75, 0.0]
+    assert [scale("cosine", p) for p in (0, 0.5, 1)] == pytest.approx([1.0, 0.5, 0.0])
+    assert progress(250, 1000) == 0.25 and progress(2000, 1000) == 1.0  # past the budget: its end
+    hp = {"learning_rate": 0.01, "total_timesteps": 1000, "lr_schedule": "linear"}
+    assert learning_rate(hp, 250) == pytest.approx(0.0075)
+
+
+def test_scheduled_entropy_coefficient_and_clip_range_follow_the_run():
+    ppo = _PPO(
+        gamma=0.5, gae_lambda=0.5, ent_coef=0.1, clip_coef=0.2, ent_coef_schedule="linear", clip_schedule="cosine"
+    )
+    ppo.agent_steps, ppo.hparams = 500, {"total_timesteps": 1000}
+    exp = two_rows()
+    ppo.prepare_experience(exp)
+    out = TensorDict(
+        {
+            "action_log_prob": torch.full((2, 3), 0.5),
+            "state_value": exp["state_value"],
+            "entropy": torch.full((2, 3), 2.0),
+        },
+        batch_size=[2, 3],
+    )  # ratio e^0.5 = 1.65: outside the clip range either way
+    terms = ppo.loss_terms(exp, out)
+    assert terms["ppo/entropy"].item() == pytest.approx(-0.1 * 0.5 * 2.0)  # half-way along a linear decay
+    logged = ppo.loss_metrics()
+    assert logged["losses/ppo/ent_coef"] == pytest.approx(0.05) and logged["losses/ppo/clip_coef"] == pytest.approx(0.1)
+    assert logged["losses/ppo/clipfrac"] == 1.0  # |ratio - 1| = 0.65 > 0.1
+    constant = _PPO(gamma=0.5, gae_lambda=0.5)
+    constant.prepare_experience(exp := two_rows())
+    constant.loss_terms(exp, out)
+    assert "losses/ppo/ent_coef" not in constant.loss_metrics()  # only a scheduled value is logged

@@ -11,6 +11,7 @@ from metta_lit.core.errors import check_range
 from metta_lit.losses import functional as F
 from metta_lit.losses.base import LossMixin
 from metta_lit.rl.experience import BOOTSTRAP_VALUE
+from metta_lit.rl.schedules import Schedule, progress, scale
 
 
 class PPOLoss(LossMixin):
@@ -39,9 +40,13 @@ class PPOLoss(LossMixin):
         prio_alpha: float = 0.0,
         prio_beta0: float = 0.6,
         target_kl: float | None = None,
+        ent_coef_schedule: Schedule = "constant",
+        clip_schedule: Schedule = "constant",
         **kwargs: Any,
     ) -> None:
-        """``target_kl`` ends an update after the first minibatch whose approximate KL between
+        """``ent_coef_schedule`` and ``clip_schedule`` decay ``ent_coef`` and ``clip_coef`` over
+        the run as ``lr_schedule`` decays the learning rate (constant, linear or cosine to 0;
+        OpenAI Baselines annealed the clip range linearly); ``target_kl`` ends an update after the first minibatch whose approximate KL between
         the rollout's policy and the updated one (mean over DDP ranks) exceeds it (None: never;
         the original's and PufferLib's option). ``prio_alpha`` > 0 replays rows by priority (spec 5.3; the original's and PufferLib's
         ``prio_alpha``/``prio_beta0``): each pass draws its minibatches with probability
@@ -63,6 +68,7 @@ class PPOLoss(LossMixin):
         if target_kl is not None:
             check_range(target_kl, "model.target_kl")
         self.target_kl = target_kl
+        self.ent_coef_schedule, self.clip_schedule = ent_coef_schedule, clip_schedule
         self._ppo_kl: torch.Tensor | None = None  # of the last minibatch, for stop_update
         self._ppo_ratio: torch.Tensor | None = None  # of the last minibatch, kept for after_minibatch
 
@@ -111,11 +117,22 @@ class PPOLoss(LossMixin):
         self.record_metric("ppo", "return_scale", returns.abs().mean())
         self.record_metric("ppo", "return_std", returns.std())
 
+    def progress(self) -> float:
+        """The fraction of the run's budget done (the schedules' and the annealing's clock)."""
+        return progress(self.agent_steps, self.hparams["total_timesteps"])
+
     def prio_beta(self) -> float:
         """The importance exponent now: ``beta0 + (1 - beta0) * alpha * progress`` (the
-        original's annealing, progress = the fraction of the run's updates done)."""
-        progress = min(1.0, self.agent_steps / max(1, self.hparams["total_timesteps"]))
-        return self.prio_beta0 + (1.0 - self.prio_beta0) * self.prio_alpha * progress
+        original's annealing)."""
+        return self.prio_beta0 + (1.0 - self.prio_beta0) * self.prio_alpha * self.progress()
+
+    def scheduled(self, value: float, schedule: Schedule, name: str) -> float:
+        """``value`` under its schedule now; a scheduled one is logged (``losses/ppo/<name>``)."""
+        if schedule == "constant":
+            return value
+        value *= scale(schedule, self.progress())
+        self.record_metric("ppo", name, value)
+        return value
 
     def minibatch_rows(self, experience: TensorDictBase, rows: int) -> list[torch.Tensor] | None:
         if self.prio_alpha == 0:
@@ -147,7 +164,7 @@ class PPOLoss(LossMixin):
             minibatch["ppo", "values"],
             returns,
             output["entropy"],
-            self.clip_coef,
+            self.scheduled(self.clip_coef, self.clip_schedule, "clip_coef"),
             self.vf_clip_coef,
             self.clip_vloss,
         )
@@ -156,7 +173,7 @@ class PPOLoss(LossMixin):
             self.record_metric("ppo", key, t[key])
         terms["ppo/policy"] = t["policy"]
         terms["ppo/value"] = self.vf_coef * t["value"]
-        terms["ppo/entropy"] = -self.ent_coef * t["entropy"]
+        terms["ppo/entropy"] = -self.scheduled(self.ent_coef, self.ent_coef_schedule, "ent_coef") * t["entropy"]
         return terms
 
     def stop_update(self) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 import lightning as L
 import torch
@@ -30,6 +30,7 @@ from metta_lit.policy.precision import Autocast, autocast_dtype
 from metta_lit.rl.acting import learner_rollout
 from metta_lit.rl.experience import evaluate_rows, rows_from_rollout
 from metta_lit.rl.partners import PartnerPool
+from metta_lit.rl.schedules import Schedule
 from metta_lit.rl.torch_env import MettaGridTorchEnv
 from metta_lit.train import metrics
 from metta_lit.train.arguments import check_arguments
@@ -61,7 +62,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
         learning_rate: float = 1.153637e-3,
         adam_betas: tuple[float, float] = (0.9, 0.999),
         adam_eps: float = 3.186531e-7,
-        lr_schedule: Literal["constant", "linear", "cosine"] = "constant",
+        lr_schedule: Schedule = "constant",
         max_grad_norm: float = 0.5,
         eval_envs: int = 4,
         seed: int = 0,

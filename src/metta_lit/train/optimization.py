@@ -7,11 +7,12 @@ because optimization is manual (losses step once per minibatch).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import torch
+
+from metta_lit.rl.schedules import progress, scale
 
 
 def adam(parameters: Iterable[torch.nn.Parameter], hparams: Mapping[str, Any]) -> torch.optim.Adam:
@@ -23,9 +24,8 @@ def adam(parameters: Iterable[torch.nn.Parameter], hparams: Mapping[str, Any]) -
 def learning_rate(hparams: Mapping[str, Any], agent_steps: int) -> float:
     """``learning_rate`` scaled by ``lr_schedule`` (constant, linear or cosine decay to 0 at
     ``total_timesteps``)."""
-    progress = min(1.0, agent_steps / max(1, hparams["total_timesteps"]))
-    scale = {"constant": 1.0, "linear": 1.0 - progress, "cosine": 0.5 * (1.0 + math.cos(math.pi * progress))}
-    return hparams["learning_rate"] * scale[hparams["lr_schedule"]]
+    done = progress(agent_steps, hparams["total_timesteps"])
+    return hparams["learning_rate"] * scale(hparams["lr_schedule"], done)
 
 
 def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
