@@ -28,6 +28,7 @@ from metta_lit.checkpoints import (
 from metta_lit.checkpoints.lightning_io import CheckpointError, SafeCheckpointIO, load_training_state
 from metta_lit.env import env_config
 from metta_lit.policy import FastPolicy
+from metta_lit.policy.core import value_normalizer
 from metta_lit.rl.torch_env import MettaGridTorchEnv
 
 
@@ -316,3 +317,21 @@ def test_a_misspelt_policy_uri_names_the_closest(tmp_path, monkeypatch):
     (tmp_path / "run:v1.mpt").write_bytes(b"")
     with pytest.raises(FileNotFoundError, match=r"\(closest: run:v1.mpt\)"):
         resolve_policy_uri(str(tmp_path / "run:v7.mpt"))
+
+
+def test_a_popart_policy_file_keeps_its_value_statistics(tmp_path):
+    """A policy with ``value_normalization`` saves its PopArt statistics with its weights, so
+    the loaded critic outputs the same values."""
+    env = MettaGridTorchEnv(env_config("navigation"), num_envs=1)
+    torch.manual_seed(0)
+    policy = FastPolicy(env.feature_spec, env.action_names, hidden_size=32, critic_hidden=16, value_normalization=True)
+    value_normalizer(policy).update(mean=3.0, square_mean=13.0, rate=0.01)
+    path = tmp_path / "run:v1.mpt"
+    save_policy(policy, str(path), {})
+    loaded, _ = read_policy_file(str(path))
+    assert value_normalizer(loaded).mean.item() == 3.0 and value_normalizer(loaded).std.item() == pytest.approx(2.0)
+    g = torch.Generator().manual_seed(1)
+    obs = torch.randint(0, 40, (3, 200, 3), dtype=torch.uint8, generator=g)
+    td = TensorDict({"observation": obs, "is_init": torch.ones(3, 1, dtype=torch.bool)}, batch_size=[3])
+    td.update({key: torch.zeros(3, *shape) for key, shape in policy.memory_shapes().items()})
+    torch.testing.assert_close(loaded(td.clone())["state_value"], policy(td.clone())["state_value"], rtol=0, atol=0)

@@ -11,6 +11,7 @@ from torchrl.objectives.value.functional import generalized_advantage_estimate
 
 from metta_lit.losses import functional as F
 from metta_lit.losses.ppo import PPOLoss
+from metta_lit.policy.core import NormalizedValue
 from metta_lit.rl.schedules import progress, scale
 from metta_lit.train.optimization import learning_rate
 
@@ -118,6 +119,8 @@ def test_explained_variance():
 
 
 class _Terminal:
+    policy = torch.nn.Linear(1, 1)  # a critic without PopArt
+
     def __init__(self, **kwargs):
         pass
 
@@ -288,3 +291,49 @@ def test_scheduled_entropy_coefficient_and_clip_range_follow_the_run():
     constant.prepare_experience(exp := two_rows())
     constant.loss_terms(exp, out)
     assert "losses/ppo/ent_coef" not in constant.loss_metrics()  # only a scheduled value is logged
+
+
+def test_popart_keeps_every_output_when_its_statistics_move():
+    torch.manual_seed(0)
+    layer = NormalizedValue(4)
+    hidden = torch.randn(16, 4)
+    before = layer(hidden)
+    assert torch.equal(before, layer.linear(hidden))  # mean 0, std 1 until the first update
+    layer.update(mean=5.0, square_mean=29.0, rate=0.01)  # the first update takes the batch's: std 2
+    assert layer.mean.item() == 5.0 and layer.std.item() == pytest.approx(2.0)
+    assert torch.allclose(layer(hidden), before, atol=1e-5)  # outputs preserved
+    layer.update(mean=-3.0, square_mean=13.0, rate=0.01)  # the second: their running average
+    assert layer.mean.item() == pytest.approx(1.0) and layer.square_mean.item() == pytest.approx(21.0)
+    assert torch.allclose(layer(hidden), before, atol=1e-5)
+    for _ in range(300):  # then 1% per update: the statistics follow a new scale
+        layer.update(mean=100.0, square_mean=100.0**2 + 9.0, rate=0.01)
+    assert torch.allclose(layer(hidden), before, atol=1e-3) and layer.updates.item() == 302
+    assert layer.mean.item() == pytest.approx(100.0, rel=0.1)
+    assert layer.normalize(torch.tensor([layer.mean.item()])).item() == pytest.approx(0.0, abs=1e-5)
+
+
+def test_with_popart_the_value_is_fitted_in_normalized_units():
+    class Critic(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.out = NormalizedValue(1)
+
+    class PopArtPPO(PPOLoss, _Terminal):
+        policy = Critic()
+
+    ppo = PopArtPPO(gamma=0.5, gae_lambda=0.5, vf_coef=1.0, vf_clip_coef=100.0)
+    exp = two_rows()
+    ppo.prepare_experience(exp)
+    returns = exp["ppo", "returns"]
+    normalizer = ppo.policy.out
+    assert normalizer.mean.item() == pytest.approx(returns.mean().item())  # the first update: the batch's
+    assert normalizer.std.item() == pytest.approx(returns.std(unbiased=False).item(), rel=1e-4)
+    out = TensorDict(
+        {"action_log_prob": torch.zeros(2, 3), "state_value": exp["state_value"] + 1.0, "entropy": torch.zeros(2, 3)},
+        batch_size=[2, 3],
+    )  # every value 1 above what the rollout recorded
+    terms = ppo.loss_terms(exp, out)
+    new = exp["state_value"].squeeze(-1) + 1.0
+    expected = 0.5 * (((new - returns) / normalizer.std) ** 2).mean()
+    assert terms["ppo/value"].item() == pytest.approx(expected.item(), rel=1e-5)
+    assert ppo.loss_metrics()["losses/ppo/value_norm_std"] == pytest.approx(normalizer.std.item())

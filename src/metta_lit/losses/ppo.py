@@ -10,6 +10,7 @@ from tensordict import TensorDictBase
 from metta_lit.core.errors import check_range
 from metta_lit.losses import functional as F
 from metta_lit.losses.base import LossMixin
+from metta_lit.policy.core import value_normalizer
 from metta_lit.rl.experience import BOOTSTRAP_VALUE
 from metta_lit.rl.schedules import Schedule, progress, scale
 
@@ -42,9 +43,13 @@ class PPOLoss(LossMixin):
         target_kl: float | None = None,
         ent_coef_schedule: Schedule = "constant",
         clip_schedule: Schedule = "constant",
+        value_norm_rate: float = 0.01,
         **kwargs: Any,
     ) -> None:
-        """``ent_coef_schedule`` and ``clip_schedule`` decay ``ent_coef`` and ``clip_coef`` over
+        """With a policy built with ``value_normalization: true`` (PopArt,
+        :class:`~metta_lit.policy.core.NormalizedValue`), each update moves the value targets'
+        statistics by ``value_norm_rate`` (a running average over the first ``1/rate`` updates)
+        and the value loss is taken in normalized units. ``ent_coef_schedule`` and ``clip_schedule`` decay ``ent_coef`` and ``clip_coef`` over
         the run as ``lr_schedule`` decays the learning rate (constant, linear or cosine to 0;
         OpenAI Baselines annealed the clip range linearly); ``target_kl`` ends an update after the first minibatch whose approximate KL between
         the rollout's policy and the updated one (mean over DDP ranks) exceeds it (None: never;
@@ -69,6 +74,8 @@ class PPOLoss(LossMixin):
             check_range(target_kl, "model.target_kl")
         self.target_kl = target_kl
         self.ent_coef_schedule, self.clip_schedule = ent_coef_schedule, clip_schedule
+        check_range(value_norm_rate, "model.value_norm_rate", 0.0, 1.0)
+        self.value_norm_rate = value_norm_rate
         self._ppo_kl: torch.Tensor | None = None  # of the last minibatch, for stop_update
         self._ppo_ratio: torch.Tensor | None = None  # of the last minibatch, kept for after_minibatch
 
@@ -116,6 +123,14 @@ class PPOLoss(LossMixin):
         self.record_metric("ppo", "value_scale", values.abs().mean())
         self.record_metric("ppo", "return_scale", returns.abs().mean())
         self.record_metric("ppo", "return_std", returns.std())
+        normalizer = value_normalizer(self.policy)
+        if normalizer is not None:
+            total = self.sum_over_ranks(
+                torch.stack([returns.sum(), returns.square().sum(), torch.tensor(float(returns.numel()))])
+            )
+            normalizer.update(total[0] / total[2], total[1] / total[2], self.value_norm_rate)  # the same on every rank
+            self.record_metric("ppo", "value_norm_mean", normalizer.mean)
+            self.record_metric("ppo", "value_norm_std", normalizer.std)
 
     def progress(self) -> float:
         """The fraction of the run's budget done (the schedules' and the annealing's clock)."""
@@ -156,12 +171,16 @@ class PPOLoss(LossMixin):
                 adv = F.normalize(adv, mean, std)
             if self.prio_alpha > 0:
                 adv = adv * minibatch["ppo", "prio_weight"]
+        new_values, old_values = output["state_value"].squeeze(-1), minibatch["ppo", "values"]
+        normalizer = value_normalizer(self.policy)
+        if normalizer is not None:  # the value is fitted at the scale its layer learns in
+            new_values, old_values, returns = (normalizer.normalize(v) for v in (new_values, old_values, returns))
         t = F.ppo_terms(
             output["action_log_prob"],
             minibatch["action_log_prob"],
             adv,
-            output["state_value"].squeeze(-1),
-            minibatch["ppo", "values"],
+            new_values,
+            old_values,
             returns,
             output["entropy"],
             self.scheduled(self.clip_coef, self.clip_schedule, "clip_coef"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import torch
 from tensordict import TensorDictBase
 from tensordict.nn import TensorDictModule, TensorDictSequential
 from torch import nn
@@ -43,10 +44,65 @@ def lstm_core(input_size: int, hidden_size: int, layers: int) -> LSTMModule:
     return lstm
 
 
-class ActorCriticHeads(nn.Module):
-    """Actor FC ``actor_hidden`` ReLU -> logits; critic FC ``critic_hidden`` tanh -> value."""
+class NormalizedValue(nn.Module):
+    """The critic's last layer under PopArt ("Preserving Outputs Precisely, while Adaptively
+    Rescaling Targets", van Hasselt et al. 2016): ``linear(h) * std + mean``, where ``mean`` and
+    ``square_mean`` are running statistics of the value targets (buffers, saved with the policy).
 
-    def __init__(self, hidden: int, num_actions: int, actor_hidden: int, critic_hidden: int) -> None:
+    The layer learns returns at unit scale whatever the reward's, and outputs them in the
+    reward's units, so rollouts, advantages and bootstraps are unchanged; when the statistics
+    move, its weights are rescaled so every output stays what it was. Why: on the easy arena
+    rewards arrive at ~0.0005 per agent step while the critic's first outputs are of order 1,
+    and a whole 10M-step run explained 0-17% of the returns' variance.
+    """
+
+    MIN_VARIANCE = 1e-8  # targets that never vary: the std stays 1e-4, not zero
+
+    def __init__(self, in_features: int) -> None:
+        super().__init__()
+        self.linear = layer_init(nn.Linear(in_features, 1), std=1.0)
+        self.register_buffer("mean", torch.zeros(1))
+        self.register_buffer("square_mean", torch.ones(1))
+        self.register_buffer("updates", torch.zeros(1))
+
+    @property
+    def std(self) -> torch.Tensor:
+        return (self.square_mean - self.mean.square()).clamp_min(self.MIN_VARIANCE).sqrt()
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.linear(hidden) * self.std + self.mean
+
+    def normalize(self, values: torch.Tensor) -> torch.Tensor:
+        """Values in the reward's units -> the units the layer learns in."""
+        return (values - self.mean) / self.std
+
+    @torch.no_grad()
+    def update(self, mean: torch.Tensor | float, square_mean: torch.Tensor | float, rate: float) -> None:
+        """Moves the statistics towards a batch of targets' (mean, mean of squares): their
+        running average over the first ``1/rate`` updates, then ``rate`` per update; then
+        rescales the layer so that every output is unchanged."""
+        old_mean, old_std = self.mean.clone(), self.std
+        step = max(rate, 1.0 / (float(self.updates) + 1.0))
+        self.mean.lerp_(torch.as_tensor(mean, dtype=self.mean.dtype).reshape(1), step)
+        self.square_mean.lerp_(torch.as_tensor(square_mean, dtype=self.mean.dtype).reshape(1), step)
+        self.updates += 1
+        new_std = self.std
+        self.linear.weight.mul_(old_std / new_std)
+        self.linear.bias.mul_(old_std).add_(old_mean - self.mean).div_(new_std)
+
+
+def value_normalizer(policy: nn.Module) -> NormalizedValue | None:
+    """The policy's PopArt layer (an architecture built with ``value_normalization: true``), or None."""
+    return next((m for m in policy.modules() if isinstance(m, NormalizedValue)), None)
+
+
+class ActorCriticHeads(nn.Module):
+    """Actor FC ``actor_hidden`` ReLU -> logits; critic FC ``critic_hidden`` tanh -> value
+    (through :class:`NormalizedValue` with ``value_normalization``)."""
+
+    def __init__(
+        self, hidden: int, num_actions: int, actor_hidden: int, critic_hidden: int, value_normalization: bool = False
+    ) -> None:
         super().__init__()
         self.actor = nn.Sequential(
             layer_init(nn.Linear(hidden, actor_hidden)),
@@ -54,7 +110,9 @@ class ActorCriticHeads(nn.Module):
             layer_init(nn.Linear(actor_hidden, num_actions), std=0.01),
         )
         self.critic = nn.Sequential(
-            layer_init(nn.Linear(hidden, critic_hidden)), nn.Tanh(), layer_init(nn.Linear(critic_hidden, 1), std=1.0)
+            layer_init(nn.Linear(hidden, critic_hidden)),  # first: the same initial weights with either output
+            nn.Tanh(),
+            NormalizedValue(critic_hidden) if value_normalization else layer_init(nn.Linear(critic_hidden, 1), std=1.0),
         )
 
     def forward(self, core):
@@ -91,11 +149,12 @@ class RecurrentPolicy(SequencePolicy):
         layers: int,
         actor_hidden: int,
         critic_hidden: int,
+        value_normalization: bool = False,
     ) -> None:
         self.memory_shape = (layers, hidden)
         self.encoder = encoder
         self.lstm = lstm_core(embedding_size, hidden, layers)
-        self.heads = ActorCriticHeads(hidden, self.num_actions, actor_hidden, critic_hidden)
+        self.heads = ActorCriticHeads(hidden, self.num_actions, actor_hidden, critic_hidden, value_normalization)
         self.sequence = TensorDictSequential(
             TensorDictModule(self.encoder, in_keys=["observation"], out_keys=["embedding"]),
             self.lstm,

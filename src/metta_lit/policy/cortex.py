@@ -90,11 +90,12 @@ class CortexPolicy(SequencePolicy):
         heads: int = 4,
         actor_hidden: int = 256,
         critic_hidden: int = 512,
+        value_normalization: bool = False,
     ) -> None:
         super().__init__(feature_spec, action_names)
         self.encoder = TokenPoolEncoder(feature_spec, embed_dim, hidden_size)
         self.core = CortexCore(hidden_size, window, heads)
-        self.heads = ActorCriticHeads(hidden_size, self.num_actions, actor_hidden, critic_hidden)
+        self.heads = ActorCriticHeads(hidden_size, self.num_actions, actor_hidden, critic_hidden, value_normalization)
         self.sequence = TensorDictSequential(
             TensorDictModule(self.encoder, in_keys=["observation"], out_keys=["embedding"]),
             TensorDictModule(

@@ -57,7 +57,8 @@ class FastPolicy(RecurrentPolicy):
         lstm_layers: int = 2,
         actor_hidden: int = 512,
         critic_hidden: int = 1024,
+        value_normalization: bool = False,
     ) -> None:
         super().__init__(feature_spec, action_names)
         encoder = FastEncoder(feature_spec, obs_height, obs_width, hidden_size)
-        self.build(encoder, hidden_size, hidden_size, lstm_layers, actor_hidden, critic_hidden)
+        self.build(encoder, hidden_size, hidden_size, lstm_layers, actor_hidden, critic_hidden, value_normalization)

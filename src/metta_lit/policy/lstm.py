@@ -40,7 +40,8 @@ class LSTMPolicy(RecurrentPolicy):
         lstm_layers: int = 1,
         actor_hidden: int = 256,
         critic_hidden: int = 512,
+        value_normalization: bool = False,
     ) -> None:
         super().__init__(feature_spec, action_names)
         encoder = TokenPoolEncoder(feature_spec, embed_dim, hidden_size)
-        self.build(encoder, hidden_size, hidden_size, lstm_layers, actor_hidden, critic_hidden)
+        self.build(encoder, hidden_size, hidden_size, lstm_layers, actor_hidden, critic_hidden, value_normalization)

@@ -67,10 +67,11 @@ class ViTPolicy(RecurrentPolicy):
         lstm_layers: int = 1,
         actor_hidden: int = 256,
         critic_hidden: int = 512,
+        value_normalization: bool = False,
     ) -> None:
         if size not in SIZES:
             raise ValueError(f"ViTPolicy size: expected one of {list(SIZES)}, got {size!r}")
         dim, latents, heads, layers, hidden = SIZES[size]
         super().__init__(feature_spec, action_names)
         encoder = LatentAttentionEncoder(feature_spec, dim, latents, heads, layers)
-        self.build(encoder, dim, hidden, lstm_layers, actor_hidden, critic_hidden)
+        self.build(encoder, dim, hidden, lstm_layers, actor_hidden, critic_hidden, value_normalization)
