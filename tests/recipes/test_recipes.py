@@ -18,6 +18,7 @@ from metta_lit.recipe_api import Baseline, Criterion, Job, Suite, TrainTool, dis
 from metta_lit.recipe_api.command import run_command
 from metta_lit.recipe_api.overrides import parse_value, split_overrides
 from metta_lit.runs import History
+from tests.conftest import ROOT
 
 TINY = ["num_envs=16", "eval_envs=2", 'env_overrides={"game.max_steps": 20}', "trainer.check_val_every_n_epoch=1000"]
 
@@ -291,3 +292,34 @@ def test_every_bucket_value_of_every_shipped_training_curriculum_compiles_agains
                 vec.compile_task(base.with_overrides({key: value}), f"{recipe.short}: {key}={value}")
         checked.append(recipe.short)
     assert {"object_use", "navigation_sequence", "in_context_learning"} <= set(checked)
+
+
+def test_a_suite_comparison_quotes_the_experiment_that_measured_it(tmp_path, monkeypatch):
+    """One pair of runs is no verdict: the comparison names the experiment that decides it and,
+    where that experiment has been run, quotes its verdict with seeds and intervals."""
+    from metta_lit.recipe_api.suite import JobResult
+
+    monkeypatch.chdir(tmp_path)
+    study = yaml.safe_load((ROOT / "configs" / "experiments" / "smoke.yaml").read_text()) | {"name": "study"}
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump(study))
+    criterion = Criterion("episode/reward", ">", 0, "t")
+    suite = Suite(
+        "t",
+        [
+            Job("a", [], 1, criteria=[criterion], compare_with="b", experiment="study.yaml"),
+            Job("b", [], 1, criteria=[criterion]),
+        ],
+    )
+    results = {
+        name: JobResult(name, True, 1.0, 0, "", {"episode/reward": value}) for name, value in (("a", 2.0), ("b", 1.0))
+    }
+    unmeasured = "a vs b: episode/reward 2.000 vs 1.000 (higher, one run each); the answer with seeds: metta-lit experiment --config study.yaml"
+    assert suite.comparisons(results) == [unmeasured]
+    verdict = "default vs no_entropy on reward: these seeds cannot tell (+0.1 [-0.2, 0.4])"
+    report = {"provenance": {}, "results": {"metrics": {"reward": {"verdicts": [verdict]}}}}
+    (tmp_path / "results" / "study").mkdir(parents=True)
+    (tmp_path / "results" / "study" / "experiment.json").write_text(json.dumps(report))
+    assert suite.comparisons(results) == [
+        unmeasured,
+        f"  measured with seeds (results/study/experiment.json): {verdict}",
+    ]

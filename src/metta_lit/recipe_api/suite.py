@@ -23,7 +23,8 @@ from rich.table import Table
 
 from metta_lit.core.errors import ConfigError
 from metta_lit.core.processes import metta_lit_command
-from metta_lit.runs import History
+from metta_lit.core.results import read_results
+from metta_lit.runs import ExperimentDir, History
 
 OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
@@ -76,6 +77,20 @@ class Criterion:
 
     def passes(self, value: float | None) -> bool:
         return value is not None and math.isfinite(value) and OPERATORS[self.op](value, self.threshold)
+
+
+def measured_verdicts(experiment: str) -> tuple[Path, list[str]] | None:
+    """The verdict lines of ``experiment``'s report on its first scored metric, where it has
+    been run: the copy a checkout keeps (``results/<name>/experiment.json``) or the
+    experiment's own folder; None where neither exists."""
+    from metta_lit.experiments import ExperimentConfig
+
+    config = ExperimentConfig.load(experiment)
+    for path in (Path("results") / config.name / ExperimentDir.RESULTS, config.folder / ExperimentDir.RESULTS):
+        if path.is_file():
+            metrics = read_results(path)["results"]["metrics"]
+            return path, list(metrics.get(config.scoring.metrics[0], {}).get("verdicts", []))
+    return None
 
 
 @dataclass
@@ -144,6 +159,9 @@ class Suite:
             lines.append(
                 f"{job.name} vs {other.name}: {metric} {mine:.3f} vs {theirs:.3f} ({order}, one run each){answer}"
             )
+            if job.experiment and (measured := measured_verdicts(job.experiment)):
+                path, verdicts = measured
+                lines += [f"  measured with seeds ({path}): {verdict}" for verdict in verdicts]
         return lines
 
     def run_job(self, job: Job, console: Console) -> JobResult:
