@@ -118,6 +118,11 @@ class ActorCriticHeads(nn.Module):
     def forward(self, core):
         return self.actor(core), self.critic(core)
 
+    def output_parameters(self) -> list[nn.Parameter]:
+        """The layers that write the logits and the value (optimizers such as Muon treat them
+        apart from the hidden layers)."""
+        return [*self.actor[-1].parameters(), *self.critic[-1].parameters()]
+
 
 class SequencePolicy(Policy):
     """A policy whose forward is ``self.sequence`` and whose ``self.encoder`` maps feature ids

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import lightning as L
 import torch
@@ -35,7 +35,7 @@ from metta_lit.rl.torch_env import MettaGridTorchEnv
 from metta_lit.train import metrics
 from metta_lit.train.arguments import check_arguments
 from metta_lit.train.diagnostics import CollapseWatch, UpdateDiagnostics
-from metta_lit.train.optimization import adam, learning_rate, set_learning_rate
+from metta_lit.train.optimization import build_optimizers, learning_rate, set_learning_rate
 from metta_lit.train.partners import build_pool, partner_agents, partner_metrics
 from metta_lit.train.rollouts import RolloutDataset, Rollouts, as_is, rank_seeds, validation_episodes
 from metta_lit.train.state import load_state, save_state
@@ -63,6 +63,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
         adam_betas: tuple[float, float] = (0.9, 0.999),
         adam_eps: float = 3.186531e-7,
         lr_schedule: Schedule = "constant",
+        optimizer: Literal["adam", "muon"] = "adam",
         max_grad_norm: float = 0.5,
         eval_envs: int = 4,
         seed: int = 0,
@@ -171,8 +172,8 @@ class MettaLitModule(LossMixin, L.LightningModule):
         self._rollout_source = RolloutDataset(lambda: self._rollouts.iterator)
         return DataLoader(self._rollout_source, batch_size=None, collate_fn=as_is)
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return adam(self.parameters(), self.hparams)
+    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
+        return build_optimizers(self, self.policy, self.hparams)
 
     def training_step(self, batch: TensorDictBase, batch_idx: int) -> None:
         """One update over the rollout ``batch`` (``[envs, agents, bptt_horizon]``)."""
@@ -180,10 +181,12 @@ class MettaLitModule(LossMixin, L.LightningModule):
         if self.partner_agents:
             batch = learner_rollout(batch, self.num_agents - self.partner_agents, self.policy)
         experience = rows_from_rollout(batch, self.policy, self.experience_keys(), self.device)
-        optimizer, lr = self.optimizers(), learning_rate(self.hparams, self.agent_steps)
-        set_learning_rate(optimizer, lr)
+        optimizers, lr = self.optimizers(), learning_rate(self.hparams, self.agent_steps)
+        optimizers = optimizers if isinstance(optimizers, list) else [optimizers]
+        for optimizer in optimizers:
+            set_learning_rate(optimizer, lr)
         self.prepare_experience(experience)
-        self._update(experience, optimizer)
+        self._update(experience, optimizers)
         hp = self.hparams
         self.log_update(batch, lr)
         updates = self.agent_steps // (self.batch_size * self.trainer.world_size)
@@ -192,7 +195,7 @@ class MettaLitModule(LossMixin, L.LightningModule):
         if self.agent_steps >= hp.total_timesteps:  # before the epoch-end hooks, so checkpoints see it
             self.trainer.should_stop = True
 
-    def _update(self, experience: TensorDictBase, optimizer: torch.optim.Optimizer) -> None:
+    def _update(self, experience: TensorDictBase, optimizers: list[torch.optim.Optimizer]) -> None:
         """``update_epochs`` passes over the rollout's rows in minibatches (uniformly shuffled,
         or as a loss chooses); a loss may end the update after any minibatch."""
         hp = self.hparams
@@ -209,15 +212,29 @@ class MettaLitModule(LossMixin, L.LightningModule):
                 with self._diagnostics.watching_units() if first else contextlib.nullcontext():
                     output = evaluate_rows(self.policy, minibatch, self.network_dtype)
                 loss = sum(self.loss_terms(minibatch, output).values())
-                optimizer.zero_grad()
+                for optimizer in optimizers:
+                    optimizer.zero_grad()
                 self.manual_backward(loss)
                 self._diagnostics.after_backward()
-                self.clip_gradients(optimizer, gradient_clip_val=hp.max_grad_norm, gradient_clip_algorithm="norm")
-                optimizer.step()
+                self._clip_gradients(optimizers)
+                for optimizer in optimizers:
+                    optimizer.step()
                 self.after_minibatch(experience, index, output)
                 self._threads.follow()
                 if self.stop_update():
                     return
+
+    def _clip_gradients(self, optimizers: list[torch.optim.Optimizer]) -> None:
+        """Clips the gradient's norm over every parameter to ``max_grad_norm``. Lightning's
+        ``clip_gradients`` takes one optimizer's parameters at a time, so with two (Muon's
+        matrices and Adam's rest) the whole norm is clipped by torch directly."""
+        if len(optimizers) == 1:
+            self.clip_gradients(
+                optimizers[0], gradient_clip_val=self.hparams.max_grad_norm, gradient_clip_algorithm="norm"
+            )
+        else:
+            params = [p for optimizer in optimizers for group in optimizer.param_groups for p in group["params"]]
+            torch.nn.utils.clip_grad_norm_(params, self.hparams.max_grad_norm)
 
     def log_update(self, batch: TensorDictBase, lr: float) -> None:
         rollout, world = self._rollout_source, self.trainer.world_size
