@@ -25,7 +25,11 @@ install() {
   fi
 }
 if [ "$DEV" = 1 ]; then
-  install -e ".[dev]"
+  # The native build's own tools go into .venv first, so metta-lit builds without an isolated
+  # build environment: its build folder then stays valid for the next build (the packaging
+  # test's wheel, a rebuild after a C++ edit), which recompiles only what changed.
+  install "scikit-build-core>=0.10" "pybind11>=3.1"
+  install --no-build-isolation -e ".[dev]"
 else
   install -e .
   echo "metta-lit is installed in .venv (add the test tools with: bash scripts/setup.sh --dev)"
