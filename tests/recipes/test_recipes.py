@@ -323,3 +323,13 @@ def test_a_suite_comparison_quotes_the_experiment_that_measured_it(tmp_path, mon
         unmeasured,
         f"  measured with seeds (results/study/experiment.json): {verdict}",
     ]
+
+
+def test_the_teams_job_fails_on_any_collapse_in_the_run():
+    from metta_lit.recipes.validation.stable_suite import NO_COLLAPSE, stable
+
+    steady = History.parse("overview/agent_steps,diag/collapse\n1000000,0\n5000000,0\n10000000,0\n")
+    collapsed = History.parse("overview/agent_steps,diag/collapse\n1000000,0\n1800000,1\n10000000,0\n")
+    assert NO_COLLAPSE.passes(NO_COLLAPSE.measure(steady))
+    assert not NO_COLLAPSE.passes(NO_COLLAPSE.measure(collapsed))  # early in the run, still counted
+    assert "teams_2v2" in [job.name for job in stable("unused").jobs]

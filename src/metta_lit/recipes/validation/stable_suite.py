@@ -20,6 +20,10 @@ whose tasks may hand out hearts the fixed env does not. Thresholds and where the
   random policy plays the same 32 episodes (same seed) when the job is judged, never a number
   typed here. Measured (seeds 0, 1): red 0.26, 0.24; blue 0.55, 0.53; green 0.78, 0.39; red
   has the least margin. It is a stable job, not a test: the recipe stays at random for ~1M steps.
+- teams_2v2, 10M agent steps of the recipe: no update may complete the collapse signature
+  (``diag/collapse``: policy entropy below half its peak within 500k steps while reward falls).
+  Measured before the signature was logged: one of two runs collapsed at ~1.8M (entropy 1.78 to
+  0.03 within ~200k steps) and ended below random; the job fails until that is fixed.
 Each job records what it reached in the JSON, so thresholds can rise with evidence.
 """
 
@@ -40,11 +44,18 @@ IN_CONTEXT_EVAL = "evaluator/eval_in_context"
 IN_CONTEXT_EPISODES = 32  # per simulation, in the run's evaluations and in the random baseline's
 IN_CONTEXT_COLOURS = ("red", "blue", "green")
 IN_CONTEXT_MEASURED = {"red": "0.26, 0.24", "blue": "0.55, 0.53", "green": "0.78, 0.39"}
+NO_COLLAPSE = Criterion(
+    "diag/collapse",
+    "<=",
+    0.0,
+    "no update completes the collapse signature; one of two runs collapsed at ~1.8M before it was logged",
+    window=10**12,  # the whole run
+)
 
 
 def stable(data_dir: str = "stable_runs") -> Suite:
-    """Shaped arena with and without curriculum (10M agent steps each), navigation (1M) and
-    in-context learning (4M)."""
+    """Shaped arena with and without curriculum (10M agent steps each), navigation (1M),
+    in-context learning (4M) and two teams of two (10M, judged on not collapsing)."""
     data_dir = os.path.abspath(data_dir)
     stamp = time.strftime("%Y%m%d.%H%M%S")
     common = [f"data_dir={data_dir}", "trainer.enable_progress_bar=false"]
@@ -56,6 +67,7 @@ def stable(data_dir: str = "stable_runs") -> Suite:
     curriculum_run, curriculum_dir = run("arena_shaped_curriculum")
     baseline_run, baseline_dir = run("arena_shaped_baseline")
     navigation_run, navigation_dir = run("navigation")
+    teams_run, teams_dir = run("teams_2v2")
     in_context_run, in_context_dir = run("in_context")
     # Judged on the recipe's own fixed env: validation every 25 updates (~0.6M agent steps) over
     # 8 envs x 24 agents, so the last 2M steps average 3-4 validations (~600 agent-episodes).
@@ -134,6 +146,15 @@ def stable(data_dir: str = "stable_runs") -> Suite:
                     *(f"{IN_CONTEXT_EVAL}/{colour}" for colour in IN_CONTEXT_COLOURS),
                 ],
                 run_dir=in_context_dir,
+            ),
+            Job(
+                "teams_2v2",
+                ["run", "train", "teams_2v2", teams_run, *common],
+                timeout_s=3 * 3600,
+                budget="10M agent steps",
+                criteria=[NO_COLLAPSE],
+                report=["episode/reward", "losses/ppo/entropy", "coop/team_1/return", "coop/attacks_other_team"],
+                run_dir=teams_dir,
             ),
         ],
         json=f"{data_dir}/stable_results.json",
