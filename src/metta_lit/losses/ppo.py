@@ -46,17 +46,22 @@ class PPOLoss(LossMixin):
         value_norm_rate: float = 0.01,
         **kwargs: Any,
     ) -> None:
-        """With a policy built with ``value_normalization: true`` (PopArt,
-        :class:`~metta_lit.policy.core.NormalizedValue`), each update moves the value targets'
-        statistics by ``value_norm_rate`` (a running average over the first ``1/rate`` updates)
-        and the value loss is taken in normalized units. ``ent_coef_schedule`` and ``clip_schedule`` decay ``ent_coef`` and ``clip_coef`` over
-        the run as ``lr_schedule`` decays the learning rate (constant, linear or cosine to 0;
-        OpenAI Baselines annealed the clip range linearly); ``target_kl`` ends an update after the first minibatch whose approximate KL between
-        the rollout's policy and the updated one (mean over DDP ranks) exceeds it (None: never;
-        the original's and PufferLib's option). ``prio_alpha`` > 0 replays rows by priority (spec 5.3; the original's and PufferLib's
-        ``prio_alpha``/``prio_beta0``): each pass draws its minibatches with probability
-        ``(sum_t |A|)^alpha`` per row and weights the normalized advantages by
-        ``(rows * P)^-beta``, beta rising from ``prio_beta0`` towards 1 over the run."""
+        """Options beyond the spec's defaults, each off (or constant) unless set:
+
+        - ``prio_alpha`` > 0 replays rows by priority (spec 5.3; the original's and PufferLib's
+          ``prio_alpha``/``prio_beta0``): each pass draws its minibatches with probability
+          ``(sum_t |A|)^alpha`` per row and weights the normalized advantages by
+          ``(rows * P)^-beta``, beta rising from ``prio_beta0`` towards 1 over the run.
+        - ``target_kl`` ends an update after the first minibatch whose approximate KL between
+          the rollout's policy and the updated one (mean over DDP ranks) exceeds it.
+        - ``ent_coef_schedule`` and ``clip_schedule`` decay ``ent_coef`` and ``clip_coef`` over
+          the run as ``lr_schedule`` decays the learning rate (linear or cosine to 0; OpenAI
+          Baselines annealed the clip range linearly).
+        - With a policy built with ``value_normalization: true`` (PopArt,
+          :class:`~metta_lit.policy.core.NormalizedValue`), each update moves the value
+          targets' statistics by ``value_norm_rate`` (a running average over the first
+          ``1/rate`` updates) and the value loss is taken in normalized units.
+        """
         super().__init__(**kwargs)
         for name, value in (("gamma", gamma), ("gae_lambda", gae_lambda)):
             check_range(value, f"model.{name}", 0.0, 1.0)
