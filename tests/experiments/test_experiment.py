@@ -260,3 +260,9 @@ def test_a_ray_task_waits_until_its_run_writes_a_log(tmp_path):
     assert ray_task_status(exp, run, submitted) == "training"
     (exp.logs / f"{run.name}.score.log").write_text("scoring")
     assert ray_task_status(exp, run, submitted) == "scoring"
+
+
+def test_plot_file_names_hold_no_character_a_shell_would_expand():
+    from metta_lit.experiments.report import safe
+
+    assert safe("coop/*/gini") == "coop_gini" and safe("heart.gained") == "heart_gained" and safe("reward") == "reward"

@@ -5,6 +5,7 @@ them) and PNG plots (learning curves with bands, performance profiles)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +90,9 @@ def write(config: ExperimentConfig, runs: list[Run], folder: Path, metrics: dict
 
 
 def safe(metric: str) -> str:
-    return metric.replace("/", "_").replace(".", "_")
+    """A metric's name as part of a file name: letters, digits and single underscores only
+    (``coop/*/gini`` -> ``coop_gini``: no ``*`` for a shell to expand)."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", metric).strip("_")
 
 
 def table(config: ExperimentConfig, runs: list[Run], metrics: dict[str, Any]) -> Table:
@@ -134,12 +137,12 @@ def plot_curves(curves: dict[str, list[dict[str, Any]]], metric: str, path: Path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")  # long metric names keep their label
     for arm, points in curves.items():
         steps = [p["agent_steps"] for p in points]
         ax.plot(steps, [p["iqm"] for p in points], marker="o", label=arm)
         ax.fill_between(steps, [p["ci"][0] for p in points], [p["ci"][1] for p in points], alpha=0.2)
-    ax.set(xlabel="agent steps", ylabel=f"{metric} (IQM over runs, 95% interval)", title="learning curves")
+    ax.set(xlabel="agent steps", ylabel="IQM over runs (95% interval)", title=f"{metric}: learning curves")
     ax.legend()
     save_figure(fig, str(path))
     plt.close(fig)
@@ -151,7 +154,7 @@ def plot_profiles(profiles: dict[str, Any], metric: str, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")  # long metric names keep their label
     for arm, profile in profiles["arms"].items():
         ax.plot(profiles["tau"], profile["share"], label=arm)
         low, high = profile["ci"]
