@@ -10,7 +10,7 @@ from tensordict import TensorDictBase
 from metta_lit.core.errors import check_range
 from metta_lit.losses import functional as F
 from metta_lit.losses.base import LossMixin
-from metta_lit.policy.core import value_normalizer
+from metta_lit.policy.core import NormalizedValue, value_normalizer
 from metta_lit.rl.experience import BOOTSTRAP_VALUE
 from metta_lit.rl.schedules import Schedule, progress, scale
 
@@ -83,6 +83,7 @@ class PPOLoss(LossMixin):
         self.value_norm_rate = value_norm_rate
         self._ppo_kl: torch.Tensor | None = None  # of the last minibatch, for stop_update
         self._ppo_ratio: torch.Tensor | None = None  # of the last minibatch, kept for after_minibatch
+        self._value_normalizer: NormalizedValue | None = None  # the policy's PopArt layer, found each update
 
     def experience_keys(self) -> set:
         return super().experience_keys() | {
@@ -93,13 +94,17 @@ class PPOLoss(LossMixin):
             BOOTSTRAP_VALUE,
         }
 
+    def global_moments(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Mean, mean of squares and count of ``x`` over every rank (one reduction)."""
+        stats = torch.stack([x.sum(), (x * x).sum(), torch.tensor(float(x.numel()), device=x.device)])
+        stats = self.sum_over_ranks(stats)
+        return stats[0] / stats[2], stats[1] / stats[2], stats[2]
+
     def global_mean_std(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and (unbiased) std of ``x`` over every rank: advantages are normalized with
         global statistics."""
-        stats = torch.stack([x.sum(), (x * x).sum(), torch.tensor(float(x.numel()), device=x.device)])
-        stats = self.sum_over_ranks(stats)
-        mean = stats[0] / stats[2]
-        var = (stats[1] / stats[2] - mean * mean) * stats[2] / (stats[2] - 1)
+        mean, square_mean, count = self.global_moments(x)
+        var = (square_mean - mean * mean) * count / (count - 1)
         return mean, var.clamp_min(0).sqrt()
 
     def _advantage(self, exp: TensorDictBase) -> torch.Tensor:
@@ -128,12 +133,11 @@ class PPOLoss(LossMixin):
         self.record_metric("ppo", "value_scale", values.abs().mean())
         self.record_metric("ppo", "return_scale", returns.abs().mean())
         self.record_metric("ppo", "return_std", returns.std())
-        normalizer = value_normalizer(self.policy)
+        # Found once per update (the policy may have been replaced since the last one).
+        self._value_normalizer = normalizer = value_normalizer(self.policy)
         if normalizer is not None:
-            total = self.sum_over_ranks(
-                torch.stack([returns.sum(), returns.square().sum(), torch.tensor(float(returns.numel()))])
-            )
-            normalizer.update(total[0] / total[2], total[1] / total[2], self.value_norm_rate)  # the same on every rank
+            mean, square_mean, _ = self.global_moments(returns)
+            normalizer.update(mean, square_mean, self.value_norm_rate)  # the same on every rank
             self.record_metric("ppo", "value_norm_mean", normalizer.mean)
             self.record_metric("ppo", "value_norm_std", normalizer.std)
 
@@ -177,7 +181,7 @@ class PPOLoss(LossMixin):
             if self.prio_alpha > 0:
                 adv = adv * minibatch["ppo", "prio_weight"]
         new_values, old_values = output["state_value"].squeeze(-1), minibatch["ppo", "values"]
-        normalizer = value_normalizer(self.policy)
+        normalizer = self._value_normalizer
         if normalizer is not None:  # the value is fitted at the scale its layer learns in
             new_values, old_values, returns = (normalizer.normalize(v) for v in (new_values, old_values, returns))
         t = F.ppo_terms(
@@ -203,8 +207,8 @@ class PPOLoss(LossMixin):
     def stop_update(self) -> bool:
         if self.target_kl is None or self._ppo_kl is None:
             return super().stop_update()
-        world = self.sum_over_ranks(torch.ones((), device=self._ppo_kl.device))
-        kl = float(self.sum_over_ranks(self._ppo_kl.detach().clone()) / world)  # one decision on every rank
+        kl_sum, ranks = self.sum_over_ranks(torch.stack([self._ppo_kl.detach(), torch.ones_like(self._ppo_kl)]))
+        kl = float(kl_sum / ranks)  # the mean over ranks: one decision on every rank
         return kl > self.target_kl or super().stop_update()
 
     def after_minibatch(self, experience: TensorDictBase, index: torch.Tensor, output: TensorDictBase) -> None:
