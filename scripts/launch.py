@@ -26,8 +26,6 @@ import sys
 from pathlib import Path
 from string import Template
 
-from lightning.fabric.plugins.environments import SLURMEnvironment
-
 SBATCH = Path(__file__).with_name("slurm") / "train.sbatch"
 
 
@@ -42,6 +40,8 @@ def slurm_default(name: str, fallback: str) -> str:
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     in_slurm = "SLURM_JOB_ID" in os.environ
+    if in_slurm:  # Lightning's reading of SLURM's variables; elsewhere its import (seconds) is not needed
+        from lightning.fabric.plugins.environments import SLURMEnvironment
     parser.add_argument("--nodes", type=int, default=int(slurm_default("SLURM_JOB_NUM_NODES", "1")))
     parser.add_argument("--gpus_per_node", type=int, default=1, help="GPUs per node (with --cpu: processes)")
     parser.add_argument("--node_rank", type=int, default=int(slurm_default("SLURM_NODEID", "0")))
