@@ -23,14 +23,6 @@ from metta_lit.rl.torch_env import MettaGridTorchEnv
 pytest_plugins = ["tests.web_site"]  # the `site` fixture of the web tests
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Files holding slow tests first, each file kept whole (its module fixtures are built
-    once) and in order: with two workers the minutes-long tests start early and the run ends
-    on short ones, instead of one core idling while the other finishes a long test."""
-    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow_files)
-
-
 def make_game(rows: list[str], **overrides: Any) -> GameConfig:
     """A game on a fixed ASCII map. `actions` defaults to every classic action enabled."""
     num_agents = sum(ch in "@1234" for row in rows for ch in row)

@@ -13,9 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
+import numpy as np
 import pytest
 
-from tests.conftest import ROOT, require
+from metta_lit.env.replay import ReplayRecorder
+from tests.conftest import ROOT, Driver, require
 from tests.web_site import free_move, write_evaluation, write_experiment
 
 # Each module run starts a headless chromium and a server: the full tier (`make test-all`).
@@ -339,3 +341,97 @@ def test_the_experiments_page_shows_runs_results_verdicts_and_curves_as_text(pag
     assert page.evaluate("window.pwned") is None
     page.wait_for_selector('.curve[data-arm="b"] canvas')
     assert page.evaluate("window.experiments.charts.length") == 2
+
+
+def joint_use_replay(path: Path) -> Path:
+    """A hand-made coop episode: agent 0 (west of a two-agent assembler) and agent 1 (south of
+    agent 0, diagonal to it) use it together at step 1; at step 2 agent 0 moves into agent 1,
+    handing it half of its batteries (1 of 2); then both wait."""
+    together = {"positions": ["Any", "Any"], "input_resources": {"battery_red": 2}, "output_resources": {"heart": 1}}
+    objects = {"wall": {}, "assembler": {"type": "assembler", "type_id": 21, "map_char": "A", "recipes": [together]}}
+    d = Driver(["@A.", "@..", "..."], objects=objects, agent={"shareable_resources": ["battery_red"]})
+    d.give(0, "battery_red", 4)
+    recorder = ReplayRecorder(d.env, 0)
+    recorder.record()
+    for names in [("move_east", None), ("move_south", None), (None, None), (None, None)]:
+        actions = np.array([[d.ids[n or "noop"] for n in names]], np.int32)
+        d.env.step(actions)
+        recorder.record(actions[0])
+    recorder.write(str(path), "joint")
+    return path
+
+
+def test_the_viewer_lists_a_joint_assembler_use_and_a_hand_over_and_jumps_to_them(page, server, tmp_path):
+    page.goto(f"{server}/replay")
+    page.set_input_files("#upload", str(joint_use_replay(tmp_path / "joint.json.z")))
+    page.wait_for_function("window.viewer.replay !== null")
+    events = page.evaluate("window.viewer.analysis.events")
+    assert [(e["step"], e["kind"], e["agents"]) for e in events] == [(1, "assembler", [0, 1]), (2, "share", [0, 1])]
+    assert events[1]["items"] == [[page.evaluate("window.viewer.replay.meta.item_names.indexOf('battery_red')"), 1]]
+    page.locator(".tabs button[data-tab=events]").click()
+    page.select_option("#event-kind", "joint")
+    assert page.locator("#events li").count() == 1
+    assert page.locator("#events li").inner_text() == "step 1 joint use of assembler at 1,0 by agents 0, 1"
+    page.locator("#events li").click()
+    assert page.evaluate("[window.viewer.step, window.viewer.selected]") == [1, 0]
+    page.select_option("#event-kind", "share")
+    assert "agent 0 gave agent 1 1 battery_red (teammate)" in page.locator("#events li").inner_text()
+    # The table counts the same: a joint use for each, one battery given and received.
+    page.locator(".tabs button[data-tab=table]").click()
+    cells = page.evaluate(
+        "[...document.querySelectorAll('#agent-table tbody tr')].map((tr) => [...tr.cells].map((c) => c.textContent))"
+    )
+    headers = page.locator("#agent-table th").all_inner_texts()
+    rows = [dict(zip([h.rstrip(" ▲▼") for h in headers], row, strict=True)) for row in cells]
+    assert [(r["together"], r["items given"], r["received"]) for r in rows] == [("1", "1", "0"), ("1", "0", "1")]
+
+
+def test_the_viewer_legend_traces_table_and_heatmap(page, server, site):
+    name = site["replay"].name
+    page.goto(f"{server}/replay?replay={quote(name)}")
+    page.wait_for_function("window.viewer.replay !== null")
+    # The legend names every kind of object on the map and every team.
+    kinds = set(page.locator("#legend [data-kind]").evaluate_all("(els) => els.map((e) => e.dataset.kind)"))
+    present = set(page.evaluate("window.viewer.replay.stateAt(0).map((o) => o.type_name)")) - {"agent"}
+    assert kinds == present and "wall" in kinds
+    teams = page.locator("#legend [data-team]").evaluate_all("(els) => els.map((e) => Number(e.dataset.team))")
+    assert teams == page.evaluate("window.viewer.analysis.teams")
+    # A click on the traces raster: that row's agent at that column's step.
+    box = page.locator("#traces").bounding_box()
+    steps, rows = 41, page.evaluate("document.getElementById('traces').height") / 8
+    page.mouse.click(box["x"] + box["width"] * 25.5 / steps, box["y"] + box["height"] * 2.5 / rows)
+    assert page.evaluate("window.viewer.step") == 25 and page.locator("#step").inner_text() == "step 25 / 40"
+    assert page.evaluate("window.viewer.selected") == 2  # rows by agent id
+    assert page.locator("#agent h3").inner_text().startswith("agent 2")
+    # The table sorts by a column (descending first, then reversed) and finds agents by team.
+    page.locator(".tabs button[data-tab=table]").click()
+    page.locator("#agent-table th[data-key=reward]").click()
+    rewards = [float(r) for r in page.locator("#agent-table tbody tr td:nth-child(3)").all_inner_texts()]
+    assert len(rewards) == 24 and rewards == sorted(rewards, reverse=True)
+    page.locator("#agent-table th[data-key=reward]").click()
+    rewards = [float(r) for r in page.locator("#agent-table tbody tr td:nth-child(3)").all_inner_texts()]
+    assert rewards == sorted(rewards)
+    page.fill("#agent-search", "team 0")  # the arena's 24 agents are one team
+    assert page.locator("#agent-table tbody tr td:nth-child(2)").all_inner_texts() == ["0"] * 24
+    page.fill("#agent-search", "team 3")
+    assert page.locator("#agent-table tbody tr").count() == 0
+    page.fill("#agent-search", "7")
+    assert page.locator("#agent-table tbody tr td:nth-child(1)").all_inner_texts() == ["7"]
+    page.locator("#agent-table tbody tr").click()
+    assert page.evaluate("window.viewer.selected") == 7
+    # The heatmap shades visited cells; off again, the frame is what it was.
+    page.evaluate(SNAP)
+    page.select_option("#heatmap", "all")
+    assert page.evaluate(DIFF) > 50
+    page.select_option("#heatmap", "off")
+    assert page.evaluate(DIFF) == 0
+    # The trail of the selected agent draws over the map.
+    page.locator("#trail").check()
+    assert page.evaluate(DIFF) > 0
+    # The tooltip shows every field of what stands under the pointer.
+    agent = page.evaluate("window.viewer.replay.stateAt(window.viewer.step).find((o) => o.agent_id === 7)")
+    grid = page.locator("#grid").bounding_box()
+    size = grid["width"] / page.evaluate("window.viewer.replay.width")
+    page.mouse.move(grid["x"] + (agent["location"][0] + 0.5) * size, grid["y"] + (agent["location"][1] + 0.5) * size)
+    tip = page.locator("#tooltip").inner_text()
+    assert "agent_id: 7" in tip and "total_reward:" in tip and "inventory:" in tip

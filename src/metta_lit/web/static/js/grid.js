@@ -25,10 +25,10 @@ const TYPE_COLORS = {
   factory: "#0891b2",
   temple: "#a78bfa",
 };
-const WALL = "#4b5563";
+export const WALL_COLOR = "#4b5563";
 const FLOOR = "#111827";
 
-function typeColor(name) {
+export function typeColor(name) {
   if (TYPE_COLORS[name]) return TYPE_COLORS[name];
   let h = 0;
   for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) % 360;
@@ -71,7 +71,7 @@ export class GridRenderer {
     w.setTransform(dpr, 0, 0, dpr, 0, 0);
     w.fillStyle = FLOOR;
     w.fillRect(0, 0, cell * this.width, cell * this.height);
-    w.fillStyle = WALL;
+    w.fillStyle = WALL_COLOR;
     for (const [c, r] of this.wallCells || []) w.fillRect(c * cell, r * cell, cell, cell);
   }
 
@@ -81,13 +81,15 @@ export class GridRenderer {
     return [Math.floor((event.clientX - rect.left) / this.cell), Math.floor((event.clientY - rect.top) / this.cell)];
   }
 
-  draw(objects, selected = null, controlled = null) {
+  // `overlay`: {heat: counts per cell (row-major) or null, trail: {past, next} cells or null}.
+  draw(objects, selected = null, controlled = null, overlay = {}) {
     const ctx = this.ctx;
     const s = this.cell;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.drawImage(this.walls, 0, 0);
     const dpr = window.devicePixelRatio || 1;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    if (overlay.heat) this.drawHeat(overlay.heat);
     for (const o of objects) {
       if (o.type_name === "wall") continue;
       const [c, r] = o.location;
@@ -96,6 +98,37 @@ export class GridRenderer {
       if (o.type_name === "agent") this.drawAgent(o, x, y, s, o.agent_id === selected, o.agent_id === controlled);
       else this.drawObject(o, x, y, s);
     }
+    if (overlay.trail) {
+      this.drawTrail(overlay.trail.past, "rgba(250,204,21,0.9)");
+      this.drawTrail(overlay.trail.next, "rgba(255,255,255,0.45)");
+    }
+  }
+
+  // Visitation under the objects: orange with opacity by log(count) / log(max count).
+  drawHeat(counts) {
+    const ctx = this.ctx;
+    const s = this.cell;
+    const top = Math.log1p(counts.reduce((a, b) => Math.max(a, b), 0)) || 1;
+    ctx.fillStyle = "#f97316";
+    for (let i = 0; i < counts.length; i++) {
+      if (!counts[i]) continue;
+      ctx.globalAlpha = 0.15 + (0.7 * Math.log1p(counts[i])) / top;
+      ctx.fillRect((i % this.width) * s, Math.floor(i / this.width) * s, s, s);
+    }
+    ctx.globalAlpha = 1;
+  }
+
+  // A path through cell centres: the selected agent's steps before (yellow) or after (white) now.
+  drawTrail(cells, color) {
+    if (cells.length < 2) return;
+    const ctx = this.ctx;
+    const s = this.cell;
+    ctx.strokeStyle = color;
+    ctx.lineWidth = Math.max(1, s * 0.15);
+    ctx.lineJoin = "round";
+    ctx.beginPath();
+    cells.forEach(([c, r], i) => (i ? ctx.lineTo : ctx.moveTo).call(ctx, c * s + s / 2, r * s + s / 2));
+    ctx.stroke();
   }
 
   drawObject(o, x, y, s) {

@@ -1,13 +1,24 @@
-// The replay viewer: a replay from the list, an upload or ?replay=<name>, drawn at any step.
+// The replay viewer: a replay from the list, an upload or ?replay=<name>, drawn at any step,
+// with the analysis panels (traces, events, agent table, heatmaps, trails, legend, tooltips).
 import { GridRenderer, describeAgent, TEAM_COLORS } from "./grid.js";
 import { fill, h } from "./dom.js";
 import { Replay } from "./replay_model.js";
+import { ReplayAnalysis } from "./replay_analysis.js";
+import { Traces, traceLegend } from "./traces.js";
+import { AgentTable } from "./agent_table.js";
+import { Events } from "./events.js";
+import { Tooltip, legend } from "./legend.js";
 import { getJson, showError } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
 const renderer = new GridRenderer($("grid"));
 // Shared with tests and benchmarks: what is shown, and how fast frames come.
-const view = (window.viewer = { replay: null, step: 0, playing: false, selected: null, fps: 0, frames: 0 });
+const view = (window.viewer = { replay: null, analysis: null, step: 0, playing: false, selected: null, fps: 0, frames: 0 });
+const traces = new Traces($("traces"), (agent, step) => jump(agent, step));
+const table = new AgentTable($("agent-table"), $("agent-search"), (agent) => select(agent));
+const events = new Events($("event-lane"), $("events"), $("event-kind"), (event) => jump(event.agents[0] ?? view.selected, event.step));
+const tooltip = new Tooltip($("tooltip"));
+const heat = new Map(); // heatmap choice -> visitation counts (computed once per replay)
 
 async function listReplays() {
   const { replays } = await getJson("/api/replays");
@@ -22,11 +33,22 @@ async function listReplays() {
 function open(data, name) {
   const replay = new Replay(data);
   view.replay = replay;
+  view.analysis = new ReplayAnalysis(replay);
   view.step = 0;
   view.selected = null;
-  renderer.setMap(replay.width, replay.height, replay.stateAt(0));
+  heat.clear();
+  const first = replay.stateAt(0);
+  renderer.setMap(replay.width, replay.height, first);
   $("scrubber").max = replay.maxSteps;
   document.title = `metta-lit · ${name}`;
+  fill("legend", legend(first, replay.meta));
+  const teams = view.analysis.teams;
+  fill("heatmap", h("option", { value: "off" }, "off"), h("option", { value: "all" }, "all agents"), teams.map((t) => h("option", { value: `team ${t}` }, `team ${t}`)), h("option", { value: "agent" }, "the selected agent"));
+  fill("trace-team", h("option", { value: "all" }, "all"), teams.map((t) => h("option", { value: String(t) }, `team ${t}`)));
+  fill("trace-legend", traceLegend(replay.meta.action_names));
+  setTraces();
+  table.set(view.analysis.agents);
+  events.set(view.analysis, replay.meta.item_names);
   showError(null);
   show(0);
 }
@@ -39,12 +61,45 @@ async function load(name) {
   }
 }
 
+// The raster's rows: the chosen team's agents, in the chosen order.
+function setTraces() {
+  const team = $("trace-team").value;
+  const by = { id: (a) => a.id, team: (a) => a.team, reward: (a) => -a.stats.reward }[$("trace-sort").value];
+  const rows = view.analysis.agents.filter((a) => team === "all" || a.team === Number(team)).sort((a, b) => by(a) - by(b) || a.id - b.id);
+  traces.set(view.analysis, view.replay.meta.action_names, rows);
+}
+
+// The map's overlays at this step: the chosen visitation heatmap and the selected agent's trail.
+function overlay() {
+  const analysis = view.analysis;
+  const choice = $("heatmap").value;
+  const agent = analysis.agents.find((a) => a.id === view.selected);
+  let counts = null;
+  if (choice !== "off" && (choice !== "agent" || agent)) {
+    const key = choice === "agent" ? `agent ${agent.id}` : choice;
+    if (!heat.has(key)) {
+      const team = choice.startsWith("team ") ? Number(choice.slice(5)) : null;
+      heat.set(key, analysis.visitation(choice === "agent" ? (a) => a === agent : team === null ? null : (a) => a.team === team));
+    }
+    counts = heat.get(key);
+  }
+  let trail = null;
+  if ($("trail").checked && agent) {
+    const span = Math.max(1, Number($("trail-steps").value) || 20);
+    trail = { past: [], next: [] };
+    for (let t = Math.max(0, view.step - span); t <= view.step; t++) trail.past.push([agent.x[t], agent.y[t]]);
+    for (let t = view.step; t <= Math.min(analysis.steps - 1, view.step + span); t++) trail.next.push([agent.x[t], agent.y[t]]);
+  }
+  return { heat: counts, trail };
+}
+
 function show(step) {
   const replay = view.replay;
   if (!replay) return;
   view.step = Math.max(0, Math.min(replay.maxSteps, step));
   const states = replay.stateAt(view.step);
-  renderer.draw(states, view.selected);
+  renderer.draw(states, view.selected, null, overlay());
+  traces.draw(view.step, view.selected);
   view.frames += 1;
   $("scrubber").value = view.step;
   $("step").textContent = `step ${view.step} / ${replay.maxSteps}`;
@@ -66,7 +121,15 @@ function show(step) {
 
 function select(agent) {
   view.selected = agent;
+  table.render(agent);
   show(view.step);
+}
+
+function jump(agent, step) {
+  setPlaying(false);
+  view.selected = agent;
+  table.render(agent);
+  show(step);
 }
 
 function setPlaying(playing) {
@@ -105,14 +168,28 @@ $("play").onclick = () => setPlaying(!view.playing);
 $("prev").onclick = () => show(view.step - 1);
 $("next").onclick = () => show(view.step + 1);
 $("scrubber").oninput = (e) => show(Number(e.target.value));
+const objectsAt = (event) => {
+  const [c, r] = renderer.cellAt(event);
+  return view.replay ? view.replay.stateAt(view.step).filter((o) => o.location[0] === c && o.location[1] === r) : [];
+};
 $("grid").onclick = (e) => {
-  const [c, r] = renderer.cellAt(e);
-  const agent = view.replay?.stateAt(view.step).find((o) => o.type_name === "agent" && o.location[0] === c && o.location[1] === r);
+  const agent = objectsAt(e).find((o) => o.type_name === "agent");
   select(agent ? agent.agent_id : null);
 };
+$("grid").onmousemove = (e) => tooltip.show(e, objectsAt(e), view.replay?.meta);
+$("grid").onmouseleave = () => tooltip.hide();
 $("agents").onclick = (e) => {
   const li = e.target.closest("li[data-agent]");
   if (li) select(Number(li.dataset.agent));
+};
+for (const id of ["heatmap", "trail", "trail-steps"]) $(id).addEventListener("input", () => show(view.step));
+for (const id of ["trace-sort", "trace-team"]) $(id).addEventListener("change", () => view.analysis && (setTraces(), show(view.step)));
+document.querySelector(".tabs").onclick = (e) => {
+  const tab = e.target.closest("button[data-tab]")?.dataset.tab;
+  if (!tab) return;
+  for (const button of document.querySelectorAll(".tabs button")) button.classList.toggle("active", button.dataset.tab === tab);
+  for (const panel of document.querySelectorAll(".tab")) panel.hidden = panel.id !== `tab-${tab}`;
+  if (tab === "traces" && view.analysis) (setTraces(), show(view.step)); // sized while visible
 };
 $("replays").onclick = (e) => {
   const a = e.target.closest("a[data-name]");
@@ -131,7 +208,7 @@ $("upload").onchange = async (e) => {
   }
 };
 document.addEventListener("keydown", (e) => {
-  if (e.target.tagName === "INPUT" && e.target.type !== "range") return;
+  if (e.target.tagName === "INPUT" && e.target.type !== "range" && e.target.type !== "checkbox") return;
   const agents = view.replay?.meta.num_agents ?? 0;
   const keys = {
     " ": () => setPlaying(!view.playing),
@@ -150,6 +227,7 @@ document.addEventListener("keydown", (e) => {
 window.addEventListener("resize", () => {
   if (view.replay) {
     renderer.resize();
+    setTraces();
     show(view.step);
   }
 });

@@ -1,0 +1,144 @@
+// What a replay says about each agent over the whole episode, computed once when it opens:
+// per-step series (action, success, frozen, position), cooperation events, per-agent stats
+// and visitation counts. The panels (traces, table, events, heatmap, trail) only read this.
+//
+// Events follow the game's rules (a successful move that leaves an agent where it was used
+// the object or agent in front of it):
+// - "assembler": an assembler's use count went up; `agents` are the agents beside it (the
+//   8 cells around), so two or more is a joint use;
+// - "share": an agent used a neighbour: it moved into it without moving, and the neighbour's
+//   inventory grew by `items` ([item, count] pairs);
+// - "attack": an agent's attack succeeded; `victims` are the agents frozen at that step.
+
+// Orientation index -> unit step (the native catalog's order: N, S, W, E, NW, NE, SW, SE).
+export const DIRECTIONS = [[0, -1], [0, 1], [-1, 0], [1, 0], [-1, -1], [1, -1], [-1, 1], [1, 1]];
+
+const total = (inventory) => (inventory || []).reduce((sum, [, n]) => sum + n, 0);
+const amounts = (inventory) => new Map((inventory || []).map(([item, n]) => [item, n]));
+
+export class ReplayAnalysis {
+  constructor(replay) {
+    const steps = replay.maxSteps + 1;
+    const names = replay.meta.action_names;
+    const itemNames = replay.meta.item_names;
+    this.steps = steps;
+    this.width = replay.width;
+    this.height = replay.height;
+    const fields = replay.objects.filter((f) => f.type_name(0) === "agent").sort((a, b) => a.agent_id(0) - b.agent_id(0));
+    this.agents = fields.map((f) => this.#series(f, steps));
+    this.teams = [...new Set(this.agents.map((a) => a.team))].sort((a, b) => a - b);
+    const byId = new Map(this.agents.map((a) => [a.id, a]));
+    const heart = itemNames.indexOf("heart");
+    this.events = [];
+    for (const a of this.agents) {
+      a.stats = { reward: a.reward[steps - 1], hearts: 0, given: 0, received: 0, attacks: 0, attacked: 0, alone: 0, together: 0, failed: 0, frozen: 0, visited: 0 };
+      for (let t = 1; t < steps; t++) {
+        if (!a.success[t] && !a.frozen[t]) a.stats.failed += 1;
+        if (a.frozen[t]) a.stats.frozen += 1;
+        if (a.frozen[t] && !a.frozen[t - 1]) a.stats.attacked += 1;
+        if (heart >= 0) a.stats.hearts += Math.max(0, (a.inventory(t).get(heart) ?? 0) - (a.inventory(t - 1).get(heart) ?? 0));
+      }
+      a.stats.visited = a.visits.reduce((n, v) => n + (v > 0), 0);
+    }
+    this.#shares(names);
+    this.#attacks(names, byId);
+    this.#assemblers(replay);
+    this.events.sort((x, y) => x.step - y.step);
+  }
+
+  #series(f, steps) {
+    const agent = {
+      id: f.agent_id(0),
+      team: f.group_id(0),
+      action: new Int16Array(steps),
+      success: new Uint8Array(steps),
+      frozen: new Uint8Array(steps),
+      x: new Int16Array(steps),
+      y: new Int16Array(steps),
+      orientation: new Uint8Array(steps),
+      reward: new Float32Array(steps),
+      visits: new Int32Array(this.width * this.height),
+    };
+    const inventories = [];
+    for (let t = 0; t < steps; t++) {
+      const [c, r] = f.location(t);
+      agent.x[t] = c;
+      agent.y[t] = r;
+      agent.action[t] = f.action_id ? f.action_id(t) : 0;
+      agent.success[t] = f.action_success ? (f.action_success(t) ? 1 : 0) : 1;
+      agent.frozen[t] = f.is_frozen ? (f.is_frozen(t) ? 1 : 0) : 0;
+      agent.orientation[t] = f.orientation ? f.orientation(t) : 0;
+      agent.reward[t] = Number(f.total_reward ? f.total_reward(t) : 0);
+      agent.visits[r * this.width + c] += 1;
+      inventories.push(f.inventory ? f.inventory(t) : []);
+    }
+    const cache = new Map();
+    agent.inventory = (t) => {
+      if (!cache.has(t)) cache.set(t, amounts(inventories[t]));
+      return cache.get(t);
+    };
+    agent.held = (t) => total(inventories[t]);
+    return agent;
+  }
+
+  // Who stood at (c, r) at step t.
+  #occupant(c, r, t) {
+    return this.agents.find((a) => a.x[t] === c && a.y[t] === r);
+  }
+
+  #shares(names) {
+    for (const a of this.agents) {
+      for (let t = 1; t < this.steps; t++) {
+        const name = names[a.action[t]] ?? "";
+        if (!name.startsWith("move") || !a.success[t] || a.x[t] !== a.x[t - 1] || a.y[t] !== a.y[t - 1]) continue;
+        const [dx, dy] = DIRECTIONS[a.orientation[t]] ?? [0, 0];
+        const b = this.#occupant(a.x[t] + dx, a.y[t] + dy, t - 1);
+        if (!b) continue;
+        const before = b.inventory(t - 1);
+        const items = [...b.inventory(t)].map(([item, n]) => [item, n - (before.get(item) ?? 0)]).filter(([, n]) => n > 0);
+        if (!items.length) continue;
+        const count = items.reduce((sum, [, n]) => sum + n, 0);
+        a.stats.given += count;
+        b.stats.received += count;
+        this.events.push({ step: t, kind: "share", agents: [a.id, b.id], items, sameTeam: a.team === b.team });
+      }
+    }
+  }
+
+  #attacks(names, byId) {
+    for (let t = 1; t < this.steps; t++) {
+      const attackers = this.agents.filter((a) => a.success[t] && (names[a.action[t]] ?? "").startsWith("attack"));
+      if (!attackers.length) continue;
+      const victims = this.agents.filter((a) => a.frozen[t] && !a.frozen[t - 1]).map((a) => a.id);
+      for (const a of attackers) {
+        a.stats.attacks += 1;
+        const sameTeam = victims.length > 0 && victims.every((v) => byId.get(v).team === a.team);
+        this.events.push({ step: t, kind: "attack", agents: [a.id], victims, sameTeam });
+      }
+    }
+  }
+
+  #assemblers(replay) {
+    for (const f of replay.objects) {
+      if (!f.uses_count) continue;
+      const [c, r] = f.location(0);
+      for (let t = 1; t < this.steps; t++) {
+        const uses = f.uses_count(t) - f.uses_count(t - 1);
+        if (uses <= 0) continue;
+        const beside = this.agents.filter((a) => Math.max(Math.abs(a.x[t] - c), Math.abs(a.y[t] - r)) === 1);
+        for (const a of beside) a.stats[beside.length > 1 ? "together" : "alone"] += uses;
+        this.events.push({ step: t, kind: "assembler", object: f.id(0), type: f.type_name(0), at: [c, r], agents: beside.map((a) => a.id), uses });
+      }
+    }
+  }
+
+  // Steps each cell was occupied, by one agent, a team's agents, or every agent (null).
+  visitation(filter = null) {
+    const counts = new Int32Array(this.width * this.height);
+    for (const a of this.agents) {
+      if (filter && !filter(a)) continue;
+      for (let i = 0; i < counts.length; i++) counts[i] += a.visits[i];
+    }
+    return counts;
+  }
+}
