@@ -5,8 +5,8 @@ Shell commands come from the ```bash blocks and Python from the ```python blocks
 command that appears on two pages runs once;
 they run in one scratch directory (``configs/`` linked in), so later commands use what
 earlier ones wrote (``train_dir/my_run``, ``stats.duckdb``, ``replays/``); ``notebooks/`` is linked in too. Only these are
-changed: ``metta-lit`` runs this interpreter's module, training budgets and episode lengths
-shrink, the setup, ``make ci`` and ``make test`` lines are skipped (setup already ran; this is the test run), GPU lines
+changed: ``metta-lit`` runs this interpreter's module, training budgets, episode lengths and
+evaluations' episode counts shrink, the setup, ``make ci`` and ``make test`` lines are skipped (setup already ran; this is the test run), GPU lines
 are skipped without a GPU, the interactive ``play`` is left to the tmux test and the validation
 suites to their own test (CI's: tests/recipes/test_ci_suite.py) and the stable runs, sweeps, experiments and Ray to their own tests; cluster
 launches print their commands (``--dry-run``); commands that serve the web app until
@@ -51,6 +51,7 @@ SMALL_FIT = (
 SMALL_RUN = (
     " num_envs=8 total_timesteps=6000 eval_envs=1 trainer.check_val_every_n_epoch=1000 evaluator.evaluate_interval=0"
 )
+FEW_EPISODES = " --episodes 2"  # evaluations: two episodes of each simulation instead of its own count
 SHORT_EPISODES = """ --model.init_args.eval_envs 1 --model.init_args.env_overrides '{"game.max_steps": 60}'"""
 
 
@@ -137,6 +138,8 @@ def adapt(command: str) -> str | None:
         command += SMALL_FIT
     if " validate " in command:
         command += SHORT_EPISODES
+    if " evaluate " in command:
+        command += FEW_EPISODES.replace(" --episodes ", " episodes=") if " run evaluate " in command else FEW_EPISODES
     return command
 
 

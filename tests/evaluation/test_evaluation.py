@@ -354,3 +354,17 @@ def test_evaluate_and_compare_take_a_simulations_file_of_ones_own(tmp_path):
     (tmp_path / "bad.yaml").write_text("simulations:\n  - {name: x, env: navigation, num_episods: 2}\n")
     with pytest.raises(ConfigError, match="num_episods"):
         load_simulations([str(tmp_path / "bad.yaml")])
+
+
+def test_episodes_overrides_every_simulations_own_count(tmp_path):
+    """``--episodes`` plays that many episodes of each simulation (a quick look); the count is
+    part of what was evaluated, so it is a separate evaluation from the simulations' own."""
+    quiet = Console(file=io.StringIO())
+    db_path = str(tmp_path / "e.duckdb")
+    records = evaluate(["random"], ["navigation/default", "navigation/sparse"], db_path, episodes=3, console=quiet)
+    assert [len(r.episodes) for r in records] == [3, 3]
+    (own,) = evaluate(["random"], ["navigation/sparse"], db_path, console=quiet)
+    assert len(own.episodes) == load_simulations(["navigation/sparse"])[0].num_episodes != 3
+    assert EvalStatsDB(db_path).count("episodes") == 6 + len(own.episodes)
+    with pytest.raises(ConfigError, match="--episodes: must be >= 1, got 0"):
+        evaluate(["random"], ["navigation/default"], db_path, episodes=0, console=quiet)

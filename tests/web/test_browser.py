@@ -16,7 +16,7 @@ from urllib.parse import quote, urlparse
 import numpy as np
 import pytest
 
-from metta_lit.env.replay import ReplayRecorder
+from metta_lit.env.replay import ReplayRecorder, load_replay
 from tests.conftest import ROOT, Driver, require
 from tests.web_site import free_move, write_evaluation, write_experiment
 
@@ -435,3 +435,20 @@ def test_the_viewer_legend_traces_table_and_heatmap(page, server, site):
     page.mouse.move(grid["x"] + (agent["location"][0] + 0.5) * size, grid["y"] + (agent["location"][1] + 0.5) * size)
     tip = page.locator("#tooltip").inner_text()
     assert "agent_id: 7" in tip and "total_reward:" in tip and "inventory:" in tip
+
+
+def test_what_the_selected_agent_saw_is_its_observation_with_fog_outside_its_window(page, server, site):
+    from tests.web.test_web import observed
+
+    page.goto(f"{server}/replay?replay={quote(site['replay'].name)}")
+    page.wait_for_function("window.viewer.replay !== null")
+    page.locator('#agents li[data-agent="3"]').click()
+    page.locator("#scrubber").fill("10")
+    page.evaluate(SNAP)
+    page.locator("#saw").check()
+    page.wait_for_function("window.viewer.seen && window.viewer.seen.step === 10 && window.viewer.seen.agent === 3")
+    shown = page.locator("#seen li").evaluate_all(
+        "(els) => els.map((e) => [Number(e.dataset.row), Number(e.dataset.col), e.dataset.feature, Number(e.dataset.value)])"
+    )
+    assert [tuple(t) for t in shown] == observed(load_replay(str(site["replay"])), 10, 3)
+    assert page.evaluate(DIFF) > 1000  # the fog darkens the map outside the agent's 11x11 window

@@ -7,11 +7,14 @@ import json
 import os
 import zlib
 
+import numpy as np
 import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from metta_lit.env import MettaGridVecEnv
 from metta_lit.env.replay import load_replay
+from metta_lit.env.verify import replay_config
 from metta_lit.web.app import WebConfig, create_app
 from metta_lit.web.scorecard import leaderboard_rows, scorecard
 from tests.conftest import EPOCH
@@ -42,6 +45,28 @@ def test_a_replay_is_listed_and_served_as_checked_json(client, site):
     replay = client.get(f"/api/replays/{site['replay'].name}").json()
     assert replay == json.loads(json.dumps(load_replay(str(site["replay"]))))
     assert replay["map_size"] == [62, 62] and replay["num_agents"] == 24 and replay["max_steps"] == 40
+
+
+def observed(replay: dict, step: int, agent: int) -> list[tuple[int, int, str, int]]:
+    """The agent's tokens after ``step`` steps, by stepping a fresh env with the replay's actions."""
+    env = MettaGridVecEnv(replay_config(replay, "r"), num_envs=1)
+    env.reset()
+    env.set_episode_seed(0, replay["episode_seed"])
+    for actions in replay["actions"][:step]:
+        env.step(np.array([actions], np.int32))
+    names = {spec["id"]: name for name, spec in env.feature_spec.items()}
+    return [(loc >> 4, loc & 0xF, names[f], v) for loc, f, v in env.observations[0, agent].tolist() if loc != 255]
+
+
+def test_what_an_agent_saw_is_the_envs_observation_at_that_step(client, site):
+    name, replay = site["replay"].name, load_replay(str(site["replay"]))
+    seen = client.get(f"/api/observation/{name}?step=10&agent=3").json()
+    assert seen["window"] == [11, 11]
+    assert [(t["row"], t["col"], t["feature"], t["value"]) for t in seen["tokens"]] == observed(replay, 10, 3)
+    assert client.get(f"/api/observation/{name}?step=x&agent=3").status_code == 400
+    far = client.get(f"/api/observation/{name}?step=41&agent=3")
+    assert far.status_code == 422 and "step must be in [0, 40] and agent in [0, 23]" in far.json()["error"]
+    assert client.get("/api/observation/..%2Fsecret.json.z?step=1&agent=0").status_code in (403, 404)
 
 
 @pytest.mark.parametrize(

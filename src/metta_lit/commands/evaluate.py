@@ -24,6 +24,7 @@ def evaluate(
     ray_address: str | None = None,
     retries: int = 3,
     splits: list[str] = [],  # noqa: B006 (read, never mutated; the CLI shows it)
+    episodes: int | None = None,
     console: Console | None = None,
 ) -> list[SimulationRecord]:
     """Run policies on simulation suites and record every episode in a DuckDB file.
@@ -33,6 +34,7 @@ def evaluate(
         simulations: suites or 'suite/name' (configs/sims), or a simulations YAML file of your own
         splits: cross-play: every ordered pair of the policies (self-play too) plays every simulation in
             each split ('1v3': the first policy has a quarter of the agents), on the same seeds
+        episodes: play this many episodes of every simulation instead of each one's own count (a quick look)
         stats_db: DuckDB file the episodes are added to
         replay_dir: write one '<episode_id>.json.z' replay per episode here
         seed: seed of the maps and of the sampled actions
@@ -55,7 +57,11 @@ def evaluate(
     check_seed(seed, "--seed")
     if workers < 0 or retries < 0:
         raise ConfigError(f"--workers and --retries: must be >= 0, got {workers} and {retries}")
+    if episodes is not None and episodes < 1:
+        raise ConfigError(f"--episodes: must be >= 1, got {episodes}")
     sims = load_simulations(simulations)
+    if episodes is not None:
+        sims = [sim.model_copy(update={"num_episodes": episodes}) for sim in sims]
     parsed = [Split.parse(split) for split in splits]  # a bad split fails before anything runs
     for sim in sims if parsed else ():
         agents = sim.env_config().game.num_agents

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from metta_lit.core.errors import validation_message
 from metta_lit.env.config import AsciiMapBuilder, MettaGridConfig
 from metta_lit.env.replay import ReplayError, ReplayRecorder, is_change_list, value_at
-from metta_lit.env.vec_env import MettaGridVecEnv
+from metta_lit.env.vec_env import EMPTY_TOKEN, MettaGridVecEnv
 
 VERIFIABLE_FIELDS = ("episode_seed", "map", "actions")
 # Top-level fields a replay may hold that are not compared as values: a label the writer
@@ -244,3 +244,36 @@ def _actions(replay: dict[str, Any], config: MettaGridConfig, url: str) -> np.nd
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def observation_at(replay: dict[str, Any], step: int, agent: int, url: str = "replay") -> dict[str, Any]:
+    """What ``agent`` observed after ``step`` steps of a checked replay (the tokens its policy
+    chose its next action from), by re-simulating the recorded actions up to that step:
+    ``{window: [width, height], tokens: [{row, col, feature, value}]}`` with rows and columns
+    in the agent's window (the agent at its centre). A replay without the fields that make it
+    verifiable, or a step or agent it does not have, is a :class:`ReplayError`."""
+    if any(key not in replay for key in VERIFIABLE_FIELDS):
+        raise ReplayError(f"{url}: cannot re-simulate: the replay has no {', '.join(VERIFIABLE_FIELDS)}")
+    if not 0 <= step <= replay["max_steps"] or not 0 <= agent < replay["num_agents"]:
+        raise ReplayError(
+            f"{url}: step must be in [0, {replay['max_steps']}] and agent in [0, {replay['num_agents'] - 1}]"
+        )
+    config = replay_config(replay, url)
+    actions = _actions(replay, config, url)
+    env = MettaGridVecEnv(config, num_envs=1)
+    env.reset()
+    env.set_episode_seed(0, _seed(replay, url))
+    for step_actions in actions[:step]:
+        env.step(step_actions[None])
+    names = {spec["id"]: name for name, spec in env.feature_spec.items()}
+    tokens = [
+        {
+            "row": int(location) >> 4,
+            "col": int(location) & 0xF,
+            "feature": names.get(int(feature), str(feature)),
+            "value": int(value),
+        }
+        for location, feature, value in env.observations[0, agent].tolist()
+        if location != EMPTY_TOKEN
+    ]
+    return {"window": [config.game.obs_width, config.game.obs_height], "tokens": tokens}

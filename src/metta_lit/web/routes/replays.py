@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from metta_lit.env.replay import MAX_REPLAY_BYTES, ReplayError, load_replay, parse_replay
+from metta_lit.env.verify import observation_at
 from metta_lit.web.site import REPLAY_SUFFIX, Site
 
 
@@ -33,6 +34,24 @@ def routes(site: Site) -> list[Route]:
             raise HTTPException(422, str(e).replace(str(path), name)) from None
         return JSONResponse(replay)
 
+    async def get_observation(request: Request) -> Response:
+        """What one agent observed at one step of a replay in the folder: the episode is
+        re-simulated from the replay's actions up to that step (nothing is stored)."""
+        name = request.path_params["name"]
+        try:
+            step, agent = int(request.query_params["step"]), int(request.query_params["agent"])
+        except (KeyError, ValueError):
+            raise HTTPException(400, "observation: give ?step=<integer>&agent=<integer>") from None
+        path = replays.resolve(name)
+        if not name.endswith(REPLAY_SUFFIX) or not path.is_file():
+            raise HTTPException(404, f"replays: {name!r} is not a {REPLAY_SUFFIX} file")
+        try:
+            replay = await run_in_threadpool(load_replay, str(path))
+            seen = await run_in_threadpool(observation_at, replay, step, agent, name)
+        except ReplayError as e:
+            raise HTTPException(422, str(e).replace(str(path), name)) from None
+        return JSONResponse(seen)
+
     async def upload_replay(request: Request) -> Response:
         """A replay from the user's disk: checked like a file, returned, never stored."""
         declared = request.headers.get("content-length")
@@ -53,5 +72,6 @@ def routes(site: Site) -> list[Route]:
     return [
         Route("/api/replays", list_replays),
         Route("/api/replays/upload", upload_replay, methods=["POST"]),
+        Route("/api/observation/{name:path}", get_observation),
         Route("/api/replays/{name:path}", get_replay),
     ]

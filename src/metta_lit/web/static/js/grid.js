@@ -98,6 +98,7 @@ export class GridRenderer {
       if (o.type_name === "agent") this.drawAgent(o, x, y, s, o.agent_id === selected, o.agent_id === controlled);
       else this.drawObject(o, x, y, s);
     }
+    if (overlay.fog) this.drawFog(overlay.fog);
     if (overlay.trail) {
       this.drawTrail(overlay.trail.past, "rgba(250,204,21,0.9)");
       this.drawTrail(overlay.trail.next, "rgba(255,255,255,0.45)");
@@ -116,6 +117,20 @@ export class GridRenderer {
       ctx.fillRect((i % this.width) * s, Math.floor(i / this.width) * s, s, s);
     }
     ctx.globalAlpha = 1;
+  }
+
+  // Darkens every cell outside a rectangle of cells {x, y, width, height} (an agent's view).
+  drawFog({ x, y, width, height }) {
+    const ctx = this.ctx;
+    const s = this.cell;
+    ctx.fillStyle = "rgba(2,6,23,0.7)";
+    ctx.beginPath();
+    ctx.rect(0, 0, this.width * s, this.height * s);
+    ctx.rect(x * s, y * s, width * s, height * s);
+    ctx.fill("evenodd");
+    ctx.strokeStyle = "#facc15";
+    ctx.lineWidth = 1;
+    ctx.strokeRect(x * s + 0.5, y * s + 0.5, width * s - 1, height * s - 1);
   }
 
   // A path through cell centres: the selected agent's steps before (yellow) or after (white) now.

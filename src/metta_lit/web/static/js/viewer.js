@@ -13,7 +13,7 @@ import { getJson, showError } from "./api.js";
 const $ = (id) => document.getElementById(id);
 const renderer = new GridRenderer($("grid"));
 // Shared with tests and benchmarks: what is shown, and how fast frames come.
-const view = (window.viewer = { replay: null, analysis: null, step: 0, playing: false, selected: null, fps: 0, frames: 0 });
+const view = (window.viewer = { replay: null, name: null, analysis: null, step: 0, playing: false, selected: null, seen: null, fps: 0, frames: 0 });
 const traces = new Traces($("traces"), (agent, step) => jump(agent, step));
 const table = new AgentTable($("agent-table"), $("agent-search"), (agent) => select(agent));
 const events = new Events($("event-lane"), $("events"), $("event-kind"), (event) => jump(event.agents[0] ?? view.selected, event.step));
@@ -30,9 +30,12 @@ async function listReplays() {
   );
 }
 
-function open(data, name) {
+// `name`: the replay's name in the folder (the server can re-simulate it), or null for an upload.
+function open(data, name, label = name) {
   const replay = new Replay(data);
   view.replay = replay;
+  view.name = name;
+  view.seen = null;
   view.analysis = new ReplayAnalysis(replay);
   view.step = 0;
   view.selected = null;
@@ -40,7 +43,7 @@ function open(data, name) {
   const first = replay.stateAt(0);
   renderer.setMap(replay.width, replay.height, first);
   $("scrubber").max = replay.maxSteps;
-  document.title = `metta-lit · ${name}`;
+  document.title = `metta-lit · ${label}`;
   fill("legend", legend(first, replay.meta));
   const teams = view.analysis.teams;
   fill("heatmap", h("option", { value: "off" }, "off"), h("option", { value: "all" }, "all agents"), teams.map((t) => h("option", { value: `team ${t}` }, `team ${t}`)), h("option", { value: "agent" }, "the selected agent"));
@@ -90,7 +93,36 @@ function overlay() {
     for (let t = Math.max(0, view.step - span); t <= view.step; t++) trail.past.push([agent.x[t], agent.y[t]]);
     for (let t = view.step; t <= Math.min(analysis.steps - 1, view.step + span); t++) trail.next.push([agent.x[t], agent.y[t]]);
   }
-  return { heat: counts, trail };
+  const seen = view.seen && view.seen.step === view.step && view.seen.agent === view.selected ? view.seen : null;
+  const fog = seen && agent ? { x: agent.x[view.step] - (seen.window[0] >> 1), y: agent.y[view.step] - (seen.window[1] >> 1), width: seen.window[0], height: seen.window[1] } : null;
+  return { heat: counts, trail, fog };
+}
+
+// What the selected agent observed at this step, asked of the server (which re-simulates the
+// replay to that step); shown as its window on the map and its tokens in the panel.
+let seenWanted = null;
+async function updateSeen() {
+  const want = $("saw").checked && view.selected !== null && view.replay ? `${view.selected}@${view.step}` : null;
+  if (want === seenWanted) return;
+  seenWanted = want;
+  if (!want) return fill("seen");
+  if (view.name === null) return fill("seen", h("p", { class: "muted" }, "Only replays from the folder can be re-simulated."));
+  const [agent, step] = [view.selected, view.step];
+  try {
+    const seen = await getJson(`/api/observation/${encodeURIComponent(view.name)}?step=${step}&agent=${agent}`);
+    if (seenWanted !== want) return; // the selection moved on meanwhile
+    view.seen = { ...seen, step, agent };
+    const cx = seen.window[0] >> 1;
+    const cy = seen.window[1] >> 1;
+    fill(
+      "seen",
+      h("p", { class: "muted" }, `agent ${agent} at step ${step}: ${seen.tokens.length} tokens (row, column from the agent)`),
+      h("ol", { class: "tokens mono" }, seen.tokens.map((t) => h("li", { dataset: { row: t.row, col: t.col, feature: t.feature, value: t.value } }, `${t.row - cy},${t.col - cx} ${t.feature}=${t.value}`))),
+    );
+    renderer.draw(view.replay.stateAt(view.step), view.selected, null, overlay());
+  } catch (e) {
+    fill("seen", h("p", { class: "failed" }, e.message));
+  }
 }
 
 function show(step) {
@@ -100,6 +132,7 @@ function show(step) {
   const states = replay.stateAt(view.step);
   renderer.draw(states, view.selected, null, overlay());
   traces.draw(view.step, view.selected);
+  if (!view.playing) updateSeen();
   view.frames += 1;
   $("scrubber").value = view.step;
   $("step").textContent = `step ${view.step} / ${replay.maxSteps}`;
@@ -182,7 +215,7 @@ $("agents").onclick = (e) => {
   const li = e.target.closest("li[data-agent]");
   if (li) select(Number(li.dataset.agent));
 };
-for (const id of ["heatmap", "trail", "trail-steps"]) $(id).addEventListener("input", () => show(view.step));
+for (const id of ["heatmap", "trail", "trail-steps", "saw"]) $(id).addEventListener("input", () => show(view.step));
 for (const id of ["trace-sort", "trace-team"]) $(id).addEventListener("change", () => view.analysis && (setTraces(), show(view.step)));
 document.querySelector(".tabs").onclick = (e) => {
   const tab = e.target.closest("button[data-tab]")?.dataset.tab;
@@ -202,7 +235,7 @@ $("upload").onchange = async (e) => {
   const file = e.target.files[0];
   if (!file) return;
   try {
-    open(await getJson(`/api/replays/upload?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file }), file.name);
+    open(await getJson(`/api/replays/upload?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file }), null, file.name);
   } catch (err) {
     showError(err.message);
   }
