@@ -452,3 +452,26 @@ def test_what_the_selected_agent_saw_is_its_observation_with_fog_outside_its_win
     )
     assert [tuple(t) for t in shown] == observed(load_replay(str(site["replay"])), 10, 3)
     assert page.evaluate(DIFF) > 1000  # the fog darkens the map outside the agent's 11x11 window
+
+
+def test_live_play_shows_the_inspected_agents_action_distribution_and_resets_its_memory(page, server, site):
+    policy = next(str(p.relative_to(site["data"])) for p in site["data"].rglob("*.mpt"))
+    page.goto(f"{server}/play?env=navigation&policy={quote(policy)}&autostart=1")
+    page.wait_for_function("window.live.state !== null && !window.live.waiting")
+    page.select_option("#inspect", "1")
+    page.wait_for_function("!window.live.waiting")
+    page.locator("#step").click()
+    page.wait_for_function("window.live.inspection !== null && !window.live.waiting")
+    probs = page.locator("#inspection li").evaluate_all("(els) => els.map((e) => Number(e.dataset.prob))")
+    assert len(probs) == len(page.evaluate("window.live.state.meta.action_names")) and abs(sum(probs) - 1) < 1e-5
+    taken = page.locator("#inspection li.taken").get_attribute("data-action")
+    assert taken == page.evaluate("window.live.inspection.action")
+    float(page.locator("#inspection [data-field=value]").inner_text())  # a number
+    page.locator("#mem-zero").click()
+    page.wait_for_function("document.getElementById('mem-done').textContent.includes('zero')")
+    page.select_option("#mem-from", "0")
+    page.locator("#mem-copy").click()
+    page.wait_for_function("document.getElementById('mem-done').textContent.includes('copy')")
+    page.locator("#step").click()
+    page.wait_for_function("window.live.step === 2 && !window.live.waiting")
+    assert page.evaluate("window.live.inspection.step") == 1

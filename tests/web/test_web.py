@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import zlib
+from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -288,6 +289,67 @@ def test_live_play_steps_the_game_and_a_key_moves_the_controlled_agent(client, s
     me = next(o for o in replay["objects"] if o.get("agent_id") == 2)
     assert me["location"][-1] == [2, [*target, me["location"][0][1][2]]]
     os.remove(site["replays"] / saved["name"])
+
+
+def test_live_play_shows_an_agents_policy_output_and_changes_its_memory(client):
+    """Inspecting agent 1: every frame carries its action distribution (summing to 1), value
+    and the action taken; its memory can be zeroed, noised or copied from agent 0."""
+    policy = next(p for p in client.get("/api/policies").json()["policies"] if p != "random")
+    with client.websocket_connect(f"{WS}/ws/play?env=navigation&policy={quote(policy)}&seed=1") as ws:
+        init = ws.receive_json()
+        ws.send_json({"type": "inspect", "agent": 1})
+        assert ws.receive_json() == {"type": "inspect", "agent": 1}
+        ws.send_json({"type": "step"})
+        seen = ws.receive_json()["inspection"]
+        assert seen["agent"] == 1 and seen["step"] == 0 and seen["actions"] == init["action_names"]
+        assert abs(sum(seen["probs"]) - 1) < 1e-5 and all(p >= 0 for p in seen["probs"])
+        assert isinstance(seen["value"], float) and seen["action"] in init["action_names"]
+        for op in ({"op": "zero"}, {"op": "random"}, {"op": "copy", "from": 0}):
+            ws.send_json({"type": "memory", "agent": 1, **op})
+            assert ws.receive_json() == {"type": "memory", "agent": 1, "op": op["op"]}
+        ws.send_json({"type": "memory", "agent": 1, "op": "erase"})
+        assert "op must be zero, random or copy" in ws.receive_json()["message"]
+        ws.send_json({"type": "inspect", "agent": "1"})
+        assert "agent must be an integer or null" in ws.receive_json()["message"]
+    with client.websocket_connect(f"{WS}/ws/play?env=navigation&policy=random") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "memory", "agent": 1, "op": "zero"})
+        assert "RandomPolicy keeps no memory to change" in ws.receive_json()["message"]
+
+
+def test_memory_changes_reach_the_policys_next_step(site):
+    """Zero, copy and random act on the memory the next step reads (checked on the game)."""
+    import torch
+
+    from metta_lit.env import env_config
+    from metta_lit.evaluation.runner import PolicyHandle
+    from metta_lit.web.live import LiveGame
+
+    policy = PolicyHandle.from_uri(str(next(site["data"].rglob("*.mpt")))).policy
+    game = LiveGame(env_config("navigation"), policy, seed=0)
+    game.step()
+    keys = list(policy.memory_shapes())
+    game.set_memory(1, "zero")
+    assert keys and all(not game.td[key][0, 1].any() for key in keys)
+    game.set_memory(2, "copy", source=0)
+    assert all(torch.equal(game.td[key][0, 2], game.td[key][0, 0]) for key in keys)
+    game.set_memory(3, "random")
+    assert all(game.td[key][0, 3].abs().sum() > 0 for key in keys)
+
+    # The same game (same seeds) with and without agent 1's memory zeroed after 3 steps: its
+    # next action distribution differs only when the memory was changed.
+    def next_probs(zero: bool) -> list[float]:
+        torch.manual_seed(0)
+        twin = LiveGame(env_config("navigation"), policy, seed=0)
+        twin.inspect(1)
+        for _ in range(3):
+            twin.step()
+        if zero:
+            twin.set_memory(1, "zero")
+        twin.step()
+        return twin.inspection["probs"]
+
+    assert next_probs(False) == next_probs(False) != next_probs(True)
 
 
 @pytest.mark.parametrize(

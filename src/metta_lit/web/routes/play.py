@@ -128,15 +128,18 @@ def handle(game: LiveGame, message: Any, replay_dir: Path) -> dict[str, Any]:
         game.step(message.get("action"))
         return game.frame()
     if kind == "control":
-        agent = message.get("agent")
-        if agent is not None and (isinstance(agent, bool) or not isinstance(agent, int)):
-            raise ValueError(f"control: agent must be an integer or null, got {agent!r}")
-        game.control(agent)
-        return {"type": "control", "agent": agent}
+        game.control(message.get("agent"))
+        return {"type": "control", "agent": game.controlled}
+    if kind == "inspect":
+        game.inspect(message.get("agent"))
+        return {"type": "inspect", "agent": game.inspected}
+    if kind == "memory":
+        game.set_memory(message.get("agent"), message.get("op"), message.get("from"))
+        return {"type": "memory", "agent": message.get("agent"), "op": message.get("op")}
     if kind == "save":
         name = game.save(replay_dir)
         return {"type": "saved", "name": name, "url": viewer_url(name)}
     if kind == "reset":
         game.reset()
         return {"type": "init", **game.header()}
-    raise ValueError(f"unknown message {message!r}: expected type step, control, save or reset")
+    raise ValueError(f"unknown message {message!r}: expected type step, control, inspect, memory, save or reset")

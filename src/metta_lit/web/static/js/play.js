@@ -1,7 +1,9 @@
 // Live play: the server steps one env over a websocket; the page draws each frame and can
 // steer one agent with play's keys (while paused, each key press is one step, as in the
 // terminal; while playing, the last key pressed is used at the next step and the agent
-// waits with noop when no key was pressed).
+// waits with noop when no key was pressed). One agent's policy output (its action
+// distribution, value estimate and the action taken) can be inspected every step, and its
+// recurrent memory zeroed, noised or copied from another agent to watch what changes.
 import { GridRenderer, describeAgent } from "./grid.js";
 import { fill, h, options } from "./dom.js";
 import { LiveState } from "./replay_model.js";
@@ -9,7 +11,7 @@ import { getJson, showError } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
 const renderer = new GridRenderer($("grid"));
-const live = (window.live = { socket: null, state: null, step: 0, done: false, playing: false, controlled: null, keys: {}, queued: null, waiting: false });
+const live = (window.live = { socket: null, state: null, step: 0, done: false, playing: false, controlled: null, inspected: null, inspection: null, keys: {}, queued: null, waiting: false });
 
 async function fillChoices() {
   const [{ envs }, { policies }] = await Promise.all([getJson("/api/envs"), getJson("/api/policies")]);
@@ -40,23 +42,50 @@ function onMessage(event) {
     live.step = message.step;
     live.done = false;
     renderer.setMap(live.state.width, live.state.height, live.state.objects());
-    fill(
-      "control",
-      h("option", { value: "" }, "no agent"),
-      Array.from({ length: message.num_agents }, (_, a) => h("option", { value: a }, `agent ${a}`)),
-    );
+    const agents = Array.from({ length: message.num_agents }, (_, a) => a);
+    fill("control", h("option", { value: "" }, "no agent"), agents.map((a) => h("option", { value: a }, `agent ${a}`)));
+    fill("inspect", h("option", { value: "" }, "no agent"), agents.map((a) => h("option", { value: a }, `agent ${a}`)));
+    fill("mem-from", agents.map((a) => h("option", { value: a }, `agent ${a}`)));
+    live.inspection = null;
+    fill("inspection");
     $("keys").textContent = "keys: " + Object.entries(live.keys).map(([k, a]) => `${k === " " ? "space" : k} ${a}`).join(", ");
     for (const id of ["play", "step", "save"]) $(id).disabled = false;
     if (live.controlled !== null) send({ type: "control", agent: live.controlled });
+    else if (live.inspected !== null) send({ type: "inspect", agent: live.inspected });
   } else if (message.type === "frame") {
     live.state.update(message.objects);
     live.step = message.step;
     live.done = message.done;
     if (live.done) setPlaying(false);
+    live.inspection = message.inspection;
+    showInspection(message.inspection);
+  } else if (message.type === "memory") {
+    $("mem-done").textContent = `agent ${message.agent}'s memory: ${message.op} (before step ${live.step})`;
   } else if (message.type === "saved") {
     fill("saved", "saved ", h("a", { href: `/replay?replay=${encodeURIComponent(message.name)}` }, message.name));
   }
   draw();
+}
+
+// The inspected agent's action distribution as bars (the action taken marked) and its value.
+function showInspection(seen) {
+  if (!seen) return fill("inspection", live.inspected === null ? [] : h("p", { class: "muted" }, "this policy writes no action distribution"));
+  fill(
+    "inspection",
+    h("p", {}, `agent ${seen.agent}, step ${seen.step}: value `, h("b", { dataset: { field: "value" } }, seen.value === null ? "–" : seen.value.toFixed(3))),
+    h(
+      "ul",
+      { class: "probs" },
+      seen.actions.map((name, i) =>
+        h(
+          "li",
+          { dataset: { action: name, prob: seen.probs[i] }, class: name === seen.action ? "taken" : "" },
+          h("span", { class: "bar", style: { width: `${(100 * seen.probs[i]).toFixed(1)}%` } }),
+          h("span", { class: "label" }, `${name} ${(100 * seen.probs[i]).toFixed(1)}%`),
+        ),
+      ),
+    ),
+  );
 }
 
 function send(message) {
@@ -109,6 +138,16 @@ $("control").onchange = (e) => {
   send({ type: "control", agent: live.controlled });
   $("grid").focus();
 };
+$("inspect").onchange = (e) => {
+  live.inspected = e.target.value === "" ? null : Number(e.target.value);
+  send({ type: "inspect", agent: live.inspected });
+};
+for (const op of ["zero", "random", "copy"]) {
+  $(`mem-${op}`).onclick = () => {
+    if (live.inspected === null) return showError("choose an agent to inspect first");
+    send({ type: "memory", agent: live.inspected, op, ...(op === "copy" ? { from: Number($("mem-from").value) } : {}) });
+  };
+}
 document.addEventListener("keydown", (e) => {
   if (["INPUT", "SELECT"].includes(e.target.tagName)) return;
   if (e.key === "p") return setPlaying(!live.playing);
