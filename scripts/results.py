@@ -149,6 +149,25 @@ def render_verify_replays(r: dict[str, Any]) -> str:
     return table(["env", "identical", "steps", "verify time", "first difference"], rows)
 
 
+def render_viewer(r: dict[str, Any]) -> str:
+    """One column per episode length: opening, a frame in order and scrubbing, playback, a re-simulation."""
+    episodes = r["episodes"]
+    rows = [
+        ["replay file", *(f"{e['replay_kb']:,} KB" for e in episodes)],
+        ["open (fetch, parse, analysis, first frame)", *(f"{e['load_s']:.2f} s" for e in episodes)],
+        ["a frame in order: mean / p99", *(f"{e['frame_ms_mean']:.1f} / {e['frame_ms_p99']:.1f} ms" for e in episodes)],
+        [
+            "scrubbing (random steps): mean / p99",
+            *(f"{e['scrub_ms_mean']:.1f} / {e['scrub_ms_p99']:.1f} ms" for e in episodes),
+        ],
+        ["playback at 60 steps/s", *(f"{e['playback_fps']:.0f} fps" for e in episodes)],
+        ["what agent 0 saw halfway (re-simulated)", *(f"{e['observation_s']:.2f} s" for e in episodes)],
+    ]
+    header = ["arena, 24 agents, overlays on", *(f"{e['steps']:,} steps" for e in episodes)]
+    load = f"Load average while measuring: {r['load_average_1min']:.1f} (2 cores)."
+    return table(header, rows) + "\n\n" + load
+
+
 def render_experiment(r: dict[str, Any]) -> str:
     """Per metric: each arm's runs, mean and IQM with their 95% intervals; then the verdicts."""
     config, parts = r["config"], []
@@ -178,6 +197,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "policies": render_policies,
     "eval": render_eval,
     "verify_replays": render_verify_replays,
+    "viewer": render_viewer,
 }
 
 

@@ -383,7 +383,10 @@ def test_the_viewer_lists_a_joint_assembler_use_and_a_hand_over_and_jumps_to_the
     )
     headers = page.locator("#agent-table th").all_inner_texts()
     rows = [dict(zip([h.rstrip(" ▲▼") for h in headers], row, strict=True)) for row in cells]
-    assert [(r["together"], r["items given"], r["received"]) for r in rows] == [("1", "1", "0"), ("1", "0", "1")]
+    assert [(r["together"], r["items given"], r["received"], r["hearts"]) for r in rows] == [
+        ("1", "1", "0", "1"),  # the heart goes to the agent that used the assembler
+        ("1", "0", "1", "0"),
+    ]
 
 
 def test_the_viewer_legend_traces_table_and_heatmap(page, server, site):

@@ -16,6 +16,31 @@ export const DIRECTIONS = [[0, -1], [0, 1], [-1, 0], [1, 0], [-1, -1], [1, -1], 
 const total = (inventory) => (inventory || []).reduce((sum, [, n]) => sum + n, 0);
 const amounts = (inventory) => new Map((inventory || []).map(([item, n]) => [item, n]));
 
+// A field's value at every step as a typed array, filled change by change (no search per step);
+// `pick` maps a value (a location's column, say), `missing` stands in for an absent field.
+function expand(field, steps, Type, missing = 0, pick = (v) => v) {
+  const out = new Type(steps);
+  if (!field) return out.fill(missing);
+  const number = (v) => Number(pick(v));
+  if (!field.changes) return out.fill(number(field(0)));
+  const { steps: at, values } = field.changes;
+  for (let i = 0; i < at.length; i++) out.fill(number(values[i]), Math.max(0, at[i]), i + 1 < at.length ? at[i + 1] : steps);
+  return out;
+}
+
+// How much of `item` an inventory gained over the episode (the sum of its increases).
+function gained(inventory, item) {
+  if (!inventory?.changes) return 0;
+  let sum = 0;
+  let before = 0;
+  for (const value of inventory.changes.values) {
+    const now = (value.find(([i]) => i === item) ?? [item, 0])[1];
+    sum += Math.max(0, now - before);
+    before = now;
+  }
+  return sum;
+}
+
 export class ReplayAnalysis {
   constructor(replay) {
     const steps = replay.maxSteps + 1;
@@ -36,9 +61,9 @@ export class ReplayAnalysis {
         if (!a.success[t] && !a.frozen[t]) a.stats.failed += 1;
         if (a.frozen[t]) a.stats.frozen += 1;
         if (a.frozen[t] && !a.frozen[t - 1]) a.stats.attacked += 1;
-        if (heart >= 0) a.stats.hearts += Math.max(0, (a.inventory(t).get(heart) ?? 0) - (a.inventory(t - 1).get(heart) ?? 0));
       }
       a.stats.visited = a.visits.reduce((n, v) => n + (v > 0), 0);
+      a.stats.hearts = heart >= 0 ? gained(fields.find((f) => f.agent_id(0) === a.id).inventory, heart) : 0;
     }
     this.#shares(names);
     this.#attacks(names, byId);
@@ -50,34 +75,20 @@ export class ReplayAnalysis {
     const agent = {
       id: f.agent_id(0),
       team: f.group_id(0),
-      action: new Int16Array(steps),
-      success: new Uint8Array(steps),
-      frozen: new Uint8Array(steps),
-      x: new Int16Array(steps),
-      y: new Int16Array(steps),
-      orientation: new Uint8Array(steps),
-      reward: new Float32Array(steps),
+      action: expand(f.action_id, steps, Int16Array),
+      success: expand(f.action_success, steps, Uint8Array, 1),
+      frozen: expand(f.is_frozen, steps, Uint8Array),
+      orientation: expand(f.orientation, steps, Uint8Array),
+      reward: expand(f.total_reward, steps, Float32Array),
+      x: expand(f.location, steps, Int16Array, 0, (l) => l[0]),
+      y: expand(f.location, steps, Int16Array, 0, (l) => l[1]),
       visits: new Int32Array(this.width * this.height),
+      hearts: 0,
     };
-    const inventories = [];
-    for (let t = 0; t < steps; t++) {
-      const [c, r] = f.location(t);
-      agent.x[t] = c;
-      agent.y[t] = r;
-      agent.action[t] = f.action_id ? f.action_id(t) : 0;
-      agent.success[t] = f.action_success ? (f.action_success(t) ? 1 : 0) : 1;
-      agent.frozen[t] = f.is_frozen ? (f.is_frozen(t) ? 1 : 0) : 0;
-      agent.orientation[t] = f.orientation ? f.orientation(t) : 0;
-      agent.reward[t] = Number(f.total_reward ? f.total_reward(t) : 0);
-      agent.visits[r * this.width + c] += 1;
-      inventories.push(f.inventory ? f.inventory(t) : []);
-    }
-    const cache = new Map();
-    agent.inventory = (t) => {
-      if (!cache.has(t)) cache.set(t, amounts(inventories[t]));
-      return cache.get(t);
-    };
-    agent.held = (t) => total(inventories[t]);
+    for (let t = 0; t < steps; t++) agent.visits[agent.y[t] * this.width + agent.x[t]] += 1;
+    const inventory = f.inventory ?? (() => []);
+    agent.inventory = (t) => amounts(inventory(t));
+    agent.held = (t) => total(inventory(t));
     return agent;
   }
 

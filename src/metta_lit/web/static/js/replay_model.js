@@ -17,7 +17,7 @@ function accessor(value) {
   if (!isChangeList(value)) return () => value;
   const steps = Int32Array.from(value, (change) => change[0]);
   const values = value.map((change) => change[1]);
-  return (step) => {
+  const at = (step) => {
     let lo = 0;
     let hi = steps.length - 1;
     while (lo < hi) {
@@ -27,6 +27,8 @@ function accessor(value) {
     }
     return values[lo];
   };
+  at.changes = { steps, values }; // for a pass over every step (ReplayAnalysis) without searching
+  return at;
 }
 
 // The names a frame's numbers refer to (replay header fields, or live play's init message).
