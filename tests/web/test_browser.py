@@ -478,3 +478,48 @@ def test_live_play_shows_the_inspected_agents_action_distribution_and_resets_its
     page.locator("#step").click()
     page.wait_for_function("window.live.step === 2 && !window.live.waiting")
     assert page.evaluate("window.live.inspection.step") == 1
+
+
+def test_the_viewer_zooms_pans_follows_and_its_minimap_moves_the_view(page, server, site):
+    page.goto(f"{server}/replay?replay={quote(site['replay'].name)}")
+    page.wait_for_function("window.viewer.replay !== null")
+    state = "() => ({zoom: window.viewer.renderer.zoom, origin: window.viewer.renderer.origin, span: window.viewer.renderer.span})"
+    page.evaluate(SNAP)
+    page.locator("#zoom-in").click()
+    page.locator("#zoom-in").click()
+    view = page.evaluate(state)
+    assert view["zoom"] == 2.25 and page.evaluate(DIFF) > 1000
+    # Following agent 5: the view centres on it (within the map's edges) at every step.
+    page.locator('#agents li[data-agent="5"]').click()
+    for step in ("10", "30"):
+        page.locator("#scrubber").fill(step)
+        view, agent = (
+            page.evaluate(state),
+            page.evaluate(f"window.viewer.replay.stateAt({step}).find((o) => o.agent_id === 5).location"),
+        )
+        for axis in (0, 1):
+            assert view["origin"][axis] <= agent[axis] < view["origin"][axis] + view["span"][axis]
+    # Dragging pans (and stops following); the wheel zooms at the pointer.
+    box = page.locator("#grid").bounding_box()
+    before = page.evaluate(state)["origin"]
+    page.mouse.move(box["x"] + 200, box["y"] + 200)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 260, box["y"] + 230, steps=5)
+    page.mouse.up()
+    after = page.evaluate(state)
+    size = box["width"] / 62 * after["zoom"]
+    assert not page.locator("#follow").is_checked()
+    assert abs((before[0] - after["origin"][0]) * size - 60) < 2 or after["origin"][0] == 0
+    page.mouse.wheel(0, -100)
+    assert page.evaluate(state)["zoom"] > 2.25
+    # The minimap: a click at its centre centres the view on the map's centre.
+    mini = page.locator("#minimap").bounding_box()
+    page.mouse.click(mini["x"] + mini["width"] / 2, mini["y"] + mini["height"] / 2)
+    view = page.evaluate(state)
+    assert (
+        abs(view["origin"][0] + view["span"][0] / 2 - 31) < 1 and abs(view["origin"][1] + view["span"][1] / 2 - 31) < 1
+    )
+    # Fit: the whole map again.
+    page.locator("#zoom-fit").click()
+    page.locator("#scrubber").fill("0")
+    assert page.evaluate(state)["zoom"] == 1 and page.evaluate(state)["origin"] == [0, 0]

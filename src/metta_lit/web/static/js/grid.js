@@ -6,6 +6,10 @@ import { h } from "./dom.js";
 // is_frozen, is_cooling_down, is_converting}. Walls never move, so they are drawn once into
 // an offscreen layer that every frame starts from; a frame then costs one blit plus the
 // objects that can change.
+//
+// Zoom and pan: the canvas keeps the size that fits the whole map; `zoom` (1 = the whole map)
+// and `origin` (the top-left visible cell, fractional) transform what is drawn, so cell
+// coordinates stay the drawing units at any zoom.
 
 // Orientation index -> unit step (the native catalog's order: N, S, W, E, NW, NE, SW, SE).
 const DIRECTIONS = [[0, -1], [0, 1], [-1, 0], [1, 0], [-1, -1], [1, -1], [-1, 1], [1, 1]];
@@ -43,6 +47,34 @@ export class GridRenderer {
     this.height = 1;
     this.cell = 8;
     this.walls = null;
+    this.zoom = 1;
+    this.origin = [0, 0];
+  }
+
+  // Cells visible across and down at this zoom.
+  get span() {
+    return [this.width / this.zoom, this.height / this.zoom];
+  }
+
+  // Zooms by `factor` (clamped to 1x-16x) keeping the cell at [c, r] where it is on screen.
+  zoomAt(factor, [c, r]) {
+    const zoom = Math.min(16, Math.max(1, this.zoom * factor));
+    const [ox, oy] = this.origin;
+    const keep = this.zoom / zoom;
+    this.zoom = zoom;
+    this.panTo([c - (c - ox) * keep, r - (r - oy) * keep]);
+  }
+
+  // Moves the top-left visible cell to `origin`, kept inside the map.
+  panTo([x, y]) {
+    const [w, h] = this.span;
+    this.origin = [Math.min(Math.max(0, x), this.width - w), Math.min(Math.max(0, y), this.height - h)];
+  }
+
+  // Centres the view on a cell (following an agent while zoomed in).
+  centerOn([c, r]) {
+    const [w, h] = this.span;
+    this.panTo([c + 0.5 - w / 2, r + 0.5 - h / 2]);
   }
 
   // The map's size and its walls (drawn once); call when a replay or game starts.
@@ -50,6 +82,8 @@ export class GridRenderer {
     this.width = width;
     this.height = height;
     this.wallCells = objects.filter((o) => o.type_name === "wall").map((o) => o.location);
+    this.zoom = 1;
+    this.origin = [0, 0];
     this.resize();
   }
 
@@ -73,22 +107,27 @@ export class GridRenderer {
     w.fillRect(0, 0, cell * this.width, cell * this.height);
     w.fillStyle = WALL_COLOR;
     for (const [c, r] of this.wallCells || []) w.fillRect(c * cell, r * cell, cell, cell);
+    this.panTo(this.origin);
   }
 
-  // The cell under a mouse event, as [c, r].
-  cellAt(event) {
+  // The cell under a mouse event, as [c, r] (fractional with `exact`).
+  cellAt(event, exact = false) {
     const rect = this.canvas.getBoundingClientRect();
-    return [Math.floor((event.clientX - rect.left) / this.cell), Math.floor((event.clientY - rect.top) / this.cell)];
+    const size = this.cell * this.zoom;
+    const c = (event.clientX - rect.left) / size + this.origin[0];
+    const r = (event.clientY - rect.top) / size + this.origin[1];
+    return exact ? [c, r] : [Math.floor(c), Math.floor(r)];
   }
 
   // `overlay`: {heat: counts per cell (row-major) or null, trail: {past, next} cells or null}.
   draw(objects, selected = null, controlled = null, overlay = {}) {
     const ctx = this.ctx;
     const s = this.cell;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.drawImage(this.walls, 0, 0);
     const dpr = window.devicePixelRatio || 1;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const scale = dpr * this.zoom;
+    ctx.setTransform(scale, 0, 0, scale, -this.origin[0] * s * scale, -this.origin[1] * s * scale);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(this.walls, 0, 0, this.width * s, this.height * s);
     if (overlay.heat) this.drawHeat(overlay.heat);
     for (const o of objects) {
       if (o.type_name === "wall") continue;

@@ -8,6 +8,7 @@ import { Traces, traceLegend } from "./traces.js";
 import { AgentTable } from "./agent_table.js";
 import { Events } from "./events.js";
 import { Tooltip, legend } from "./legend.js";
+import { Minimap } from "./minimap.js";
 import { getJson, showError } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
@@ -18,6 +19,11 @@ const traces = new Traces($("traces"), (agent, step) => jump(agent, step));
 const table = new AgentTable($("agent-table"), $("agent-search"), (agent) => select(agent));
 const events = new Events($("event-lane"), $("events"), $("event-kind"), (event) => jump(event.agents[0] ?? view.selected, event.step));
 const tooltip = new Tooltip($("tooltip"));
+const minimap = new Minimap($("minimap"), (cell) => {
+  $("follow").checked = false;
+  renderer.centerOn(cell);
+  show(view.step);
+});
 const heat = new Map(); // heatmap choice -> visitation counts (computed once per replay)
 
 async function listReplays() {
@@ -130,7 +136,10 @@ function show(step) {
   if (!replay) return;
   view.step = Math.max(0, Math.min(replay.maxSteps, step));
   const states = replay.stateAt(view.step);
+  const followed = view.analysis.agents.find((a) => a.id === view.selected);
+  if (followed && $("follow").checked && renderer.zoom > 1) renderer.centerOn([followed.x[view.step], followed.y[view.step]]);
   renderer.draw(states, view.selected, null, overlay());
+  minimap.draw(states, renderer);
   traces.draw(view.step, view.selected);
   if (!view.playing) updateSeen();
   view.frames += 1;
@@ -196,6 +205,7 @@ function tick(now) {
 }
 requestAnimationFrame(tick);
 view.show = show;
+view.renderer = renderer;
 
 $("play").onclick = () => setPlaying(!view.playing);
 $("prev").onclick = () => show(view.step - 1);
@@ -206,9 +216,41 @@ const objectsAt = (event) => {
   return view.replay ? view.replay.stateAt(view.step).filter((o) => o.location[0] === c && o.location[1] === r) : [];
 };
 $("grid").onclick = (e) => {
+  if (dragged) return;
   const agent = objectsAt(e).find((o) => o.type_name === "agent");
   select(agent ? agent.agent_id : null);
 };
+// Zoom with the wheel around the pointer; pan by dragging (a drag is not a click).
+const zoomBy = (factor, at = null) => {
+  if (!view.replay) return;
+  const [w, h] = renderer.span;
+  renderer.zoomAt(factor, at ?? [renderer.origin[0] + w / 2, renderer.origin[1] + h / 2]);
+  show(view.step);
+};
+$("grid").addEventListener("wheel", (e) => {
+  e.preventDefault();
+  zoomBy(e.deltaY < 0 ? 1.25 : 0.8, renderer.cellAt(e, true));
+}, { passive: false });
+let drag = null;
+let dragged = false;
+$("grid").addEventListener("mousedown", (e) => {
+  drag = { x: e.clientX, y: e.clientY, origin: [...renderer.origin] };
+  dragged = false;
+});
+window.addEventListener("mouseup", () => (drag = null));
+window.addEventListener("mousemove", (e) => {
+  if (!drag || !view.replay) return;
+  const size = renderer.cell * renderer.zoom;
+  if (Math.abs(e.clientX - drag.x) + Math.abs(e.clientY - drag.y) > 3) dragged = true;
+  if (!dragged) return;
+  $("follow").checked = false;
+  renderer.panTo([drag.origin[0] - (e.clientX - drag.x) / size, drag.origin[1] - (e.clientY - drag.y) / size]);
+  show(view.step);
+});
+$("zoom-in").onclick = () => zoomBy(1.5);
+$("zoom-out").onclick = () => zoomBy(1 / 1.5);
+$("zoom-fit").onclick = () => zoomBy(1 / 16);
+$("follow").onchange = () => show(view.step);
 $("grid").onmousemove = (e) => tooltip.show(e, objectsAt(e), view.replay?.meta);
 $("grid").onmouseleave = () => tooltip.hide();
 $("agents").onclick = (e) => {
@@ -250,6 +292,10 @@ document.addEventListener("keydown", (e) => {
     Home: () => show(0),
     End: () => show(view.replay.maxSteps),
     "]": () => select(((view.selected ?? -1) + 1) % agents),
+    "+": () => zoomBy(1.5),
+    "=": () => zoomBy(1.5),
+    "-": () => zoomBy(1 / 1.5),
+    0: () => zoomBy(1 / 16),
     "[": () => select(((view.selected ?? 0) - 1 + agents) % agents),
   };
   if (keys[e.key] && view.replay) {
