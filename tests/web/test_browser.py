@@ -523,3 +523,27 @@ def test_the_viewer_zooms_pans_follows_and_its_minimap_moves_the_view(page, serv
     page.locator("#zoom-fit").click()
     page.locator("#scrubber").fill("0")
     assert page.evaluate(state)["zoom"] == 1 and page.evaluate(state)["origin"] == [0, 0]
+
+
+def test_the_timeline_lists_a_chest_pass_between_two_agents(page, server, tmp_path):
+    """Agent 0 (north of a heart chest) deposits a heart at step 1; agent 1 (south of it)
+    takes it out at step 2: a chest pass from agent 0 to agent 1."""
+    d = Driver(["@", "C", "@"], objects={"wall": {}, "chest": {}})
+    d.give(0, "heart", 1)
+    recorder = ReplayRecorder(d.env, 0)
+    recorder.record()
+    for names in [("move_south", None), (None, "move_north"), (None, None)]:
+        actions = np.array([[d.ids[n or "noop"] for n in names]], np.int32)
+        d.env.step(actions)
+        recorder.record(actions[0])
+    recorder.write(str(tmp_path / "chest.json.z"), "chest")
+    page.goto(f"{server}/replay")
+    page.set_input_files("#upload", str(tmp_path / "chest.json.z"))
+    page.wait_for_function("window.viewer.replay !== null")
+    events = page.evaluate("window.viewer.analysis.events")
+    assert [(e["step"], e["kind"], e["agents"]) for e in events] == [(2, "chest", [1, 0])]
+    page.locator(".tabs button[data-tab=events]").click()
+    page.select_option("#event-kind", "chest")
+    assert page.locator("#events li").inner_text() == (
+        "step 2 agent 1 took 1 heart from the chest at 0,1 that agent 0 filled (teammate)"
+    )

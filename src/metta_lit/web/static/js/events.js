@@ -1,9 +1,9 @@
 // The cooperation timeline: the episode's events (joint and lone assembler uses, hand-overs,
-// attacks on the own or another team) as a lane of marks over the steps and a list; a click
+// chest passes, attacks on the own or another team) as a lane of marks over the steps and a list; a click
 // on either jumps to the event's step and selects its first agent.
 import { fill, h } from "./dom.js";
 
-const KIND_COLORS = { assembler: "#a78bfa", share: "#4ade80", attack: "#f87171" };
+const KIND_COLORS = { assembler: "#a78bfa", share: "#4ade80", chest: "#facc15", attack: "#f87171" };
 
 export function describe(event, itemNames) {
   const items = (pairs) => pairs.map(([item, n]) => `${n} ${itemNames[item] ?? `item ${item}`}`).join(", ");
@@ -13,6 +13,9 @@ export function describe(event, itemNames) {
   }
   if (event.kind === "share") {
     return `agent ${event.agents[0]} gave agent ${event.agents[1]} ${items(event.items)} (${event.sameTeam ? "teammate" : "other team"})`;
+  }
+  if (event.kind === "chest") {
+    return `agent ${event.agents[0]} took ${items(event.items)} from the chest at ${event.at.join(",")} that agent ${event.agents[1]} filled (${event.sameTeam ? "teammate" : "other team"})`;
   }
   const victims = event.victims.length ? `froze ${event.victims.join(", ")}` : "froze no one";
   return `agent ${event.agents[0]} attacked: ${victims}${event.victims.length ? (event.sameTeam ? " (own team)" : " (other team)") : ""}`;

@@ -8,7 +8,8 @@
 //   8 cells around), so two or more is a joint use;
 // - "share": an agent used a neighbour: it moved into it without moving, and the neighbour's
 //   inventory grew by `items` ([item, count] pairs);
-// - "attack": an agent's attack succeeded; `victims` are the agents frozen at that step.
+// - "attack": an agent's attack succeeded; `victims` are the agents frozen at that step;
+// - "chest": an agent took `items` out of a chest that another agent (`from`) put in last.
 
 // Orientation index -> unit step (the native catalog's order: N, S, W, E, NW, NE, SW, SE).
 export const DIRECTIONS = [[0, -1], [0, 1], [-1, 0], [1, 0], [-1, -1], [1, -1], [-1, 1], [1, 1]];
@@ -68,6 +69,7 @@ export class ReplayAnalysis {
     this.#shares(names);
     this.#attacks(names, byId);
     this.#assemblers(replay);
+    this.#chests(replay, names);
     this.events.sort((x, y) => x.step - y.step);
   }
 
@@ -139,6 +141,37 @@ export class ReplayAnalysis {
         const beside = this.agents.filter((a) => Math.max(Math.abs(a.x[t] - c), Math.abs(a.y[t] - r)) === 1);
         for (const a of beside) a.stats[beside.length > 1 ? "together" : "alone"] += uses;
         this.events.push({ step: t, kind: "assembler", object: f.id(0), type: f.type_name(0), at: [c, r], agents: beside.map((a) => a.id), uses });
+      }
+    }
+  }
+
+  // The agent that used the object at (c, r) at step t: it moved into it and stayed put.
+  #user(c, r, t, names) {
+    return this.agents.find((a) => {
+      if (!a.success[t] || a.x[t] !== a.x[t - 1] || a.y[t] !== a.y[t - 1] || !(names[a.action[t]] ?? "").startsWith("move")) return false;
+      const [dx, dy] = DIRECTIONS[a.orientation[t]] ?? [0, 0];
+      return a.x[t] + dx === c && a.y[t] + dy === r;
+    });
+  }
+
+  #chests(replay, names) {
+    for (const f of replay.objects) {
+      const name = f.type_name(0);
+      if ((replay.kinds[name] ?? name) !== "chest" || !f.inventory?.changes) continue;
+      const [c, r] = f.location(0);
+      let depositor = null;
+      const { steps, values } = f.inventory.changes;
+      for (let i = 1; i < steps.length; i++) {
+        const t = steps[i];
+        const before = amounts(values[i - 1]);
+        const now = amounts(values[i]);
+        const user = t > 0 ? this.#user(c, r, t, names) : null;
+        if (!user) continue;
+        const taken = [...before].map(([item, n]) => [item, n - (now.get(item) ?? 0)]).filter(([, n]) => n > 0);
+        if (total(values[i]) > total(values[i - 1])) depositor = user;
+        else if (taken.length && depositor && depositor !== user) {
+          this.events.push({ step: t, kind: "chest", agents: [user.id, depositor.id], items: taken, at: [c, r], sameTeam: user.team === depositor.team });
+        }
       }
     }
   }

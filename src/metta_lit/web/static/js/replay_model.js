@@ -40,6 +40,8 @@ function meta(header) {
 export class Replay {
   constructor(data) {
     this.meta = meta(data);
+    // Object name -> its kind (assembler, chest, converter, ...) from the replay's config.
+    this.kinds = Object.fromEntries(Object.entries(data.mg_config?.game?.objects ?? {}).map(([name, spec]) => [name, spec?.type ?? name]));
     [this.width, this.height] = data.map_size;
     this.maxSteps = data.max_steps;
     this.objects = data.objects.map((object) => {
