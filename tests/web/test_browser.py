@@ -126,6 +126,14 @@ def test_the_viewer_opens_uploads_and_shows_errors_in_the_page(page, server, sit
 def test_live_play_advances_and_a_key_moves_the_controlled_agent(page, server, site):
     page.goto(f"{server}/play?env=navigation&autostart=1")
     page.wait_for_function("window.live.state !== null && !window.live.waiting")
+    # The legend names what the map holds; hovering an agent shows its fields.
+    kinds = set(page.locator("#legend [data-kind]").evaluate_all("(els) => els.map((e) => e.dataset.kind)"))
+    assert kinds == set(page.evaluate("window.live.state.objects().map((o) => o.type_name)")) - {"agent"}
+    first = page.evaluate("window.live.state.objects().find((o) => o.agent_id === 0)")
+    grid = page.locator("#grid").bounding_box()
+    size = grid["width"] / page.evaluate("window.live.state.width")
+    page.mouse.move(grid["x"] + (first["location"][0] + 0.5) * size, grid["y"] + (first["location"][1] + 0.5) * size)
+    assert "agent_id: 0" in page.locator("#tooltip").inner_text()
     page.locator("#step").click()
     page.wait_for_function("window.live.step === 1 && !window.live.waiting")
     page.select_option("#control", "1")

@@ -8,9 +8,11 @@ import { GridRenderer, describeAgent } from "./grid.js";
 import { fill, h, options } from "./dom.js";
 import { LiveState } from "./replay_model.js";
 import { getJson, showError } from "./api.js";
+import { Tooltip, legend } from "./legend.js";
 
 const $ = (id) => document.getElementById(id);
 const renderer = new GridRenderer($("grid"));
+const tooltip = new Tooltip($("tooltip"));
 const live = (window.live = { socket: null, state: null, step: 0, done: false, playing: false, controlled: null, inspected: null, inspection: null, keys: {}, queued: null, waiting: false });
 
 async function fillChoices() {
@@ -42,6 +44,7 @@ function onMessage(event) {
     live.step = message.step;
     live.done = false;
     renderer.setMap(live.state.width, live.state.height, live.state.objects());
+    fill("legend", legend(live.state.objects(), live.state.meta));
     const agents = Array.from({ length: message.num_agents }, (_, a) => a);
     fill("control", h("option", { value: "" }, "no agent"), agents.map((a) => h("option", { value: a }, `agent ${a}`)));
     fill("inspect", h("option", { value: "" }, "no agent"), agents.map((a) => h("option", { value: a }, `agent ${a}`)));
@@ -130,6 +133,13 @@ function loop() {
 }
 
 $("start").onclick = start;
+// The tooltip: every field of what stands in the cell under the pointer, now.
+$("grid").onmousemove = (e) => {
+  if (!live.state) return;
+  const [c, r] = renderer.cellAt(e);
+  tooltip.show(e, live.state.objects().filter((o) => o.location[0] === c && o.location[1] === r), live.state.meta);
+};
+$("grid").onmouseleave = () => tooltip.hide();
 $("play").onclick = () => setPlaying(!live.playing);
 $("step").onclick = () => step();
 $("save").onclick = () => send({ type: "save" });
