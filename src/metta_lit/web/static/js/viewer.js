@@ -42,6 +42,7 @@ function open(data, name, label = name) {
   view.replay = replay;
   view.name = name;
   view.seen = null;
+  seenWanted = null;
   view.analysis = new ReplayAnalysis(replay);
   view.step = 0;
   view.selected = null;
@@ -106,14 +107,20 @@ function overlay() {
 
 // What the selected agent observed at this step, asked of the server (which re-simulates the
 // replay to that step); shown as its window on the map and its tokens in the panel.
+// Asked once the step has rested for 150 ms: scrubbing past steps asks nothing of the server.
 let seenWanted = null;
-async function updateSeen() {
-  const want = $("saw").checked && view.selected !== null && view.replay ? `${view.selected}@${view.step}` : null;
+let seenTimer = null;
+function updateSeen() {
+  const want = $("saw").checked && view.selected !== null && view.replay ? `${view.name}:${view.selected}@${view.step}` : null;
   if (want === seenWanted) return;
   seenWanted = want;
+  clearTimeout(seenTimer);
   if (!want) return fill("seen");
   if (view.name === null) return fill("seen", h("p", { class: "muted" }, "Only replays from the folder can be re-simulated."));
-  const [agent, step] = [view.selected, view.step];
+  seenTimer = setTimeout(() => fetchSeen(want, view.selected, view.step), 150);
+}
+
+async function fetchSeen(want, agent, step) {
   try {
     const seen = await getJson(`/api/observation/${encodeURIComponent(view.name)}?step=${step}&agent=${agent}`);
     if (seenWanted !== want) return; // the selection moved on meanwhile
