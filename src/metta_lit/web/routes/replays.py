@@ -9,7 +9,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from metta_lit.env.replay import MAX_REPLAY_BYTES, ReplayError, load_replay, parse_replay
-from metta_lit.env.verify import observation_at
 from metta_lit.web.site import REPLAY_SUFFIX, Site
 
 
@@ -37,6 +36,8 @@ def routes(site: Site) -> list[Route]:
     async def get_observation(request: Request) -> Response:
         """What one agent observed at one step of a replay in the folder: the episode is
         re-simulated from the replay's actions up to that step (nothing is stored)."""
+        from metta_lit.env.verify import observation_at  # loads the compiled env: only when asked
+
         name = request.path_params["name"]
         try:
             step, agent = int(request.query_params["step"]), int(request.query_params["agent"])
