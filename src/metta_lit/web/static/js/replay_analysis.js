@@ -9,7 +9,7 @@
 // - "share": an agent used a neighbour: it moved into it without moving, and the neighbour's
 //   inventory grew by `items` ([item, count] pairs);
 // - "attack": an agent's attack succeeded; `victims` are the agents frozen at that step;
-// - "chest": an agent took `items` out of a chest that another agent (`from`) put in last.
+// - "chest": `agents[0]` took `items` out of a chest that `agents[1]` put in last.
 
 // Orientation index -> unit step (the native catalog's order: N, S, W, E, NW, NE, SW, SE).
 export const DIRECTIONS = [[0, -1], [0, 1], [-1, 0], [1, 0], [-1, -1], [1, -1], [-1, 1], [1, 1]];
@@ -85,12 +85,10 @@ export class ReplayAnalysis {
       x: expand(f.location, steps, Int16Array, 0, (l) => l[0]),
       y: expand(f.location, steps, Int16Array, 0, (l) => l[1]),
       visits: new Int32Array(this.width * this.height),
-      hearts: 0,
     };
     for (let t = 0; t < steps; t++) agent.visits[agent.y[t] * this.width + agent.x[t]] += 1;
     const inventory = f.inventory ?? (() => []);
     agent.inventory = (t) => amounts(inventory(t));
-    agent.held = (t) => total(inventory(t));
     return agent;
   }
 
