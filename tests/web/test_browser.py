@@ -555,3 +555,30 @@ def test_the_timeline_lists_a_chest_pass_between_two_agents(page, server, tmp_pa
     assert page.locator("#events li").inner_text() == (
         "step 2 agent 1 took 1 heart from the chest at 0,1 that agent 0 filled (teammate)"
     )
+
+
+def test_odd_values_in_a_replay_leave_the_panels_working(page, server, site, tmp_path):
+    """A replay whose fields hold what the engine never writes (an agent outside the map, a
+    location that is not a list, an orientation and an action beyond the catalogs) opens with
+    every panel and no script error (the page fixture fails on one); where an agent is not on
+    the map, it visits no cell."""
+    import json
+    import zlib
+
+    replay = load_replay(str(site["replay"]))
+    agents = [o for o in replay["objects"] if o.get("type_name") == "agent"]
+    agents[0]["location"] = [[0, [999, -5, 0]], [3, "here"]]
+    agents[1]["orientation"] = 42
+    agents[1]["action_id"] = [[0, 999]]
+    odd = tmp_path / "odd.json.z"
+    odd.write_bytes(zlib.compress(json.dumps(replay).encode()))
+    page.goto(f"{server}/replay")
+    page.set_input_files("#upload", str(odd))
+    page.wait_for_function("window.viewer.replay !== null")
+    page.select_option("#heatmap", "all")
+    page.locator("#trail").check()
+    page.locator('#agents li[data-agent="1"]').click()
+    page.locator("#scrubber").fill("20")
+    page.locator(".tabs button[data-tab=table]").click()
+    assert page.locator("#agent-table tbody tr").count() == 24
+    assert page.evaluate("window.viewer.analysis.agents[0].stats.visited") == 0  # never on the map

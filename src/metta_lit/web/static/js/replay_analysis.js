@@ -22,7 +22,10 @@ const amounts = (inventory) => new Map((inventory || []).map(([item, n]) => [ite
 function expand(field, steps, Type, missing = 0, pick = (v) => v) {
   const out = new Type(steps);
   if (!field) return out.fill(missing);
-  const number = (v) => Number(pick(v));
+  const number = (v) => {
+    const n = Number(pick(v));
+    return Number.isFinite(n) ? n : missing; // a file's odd value (a string, a missing list) counts as missing
+  };
   if (!field.changes) return out.fill(number(field(0)));
   const { steps: at, values } = field.changes;
   for (let i = 0; i < at.length; i++) out.fill(number(values[i]), Math.max(0, at[i]), i + 1 < at.length ? at[i + 1] : steps);
@@ -82,11 +85,14 @@ export class ReplayAnalysis {
       frozen: expand(f.is_frozen, steps, Uint8Array),
       orientation: expand(f.orientation, steps, Uint8Array),
       reward: expand(f.total_reward, steps, Float32Array),
-      x: expand(f.location, steps, Int16Array, 0, (l) => l[0]),
-      y: expand(f.location, steps, Int16Array, 0, (l) => l[1]),
+      x: expand(f.location, steps, Int16Array, -1, (l) => l?.[0]), // -1: nowhere on the map
+      y: expand(f.location, steps, Int16Array, -1, (l) => l?.[1]),
       visits: new Int32Array(this.width * this.height),
     };
-    for (let t = 0; t < steps; t++) agent.visits[agent.y[t] * this.width + agent.x[t]] += 1;
+    for (let t = 0; t < steps; t++) {
+      const [x, y] = [agent.x[t], agent.y[t]];
+      if (x >= 0 && x < this.width && y >= 0 && y < this.height) agent.visits[y * this.width + x] += 1;
+    }
     const inventory = f.inventory ?? (() => []);
     agent.inventory = (t) => amounts(inventory(t));
     return agent;
