@@ -395,6 +395,9 @@ def test_the_viewer_lists_a_joint_assembler_use_and_a_hand_over_and_jumps_to_the
         ("1", "1", "0", "1"),  # the heart goes to the agent that used the assembler
         ("1", "0", "1", "0"),
     ]
+    page.locator(".tabs button[data-tab=events]").click()  # left on screen for the docs' screenshot
+    page.select_option("#event-kind", "all")
+    assert page.locator("#events li").count() == 2
 
 
 def test_the_viewer_legend_traces_table_and_heatmap(page, server, site):
@@ -446,6 +449,9 @@ def test_the_viewer_legend_traces_table_and_heatmap(page, server, site):
     page.mouse.move(grid["x"] + (agent["location"][0] + 0.5) * size, grid["y"] + (agent["location"][1] + 0.5) * size)
     tip = page.locator("#tooltip").inner_text()
     assert "agent_id: 7" in tip and "total_reward:" in tip and "inventory:" in tip
+    # Left on screen for the docs' screenshot: every agent's heatmap under the traces.
+    page.select_option("#heatmap", "all")
+    page.locator(".tabs button[data-tab=traces]").click()
 
 
 def test_what_the_selected_agent_saw_is_its_observation_with_fog_outside_its_window(page, server, site):
