@@ -84,12 +84,19 @@ def verify_replay(replay: dict[str, Any], url: str = "replay") -> Verdict:
     return Verdict(True, len(actions), first_difference(replay, simulated))
 
 
-def resimulate(config: MettaGridConfig, episode_seed: int, actions: np.ndarray) -> dict[str, Any]:
-    """The replay (as JSON data) of ``actions`` ``[steps, agents]`` played from ``config``'s
-    fixed map with the episode's step generator at ``episode_seed``."""
+def episode_env(config: MettaGridConfig, episode_seed: int) -> MettaGridVecEnv:
+    """One env at the start of the recorded episode: ``config``'s fixed map, reset, with the
+    episode's step generator at ``episode_seed``."""
     env = MettaGridVecEnv(config, num_envs=1)
     env.reset()
     env.set_episode_seed(0, episode_seed)
+    return env
+
+
+def resimulate(config: MettaGridConfig, episode_seed: int, actions: np.ndarray) -> dict[str, Any]:
+    """The replay (as JSON data) of ``actions`` ``[steps, agents]`` played from ``config``'s
+    fixed map with the episode's step generator at ``episode_seed``."""
+    env = episode_env(config, episode_seed)
     recorder = ReplayRecorder(env, 0, config)
     recorder.record()
     for step_actions in actions:
@@ -260,9 +267,7 @@ def observation_at(replay: dict[str, Any], step: int, agent: int, url: str = "re
         )
     config = replay_config(replay, url)
     actions = _actions(replay, config, url)
-    env = MettaGridVecEnv(config, num_envs=1)
-    env.reset()
-    env.set_episode_seed(0, _seed(replay, url))
+    env = episode_env(config, _seed(replay, url))
     for step_actions in actions[:step]:
         env.step(step_actions[None])
     names = {spec["id"]: name for name, spec in env.feature_spec.items()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -22,11 +24,16 @@ def routes(site: Site) -> list[Route]:
         ]
         return JSONResponse({"folder": str(replays.root), "replays": files})
 
-    async def get_replay(request: Request) -> Response:
-        name = request.path_params["name"]
+    def replay_file(name: str) -> Path:
+        """The replay file ``name`` inside the folder (403 outside it, 404 if it is none)."""
         path = replays.resolve(name)
         if not name.endswith(REPLAY_SUFFIX) or not path.is_file():
             raise HTTPException(404, f"replays: {name!r} is not a {REPLAY_SUFFIX} file")
+        return path
+
+    async def get_replay(request: Request) -> Response:
+        name = request.path_params["name"]
+        path = replay_file(name)
         try:
             replay = await run_in_threadpool(load_replay, str(path))
         except ReplayError as e:
@@ -43,9 +50,7 @@ def routes(site: Site) -> list[Route]:
             step, agent = int(request.query_params["step"]), int(request.query_params["agent"])
         except (KeyError, ValueError):
             raise HTTPException(400, "observation: give ?step=<integer>&agent=<integer>") from None
-        path = replays.resolve(name)
-        if not name.endswith(REPLAY_SUFFIX) or not path.is_file():
-            raise HTTPException(404, f"replays: {name!r} is not a {REPLAY_SUFFIX} file")
+        path = replay_file(name)
         try:
             replay = await run_in_threadpool(load_replay, str(path))
             seen = await run_in_threadpool(observation_at, replay, step, agent, name)
