@@ -27,15 +27,17 @@ TRAINER = {
 RECIPES = "run a recipe's tool: run [TOOL] RECIPE [key=value ...] [--list] [--dry-run] (recipes/)"
 
 
-def main_parser() -> ArgumentParser:
-    """``metta-lit`` and its subcommands: the trainer's (parsed by LightningCLI) and the tools'."""
+def main_parser(only: str | None = None) -> ArgumentParser:
+    """``metta-lit`` and its subcommands: the trainer's (parsed by LightningCLI) and the tools',
+    or only the tool ``only`` (a tool's parser imports its module, and the modules of every tool
+    cost a second and a half of a start that needs one)."""
     parser = CommandParser(
         prog="metta-lit", description="Multi-agent RL on MettaGrid: train, validate, evaluate, analyze, replay, play."
     )
     commands = parser.add_subcommands(dest="command")
     for name, text in TRAINER.items():
         commands.add_subcommand(name, ArgumentParser(prog=f"metta-lit {name}"), help=text)
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         tool = command_parser(name)
         commands.add_subcommand(name, tool, help=tool.description)
     commands.add_subcommand("run", ArgumentParser(prog="metta-lit run"), help=RECIPES)
@@ -115,7 +117,7 @@ def run(argv: list[str]) -> None:
 
         run_command(argv[1:], execute=run)
     elif command in COMMANDS:
-        config = main_parser().parse_args(argv)
+        config = main_parser(only=command).parse_args(argv)
         arguments = config[command].as_dict()
         command_function(command)(**arguments)
     else:
