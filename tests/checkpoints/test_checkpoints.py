@@ -59,6 +59,23 @@ def test_policy_file_round_trip(policy, tmp_path):
         assert z.read("modelarchitecture.txt").decode().startswith("metta_lit.policy.fast.FastPolicy(feature_spec=")
 
 
+def test_reading_a_policy_file_skips_the_init_its_weights_replace(policy, tmp_path, monkeypatch):
+    """The orthogonal init's QRs (seconds on a busy machine) are not run for a policy whose weights
+    are read next; what construction computes outside ``torch.nn.init`` is kept."""
+    path = tmp_path / "run:v1.mpt"
+    save_policy(policy, str(path), {})
+    qr, calls = torch.linalg.qr, []
+    monkeypatch.setattr(torch.linalg, "qr", lambda *a, **k: calls.append(1) or qr(*a, **k))
+    FastPolicy(**policy.architecture[1])
+    assert calls  # building initializes
+    calls.clear()
+    loaded, _ = read_policy_file(str(path))
+    assert not calls
+    torch.testing.assert_close(logits(loaded), logits(policy), rtol=0, atol=0)
+    buffers = dict(policy.named_buffers())
+    assert all(torch.equal(b, buffers[name]) for name, b in loaded.named_buffers())
+
+
 def test_run_names_and_versions():
     assert checkpoint_filename("my_run", 30) == "my_run:v30.mpt"
     assert parse_checkpoint_name("s3://b/x/my.run-1:v30.mpt") == PolicyKey("my.run-1", 30)

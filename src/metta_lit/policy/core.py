@@ -20,9 +20,35 @@ from torchrl.modules import LSTMModule
 from metta_lit.policy.base import Policy
 
 
+def orthogonal_(tensor: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
+    """``nn.init.orthogonal_``, offered to torch function modes as torch's other init functions
+    are (its own is not), so that :class:`SkippedInit` can leave its QR undone."""
+    if torch.overrides.has_torch_function_variadic(tensor):
+        return torch.overrides.handle_torch_function(orthogonal_, (tensor,), tensor, gain=gain)
+    return nn.init.orthogonal_(tensor, gain)
+
+
+class SkippedInit(torch.overrides.TorchFunctionMode):
+    """Builds a policy whose weights are loaded next without initializing them: every
+    ``torch.nn.init`` call and :func:`orthogonal_` is left undone; what construction computes
+    otherwise (buffers not saved with the weights) is kept.
+
+    Most of a policy's init is orthogonal matrices, a QR each; on a machine whose cores are busy
+    the QRs at torch's default thread count spin for up to seconds per policy (measured: 0.1-1.4 s
+    with 2 threads beside 2 training runs on 2 cores, 0.05 s with 1), all of it overwritten by
+    the loaded weights. ``torch.nn.utils.skip_init`` builds on the meta device instead, which
+    would leave those computed buffers empty.
+    """
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001 - torch's protocol
+        if func is orthogonal_ or getattr(func, "__module__", None) == "torch.nn.init":
+            return args[0] if args else kwargs["tensor"]
+        return func(*args, **(kwargs or {}))
+
+
 def layer_init(layer: nn.Module, std: float = math.sqrt(2), bias: float = 0.0) -> nn.Module:
     """PufferLib/CleanRL init: orthogonal weights with gain ``std``, constant bias."""
-    nn.init.orthogonal_(layer.weight, std)
+    orthogonal_(layer.weight, std)
     nn.init.constant_(layer.bias, bias)
     return layer
 
@@ -38,7 +64,7 @@ def lstm_core(input_size: int, hidden_size: int, layers: int) -> LSTMModule:
     )
     for name, param in lstm.lstm.named_parameters():
         if "weight" in name:
-            nn.init.orthogonal_(param)
+            orthogonal_(param)
         else:
             nn.init.constant_(param, 1.0)
     return lstm
