@@ -14,9 +14,12 @@ from metta_lit.losses import functional as F
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_kickstarting_pulls_the_student_towards_the_teacher():
-    """A 200k-step navigation teacher; two students trained 60k agent steps on the same seeds,
+    """A 100k-step navigation teacher; two students trained 40k agent steps on the same seeds,
     kickstarted and from scratch. Where the teacher acts (its own episodes, each policy carrying
     its own memory), the kickstarted student's action distribution is far closer to the teacher's.
+    Measured: KL 0.004 kickstarted against 0.176 from scratch (with a 200k teacher and 60k
+    students, as before, the test took twice as long; a 50k teacher, less decided, gave 0.019
+    against 0.075).
 
     (Whether that makes the student reach the teacher's score sooner is what
     scripts/bench_kickstart.py measures; on navigation it does not, reliably: see docs/benchmarks.md.)"""
@@ -35,7 +38,7 @@ def test_kickstarting_pulls_the_student_towards_the_teacher():
     from metta_lit.train import PPO
 
     torch.manual_seed(0)
-    teacher = PPO(**NAVIGATION, total_timesteps=200_000, seed=0)
+    teacher = PPO(**NAVIGATION, total_timesteps=100_000, seed=0)
     train(teacher)
     students = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -43,7 +46,7 @@ def test_kickstarting_pulls_the_student_towards_the_teacher():
         save_policy(teacher.policy, uri, {"agent_steps": teacher.agent_steps})
         for name in ("kickstarted", "scratch"):
             torch.manual_seed(100)
-            settings = {**NAVIGATION, "total_timesteps": 60_000, "seed": 100}
+            settings = {**NAVIGATION, "total_timesteps": 40_000, "seed": 100}
             if name == "kickstarted":
                 student = modules.compose("PPO", "Kickstarter")(
                     **settings, teacher_uri=uri, kickstart_coef=50.0, kickstart_value_coef=0.0
