@@ -73,21 +73,16 @@ def policy_class(class_path: str, where: str) -> type[Policy]:
     return cls
 
 
-def build_policy(
-    cls: type[Policy], kwargs: dict[str, Any], where: str, device: str = "cpu", initialize: bool = True
-) -> Policy:
-    """Builds ``cls(**kwargs)``; any failure is the file's fault (its arguments are untrusted).
-    ``initialize=False`` leaves the parameters uninitialized: every one of them must be loaded
-    next (a strict ``load_state_dict`` of weights checked against the architecture)."""
+def build_policy(cls: type[Policy], kwargs: dict[str, Any], where: str, device: str = "cpu") -> Policy:
+    """Builds ``cls(**kwargs)`` with its parameters uninitialized (:class:`SkippedInit`): every
+    one of them is loaded next, by a strict ``load_state_dict`` of weights checked against the
+    architecture. Any failure is the file's fault (its arguments are untrusted)."""
     negative = [f"{k}={v}" for k, v in kwargs.items() if isinstance(v, int) and not isinstance(v, bool) and v < 0]
     if negative:
         raise PolicyFileError(f"{where}: architecture arguments must not be negative: {', '.join(negative)}")
     try:
-        with torch.device(device):
-            if initialize:
-                return cls(**kwargs)
-            with SkippedInit():
-                return cls(**kwargs)
+        with torch.device(device), SkippedInit():
+            return cls(**kwargs)
     except Exception as e:  # noqa: BLE001 - a constructor fed bad literals can raise anything
         raise PolicyFileError(f"{where}: cannot build {cls.__qualname__} from its architecture: {e}") from None
 
@@ -194,7 +189,7 @@ def read_policy_file(url: str) -> tuple[Policy, dict[str, Any]]:
             except (UnicodeDecodeError, json.JSONDecodeError) as e:
                 raise PolicyFileError(f"{url}: {METADATA} is not valid JSON ({e})") from None
         metadata = check_metadata(metadata, f"{url}: {METADATA}")
-    check_weights_match(build_policy(cls, kwargs, url, device="meta", initialize=False), state, url)
-    policy = build_policy(cls, kwargs, url, initialize=False)
+    check_weights_match(build_policy(cls, kwargs, url, device="meta"), state, url)
+    policy = build_policy(cls, kwargs, url)
     policy.load_state_dict(state)  # strict: every parameter and saved buffer comes from the file
     return policy, metadata
