@@ -288,6 +288,7 @@ void Env::step(const int32_t* actions) {
   lose_resources();
   regenerate_resources();
   regrow_chests();
+  count_vibes();
   add_stat_rewards();
   share_group_rewards();
   for (int a = 0; a < A_; ++a) agents_[a].episode_reward += buf_.rewards[a];
@@ -308,6 +309,14 @@ void Env::run_actions(const int32_t* actions) {
       const int prio = valid ? rules_->handler_priority[rules_->flat_handler[act]] : 0;
       if (prio == p) run_action(a, act);
     }
+  }
+}
+
+void Env::count_vibes() {
+  if (rules_->ids.vibe_steps.empty()) return;
+  const int vibes = static_cast<int>(rules_->ids.vibe_steps.size());
+  for (int a = 0; a < A_; ++a) {
+    if (agents_[a].glyph < vibes) add_stat(a, rules_->ids.vibe_steps[agents_[a].glyph], 1.0f);
   }
 }
 

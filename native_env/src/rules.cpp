@@ -71,11 +71,24 @@ void GameConfig::validate() const {
         check_per_resource(recipe.input_resources, R, where + " recipe inputs");
         check_per_resource(recipe.output_resources, R, where + " recipe outputs");
         if (recipe.cooldown < 0) fail(where + ": recipe cooldown must be >= 0");
+        if (!o.by_protocol) continue;
+        if (recipe.min_agents < 1 || recipe.min_agents > 8) {
+          fail(where + ": a protocol's min_agents must be in [1, 8] (an assembler has 8 sides)");
+        }
+        if (recipe.vibes.size() > 8) fail(where + ": a protocol asks for at most 8 vibes");
+        for (size_t k = 0; k < recipe.vibes.size(); ++k) {
+          if (recipe.vibes[k] < 1 || recipe.vibes[k] >= static_cast<int>(vibe_names.size())) {
+            fail(where + ": a protocol's vibes must be ids 1..vibes-1 (vibe 0 is not counted)");
+          }
+          if (k > 0 && recipe.vibes[k] < recipe.vibes[k - 1])
+            fail(where + ": protocol vibes must be sorted");
+        }
       }
       if (o.max_uses < 0) fail(where + ": max_uses must be >= 0");
       if (!(o.exhaustion >= 0.0f && o.exhaustion <= 1e3f)) fail(where + ": exhaustion 0..1000");
     }
   }
+  if (vibe_names.size() > 256) fail("vibe_names: at most 256 vibes");
   if (groups.empty() || groups.size() > 255) fail("groups: need 1..255 groups");
   for (const auto& g : groups) {
     const std::string where = "group '" + g.name + "'";
@@ -128,7 +141,7 @@ void GameConfig::validate() const {
              resource_names[i] + "'");
       }
     }
-    handler->validate(a, static_cast<int>(R));
+    handler->validate(a, *this);
   }
   if (actions.empty() || actions[0].name != "noop") fail("actions: noop must be enabled");
   if (resource_loss_prob < 0 || resource_loss_prob > 1) fail("resource_loss_prob must be in [0,1]");
@@ -262,13 +275,12 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
   padded_cells = padded_width * (height + 2 * pad);
 
   // Flat action catalog, in handler order.
-  const int dirs = cfg.allow_diagonals ? 8 : 4;
   for (size_t h = 0; h < cfg.actions.size(); ++h) {
     const ActionHandler* handler = find_action(cfg.actions[h].name);  // validated above
     handlers.push_back(handler);
     handler_priority.push_back(static_cast<uint8_t>(handler->priority()));
     const std::vector<std::string> names =
-        handler->variants(cfg.actions[h].name, cfg.actions[h], dirs);
+        handler->variants(cfg.actions[h].name, cfg.actions[h], cfg);
     for (size_t a = 0; a < names.size(); ++a) {
       action_names.push_back(names[a]);
       flat_handler.push_back(static_cast<uint8_t>(h));
@@ -349,6 +361,15 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
       ids.assembler_uses_by_agents.back()[k] = stat(o.name + ".uses.agents_" + counts[k]);
     }
   }
+  ids.protocol_uses.resize(cfg.objects.size());
+  for (size_t k = 0; k < cfg.objects.size(); ++k) {
+    const ObjectConfig& o = cfg.objects[k];
+    if (!o.by_protocol) continue;
+    for (size_t p = 0; p < o.recipes.size(); ++p) {
+      ids.protocol_uses[k].push_back(stat(o.name + ".uses.protocol_" + std::to_string(p)));
+    }
+  }
+  for (const auto& vibe : cfg.vibe_names) ids.vibe_steps.push_back(stat("vibe." + vibe + ".steps"));
   ids.objects_agent = stat("objects.agent");
   ids.tokens_written = stat("tokens_written");
   ids.tokens_dropped = stat("tokens_dropped");

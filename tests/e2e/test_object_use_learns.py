@@ -10,7 +10,6 @@ from conftest import ROOT, fit_in_process, hearts_on_unseen_maps
 
 from metta_lit.evaluation.config import load_simulations
 
-
 # The lesson's four rooms on a 15x15 map with 100-step episodes: an altar is a few steps away,
 # so the signal comes early (on the recipe's 25x25 map the same check needed 300k agent steps).
 SMALL_ROOMS = {"game.map_builder.width": 15, "game.map_builder.height": 15, "game.max_steps": 100}

@@ -128,7 +128,7 @@ def test_envs_without_assemblers_keep_their_observation_features(driver):
         (assembler({"positions": ["Up"]}), "positions.0"),
         (assembler({"positions": ["Any"], "output_resources": {"gold": 1}}), "unknown resource 'gold'"),
         (assembler({"positions": ["W"]}, {"positions": ["Any"]}), "recipes.0: every arrangement"),
-        (assembler(), "at least 1 item"),
+        (assembler(), "give either recipes .chosen by where agents stand. or protocols"),
     ],
 )
 def test_bad_assemblers_are_refused_naming_the_field(driver, objects, message):

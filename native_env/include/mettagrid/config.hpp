@@ -18,11 +18,16 @@ constexpr long kMaxMapVariantCells = 1L << 22;  // all of a fixed map's grids to
 
 enum class ObjectKind : uint8_t { Wall = 0, Converter = 1, Chest = 2, Assembler = 3 };
 
-// One assembler recipe: what the agents around it give and what its user gets.
+// One assembler recipe: what the agents around it give and what its user gets. An assembler
+// with protocols (ObjectConfig::by_protocol) picks among them by its neighbours' vibes instead
+// of their positions: a protocol fits when at least `min_agents` agents stand around it and
+// the vibes other than vibe 0 they show are exactly `vibes` (a multiset, sorted ids).
 struct AssemblerRecipe {
   std::vector<int> input_resources;  // qty per resource id
   std::vector<int> output_resources;
   int cooldown = 0;
+  int min_agents = 0;
+  std::vector<int> vibes;
 };
 
 struct ObjectConfig {
@@ -53,6 +58,9 @@ struct ObjectConfig {
   // neighbouring cells hold agents (bit i = side i, NW..SE as above); uses and exhaustion.
   std::vector<AssemblerRecipe> recipes;
   std::vector<int> recipe_of_mask;
+  // The recipes are protocols, chosen by vibes (objects/assembler.cpp); recipe_of_mask is
+  // then unused.
+  bool by_protocol = false;
   int max_uses = 0;         // 0 = unlimited
   float exhaustion = 0.0f;  // each use multiplies later cooldowns by 1 + exhaustion
   bool allow_partial_usage = false;
@@ -120,6 +128,9 @@ struct GameConfig {
   // Empty when no agent has its own.
   std::vector<int> agent_initial_inventory;
   std::vector<std::string> resource_names;
+  // Names of the vibes agents can show (change_vibe_<name>); vibe k is glyph value k and vibe 0
+  // every agent's start. Empty: no named vibes.
+  std::vector<std::string> vibe_names;
   std::vector<ObjectConfig> objects;
   std::vector<GroupConfig> groups;
   std::vector<ActionConfig>

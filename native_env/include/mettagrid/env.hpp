@@ -109,6 +109,8 @@ class Env {
   int agents_around(const GridObject& box, int* around, int& count) const;
   // The recipe the agents around an assembler would make now (nullptr: none).
   const AssemblerRecipe* current_recipe(const AssemblerState& s) const;
+  // Its index for the agents `around` (and their `mask`), by position or by protocol (-1: none).
+  int recipe_for(const ObjectConfig& oc, const int* around, int count, int mask) const;
   const uint8_t* agent_inventory(int a) const { return &agent_inv_[a * R_]; }
   const uint8_t* converter_inventory(int c) const { return &conv_inv_[c * R_]; }
   const float* agent_stats(int a) const { return &agent_stats_[a * S_]; }
@@ -143,6 +145,12 @@ class Env {
 
  private:
   int item_capacity(int a, int item) const;  // how much of the item the agent may hold now
+  // Assemblers (objects/assembler.cpp): the agents around that show a protocol's vibes, one
+  // per vibe asked (into `out`; their count), and `amount` of `item` handed out unit by unit
+  // in turn among `takers` (skipping a full one).
+  int vibers(const AssemblerRecipe& recipe, const int* around, int count, int* out) const;
+  void give_in_turn(const int* takers, int m, int item, int amount);
+  void count_vibes();  // agent stats vibe.<name>.steps
   void schedule(uint32_t when, uint8_t type, int ci);
   void process_events();
 

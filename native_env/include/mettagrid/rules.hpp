@@ -103,6 +103,11 @@ class Rules {
     // counts 3 or more).
     std::vector<int> assembler_uses;
     std::vector<std::array<int, 3>> assembler_uses_by_agents;
+    // Game stats <name>.uses.protocol_<k> per object index and protocol (empty unless the
+    // object is an assembler with protocols), and agent stats vibe.<name>.steps per vibe (the
+    // steps an agent ended showing it).
+    std::vector<std::vector<int>> protocol_uses;
+    std::vector<int> vibe_steps;
     int objects_agent, tokens_written, tokens_dropped, tokens_free_space;
     std::vector<std::vector<int>> reward_stat;               // per group: stat id per reward term
     std::vector<std::vector<std::vector<int>>> limit_items;  // per group, per limit: items

@@ -16,7 +16,7 @@ constexpr int kTargets = 9;
 class Attack : public ActionHandler {
  public:
   std::vector<std::string> variants(const std::string& name, const ActionConfig& cfg,
-                                    int directions) const override {
+                                    const GameConfig& game) const override {
     std::vector<std::string> names;
     for (int k = 0; k < kTargets; ++k) names.push_back(name + "_" + std::to_string(k));
     return names;
@@ -24,7 +24,8 @@ class Attack : public ActionHandler {
 
   int priority() const override { return 1; }
 
-  void validate(const ActionConfig& cfg, int num_resources) const override {
+  void validate(const ActionConfig& cfg, const GameConfig& game) const override {
+    const int num_resources = static_cast<int>(game.resource_names.size());
     if (static_cast<int>(cfg.defense_resources.size()) != num_resources) {
       throw std::invalid_argument("attack defense_resources: expected one entry per resource (" +
                                   std::to_string(num_resources) + ")");

@@ -11,7 +11,7 @@ constexpr int kDelta[4] = {1, -1, 63, -63};
 class ChangeColor : public ActionHandler {
  public:
   std::vector<std::string> variants(const std::string& name, const ActionConfig& cfg,
-                                    int directions) const override {
+                                    const GameConfig& game) const override {
     std::vector<std::string> names;
     for (int k = 0; k < 4; ++k) names.push_back(name + "_" + std::to_string(k));
     return names;

@@ -11,13 +11,13 @@ namespace {
 class ChangeGlyph : public ActionHandler {
  public:
   std::vector<std::string> variants(const std::string& name, const ActionConfig& cfg,
-                                    int directions) const override {
+                                    const GameConfig& game) const override {
     std::vector<std::string> names;
     for (int k = 0; k < cfg.number_of_glyphs; ++k) names.push_back(name + "_" + std::to_string(k));
     return names;
   }
 
-  void validate(const ActionConfig& cfg, int num_resources) const override {
+  void validate(const ActionConfig& cfg, const GameConfig& game) const override {
     if (cfg.number_of_glyphs < 1 || cfg.number_of_glyphs > 256) {
       throw std::invalid_argument("change_glyph: number_of_glyphs must be in [1, 256]");
     }

@@ -42,7 +42,8 @@ int action_order(const std::string& name) {
   return -1;
 }
 
-std::vector<std::string> direction_variants(const std::string& name, int directions) {
+std::vector<std::string> direction_variants(const std::string& name, const GameConfig& game) {
+  const int directions = game.allow_diagonals ? 8 : 4;
   std::vector<std::string> names;
   for (int d = 0; d < directions; ++d) names.push_back(name + "_" + kDirNames[d]);
   return names;

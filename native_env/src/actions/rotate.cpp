@@ -9,8 +9,8 @@ namespace {
 class Rotate : public ActionHandler {
  public:
   std::vector<std::string> variants(const std::string& name, const ActionConfig& cfg,
-                                    int directions) const override {
-    return direction_variants(name, directions);
+                                    const GameConfig& game) const override {
+    return direction_variants(name, game);
   }
 
   bool apply(Env& env, int a, int handler, int dir) const override {

@@ -5,6 +5,14 @@
 // for the recipe's cooldown times a multiplier that grows by (1 + exhaustion) per use; with
 // allow_partial_usage it can be used while cooling down, inputs scaled by the progress made
 // (rounded up) and outputs too (rounded down). max_uses > 0 caps its uses.
+//
+// An assembler with protocols chooses by vibes instead of positions (the original's
+// protocols): the vibes its neighbours show, other than vibe 0, form a multiset; of the
+// protocols whose vibes are exactly that multiset and whose min_agents are around, the one
+// needing the most agents fires; failing that, the same among the protocols asking for no
+// vibes (the first listed wins a tie). The outputs of a protocol that asks for two or more vibes
+// are shared among the agents that showed them (one agent per vibe asked, in NW..SE order), unit by
+// unit in turn, so the earlier get the odd units and a full inventory passes its share on.
 #include <algorithm>
 #include <cmath>
 
@@ -37,11 +45,67 @@ int Env::agents_around(const GridObject& box, int* around, int& count) const {
   return mask;
 }
 
+int Env::recipe_for(const ObjectConfig& oc, const int* around, int count, int mask) const {
+  if (!oc.by_protocol) return oc.recipe_of_mask[mask];
+  int shown[8], n = 0;
+  for (int k = 0; k < count; ++k) {
+    if (agents_[around[k]].glyph != 0) shown[n++] = agents_[around[k]].glyph;
+  }
+  std::sort(shown, shown + n);
+  // The protocol asking for exactly these vibes, else one asking for none; among those, the
+  // one needing the most agents that are here (the first listed on a tie).
+  int exact = -1, fallback = -1;
+  for (size_t p = 0; p < oc.recipes.size(); ++p) {
+    const AssemblerRecipe& r = oc.recipes[p];
+    if (r.min_agents > count) continue;
+    int* best = nullptr;
+    if (static_cast<int>(r.vibes.size()) == n && std::equal(shown, shown + n, r.vibes.begin())) {
+      best = &exact;
+    } else if (r.vibes.empty()) {
+      best = &fallback;
+    } else {
+      continue;
+    }
+    if (*best < 0 || r.min_agents > oc.recipes[*best].min_agents) *best = static_cast<int>(p);
+  }
+  return exact >= 0 ? exact : fallback;
+}
+
 const AssemblerRecipe* Env::current_recipe(const AssemblerState& s) const {
   int around[8], count = 0;
-  const int index =
-      cfg_->objects[s.cfg].recipe_of_mask[agents_around(objects_[s.object_id], around, count)];
-  return index < 0 ? nullptr : &cfg_->objects[s.cfg].recipes[index];
+  const ObjectConfig& oc = cfg_->objects[s.cfg];
+  const int mask = agents_around(objects_[s.object_id], around, count);
+  const int index = recipe_for(oc, around, count, mask);
+  return index < 0 ? nullptr : &oc.recipes[index];
+}
+
+int Env::vibers(const AssemblerRecipe& recipe, const int* around, int count, int* out) const {
+  int wanted[8], left = static_cast<int>(recipe.vibes.size()), m = 0;
+  std::copy(recipe.vibes.begin(), recipe.vibes.end(), wanted);
+  for (int k = 0; k < count && left > 0; ++k) {
+    int* match = std::find(wanted, wanted + left, static_cast<int>(agents_[around[k]].glyph));
+    if (match == wanted + left) continue;
+    *match = wanted[--left];  // this vibe is taken
+    out[m++] = around[k];
+  }
+  return m;
+}
+
+void Env::give_in_turn(const int* takers, int m, int item, int amount) {
+  bool open[8];
+  int left = amount, open_count = m;
+  std::fill(open, open + m, true);
+  while (left > 0 && open_count > 0) {
+    for (int k = 0; k < m && left > 0; ++k) {
+      if (!open[k]) continue;
+      if (agent_update(takers[k], item, 1) == 1) {
+        --left;
+      } else {
+        open[k] = false;
+        --open_count;
+      }
+    }
+  }
 }
 
 uint32_t Env::cooldown_remaining(const AssemblerState& s) const {
@@ -57,7 +121,8 @@ bool Env::use_assembler(int a, int k) {
   if (progress < 1.0f && !oc.allow_partial_usage) return false;
 
   int around[8], count = 0;
-  const int index = oc.recipe_of_mask[agents_around(objects_[s.object_id], around, count)];
+  const int mask = agents_around(objects_[s.object_id], around, count);
+  const int index = recipe_for(oc, around, count, mask);
   if (index < 0) return false;
   const AssemblerRecipe& recipe = oc.recipes[index];
 
@@ -86,8 +151,11 @@ bool Env::use_assembler(int a, int k) {
       needed += agent_update(around[n], i, -std::min<int>(needed, agent_inventory(around[n])[i]));
     }
   }
+  int takers[8], m = 0;
+  if (oc.by_protocol && recipe.vibes.size() >= 2) m = vibers(recipe, around, count, takers);
+  if (m == 0) takers[m++] = a;
   for (int i = 0; i < R_; ++i) {
-    if (outputs[i] > 0) agent_update(a, i, outputs[i]);
+    if (outputs[i] > 0) give_in_turn(takers, m, i, outputs[i]);
   }
   // Exhaustion grows the multiplier geometrically: capped, so the cast stays defined (a
   // cooldown of 1e9 steps outlasts any episode).
@@ -100,6 +168,7 @@ bool Env::use_assembler(int a, int k) {
     s.cooldown_multiplier = std::min(s.cooldown_multiplier * (1.0f + oc.exhaustion), kLongest);
   game_stats_[rules_->ids.assembler_uses[s.cfg]] += 1;
   game_stats_[rules_->ids.assembler_uses_by_agents[s.cfg][std::min(count, 3) - 1]] += 1;
+  if (oc.by_protocol) game_stats_[rules_->ids.protocol_uses[s.cfg][index]] += 1;
   return true;
 }
 

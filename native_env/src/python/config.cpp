@@ -18,7 +18,9 @@ void bind_config(py::module_& m) {
       .def(py::init<>())
       .def_readwrite("input_resources", &AssemblerRecipe::input_resources)
       .def_readwrite("output_resources", &AssemblerRecipe::output_resources)
-      .def_readwrite("cooldown", &AssemblerRecipe::cooldown);
+      .def_readwrite("cooldown", &AssemblerRecipe::cooldown)
+      .def_readwrite("min_agents", &AssemblerRecipe::min_agents)
+      .def_readwrite("vibes", &AssemblerRecipe::vibes);
 
   py::class_<ObjectConfig>(m, "ObjectConfig")
       .def(py::init<>())
@@ -41,6 +43,7 @@ void bind_config(py::module_& m) {
       .def_readwrite("regrow_rate", &ObjectConfig::regrow_rate)
       .def_readwrite("recipes", &ObjectConfig::recipes)
       .def_readwrite("recipe_of_mask", &ObjectConfig::recipe_of_mask)
+      .def_readwrite("by_protocol", &ObjectConfig::by_protocol)
       .def_readwrite("max_uses", &ObjectConfig::max_uses)
       .def_readwrite("exhaustion", &ObjectConfig::exhaustion)
       .def_readwrite("allow_partial_usage", &ObjectConfig::allow_partial_usage);
@@ -101,6 +104,7 @@ void bind_config(py::module_& m) {
       .def_readwrite("inventory_regen_interval", &GameConfig::inventory_regen_interval)
       .def_readwrite("agent_initial_inventory", &GameConfig::agent_initial_inventory)
       .def_readwrite("resource_names", &GameConfig::resource_names)
+      .def_readwrite("vibe_names", &GameConfig::vibe_names)
       .def_readwrite("objects", &GameConfig::objects)
       .def_readwrite("groups", &GameConfig::groups)
       .def_readwrite("actions", &GameConfig::actions)

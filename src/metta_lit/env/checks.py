@@ -101,10 +101,33 @@ def _check_reward_sharing(game: GameConfig) -> None:
             )
 
 
+def _check_vibes(game: GameConfig) -> None:
+    """Vibe names are unique, and the vibe is set one way: by name (change_vibe) or by number
+    (the classic change_glyph), never both, since both set the same value."""
+    twice = sorted({v for v in game.vibe_names if game.vibe_names.count(v) > 1})
+    if twice:
+        raise ValueError(f"vibe_names: {', '.join(twice)} named twice")
+    if game.actions.change_vibe.enabled:
+        if len(game.vibe_names) < 2:
+            raise ValueError("actions.change_vibe: needs at least two vibe_names to change between")
+        if game.actions.change_glyph.enabled:
+            raise ValueError("actions: change_vibe and change_glyph both set the agent's vibe; enable one")
+
+
+def _check_protocol_vibes(game: GameConfig, where: str, vibes: list[str]) -> None:
+    for vibe in vibes:
+        if vibe not in game.vibe_names:
+            known = ", ".join(game.vibe_names) or "none: set game.vibe_names"
+            raise ValueError(f"{where}.vibes: unknown vibe {vibe!r} (vibes: {known})")
+        if vibe == game.vibe_names[0]:
+            raise ValueError(f"{where}.vibes: {vibe!r} is every agent's starting vibe, which a protocol never counts")
+
+
 def check_game_names(game: GameConfig) -> None:
     """Cross-field checks: every referenced resource, object and group exists, maps fit."""
     if len(set(game.resource_names)) != len(game.resource_names):
         raise ValueError("resource_names: names must be unique")
+    _check_vibes(game)
     for name, obj in game.objects.items():
         if name == "agent" or name == "empty" or name.startswith("agent."):
             raise ValueError(f"objects.{name}: reserved name")
@@ -115,6 +138,11 @@ def check_game_names(game: GameConfig) -> None:
             for k, recipe in enumerate(obj.recipes):
                 _check_resources(game, f"objects.{name}.recipes.{k}.input_resources", recipe.input_resources)
                 _check_resources(game, f"objects.{name}.recipes.{k}.output_resources", recipe.output_resources)
+            for k, protocol in enumerate(obj.protocols):
+                where = f"objects.{name}.protocols.{k}"
+                _check_resources(game, f"{where}.input_resources", protocol.input_resources)
+                _check_resources(game, f"{where}.output_resources", protocol.output_resources)
+                _check_protocol_vibes(game, where, protocol.vibes)
         if obj.type == "chest":
             _check_resources(game, f"objects.{name}.resource_type", {obj.resource_type: 1})
     chars = [o.map_char for o in game.objects.values() if o.map_char is not None]

@@ -14,7 +14,15 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from omegaconf import OmegaConf
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from metta_lit.core.errors import ConfigError, unknown_key_message, validation_message
 from metta_lit.core.files import read_yaml
@@ -145,10 +153,40 @@ class AssemblerRecipe(StrictModel):
         return [m for m in range(256) if m & fixed == fixed and bin(m).count("1") == len(self.positions)]
 
 
+class Protocol(StrictModel):
+    """One way an assembler with ``protocols`` can be used, chosen by what its neighbours show:
+    it fits when at least ``min_agents`` agents stand around it and the vibes they show, other
+    than the first of ``vibe_names`` (everyone's start, never counted), are exactly ``vibes``
+    (a multiset: ``[up, up]`` needs two agents showing ``up``; ``[]`` asks for none)."""
+
+    # The upper bound is checked below, to say why (the schema still shows it).
+    min_agents: int = Field(default=1, ge=1, json_schema_extra={"maximum": len(SIDES)})
+    vibes: list[str] = Field(default=[], max_length=8)
+    input_resources: dict[str, Annotated[int, Field(ge=0, le=255)]] = {}
+    output_resources: dict[str, Annotated[int, Field(ge=0, le=255)]] = {}
+    cooldown: int = Field(default=0, ge=0, le=INT32_MAX)
+
+    @field_validator("min_agents")
+    @classmethod
+    def _fits_the_sides(cls, v: int) -> int:
+        if v > len(SIDES):
+            raise ValueError(f"{v} agents cannot stand around an assembler: it has {len(SIDES)} sides")
+        return v
+
+    def key(self) -> tuple[int, tuple[str, ...]]:
+        """What the protocol matches: two protocols with one key can never both be chosen."""
+        return self.min_agents, tuple(sorted(self.vibes))
+
+
 class AssemblerConfig(StrictModel):
-    """Used by moving into it; the recipe is chosen by which of its 8 neighbouring cells hold
-    agents (see :class:`AssemblerRecipe`), so a recipe for two agents needs two to stand by it.
-    Inputs are pooled from all of them (taken in NW..SE order), outputs go to the user. Where
+    """Used by moving into it. Its recipe is chosen either by which of its 8 neighbouring cells
+    hold agents (``recipes``, see :class:`AssemblerRecipe`), so a recipe for two agents needs
+    two to stand by it, or by the vibes its neighbours show (``protocols``, see
+    :class:`Protocol`): of the protocols whose vibes are exactly those shown and whose
+    ``min_agents`` are around, the one needing the most agents fires; failing that, the same
+    among the protocols that ask for no vibes. Inputs are pooled from all the agents around
+    (taken in NW..SE order); outputs go to the user, except that a protocol asking for two or
+    more vibes shares them among the agents that showed them, unit by unit in turn. Where
     several recipes match one arrangement the later one wins (the original lists recipes in
     reverse order of priority), and a recipe left with no arrangement of its own is an error
     unless ``fully_overlapping_recipes_allowed``. After a use it cools down for the recipe's
@@ -159,7 +197,8 @@ class AssemblerConfig(StrictModel):
     type: Literal["assembler"] = "assembler"
     type_id: int = Field(ge=1, le=255)
     map_char: str | None = Field(default=None, min_length=1, max_length=1)
-    recipes: list[AssemblerRecipe] = Field(min_length=1, max_length=256)
+    recipes: list[AssemblerRecipe] = Field(default=[], max_length=256)
+    protocols: list[Protocol] = Field(default=[], max_length=256)
     max_uses: int = Field(default=0, ge=0, le=INT32_MAX)
     exhaustion: float = Field(default=0.0, ge=0.0, le=1000.0)
     allow_partial_usage: bool = False
@@ -168,7 +207,18 @@ class AssemblerConfig(StrictModel):
 
     @model_validator(mode="after")
     def _every_recipe_reachable(self) -> AssemblerConfig:
-        self.recipe_of_mask()
+        if bool(self.recipes) == bool(self.protocols):
+            raise ValueError("give either recipes (chosen by where agents stand) or protocols (chosen by vibes)")
+        if self.recipes:
+            self.recipe_of_mask()
+        seen: dict[tuple[int, tuple[str, ...]], int] = {}
+        for index, protocol in enumerate(self.protocols):
+            if protocol.key() in seen:
+                raise ValueError(
+                    f"protocols.{index}: protocols.{seen[protocol.key()]} already needs {protocol.min_agents} "
+                    f"agents showing {list(protocol.key()[1])}, so this one could never fire"
+                )
+            seen[protocol.key()] = index
         return self
 
     def recipe_of_mask(self) -> list[int]:
@@ -273,6 +323,9 @@ class ActionsConfig(StrictModel):
     swap: ActionConfig = ActionConfig(enabled=False)
     change_color: ActionConfig = ActionConfig(enabled=False)
     change_glyph: ChangeGlyphActionConfig = ChangeGlyphActionConfig(enabled=False)
+    change_vibe: ActionConfig = Field(
+        default=ActionConfig(enabled=False), description="change_vibe_<name> for each of game.vibe_names"
+    )
 
     @field_validator("noop")
     @classmethod
@@ -422,6 +475,12 @@ class GameConfig(StrictModel):
         "(an assembler: the recipe the agents around it would make now)",
     )
     resource_names: list[str] = Field(default_factory=lambda: list(DEFAULT_RESOURCES), max_length=64)
+    vibe_names: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,32}$")]] = Field(
+        default=[],
+        max_length=256,
+        description="the vibes agents can show (change_vibe_<name>), seen as the agent:glyph token "
+        "(vibe k is glyph k); the first is every agent's start and never counts for a protocol",
+    )
     agent: AgentConfig = AgentConfig()
     groups: dict[str, GroupConfig] = {"agent": GroupConfig(id=0)}
     reward_sharing: dict[str, dict[str, Annotated[float, Field(ge=0.0, le=1.0)]]] = Field(

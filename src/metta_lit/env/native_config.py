@@ -10,7 +10,15 @@ import math
 
 from metta_lit import _mettagrid as native
 from metta_lit.env.checks import reward_share_matrix
-from metta_lit.env.config import SIDES, AgentConfig, AssemblerConfig, ChestConfig, ConverterConfig, GameConfig
+from metta_lit.env.config import (
+    SIDES,
+    AgentConfig,
+    AssemblerConfig,
+    ChestConfig,
+    ConverterConfig,
+    GameConfig,
+    Protocol,
+)
 from metta_lit.env.maps import parse_ascii, resolve_group
 
 AGENT_CELL = 0x8000
@@ -114,6 +122,7 @@ def to_native(game: GameConfig) -> native.GameConfig:
                 table[agent * len(resources) + resources[name]] = qty
         cfg.agent_initial_inventory = table
     cfg.resource_names = list(game.resource_names)
+    cfg.vibe_names = list(game.vibe_names)
 
     objects = []
     for name, spec in game.objects.items():
@@ -129,13 +138,17 @@ def to_native(game: GameConfig) -> native.GameConfig:
         elif isinstance(spec, AssemblerConfig):
             o.kind = native.ObjectKind.Assembler
             recipes = []
-            for recipe in spec.recipes:
+            for recipe in [*spec.recipes, *spec.protocols]:
                 r = native.AssemblerRecipe()
                 r.input_resources = _per_resource(game, recipe.input_resources)
                 r.output_resources = _per_resource(game, recipe.output_resources)
                 r.cooldown = recipe.cooldown
+                if isinstance(recipe, Protocol):
+                    r.min_agents = recipe.min_agents
+                    r.vibes = sorted(game.vibe_names.index(vibe) for vibe in recipe.vibes)
                 recipes.append(r)
-            o.recipes, o.recipe_of_mask = recipes, spec.recipe_of_mask()
+            o.recipes, o.by_protocol = recipes, bool(spec.protocols)
+            o.recipe_of_mask = spec.recipe_of_mask() if spec.recipes else [-1] * 256
             o.max_uses, o.exhaustion, o.allow_partial_usage = spec.max_uses, spec.exhaustion, spec.allow_partial_usage
             o.color = spec.color
         elif isinstance(spec, ChestConfig):

@@ -89,7 +89,10 @@ class ReplayRecorder:
         self._recipes = [[sorted(map(list, side.items())) for side in recipe] for recipe in env.recipes]
         specs = list(self.config.game.objects.values())
         self._assembler_recipes = {
-            index: (spec.max_uses, [_recipe(r, self.config.game.resource_names) for r in spec.recipes])
+            index: (
+                spec.max_uses,
+                [_recipe(r, self.config.game.resource_names) for r in [*spec.recipes, *spec.protocols]],
+            )
             for index, spec in enumerate(specs)
             if spec.type == "assembler"
         }
@@ -263,10 +266,16 @@ def map_legend(names: list[list[str]]) -> dict[str, Any]:
 
 def _recipe(recipe: Any, resource_names: list[str]) -> dict[str, Any]:
     """An assembler recipe as the replay holds it: ``{positions, inputs, outputs, cooldown}``
-    with items as ``[item id, amount]`` pairs, like inventories."""
+    (a protocol: ``{min_agents, vibes, ...}`` instead of ``positions``) with items as
+    ``[item id, amount]`` pairs, like inventories."""
     index = {name: i for i, name in enumerate(resource_names)}
+    chosen_by = (
+        {"min_agents": recipe.min_agents, "vibes": sorted(recipe.vibes)}
+        if hasattr(recipe, "vibes")
+        else {"positions": list(recipe.positions)}
+    )
     return {
-        "positions": list(recipe.positions),
+        **chosen_by,
         "inputs": sorted([index[name], qty] for name, qty in recipe.input_resources.items()),
         "outputs": sorted([index[name], qty] for name, qty in recipe.output_resources.items()),
         "cooldown": recipe.cooldown,

@@ -20,15 +20,15 @@ class ActionHandler {
   virtual ~ActionHandler() = default;
 
   // The flat catalog entries of this handler, in argument order (arg = index): `name` alone,
-  // or one entry per direction / target / glyph (move_north, attack_3, change_glyph_7...).
+  // or one entry per direction / target / glyph / vibe (move_north, attack_3, change_vibe_up...).
   virtual std::vector<std::string> variants(const std::string& name, const ActionConfig& cfg,
-                                            int directions) const {
+                                            const GameConfig& game) const {
     return {name};
   }
   // Actions of a higher priority resolve first in each step (attacks before movement).
   virtual int priority() const { return 0; }
   // Config checks beyond the shared ones; throws std::invalid_argument naming the problem.
-  virtual void validate(const ActionConfig& cfg, int num_resources) const {}
+  virtual void validate(const ActionConfig& cfg, const GameConfig& game) const {}
   // Performs the action of agent `a` with argument `arg`; false is a failure (stats, penalty).
   virtual bool apply(Env& env, int a, int handler, int arg) const = 0;
 };
@@ -37,8 +37,8 @@ class ActionHandler {
 const ActionHandler* find_action(const std::string& name);
 // Position of an action in the canonical catalog order (the order of the registered names).
 int action_order(const std::string& name);
-// `name_<direction>` for the first `directions` orientations (move_north, rotate_west...).
-std::vector<std::string> direction_variants(const std::string& name, int directions);
+// `name_<direction>` for the game's directions (move_north, rotate_west...; 8 with diagonals).
+std::vector<std::string> direction_variants(const std::string& name, const GameConfig& game);
 
 // Every registered action name in canonical order.
 std::vector<std::string> action_names_in_order();
