@@ -170,3 +170,22 @@ def test_the_commons_regrows_under_random_agents_and_runs_dry_when_emptied():
     assert game(commons, "chest.heart.regrown") > 20 and game(commons, "chest.heart.amount") == 60
     emptied = commons.with_overrides({"game.objects.chest.initial_inventory": 0})
     assert game(emptied, "chest.heart.regrown") == 0
+
+
+def test_vibe_assembler_pays_only_pairs_that_signal_and_the_scripted_pair_signals():
+    """Random pairs score now and then (both beside the assembler, one showing up and the
+    other down, as one moves in); the same rooms without change_vibe never score, since a
+    pair that cannot signal cannot fit the protocol; the scripted pair, which settles on
+    different vibes beside the assembler, uses it every few steps."""
+    from metta_lit.evaluation.runner import PolicyHandle, run_simulation
+
+    (pairs,) = load_simulations(["vibe_assembler/pairs"])
+    mute = pairs.model_copy(update={"env_overrides": {"game.actions.change_vibe": False}})
+    random, scripted = PolicyHandle.from_uri("random"), PolicyHandle.from_uri("scripted")
+    assert run_simulation(random, mute, seed=1).mean("heart.gained") == 0.0
+    by_chance = run_simulation(random, pairs, seed=1)
+    signalled = run_simulation(scripted, pairs, seed=1)
+    assert by_chance.mean("heart.gained") < 1.0 and signalled.mean("heart.gained") > 10
+    uses = [e.episode_metrics["coop/assembler/protocol_0_uses"] for e in signalled.episodes]
+    assert np.mean(uses) > 20  # per episode: 4 rooms, 200 steps
+    assert all(e.episode_metrics["coop/vibe_changes"] > 0 for e in signalled.episodes)

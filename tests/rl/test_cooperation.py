@@ -69,3 +69,15 @@ def test_a_played_episode_summary_carries_the_cooperation_metrics():
     teams = {f"team_{k}" for k in range(1, 5)}
     assert {key.split("/")[1] for key in summary if key.endswith("/return")} == teams
     assert sum(summary[f"coop/{t}/return"] for t in teams) == pytest.approx(float(episode.rewards.sum()))
+
+
+def test_protocol_uses_and_vibe_changes_are_reported_per_protocol():
+    names = ["assembler.uses", "assembler.uses.protocol_0", "door.uses.protocol_1", "action.change_vibe.success"]
+    agent = np.zeros((2, 4), dtype=np.float32)
+    agent[0, 3], agent[1, 3] = 3, 4  # vibe changes of each agent
+    game = np.array([5.0, 5.0, 2.0, 0.0], dtype=np.float32)
+    out = cooperation_metrics(np.zeros(2), ["red", "red"], names, agent, game)
+    assert out["coop/assembler/protocol_0_uses"] == 5.0 and out["coop/door/protocol_1_uses"] == 2.0
+    assert out["coop/vibe_changes"] == 7.0
+    quiet = cooperation_metrics(np.zeros(2), ["red", "red"], NAMES, np.zeros((2, len(NAMES))), np.zeros(len(NAMES)))
+    assert not any("protocol" in key or "vibe" in key for key in quiet)

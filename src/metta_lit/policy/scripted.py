@@ -14,6 +14,12 @@ observation (the egocentric token window), like a learned policy:
   target in view, or none it can reach inside the window, it explores, keeping its last
   direction while the way is free.
 
+Where an assembler's protocol asks for two or more vibes (``protocol_vibes``: its type id ->
+the vibe ids asked), the assembler is a target too, and the agent signals: beside it, it shows
+a vibe the protocol asks for that no other agent beside it shows (drawn at random among those,
+so two agents that arrive together settle on different vibes), and moves into it once every
+vibe asked is shown around it.
+
 It is a :class:`Policy`, so it acts through the same TorchRL actor as any other: its logits
 put (practically) all mass on the chosen action.
 """
@@ -44,6 +50,19 @@ def directions() -> list[str]:
 
 STEP = {0: (-1, 0), 1: (1, 0), 2: (0, -1), 3: (0, 1)}  # their (row, column) steps
 CONFIDENT = 30.0  # logit of the chosen action (all others -CONFIDENT)
+
+
+def protocol_vibes(config: MettaGridConfig) -> dict[int, list[int]]:
+    """Assembler type id -> the vibe ids (sorted) of its best-paying protocol that asks for two
+    or more vibes; assemblers without one are left out."""
+    game = config.game
+    out: dict[int, list[int]] = {}
+    for spec in game.objects.values():
+        asking = [p for p in getattr(spec, "protocols", []) if len(p.vibes) >= 2]
+        if asking:
+            best = max(asking, key=lambda p: sum(p.output_resources.values()))
+            out[spec.type_id] = sorted(game.vibe_names.index(v) for v in best.vibes)
+    return out
 
 
 def inventory_limits(config: MettaGridConfig) -> list[tuple[frozenset[str], int]]:
@@ -89,9 +108,11 @@ class ScriptedPolicy(Policy):
         obs_height: int = 11,
         obs_width: int = 11,
         seed: int = 0,
+        protocol_vibes: dict[int, list[int]] = {},  # noqa: B006 (never mutated)
     ) -> None:
         super().__init__(feature_spec, action_names)
         self.recipes = recipes
+        self.protocol_vibes = protocol_vibes
         self.limits = limits
         self.center = (obs_height // 2, obs_width // 2)  # the agent's own cell in its window
         self.window = (obs_height, obs_width)
@@ -105,15 +126,19 @@ class ScriptedPolicy(Policy):
         cls, config: MettaGridConfig, feature_spec: dict, action_names: list[str], seed: int = 0
     ) -> ScriptedPolicy:
         """The scripted agent of an env; refused (naming why) where it has nothing to do."""
-        recipes = recipe_ranks(config)
-        needed = {f"move_{d}" for d in directions()} | {"get_items"}
-        if not recipes or not needed <= set(action_names):
+        recipes, protocols = recipe_ranks(config), protocol_vibes(config)
+        moves = {f"move_{d}" for d in directions()}
+        converters_usable = bool(recipes) and moves | {"get_items"} <= set(action_names)
+        protocols_usable = bool(protocols) and moves <= set(action_names)
+        if not (converters_usable or protocols_usable):
             raise ConfigError(
-                f"env {config.label!r} has no scripted teacher: it needs converters whose outputs lead to a reward "
-                f"and the actions {sorted(needed)} (it has {len(recipes)} such converters)"
+                f"env {config.label!r} has no scripted agent: it needs converters whose outputs lead to a reward "
+                f"and the actions {sorted(moves | {'get_items'})} (it has {len(recipes)} such converters), or "
+                "assemblers with protocols asking for two or more vibes and the move and change_vibe actions"
             )
         game = config.game
-        return cls(feature_spec, action_names, recipes, inventory_limits(config), game.obs_height, game.obs_width, seed)
+        limits = inventory_limits(config)
+        return cls(feature_spec, action_names, recipes, limits, game.obs_height, game.obs_width, seed, protocols)
 
     def initialize_to_environment(self, feature_spec: dict[str, dict[str, Any]], action_names: list[str]) -> None:
         # Scripted for whatever the env offers: adopt its ids instead of narrowing logits.
@@ -127,6 +152,10 @@ class ScriptedPolicy(Policy):
         act = {name: i for i, name in enumerate(action_names)}
         self._move = [act.get(f"move_{d}", 0) for d in directions()]
         self._get, self._put = act.get("get_items", 0), act.get("put_items", act.get("get_items", 0))
+        self._glyph = ids.get("agent:glyph", -1)
+        self._show = {int(n.rsplit("_", 1)[1]): i for n, i in act.items() if n.startswith("change_glyph_")}
+        vibe_actions = [n for n in action_names if n.startswith("change_vibe_")]
+        self._show |= {k: act[n] for k, n in enumerate(vibe_actions)}  # vibe k is glyph k
 
     def forward(self, td: TensorDictBase) -> TensorDictBase:
         obs = td["observation"]
@@ -146,11 +175,14 @@ class ScriptedPolicy(Policy):
         center = self.center
         types: dict[tuple[int, int], int] = {}
         held: dict[tuple[int, int], dict[str, int]] = {}
+        vibes: dict[tuple[int, int], int] = {}
         mine: dict[str, int] = {}
         orientation, last = -1, -1
         for (_, feature, value), r, c in zip(tokens.tolist(), rows.tolist(), cols.tolist(), strict=True):
             cell = (r, c)
-            if cell == center:
+            if feature == self._glyph:
+                vibes[cell] = value
+            elif cell == center:
                 if feature in self._inventory:
                     mine[self._inventory[feature]] = value
                 elif feature == self._orientation:
@@ -162,6 +194,10 @@ class ScriptedPolicy(Policy):
             elif feature in self._inventory:
                 held.setdefault(cell, {})[self._inventory[feature]] = value
         target, use = self._target(types, held, mine, center)
+        if target is None and self.protocol_vibes:
+            signalled = self._signal(types, vibes, center, last)
+            if signalled is not None:
+                return signalled
         if target is None:
             return self._explore(types, center, last)
         dr, dc = target[0] - center[0], target[1] - center[1]
@@ -170,6 +206,41 @@ class ScriptedPolicy(Policy):
             return use if orientation == facing else self._move[facing]
         step = self._first_step(types, center, target)
         return self._move[step] if step is not None else self._explore(types, center, last)
+
+    def _signal(self, types: dict, vibes: dict[tuple[int, int], int], center: tuple[int, int], last: int) -> int | None:
+        """The action towards the nearest assembler in view whose protocol asks for vibes
+        (None: none in view). Far from it: a step towards it. Beside it: show a vibe it asks
+        for that the other agents beside it do not show (a random one; an agent that finds
+        its vibe shown by another changes only half the time, so two agents that chose alike
+        soon differ), wait while one is missing, and move into it once all are shown (from a
+        diagonal cell, first a step to a side it can be entered from)."""
+        found = [
+            (abs(c[0] - center[0]) + abs(c[1] - center[1]), c) for c, t in types.items() if t in self.protocol_vibes
+        ]
+        if not found:
+            return None
+        _, cell = min(found)
+        dr, dc = cell[0] - center[0], cell[1] - center[1]
+        if max(abs(dr), abs(dc)) > 1:
+            step = self._first_step(types, center, cell)
+            return self._move[step] if step is not None else self._explore(types, center, last)
+        around = [(cell[0] + r, cell[1] + c) for r in (-1, 0, 1) for c in (-1, 0, 1) if r or c]
+        missing = list(self.protocol_vibes[types[cell]])
+        for other in (c for c in around if c != center and types.get(c) == 0):
+            if vibes.get(other, 0) in missing:
+                missing.remove(vibes.get(other, 0))
+        own = vibes.get(center, 0)
+        if own not in missing:
+            choices = [v for v in missing if v in self._show]
+            if not choices or (own != 0 and self.rng.random() < 0.5):
+                return 0  # noop: nothing left to show, or keep this vibe a step longer
+            return self._show[int(self.rng.choice(choices))]
+        if len(missing) > 1:
+            return 0  # noop: wait for the others' vibes
+        if abs(dr) + abs(dc) == 1:
+            return self._move[next(d for d, step in STEP.items() if step == (dr, dc))]
+        step = self._first_step(types, center, cell)
+        return self._move[step] if step is not None else 0
 
     def _target(
         self, types: dict, held: dict, mine: dict[str, int], center: tuple[int, int]

@@ -10,6 +10,9 @@ What a cooperation question is measured by, per episode:
 - ``coop/items_shared``: items handed to another agent by moving into it (``<item>.shared``),
   and ``coop/chest_passed``: units withdrawn from a chest by another agent than the one that
   deposited them (``chest.<item>.passed``);
+- signalling: ``coop/<assembler>/protocol_<k>_uses``, the uses of each protocol of an assembler
+  that chooses by vibes (``<name>.uses.protocol_<k>``), and ``coop/vibe_changes``, how often
+  agents changed their vibe (``action.change_vibe.success``);
 - ``coop/attacks_own_team`` and ``coop/attacks_other_team``: hits by group against group
   (``action.attack.<g>.hit.<h>``), and ``coop/steals_own_team`` / ``coop/steals_other_team``:
   items stolen from the stealer's own group or another (``steals.<item>.from.<g>``).
@@ -25,6 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 
 HIT = re.compile(r"action\.attack\.(.+)\.hit\.(.+)$")
+PROTOCOL = re.compile(r"(.+)\.uses\.protocol_(\d+)$")
 STEAL = re.compile(r"steals\.(.+)\.from\.(.+)$")
 
 
@@ -68,6 +72,10 @@ def cooperation_metrics(
             shared = (shared or 0.0) + float(per_agent[s])
         elif name.startswith("chest.") and name.endswith(".passed"):
             passed = (passed or 0.0) + float(game_stats[s])
+        elif match := PROTOCOL.match(name):
+            out[f"coop/{match.group(1)}/protocol_{match.group(2)}_uses"] = float(game_stats[s])
+        elif name == "action.change_vibe.success":
+            out["coop/vibe_changes"] = float(per_agent[s])
         elif match := HIT.match(name):
             has_hits = True
             hits[match.group(1) == match.group(2)] += float(per_agent[s])
