@@ -278,6 +278,7 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
   for (size_t h = 0; h < cfg.actions.size(); ++h) {
     const ActionHandler* handler = find_action(cfg.actions[h].name);  // validated above
     handlers.push_back(handler);
+    if (cfg.actions[h].name == "transfer") transfer_action = static_cast<int>(h);
     handler_priority.push_back(static_cast<uint8_t>(handler->priority()));
     const std::vector<std::string> names =
         handler->variants(cfg.actions[h].name, cfg.actions[h], cfg);
@@ -300,11 +301,15 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
   ids.shared.assign(num_resources, -1);
   ids.received.assign(num_resources, -1);
   for (int r = 0; r < num_resources; ++r) {
-    for (const auto& g : cfg.groups) {
-      if (!g.shareable[r] || ids.shared[r] >= 0) continue;
-      ids.shared[r] = stat(cfg.resource_names[r] + ".shared");
-      ids.received[r] = stat(cfg.resource_names[r] + ".received");
+    bool handed = false;  // by the classic hand-over or a vibe transfer
+    for (const auto& g : cfg.groups) handed |= g.shareable[r] != 0;
+    if (transfer_action >= 0) {
+      const auto& amounts = cfg.actions[transfer_action].transfer_amounts;
+      for (size_t k = r; k < amounts.size(); k += num_resources) handed |= amounts[k] > 0;
     }
+    if (!handed) continue;
+    ids.shared[r] = stat(cfg.resource_names[r] + ".shared");
+    ids.received[r] = stat(cfg.resource_names[r] + ".received");
   }
   for (const auto& a : cfg.actions) {
     ids.success.push_back(stat("action." + a.name + ".success"));

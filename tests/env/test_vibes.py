@@ -152,6 +152,15 @@ BASE = {"num_agents": 1, "map_builder": {"type": "ascii", "map_data": ["@A"]}}
             "give either recipes (chosen by where agents stand) or protocols (chosen by vibes)",
         ),
         ({"objects": assembler({"output_resources": {"gold": 1}})}, "unknown resource 'gold'"),
+        (
+            {"actions": {**ACTIONS, "transfer": {"vibe_transfers": {"up": {"gold": 1}}}}},
+            "actions.transfer.vibe_transfers.up: unknown resource 'gold'",
+        ),
+        (
+            {"actions": {**ACTIONS, "transfer": {"vibe_transfers": {"sideways": {"heart": 1}}}}},
+            "actions.transfer.vibe_transfers.sideways: unknown vibe 'sideways'",
+        ),
+        ({"actions": {**ACTIONS, "transfer": True}}, "actions.transfer: vibe_transfers names no vibe"),
     ],
 )
 def test_bad_vibe_and_protocol_configs_are_refused_with_one_line(overrides, message):
@@ -161,3 +170,34 @@ def test_bad_vibe_and_protocol_configs_are_refused_with_one_line(overrides, mess
     with pytest.raises(ValidationError) as info:
         GameConfig.model_validate(data)
     assert message in str(info.value)
+
+
+GIVE = {
+    "vibe_names": ["calm", "give"],
+    "actions": {"noop": True, "move": True, "change_vibe": True, "transfer": {"vibe_transfers": {"give": {"heart": 2}}}},
+    "agent": {"shareable_resources": ["ore_red"]},
+}
+
+
+def test_a_vibe_transfer_moves_its_amounts_all_or_nothing_and_counts_as_shared(driver):
+    d = driver(["@@"], **GIVE, objects={"wall": {}})
+    d.give(0, "heart", 3)
+    d.give(0, "ore_red", 4)
+    d.step("move_east")  # calm: the classic hand-over of half of each shareable resource
+    assert d.inv(d.agent(0)) == {"heart": 3, "ore_red": 2} and d.inv(d.agent(1)) == {"ore_red": 2}
+    d.step("change_vibe_give")
+    d.step("move_east")  # give: exactly 2 hearts, and no hand-over beside it
+    assert d.inv(d.agent(0)) == {"heart": 1, "ore_red": 2} and d.inv(d.agent(1)) == {"heart": 2, "ore_red": 2}
+    assert d.env.action_success[0, 0]
+    d.step("move_east")  # 1 heart left: not enough, nothing moves, the move fails
+    assert not d.env.action_success[0, 0] and d.inv(d.agent(0)) == {"heart": 1, "ore_red": 2}
+    assert d.stats(0)["heart.shared"] == 2 and d.stats(1)["heart.received"] == 2
+
+
+def test_a_vibe_transfer_needs_room_for_all_of_it(driver):
+    d = driver(["@@"], **{**GIVE, "agent": {"resource_limits": {"heart": 3}}}, objects={"wall": {}})
+    d.give(0, "heart", 3)
+    d.give(1, "heart", 2)
+    d.step("change_vibe_give")
+    d.step("move_east")  # the other has room for 1 of the 2
+    assert not d.env.action_success[0, 0] and d.inv(d.agent(1)) == {"heart": 2}

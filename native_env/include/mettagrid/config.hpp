@@ -92,6 +92,9 @@ struct ActionConfig {
   std::vector<float> consumed_resources;  // per resource; fractions use stochastic rounding
   std::vector<int> defense_resources;     // attack only: target loses these to block the attack
   int number_of_glyphs = 0;               // change_glyph only
+  // transfer only: [vibes x resources] amounts moved to the agent moved into while showing
+  // that vibe (a row of zeros: the classic hand-over for that vibe).
+  std::vector<int> transfer_amounts;
 };
 
 // How maps are made on every reset: one of a few fixed grids, a random fill, or tiled random

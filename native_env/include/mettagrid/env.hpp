@@ -133,6 +133,11 @@ class Env {
   // Inventory changes go through these so limits, stats and converter restarts stay exact;
   // each returns the amount that actually moved.
   int agent_update(int a, int item, int delta);
+  // How much more of `item` agent `a` may take now (its limit less what it holds).
+  int room_for(int a, int item) const {
+    const int room = item_capacity(a, item) - agent_inv_[a * R_ + item];
+    return room > 0 ? room : 0;
+  }
   int converter_update(int ci, int item, int delta);
   void maybe_start_converting(int ci);
   int facing_converter(int a) const;  // converter index the agent faces, or -1

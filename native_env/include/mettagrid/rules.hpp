@@ -77,6 +77,7 @@ class Rules {
   std::vector<uint8_t> flat_arg;
   std::vector<const ActionHandler*> handlers;  // per cfg.actions entry (actions/*.cpp)
   std::vector<uint8_t> handler_priority;
+  int transfer_action = -1;  // index into cfg.actions of the enabled transfer action, or -1
 
   // Interned stats (agent and game stats share one id space, so rewards can add them).
   std::vector<std::string> stat_names;

@@ -1,7 +1,9 @@
 // move_<direction>: step one cell. Moving turns the agent even when the move fails; that is
 // how an agent faces a converter. Moving into another agent "uses" it: the mover gives it half
-// of each shareable resource it holds; moving into a chest or an assembler uses it (objects/).
+// of each shareable resource it holds, or, showing a vibe the transfer action configures, that
+// vibe's amounts (actions/transfer.cpp); moving into a chest or an assembler uses it (objects/).
 #include "mettagrid/actions/action_handler.hpp"
+#include "mettagrid/actions/transfer.hpp"
 #include "mettagrid/env.hpp"
 
 namespace mettagrid {
@@ -39,6 +41,9 @@ class Move : public ActionHandler {
       }
     }
     const int b = static_cast<int>(other) - 1;
+    bool transfers = false;
+    const bool transferred = try_vibe_transfer(env, a, b, &transfers);
+    if (transfers) return transferred;
     const GroupConfig& g = env.config().groups[ag.group];
     for (int i = 0; i < env.num_resources(); ++i) {
       if (!g.shareable[i]) continue;

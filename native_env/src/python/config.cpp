@@ -71,7 +71,8 @@ void bind_config(py::module_& m) {
       .def_readwrite("required_resources", &ActionConfig::required_resources)
       .def_readwrite("consumed_resources", &ActionConfig::consumed_resources)
       .def_readwrite("defense_resources", &ActionConfig::defense_resources)
-      .def_readwrite("number_of_glyphs", &ActionConfig::number_of_glyphs);
+      .def_readwrite("number_of_glyphs", &ActionConfig::number_of_glyphs)
+      .def_readwrite("transfer_amounts", &ActionConfig::transfer_amounts);
 
   py::class_<MapConfig>(m, "MapConfig")
       .def(py::init<>())

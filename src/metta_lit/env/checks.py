@@ -114,6 +114,22 @@ def _check_vibes(game: GameConfig) -> None:
             raise ValueError("actions: change_vibe and change_glyph both set the agent's vibe; enable one")
 
 
+def _check_transfers(game: GameConfig) -> None:
+    transfer = game.actions.transfer
+    if not transfer.enabled:
+        return
+    if not transfer.vibe_transfers:
+        raise ValueError("actions.transfer: vibe_transfers names no vibe (vibe name -> resource -> amount)")
+    for vibe, amounts in transfer.vibe_transfers.items():
+        where = f"actions.transfer.vibe_transfers.{vibe}"
+        if vibe not in game.vibe_names:
+            known = ", ".join(game.vibe_names) or "none: set game.vibe_names"
+            raise ValueError(f"{where}: unknown vibe {vibe!r} (vibes: {known})")
+        if not amounts:
+            raise ValueError(f"{where}: moves nothing (resource -> amount)")
+        _check_resources(game, where, amounts)
+
+
 def _check_protocol_vibes(game: GameConfig, where: str, vibes: list[str]) -> None:
     for vibe in vibes:
         if vibe not in game.vibe_names:
@@ -128,6 +144,7 @@ def check_game_names(game: GameConfig) -> None:
     if len(set(game.resource_names)) != len(game.resource_names):
         raise ValueError("resource_names: names must be unique")
     _check_vibes(game)
+    _check_transfers(game)
     for name, obj in game.objects.items():
         if name == "agent" or name == "empty" or name.startswith("agent."):
             raise ValueError(f"objects.{name}: reserved name")

@@ -308,6 +308,16 @@ class ChangeGlyphActionConfig(ActionConfig):
     number_of_glyphs: int = Field(default=4, ge=1, le=256)
 
 
+class TransferActionConfig(ActionConfig):
+    """No actions of its own: moving into another agent while showing one of these vibes
+    moves that vibe's amounts from the mover to it, all or nothing (the mover holds them all,
+    the other has room for them all and is not frozen); other vibes keep the classic hand-over."""
+
+    vibe_transfers: dict[str, dict[str, Annotated[int, Field(ge=1, le=255)]]] = Field(
+        default={}, description="vibe name -> resource -> amount moved"
+    )
+
+
 class ActionsConfig(StrictModel):
     """Which action handlers an env enables, and their settings; noop is always enabled. The
     catalog's order comes from the native handler registry alone (each ``actions/*.cpp``
@@ -326,6 +336,7 @@ class ActionsConfig(StrictModel):
     change_vibe: ActionConfig = Field(
         default=ActionConfig(enabled=False), description="change_vibe_<name> for each of game.vibe_names"
     )
+    transfer: TransferActionConfig = TransferActionConfig(enabled=False)
 
     @field_validator("noop")
     @classmethod

@@ -178,6 +178,12 @@ def to_native(game: GameConfig) -> native.GameConfig:
         a.required_resources, a.consumed_resources = required, consumed
         a.defense_resources = _per_resource(game, getattr(spec, "defense_resources", {}))
         a.number_of_glyphs = getattr(spec, "number_of_glyphs", 0)
+        if name == "transfer":
+            a.transfer_amounts = [
+                qty
+                for vibe in game.vibe_names
+                for qty in _per_resource(game, spec.vibe_transfers.get(vibe, {}))
+            ]
         actions.append(a)
     cfg.actions = actions
     cfg.map = _map(game, list(game.objects), groups)
