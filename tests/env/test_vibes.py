@@ -174,7 +174,12 @@ def test_bad_vibe_and_protocol_configs_are_refused_with_one_line(overrides, mess
 
 GIVE = {
     "vibe_names": ["calm", "give"],
-    "actions": {"noop": True, "move": True, "change_vibe": True, "transfer": {"vibe_transfers": {"give": {"heart": 2}}}},
+    "actions": {
+        "noop": True,
+        "move": True,
+        "change_vibe": True,
+        "transfer": {"vibe_transfers": {"give": {"heart": 2}}},
+    },
     "agent": {"shareable_resources": ["ore_red"]},
 }
 

@@ -180,9 +180,7 @@ def to_native(game: GameConfig) -> native.GameConfig:
         a.number_of_glyphs = getattr(spec, "number_of_glyphs", 0)
         if name == "transfer":
             a.transfer_amounts = [
-                qty
-                for vibe in game.vibe_names
-                for qty in _per_resource(game, spec.vibe_transfers.get(vibe, {}))
+                qty for vibe in game.vibe_names for qty in _per_resource(game, spec.vibe_transfers.get(vibe, {}))
             ]
         actions.append(a)
     cfg.actions = actions
