@@ -157,6 +157,10 @@ void Env::reset() {
     }
     agents_[a].stat_reward = compute_stat_reward(a);
   }
+  link_clipper();
+  for (int k = 0; k < static_cast<int>(assemblers_.size()); ++k) {
+    if (cfg_->objects[assemblers_[k].cfg].start_clipped) clip(k);
+  }
   for (int ci = 0; ci < static_cast<int>(converters_.size()); ++ci) {
     const ObjectConfig& oc = cfg_->objects[converters_[ci].cfg];
     for (int i = 0; i < R_; ++i) {
@@ -287,6 +291,7 @@ void Env::step(const int32_t* actions) {
   run_actions(actions);
   lose_resources();
   regenerate_resources();
+  run_clipper();
   regrow_chests();
   count_vibes();
   add_stat_rewards();
@@ -543,6 +548,7 @@ void Env::write_agent_obs(int a) {
         push(loc, feat::Color, static_cast<uint8_t>(oc.color));
         const uint32_t remaining = cooldown_remaining(as);
         if (remaining) push(loc, feat::CooldownRemaining, std::min<uint32_t>(remaining, 255));
+        if (as.unclip >= 0) push(loc, feat::Clipped, 1);
         if (oc.max_uses > 0) {
           const uint32_t left =
               as.uses < static_cast<uint32_t>(oc.max_uses) ? oc.max_uses - as.uses : 0;

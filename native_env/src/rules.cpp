@@ -23,6 +23,26 @@ void check_per_resource(const std::vector<int>& v, size_t n, const std::string& 
   }
 }
 
+// An assembler recipe, or with `protocol` a protocol (min_agents and vibes too).
+void check_recipe(const AssemblerRecipe& recipe, size_t R, size_t num_vibes, bool protocol,
+                  const std::string& where) {
+  check_per_resource(recipe.input_resources, R, where + " recipe inputs");
+  check_per_resource(recipe.output_resources, R, where + " recipe outputs");
+  if (recipe.cooldown < 0) fail(where + ": recipe cooldown must be >= 0");
+  if (!protocol) return;
+  if (recipe.min_agents < 1 || recipe.min_agents > 8) {
+    fail(where + ": a protocol's min_agents must be in [1, 8] (an assembler has 8 sides)");
+  }
+  if (recipe.vibes.size() > 8) fail(where + ": a protocol asks for at most 8 vibes");
+  for (size_t k = 0; k < recipe.vibes.size(); ++k) {
+    if (recipe.vibes[k] < 1 || recipe.vibes[k] >= static_cast<int>(num_vibes)) {
+      fail(where + ": a protocol's vibes must be ids 1..vibes-1 (vibe 0 is not counted)");
+    }
+    if (k > 0 && recipe.vibes[k] < recipe.vibes[k - 1])
+      fail(where + ": protocol vibes must be sorted");
+  }
+}
+
 }  // namespace
 
 void GameConfig::validate() const {
@@ -68,27 +88,27 @@ void GameConfig::validate() const {
         if (k < -1 || k >= static_cast<int>(o.recipes.size())) fail(where + ": recipe index");
       }
       for (const auto& recipe : o.recipes) {
-        check_per_resource(recipe.input_resources, R, where + " recipe inputs");
-        check_per_resource(recipe.output_resources, R, where + " recipe outputs");
-        if (recipe.cooldown < 0) fail(where + ": recipe cooldown must be >= 0");
-        if (!o.by_protocol) continue;
-        if (recipe.min_agents < 1 || recipe.min_agents > 8) {
-          fail(where + ": a protocol's min_agents must be in [1, 8] (an assembler has 8 sides)");
-        }
-        if (recipe.vibes.size() > 8) fail(where + ": a protocol asks for at most 8 vibes");
-        for (size_t k = 0; k < recipe.vibes.size(); ++k) {
-          if (recipe.vibes[k] < 1 || recipe.vibes[k] >= static_cast<int>(vibe_names.size())) {
-            fail(where + ": a protocol's vibes must be ids 1..vibes-1 (vibe 0 is not counted)");
-          }
-          if (k > 0 && recipe.vibes[k] < recipe.vibes[k - 1])
-            fail(where + ": protocol vibes must be sorted");
-        }
+        check_recipe(recipe, R, vibe_names.size(), o.by_protocol, where);
       }
       if (o.max_uses < 0) fail(where + ": max_uses must be >= 0");
       if (!(o.exhaustion >= 0.0f && o.exhaustion <= 1e3f)) fail(where + ": exhaustion 0..1000");
     }
   }
   if (vibe_names.size() > 256) fail("vibe_names: at most 256 vibes");
+  const ClipperConfig& cc = clipper;
+  if (!(cc.clip_rate >= 0.0f && cc.clip_rate <= 1.0f)) fail("clipper: clip_rate must be in [0, 1]");
+  if (cc.length_scale < 0 || cc.length_scale > 65535) fail("clipper: length_scale 0..65535");
+  if (cc.cutoff < 0 || cc.cutoff > 12) fail("clipper: cutoff must be in [0, 12]");
+  for (const auto& recipe : cc.unclipping) {
+    check_recipe(recipe, R, vibe_names.size(), true, "clipper unclipping protocol");
+  }
+  for (const auto& o : objects) {
+    if (o.start_clipped &&
+        (o.kind != ObjectKind::Assembler || cc.unclipping.empty() || o.clip_immune)) {
+      fail("object '" + o.name +
+           "': start_clipped needs an assembler, not immune, and unclipping protocols");
+    }
+  }
   if (groups.empty() || groups.size() > 255) fail("groups: need 1..255 groups");
   for (const auto& g : groups) {
     const std::string where = "group '" + g.name + "'";
@@ -375,6 +395,11 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
     }
   }
   for (const auto& vibe : cfg.vibe_names) ids.vibe_steps.push_back(stat("vibe." + vibe + ".steps"));
+  const bool clipper = !cfg.clipper.unclipping.empty();
+  if (clipper) {
+    ids.clips = stat("clipper.clips");
+    ids.repairs = stat("clipper.repairs");
+  }
   ids.objects_agent = stat("objects.agent");
   ids.tokens_written = stat("tokens_written");
   ids.tokens_dropped = stat("tokens_dropped");
@@ -423,6 +448,7 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
     features.push_back({"cooldown_remaining", feat::CooldownRemaining, 255.0f});
     features.push_back({"remaining_uses", feat::RemainingUses, 255.0f});
   }
+  if (clipper) features.push_back({"clipped", feat::Clipped, 1.0f});
   for (int r = 0; r < R; ++r) {
     features.push_back({"inv:" + cfg.resource_names[r], feat::InvBase + r, 100.0f});
   }

@@ -244,8 +244,11 @@ void Env::load_state(const Rules& rules, const std::string& state) {
   for (const ConverterState& c : converters)
     check(owns(c.object_id, c.cfg), "a converter's object is wrong");
   for (const ChestState& c : chests) check(owns(c.object_id, c.cfg), "a chest's object is wrong");
-  for (const AssemblerState& s : assemblers)
+  for (const AssemblerState& s : assemblers) {
     check(owns(s.object_id, s.cfg), "an assembler's object is wrong");
+    check(s.unclip >= -1 && s.unclip < static_cast<int32_t>(rules.cfg.clipper.unclipping.size()),
+          "an assembler names an unknown unclipping protocol");
+  }
   for (uint16_t by : ledger)
     check(by == kNoDepositor || by < A_, "a chest names an unknown depositor");
   for (uint32_t cell : cell_table) {
@@ -281,6 +284,7 @@ void Env::load_state(const Rules& rules, const std::string& state) {
   chests_.assign(chests.begin(), chests.end());
   chest_ledger_.assign(ledger.begin(), ledger.end());
   assemblers_.assign(assemblers.begin(), assemblers.end());
+  link_clipper();  // derived from the assemblers' places, like a reset's
   agent_inv_.assign(agent_inv.begin(), agent_inv.end());
   conv_inv_.assign(conv_inv.begin(), conv_inv.end());
   agent_stats_.assign(agent_stats.begin(), agent_stats.end());

@@ -64,6 +64,19 @@ struct ObjectConfig {
   int max_uses = 0;         // 0 = unlimited
   float exhaustion = 0.0f;  // each use multiplies later cooldowns by 1 + exhaustion
   bool allow_partial_usage = false;
+  // Assemblers and the clipper (GameConfig::clipper): never clipped, or clipped at reset.
+  bool clip_immune = false;
+  bool start_clipped = false;
+};
+
+// The clipper (systems/clipper.cpp, the original's): assemblers are clipped over time, a clip
+// spreading to nearby ones; a clipped assembler makes nothing until agents use it by its
+// unclipping protocol, which repairs it.
+struct ClipperConfig {
+  float clip_rate = 0.0f;  // probability per step that one more assembler is clipped
+  int length_scale = 0;    // cells (L-inf distance); 0: from the assemblers' density
+  int cutoff = 3;          // in length scales: farther assemblers do not spread to each other
+  std::vector<AssemblerRecipe> unclipping;  // protocols; one is drawn per clip
 };
 
 struct GroupConfig {
@@ -135,6 +148,7 @@ struct GameConfig {
   // every agent's start. Empty: no named vibes.
   std::vector<std::string> vibe_names;
   std::vector<ObjectConfig> objects;
+  ClipperConfig clipper;
   std::vector<GroupConfig> groups;
   std::vector<ActionConfig>
       actions;  // enabled handlers, any order (the registry orders the catalog)

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mettagrid/map_builder.hpp"
@@ -58,6 +59,8 @@ struct AssemblerState {
   uint32_t cooldown_duration = 0;  // its length
   uint32_t uses = 0;
   float cooldown_multiplier = 1.0f;  // grows with exhaustion
+  int32_t unclip = -1;     // while clipped: the unclipping protocol that repairs it, else -1
+  uint32_t infection = 0;  // clipper: the pull of the clipped assemblers near it
 };
 
 struct Buffers {
@@ -111,6 +114,10 @@ class Env {
   const AssemblerRecipe* current_recipe(const AssemblerState& s) const;
   // Its index for the agents `around` (and their `mask`), by position or by protocol (-1: none).
   int recipe_for(const ObjectConfig& oc, const int* around, int count, int mask) const;
+  // The recipe it would make for them now: its unclipping protocol while clipped (`index` -1),
+  // else recipe_for's (nullptr: none).
+  const AssemblerRecipe* recipe_now(const AssemblerState& s, const int* around, int count, int mask,
+                                    int* index) const;
   const uint8_t* agent_inventory(int a) const { return &agent_inv_[a * R_]; }
   const uint8_t* converter_inventory(int c) const { return &conv_inv_[c * R_]; }
   const float* agent_stats(int a) const { return &agent_stats_[a * S_]; }
@@ -156,6 +163,14 @@ class Env {
   int vibers(const AssemblerRecipe& recipe, const int* around, int count, int* out) const;
   void give_in_turn(const int* takers, int m, int item, int amount);
   void count_vibes();  // agent stats vibe.<name>.steps
+  // The clipper (systems/clipper.cpp): which assemblers can spread a clip to which (from
+  // their positions; after every reset and load), one step of it, and a clip and a repair.
+  void link_clipper();
+  void run_clipper();
+  void clip(int k);
+  void unclip(int k);
+  // The vibes other than 0 that the agents `around` show, sorted (into `out`; their count).
+  int shown_vibes(const int* around, int count, int* out) const;
   void schedule(uint32_t when, uint8_t type, int ci);
   void process_events();
 
@@ -216,6 +231,11 @@ class Env {
   static constexpr uint16_t kNoDepositor = 0xFFFF;
   std::vector<uint16_t> chest_ledger_;
   std::vector<AssemblerState> assemblers_;
+  // Clipper links between assemblers (CSR: assembler k's are clip_links_[clip_start_[k] ..
+  // clip_start_[k + 1]), as (assembler, weight) pairs), and the length scale in effect.
+  std::vector<uint32_t> clip_start_;
+  std::vector<std::pair<int, uint32_t>> clip_links_;
+  int clip_scale_ = 1;
   std::vector<uint8_t> agent_inv_, conv_inv_;
   std::vector<float> agent_stats_, game_stats_;
   std::vector<Event> events_;

@@ -18,7 +18,7 @@ namespace mettagrid {
 namespace feat {
 constexpr uint8_t TypeId = 0, Group = 1, Frozen = 2, Orientation = 3, Color = 4, Converting = 5,
                   Swappable = 6, EpisodeCompletion = 7, LastAction = 8, LastReward = 10, Glyph = 11,
-                  CooldownRemaining = 12, RemainingUses = 13, InvBase = 17;
+                  CooldownRemaining = 12, RemainingUses = 13, Clipped = 14, InvBase = 17;
 // With recipe_details_obs: a recipe's inputs and outputs, after the inventory's ids.
 constexpr uint8_t input(int num_resources, int r) {
   return InvBase + num_resources + r;
@@ -109,6 +109,7 @@ class Rules {
     // steps an agent ended showing it).
     std::vector<std::vector<int>> protocol_uses;
     std::vector<int> vibe_steps;
+    int clips = -1, repairs = -1;  // game stats clipper.clips / clipper.repairs (with a clipper)
     int objects_agent, tokens_written, tokens_dropped, tokens_free_space;
     std::vector<std::vector<int>> reward_stat;               // per group: stat id per reward term
     std::vector<std::vector<std::vector<int>>> limit_items;  // per group, per limit: items

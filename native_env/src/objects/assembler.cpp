@@ -45,13 +45,45 @@ int Env::agents_around(const GridObject& box, int* around, int& count) const {
   return mask;
 }
 
+int Env::shown_vibes(const int* around, int count, int* out) const {
+  int n = 0;
+  for (int k = 0; k < count; ++k) {
+    if (agents_[around[k]].glyph != 0) out[n++] = agents_[around[k]].glyph;
+  }
+  std::sort(out, out + n);
+  return n;
+}
+
+namespace {
+
+// A protocol fits the agents around when enough stand there and, if it asks for vibes, they
+// show exactly those (the `n` sorted vibes in `shown`).
+bool fits(const AssemblerRecipe& r, const int* shown, int n, int count) {
+  if (r.min_agents > count) return false;
+  return r.vibes.empty() ||
+         (static_cast<int>(r.vibes.size()) == n && std::equal(shown, shown + n, r.vibes.begin()));
+}
+
+}  // namespace
+
+const AssemblerRecipe* Env::recipe_now(const AssemblerState& s, const int* around, int count,
+                                       int mask, int* index) const {
+  *index = -1;
+  if (s.unclip >= 0) {  // clipped: only its unclipping protocol
+    const AssemblerRecipe& r = cfg_->clipper.unclipping[s.unclip];
+    int shown[8];
+    const int n = shown_vibes(around, count, shown);
+    return fits(r, shown, n, count) ? &r : nullptr;
+  }
+  const ObjectConfig& oc = cfg_->objects[s.cfg];
+  *index = recipe_for(oc, around, count, mask);
+  return *index < 0 ? nullptr : &oc.recipes[*index];
+}
+
 int Env::recipe_for(const ObjectConfig& oc, const int* around, int count, int mask) const {
   if (!oc.by_protocol) return oc.recipe_of_mask[mask];
-  int shown[8], n = 0;
-  for (int k = 0; k < count; ++k) {
-    if (agents_[around[k]].glyph != 0) shown[n++] = agents_[around[k]].glyph;
-  }
-  std::sort(shown, shown + n);
+  int shown[8];
+  const int n = shown_vibes(around, count, shown);
   // The protocol asking for exactly these vibes, else one asking for none; among those, the
   // one needing the most agents that are here (the first listed on a tie).
   int exact = -1, fallback = -1;
@@ -72,11 +104,9 @@ int Env::recipe_for(const ObjectConfig& oc, const int* around, int count, int ma
 }
 
 const AssemblerRecipe* Env::current_recipe(const AssemblerState& s) const {
-  int around[8], count = 0;
-  const ObjectConfig& oc = cfg_->objects[s.cfg];
+  int around[8], count = 0, index = -1;
   const int mask = agents_around(objects_[s.object_id], around, count);
-  const int index = recipe_for(oc, around, count, mask);
-  return index < 0 ? nullptr : &oc.recipes[index];
+  return recipe_now(s, around, count, mask, &index);
 }
 
 int Env::vibers(const AssemblerRecipe& recipe, const int* around, int count, int* out) const {
@@ -120,11 +150,12 @@ bool Env::use_assembler(int a, int k) {
   const float progress = cooldown_progress(s, static_cast<uint32_t>(current_step_));
   if (progress < 1.0f && !oc.allow_partial_usage) return false;
 
-  int around[8], count = 0;
+  int around[8], count = 0, index = -1;
   const int mask = agents_around(objects_[s.object_id], around, count);
-  const int index = recipe_for(oc, around, count, mask);
-  if (index < 0) return false;
-  const AssemblerRecipe& recipe = oc.recipes[index];
+  const AssemblerRecipe* chosen = recipe_now(s, around, count, mask, &index);
+  if (chosen == nullptr) return false;
+  const AssemblerRecipe& recipe = *chosen;
+  const bool repairing = s.unclip >= 0;
 
   int inputs[kMaxResources], outputs[kMaxResources];
   bool any_output = false, any_full_output = false;
@@ -152,7 +183,7 @@ bool Env::use_assembler(int a, int k) {
     }
   }
   int takers[8], m = 0;
-  if (oc.by_protocol && recipe.vibes.size() >= 2) m = vibers(recipe, around, count, takers);
+  if (recipe.vibes.size() >= 2) m = vibers(recipe, around, count, takers);
   if (m == 0) takers[m++] = a;
   for (int i = 0; i < R_; ++i) {
     if (outputs[i] > 0) give_in_turn(takers, m, i, outputs[i]);
@@ -160,6 +191,12 @@ bool Env::use_assembler(int a, int k) {
   // Exhaustion grows the multiplier geometrically: capped, so the cast stays defined (a
   // cooldown of 1e9 steps outlasts any episode).
   constexpr float kLongest = 1e9f;
+  if (repairing) {  // a repair: the protocol's own cooldown, and not counted as a use
+    s.cooldown_duration = static_cast<uint32_t>(recipe.cooldown);
+    s.cooldown_end = static_cast<uint32_t>(current_step_) + s.cooldown_duration;
+    unclip(k);
+    return true;
+  }
   s.cooldown_duration =
       static_cast<uint32_t>(std::min(recipe.cooldown * s.cooldown_multiplier, kLongest));
   s.cooldown_end = static_cast<uint32_t>(current_step_) + s.cooldown_duration;

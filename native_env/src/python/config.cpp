@@ -44,9 +44,18 @@ void bind_config(py::module_& m) {
       .def_readwrite("recipes", &ObjectConfig::recipes)
       .def_readwrite("recipe_of_mask", &ObjectConfig::recipe_of_mask)
       .def_readwrite("by_protocol", &ObjectConfig::by_protocol)
+      .def_readwrite("clip_immune", &ObjectConfig::clip_immune)
+      .def_readwrite("start_clipped", &ObjectConfig::start_clipped)
       .def_readwrite("max_uses", &ObjectConfig::max_uses)
       .def_readwrite("exhaustion", &ObjectConfig::exhaustion)
       .def_readwrite("allow_partial_usage", &ObjectConfig::allow_partial_usage);
+
+  py::class_<ClipperConfig>(m, "ClipperConfig")
+      .def(py::init<>())
+      .def_readwrite("clip_rate", &ClipperConfig::clip_rate)
+      .def_readwrite("length_scale", &ClipperConfig::length_scale)
+      .def_readwrite("cutoff", &ClipperConfig::cutoff)
+      .def_readwrite("unclipping", &ClipperConfig::unclipping);
 
   py::class_<GroupConfig>(m, "GroupConfig")
       .def(py::init<>())
@@ -107,6 +116,7 @@ void bind_config(py::module_& m) {
       .def_readwrite("resource_names", &GameConfig::resource_names)
       .def_readwrite("vibe_names", &GameConfig::vibe_names)
       .def_readwrite("objects", &GameConfig::objects)
+      .def_readwrite("clipper", &GameConfig::clipper)
       .def_readwrite("groups", &GameConfig::groups)
       .def_readwrite("actions", &GameConfig::actions)
       .def_readwrite("map", &GameConfig::map)

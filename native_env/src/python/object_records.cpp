@@ -21,6 +21,7 @@ struct ObjectRecord {
   bool is_converting, is_cooling_down;
   int32_t conversions_completed, conversion_duration, cooldown_duration, output_limit;
   int32_t cooldown_remaining;  // assemblers: steps until usable again
+  bool is_clipped;             // assemblers: clipped (systems/clipper.cpp) until repaired
 };
 
 }  // namespace
@@ -30,7 +31,7 @@ void register_object_record_dtype() {
                        orientation, freeze_remaining, freeze_duration, color, glyph, last_action,
                        episode_reward, is_frozen, is_swappable, converter, is_converting,
                        is_cooling_down, conversions_completed, conversion_duration,
-                       cooldown_duration, output_limit, cooldown_remaining);
+                       cooldown_duration, output_limit, cooldown_remaining, is_clipped);
 }
 
 py::tuple object_records(const Env& e, const Rules& rules) {
@@ -91,6 +92,7 @@ py::tuple object_records(const Env& e, const Rules& rules) {
         rec.is_cooling_down = rec.cooldown_remaining > 0;
         rec.conversions_completed = static_cast<int32_t>(as.uses);
         rec.cooldown_duration = static_cast<int32_t>(as.cooldown_duration);
+        rec.is_clipped = as.unclip >= 0;
       } else if (oc.kind == ObjectKind::Chest) {
         rec.color = oc.color;
         *inventory.mutable_data(k, oc.chest_resource) = e.chests()[o.sub].amount;

@@ -130,6 +130,22 @@ def _check_transfers(game: GameConfig) -> None:
         _check_resources(game, where, amounts)
 
 
+def _check_clipper(game: GameConfig) -> None:
+    clipper = game.clipper
+    for name, obj in game.objects.items():
+        if obj.type == "assembler" and obj.start_clipped and (clipper is None or obj.clip_immune):
+            raise ValueError(
+                f"objects.{name}.start_clipped: needs game.clipper and an assembler that is not clip_immune"
+            )
+    if clipper is None:
+        return
+    for k, protocol in enumerate(clipper.unclipping_protocols):
+        where = f"clipper.unclipping_protocols.{k}"
+        _check_resources(game, f"{where}.input_resources", protocol.input_resources)
+        _check_resources(game, f"{where}.output_resources", protocol.output_resources)
+        _check_protocol_vibes(game, where, protocol.vibes)
+
+
 def _check_protocol_vibes(game: GameConfig, where: str, vibes: list[str]) -> None:
     for vibe in vibes:
         if vibe not in game.vibe_names:
@@ -145,6 +161,7 @@ def check_game_names(game: GameConfig) -> None:
         raise ValueError("resource_names: names must be unique")
     _check_vibes(game)
     _check_transfers(game)
+    _check_clipper(game)
     for name, obj in game.objects.items():
         if name == "agent" or name == "empty" or name.startswith("agent."):
             raise ValueError(f"objects.{name}: reserved name")

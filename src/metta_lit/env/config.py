@@ -204,6 +204,8 @@ class AssemblerConfig(StrictModel):
     allow_partial_usage: bool = False
     fully_overlapping_recipes_allowed: bool = False
     color: int = Field(default=0, ge=0, le=255)
+    clip_immune: bool = Field(default=False, description="never clipped by the clipper (game.clipper)")
+    start_clipped: bool = Field(default=False, description="clipped at reset (needs game.clipper)")
 
     @model_validator(mode="after")
     def _every_recipe_reachable(self) -> AssemblerConfig:
@@ -239,6 +241,32 @@ class AssemblerConfig(StrictModel):
 
 
 ObjectConfig = Annotated[WallConfig | ConverterConfig | ChestConfig | AssemblerConfig, Field(discriminator="type")]
+
+
+class ClipperConfig(StrictModel):
+    """Stations clipped over time (the original's clipper): each step, with probability
+    ``clip_rate``, one more assembler is clipped, drawn by the pull of the clipped ones near it
+    (each within ``cutoff`` length scales, L-inf distance d, adds ``2^(cutoff - d //
+    length_scale)``; none near any: drawn uniformly). A clipped assembler makes nothing until
+    agents use it by its unclipping protocol (one of ``unclipping_protocols``, drawn per clip:
+    resources, several agents, vibes), which repairs it. ``clip_immune`` assemblers never clip."""
+
+    # The bounds are checked below, to say why (the schema still shows them).
+    clip_rate: float = Field(
+        default=0.0,
+        description="probability per step of one more clip",
+        json_schema_extra={"minimum": 0.0, "maximum": 1.0},
+    )
+    length_scale: int = Field(default=0, ge=0, le=65535, description="cells; 0: from the assemblers' density")
+    cutoff: int = Field(default=3, ge=0, le=12, description="in length scales: farther ones do not spread")
+    unclipping_protocols: list[Protocol] = Field(min_length=1, max_length=256)
+
+    @field_validator("clip_rate")
+    @classmethod
+    def _a_probability(cls, v: float) -> float:
+        if not 0.0 <= v <= 1.0:
+            raise ValueError(f"clip_rate {v} is a probability per step: it must be in [0, 1]")
+        return v
 
 
 # --- agents -------------------------------------------------------------------------------
@@ -503,6 +531,7 @@ class GameConfig(StrictModel):
         ),
     )
     objects: dict[str, ObjectConfig] = Field(default_factory=lambda: {"wall": OBJECT_LIBRARY["wall"]})
+    clipper: ClipperConfig | None = None
     actions: ActionsConfig = ActionsConfig()
     map_builder: MapBuilderConfig
     resource_loss_prob: float = Field(default=0.0, ge=0.0, le=1.0)

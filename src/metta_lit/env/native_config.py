@@ -7,6 +7,7 @@ dict order), so the C++ side never handles strings in its hot path.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from metta_lit import _mettagrid as native
 from metta_lit.env.checks import reward_share_matrix
@@ -14,6 +15,7 @@ from metta_lit.env.config import (
     SIDES,
     AgentConfig,
     AssemblerConfig,
+    AssemblerRecipe,
     ChestConfig,
     ConverterConfig,
     GameConfig,
@@ -22,6 +24,18 @@ from metta_lit.env.config import (
 from metta_lit.env.maps import parse_ascii, resolve_group
 
 AGENT_CELL = 0x8000
+
+
+def _recipe(game: GameConfig, recipe: AssemblerRecipe | Protocol) -> Any:
+    """An assembler recipe or protocol as the native env takes it (vibes by id, sorted)."""
+    r = native.AssemblerRecipe()
+    r.input_resources = _per_resource(game, recipe.input_resources)
+    r.output_resources = _per_resource(game, recipe.output_resources)
+    r.cooldown = recipe.cooldown
+    if isinstance(recipe, Protocol):
+        r.min_agents = recipe.min_agents
+        r.vibes = sorted(game.vibe_names.index(vibe) for vibe in recipe.vibes)
+    return r
 
 
 def _per_resource(game: GameConfig, amounts: dict, cast=int) -> list:
@@ -137,17 +151,9 @@ def to_native(game: GameConfig) -> native.GameConfig:
             o.initial_resource_count, o.color = spec.initial_resource_count, spec.color
         elif isinstance(spec, AssemblerConfig):
             o.kind = native.ObjectKind.Assembler
-            recipes = []
-            for recipe in [*spec.recipes, *spec.protocols]:
-                r = native.AssemblerRecipe()
-                r.input_resources = _per_resource(game, recipe.input_resources)
-                r.output_resources = _per_resource(game, recipe.output_resources)
-                r.cooldown = recipe.cooldown
-                if isinstance(recipe, Protocol):
-                    r.min_agents = recipe.min_agents
-                    r.vibes = sorted(game.vibe_names.index(vibe) for vibe in recipe.vibes)
-                recipes.append(r)
-            o.recipes, o.by_protocol = recipes, bool(spec.protocols)
+            o.recipes = [_recipe(game, recipe) for recipe in [*spec.recipes, *spec.protocols]]
+            o.by_protocol = bool(spec.protocols)
+            o.clip_immune, o.start_clipped = spec.clip_immune, spec.start_clipped
             o.recipe_of_mask = spec.recipe_of_mask() if spec.recipes else [-1] * 256
             o.max_uses, o.exhaustion, o.allow_partial_usage = spec.max_uses, spec.exhaustion, spec.allow_partial_usage
             o.color = spec.color
@@ -163,6 +169,12 @@ def to_native(game: GameConfig) -> native.GameConfig:
             o.swappable = spec.swappable
         objects.append(o)
     cfg.objects = objects
+    if game.clipper is not None:
+        clipper = native.ClipperConfig()
+        clipper.clip_rate, clipper.length_scale = game.clipper.clip_rate, game.clipper.length_scale
+        clipper.cutoff = game.clipper.cutoff
+        clipper.unclipping = [_recipe(game, protocol) for protocol in game.clipper.unclipping_protocols]
+        cfg.clipper = clipper
 
     groups = list(game.groups)
     cfg.groups = [_group(game, name, game.group_agent_config(name)) for name in groups]

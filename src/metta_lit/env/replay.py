@@ -62,6 +62,7 @@ ASSEMBLER_COLUMNS = {
     "cooldown_duration": "cooldown_duration",
     "is_cooling_down": "is_cooling_down",
     "uses_count": "conversions_completed",
+    "is_clipped": "is_clipped",
 }
 
 
