@@ -117,9 +117,10 @@ def test_a_malformed_episode_seed_is_refused(tmp_path, seed):
 
 def _kinds_replays(tmp_path) -> list[dict]:
     """One short replay of an env for each object kind: agents, walls and converters
-    (arena), a chest (commons), assemblers (coop_assembler)."""
+    (arena), a chest (commons), assemblers (coop_assembler), assemblers with protocols and
+    vibes (vibe_assembler) and clipped ones (clip_defense)."""
     out = []
-    for name in ("arena", "commons", "coop_assembler"):
+    for name in ("arena", "commons", "coop_assembler", "vibe_assembler", "clip_defense"):
         config = env_config(name).with_overrides({"game.max_steps": 25})
         torch.manual_seed(0)
         env = MettaGridTorchEnv(config, num_envs=1, seed=5, replay_dir=str(tmp_path / name))

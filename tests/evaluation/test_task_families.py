@@ -189,3 +189,19 @@ def test_vibe_assembler_pays_only_pairs_that_signal_and_the_scripted_pair_signal
     uses = [e.episode_metrics["coop/assembler/protocol_0_uses"] for e in signalled.episodes]
     assert np.mean(uses) > 20  # per episode: 4 rooms, 200 steps
     assert all(e.episode_metrics["coop/vibe_changes"] > 0 for e in signalled.episodes)
+
+
+def test_clip_defense_stations_get_clipped_and_the_scripted_team_repairs_them_in_pairs():
+    """Random agents make a few hearts and almost never repair; the scripted team (a clipped
+    station in view first: two beside it, one moves in) repairs most clips and makes several
+    times random's hearts."""
+    from metta_lit.evaluation.runner import PolicyHandle, run_simulation
+
+    (field,) = load_simulations(["clip_defense/field"])
+    by_chance = run_simulation(PolicyHandle.from_uri("random"), field, seed=1)
+    scripted = run_simulation(PolicyHandle.from_uri("scripted"), field, seed=1)
+    clips = [e.episode_metrics["coop/clips"] for e in scripted.episodes]
+    repairs = [e.episode_metrics["coop/repairs"] for e in scripted.episodes]
+    random_repairs = [e.episode_metrics["coop/repairs"] for e in by_chance.episodes]
+    assert np.mean(clips) >= 5 and np.mean(repairs) >= 0.5 * np.mean(clips) > np.mean(random_repairs)
+    assert scripted.mean("heart.gained") > 3 * by_chance.mean("heart.gained") > 0

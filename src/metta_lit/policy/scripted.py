@@ -20,6 +20,11 @@ a vibe the protocol asks for that no other agent beside it shows (drawn at rando
 so two agents that arrive together settle on different vibes), and moves into it once every
 vibe asked is shown around it.
 
+Where assemblers can be clipped (``stations``: type id -> agents a repair needs), a clipped
+one in view comes first: the agent goes beside it and, once enough agents stand there, moves
+into it; otherwise it uses the nearest station in view that is not resting (no cooldown
+token) and answers one agent.
+
 It is a :class:`Policy`, so it acts through the same TorchRL actor as any other: its logits
 put (practically) all mass on the chosen action.
 """
@@ -63,6 +68,16 @@ def protocol_vibes(config: MettaGridConfig) -> dict[int, list[int]]:
             best = max(asking, key=lambda p: sum(p.output_resources.values()))
             out[spec.type_id] = sorted(game.vibe_names.index(v) for v in best.vibes)
     return out
+
+
+def clippable_stations(config: MettaGridConfig) -> dict[int, int]:
+    """With a clipper: each assembler type id that can be clipped -> the agents its repair
+    needs (the most any unclipping protocol asks for)."""
+    game = config.game
+    if game.clipper is None:
+        return {}
+    needed = max(p.min_agents for p in game.clipper.unclipping_protocols)
+    return {spec.type_id: needed for spec in game.objects.values() if spec.type == "assembler" and not spec.clip_immune}
 
 
 def inventory_limits(config: MettaGridConfig) -> list[tuple[frozenset[str], int]]:
@@ -109,10 +124,12 @@ class ScriptedPolicy(Policy):
         obs_width: int = 11,
         seed: int = 0,
         protocol_vibes: dict[int, list[int]] = {},  # noqa: B006 (never mutated)
+        stations: dict[int, int] = {},  # noqa: B006 (never mutated)
     ) -> None:
         super().__init__(feature_spec, action_names)
         self.recipes = recipes
         self.protocol_vibes = protocol_vibes
+        self.stations = stations
         self.limits = limits
         self.center = (obs_height // 2, obs_width // 2)  # the agent's own cell in its window
         self.window = (obs_height, obs_width)
@@ -126,19 +143,21 @@ class ScriptedPolicy(Policy):
         cls, config: MettaGridConfig, feature_spec: dict, action_names: list[str], seed: int = 0
     ) -> ScriptedPolicy:
         """The scripted agent of an env; refused (naming why) where it has nothing to do."""
-        recipes, protocols = recipe_ranks(config), protocol_vibes(config)
+        recipes, protocols, stations = recipe_ranks(config), protocol_vibes(config), clippable_stations(config)
         moves = {f"move_{d}" for d in directions()}
         converters_usable = bool(recipes) and moves | {"get_items"} <= set(action_names)
-        protocols_usable = bool(protocols) and moves <= set(action_names)
-        if not (converters_usable or protocols_usable):
+        assemblers_usable = bool(protocols or stations) and moves <= set(action_names)
+        if not (converters_usable or assemblers_usable):
             raise ConfigError(
                 f"env {config.label!r} has no scripted agent: it needs converters whose outputs lead to a reward "
                 f"and the actions {sorted(moves | {'get_items'})} (it has {len(recipes)} such converters), or "
-                "assemblers with protocols asking for two or more vibes and the move and change_vibe actions"
+                "assemblers with protocols asking for two or more vibes, or a clipper, and the move actions"
             )
         game = config.game
         limits = inventory_limits(config)
-        return cls(feature_spec, action_names, recipes, limits, game.obs_height, game.obs_width, seed, protocols)
+        return cls(
+            feature_spec, action_names, recipes, limits, game.obs_height, game.obs_width, seed, protocols, stations
+        )
 
     def initialize_to_environment(self, feature_spec: dict[str, dict[str, Any]], action_names: list[str]) -> None:
         # Scripted for whatever the env offers: adopt its ids instead of narrowing logits.
@@ -153,6 +172,7 @@ class ScriptedPolicy(Policy):
         self._move = [act.get(f"move_{d}", 0) for d in directions()]
         self._get, self._put = act.get("get_items", 0), act.get("put_items", act.get("get_items", 0))
         self._glyph = ids.get("agent:glyph", -1)
+        self._clipped, self._resting = ids.get("clipped", -1), ids.get("cooldown_remaining", -1)
         self._show = {int(n.rsplit("_", 1)[1]): i for n, i in act.items() if n.startswith("change_glyph_")}
         vibe_actions = [n for n in action_names if n.startswith("change_vibe_")]
         self._show |= {k: act[n] for k, n in enumerate(vibe_actions)}  # vibe k is glyph k
@@ -176,12 +196,15 @@ class ScriptedPolicy(Policy):
         types: dict[tuple[int, int], int] = {}
         held: dict[tuple[int, int], dict[str, int]] = {}
         vibes: dict[tuple[int, int], int] = {}
+        flags: dict[int, set[tuple[int, int]]] = {self._clipped: set(), self._resting: set()}
         mine: dict[str, int] = {}
         orientation, last = -1, -1
         for (_, feature, value), r, c in zip(tokens.tolist(), rows.tolist(), cols.tolist(), strict=True):
             cell = (r, c)
             if feature == self._glyph:
                 vibes[cell] = value
+            elif feature in flags:
+                flags[feature].add(cell)
             elif cell == center:
                 if feature in self._inventory:
                     mine[self._inventory[feature]] = value
@@ -198,6 +221,10 @@ class ScriptedPolicy(Policy):
             signalled = self._signal(types, vibes, center, last)
             if signalled is not None:
                 return signalled
+        if target is None and self.stations:
+            tended = self._tend(types, flags[self._clipped], flags[self._resting], center, last)
+            if tended is not None:
+                return tended
         if target is None:
             return self._explore(types, center, last)
         dr, dc = target[0] - center[0], target[1] - center[1]
@@ -241,6 +268,29 @@ class ScriptedPolicy(Policy):
             return self._move[next(d for d, step in STEP.items() if step == (dr, dc))]
         step = self._first_step(types, center, cell)
         return self._move[step] if step is not None else 0
+
+    def _tend(self, types: dict, clipped: set, resting: set, center: tuple[int, int], last: int) -> int | None:
+        """The action towards the nearest clipped station in view (beside it: wait until enough
+        agents stand around it, then move into it), else towards the nearest station that is
+        neither clipped nor resting (moving into it uses it); None when neither is in view."""
+        stations = [c for c, t in types.items() if t in self.stations]
+        broken = [c for c in stations if c in clipped]
+        ready = [c for c in stations if c not in clipped and c not in resting]
+        for cells, repairing in ((broken, True), (ready, False)):
+            if not cells:
+                continue
+            cell = min(cells, key=lambda c: abs(c[0] - center[0]) + abs(c[1] - center[1]))
+            dr, dc = cell[0] - center[0], cell[1] - center[1]
+            if abs(dr) + abs(dc) == 1:
+                around = [(cell[0] + r, cell[1] + c) for r in (-1, 0, 1) for c in (-1, 0, 1) if r or c]
+                others = sum(types.get(c) == 0 for c in around if c != center)
+                if repairing and others + 1 < self.stations[types[cell]]:
+                    return 0  # noop: wait beside it for a partner
+                return self._move[next(d for d, step in STEP.items() if step == (dr, dc))]
+            step = self._first_step(types, center, cell)
+            if step is not None:
+                return self._move[step]
+        return None
 
     def _target(
         self, types: dict, held: dict, mine: dict[str, int], center: tuple[int, int]

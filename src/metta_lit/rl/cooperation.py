@@ -13,6 +13,8 @@ What a cooperation question is measured by, per episode:
 - signalling: ``coop/<assembler>/protocol_<k>_uses``, the uses of each protocol of an assembler
   that chooses by vibes (``<name>.uses.protocol_<k>``), and ``coop/vibe_changes``, how often
   agents changed their vibe (``action.change_vibe.success``);
+- clipping: ``coop/clips`` and ``coop/repairs``, stations clipped and repaired by agents
+  together (``clipper.clips`` / ``clipper.repairs``);
 - ``coop/attacks_own_team`` and ``coop/attacks_other_team``: hits by group against group
   (``action.attack.<g>.hit.<h>``), and ``coop/steals_own_team`` / ``coop/steals_other_team``:
   items stolen from the stealer's own group or another (``steals.<item>.from.<g>``).
@@ -76,6 +78,8 @@ def cooperation_metrics(
             out[f"coop/{match.group(1)}/protocol_{match.group(2)}_uses"] = float(game_stats[s])
         elif name == "action.change_vibe.success":
             out["coop/vibe_changes"] = float(per_agent[s])
+        elif name in ("clipper.clips", "clipper.repairs"):
+            out[f"coop/{name.removeprefix('clipper.')}"] = float(game_stats[s])
         elif match := HIT.match(name):
             has_hits = True
             hits[match.group(1) == match.group(2)] += float(per_agent[s])
