@@ -75,6 +75,12 @@ void GameConfig::validate() const {
       for (int d : o.position_deltas) {
         if (d < -255 || d > 255) fail(where + ": position deltas must be in [-255, 255]");
       }
+      if (!o.vibe_deltas.empty() && o.vibe_deltas.size() != vibe_names.size()) {
+        fail(where + ": vibe_deltas needs one per vibe");
+      }
+      for (int d : o.vibe_deltas) {
+        if (d < -255 || d > 255) fail(where + ": vibe deltas must be in [-255, 255]");
+      }
       if (o.max_inventory < 0 || o.max_inventory > 255) fail(where + ": max_inventory 0..255");
       if (o.regrow_interval < 0) fail(where + ": regrow_interval must be >= 0");
       if (!(o.regrow_rate >= 0.0f && o.regrow_rate <= 255.0f)) fail(where + ": regrow_rate 0..255");

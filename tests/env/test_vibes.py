@@ -161,6 +161,10 @@ BASE = {"num_agents": 1, "map_builder": {"type": "ascii", "map_data": ["@A"]}}
             "actions.transfer.vibe_transfers.sideways: unknown vibe 'sideways'",
         ),
         ({"actions": {**ACTIONS, "transfer": True}}, "actions.transfer: vibe_transfers names no vibe"),
+        (
+            {"objects": {"chest": {"vibe_deltas": {"sideways": 1}}}},
+            "objects.chest.vibe_deltas: unknown vibe 'sideways'",
+        ),
     ],
 )
 def test_bad_vibe_and_protocol_configs_are_refused_with_one_line(overrides, message):
@@ -206,3 +210,20 @@ def test_a_vibe_transfer_needs_room_for_all_of_it(driver):
     d.step("change_vibe_give")
     d.step("move_east")  # the other has room for 1 of the 2
     assert not d.env.action_success[0, 0] and d.inv(d.agent(1)) == {"heart": 2}
+
+
+def test_a_chest_keyed_by_vibes_deposits_or_withdraws_by_the_users_vibe(driver):
+    # The library's heart chest (by side: +1 from the north, -1 from the south), keyed by vibes.
+    chest = {"chest": {"vibe_deltas": {"up": 2, "down": -1}}}
+    d = driver(["@C"], **game(chest))
+    d.give(0, "heart", 3)
+    d.step("move_east")  # calm: a vibe the chest does not name does nothing
+    assert not d.env.action_success[0, 0] and d.inv(d.obj("chest")) == {}
+    d.step("change_vibe_up")
+    d.step("move_east")  # up: deposits 2, whatever side the user stands on
+    assert d.inv(d.agent(0)) == {"heart": 1} and d.inv(d.obj("chest")) == {"heart": 2}
+    d.step("change_vibe_down")
+    d.step("move_east")  # down: withdraws 1
+    assert d.inv(d.agent(0)) == {"heart": 2} and d.inv(d.obj("chest")) == {"heart": 1}
+    stats = d.env.episode_stats()["game"]
+    assert stats["chest.heart.deposited"] == 2 and stats["chest.heart.withdrawn"] == 1

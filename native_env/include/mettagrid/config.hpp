@@ -49,6 +49,8 @@ struct ObjectConfig {
   // are destroyed.
   int chest_resource = -1;
   std::vector<int> position_deltas;
+  // Chests keyed by vibes instead: per vibe id the amount its user moves (empty: by side).
+  std::vector<int> vibe_deltas;
   int max_inventory = 255;
   // Chests that regrow (a commons): every regrow_interval steps (0 = never) a chest holding
   // n > 0 units gains ceil(regrow_rate * n), up to max_inventory; an empty one stays empty.

@@ -1,5 +1,7 @@
 // A chest: one resource, used by moving into it. The side of the chest its user stands on
-// picks what a use does (position_deltas: deposit or withdraw up to an amount); what is
+// picks what a use does (position_deltas: deposit or withdraw up to an amount), or, for a
+// chest keyed by vibes (vibe_deltas, the original's vibe transfers), the vibe its user shows
+// (a vibe it does not list does nothing); what is
 // deposited past max_inventory is destroyed. Game stats chest.<resource>.deposited,
 // .withdrawn and .destroyed count what moved, and .amount is what the env's chests of that
 // resource hold now. A ledger of who deposited each unit held (withdrawals take the oldest
@@ -23,7 +25,10 @@ bool Env::use_chest(int a, int chest) {
   const GridObject& box = objects_[ch.object_id];
   const int side = side_of(user.r - box.r, user.c - box.c);
   if (side < 0) return false;
-  const int delta = oc.position_deltas[side];
+  const int vibe = agents_[a].glyph;
+  const int delta = oc.vibe_deltas.empty()                           ? oc.position_deltas[side]
+                    : vibe < static_cast<int>(oc.vibe_deltas.size()) ? oc.vibe_deltas[vibe]
+                                                                     : 0;
   const int item = oc.chest_resource;
   const Rules::Ids& ids = rules_->ids;
   if (delta > 0) {

@@ -38,6 +38,7 @@ void bind_config(py::module_& m) {
       .def_readwrite("color", &ObjectConfig::color)
       .def_readwrite("chest_resource", &ObjectConfig::chest_resource)
       .def_readwrite("position_deltas", &ObjectConfig::position_deltas)
+      .def_readwrite("vibe_deltas", &ObjectConfig::vibe_deltas)
       .def_readwrite("max_inventory", &ObjectConfig::max_inventory)
       .def_readwrite("regrow_interval", &ObjectConfig::regrow_interval)
       .def_readwrite("regrow_rate", &ObjectConfig::regrow_rate)

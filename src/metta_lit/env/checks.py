@@ -179,6 +179,10 @@ def check_game_names(game: GameConfig) -> None:
                 _check_protocol_vibes(game, where, protocol.vibes)
         if obj.type == "chest":
             _check_resources(game, f"objects.{name}.resource_type", {obj.resource_type: 1})
+            for vibe in obj.vibe_deltas:
+                if vibe not in game.vibe_names:
+                    known = ", ".join(game.vibe_names) or "none: set game.vibe_names"
+                    raise ValueError(f"objects.{name}.vibe_deltas: unknown vibe {vibe!r} (vibes: {known})")
     chars = [o.map_char for o in game.objects.values() if o.map_char is not None]
     if len(set(chars)) != len(chars):
         raise ValueError("objects: two objects share a map_char")

@@ -101,8 +101,9 @@ class ChestConfig(StrictModel):
     """Holds one resource and is used by moving into it. Which side of the chest its user stands
     on decides what a use does: ``position_deltas`` maps a side to an amount, deposited up to it
     when positive and withdrawn up to it when negative (sides not named do nothing; with
-    cardinal moves only N, S, W and E can be used). What is deposited past ``max_inventory``
-    is destroyed. A chest with ``regrow_interval`` is a commons: every that many steps, holding
+    cardinal moves only N, S, W and E can be used); a chest keyed by vibes (``vibe_deltas``, the
+    original's vibe transfers) decides by the vibe its user shows instead, a vibe it does not
+    name doing nothing. What is deposited past ``max_inventory`` is destroyed. A chest with ``regrow_interval`` is a commons: every that many steps, holding
     n > 0 units, it gains ceil(``regrow_rate`` x n), so what is left decides what grows back and
     an emptied chest stays empty."""
 
@@ -111,6 +112,9 @@ class ChestConfig(StrictModel):
     map_char: str | None = Field(default=None, min_length=1, max_length=1)
     resource_type: str
     position_deltas: dict[Side, Annotated[int, Field(ge=-255, le=255)]] = {}
+    vibe_deltas: dict[str, Annotated[int, Field(ge=-255, le=255)]] = Field(
+        default={}, description="vibe name -> amount deposited (> 0) or withdrawn (< 0); replaces position_deltas"
+    )
     initial_inventory: int = Field(default=0, ge=0, le=255)
     max_inventory: int = Field(default=255, ge=-1, le=255, description="-1: unlimited (255, what an inventory holds)")
     regrow_interval: int = Field(

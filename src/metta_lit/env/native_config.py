@@ -161,6 +161,8 @@ def to_native(game: GameConfig) -> native.GameConfig:
             o.kind = native.ObjectKind.Chest
             o.chest_resource = game.resource_names.index(spec.resource_type)
             o.position_deltas = [spec.position_deltas.get(side, 0) for side in SIDES]
+            if spec.vibe_deltas:
+                o.vibe_deltas = [spec.vibe_deltas.get(vibe, 0) for vibe in game.vibe_names]
             o.max_inventory = 255 if spec.max_inventory < 0 else spec.max_inventory
             o.regrow_interval, o.regrow_rate = spec.regrow_interval, spec.regrow_rate
             o.initial_resource_count, o.color = spec.initial_inventory, spec.color
