@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 
@@ -288,6 +289,7 @@ void Env::step(const int32_t* actions) {
   std::memset(buf_.action_success, 0, sizeof(bool) * A_);
   current_step_ += 1;
   process_events();
+  count_signals(actions);
   run_actions(actions);
   lose_resources();
   regenerate_resources();
@@ -313,6 +315,25 @@ void Env::run_actions(const int32_t* actions) {
       const bool valid = act >= 0 && act < num_flat;
       const int prio = valid ? rules_->handler_priority[rules_->flat_handler[act]] : 0;
       if (prio == p) run_action(a, act);
+    }
+  }
+}
+
+void Env::count_signals(const int32_t* actions) {
+  if (rules_->ids.signal.empty()) return;
+  // Each agent's action against every vibe in its view as it chose it (the vibes shown at the
+  // end of the last step): the counts the vibe-action mutual information is computed from.
+  const int hr = cfg_->obs_height / 2, hc = cfg_->obs_width / 2;
+  const int num_flat = static_cast<int>(rules_->flat_handler.size());
+  const int vibes = static_cast<int>(cfg_->vibe_names.size());
+  for (int b = 0; b < A_; ++b) {
+    if (actions[b] < 0 || actions[b] >= num_flat) continue;
+    const GridObject& seer = objects_[agents_[b].object_id];
+    for (int a = 0; a < A_; ++a) {
+      const GridObject& shown = objects_[agents_[a].object_id];
+      if (a == b || std::abs(shown.r - seer.r) > hr || std::abs(shown.c - seer.c) > hc) continue;
+      if (agents_[a].glyph >= vibes) continue;
+      game_stats_[rules_->ids.signal[agents_[a].glyph * num_flat + actions[b]]] += 1;
     }
   }
 }

@@ -401,6 +401,9 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
     }
   }
   for (const auto& vibe : cfg.vibe_names) ids.vibe_steps.push_back(stat("vibe." + vibe + ".steps"));
+  for (const auto& vibe : cfg.vibe_names) {
+    for (const auto& action : action_names) ids.signal.push_back(stat("signal." + vibe + "." + action));
+  }
   const bool clipper = !cfg.clipper.unclipping.empty();
   if (clipper) {
     ids.clips = stat("clipper.clips");

@@ -227,3 +227,15 @@ def test_a_chest_keyed_by_vibes_deposits_or_withdraws_by_the_users_vibe(driver):
     assert d.inv(d.agent(0)) == {"heart": 2} and d.inv(d.obj("chest")) == {"heart": 1}
     stats = d.env.episode_stats()["game"]
     assert stats["chest.heart.deposited"] == 2 and stats["chest.heart.withdrawn"] == 1
+
+
+def test_each_action_is_counted_against_the_vibes_its_agent_saw(driver):
+    d = driver(["@.@....@"], **game({}), obs_width=5, obs_height=5)
+    d.step("change_vibe_up", None, None)
+    d.step(None, "move_west", None)  # agent 1 saw agent 0's up (2 cells away); agent 2 is 5 away
+    stats = d.env.episode_stats()["game"]
+    # Agents 0 and 1 see each other, agent 2 nobody. Step 1 (all calm): 0's change_vibe_up and
+    # 1's noop; step 2: 0's noop against 1's calm, 1's move_west against 0's up.
+    assert stats["signal.calm.change_vibe_up"] == 1 and stats["signal.calm.noop"] == 2
+    assert stats["signal.up.move_west"] == 1
+    assert sum(v for k, v in stats.items() if k.startswith("signal.")) == 4

@@ -81,3 +81,15 @@ def test_protocol_uses_and_vibe_changes_are_reported_per_protocol():
     assert out["coop/vibe_changes"] == 7.0
     quiet = cooperation_metrics(np.zeros(2), ["red", "red"], NAMES, np.zeros((2, len(NAMES))), np.zeros(len(NAMES)))
     assert not any("protocol" in key or "vibe" in key for key in quiet)
+
+
+def test_vibe_action_mutual_information_on_hand_made_counts():
+    from metta_lit.rl.cooperation import mutual_information
+
+    assert mutual_information(np.array([[2.0, 0.0], [0.0, 2.0]])) == pytest.approx(1.0)  # the vibe names the action
+    assert mutual_information(np.array([[1.0, 1.0], [1.0, 1.0]])) == pytest.approx(0.0)  # independent
+    assert mutual_information(np.array([[3.0, 1.0], [1.0, 3.0]])) == pytest.approx(1 - 0.8112781, abs=1e-6)  # 1 - H(1/4)
+    assert mutual_information(np.zeros((2, 2))) is None
+    names = ["signal.up.noop", "signal.up.move_east", "signal.down.noop", "signal.down.move_east"]
+    out = cooperation_metrics(np.zeros(2), ["red", "red"], names, np.zeros((2, 4)), np.array([2.0, 0.0, 0.0, 2.0]))
+    assert out["coop/vibe_action_mi"] == pytest.approx(1.0)

@@ -109,6 +109,9 @@ class Rules {
     // steps an agent ended showing it).
     std::vector<std::vector<int>> protocol_uses;
     std::vector<int> vibe_steps;
+    // Game stats signal.<vibe>.<action>, [vibes x flat actions]: how often an agent took that
+    // action while an agent in its view showed that vibe (the signalling metrics' counts).
+    std::vector<int> signal;
     int clips = -1, repairs = -1;  // game stats clipper.clips / clipper.repairs (with a clipper)
     int objects_agent, tokens_written, tokens_dropped, tokens_free_space;
     std::vector<std::vector<int>> reward_stat;               // per group: stat id per reward term

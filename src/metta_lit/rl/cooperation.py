@@ -11,8 +11,12 @@ What a cooperation question is measured by, per episode:
   and ``coop/chest_passed``: units withdrawn from a chest by another agent than the one that
   deposited them (``chest.<item>.passed``);
 - signalling: ``coop/<assembler>/protocol_<k>_uses``, the uses of each protocol of an assembler
-  that chooses by vibes (``<name>.uses.protocol_<k>``), and ``coop/vibe_changes``, how often
-  agents changed their vibe (``action.change_vibe.success``);
+  that chooses by vibes (``<name>.uses.protocol_<k>``), ``coop/vibe_changes``, how often
+  agents changed their vibe (``action.change_vibe.success``), and ``coop/vibe_action_mi``, the
+  mutual information (bits) between a vibe shown and the next action of an agent that saw it
+  (Jaques et al.'s instantaneous coordination; from the ``signal.<vibe>.<action>`` counts). A
+  plug-in estimate over one episode's counts, it is above 0 even for random agents: read it
+  against a random policy's on the same env;
 - clipping: ``coop/clips`` and ``coop/repairs``, stations clipped and repaired by agents
   together (``clipper.clips`` / ``clipper.repairs``);
 - ``coop/attacks_own_team`` and ``coop/attacks_other_team``: hits by group against group
@@ -31,6 +35,19 @@ import numpy as np
 
 HIT = re.compile(r"action\.attack\.(.+)\.hit\.(.+)$")
 PROTOCOL = re.compile(r"(.+)\.uses\.protocol_(\d+)$")
+SIGNAL = re.compile(r"signal\.([^.]+)\.(.+)$")
+
+
+def mutual_information(counts: np.ndarray) -> float | None:
+    """Mutual information in bits of a joint count table ``[x, y]`` (plug-in estimate);
+    None when it holds no counts."""
+    total = counts.sum()
+    if total <= 0:
+        return None
+    joint = counts / total
+    px, py = joint.sum(1, keepdims=True), joint.sum(0, keepdims=True)
+    seen = joint > 0
+    return float((joint[seen] * np.log2(joint[seen] / (px @ py)[seen])).sum())
 STEAL = re.compile(r"steals\.(.+)\.from\.(.+)$")
 
 
@@ -65,6 +82,7 @@ def cooperation_metrics(
     steals = {True: 0.0, False: 0.0}
     has_hits = has_steals = False
     per_agent = agent_stats.sum(0)
+    signals: dict[tuple[str, str], float] = {}
     for s, name in enumerate(stat_names):
         if name.endswith(".uses.agents_1"):
             alone = (alone or 0.0) + float(game_stats[s])
@@ -78,6 +96,8 @@ def cooperation_metrics(
             out[f"coop/{match.group(1)}/protocol_{match.group(2)}_uses"] = float(game_stats[s])
         elif name == "action.change_vibe.success":
             out["coop/vibe_changes"] = float(per_agent[s])
+        elif match := SIGNAL.match(name):
+            signals[match.group(1), match.group(2)] = float(game_stats[s])
         elif name in ("clipper.clips", "clipper.repairs"):
             out[f"coop/{name.removeprefix('clipper.')}"] = float(game_stats[s])
         elif match := HIT.match(name):
@@ -87,6 +107,12 @@ def cooperation_metrics(
             has_steals = True
             for a, team in enumerate(agent_teams):
                 steals[team == match.group(2)] += float(agent_stats[a, s])
+    if signals:
+        vibes, actions = sorted({v for v, _ in signals}), sorted({a for _, a in signals})
+        table = np.array([[signals.get((v, a), 0.0) for a in actions] for v in vibes])
+        mi = mutual_information(table)
+        if mi is not None:
+            out["coop/vibe_action_mi"] = mi
     if together is not None:
         out["coop/assembler_uses_alone"] = alone or 0.0
         out["coop/assembler_uses_together"] = together
