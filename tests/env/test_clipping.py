@@ -44,6 +44,9 @@ def test_a_clipped_assembler_makes_nothing_until_its_unclipping_protocol_repairs
     assert not any(t[0] == east and t[1] == clip_feature for t in d.env.observations[0, 0])
     d.step("move_east")  # repaired: the recipe answers again
     assert d.inv(d.agent(0)) == {"heart": 1}
+    # grid_objects() shows an assembler's whole state: the use's cooldown, uses, clipped.
+    station = d.obj("assembler")
+    assert (station["uses_count"], station["is_clipped"], station["cooldown_remaining"]) == (1, False, 0)
 
 
 def test_a_repair_can_need_two_agents(driver):

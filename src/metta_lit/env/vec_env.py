@@ -341,6 +341,14 @@ class MettaGridVecEnv:
                 input_resources=dict(self.recipes[index][0]),
                 output_resources=dict(self.recipes[index][1]),
             )
+        elif game.objects[d["type_name"]].type == "assembler":
+            d.update(
+                color=int(row["color"]),
+                cooldown_remaining=int(row["cooldown_remaining"]),
+                cooldown_duration=int(row["cooldown_duration"]),
+                uses_count=int(row["conversions_completed"]),
+                is_clipped=bool(row["is_clipped"]),
+            )
         return d
 
     def episode_seed(self, env: int = 0) -> int:
