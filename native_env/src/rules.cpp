@@ -260,11 +260,17 @@ void GameConfig::validate() const {
   }
 }
 
-int Rules::stat(const std::string& name) {
+int Rules::stat(const std::string& name, const std::string& kind, const std::string& a,
+                const std::string& b) {
   auto it = stat_index_.find(name);
-  if (it != stat_index_.end()) return it->second;
+  if (it != stat_index_.end()) {
+    // The same name interned again (a reward naming a built-in stat): the typed key stays.
+    if (stat_keys[it->second].kind.empty()) stat_keys[it->second] = StatKey{kind, a, b};
+    return it->second;
+  }
   int id = static_cast<int>(stat_names.size());
   stat_names.push_back(name);
+  stat_keys.push_back(StatKey{kind, a, b});
   stat_index_.emplace(name, id);
   return id;
 }
@@ -318,11 +324,11 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
   // Stat names. Interned up front so step() only indexes arrays.
   const int R = num_resources, G = num_groups;
   for (const auto& res : cfg.resource_names) {
-    ids.gained.push_back(stat(res + ".gained"));
-    ids.lost.push_back(stat(res + ".lost"));
-    ids.amount.push_back(stat(res + ".amount"));
-    ids.put.push_back(stat(res + ".put"));
-    ids.get.push_back(stat(res + ".get"));
+    ids.gained.push_back(stat(res + ".gained", "gained", res));
+    ids.lost.push_back(stat(res + ".lost", "lost", res));
+    ids.amount.push_back(stat(res + ".amount", "amount", res));
+    ids.put.push_back(stat(res + ".put", "put", res));
+    ids.get.push_back(stat(res + ".get", "get", res));
   }
   ids.shared.assign(num_resources, -1);
   ids.received.assign(num_resources, -1);
@@ -334,12 +340,12 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
       for (size_t k = r; k < amounts.size(); k += num_resources) handed |= amounts[k] > 0;
     }
     if (!handed) continue;
-    ids.shared[r] = stat(cfg.resource_names[r] + ".shared");
-    ids.received[r] = stat(cfg.resource_names[r] + ".received");
+    ids.shared[r] = stat(cfg.resource_names[r] + ".shared", "shared", cfg.resource_names[r]);
+    ids.received[r] = stat(cfg.resource_names[r] + ".received", "received", cfg.resource_names[r]);
   }
   for (const auto& a : cfg.actions) {
-    ids.success.push_back(stat("action." + a.name + ".success"));
-    ids.failed.push_back(stat("action." + a.name + ".failed"));
+    ids.success.push_back(stat("action." + a.name + ".success", "action_success", a.name));
+    ids.failed.push_back(stat("action." + a.name + ".failed", "action_failed", a.name));
   }
   ids.invalid_type = stat("action.invalid_type");
   ids.failure_penalty = stat("action.failure_penalty");
@@ -351,8 +357,8 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
     for (int b = 0; b < G; ++b) {
       const std::string& an = cfg.groups[a].name;
       const std::string& bn = cfg.groups[b].name;
-      ids.hit[a * G + b] = stat("action.attack." + an + ".hit." + bn);
-      ids.hit_by[a * G + b] = stat("action.attack." + bn + ".hit_by." + an);
+      ids.hit[a * G + b] = stat("action.attack." + an + ".hit." + bn, "hit", an, bn);
+      ids.hit_by[a * G + b] = stat("action.attack." + bn + ".hit_by." + an, "hit_by", bn, an);
       ids.blocked_by[a * G + b] = stat("action.attack.blocked_by." + bn);
     }
   }
@@ -360,7 +366,8 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
   for (int r = 0; r < R; ++r) {
     for (int g = 0; g < G; ++g) {
       ids.steals[r * G + g] =
-          stat("steals." + cfg.resource_names[r] + ".from." + cfg.groups[g].name);
+          stat("steals." + cfg.resource_names[r] + ".from." + cfg.groups[g].name, "steals",
+               cfg.resource_names[r], cfg.groups[g].name);
     }
   }
   ids.friendly_fire = stat("action.attack.friendly_fire");
@@ -377,19 +384,21 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
     ids.chest_withdrawn[o.chest_resource] = stat(prefix + "withdrawn");
     ids.chest_destroyed[o.chest_resource] = stat(prefix + "destroyed");
     ids.chest_amount[o.chest_resource] = stat(prefix + "amount");
-    ids.chest_passed[o.chest_resource] = stat(prefix + "passed");
+    ids.chest_passed[o.chest_resource] =
+        stat(prefix + "passed", "chest_passed", cfg.resource_names[o.chest_resource]);
     ids.chest_regrown[o.chest_resource] = stat(prefix + "regrown");
   }
   bool assemblers = false;
   for (const auto& o : cfg.objects) {
     const bool is_assembler = o.kind == ObjectKind::Assembler;
     assemblers |= is_assembler;
-    ids.assembler_uses.push_back(is_assembler ? stat(o.name + ".uses") : -1);
+    ids.assembler_uses.push_back(is_assembler ? stat(o.name + ".uses", "uses", o.name) : -1);
     ids.assembler_uses_by_agents.push_back({-1, -1, -1});
     if (!is_assembler) continue;
     const char* counts[3] = {"1", "2", "3+"};
     for (int k = 0; k < 3; ++k) {
-      ids.assembler_uses_by_agents.back()[k] = stat(o.name + ".uses.agents_" + counts[k]);
+      ids.assembler_uses_by_agents.back()[k] =
+          stat(o.name + ".uses.agents_" + counts[k], "uses_by_agents", o.name, counts[k]);
     }
   }
   ids.protocol_uses.resize(cfg.objects.size());
@@ -397,17 +406,23 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
     const ObjectConfig& o = cfg.objects[k];
     if (!o.by_protocol) continue;
     for (size_t p = 0; p < o.recipes.size(); ++p) {
-      ids.protocol_uses[k].push_back(stat(o.name + ".uses.protocol_" + std::to_string(p)));
+      const std::string index = std::to_string(p);
+      ids.protocol_uses[k].push_back(
+          stat(o.name + ".uses.protocol_" + index, "protocol_uses", o.name, index));
     }
   }
-  for (const auto& vibe : cfg.vibe_names) ids.vibe_steps.push_back(stat("vibe." + vibe + ".steps"));
   for (const auto& vibe : cfg.vibe_names) {
-    for (const auto& action : action_names) ids.signal.push_back(stat("signal." + vibe + "." + action));
+    ids.vibe_steps.push_back(stat("vibe." + vibe + ".steps", "vibe_steps", vibe));
+  }
+  for (const auto& vibe : cfg.vibe_names) {
+    for (const auto& action : action_names) {
+      ids.signal.push_back(stat("signal." + vibe + "." + action, "signal", vibe, action));
+    }
   }
   const bool clipper = !cfg.clipper.unclipping.empty();
   if (clipper) {
-    ids.clips = stat("clipper.clips");
-    ids.repairs = stat("clipper.repairs");
+    ids.clips = stat("clipper.clips", "clips");
+    ids.repairs = stat("clipper.repairs", "repairs");
   }
   ids.objects_agent = stat("objects.agent");
   ids.tokens_written = stat("tokens_written");

@@ -13,7 +13,6 @@ from conftest import ROOT, UNSEEN_MAPS, fit_in_process
 from metta_lit.env import env_config
 from metta_lit.policy import Policy, RandomPolicy
 from metta_lit.rl.acting import play_episodes
-from metta_lit.rl.cooperation import cooperation_metrics
 from metta_lit.rl.torch_env import MettaGridTorchEnv
 
 # The pairs' rooms on a 13x13 map (5x5 rooms): pairs meet sooner than in the recipe's 7x7 rooms.
@@ -26,15 +25,9 @@ def signalling(policy: Policy, envs: int = 8, episodes: int = 2) -> tuple[float,
     config = env_config("vibe_assembler").with_overrides({**SMALL_ROOMS, **UNSEEN_MAPS})
     base = MettaGridTorchEnv(config, num_envs=envs, seed=5)
     played = play_episodes(base, [(policy, base.vec.num_agents)], [episodes] * envs)
-    names = played[0].stat_names
-    uses = np.mean([e.stats.game[names.index("assembler.uses.protocol_0")] for e in played])
-    teams = ["team"] * base.vec.num_agents
-    mi = np.mean(
-        [
-            cooperation_metrics(np.zeros(len(teams)), teams, names, e.stats.agent, e.stats.game)["coop/vibe_action_mi"]
-            for e in played
-        ]
-    )
+    column = played[0].stat_names.index("assembler.uses.protocol_0")
+    uses = np.mean([e.stats.game[column] for e in played])
+    mi = np.mean([e.cooperation()["coop/vibe_action_mi"] for e in played])
     return float(uses), float(mi)
 
 

@@ -162,7 +162,7 @@ class Env {
   // in turn among `takers` (skipping a full one).
   int vibers(const AssemblerRecipe& recipe, const int* around, int count, int* out) const;
   void give_in_turn(const int* takers, int m, int item, int amount);
-  void count_vibes();  // agent stats vibe.<name>.steps
+  void count_vibes();                          // agent stats vibe.<name>.steps
   void count_signals(const int32_t* actions);  // game stats signal.<vibe>.<action>
   // The clipper (systems/clipper.cpp): which assemblers can spread a clip to which (from
   // their positions; after every reset and load), one step of it, and a clip and a repair.

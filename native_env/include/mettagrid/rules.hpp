@@ -80,8 +80,17 @@ class Rules {
   int transfer_action = -1;  // index into cfg.actions of the enabled transfer action, or -1
 
   // Interned stats (agent and game stats share one id space, so rewards can add them).
+  // Each has a typed key beside its name, (kind, a, b): ("shared", resource, ""), ("hit",
+  // actor group, target group), ("uses_by_agents", object, "1" | "2" | "3+")... Python reads
+  // the keys (stat_keys), never the names' spelling, so a renamed stat cannot silently empty a
+  // metric. A name interned by a reward only (any stat name) has kind "".
+  struct StatKey {
+    std::string kind, a, b;
+  };
   std::vector<std::string> stat_names;
-  int stat(const std::string& name);  // intern
+  std::vector<StatKey> stat_keys;
+  int stat(const std::string& name, const std::string& kind = "", const std::string& a = "",
+           const std::string& b = "");  // intern
   int num_stats() const { return static_cast<int>(stat_names.size()); }
   struct Ids {
     std::vector<int> gained, lost, amount, put, get;  // per resource

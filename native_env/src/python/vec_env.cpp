@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "bindings.hpp"
 #include "buffers.hpp"
@@ -179,6 +181,13 @@ void bind_vec_env(py::module_& m) {
                              })
       .def_property_readonly("stat_names",
                              [](PyVecEnv& s) { return s.native().rules().stat_names; })
+      .def_property_readonly("stat_keys",
+                             [](PyVecEnv& s) {
+                               std::vector<std::tuple<std::string, std::string, std::string>> out;
+                               for (const auto& k : s.native().rules().stat_keys)
+                                 out.emplace_back(k.kind, k.a, k.b);
+                               return out;
+                             })
       .def_property_readonly("feature_spec", [](PyVecEnv& s) {
         py::dict d;
         for (const auto& f : s.native().rules().features) {

@@ -195,6 +195,12 @@ class MettaGridVecEnv:
     def stat_names(self) -> list[str]:
         return self._native.stat_names
 
+    @property
+    def stat_keys(self) -> list[tuple[str, str, str]]:
+        """Per stat id its typed key ``(kind, a, b)`` (e.g. ``("shared", "heart", "")``,
+        ``("hit", "red", "blue")``): what code selects stats by, instead of parsing names."""
+        return self._native.stat_keys
+
     # --- stepping ------------------------------------------------------------------------
     def reset(self, seed: int | None = None, mask: np.ndarray | None = None) -> np.ndarray:
         """Resets every env (or those where ``mask`` [num_envs] is True) with fresh maps.

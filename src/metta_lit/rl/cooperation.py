@@ -1,5 +1,8 @@
 """Cooperation metrics of one episode (``coop/*``), from its returns and stats.
 
+Stats are found by their typed keys (``MettaGridVecEnv.stat_keys``: ``(kind, a, b)`` per stat,
+from the native env), never by the spelling of their names.
+
 What a cooperation question is measured by, per episode:
 
 - per team (group): ``coop/<team>/return``, the sum of its members' returns, and
@@ -28,14 +31,19 @@ Counts are left out when nothing of the kind can happen in the env (its stats ar
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
-HIT = re.compile(r"action\.attack\.(.+)\.hit\.(.+)$")
-PROTOCOL = re.compile(r"(.+)\.uses\.protocol_(\d+)$")
-SIGNAL = re.compile(r"signal\.([^.]+)\.(.+)$")
+StatKey = tuple[str, str, str]  # (kind, a, b), as the native env keys each stat
+
+
+def gini(values: np.ndarray) -> float | None:
+    """Mean absolute difference over twice the mean; None when the mean is not positive."""
+    mean = float(np.mean(values))
+    if mean <= 0:
+        return None
+    return float(np.abs(values[:, None] - values[None, :]).mean() / (2 * mean))
 
 
 def mutual_information(counts: np.ndarray) -> float | None:
@@ -48,26 +56,17 @@ def mutual_information(counts: np.ndarray) -> float | None:
     px, py = joint.sum(1, keepdims=True), joint.sum(0, keepdims=True)
     seen = joint > 0
     return float((joint[seen] * np.log2(joint[seen] / (px @ py)[seen])).sum())
-STEAL = re.compile(r"steals\.(.+)\.from\.(.+)$")
-
-
-def gini(values: np.ndarray) -> float | None:
-    """Mean absolute difference over twice the mean; None when the mean is not positive."""
-    mean = float(np.mean(values))
-    if mean <= 0:
-        return None
-    return float(np.abs(values[:, None] - values[None, :]).mean() / (2 * mean))
 
 
 def cooperation_metrics(
     returns: np.ndarray,
     agent_teams: Sequence[str],
-    stat_names: Sequence[str],
+    stat_keys: Sequence[StatKey],
     agent_stats: np.ndarray,
     game_stats: np.ndarray,
 ) -> dict[str, float]:
     """``coop/*`` of one episode: ``returns`` [agents], each agent's team name, and the stats
-    (``agent_stats`` [agents, stats], ``game_stats`` [stats]) over ``stat_names``."""
+    (``agent_stats`` [agents, stats], ``game_stats`` [stats]) over ``stat_keys``."""
     out: dict[str, float] = {}
     teams = np.asarray(agent_teams)
     for team in dict.fromkeys(agent_teams):
@@ -83,30 +82,31 @@ def cooperation_metrics(
     has_hits = has_steals = False
     per_agent = agent_stats.sum(0)
     signals: dict[tuple[str, str], float] = {}
-    for s, name in enumerate(stat_names):
-        if name.endswith(".uses.agents_1"):
-            alone = (alone or 0.0) + float(game_stats[s])
-        elif name.endswith((".uses.agents_2", ".uses.agents_3+")):
-            together = (together or 0.0) + float(game_stats[s])
-        elif name.endswith(".shared"):
+    for s, (kind, a, b) in enumerate(stat_keys):
+        if kind == "uses_by_agents":
+            if b == "1":
+                alone = (alone or 0.0) + float(game_stats[s])
+            else:
+                together = (together or 0.0) + float(game_stats[s])
+        elif kind == "shared":
             shared = (shared or 0.0) + float(per_agent[s])
-        elif name.startswith("chest.") and name.endswith(".passed"):
+        elif kind == "chest_passed":
             passed = (passed or 0.0) + float(game_stats[s])
-        elif match := PROTOCOL.match(name):
-            out[f"coop/{match.group(1)}/protocol_{match.group(2)}_uses"] = float(game_stats[s])
-        elif name == "action.change_vibe.success":
+        elif kind == "protocol_uses":
+            out[f"coop/{a}/protocol_{b}_uses"] = float(game_stats[s])
+        elif kind == "action_success" and a == "change_vibe":
             out["coop/vibe_changes"] = float(per_agent[s])
-        elif match := SIGNAL.match(name):
-            signals[match.group(1), match.group(2)] = float(game_stats[s])
-        elif name in ("clipper.clips", "clipper.repairs"):
-            out[f"coop/{name.removeprefix('clipper.')}"] = float(game_stats[s])
-        elif match := HIT.match(name):
+        elif kind == "signal":
+            signals[a, b] = float(game_stats[s])
+        elif kind in ("clips", "repairs"):
+            out[f"coop/{kind}"] = float(game_stats[s])
+        elif kind == "hit":
             has_hits = True
-            hits[match.group(1) == match.group(2)] += float(per_agent[s])
-        elif match := STEAL.match(name):
+            hits[a == b] += float(per_agent[s])
+        elif kind == "steals":
             has_steals = True
-            for a, team in enumerate(agent_teams):
-                steals[team == match.group(2)] += float(agent_stats[a, s])
+            for agent, team in enumerate(agent_teams):
+                steals[team == b] += float(agent_stats[agent, s])
     if signals:
         vibes, actions = sorted({v for v, _ in signals}), sorted({a for _, a in signals})
         table = np.array([[signals.get((v, a), 0.0) for a in actions] for v in vibes])

@@ -40,6 +40,7 @@ class EpisodeResult:
     rewards: np.ndarray  # float32 [agents]: each agent's episode return
     stats: EpisodeStats  # typed stats over stat_names
     stat_names: list[str]
+    stat_keys: list[tuple[str, str, str]]  # typed, per stat (MettaGridVecEnv.stat_keys)
     agent_groups: list[int]  # group id of each agent
     agent_group_names: list[str]  # group (team) name of each agent
     replay_url: str | None = None
@@ -67,6 +68,7 @@ class EpisodeResult:
             rewards=env.episode_rewards(e).copy(),
             stats=env.episode_stat_arrays(e),
             stat_names=env.stat_names,
+            stat_keys=env.stat_keys,
             agent_groups=group_ids,
             agent_group_names=group_names,
             replay_url=replay_url,
@@ -97,7 +99,7 @@ class EpisodeResult:
     def cooperation(self) -> dict[str, float]:
         """The episode's ``coop/*`` metrics (see :mod:`metta_lit.rl.cooperation`)."""
         return cooperation_metrics(
-            self.rewards, self.agent_group_names, self.stat_names, self.stats.agent, self.stats.game
+            self.rewards, self.agent_group_names, self.stat_keys, self.stats.agent, self.stats.game
         )
 
 
