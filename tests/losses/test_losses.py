@@ -331,7 +331,7 @@ def test_action_supervision_is_the_nll_of_the_teachers_actions():
 def test_action_supervision_without_a_scripted_teacher_is_refused_at_start_up():
     from metta_lit.core.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="has no scripted teacher"):
+    with pytest.raises(ConfigError, match="has no scripted agent"):
         modules.ActionSupervised(env="navigation", num_envs=1, env_overrides={"game.agent.rewards.inventory": {}})
 
 
