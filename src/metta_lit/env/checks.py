@@ -14,7 +14,7 @@ from metta_lit.env.library import OBJECT_LIBRARY
 from metta_lit.env.maps import MapError, check_scene_map, parse_ascii
 
 if TYPE_CHECKING:
-    from metta_lit.env.config import AgentConfig, GameConfig
+    from metta_lit.env.config import AgentConfig, GameConfig, Protocol
 
 
 def _check_resources(game: GameConfig, where: str, names) -> None:
@@ -122,9 +122,7 @@ def _check_transfers(game: GameConfig) -> None:
         raise ValueError("actions.transfer: vibe_transfers names no vibe (vibe name -> resource -> amount)")
     for vibe, amounts in transfer.vibe_transfers.items():
         where = f"actions.transfer.vibe_transfers.{vibe}"
-        if vibe not in game.vibe_names:
-            known = ", ".join(game.vibe_names) or "none: set game.vibe_names"
-            raise ValueError(f"{where}: unknown vibe {vibe!r} (vibes: {known})")
+        _check_vibe_names(game, where, [vibe])
         if not amounts:
             raise ValueError(f"{where}: moves nothing (resource -> amount)")
         _check_resources(game, where, amounts)
@@ -140,17 +138,23 @@ def _check_clipper(game: GameConfig) -> None:
     if clipper is None:
         return
     for k, protocol in enumerate(clipper.unclipping_protocols):
-        where = f"clipper.unclipping_protocols.{k}"
-        _check_resources(game, f"{where}.input_resources", protocol.input_resources)
-        _check_resources(game, f"{where}.output_resources", protocol.output_resources)
-        _check_protocol_vibes(game, where, protocol.vibes)
+        _check_protocol(game, f"clipper.unclipping_protocols.{k}", protocol)
 
 
-def _check_protocol_vibes(game: GameConfig, where: str, vibes: list[str]) -> None:
-    for vibe in vibes:
+def _check_vibe_names(game: GameConfig, where: str, names) -> None:
+    for vibe in names:
         if vibe not in game.vibe_names:
             known = ", ".join(game.vibe_names) or "none: set game.vibe_names"
-            raise ValueError(f"{where}.vibes: unknown vibe {vibe!r} (vibes: {known})")
+            raise ValueError(f"{where}: unknown vibe {vibe!r} (vibes: {known})")
+
+
+def _check_protocol(game: GameConfig, where: str, protocol: Protocol) -> None:
+    """An assembler's or the clipper's protocol: its resources and vibes exist, and it never
+    asks for the starting vibe (which is not counted)."""
+    _check_resources(game, f"{where}.input_resources", protocol.input_resources)
+    _check_resources(game, f"{where}.output_resources", protocol.output_resources)
+    _check_vibe_names(game, f"{where}.vibes", protocol.vibes)
+    for vibe in protocol.vibes:
         if vibe == game.vibe_names[0]:
             raise ValueError(f"{where}.vibes: {vibe!r} is every agent's starting vibe, which a protocol never counts")
 
@@ -173,16 +177,10 @@ def check_game_names(game: GameConfig) -> None:
                 _check_resources(game, f"objects.{name}.recipes.{k}.input_resources", recipe.input_resources)
                 _check_resources(game, f"objects.{name}.recipes.{k}.output_resources", recipe.output_resources)
             for k, protocol in enumerate(obj.protocols):
-                where = f"objects.{name}.protocols.{k}"
-                _check_resources(game, f"{where}.input_resources", protocol.input_resources)
-                _check_resources(game, f"{where}.output_resources", protocol.output_resources)
-                _check_protocol_vibes(game, where, protocol.vibes)
+                _check_protocol(game, f"objects.{name}.protocols.{k}", protocol)
         if obj.type == "chest":
             _check_resources(game, f"objects.{name}.resource_type", {obj.resource_type: 1})
-            for vibe in obj.vibe_deltas:
-                if vibe not in game.vibe_names:
-                    known = ", ".join(game.vibe_names) or "none: set game.vibe_names"
-                    raise ValueError(f"objects.{name}.vibe_deltas: unknown vibe {vibe!r} (vibes: {known})")
+            _check_vibe_names(game, f"objects.{name}.vibe_deltas", obj.vibe_deltas)
     chars = [o.map_char for o in game.objects.values() if o.map_char is not None]
     if len(set(chars)) != len(chars):
         raise ValueError("objects: two objects share a map_char")

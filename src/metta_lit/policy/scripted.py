@@ -54,6 +54,7 @@ def directions() -> list[str]:
 
 
 STEP = {0: (-1, 0), 1: (1, 0), 2: (0, -1), 3: (0, 1)}  # their (row, column) steps
+DIRECTION_OF = {step: d for d, step in STEP.items()}  # and back
 CONFIDENT = 30.0  # logit of the chosen action (all others -CONFIDENT)
 
 
@@ -229,7 +230,7 @@ class ScriptedPolicy(Policy):
             return self._explore(types, center, last)
         dr, dc = target[0] - center[0], target[1] - center[1]
         if abs(dr) + abs(dc) == 1:
-            facing = next(d for d, step in STEP.items() if step == (dr, dc))
+            facing = DIRECTION_OF[(dr, dc)]
             return use if orientation == facing else self._move[facing]
         step = self._first_step(types, center, target)
         return self._move[step] if step is not None else self._explore(types, center, last)
@@ -265,7 +266,7 @@ class ScriptedPolicy(Policy):
         if len(missing) > 1:
             return 0  # noop: wait for the others' vibes
         if abs(dr) + abs(dc) == 1:
-            return self._move[next(d for d, step in STEP.items() if step == (dr, dc))]
+            return self._move[DIRECTION_OF[(dr, dc)]]
         step = self._first_step(types, center, cell)
         return self._move[step] if step is not None else 0
 
@@ -286,7 +287,7 @@ class ScriptedPolicy(Policy):
                 others = sum(types.get(c) == 0 for c in around if c != center)
                 if repairing and others + 1 < self.stations[types[cell]]:
                     return 0  # noop: wait beside it for a partner
-                return self._move[next(d for d, step in STEP.items() if step == (dr, dc))]
+                return self._move[DIRECTION_OF[(dr, dc)]]
             step = self._first_step(types, center, cell)
             if step is not None:
                 return self._move[step]
