@@ -563,6 +563,63 @@ def test_the_timeline_lists_a_chest_pass_between_two_agents(page, server, tmp_pa
     )
 
 
+def signal_replay(path: Path) -> Path:
+    """A hand-made signalling episode: agents 0 and 1 stand either side of a station that starts
+    clipped and is repaired by two agents showing up and down; at step 1 agent 0 shows up and
+    agent 1 down, at step 2 agent 1 uses it (the repair), at step 3 again (a use by the up+down
+    protocol)."""
+    pair = {"min_agents": 2, "vibes": ["up", "down"], "output_resources": {"heart": 2}}
+    station = {"type": "assembler", "type_id": 21, "map_char": "A", "protocols": [pair], "start_clipped": True}
+    d = Driver(
+        ["@A@"],
+        vibe_names=["calm", "up", "down"],
+        actions={"noop": True, "move": True, "change_vibe": True},
+        objects={"wall": {}, "station": station},
+        clipper={"clip_rate": 0.0, "unclipping_protocols": [{"min_agents": 2, "vibes": ["up", "down"]}]},
+    )
+    recorder = ReplayRecorder(d.env, 0)
+    recorder.record()
+    for names in [("change_vibe_up", "change_vibe_down"), (None, "move_west"), (None, "move_west"), (None, None)]:
+        actions = np.array([[d.ids[n or "noop"] for n in names]], np.int32)
+        d.env.step(actions)
+        recorder.record(actions[0])
+    recorder.write(str(path), "signal")
+    return path
+
+
+def test_the_viewer_shows_vibes_clips_and_repairs(page, server, tmp_path):
+    page.goto(f"{server}/replay")
+    page.set_input_files("#upload", str(signal_replay(tmp_path / "signal.json.z")))
+    page.wait_for_function("window.viewer.replay !== null")
+    assert page.evaluate("window.viewer.replay.meta.vibe_names") == ["calm", "up", "down"]
+    events = page.evaluate("window.viewer.analysis.events")
+    assert [(e["step"], e["kind"], e["agents"], e.get("vibes")) for e in events] == [
+        (1, "vibe", [0], None),
+        (1, "vibe", [1], None),
+        (2, "repair", [0, 1], [1, 2]),
+        (3, "assembler", [0, 1], [1, 2]),
+    ]
+    page.locator(".tabs button[data-tab=events]").click()
+    page.select_option("#event-kind", "repair")
+    assert page.locator("#events li").inner_text() == "step 2 station at 1,0 repaired by agents 0 (up), 1 (down)"
+    page.select_option("#event-kind", "vibe")
+    assert page.locator("#events li").all_inner_texts() == ["step 1 agent 0 shows up", "step 1 agent 1 shows down"]
+    # The legend names the vibes with badges (the starting one has none) and the clipped mark.
+    assert [t.strip() for t in page.locator('[data-part="vibes"] li').all_inner_texts()] == ["vibe up", "vibe down"]
+    assert "red cross: clipped" in page.locator("#legend").inner_text()
+    # The agent panel names the vibe the followed agent shows; the table counts vibe changes.
+    page.locator("#events li").first.click()
+    assert page.locator('#agent [data-field="vibe"]').inner_text() == "up"
+    page.locator("#scrubber").fill("0")
+    assert page.locator('#agent [data-field="vibe"]').inner_text() == "calm"
+    page.locator(".tabs button[data-tab=table]").click()
+    headers = [h.rstrip(" ▲▼") for h in page.locator("#agent-table th").all_inner_texts()]
+    column = headers.index("vibe changes")
+    assert page.evaluate(
+        f"[...document.querySelectorAll('#agent-table tbody tr')].map((tr) => tr.cells[{column}].textContent)"
+    ) == ["1", "1"]
+
+
 def test_odd_values_in_a_replay_leave_the_panels_working(page, server, site, tmp_path):
     """A replay whose fields hold what the engine never writes (an agent outside the map, a
     location that is not a list, an orientation and an action beyond the catalogs) opens with

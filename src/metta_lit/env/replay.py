@@ -1,7 +1,8 @@
 """Episode replays: ``<episode_id>.json.z`` = zlib-compressed UTF-8 JSON, version 2 (spec 8).
 
-``{version: 2, action_names, item_names, type_names, map_size: [w, h], num_agents,
-max_steps (= steps recorded), mg_config, objects: [...]}``. Every object field is either a
+``{version: 2, action_names, item_names, vibe_names, type_names, map_size: [w, h], num_agents,
+max_steps (= steps recorded), mg_config, objects: [...]}`` (``vibe_names``: the names of the
+values an agent's ``glyph`` field takes; empty in envs without vibes and in older replays). Every object field is either a
 constant or a change list ``[[step, value], ...]`` that gets an entry only when the value
 changes; step 0 is the state after reset.
 
@@ -208,6 +209,7 @@ class ReplayRecorder:
             "episode_id": episode_id,
             "action_names": env.action_names,
             "item_names": env.resource_names,
+            "vibe_names": list(self.config.game.vibe_names),
             "type_names": type_names,
             "map_size": [env.map_width, env.map_height],
             "num_agents": env.num_agents,
@@ -346,6 +348,7 @@ class ReplayFile(BaseModel):
     version: Literal[2]
     action_names: list[Name]
     item_names: list[Name]
+    vibe_names: list[Name] = []
     type_names: list[Name]
     map_size: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]
     num_agents: NonNegativeInt

@@ -14,6 +14,7 @@ export const COLUMNS = [
   ["attacked", "attacked", (a) => a.stats.attacked],
   ["alone", "uses alone", (a) => a.stats.alone],
   ["together", "together", (a) => a.stats.together],
+  ["vibes", "vibe changes", (a) => a.stats.vibes],
   ["failed", "failed actions", (a) => a.stats.failed],
   ["frozen", "frozen steps", (a) => a.stats.frozen],
   ["visited", "cells visited", (a) => a.stats.visited],

@@ -1,16 +1,25 @@
 // The cooperation timeline: the episode's events (joint and lone assembler uses, hand-overs,
-// chest passes, attacks on the own or another team) as a lane of marks over the steps and a list; a click
+// chest passes, attacks on the own or another team, vibe changes, clips and repairs) as a lane of marks over the steps and a list; a click
 // on either jumps to the event's step and selects its first agent.
 import { fill, h } from "./dom.js";
+import { vibeName } from "./grid.js";
 
-const KIND_COLORS = { assembler: "#a78bfa", share: "#4ade80", chest: "#facc15", attack: "#f87171" };
+const KIND_COLORS = { assembler: "#a78bfa", share: "#4ade80", chest: "#facc15", attack: "#f87171", vibe: "#f472b6", clip: "#ef4444", repair: "#38bdf8" };
 
-export function describe(event, itemNames) {
-  const items = (pairs) => pairs.map(([item, n]) => `${n} ${itemNames[item] ?? `item ${item}`}`).join(", ");
+export function describe(event, meta) {
+  const items = (pairs) => pairs.map(([item, n]) => `${n} ${meta.item_names[item] ?? `item ${item}`}`).join(", ");
+  // The agents beside an assembler, each with the vibe it showed (when any agent showed one).
+  const who = () => {
+    if (!event.agents.length) return "no agent beside it";
+    const shown = event.vibes.some((v) => v > 0);
+    return `agents ${event.agents.map((id, k) => (shown ? `${id} (${vibeName(meta, event.vibes[k])})` : id)).join(", ")}`;
+  };
   if (event.kind === "assembler") {
-    const who = event.agents.length ? `agents ${event.agents.join(", ")}` : "no agent beside it";
-    return `${event.agents.length > 1 ? "joint" : "lone"} use of ${event.type} at ${event.at.join(",")} by ${who}`;
+    return `${event.agents.length > 1 ? "joint" : "lone"} use of ${event.type} at ${event.at.join(",")} by ${who()}`;
   }
+  if (event.kind === "clip") return `${event.type} at ${event.at.join(",")} was clipped`;
+  if (event.kind === "repair") return `${event.type} at ${event.at.join(",")} repaired by ${who()}`;
+  if (event.kind === "vibe") return `agent ${event.agents[0]} shows ${vibeName(meta, event.vibe)}`;
   if (event.kind === "share") {
     return `agent ${event.agents[0]} gave agent ${event.agents[1]} ${items(event.items)} (${event.sameTeam ? "teammate" : "other team"})`;
   }
@@ -37,10 +46,10 @@ export class Events {
     lane.addEventListener("click", pick);
   }
 
-  set(analysis, itemNames) {
+  set(analysis, meta) {
     this.events = analysis.events;
     this.steps = analysis.steps;
-    this.itemNames = itemNames;
+    this.meta = meta;
     this.render();
   }
 
@@ -59,7 +68,7 @@ export class Events {
         h("span", {
           class: "mark",
           dataset: { index },
-          title: `step ${event.step}: ${describe(event, this.itemNames)}`,
+          title: `step ${event.step}: ${describe(event, this.meta)}`,
           style: { left: `${(100 * event.step) / Math.max(1, this.steps - 1)}%`, background: KIND_COLORS[event.kind] },
         }),
       ),
@@ -67,7 +76,7 @@ export class Events {
     fill(
       this.list,
       shown.length
-        ? shown.map(({ event, index }) => h("li", { dataset: { index, kind: event.kind } }, h("b", {}, `step ${event.step}`), " ", describe(event, this.itemNames)))
+        ? shown.map(({ event, index }) => h("li", { dataset: { index, kind: event.kind } }, h("b", {}, `step ${event.step}`), " ", describe(event, this.meta)))
         : h("li", { class: "muted" }, "no such events in this episode"),
     );
   }

@@ -3,9 +3,9 @@ import { h } from "./dom.js";
 //
 // A frame is a list of object states in the replay's field layout: {id, type_name,
 // location: [c, r, layer], orientation, inventory: [[item, count]], agent_id, group_id,
-// is_frozen, is_cooling_down, is_converting}. Walls never move, so they are drawn once into
-// an offscreen layer that every frame starts from; a frame then costs one blit plus the
-// objects that can change.
+// is_frozen, is_cooling_down, is_converting, glyph (an agent's vibe), is_clipped}. Walls never
+// move, so they are drawn once into an offscreen layer that every frame starts from; a frame
+// then costs one blit plus the objects that can change.
 //
 // Zoom and pan: the canvas keeps the size that fits the whole map; `zoom` (1 = the whole map)
 // and `origin` (the top-left visible cell, fractional) transform what is drawn, so cell
@@ -30,6 +30,15 @@ const TYPE_COLORS = {
   temple: "#a78bfa",
 };
 export const WALL_COLOR = "#4b5563";
+// An agent's vibe (its glyph value; 0, every agent's start, is not drawn) as a corner badge.
+const VIBE_COLORS = ["#f472b6", "#fb923c", "#a3e635", "#2dd4bf", "#818cf8", "#fcd34d", "#e879f9", "#94a3b8"];
+export const vibeColor = (vibe) => VIBE_COLORS[(vibe - 1) % VIBE_COLORS.length];
+const CLIPPED = "#ef4444";
+
+// A vibe's name: from the env's vibe_names, else its number (classic glyphs have no names).
+export function vibeName(meta, vibe) {
+  return meta.vibe_names?.[vibe] ?? `glyph ${vibe}`;
+}
 const FLOOR = "#111827";
 
 export function typeColor(name) {
@@ -49,6 +58,7 @@ export class GridRenderer {
     this.walls = null;
     this.zoom = 1;
     this.origin = [0, 0];
+    this.vibeNames = [];
   }
 
   // Cells visible across and down at this zoom.
@@ -77,10 +87,12 @@ export class GridRenderer {
     this.panTo([c + 0.5 - w / 2, r + 0.5 - h / 2]);
   }
 
-  // The map's size and its walls (drawn once); call when a replay or game starts.
-  setMap(width, height, objects) {
+  // The map's size and its walls (drawn once), and the vibes' names (badges' letters); call
+  // when a replay or game starts.
+  setMap(width, height, objects, vibeNames = []) {
     this.width = width;
     this.height = height;
+    this.vibeNames = vibeNames;
     this.wallCells = objects.filter((o) => o.type_name === "wall").map((o) => o.location);
     this.zoom = 1;
     this.origin = [0, 0];
@@ -188,10 +200,21 @@ export class GridRenderer {
   drawObject(o, x, y, s) {
     const ctx = this.ctx;
     const pad = Math.max(1, s * 0.1);
-    ctx.globalAlpha = o.is_cooling_down ? 0.35 : 1;
+    ctx.globalAlpha = o.is_cooling_down || o.is_clipped ? 0.35 : 1;
     ctx.fillStyle = typeColor(o.type_name);
     ctx.fillRect(x + pad, y + pad, s - 2 * pad, s - 2 * pad);
     ctx.globalAlpha = 1;
+    if (o.is_clipped) {
+      // Clipped: a red cross until agents repair it.
+      ctx.strokeStyle = CLIPPED;
+      ctx.lineWidth = Math.max(1, s * 0.12);
+      ctx.beginPath();
+      ctx.moveTo(x + pad, y + pad);
+      ctx.lineTo(x + s - pad, y + s - pad);
+      ctx.moveTo(x + s - pad, y + pad);
+      ctx.lineTo(x + pad, y + s - pad);
+      ctx.stroke();
+    }
     if (o.is_converting) {
       ctx.strokeStyle = "#fde047";
       ctx.lineWidth = Math.max(1, s * 0.08);
@@ -246,6 +269,23 @@ export class GridRenderer {
     ctx.lineTo(cx + uy * radius * 0.45, cy - ux * radius * 0.45);
     ctx.closePath();
     ctx.fill();
+    if (o.glyph > 0) this.drawVibe(o.glyph, x, y, s);
+  }
+
+  // The vibe an agent shows: a badge in its top-left corner, with the name's initial when
+  // cells are large enough to read it.
+  drawVibe(vibe, x, y, s) {
+    const ctx = this.ctx;
+    const size = Math.max(2, s * 0.36);
+    ctx.fillStyle = vibeColor(vibe);
+    ctx.fillRect(x, y, size, size);
+    if (s >= 20) {
+      ctx.fillStyle = "#111827";
+      ctx.font = `bold ${Math.floor(size * 0.8)}px sans-serif`;
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      ctx.fillText(String(this.vibeNames[vibe] ?? vibe).charAt(0), x + size / 2, y + size / 2 + 0.5);
+    }
   }
 }
 
@@ -273,6 +313,8 @@ export function describeAgent(agent, meta) {
       h("dd", { "data-field": "location" }, `${location[0]}, ${location[1]}`),
       h("dt", {}, "frozen"),
       h("dd", {}, frozen),
+      h("dt", {}, "vibe"),
+      h("dd", { "data-field": "vibe" }, agent.glyph > 0 ? vibeName(meta, agent.glyph) : (meta.vibe_names?.[0] ?? "none")),
     ),
     h("h4", {}, "inventory"),
     h("ul", { class: "inventory" }, items.length ? items : h("li", { class: "muted" }, "empty")),

@@ -1,6 +1,6 @@
 // What the map's colours mean (the object kinds present, the teams, the items) and a tooltip
 // with every field of whatever stands in the cell under the pointer.
-import { TEAM_COLORS, WALL_COLOR, typeColor } from "./grid.js";
+import { TEAM_COLORS, WALL_COLOR, typeColor, vibeColor } from "./grid.js";
 import { h } from "./dom.js";
 
 const swatch = (color, round = false) => h("span", { class: round ? "swatch round" : "swatch", style: { background: color } });
@@ -8,13 +8,15 @@ const swatch = (color, round = false) => h("span", { class: round ? "swatch roun
 export function legend(objects, meta) {
   const kinds = [...new Set(objects.filter((o) => o.type_name !== "agent").map((o) => o.type_name))].sort();
   const teams = [...new Set(objects.filter((o) => o.type_name === "agent").map((o) => o.group_id))].sort((a, b) => a - b);
+  const vibes = (meta.vibe_names || []).slice(1); // vibe 0, every agent's start, has no badge
   return [
     h("ul", { class: "legend", dataset: { part: "objects" } }, kinds.map((kind) => h("li", { dataset: { kind } }, swatch(kind === "wall" ? WALL_COLOR : typeColor(kind)), ` ${kind}`))),
     h("ul", { class: "legend", dataset: { part: "teams" } }, teams.map((team) => h("li", { dataset: { team } }, swatch(TEAM_COLORS[team % TEAM_COLORS.length], true), ` team ${team}`))),
+    h("ul", { class: "legend", dataset: { part: "vibes" } }, vibes.map((vibe, k) => h("li", { dataset: { vibe } }, swatch(vibeColor(k + 1)), ` vibe ${vibe}`))),
     h(
       "p",
       { class: "muted" },
-      "A white badge: output waiting to be taken; dimmed: cooling down; yellow outline: converting; pale blue agent: frozen. Items: ",
+      "A white badge: output waiting to be taken; dimmed: cooling down; yellow outline: converting; red cross: clipped (agents must repair it); pale blue agent: frozen; an agent's corner badge: the vibe it shows. Items: ",
       (meta.item_names || []).join(", ") || "none",
     ),
   ];

@@ -43,7 +43,7 @@ function onMessage(event) {
     live.keys = message.keys;
     live.step = message.step;
     live.done = false;
-    renderer.setMap(live.state.width, live.state.height, live.state.objects());
+    renderer.setMap(live.state.width, live.state.height, live.state.objects(), live.state.meta.vibe_names);
     fill("legend", legend(live.state.objects(), live.state.meta));
     const agents = Array.from({ length: message.num_agents }, (_, a) => a);
     fill("control", h("option", { value: "" }, "no agent"), agents.map((a) => h("option", { value: a }, `agent ${a}`)));

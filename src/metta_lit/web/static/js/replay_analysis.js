@@ -9,7 +9,10 @@
 // - "share": an agent used a neighbour: it moved into it without moving, and the neighbour's
 //   inventory grew by `items` ([item, count] pairs);
 // - "attack": an agent's attack succeeded; `victims` are the agents frozen at that step;
-// - "chest": `agents[0]` took `items` out of a chest that `agents[1]` put in last.
+// - "chest": `agents[0]` took `items` out of a chest that `agents[1]` put in last;
+// - "vibe": an agent changed the vibe it shows (its glyph) to `vibe`;
+// - "clip" / "repair": an assembler was clipped, or repaired by `agents` (those beside it).
+// Assembler uses and repairs also carry the vibes the agents beside it showed (`vibes`).
 
 // Orientation index -> unit step (the native catalog's order: N, S, W, E, NW, NE, SW, SE).
 export const DIRECTIONS = [[0, -1], [0, 1], [-1, 0], [1, 0], [-1, -1], [1, -1], [-1, 1], [1, 1]];
@@ -60,11 +63,15 @@ export class ReplayAnalysis {
     const heart = itemNames.indexOf("heart");
     this.events = [];
     for (const a of this.agents) {
-      a.stats = { reward: a.reward[steps - 1], hearts: 0, given: 0, received: 0, attacks: 0, attacked: 0, alone: 0, together: 0, failed: 0, frozen: 0, visited: 0 };
+      a.stats = { reward: a.reward[steps - 1], hearts: 0, given: 0, received: 0, attacks: 0, attacked: 0, alone: 0, together: 0, vibes: 0, failed: 0, frozen: 0, visited: 0 };
       for (let t = 1; t < steps; t++) {
         if (!a.success[t] && !a.frozen[t]) a.stats.failed += 1;
         if (a.frozen[t]) a.stats.frozen += 1;
         if (a.frozen[t] && !a.frozen[t - 1]) a.stats.attacked += 1;
+        if (a.vibe[t] !== a.vibe[t - 1]) {
+          a.stats.vibes += 1;
+          this.events.push({ step: t, kind: "vibe", agents: [a.id], vibe: a.vibe[t] });
+        }
       }
       a.stats.visited = a.visits.reduce((n, v) => n + (v > 0), 0);
       a.stats.hearts = heart >= 0 ? gained(fields.find((f) => f.agent_id(0) === a.id).inventory, heart) : 0;
@@ -84,6 +91,7 @@ export class ReplayAnalysis {
       success: expand(f.action_success, steps, Uint8Array, 1),
       frozen: expand(f.is_frozen, steps, Uint8Array),
       orientation: expand(f.orientation, steps, Uint8Array),
+      vibe: expand(f.glyph, steps, Uint8Array),
       reward: expand(f.total_reward, steps, Float32Array),
       x: expand(f.location, steps, Int16Array, -1, (l) => l?.[0]), // -1: nowhere on the map
       y: expand(f.location, steps, Int16Array, -1, (l) => l?.[1]),
@@ -139,12 +147,19 @@ export class ReplayAnalysis {
     for (const f of replay.objects) {
       if (!f.uses_count) continue;
       const [c, r] = f.location(0);
+      const clipped = expand(f.is_clipped, this.steps, Uint8Array);
+      const object = { object: f.id(0), type: f.type_name(0), at: [c, r] };
       for (let t = 1; t < this.steps; t++) {
+        const beside = () => this.agents.filter((a) => Math.max(Math.abs(a.x[t] - c), Math.abs(a.y[t] - r)) === 1);
+        if (clipped[t] !== clipped[t - 1]) {
+          const agents = clipped[t] ? [] : beside();
+          this.events.push({ step: t, kind: clipped[t] ? "clip" : "repair", ...object, agents: agents.map((a) => a.id), vibes: agents.map((a) => a.vibe[t]) });
+        }
         const uses = f.uses_count(t) - f.uses_count(t - 1);
         if (uses <= 0) continue;
-        const beside = this.agents.filter((a) => Math.max(Math.abs(a.x[t] - c), Math.abs(a.y[t] - r)) === 1);
-        for (const a of beside) a.stats[beside.length > 1 ? "together" : "alone"] += uses;
-        this.events.push({ step: t, kind: "assembler", object: f.id(0), type: f.type_name(0), at: [c, r], agents: beside.map((a) => a.id), uses });
+        const agents = beside();
+        for (const a of agents) a.stats[agents.length > 1 ? "together" : "alone"] += uses;
+        this.events.push({ step: t, kind: "assembler", ...object, agents: agents.map((a) => a.id), vibes: agents.map((a) => a.vibe[t]), uses });
       }
     }
   }

@@ -34,7 +34,8 @@ function accessor(value) {
 // The names a frame's numbers refer to (replay header fields, or live play's init message).
 function meta(header) {
   const { action_names, item_names, type_names, num_agents } = header;
-  return { action_names, item_names, type_names, num_agents };
+  const vibe_names = Array.isArray(header.vibe_names) ? header.vibe_names : []; // older replays have none
+  return { action_names, item_names, type_names, num_agents, vibe_names };
 }
 
 export class Replay {

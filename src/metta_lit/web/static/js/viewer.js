@@ -48,7 +48,7 @@ function open(data, name, label = name) {
   view.selected = null;
   heat.clear();
   const first = replay.stateAt(0);
-  renderer.setMap(replay.width, replay.height, first);
+  renderer.setMap(replay.width, replay.height, first, replay.meta.vibe_names);
   $("scrubber").max = replay.maxSteps;
   document.title = `metta-lit · ${label}`;
   fill("legend", legend(first, replay.meta));
@@ -58,7 +58,7 @@ function open(data, name, label = name) {
   fill("trace-legend", traceLegend(replay.meta.action_names));
   setTraces();
   table.set(view.analysis.agents);
-  events.set(view.analysis, replay.meta.item_names);
+  events.set(view.analysis, replay.meta);
   showError(null);
   show(0);
 }
