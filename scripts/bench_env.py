@@ -7,7 +7,13 @@ prints the medians and optionally writes a results file (min/median/max). ``--co
 mettagrid`` also runs the PyPI ``mettagrid`` package on its closest equivalent of (b), when
 it is importable.
 
-A second table prices each interface to the env on one arena env (24 agents), random
+A second table measures occupancy: the perf config with all 20 agent slots played and with
+10 of them (the others inactive), 1 thread: agent-steps/s of the agents playing, and how much
+faster an env step is at half occupancy (2x if an inactive slot cost nothing, 1x if it cost
+as much as an agent): what an env built for a curriculum over group sizes costs when it plays
+the smaller groups.
+
+A third table prices each interface to the env on one arena env (24 agents), random
 actions, one thread: the vectorized numpy env (the zero-copy fast path: the C++ code writes
 into arrays the caller keeps), the TorchRL env, the PettingZoo ``ParallelEnv`` (dicts of
 copies per agent) and, on a one-agent arena, the Gymnasium env.
@@ -30,9 +36,19 @@ from metta_lit.core.results import spread, write_results
 from metta_lit.env import MettaGridVecEnv, env_config
 
 
-def measure(config_name: str, num_envs: int, threads: int, seconds: float, seed: int = 0) -> float:
-    """Agent-steps per second over ~`seconds` of back-to-back steps (after a warm-up)."""
-    env = MettaGridVecEnv(env_config(config_name), num_envs=num_envs, seed=seed, num_threads=threads)
+def measure(
+    config_name: str, num_envs: int, threads: int, seconds: float, seed: int = 0, playing: int | None = None
+) -> float:
+    """Agent-steps per second over ~`seconds` of back-to-back steps (after a warm-up); with
+    ``playing``, only that many of the config's agent slots are played (a random map's
+    ``agents``), and the rate counts those."""
+    config = env_config(config_name)
+    if playing is not None:
+        slots = config.game.num_agents
+        config = config.with_overrides(
+            {"game.max_agents": slots, "game.num_agents": playing, "game.map_builder.agents": playing}
+        )
+    env = MettaGridVecEnv(config, num_envs=num_envs, seed=seed, num_threads=threads)
     env.reset()
     rng = np.random.default_rng(seed)
     # Pre-drawn actions, so the measurement is the env and not numpy's RNG.
@@ -46,7 +62,7 @@ def measure(config_name: str, num_envs: int, threads: int, seconds: float, seed:
         steps += 64
         elapsed = time.perf_counter() - start
         if elapsed >= seconds:
-            return steps * num_envs * env.num_agents / elapsed
+            return steps * num_envs * env.placed(0) / elapsed
 
 
 def timed(step: object, agents: int, seconds: float) -> float:
@@ -97,7 +113,7 @@ def measure_interfaces(seconds: float, seed: int = 0) -> dict[str, float]:
         if not pz.agents:
             pz.reset()
         row = pool[next(it) % 64, 0]
-        pz.step({agent: int(row[i]) for i, agent in enumerate(pz.possible_agents)})
+        pz.step({agent: int(row[i]) for i, agent in enumerate(pz.agents)})
 
     out["PettingZoo ParallelEnv"] = timed(pz_step, vec.num_agents, seconds)
     solo = config.with_overrides(
@@ -180,6 +196,22 @@ def main() -> None:
         theirs = results.get("mettagrid", {}).get("threads_1")
         table.add_row("mettagrid (PyPI)", f"{theirs['median']:,.0f}" if theirs else "not importable", "-", "-")
     Console().print(table)
+    # Interleaved, as above: all 20 slots played, then 10 of 20.
+    occupancy = [
+        {n: measure("perf", args.perf_envs, 1, args.seconds, playing=n) for n in (20, 10)} for _ in range(args.runs)
+    ]
+    results["occupancy"] = {
+        "full": spread([r[20] for r in occupancy]),
+        "half": spread([r[10] for r in occupancy]),
+        "half_vs_full_env_steps": spread([(r[10] / 10) / (r[20] / 20) for r in occupancy]),
+    }
+    slots = Table(title="Perf config, 20 agent slots (1 thread)")
+    for col in ("agents playing", "agent-steps/s of those playing", "env steps/s vs all 20"):
+        slots.add_column(col, justify="right")
+    o = results["occupancy"]
+    slots.add_row("20 of 20", f"{o['full']['median']:,.0f}", "1.00x")
+    slots.add_row("10 of 20", f"{o['half']['median']:,.0f}", f"{o['half_vs_full_env_steps']['median']:.2f}x")
+    Console().print(slots)
     samples = [measure_interfaces(args.seconds) for _ in range(args.runs)]
     results["interfaces"] = {name: spread([s[name] for s in samples]) for name in samples[0]}
     adapters = Table(title="One arena env through each interface (agent-steps/s, 1 thread)")

@@ -19,7 +19,7 @@ Env::Env(const Rules& rules, uint64_t seed, bool desync_first_episode)
       cfg_(&rules.cfg),
       R_(rules.num_resources),
       S_(rules.num_stats()),
-      A_(rules.cfg.num_agents),
+      A_(rules.cfg.slots()),
       T_(rules.cfg.num_observation_tokens),
       H_(rules.height),
       W_(rules.width),
@@ -46,6 +46,8 @@ Env::Env(const Rules& rules, uint64_t seed, bool desync_first_episode)
 void Env::set_rules(const Rules& rules) {
   rules_ = &rules;
   cfg_ = &rules.cfg;
+  H_ = rules.height;
+  W_ = rules.width;
   map_builder_ = std::make_unique<MapBuilder>(rules.cfg);
   done_ = true;  // the next reset() starts the task's first episode
 }
@@ -100,6 +102,8 @@ void Env::reset() {
         AgentState ag;
         ag.object_id = id;
         ag.group = static_cast<uint8_t>(code & 0x7fff);
+        ag.spawn_r = static_cast<uint16_t>(r);
+        ag.spawn_c = static_cast<uint16_t>(c);
         agents_.push_back(ag);
         obj.layer = Layer::Agent;
         obj.is_agent = true;
@@ -141,23 +145,7 @@ void Env::reset() {
       objects_.push_back(obj);
     }
   }
-  // Initial inventories: recorded as amounts (not as gains), and the stat-reward baseline
-  // starts from them so nobody is rewarded for what they were given.
-  for (int a = 0; a < A_; ++a) {
-    const GroupConfig& g = cfg_->groups[agents_[a].group];
-    const int* own =
-        cfg_->agent_initial_inventory.empty() ? nullptr : &cfg_->agent_initial_inventory[a * R_];
-    for (int i = 0; i < R_; ++i) {
-      // An agent's own amount (where given) replaces its group's, within the group's limits.
-      const int wanted = own != nullptr && own[i] >= 0 ? own[i] : g.initial_inventory[i];
-      const int amount = std::min(wanted, item_capacity(a, i));
-      if (amount > 0) {
-        agent_inv_[a * R_ + i] = static_cast<uint8_t>(amount);
-        set_stat(a, rules_->ids.amount[i], amount);
-      }
-    }
-    agents_[a].stat_reward = compute_stat_reward(a);
-  }
+  for (int a = 0; a < placed(); ++a) give_initial_inventory(a);
   link_clipper();
   for (int k = 0; k < static_cast<int>(assemblers_.size()); ++k) {
     if (cfg_->objects[assemblers_[k].cfg].start_clipped) clip(k);
@@ -179,6 +167,24 @@ void Env::reset() {
 
 // ---------------------------------------------------------------------------------------
 // Inventories and converters
+
+// Recorded as amounts (not as gains), and the stat-reward baseline starts from them so nobody
+// is rewarded for what they were given.
+void Env::give_initial_inventory(int a) {
+  const GroupConfig& g = cfg_->groups[agents_[a].group];
+  const int* own =
+      cfg_->agent_initial_inventory.empty() ? nullptr : &cfg_->agent_initial_inventory[a * R_];
+  for (int i = 0; i < R_; ++i) {
+    // An agent's own amount (where given) replaces its group's, within the group's limits.
+    const int wanted = own != nullptr && own[i] >= 0 ? own[i] : g.initial_inventory[i];
+    const int amount = std::min(wanted, item_capacity(a, i));
+    if (amount > 0) {
+      agent_inv_[a * R_ + i] = static_cast<uint8_t>(amount);
+      set_stat(a, rules_->ids.amount[i], amount);
+    }
+  }
+  agents_[a].stat_reward = compute_stat_reward(a);
+}
 
 int Env::item_capacity(int a, int item) const {
   const uint8_t* inv = &agent_inv_[a * R_];
@@ -298,19 +304,22 @@ void Env::step(const int32_t* actions) {
   count_vibes();
   add_stat_rewards();
   share_group_rewards();
-  for (int a = 0; a < A_; ++a) agents_[a].episode_reward += buf_.rewards[a];
+  for (int a = 0; a < placed(); ++a) agents_[a].episode_reward += buf_.rewards[a];
   mark_episode_end();
+  run_lives();
   write_observations();  // last, so last_action/last_reward describe the step just taken
 }
 
 void Env::run_actions(const int32_t* actions) {
-  for (int a = 0; a < A_; ++a) order_[a] = a;
-  shuffle(order_.data(), A_, step_rng_);
+  const int n = placed();
+  for (int a = 0; a < n; ++a) order_[a] = a;
+  shuffle(order_.data(), n, step_rng_);
   const int num_flat = static_cast<int>(rules_->flat_handler.size());
   // Attacks (priority 1) resolve before every other action.
   for (int p = 1; p >= 0; --p) {
-    for (int k = 0; k < A_; ++k) {
+    for (int k = 0; k < n; ++k) {
       const int a = order_[k];
+      if (!agents_[a].alive) continue;
       const int32_t act = actions[a];
       const bool valid = act >= 0 && act < num_flat;
       const int prio = valid ? rules_->handler_priority[rules_->flat_handler[act]] : 0;
@@ -326,12 +335,14 @@ void Env::count_signals(const int32_t* actions) {
   const int hr = cfg_->obs_height / 2, hc = cfg_->obs_width / 2;
   const int num_flat = static_cast<int>(rules_->flat_handler.size());
   const int vibes = static_cast<int>(cfg_->vibe_names.size());
-  for (int b = 0; b < A_; ++b) {
-    if (actions[b] < 0 || actions[b] >= num_flat) continue;
+  for (int b = 0; b < placed(); ++b) {
+    if (actions[b] < 0 || actions[b] >= num_flat || !agents_[b].alive) continue;
     const GridObject& seer = objects_[agents_[b].object_id];
-    for (int a = 0; a < A_; ++a) {
+    for (int a = 0; a < placed(); ++a) {
       const GridObject& shown = objects_[agents_[a].object_id];
-      if (a == b || std::abs(shown.r - seer.r) > hr || std::abs(shown.c - seer.c) > hc) continue;
+      if (a == b || !agents_[a].alive || std::abs(shown.r - seer.r) > hr ||
+          std::abs(shown.c - seer.c) > hc)
+        continue;
       if (agents_[a].glyph >= vibes) continue;
       game_stats_[rules_->ids.signal[agents_[a].glyph * num_flat + actions[b]]] += 1;
     }
@@ -341,14 +352,16 @@ void Env::count_signals(const int32_t* actions) {
 void Env::count_vibes() {
   if (rules_->ids.vibe_steps.empty()) return;
   const int vibes = static_cast<int>(rules_->ids.vibe_steps.size());
-  for (int a = 0; a < A_; ++a) {
-    if (agents_[a].glyph < vibes) add_stat(a, rules_->ids.vibe_steps[agents_[a].glyph], 1.0f);
+  for (int a = 0; a < placed(); ++a) {
+    if (agents_[a].alive && agents_[a].glyph < vibes)
+      add_stat(a, rules_->ids.vibe_steps[agents_[a].glyph], 1.0f);
   }
 }
 
 void Env::lose_resources() {
   if (cfg_->resource_loss_prob <= 0) return;
-  for (int a = 0; a < A_; ++a) {
+  for (int a = 0; a < placed(); ++a) {
+    if (!agents_[a].alive) continue;
     for (int i = 0; i < R_; ++i) {
       const int q = agent_inv_[a * R_ + i];
       if (q == 0) continue;
@@ -363,7 +376,8 @@ void Env::lose_resources() {
 void Env::regenerate_resources() {
   if (cfg_->inventory_regen_interval <= 0 || current_step_ % cfg_->inventory_regen_interval != 0)
     return;
-  for (int a = 0; a < A_; ++a) {
+  for (int a = 0; a < placed(); ++a) {
+    if (!agents_[a].alive) continue;
     const GroupConfig& g = cfg_->groups[agents_[a].group];
     for (int i = 0; i < R_; ++i) {
       if (g.regen_amounts[i] > 0) agent_update(a, i, g.regen_amounts[i]);
@@ -373,8 +387,8 @@ void Env::regenerate_resources() {
 
 // Stat rewards: the change of each agent's capped stat-reward sum.
 void Env::add_stat_rewards() {
-  for (int a = 0; a < A_; ++a) {
-    if (rules_->ids.reward_stat[agents_[a].group].empty()) continue;
+  for (int a = 0; a < placed(); ++a) {
+    if (!agents_[a].alive || rules_->ids.reward_stat[agents_[a].group].empty()) continue;
     const float now = compute_stat_reward(a);
     buf_.rewards[a] += now - agents_[a].stat_reward;
     agents_[a].stat_reward = now;
@@ -386,7 +400,7 @@ void Env::share_group_rewards() {
   if (!rules_->shares_rewards) return;
   const int G = rules_->num_groups;
   std::fill(group_sum_.begin(), group_sum_.end(), 0.0f);
-  for (int a = 0; a < A_; ++a) group_sum_[agents_[a].group] += buf_.rewards[a];
+  for (int a = 0; a < placed(); ++a) group_sum_[agents_[a].group] += buf_.rewards[a];
   // What each member of group g receives from the others' pools: sum_h share[g][h] * R_h / |g|.
   for (int g = 0; g < G; ++g) {
     float in = 0.0f;
@@ -394,7 +408,8 @@ void Env::share_group_rewards() {
     for (int h = 0; h < G; ++h) in += share[h] * group_sum_[h];
     group_in_[g] = group_size_[g] > 0 ? in / group_size_[g] : 0.0f;
   }
-  for (int a = 0; a < A_; ++a) {
+  for (int a = 0; a < placed(); ++a) {
+    if (!agents_[a].alive) continue;  // the dead take no share
     const int g = agents_[a].group;
     buf_.rewards[a] = buf_.rewards[a] * rules_->kept_share[g] + group_in_[g];
   }
@@ -492,8 +507,19 @@ int Env::facing_converter(int a) const {
 // ---------------------------------------------------------------------------------------
 // Observations
 
+// Placed, living agents observe; the other slots (fewer agents this episode, dead agents)
+// read as padding and are marked inactive.
 void Env::write_observations() {
-  for (int a = 0; a < A_; ++a) write_agent_obs(a);
+  const size_t stride = static_cast<size_t>(T_) * 3;
+  for (int a = 0; a < A_; ++a) {
+    const bool active = a < placed() && agents_[a].alive;
+    buf_.active[a] = active;
+    if (active) {
+      write_agent_obs(a);
+    } else {
+      std::memset(buf_.obs + a * stride, 0xFF, stride);
+    }
+  }
 }
 
 void Env::write_agent_obs(int a) {

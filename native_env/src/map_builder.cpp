@@ -34,6 +34,7 @@ void MapBuilder::build(Rng& rng, std::vector<uint16_t>& out) {
     out.assign(first, first + static_cast<std::ptrdiff_t>(size));
     return;
   }
+  out.resize(static_cast<size_t>(width_) * height_);  // within the batch's capacity: no allocation
   const uint16_t border = static_cast<uint16_t>(1 + map_.border_object);
   const int bw = map_.border_width;
   // Border first, then the inner area(s); mapgen separates instances by walls as well.

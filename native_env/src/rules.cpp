@@ -49,6 +49,11 @@ void GameConfig::validate() const {
   const size_t R = resource_names.size();
   if (R > static_cast<size_t>(kMaxResources)) fail("resource_names: at most 64 resources");
   if (num_agents <= 0 || num_agents > 4096) fail("num_agents must be in [1, 4096]");
+  if (max_agents < 0 || max_agents > 4096) fail("max_agents must be in [0, 4096]");
+  if (max_agents > 0 && max_agents < num_agents) {
+    fail("num_agents " + std::to_string(num_agents) + " is more than max_agents " +
+         std::to_string(max_agents) + " (the agent slots)");
+  }
   if (max_steps < 0) fail("max_steps must be >= 0");
   for (int s : {obs_width, obs_height}) {
     if (s < 3 || s > kMaxObsSize || s % 2 == 0) fail("obs_width/obs_height must be odd, 3..15");
@@ -101,6 +106,10 @@ void GameConfig::validate() const {
     }
   }
   if (vibe_names.size() > 256) fail("vibe_names: at most 256 vibes");
+  if (death.resource < -1 || death.resource >= static_cast<int>(R)) fail("death: resource");
+  if (death.respawn_delay != -1 && (death.respawn_delay < 1 || death.respawn_delay > 1000000)) {
+    fail("death: respawn_delay must be -1 (never) or in [1, 1000000]");
+  }
   const ClipperConfig& cc = clipper;
   if (!(cc.clip_rate >= 0.0f && cc.clip_rate <= 1.0f)) fail("clipper: clip_rate must be in [0, 1]");
   if (cc.length_scale < 0 || cc.length_scale > 65535) fail("clipper: length_scale 0..65535");
@@ -383,10 +392,12 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
     ids.chest_deposited[o.chest_resource] = stat(prefix + "deposited");
     ids.chest_withdrawn[o.chest_resource] = stat(prefix + "withdrawn");
     ids.chest_destroyed[o.chest_resource] = stat(prefix + "destroyed");
-    ids.chest_amount[o.chest_resource] = stat(prefix + "amount");
+    ids.chest_amount[o.chest_resource] =
+        stat(prefix + "amount", "chest_amount", cfg.resource_names[o.chest_resource]);
     ids.chest_passed[o.chest_resource] =
         stat(prefix + "passed", "chest_passed", cfg.resource_names[o.chest_resource]);
-    ids.chest_regrown[o.chest_resource] = stat(prefix + "regrown");
+    ids.chest_regrown[o.chest_resource] =
+        stat(prefix + "regrown", "chest_regrown", cfg.resource_names[o.chest_resource]);
   }
   bool assemblers = false;
   for (const auto& o : cfg.objects) {
@@ -423,6 +434,11 @@ Rules::Rules(GameConfig config) : cfg(in_catalog_order(std::move(config))) {
   if (clipper) {
     ids.clips = stat("clipper.clips", "clips");
     ids.repairs = stat("clipper.repairs", "repairs");
+  }
+  if (cfg.death.resource >= 0) {
+    ids.deaths = stat("life.deaths", "deaths");
+    ids.respawns = stat("life.respawns", "respawns");
+    ids.steps_alive = stat("life.steps_alive", "steps_alive");
   }
   ids.objects_agent = stat("objects.agent");
   ids.tokens_written = stat("tokens_written");
@@ -497,9 +513,14 @@ void require_equal(const T& base, const T& task, const char* what) {
 }  // namespace
 
 void check_same_shape(const Rules& base, const Rules& task) {
-  require_equal(base.cfg.num_agents, task.cfg.num_agents, "num_agents");
-  require_equal(base.width, task.width, "the map width");
-  require_equal(base.height, task.height, "the map height");
+  require_equal(base.cfg.slots(), task.cfg.slots(), "the agent slots (max_agents)");
+  // A smaller map plays in the batch's buffers; a larger one cannot.
+  if (task.width > base.width || task.height > base.height) {
+    throw std::invalid_argument("the map (" + std::to_string(task.width) + "x" +
+                                std::to_string(task.height) + ") is larger than the batch's (" +
+                                std::to_string(base.width) + "x" + std::to_string(base.height) +
+                                "), which sizes its buffers");
+  }
   require_equal(base.cfg.obs_width, task.cfg.obs_width, "obs_width");
   require_equal(base.cfg.obs_height, task.cfg.obs_height, "obs_height");
   require_equal(base.cfg.num_observation_tokens, task.cfg.num_observation_tokens,

@@ -108,8 +108,8 @@ std::vector<uint32_t> Env::layout(const Rules& rules) const {
                                sizeof(ChestState),
                                sizeof(AssemblerState),
                                sizeof(Event),
-                               static_cast<uint32_t>(H_),
-                               static_cast<uint32_t>(W_),
+                               static_cast<uint32_t>(rules.height),
+                               static_cast<uint32_t>(rules.width),
                                static_cast<uint32_t>(A_),
                                static_cast<uint32_t>(R_),
                                static_cast<uint32_t>(S_),
@@ -176,8 +176,9 @@ void Env::load_state(const Rules& rules, const std::string& state) {
   check(done <= 1 && desync_pending <= 1, "a flag is neither true nor false");
   const Rng step_rng = rng_from(in.text(1 << 16));
   const Rng map_rng = rng_from(in.text(1 << 16));
-  const size_t cells = static_cast<size_t>(H_) * W_;
-  auto cell_table = in.vector<uint32_t>(rules.padded_cells, "the grid");
+  const int H = rules.height, W = rules.width;  // the saved episode's task's map
+  const size_t cells = static_cast<size_t>(H) * W;
+  auto cell_table = in.vector<uint32_t>(cells_.size(), "the grid");  // the batch's padded grid
   auto map_cells = in.vector<uint16_t>(cells, "the map");
   auto objects = in.vector<GridObject>(cells + 1, "the objects");
   auto agents = in.vector<AgentState>(A_, "the agents");
@@ -202,9 +203,9 @@ void Env::load_state(const Rules& rules, const std::string& state) {
   }
 
   // Every count and index the engine trusts while stepping.
-  check(cell_table.size() == static_cast<size_t>(rules.padded_cells) && map_cells.size() == cells,
+  check(cell_table.size() == cells_.size() && map_cells.size() == cells,
         "the grid is not this game's size");
-  check(agents.size() == static_cast<size_t>(A_) || (done && agents.empty()),
+  check(agents.size() == static_cast<size_t>(rules.cfg.num_agents) || (done && agents.empty()),
         "it has another number of agents");
   check(objects.empty() ? agents.empty() : true, "it has agents but no objects");
   check(agent_inv.size() == agent_inv_.size() && agent_stats.size() == agent_stats_.size() &&
@@ -217,7 +218,7 @@ void Env::load_state(const Rules& rules, const std::string& state) {
   const size_t num_objects = objects.size(), num_configs = rules.cfg.objects.size();
   for (size_t id = 1; id < num_objects; ++id) {
     const GridObject& o = objects[id];
-    check(o.r < H_ && o.c < W_, "an object lies outside the map");
+    check(o.r < H && o.c < W, "an object lies outside the map");
     if (o.is_agent) {
       check(o.sub >= 0 && static_cast<size_t>(o.sub) < agents.size(),
             "an agent index is out of range");
@@ -236,6 +237,8 @@ void Env::load_state(const Rules& rules, const std::string& state) {
     check(a.object_id > 0 && a.object_id < num_objects && objects[a.object_id].is_agent,
           "an agent's object is not an agent");
     check(a.group < rules.num_groups, "an agent is in an unknown group");
+    check(a.alive <= 1 && a.respawn_at >= -1 && a.spawn_r < H && a.spawn_c < W,
+          "an agent's life (alive, return step, spawn cell) is out of range");
   }
   auto owns = [&](uint32_t id, int16_t cfg) {
     return id > 0 && id < num_objects && !objects[id].is_agent && cfg >= 0 &&
@@ -266,6 +269,8 @@ void Env::load_state(const Rules& rules, const std::string& state) {
     rules_ = &rules;
     cfg_ = &rules.cfg;
     map_builder_ = std::make_unique<MapBuilder>(rules.cfg);
+    H_ = H;
+    W_ = W;
   }
   current_step_ = current_step;
   episode_limit_ = episode_limit;
@@ -302,6 +307,7 @@ void Env::load_state(const Rules& rules, const std::string& state) {
   std::memcpy(buf_.truncations, p + obs + A_ * (sizeof(float) + sizeof(bool)), A_ * sizeof(bool));
   std::memcpy(buf_.action_success, p + obs + A_ * (sizeof(float) + 2 * sizeof(bool)),
               A_ * sizeof(bool));
+  for (int a = 0; a < A_; ++a) buf_.active[a] = a < placed() && agents_[a].alive;
 }
 
 }  // namespace mettagrid

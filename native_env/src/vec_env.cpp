@@ -18,6 +18,8 @@ VecEnv::VecEnv(GameConfig cfg, int num_envs, uint64_t seed, int num_threads, boo
 }
 
 std::shared_ptr<const Rules> VecEnv::compile_task(GameConfig cfg) const {
+  // A task plays in the batch's agent slots unless it names its own (which must then match).
+  if (cfg.max_agents == 0) cfg.max_agents = rules_.cfg.slots();
   cfg.validate();
   auto task = std::make_shared<const Rules>(std::move(cfg));
   check_same_shape(rules_, *task);
@@ -56,12 +58,12 @@ void VecEnv::seed(uint64_t seed) {
 }
 
 void VecEnv::set_buffers(uint8_t* obs, float* rewards, bool* terminals, bool* truncations,
-                         bool* action_success) {
-  const size_t A = rules_.cfg.num_agents;
+                         bool* action_success, bool* active) {
+  const size_t A = rules_.cfg.slots();
   const size_t obs_stride = A * rules_.cfg.num_observation_tokens * 3;
   for (size_t i = 0; i < envs_.size(); ++i) {
     envs_[i]->set_buffers(Buffers{obs + i * obs_stride, rewards + i * A, terminals + i * A,
-                                  truncations + i * A, action_success + i * A});
+                                  truncations + i * A, action_success + i * A, active + i * A});
   }
   buffers_set_ = true;
 }
@@ -83,7 +85,7 @@ void VecEnv::reset_job(void* self, int worker) {
 
 void VecEnv::step_job(void* self, int worker) {
   auto* v = static_cast<VecEnv*>(self);
-  const int A = v->rules_.cfg.num_agents;
+  const int A = v->rules_.cfg.slots();
   int b, e;
   v->range(worker, &b, &e);
   for (int i = b; i < e; ++i) {

@@ -61,7 +61,7 @@ def test_bad_arguments_end_in_one_line_naming_the_key_and_the_closest(tmp_path, 
         (
             "--model.init_args.env_overrides",
             '{"game.max_stpes": 5}',
-        ): "no field 'game.max_stpes' (closest: game.max_steps)",
+        ): "no field 'game.max_stpes' (closest: game.max_steps, game.max_agents)",
         ("--model.init_args.total_timesteps", "-5"): "model.total_timesteps: must be an integer >= 1, got -5",
     }
     monkeypatch.chdir(tmp_path)

@@ -206,3 +206,31 @@ def test_bad_buckets_are_refused_up_front_and_huge_spaces_still_draw():
     many = BucketedCurriculum({"x": list(range(300))})
     assert not [k for k in many.stats() if k.startswith("curriculum/p/")]  # no column per value
     assert len([k for k in BucketedCurriculum({"x": [1, 2]}).stats() if k.startswith("curriculum/p/")]) == 2
+
+
+def test_a_curriculum_over_group_sizes_plays_each_in_the_same_slots_and_logs_each_apart():
+    """One bucket moves ``num_agents`` and the map's agents together (a comma-separated key): the
+    envs of one batch play groups of 2, 4 and 8 in 8 slots; each episode reports its own agents
+    only, and training's metrics split by group size."""
+    from metta_lit.train.metrics import episode_metrics
+
+    space = TaskSpace({"game.num_agents,game.map_builder.agents": [2, 4, 8]})
+    assert space.task(1).overrides == {"game.num_agents": 4, "game.map_builder.agents": 4}
+    assert space.task(0).name == "game.num_agents=2,map_builder.agents=2"
+    base = env_config("commons_groups").with_overrides({"game.max_steps": 5})
+    curriculum = BucketedCurriculum({"game.num_agents,game.map_builder.agents": [2, 4, 8]}, seed=0)
+    env = MettaGridTorchEnv(base, num_envs=12, seed=0, curriculum=curriculum)
+    td = env.reset()
+    assert env.batch_size == torch.Size([12, 8])
+    placed = [env.vec.placed(e) for e in range(12)]
+    assert set(placed) == {2, 4, 8}
+    assert td["active"].squeeze(-1).sum(1).tolist() == placed
+    for _ in range(5):
+        td = env.step(td.set("action", torch.ones(12, 8, dtype=torch.long)))["next"].clone()
+    episodes = env.pop_finished_episodes()
+    assert sorted(len(ep.rewards) for ep in episodes) == sorted(placed)
+    assert all(ep.stats.agent.shape[0] == len(ep.rewards) == len(ep.agent_groups) for ep in episodes)
+    logged = episode_metrics(episodes)
+    assert {f"by_agents/{n}/episode/reward" for n in (2, 4, 8)} <= set(logged)
+    assert logged["episode/agents"] == pytest.approx(np.mean(placed))
+    assert {"by_agents/2/coop/commons_left", "by_agents/8/coop/commons_left"} <= set(logged)

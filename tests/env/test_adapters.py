@@ -74,8 +74,8 @@ def test_the_parallel_env_refuses_actions_it_cannot_use_with_one_line():
         env.step({"agent_0": 1})
     env.reset(seed=0)
     for actions, error, message in [
-        ({0: 1, 1: 2}, ValueError, r"^actions: no agent 0 in this env \(agents are 'agent_0' .. 'agent_3'\)$"),
-        ({"agent_9": 1}, ValueError, "no agent 'agent_9'"),
+        ({0: 1, 1: 2}, ValueError, r"^actions: no live agent 0 in this env \(4 live agents: 'agent_0' .. 'agent_3'\)$"),
+        ({"agent_9": 1}, ValueError, "no live agent 'agent_9'"),
         ([1, 2, 3, 4], TypeError, r"^actions: expected a dict \{agent name: action id\}, got list$"),
         (
             {"agent_0": np.array([1, 2])},

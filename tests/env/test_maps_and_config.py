@@ -277,7 +277,7 @@ def test_dotted_env_overrides_are_validated():
         ConfigError, match=r"env override 'game.agnt.freeze_duration': no field 'game.agnt' \(closest: game.agent, "
     ):
         env_config("arena").with_overrides({"game.agnt.freeze_duration": 3})
-    with pytest.raises(ConfigError, match=r"no field 'game.max_stpes' \(closest: game.max_steps\)"):
+    with pytest.raises(ConfigError, match=r"no field 'game.max_stpes' \(closest: game.max_steps"):
         env_config("arena").with_overrides({"game.max_stpes": 3})
     with pytest.raises(ConfigError, match="game.max_steps: Input should be greater than or equal to 0"):
         env_config("arena").with_overrides({"game.max_steps": -1})

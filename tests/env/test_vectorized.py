@@ -79,6 +79,7 @@ def _buffers(e, tokens=200):
         np.zeros((e, 1), bool),
         np.zeros((e, 1), bool),
         np.zeros((e, 1), bool),
+        np.zeros((e, 1), bool),
     ]
 
 
@@ -113,8 +114,10 @@ def test_a_buffer_that_is_no_array_gets_one_line_naming_it():
     with pytest.raises(TypeError, match=r"^obs: expected a numpy array, got list$"):
         env.set_buffers([1, 2, 3], *bufs[1:])
     with pytest.raises(TypeError, match=r"^action_success: expected a numpy array, got int$"):
-        env.set_buffers(*bufs[:4], 4)
+        env.set_buffers(*bufs[:4], 4, bufs[5])
     env.set_buffers(*bufs)
+    with pytest.raises(TypeError, match=r"^active: expected a numpy array, got tuple$"):
+        env.set_buffers(*bufs[:5], ())
     with pytest.raises(TypeError, match=r"^mask: expected a numpy array, got list$"):
         env.reset([True] * e)
 

@@ -223,12 +223,21 @@ def test_an_unchanged_experiment_is_not_checked_twice(tmp_path, monkeypatch):
 def test_every_shipped_experiment_file_loads():
     """The studies the docs describe are valid experiment files (their arms' overrides were
     checked with ``fit --print_config`` when they were written; a test of that would start a
-    process per arm)."""
+    process per arm), and each compares something: arms, or the simulations within an arm."""
     shipped = sorted((ROOT / "configs" / "experiments").glob("*.yaml"))
-    assert {p.stem for p in shipped} >= {"smoke", "reward_sharing", "arena_curriculum", "in_context_lessons"}
+    assert {p.stem for p in shipped} >= {
+        "smoke",
+        "reward_sharing",
+        "arena_curriculum",
+        "in_context_lessons",
+        "group_size",
+    }
     for path in shipped:
         config = ExperimentConfig.load(str(path))
-        assert config.name == path.stem and len(config.arm_list()) >= 2 and config.scoring.simulations
+        compares = len(config.arm_list()) >= 2 or (
+            config.scoring.by_simulation and len(config.scoring.simulations) >= 2
+        )
+        assert config.name == path.stem and compares
 
 
 def test_a_failed_childs_report_is_its_error_line(tmp_path):

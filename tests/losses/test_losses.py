@@ -355,3 +355,51 @@ def test_teacher_led_action_supervision_trains_from_the_cli(tmp_path):
         float(r["losses/action_supervised/agreement"]) for r in rows if r.get("losses/action_supervised/agreement")
     ]
     assert len(agreement) == 2 and all(0.0 <= a <= 1.0 for a in agreement)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: modules.PPO(env="navigation", num_envs=1),
+        lambda: modules.GRPO(env="navigation", num_envs=1, group_size=4),
+        lambda: modules.PPO_Dynamics(env="navigation", num_envs=1, look_ahead=3),
+        lambda: modules.Contrastive(env="navigation", num_envs=1, temperature=0.2, discount=0.5),
+        lambda: modules.EMA(env="navigation", num_envs=1),
+    ],
+    ids=["ppo", "grpo", "dynamics", "contrastive", "ema"],
+)
+def test_steps_no_agent_played_change_no_loss_term(build):
+    """Rows 2, 5 and 6 end their agent's trajectory at step 2 (a death, or a task with fewer
+    agents) and nobody plays the slot after: whatever those steps hold (observations, actions,
+    rewards, values), every loss term and diagnostic is the same."""
+    module = build()
+    exp = rows_batch(module)
+    active = torch.ones(8, 6, 1, dtype=torch.bool)
+    active[[2, 5, 6], 3:] = False
+    exp["active"] = active
+    exp["next", "done"][[2, 5, 6], 2] = True
+    exp["is_init"][[2, 5, 6], 3] = True
+    garbage = exp.clone()
+    g = torch.Generator().manual_seed(7)
+    idle = ~active.squeeze(-1)
+    garbage["observation"][idle] = torch.randint(
+        0, 60, garbage["observation"][idle].shape, generator=g, dtype=torch.uint8
+    )
+    garbage["action"][idle] = torch.randint(0, len(module.action_names), (int(idle.sum()),), generator=g)
+    garbage["next", "reward"][idle] = 100.0
+    garbage["state_value"][idle] = -50.0
+    garbage["action_log_prob"][idle] = -9.0
+
+    def terms_of(rows):
+        module.prepare_experience(rows)
+        torch.manual_seed(0)  # the same contrastive anchors
+        terms = module.loss_terms(rows, evaluate_rows(module.policy, rows))
+        return {
+            k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in terms.items()
+        }, module.loss_metrics()
+
+    (terms, metrics), (garbage_terms, garbage_metrics) = terms_of(exp), terms_of(garbage)
+    assert garbage_terms == pytest.approx(terms, rel=1e-5, abs=1e-6)
+    assert garbage_metrics == pytest.approx(metrics, rel=1e-5, abs=1e-6)
+    # With every step played the terms are the plain means (no mask at all).
+    assert module.active_steps(exp.exclude("active")) is None

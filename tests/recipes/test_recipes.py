@@ -273,6 +273,7 @@ def test_every_bucket_value_of_every_shipped_training_curriculum_compiles_agains
     """A curriculum task may change an env's contents, not what a batch shares (map size,
     agents, resources): each recipe's default train tool, every value of every bucket (each
     changes the env alone, so the product's thousands of tasks need not all be compiled)."""
+    from metta_lit.curriculum.tasks import TaskSpace
     from metta_lit.env import MettaGridVecEnv, env_config
 
     recipes, broken = discovery.discover()
@@ -288,10 +289,11 @@ def test_every_bucket_value_of_every_shipped_training_curriculum_compiles_agains
         base = env_config(model["env"]).with_overrides(model.get("env_overrides") or {})
         vec = MettaGridVecEnv(base, num_envs=1)
         for key, values in buckets.items():
-            for value in values:  # a ConfigError names the task
-                vec.compile_task(base.with_overrides({key: value}), f"{recipe.short}: {key}={value}")
+            space = TaskSpace({key: values})  # a key may name several that take its value together
+            for k, value in enumerate(values):  # a ConfigError names the task
+                vec.compile_task(base.with_overrides(space.task(k).overrides), f"{recipe.short}: {key}={value}")
         checked.append(recipe.short)
-    assert {"object_use", "navigation_sequence", "in_context_learning"} <= set(checked)
+    assert {"object_use", "navigation_sequence", "in_context_learning", "group_size"} <= set(checked)
 
 
 def test_a_suite_comparison_quotes_the_experiment_that_measured_it(tmp_path, monkeypatch):

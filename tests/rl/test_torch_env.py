@@ -59,3 +59,42 @@ def test_collector_batches_and_memory_reset():
     assert is_init[:, :, 0].all() and is_init[:, :, 5].all() and not is_init[:, :, 1:5].any()
     assert (batch["lstm_h"][:, :, 5] == 0).all()  # fresh memory after the episode ended
     assert (batch["lstm_h"][:, :, 4] != 0).any()
+
+
+def test_a_death_ends_that_agents_trajectory_and_its_return_starts_a_fresh_memory():
+    """Agent 0 of a two-agent corridor dies at step 2 (noop, the only action, costs energy; it
+    starts with 2), returns at step 5 and dies again at step 7: in the collector's batch its
+    transitions 1 and 6 are done (no return is bootstrapped across a death) while agent 1 and
+    the env go on, its slot is inactive while it is away, and its first step back starts a new
+    trajectory (``is_init``, zeroed memory)."""
+    from metta_lit.env import MettaGridConfig
+    from metta_lit.rl.torch_env import MettaGridTorchEnv
+
+    costly = {"required_resources": {"energy": 1}, "consumed_resources": {"energy": 1}}
+    game = {
+        "num_agents": 2,
+        "resource_names": ["energy"],
+        "agent": {"initial_inventory": {"energy": 2}},
+        "agent_initial_inventory": {1: {"energy": 100}},
+        "actions": {"noop": costly},
+        "objects": {"wall": {}},
+        "death": {"resource": "energy", "respawn_delay": 3},
+        "map_builder": {"type": "ascii", "map_data": ["@.@"]},
+    }
+    env = MettaGridTorchEnv(MettaGridConfig(label="mortal", game=game))
+    policy = FastPolicy(env.feature_spec, env.action_names)
+    collector = Collector(
+        TransformedEnv(env, policy.memory_transform()),
+        policy.actor(),
+        frames_per_batch=2 * 8,
+        total_frames=-1,
+        auto_register_policy_transforms=False,
+    )
+    batch = next(iter(collector))[0]  # [agents, steps]
+    collector.shutdown()
+    done, active = batch["next", "done"].squeeze(-1), batch["active"].squeeze(-1)
+    assert done[0].tolist() == [False, True, False, False, True, False, True, False]
+    assert not done[1].any() and env.vec.current_step(0) == 8
+    assert active[0].tolist() == [True, True, False, False, False, True, True, False] and active[1].all()
+    assert batch["is_init"].squeeze(-1)[0].tolist() == [True, False, True, False, False, True, False, True]
+    assert (batch["lstm_h"][0, 5] == 0).all() and not (batch["lstm_h"][1, 5] == 0).all()

@@ -81,6 +81,15 @@ struct ClipperConfig {
   std::vector<AssemblerRecipe> unclipping;  // protocols; one is drawn per clip
 };
 
+// Agents that die and come back: an agent whose holding of `resource` falls to 0 leaves the map
+// (its slot inactive: padding observations, no reward, actions ignored) and, after
+// `respawn_delay` steps, returns to the cell it started the episode on (as soon as that cell
+// is free) with its initial inventory; -1: it does not return this episode.
+struct DeathConfig {
+  int resource = -1;  // -1: agents never die
+  int respawn_delay = -1;
+};
+
 struct GroupConfig {
   std::string name = "agent";
   int group_id = 0;  // the value observed in the agent:group token
@@ -128,7 +137,11 @@ struct MapConfig {
 };
 
 struct GameConfig {
-  int num_agents = 0;
+  int num_agents = 0;  // the agents this game's maps place
+  // Agent slots the buffers hold (0: num_agents). A batch's tasks may place fewer agents than
+  // its slots; the slots left over are inactive for the episode.
+  int max_agents = 0;
+  int slots() const { return max_agents > num_agents ? max_agents : num_agents; }
   int max_steps = 1000;  // 0 = unlimited
   bool episode_truncates = false;
   int obs_width = 11, obs_height = 11;
@@ -151,6 +164,7 @@ struct GameConfig {
   std::vector<std::string> vibe_names;
   std::vector<ObjectConfig> objects;
   ClipperConfig clipper;
+  DeathConfig death;
   std::vector<GroupConfig> groups;
   std::vector<ActionConfig>
       actions;  // enabled handlers, any order (the registry orders the catalog)

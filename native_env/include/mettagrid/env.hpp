@@ -35,6 +35,11 @@ struct AgentState {
   int32_t last_action = 0;  // flat action id of the previous step
   float stat_reward = 0;    // capped stat reward sum so far (reward = its change)
   float episode_reward = 0;
+  // Deaths (GameConfig::death): whether it is on the map, the step it returns (-1: never),
+  // and the cell it started the episode on, where it returns.
+  uint8_t alive = 1;  // 0/1 (a byte, so a loaded state can be checked before it is trusted)
+  int32_t respawn_at = -1;
+  uint16_t spawn_r = 0, spawn_c = 0;
 };
 
 struct ConverterState {
@@ -69,6 +74,7 @@ struct Buffers {
   bool* terminals = nullptr;    // [agents]
   bool* truncations = nullptr;  // [agents]
   bool* action_success = nullptr;
+  bool* active = nullptr;  // [agents]: a placed, living agent plays the slot this step
 };
 
 class Env {
@@ -101,6 +107,11 @@ class Env {
   // Read access for Python (grid_objects, stats, renderers, replays).
   const Rules& rules() const { return *rules_; }
   int current_step() const { return current_step_; }
+  // The map of the task played now (at most the batch's size: the buffers are sized by it).
+  int width() const { return W_; }
+  int height() const { return H_; }
+  // Agents this episode placed (slots from here on are inactive until the next reset).
+  int placed() const { return static_cast<int>(agents_.size()); }
   const std::vector<GridObject>& objects() const { return objects_; }
   const std::vector<AgentState>& agents() const { return agents_; }
   const std::vector<ConverterState>& converters() const { return converters_; }
@@ -183,6 +194,15 @@ class Env {
   void add_stat_rewards();
   void share_group_rewards();
   void mark_episode_end();
+  // Deaths and respawns (GameConfig::death), after the episode-end check: a death ends that
+  // agent's trajectory (its terminal flag), a return starts a new one (its truncation flag,
+  // so its memory starts afresh).
+  void run_lives();
+  void kill(int a);
+  bool respawn(int a);
+  // An agent's holding at the start of an episode (and at a respawn): its own amounts or its
+  // group's, within limits, recorded as amounts (not gains) with the reward baseline on them.
+  void give_initial_inventory(int a);
 
   // The bookkeeping every action shares (required/consumed resources, success/failure stats,
   // penalty, frozen agents) around its handler's apply().
@@ -208,7 +228,8 @@ class Env {
 
   const Rules* rules_;  // the current task's rules (set_rules swaps them between episodes)
   const GameConfig* cfg_;
-  const int R_, S_, A_, T_, H_, W_;
+  const int R_, S_, A_, T_;
+  int H_, W_;  // the map of the task played now (set_rules); the buffers hold the batch's
   Rng step_rng_, map_rng_;
   std::unique_ptr<MapBuilder> map_builder_;
   Buffers buf_;

@@ -122,6 +122,8 @@ class Rules {
     // action while an agent in its view showed that vibe (the signalling metrics' counts).
     std::vector<int> signal;
     int clips = -1, repairs = -1;  // game stats clipper.clips / clipper.repairs (with a clipper)
+    // Agent stats life.deaths, life.respawns and life.steps_alive (with GameConfig::death).
+    int deaths = -1, respawns = -1, steps_alive = -1;
     int objects_agent, tokens_written, tokens_dropped, tokens_free_space;
     std::vector<std::vector<int>> reward_stat;               // per group: stat id per reward term
     std::vector<std::vector<std::vector<int>>> limit_items;  // per group, per limit: items
@@ -143,7 +145,8 @@ class Rules {
 // Throws std::invalid_argument naming the first difference if `task` cannot be played by
 // envs built for `base`: a curriculum task may change rewards, costs, limits, initial
 // inventories and map contents, but not what sizes the buffers or what a policy sees and
-// emits (agents, map size, observation window, resources, stats, actions, features, groups).
+// emits (agent slots, observation window, resources, stats, actions, features, groups); its
+// map and its number of agents may be smaller than the batch's.
 void check_same_shape(const Rules& base, const Rules& task);
 
 }  // namespace mettagrid

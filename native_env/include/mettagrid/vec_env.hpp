@@ -23,9 +23,9 @@ class VecEnv {
   int num_threads() const { return pool_.size(); }
   Env& env(int i) { return *envs_[i]; }
 
-  // Pointers to [num_envs * num_agents (* tokens * 3)] arrays that outlive their use here.
+  // Pointers to [num_envs * agent slots (* tokens * 3)] arrays that outlive their use here.
   void set_buffers(uint8_t* obs, float* rewards, bool* terminals, bool* truncations,
-                   bool* action_success);
+                   bool* action_success, bool* active);
   void seed(uint64_t seed);
   // Resets the envs whose mask entry is true (all of them when mask is null).
   void reset(const bool* mask);

@@ -58,6 +58,11 @@ void bind_config(py::module_& m) {
       .def_readwrite("cutoff", &ClipperConfig::cutoff)
       .def_readwrite("unclipping", &ClipperConfig::unclipping);
 
+  py::class_<DeathConfig>(m, "DeathConfig")
+      .def(py::init<>())
+      .def_readwrite("resource", &DeathConfig::resource)
+      .def_readwrite("respawn_delay", &DeathConfig::respawn_delay);
+
   py::class_<GroupConfig>(m, "GroupConfig")
       .def(py::init<>())
       .def_readwrite("name", &GroupConfig::name)
@@ -101,6 +106,8 @@ void bind_config(py::module_& m) {
   py::class_<GameConfig>(m, "GameConfig")
       .def(py::init<>())
       .def_readwrite("num_agents", &GameConfig::num_agents)
+      .def_readwrite("max_agents", &GameConfig::max_agents)
+      .def_readwrite("death", &GameConfig::death)
       .def_readwrite("max_steps", &GameConfig::max_steps)
       .def_readwrite("episode_truncates", &GameConfig::episode_truncates)
       .def_readwrite("obs_width", &GameConfig::obs_width)

@@ -22,6 +22,7 @@ struct ObjectRecord {
   int32_t conversions_completed, conversion_duration, cooldown_duration, output_limit;
   int32_t cooldown_remaining;  // assemblers: steps until usable again
   bool is_clipped;             // assemblers: clipped (systems/clipper.cpp) until repaired
+  bool is_dead;                // agents: off the map until it returns (systems/lives.cpp)
 };
 
 }  // namespace
@@ -31,7 +32,7 @@ void register_object_record_dtype() {
                        orientation, freeze_remaining, freeze_duration, color, glyph, last_action,
                        episode_reward, is_frozen, is_swappable, converter, is_converting,
                        is_cooling_down, conversions_completed, conversion_duration,
-                       cooldown_duration, output_limit, cooldown_remaining, is_clipped);
+                       cooldown_duration, output_limit, cooldown_remaining, is_clipped, is_dead);
 }
 
 py::tuple object_records(const Env& e, const Rules& rules) {
@@ -68,6 +69,7 @@ py::tuple object_records(const Env& e, const Rules& rules) {
       rec.last_action = ag.last_action;
       rec.episode_reward = ag.episode_reward;
       rec.is_swappable = ag.frozen > 0;
+      rec.is_dead = !ag.alive;
       inv = e.agent_inventory(o.sub);
     } else {
       const ObjectConfig& oc = cfg.objects[o.cfg];

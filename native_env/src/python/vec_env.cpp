@@ -19,20 +19,23 @@ class PyVecEnv {
       : env_(cfg, num_envs, seed, num_threads, desync) {}
 
   void set_buffers(py::object obs_arg, py::object rewards_arg, py::object terminals_arg,
-                   py::object truncations_arg, py::object action_success_arg) {
+                   py::object truncations_arg, py::object action_success_arg,
+                   py::object active_arg) {
     const py::array obs = array_arg(obs_arg, "obs"), rewards = array_arg(rewards_arg, "rewards");
     const py::array terminals = array_arg(terminals_arg, "terminals");
     const py::array truncations = array_arg(truncations_arg, "truncations");
     const py::array action_success = array_arg(action_success_arg, "action_success");
-    const py::ssize_t E = env_.num_envs(), A = env_.rules().cfg.num_agents,
+    const py::array active = array_arg(active_arg, "active");
+    const py::ssize_t E = env_.num_envs(), A = env_.rules().cfg.slots(),
                       T = env_.rules().cfg.num_observation_tokens;
     auto* o = checked<uint8_t>(obs, "obs", "uint8", {{E * A, T, 3}, {E, A, T, 3}}, true);
     auto* r = checked<float>(rewards, "rewards", "float32", {{E * A}, {E, A}}, true);
     auto* te = checked<bool>(terminals, "terminals", "bool", {{E * A}, {E, A}}, true);
     auto* tr = checked<bool>(truncations, "truncations", "bool", {{E * A}, {E, A}}, true);
     auto* su = checked<bool>(action_success, "action_success", "bool", {{E * A}, {E, A}}, true);
-    env_.set_buffers(o, r, te, tr, su);
-    keep_ = py::make_tuple(obs, rewards, terminals, truncations, action_success);
+    auto* ac = checked<bool>(active, "active", "bool", {{E * A}, {E, A}}, true);
+    env_.set_buffers(o, r, te, tr, su, ac);
+    keep_ = py::make_tuple(obs, rewards, terminals, truncations, action_success, active);
   }
 
   void reset(py::object mask) {
@@ -57,7 +60,7 @@ class PyVecEnv {
                            std::string(py::str(py::type::of(actions).attr("__name__"))));
     }
     require_buffers();
-    const py::ssize_t E = env_.num_envs(), A = env_.rules().cfg.num_agents;
+    const py::ssize_t E = env_.num_envs(), A = env_.rules().cfg.slots();
     const auto array = py::reinterpret_borrow<py::array>(actions);
     const int32_t* p = checked<int32_t>(array, "actions", "int32", {{E * A}, {E, A}}, false);
     py::gil_scoped_release nogil;  // `actions` stays referenced by this frame
@@ -73,11 +76,11 @@ class PyVecEnv {
   }
 
   // Episode stats so far as arrays over the interned stat names (Rules::stat_names):
-  // (agent stats [agents, stats], game stats [stats]).
+  // (agent stats [agents this episode placed, stats], game stats [stats]).
   py::tuple episode_stats(int i) {
     Env& e = env(i);
     const Rules& rules = env_.rules();
-    const py::ssize_t A = rules.cfg.num_agents, S = rules.num_stats();
+    const py::ssize_t A = e.placed(), S = rules.num_stats();
     py::array_t<float> agents({A, S}), game(S);
     for (py::ssize_t a = 0; a < A; ++a) {
       std::copy(e.agent_stats(a), e.agent_stats(a) + S, agents.mutable_data(a, 0));
@@ -120,7 +123,8 @@ void bind_vec_env(py::module_& m) {
            py::arg("num_envs"), py::arg("seed") = 0, py::arg("num_threads") = 1,
            py::arg("desync_episodes") = false)
       .def("set_buffers", &PyVecEnv::set_buffers, py::arg("obs"), py::arg("rewards"),
-           py::arg("terminals"), py::arg("truncations"), py::arg("action_success"))
+           py::arg("terminals"), py::arg("truncations"), py::arg("action_success"),
+           py::arg("active"))
       .def("reset", &PyVecEnv::reset, py::arg("mask") = py::none())
       .def("step", &PyVecEnv::step, py::arg("actions"))
       .def(
@@ -156,10 +160,15 @@ void bind_vec_env(py::module_& m) {
            [](PyVecEnv& self, int i, uint32_t s) { self.env(i).set_episode_seed(s); })
       .def("map_hash", [](PyVecEnv& self, int i) { return self.env(i).map_hash(); })
       .def("map_cells", [](PyVecEnv& self, int i) { return self.env(i).map_cells(); })
+      .def("map_size",
+           [](PyVecEnv& self, int i) {
+             return std::make_pair(self.env(i).width(), self.env(i).height());
+           })
+      .def("placed", [](PyVecEnv& self, int i) { return self.env(i).placed(); })
       .def("set_inventory",
            [](PyVecEnv& self, int i, int agent, int item, int amount) {
              Env& e = self.env(i);
-             if (agent < 0 || agent >= self.native().rules().cfg.num_agents) {
+             if (agent < 0 || agent >= e.placed()) {
                throw py::index_error("agent index out of range");
              }
              if (item < 0 || item >= self.native().rules().num_resources) {

@@ -1,7 +1,9 @@
 """Task spaces: the Cartesian product of env-config override values (buckets).
 
 A task is one choice of value per bucket, applied to the training env's config as dotted
-overrides (``game.agent.rewards.inventory.ore_red = 0.5``). Tasks are numbered by their
+overrides (``game.agent.rewards.inventory.ore_red = 0.5``). A bucket key may name several
+dotted keys, comma-separated, that take its value together (``game.num_agents,
+game.map_builder.agents: [2, 4, 8]``: the group size, with the map placing as many). Tasks are numbered by their
 digits in a mixed radix (bucket ``i`` has ``len(values_i)`` digits), so a space of 10^5
 tasks costs nothing until a task is drawn.
 """
@@ -46,8 +48,8 @@ class TaskSpace:
         self.keys = list(buckets)
         self.values = [list(values) for values in buckets.values()]
         for key, values in zip(self.keys, self.values, strict=True):
-            if not isinstance(key, str) or not key:
-                raise ConfigError(f"curriculum bucket {key!r}: keys are dotted env config keys")
+            if not isinstance(key, str) or not all(part.strip() for part in key.split(",")):
+                raise ConfigError(f"curriculum bucket {key!r}: keys are dotted env config keys (comma-separated)")
             if not values:
                 raise ConfigError(f"curriculum bucket {key!r}: needs at least one value")
             if len(values) > MAX_VALUES:
@@ -81,7 +83,12 @@ class TaskSpace:
 
     def task(self, task_id: int) -> Task:
         digits = self.digits(task_id)
-        return Task(task_id, {key: values[d] for key, values, d in zip(self.keys, self.values, digits, strict=True)})
+        overrides = {
+            part.strip(): values[d]
+            for key, values, d in zip(self.keys, self.values, digits, strict=True)
+            for part in key.split(",")
+        }
+        return Task(task_id, overrides)
 
     def marginals(self, probabilities: Mapping[int, float]) -> dict[str, float]:
         """Probability of each bucket value under a distribution over task ids, keyed

@@ -101,6 +101,23 @@ def _check_reward_sharing(game: GameConfig) -> None:
             )
 
 
+def _check_slots_and_death(game: GameConfig) -> None:
+    """A game places at most its slots' agents; agents that can die start with some of the
+    resource they die without (else every agent would die on the first step)."""
+    if game.max_agents is not None and game.num_agents > game.max_agents:
+        raise ValueError(f"num_agents {game.num_agents} is more than max_agents {game.max_agents} (the agent slots)")
+    if game.death is None:
+        return
+    resource = game.death.resource
+    _check_resources(game, "death.resource", [resource])
+    for group in game.groups:
+        if game.group_agent_config(group).initial_inventory.get(resource, 0) == 0:
+            raise ValueError(
+                f"death.resource: agents of group {group!r} start with no {resource!r} and would die on the "
+                f"first step; give them some (initial_inventory)"
+            )
+
+
 def _check_vibes(game: GameConfig) -> None:
     """Vibe names are unique, and the vibe is set one way: by name (change_vibe) or by number
     (the classic change_glyph), never both, since both set the same value."""
@@ -166,6 +183,7 @@ def check_game_names(game: GameConfig) -> None:
     _check_vibes(game)
     _check_transfers(game)
     _check_clipper(game)
+    _check_slots_and_death(game)
     for name, obj in game.objects.items():
         if name == "agent" or name == "empty" or name.startswith("agent."):
             raise ValueError(f"objects.{name}: reserved name")

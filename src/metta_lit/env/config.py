@@ -497,6 +497,17 @@ MapBuilderConfig = Annotated[
 # --- game ---------------------------------------------------------------------------------
 
 
+class DeathConfig(StrictModel):
+    """Agents that die and come back: an agent whose holding of ``resource`` falls to 0 by the
+    end of a step leaves the map (what it held is dropped); ``respawn_delay`` steps later it
+    returns to the cell it started the episode on, as soon as that cell is free, with its
+    initial inventory (``None``: it does not return this episode). Its slot is inactive
+    meanwhile: padding observations, no reward, actions ignored, out of the loss."""
+
+    resource: str
+    respawn_delay: int | None = Field(default=10, ge=1, le=1_000_000)
+
+
 class GlobalObsConfig(StrictModel):
     episode_completion_pct: bool = True
     last_action: bool = True
@@ -504,7 +515,14 @@ class GlobalObsConfig(StrictModel):
 
 
 class GameConfig(StrictModel):
-    num_agents: int = Field(ge=1, le=4096)
+    num_agents: int = Field(ge=1, le=4096, description="the agents this game's maps place")
+    max_agents: int | None = Field(
+        default=None,
+        ge=1,
+        le=4096,
+        description="agent slots of an env built for this game (None: num_agents); its curriculum tasks "
+        "may place any number of agents up to it, the slots left over being inactive",
+    )
     max_steps: int = Field(default=1000, ge=0, le=INT32_MAX)
     episode_truncates: bool = False
     obs_width: int = Field(default=11, ge=3, le=15)
@@ -536,6 +554,7 @@ class GameConfig(StrictModel):
     )
     objects: dict[str, ObjectConfig] = Field(default_factory=lambda: {"wall": OBJECT_LIBRARY["wall"]})
     clipper: ClipperConfig | None = None
+    death: DeathConfig | None = None
     actions: ActionsConfig = ActionsConfig()
     map_builder: MapBuilderConfig
     resource_loss_prob: float = Field(default=0.0, ge=0.0, le=1.0)
@@ -569,6 +588,11 @@ class GameConfig(StrictModel):
     def _check_names(self) -> GameConfig:
         check_game_names(self)
         return self
+
+    @property
+    def agent_slots(self) -> int:
+        """The agents an env built for this game holds: ``max_agents`` or ``num_agents``."""
+        return max(self.max_agents or 0, self.num_agents)
 
     def group_agent_config(self, group: str) -> AgentConfig:
         """The default AgentConfig with the group's overrides applied."""

@@ -119,6 +119,7 @@ def to_native(game: GameConfig) -> native.GameConfig:
     """Builds the C++ GameConfig; the native side validates it once more on construction."""
     cfg = native.GameConfig()
     cfg.num_agents, cfg.max_steps, cfg.episode_truncates = game.num_agents, game.max_steps, game.episode_truncates
+    cfg.max_agents = game.max_agents or 0
     cfg.obs_width, cfg.obs_height = game.obs_width, game.obs_height
     cfg.num_observation_tokens = game.num_observation_tokens
     cfg.allow_diagonals = game.allow_diagonals
@@ -177,6 +178,11 @@ def to_native(game: GameConfig) -> native.GameConfig:
         clipper.cutoff = game.clipper.cutoff
         clipper.unclipping = [_recipe(game, protocol) for protocol in game.clipper.unclipping_protocols]
         cfg.clipper = clipper
+    if game.death is not None:
+        death = native.DeathConfig()
+        death.resource = game.resource_names.index(game.death.resource)
+        death.respawn_delay = -1 if game.death.respawn_delay is None else game.death.respawn_delay
+        cfg.death = death
 
     groups = list(game.groups)
     cfg.groups = [_group(game, name, game.group_agent_config(name)) for name in groups]

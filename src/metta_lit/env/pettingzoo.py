@@ -2,8 +2,13 @@
 
 One env of :class:`~metta_lit.env.vec_env.MettaGridVecEnv` behind PettingZoo's dict-per-agent
 API: agents are ``agent_0`` … ``agent_{n-1}``, each observes the ``[tokens, 3]`` uint8 token
-array and acts in the flat Discrete catalog. Every agent of a MettaGrid episode ends at the
-same step, so after that step :attr:`agents` is empty and the caller resets. The adapter
+array and acts in the flat Discrete catalog. The episode ends for every agent at the same
+step, so after that step :attr:`agents` is empty and the caller resets.
+
+Agents that die (``game.death``) leave :attr:`agents` on the step they die (terminated). One
+that returns comes back as a new agent, ``agent_<i>.<k>`` for its k-th return, since PettingZoo
+never revives a terminated agent: :attr:`possible_agents` names every life the episode's
+length allows (``max_steps`` must then be set). The adapter
 copies observations out of the native buffers into the dicts; the zero-copy fast path is the
 vectorized env itself (see ``scripts/bench_env.py`` for the cost of each interface).
 """
@@ -12,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -35,13 +39,34 @@ class MettaGridParallelEnv(ParallelEnv):
         self.vec = MettaGridVecEnv(
             config if isinstance(config, MettaGridConfig) else env_config(str(config)), seed=seed
         )
-        self.possible_agents = [f"agent_{i}" for i in range(self.vec.num_agents)]
+        self.possible_agents = [
+            self._name(i, life) for life in range(self._lives()) for i in range(self.vec.num_agents)
+        ]
         self.agents: list[str] = []
-        self._index = {agent: i for i, agent in enumerate(self.possible_agents)}
+        self._life = [0] * self.vec.num_agents  # per slot: how often its agent has returned
+        self._index = {agent: int(agent.split("_")[1].split(".")[0]) for agent in self.possible_agents}
         self._was_reset = False
         tokens = self.vec.config.game.num_observation_tokens
         self._observation_space = spaces.Box(0, EMPTY_TOKEN, shape=(tokens, 3), dtype=np.uint8)
         self._action_space = spaces.Discrete(self.vec.num_actions)
+
+    @staticmethod
+    def _name(slot: int, life: int) -> str:
+        return f"agent_{slot}" if life == 0 else f"agent_{slot}.{life}"
+
+    def _lives(self) -> int:
+        """Lives an agent can have in one episode: 1, or with returns every life lasting a step
+        and every absence ``respawn_delay`` steps."""
+        game = self.vec.config.game
+        if game.death is None or game.death.respawn_delay is None:
+            return 1
+        if game.max_steps == 0:
+            raise ValueError("PettingZoo needs max_steps > 0 when dead agents return: it names every life up front")
+        return 1 + game.max_steps // (game.death.respawn_delay + 1)
+
+    def _live(self) -> list[str]:
+        """The agents on the map now, under the names of their current lives."""
+        return [self._name(i, self._life[i]) for i in np.flatnonzero(self.vec.active[0]).tolist()]
 
     def observation_space(self, agent: str) -> spaces.Box:
         return self._observation_space
@@ -49,14 +74,15 @@ class MettaGridParallelEnv(ParallelEnv):
     def action_space(self, agent: str) -> spaces.Discrete:
         return self._action_space
 
-    def _observations(self) -> dict[str, np.ndarray]:
-        return {agent: self.vec.observations[0, i].copy() for i, agent in enumerate(self.possible_agents)}
+    def _observations(self, agents: list[str]) -> dict[str, np.ndarray]:
+        return {agent: self.vec.observations[0, self._index[agent]].copy() for agent in agents}
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
         self.vec.reset(seed=seed)
-        self.agents = list(self.possible_agents)
+        self._life = [0] * self.vec.num_agents
+        self.agents = self._live()
         self._was_reset = True
-        return self._observations(), {agent: {} for agent in self.agents}
+        return self._observations(self.agents), {agent: {} for agent in self.agents}
 
     def step(self, actions: Mapping[str, int]) -> tuple[dict, dict, dict, dict, dict]:
         """``actions`` maps agent names (``agent_0`` ...) to action ids. A live agent missing
@@ -69,24 +95,31 @@ class MettaGridParallelEnv(ParallelEnv):
             raise RuntimeError("step() after the episode ended: call reset()")
         if not isinstance(actions, Mapping):
             raise TypeError(f"actions: expected a dict {{agent name: action id}}, got {type(actions).__name__}")
-        unknown = [name for name in actions if name not in self._index]
+        unknown = [name for name in actions if name not in self.agents]
         if unknown:
-            raise ValueError(
-                f"actions: no agent {unknown[0]!r} in this env (agents are {self.possible_agents[0]!r} .. "
-                f"{self.possible_agents[-1]!r})"
-            )
+            live = f"{len(self.agents)} live agents: {self.agents[0]!r} .. {self.agents[-1]!r}"
+            raise ValueError(f"actions: no live agent {unknown[0]!r} in this env ({live})")
         flat = np.zeros((1, self.vec.num_agents), dtype=np.int32)
         for agent, action in actions.items():
             flat[0, self._index[agent]] = action_id(action, f"actions[{agent!r}]")
+        acted = self.agents
         self.vec.step(flat)
-        observations = self._observations()
-        rewards = {agent: float(self.vec.rewards[0, i]) for i, agent in enumerate(self.possible_agents)}
-        terminations = {agent: bool(self.vec.terminals[0, i]) for i, agent in enumerate(self.possible_agents)}
-        truncations = {agent: bool(self.vec.truncations[0, i]) for i, agent in enumerate(self.possible_agents)}
-        infos: dict[str, dict[str, Any]] = {agent: {} for agent in self.possible_agents}
-        if all(terminations[a] or truncations[a] for a in self.agents):
+        slot = {agent: self._index[agent] for agent in acted}
+        rewards = {agent: float(self.vec.rewards[0, i]) for agent, i in slot.items()}
+        terminations = {agent: bool(self.vec.terminals[0, i]) for agent, i in slot.items()}
+        truncations = {agent: bool(self.vec.truncations[0, i]) for agent, i in slot.items()}
+        if self.vec.done(0):
             self.agents = []
-        return observations, rewards, terminations, truncations, infos
+            return self._observations(acted), rewards, terminations, truncations, {agent: {} for agent in acted}
+        # A slot whose agent came back at this step starts its next life under a new name.
+        for i in np.flatnonzero(self.vec.truncations[0] & self.vec.active[0]).tolist():
+            self._life[i] += 1
+        self.agents = self._live()
+        returned = [agent for agent in self.agents if agent not in slot]
+        for agent in returned:
+            rewards[agent], terminations[agent], truncations[agent] = 0.0, False, False
+        observations = self._observations([*acted, *returned])
+        return observations, rewards, terminations, truncations, {agent: {} for agent in observations}
 
     def render(self) -> str | None:
         return self.vec.render_ascii(0) if self.render_mode == "ansi" else None

@@ -56,6 +56,7 @@ class ReplayError(MettaLitError):
 COMMON_COLUMNS = ("color", "is_swappable")
 AGENT_COLUMNS = {"total_reward": "episode_reward", "freeze_remaining": "freeze_remaining", "is_frozen": "is_frozen"}
 AGENT_COLUMNS |= {"freeze_duration": "freeze_duration", "glyph": "glyph"}
+LIFE_COLUMNS = ("is_dead",)  # agents of games where they die (game.death)
 CONVERTER_COLUMNS = ("output_limit", "is_converting", "conversion_duration", "is_cooling_down", "cooldown_duration")
 # An assembler's state: its cooldown (which grows with exhaustion) and how often it was used.
 ASSEMBLER_COLUMNS = {
@@ -99,6 +100,7 @@ class ReplayRecorder:
             if spec.type == "assembler"
         }
         self._is_assembler = np.array([spec.type == "assembler" for spec in specs] or [False])
+        self._life_columns = LIFE_COLUMNS if self.config.game.death is not None else ()
         self._ids: np.ndarray | None = None
         self._previous: dict[str, np.ndarray] = {}
 
@@ -153,6 +155,7 @@ class ReplayRecorder:
             "current_reward": (reward, agents),
         }
         out |= {name: (records[column], agents) for name, column in AGENT_COLUMNS.items()}
+        out |= {name: (records[name], agents) for name in self._life_columns}
         out |= {name: (records[name], converters) for name in CONVERTER_COLUMNS}
         out |= {name: (records[column], assemblers) for name, column in ASSEMBLER_COLUMNS.items()}
         return out
@@ -211,7 +214,7 @@ class ReplayRecorder:
             "item_names": env.resource_names,
             "vibe_names": list(self.config.game.vibe_names),
             "type_names": type_names,
-            "map_size": [env.map_width, env.map_height],
+            "map_size": list(env.map_size(self.index)),
             "num_agents": env.num_agents,
             "max_steps": self.steps,
             "mg_config": self.config.model_dump(mode="json"),

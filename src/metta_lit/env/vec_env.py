@@ -96,10 +96,16 @@ def action_id(value: Any, where: str) -> int:
 
 
 class MettaGridVecEnv:
-    """``num_envs`` MettaGrid envs of ``num_agents`` agents each, stepped in one native call.
+    """``num_envs`` MettaGrid envs of ``num_agents`` agent slots each, stepped in one native call.
 
     Buffers (shape ``[num_envs, num_agents, ...]``): ``observations`` uint8 ``[..., tokens, 3]``,
-    ``rewards`` float32, ``terminals``/``truncations``/``action_success`` bool.
+    ``rewards`` float32, ``terminals``/``truncations``/``action_success``/``active`` bool.
+
+    ``num_agents`` is the game's ``max_agents`` when set (else its ``num_agents``): an env may
+    play a task that places fewer agents (:meth:`compile_task`), and agents may die
+    (``game.death``). A slot no placed, living agent plays reads as padding, gets reward 0,
+    its actions are ignored, and ``active`` is False for it; a death is that agent's terminal
+    flag and its return a truncation flag (its trajectory restarts).
 
     An env whose episode ended is reset with a fresh map at the start of the next ``step``
     (that step's actions for it are ignored and it reports reward 0), unless ``reset(mask)``
@@ -124,13 +130,16 @@ class MettaGridVecEnv:
             check_positive_int(num_threads, "num_threads"),
             desync_episodes,
         )
-        shape = (num_envs, game.num_agents)
+        shape = (num_envs, game.agent_slots)
         self.observations = np.full((*shape, game.num_observation_tokens, 3), EMPTY_TOKEN, dtype=np.uint8)
         self.rewards = np.zeros(shape, dtype=np.float32)
         self.terminals = np.zeros(shape, dtype=bool)
         self.truncations = np.zeros(shape, dtype=bool)
         self.action_success = np.zeros(shape, dtype=bool)
-        self._native.set_buffers(self.observations, self.rewards, self.terminals, self.truncations, self.action_success)
+        self.active = np.zeros(shape, dtype=bool)
+        self._native.set_buffers(
+            self.observations, self.rewards, self.terminals, self.truncations, self.action_success, self.active
+        )
         self._was_reset = False  # step() refuses to run before the first reset()
         # Catalogs that turn the ids of typed records into names: group and object (config)
         # indices, and each object's recipe ({resource: amount} in, out) by object index.
@@ -148,7 +157,8 @@ class MettaGridVecEnv:
 
     @property
     def num_agents(self) -> int:
-        return self.config.game.num_agents
+        """Agent slots per env (the buffers' second dimension)."""
+        return self.config.game.agent_slots
 
     @property
     def num_threads(self) -> int:
@@ -156,11 +166,20 @@ class MettaGridVecEnv:
 
     @property
     def map_width(self) -> int:
+        """The batch's map width (the largest a task may play)."""
         return self._native.map_width
 
     @property
     def map_height(self) -> int:
         return self._native.map_height
+
+    def map_size(self, env: int = 0) -> tuple[int, int]:
+        """(width, height) of the map env ``env`` plays now (a task's may be smaller)."""
+        return tuple(self._native.map_size(self._check_env(env)))
+
+    def placed(self, env: int = 0) -> int:
+        """The agents env ``env``'s episode placed: slots ``0..placed-1`` (the rest are inactive)."""
+        return self._native.placed(self._check_env(env))
 
     @property
     def action_names(self) -> list[str]:
@@ -278,6 +297,10 @@ class MettaGridVecEnv:
     def current_step(self, env: int = 0) -> int:
         return self._native.current_step(self._check_env(env))
 
+    def done(self, env: int = 0) -> bool:
+        """Whether env ``env``'s episode has ended (it starts a new one at its next step or reset)."""
+        return self._native.done(self._check_env(env))
+
     def episode_stat_arrays(self, env: int = 0) -> EpisodeStats:
         """This episode's stats so far, typed: per agent and game, over :attr:`stat_names`."""
         return EpisodeStats(*self._native.episode_stats(self._check_env(env)))
@@ -331,6 +354,7 @@ class MettaGridVecEnv:
                 glyph=int(row["glyph"]),
                 last_action=int(row["last_action"]),
                 episode_reward=float(row["episode_reward"]),
+                is_dead=bool(row["is_dead"]),
             )
             return d
         index = int(row["object_index"])
@@ -375,18 +399,22 @@ class MettaGridVecEnv:
         """Cell names of the map this episode started from ("empty", "wall", "agent.<group>", ...)."""
         codes = self._native.map_cells(self._check_env(env))
         objects, groups = list(self.config.game.objects), list(self.config.game.groups)
-        w = self.map_width
+        w, h = self.map_size(env)
         names = [
-            "empty" if c == 0 else f"agent.{groups[c & 0x7FFF]}" if c & AGENT_CELL else objects[c - 1] for c in codes
+            "empty" if c == 0 else f"agent.{groups[c & 0x7FFF]}" if c & AGENT_CELL else objects[c - 1]
+            for c in codes[: w * h]
         ]
-        return [names[r * w : (r + 1) * w] for r in range(self.map_height)]
+        return [names[r * w : (r + 1) * w] for r in range(h)]
 
     def render_ascii(self, env: int = 0) -> str:
         """The current grid as characters (agents as @ or their team digit)."""
         by_name = {name: ch for ch, name in char_table(self.config.game).items() if name != "empty"}
-        grid = [["." for _ in range(self.map_width)] for _ in range(self.map_height)]
+        width, height = self.map_size(env)
+        grid = [["." for _ in range(width)] for _ in range(height)]
         for obj in self.grid_objects(env):
             name = obj["type_name"]
+            if name == "agent" and obj["is_dead"]:
+                continue
             if name == "agent":
                 group = self.config.game.groups[obj["group_name"]]
                 ch = "@" if group.id == 0 else str(group.id)[-1]

@@ -44,6 +44,11 @@ class Scoring(Strict):
     reps: int = Field(
         default=2000, ge=100, le=100_000, description="bootstrap resamples per interval (rliable's default: 2000)"
     )
+    by_simulation: bool = Field(
+        default=False,
+        description="also compare the simulations within each arm (e.g. one per group size): each one's "
+        "interval and the verdict of each pair",
+    )
 
 
 class ExperimentConfig(Strict):

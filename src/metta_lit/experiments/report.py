@@ -60,7 +60,30 @@ def analyse(config: ExperimentConfig, runs: list[Run]) -> dict[str, Any]:
             "curves": aggregate.curves(matrices, reps=reps),
             "profiles": aggregate.profiles(final, reps=reps),
         }
+        if config.scoring.by_simulation:
+            metrics[metric]["by_simulation"] = by_simulation(final, simulations(runs), metric, reps)
     return metrics
+
+
+def simulations(runs: list[Run]) -> list[str]:
+    """The scored simulations' names, in the order of the score matrices' columns."""
+    entry = next(entry for run in runs for entry in run.scores.values())
+    return sorted(entry["sims"])
+
+
+def by_simulation(final: dict[str, np.ndarray], sims: list[str], metric: str, reps: int) -> dict[str, Any]:
+    """Per arm, its simulations compared as arms are: each one's mean and IQM over the runs with
+    intervals, and a verdict per pair (``agents_8 is lower than agents_2 on ...``)."""
+    out = {}
+    for arm, matrix in final.items():
+        columns = {sim: matrix[:, [j]] for j, sim in enumerate(sims)}
+        pairs = aggregate.pairs(columns, reps=reps)
+        out[arm] = {
+            "simulations": aggregate.aggregates(columns, reps=reps),
+            "pairs": pairs,
+            "verdicts": [aggregate.verdict(pair, metric) for pair in pairs],
+        }
+    return out
 
 
 def write(config: ExperimentConfig, runs: list[Run], folder: Path, metrics: dict[str, Any]) -> dict[str, Any]:
@@ -126,6 +149,12 @@ def print_report(console: Console, config: ExperimentConfig, runs: list[Run], me
     for metric in config.scoring.metrics:
         for line in metrics.get(metric, {}).get("verdicts", []):
             console.print(f"verdict: {line}")
+        for arm, result in metrics.get(metric, {}).get("by_simulation", {}).items():
+            for sim, row in result["simulations"].items():
+                low, high = row["mean_ci"]
+                console.print(f"{arm} on {sim}: {metric} {row['mean']:.3g} [{low:.3g}, {high:.3g}]")
+            for line in result["verdicts"]:
+                console.print(f"verdict ({arm}): {line}")
     for run in runs:
         if run.status == "failed":
             console.print(f"[red]failed[/red] {run.name}: {run.error}")

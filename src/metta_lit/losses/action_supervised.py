@@ -8,6 +8,7 @@ import torch
 from tensordict import TensorDictBase
 
 from metta_lit.checkpoints.manager import CheckpointManager
+from metta_lit.losses import functional as F
 from metta_lit.losses.base import LossMixin
 from metta_lit.policy.scripted import ScriptedPolicy
 from metta_lit.rl.teacher import Teacher
@@ -53,8 +54,10 @@ class ActionSupervisedLoss(LossMixin):
         terms = super().loss_terms(minibatch, output)
         target = minibatch[SUPERVISOR, "action"]
         log_probs = torch.log_softmax(output["logits"], -1)
-        nll = -log_probs.gather(-1, target.unsqueeze(-1)).mean()
+        active = self.active_steps(minibatch)
+        nll = F.masked_mean(-log_probs.gather(-1, target.unsqueeze(-1)).squeeze(-1), active)
         self.record_metric("action_supervised", "nll", nll)
-        self.record_metric("action_supervised", "agreement", (log_probs.argmax(-1) == target).float().mean())
+        agreement = F.masked_mean((log_probs.argmax(-1) == target).float(), active)
+        self.record_metric("action_supervised", "agreement", agreement)
         terms["action_supervised/nll"] = self.supervised_coef * nll
         return terms

@@ -15,7 +15,10 @@ The contract between the rollout, the policy and the losses is TensorDict keys:
   ``state_value`` and whatever an architecture adds) plus ``action_log_prob`` and ``entropy``
   of the stored actions; losses read it and never write into it;
 - a loss that keeps per-row state writes it under its own sub-key of the experience
-  (``experience["ppo", "returns"]``), so no loss overwrites another's inputs.
+  (``experience["ppo", "returns"]``), so no loss overwrites another's inputs;
+- rows keep ``active`` (``[rows, T, 1]``): steps where no agent played the slot (a task with
+  fewer agents than the env's slots, a dead agent) count in no loss, mean or normalization
+  (:meth:`LossMixin.active_steps`).
 """
 
 from __future__ import annotations
@@ -62,6 +65,15 @@ class LossMixin:
         """Rollout keys this loss reads from experience rows, beyond the policy's inputs
         (``observation``, ``is_init``, ``action`` and its memory), which every row keeps."""
         return set()
+
+    @staticmethod
+    def active_steps(rows: TensorDictBase) -> torch.Tensor | None:
+        """``[rows, T]`` bool: the steps a placed, living agent played (what every loss term
+        is a mean over), or None when it is every step (the common case: plain means)."""
+        if "active" not in rows.keys():
+            return None
+        active = rows["active"].reshape(rows.shape)
+        return None if bool(active.all()) else active
 
     def rollout_modules(self) -> list[Teacher]:
         """Modules that act alongside the policy in training rollouts (a loss's teacher);

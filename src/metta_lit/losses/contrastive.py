@@ -58,8 +58,15 @@ class ContrastiveLoss(LossMixin):
         t = torch.randint(0, steps - 1, (rows, self.anchors_per_row), device=embedding.device)
         offsets = geometric_offsets(rows, steps, self.discount).to(embedding.device).gather(1, t)
         row = torch.arange(rows, device=embedding.device).unsqueeze(1).expand_as(t)
-        anchors = self.projection(embedding[row, t].reshape(-1, embedding.shape[-1]))
-        positives = self.projection(embedding[row, t + offsets].reshape(-1, embedding.shape[-1]))
+        anchors, positives = embedding[row, t].reshape(-1, embedding.shape[-1]), embedding[row, t + offsets]
+        positives = positives.reshape(-1, embedding.shape[-1])
+        active = self.active_steps(minibatch)
+        if active is not None:  # pairs whose both steps an agent played
+            played = (active[row, t] & active[row, t + offsets]).reshape(-1)
+            if not played.any():
+                return terms
+            anchors, positives = anchors[played], positives[played]
+        anchors, positives = self.projection(anchors), self.projection(positives)
         loss, positive, negative = F.info_nce(anchors, positives, self.temperature)
         self.record_metric("contrastive", "loss", loss)
         self.record_metric("contrastive", "positive_similarity", positive)

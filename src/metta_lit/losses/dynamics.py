@@ -47,9 +47,11 @@ class DynamicsLoss(LossMixin):
 
     def loss_terms(self, minibatch: TensorDictBase, output: TensorDictBase) -> dict[str, torch.Tensor]:
         terms = super().loss_terms(minibatch, output)
-        core = output["core"]
-        reward = ((self.reward_head(core).squeeze(-1) - minibatch["next", "reward"].squeeze(-1)) ** 2).mean()
-        future = ((self.return_head(core).squeeze(-1) - minibatch["dynamics", "returns"]) ** 2).mean()
+        core, active = output["core"], self.active_steps(minibatch)
+        reward = F.masked_mean(
+            (self.reward_head(core).squeeze(-1) - minibatch["next", "reward"].squeeze(-1)) ** 2, active
+        )
+        future = F.masked_mean((self.return_head(core).squeeze(-1) - minibatch["dynamics", "returns"]) ** 2, active)
         self.record_metric("dynamics", "reward_mse", reward)
         self.record_metric("dynamics", "return_mse", future)
         terms["dynamics/reward"] = self.reward_pred_coef * reward

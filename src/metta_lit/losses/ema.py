@@ -9,6 +9,7 @@ import torch
 from tensordict import TensorDictBase
 from torch import nn
 
+from metta_lit.losses import functional as F
 from metta_lit.losses.base import LossMixin
 from metta_lit.rl.experience import forward_rows, policy_input_keys
 
@@ -47,7 +48,9 @@ class EMALoss(LossMixin):
         with torch.no_grad():
             target = forward_rows(self.ema_target, minibatch.select(*policy_input_keys(self.ema_target)))["embedding"]
         predicted = nn.functional.normalize(self.predictor(output["embedding"][:, :-k]), dim=-1)
-        loss = (2.0 - 2.0 * (predicted * nn.functional.normalize(target[:, k:], dim=-1)).sum(-1)).mean()
+        active = self.active_steps(minibatch)
+        played = None if active is None else active[:, :-k] & active[:, k:]  # both ends played
+        loss = F.masked_mean(2.0 - 2.0 * (predicted * nn.functional.normalize(target[:, k:], dim=-1)).sum(-1), played)
         self.record_metric("ema", "loss", loss)
         terms["ema/byol"] = self.ema_coef * loss
         return terms

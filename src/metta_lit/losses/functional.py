@@ -58,6 +58,15 @@ def importance_weights(probabilities: torch.Tensor, beta: float) -> torch.Tensor
     return (probabilities.numel() * probabilities).pow(-beta)
 
 
+def masked_mean(x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """The mean of ``x`` over the entries where ``mask`` (bool, ``x``'s shape) is set: steps of
+    slots no agent played (fewer agents this episode, a dead agent) count for nothing. None:
+    every entry (the plain mean, bit for bit)."""
+    if mask is None:
+        return x.mean()
+    return torch.where(mask, x, 0.0).sum() / mask.sum().clamp_min(1).to(x.dtype)
+
+
 def normalize(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     return (x - mean) / (std + eps)
 
@@ -73,8 +82,10 @@ def ppo_terms(
     clip_coef: float,
     vf_clip_coef: float,
     clip_vloss: bool = True,
+    mask: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
-    """Clipped policy loss, (clipped) value loss, entropy and diagnostics (spec 5.4).
+    """Clipped policy loss, (clipped) value loss, entropy and diagnostics (spec 5.4), each a
+    mean over the steps ``mask`` keeps (None: all).
 
     ``advantages`` arrive already normalized/weighted. Returns unweighted terms; the caller
     combines ``policy - ent_coef * entropy + vf_coef * value``.
@@ -83,19 +94,19 @@ def ppo_terms(
     ratio = log_ratio.exp()
     pg1 = -advantages * ratio
     pg2 = -advantages * ratio.clamp(1.0 - clip_coef, 1.0 + clip_coef)
-    policy = torch.max(pg1, pg2).mean()
+    policy = masked_mean(torch.max(pg1, pg2), mask)
     if clip_vloss:
         clipped = old_values + (new_values - old_values).clamp(-vf_clip_coef, vf_clip_coef)
-        value = 0.5 * torch.max((new_values - returns) ** 2, (clipped - returns) ** 2).mean()
+        value = 0.5 * masked_mean(torch.max((new_values - returns) ** 2, (clipped - returns) ** 2), mask)
     else:
-        value = 0.5 * ((new_values - returns) ** 2).mean()
+        value = 0.5 * masked_mean((new_values - returns) ** 2, mask)
     with torch.no_grad():
-        approx_kl = ((ratio - 1.0) - log_ratio).mean()
-        clipfrac = ((ratio - 1.0).abs() > clip_coef).float().mean()
+        approx_kl = masked_mean((ratio - 1.0) - log_ratio, mask)
+        clipfrac = masked_mean(((ratio - 1.0).abs() > clip_coef).float(), mask)
     return {
         "policy": policy,
         "value": value,
-        "entropy": entropy.mean(),
+        "entropy": masked_mean(entropy, mask),
         "approx_kl": approx_kl,
         "clipfrac": clipfrac,
         "ratio": ratio.detach(),
@@ -122,22 +133,35 @@ def discounted_returns(rewards: torch.Tensor, dones: torch.Tensor, gamma: float)
     return out
 
 
-def group_baselined(returns: torch.Tensor, group_size: int) -> torch.Tensor:
+def group_baselined(returns: torch.Tensor, group_size: int, mask: torch.Tensor | None = None) -> torch.Tensor:
     """``returns`` ``[r, T]`` minus the mean over its group of ``group_size`` consecutive rows
-    (segments), step by step: GRPO's critic-free advantage. A last, smaller group is its own."""
+    (segments), step by step: GRPO's critic-free advantage. A last, smaller group is its own.
+    With ``mask`` the mean is over the group's rows that ``mask`` keeps at that step."""
     out = torch.empty_like(returns)
     for start in range(0, returns.shape[0], group_size):
         group = returns[start : start + group_size]
-        out[start : start + group_size] = group - group.mean(0, keepdim=True)
+        if mask is None:
+            mean = group.mean(0, keepdim=True)
+        else:
+            kept = mask[start : start + group_size]
+            mean = torch.where(kept, group, 0.0).sum(0, keepdim=True) / kept.sum(0, keepdim=True).clamp_min(1)
+        out[start : start + group_size] = group - mean
     return out
 
 
 def clipped_surrogate(
-    new_log_prob: torch.Tensor, old_log_prob: torch.Tensor, advantages: torch.Tensor, clip_coef: float
+    new_log_prob: torch.Tensor,
+    old_log_prob: torch.Tensor,
+    advantages: torch.Tensor,
+    clip_coef: float,
+    mask: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """PPO's clipped policy loss ``mean(max(-A r, -A clip(r)))`` and the ratio ``r``."""
+    """PPO's clipped policy loss ``mean(max(-A r, -A clip(r)))`` over the steps ``mask`` keeps,
+    and the ratio ``r``."""
     ratio = (new_log_prob - old_log_prob).clamp(-10.0, 10.0).exp()
-    loss = torch.max(-advantages * ratio, -advantages * ratio.clamp(1.0 - clip_coef, 1.0 + clip_coef)).mean()
+    loss = masked_mean(
+        torch.max(-advantages * ratio, -advantages * ratio.clamp(1.0 - clip_coef, 1.0 + clip_coef)), mask
+    )
     return loss, ratio
 
 

@@ -43,23 +43,27 @@ class GRPOLoss(LossMixin):
         returns = F.discounted_returns(
             experience["next", "reward"].squeeze(-1), experience["next", "done"].squeeze(-1), self.grpo_gamma
         )
-        advantages = F.group_baselined(returns, self.group_size)
+        active = self.active_steps(experience)
+        advantages = F.group_baselined(returns, self.group_size, active)
         if self.grpo_norm_adv:
-            advantages = advantages / (advantages.std() + 1e-8)
+            advantages = advantages / ((advantages if active is None else advantages[active]).std() + 1e-8)
         experience["grpo", "advantages"] = advantages
 
     def loss_terms(self, minibatch: TensorDictBase, output: TensorDictBase) -> dict[str, torch.Tensor]:
         terms = super().loss_terms(minibatch, output)
+        active = self.active_steps(minibatch)
         policy, ratio = F.clipped_surrogate(
             output["action_log_prob"],
             minibatch["action_log_prob"],
             minibatch["grpo", "advantages"],
             self.grpo_clip_coef,
+            active,
         )
-        entropy = output["entropy"].mean()
+        entropy = F.masked_mean(output["entropy"], active)
         self.record_metric("grpo", "policy", policy)
         self.record_metric("grpo", "entropy", entropy)
-        self.record_metric("grpo", "clipfrac", ((ratio - 1.0).abs() > self.grpo_clip_coef).float().mean())
+        clipfrac = F.masked_mean(((ratio - 1.0).abs() > self.grpo_clip_coef).float(), active)
+        self.record_metric("grpo", "clipfrac", clipfrac)
         terms["grpo/policy"] = policy
         terms["grpo/entropy"] = -self.grpo_ent_coef * entropy
         # The value head stays in the graph with weight 0: under DDP every parameter must get

@@ -66,7 +66,9 @@ class KickstarterLoss(LossMixin):
         self.record_metric("kickstarter", "coef", weight)
         if weight <= 0:
             return terms
-        rows = self.kickstart_rows(minibatch)
+        rows, active = self.kickstart_rows(minibatch), self.active_steps(minibatch)
+        if active is not None:  # only the steps an agent played
+            rows = active if rows is None else rows & active
         student_logits, student_value = output["logits"], output["state_value"]
         teacher_logits, teacher_value = minibatch[NAMESPACE, "logits"], minibatch[NAMESPACE, "state_value"]
         if rows is not None:

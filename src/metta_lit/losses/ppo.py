@@ -108,6 +108,9 @@ class PPOLoss(LossMixin):
         return mean, var.clamp_min(0).sqrt()
 
     def _advantage(self, exp: TensorDictBase) -> torch.Tensor:
+        """GAE over the rows (see :func:`~metta_lit.losses.functional.advantage`). Steps no
+        agent played are cut off from the others by done flags (an episode's end, a death, a
+        return), so no active step's advantage reads them."""
         return F.advantage(
             exp["ppo", "values"],
             exp["next", "reward"].squeeze(-1),
@@ -127,16 +130,20 @@ class PPOLoss(LossMixin):
         experience["ppo", "ratio"] = torch.ones_like(values)
         experience["ppo", "returns"] = self._advantage(experience) + values
         returns = experience["ppo", "returns"]
-        self.record_metric("ppo", "explained_variance", F.explained_variance(values.flatten(), returns.flatten()))
+        active = self.active_steps(experience)
+        played_values, played_returns = (values, returns) if active is None else (values[active], returns[active])
+        self.record_metric(
+            "ppo", "explained_variance", F.explained_variance(played_values.flatten(), played_returns.flatten())
+        )
         # The scales a value normalization would act on: a critic far from its returns' scale
         # fits slowly, and the value loss then dominates the gradient.
-        self.record_metric("ppo", "value_scale", values.abs().mean())
-        self.record_metric("ppo", "return_scale", returns.abs().mean())
-        self.record_metric("ppo", "return_std", returns.std())
+        self.record_metric("ppo", "value_scale", played_values.abs().mean())
+        self.record_metric("ppo", "return_scale", played_returns.abs().mean())
+        self.record_metric("ppo", "return_std", played_returns.std())
         # Found once per update (the policy may have been replaced since the last one).
         self._value_normalizer = normalizer = value_normalizer(self.policy)
         if normalizer is not None:
-            mean, square_mean, _ = self.global_moments(returns)
+            mean, square_mean, _ = self.global_moments(played_returns)
             normalizer.update(mean, square_mean, self.value_norm_rate)  # the same on every rank
             self.record_metric("ppo", "value_norm_mean", normalizer.mean)
             self.record_metric("ppo", "value_norm_std", normalizer.std)
@@ -162,7 +169,11 @@ class PPOLoss(LossMixin):
         if self.prio_alpha == 0:
             return super().minibatch_rows(experience, rows)
         with torch.no_grad():
-            probabilities = F.row_priorities(self._advantage(experience), self.prio_alpha)
+            advantages = self._advantage(experience)
+            active = self.active_steps(experience)
+            if active is not None:  # a row's priority is what its played steps hold
+                advantages = advantages * active
+            probabilities = F.row_priorities(advantages, self.prio_alpha)
         weights = F.importance_weights(probabilities, self.prio_beta())
         experience["ppo", "prio_weight"] = weights[:, None].expand(experience.shape).clone()  # per row, over its steps
         segments = experience.shape[0]
@@ -172,12 +183,15 @@ class PPOLoss(LossMixin):
 
     def loss_terms(self, minibatch: TensorDictBase, output: TensorDictBase) -> dict[str, torch.Tensor]:
         terms = super().loss_terms(minibatch, output)
+        active = self.active_steps(minibatch)
         with torch.no_grad():
             adv = self._advantage(minibatch)
             returns = adv + minibatch["ppo", "values"]
-            if self.norm_adv:
-                mean, std = self.global_mean_std(adv)
+            if self.norm_adv:  # by the played steps' statistics
+                mean, std = self.global_mean_std(adv if active is None else adv[active])
                 adv = F.normalize(adv, mean, std)
+            if active is not None:  # finite where unplayed (0 * NaN would reach the gradient)
+                adv = torch.where(active, adv, 0.0)
             if self.prio_alpha > 0:
                 adv = adv * minibatch["ppo", "prio_weight"]
         new_values, old_values = output["state_value"].squeeze(-1), minibatch["ppo", "values"]
@@ -195,6 +209,7 @@ class PPOLoss(LossMixin):
             self.scheduled(self.clip_coef, self.clip_schedule, "clip_coef"),
             self.vf_clip_coef,
             self.clip_vloss,
+            active,
         )
         self._ppo_ratio, self._ppo_kl = t["ratio"], t["approx_kl"]
         for key in ("policy", "value", "entropy", "approx_kl", "clipfrac"):

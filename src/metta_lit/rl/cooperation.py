@@ -13,6 +13,9 @@ What a cooperation question is measured by, per episode:
 - ``coop/items_shared``: items handed to another agent by moving into it (``<item>.shared``),
   and ``coop/chest_passed``: units withdrawn from a chest by another agent than the one that
   deposited them (``chest.<item>.passed``);
+- a commons: ``coop/commons_left``, what the chests hold at the episode's end
+  (``chest.<item>.amount``), and ``coop/commons_regrown``, what regrowing chests added
+  (``chest.<item>.regrown``): what a group's harvesting leaves and lets grow back;
 - signalling: ``coop/<assembler>/protocol_<k>_uses``, the uses of each protocol of an assembler
   that chooses by vibes (``<name>.uses.protocol_<k>``), ``coop/vibe_changes``, how often
   agents changed their vibe (``action.change_vibe.success``), and ``coop/vibe_action_mi``, the
@@ -92,6 +95,9 @@ def cooperation_metrics(
             shared = (shared or 0.0) + float(per_agent[s])
         elif kind == "chest_passed":
             passed = (passed or 0.0) + float(game_stats[s])
+        elif kind in ("chest_amount", "chest_regrown"):
+            key = "coop/commons_left" if kind == "chest_amount" else "coop/commons_regrown"
+            out[key] = out.get(key, 0.0) + float(game_stats[s])
         elif kind == "protocol_uses":
             out[f"coop/{a}/protocol_{b}_uses"] = float(game_stats[s])
         elif kind == "action_success" and a == "change_vibe":

@@ -34,9 +34,10 @@ def rows_from_rollout(
     data: TensorDictBase, policy: Policy, keys: Iterable[NestedKey], device: torch.device
 ) -> TensorDictBase:
     """Collector output ``[E, A, T]`` -> rows ``[E*A, T]`` holding the policy's inputs, the
-    actions and the declared ``keys`` (``"bootstrap_value"``: V(s_T) after each row)."""
+    actions, ``active`` (which steps an agent played: losses leave the others out) and the
+    declared ``keys`` (``"bootstrap_value"``: V(s_T) after each row)."""
     rows = data.reshape(-1, data.shape[-1])
-    keys = set(keys)
+    keys = set(keys) | ({"active"} if "active" in rows.keys() else set())
     wanted = [*policy_input_keys(policy), "action", *sorted(keys - {BOOTSTRAP_VALUE}, key=str)]
     missing = [key for key in wanted if key not in rows.keys(include_nested=True)]
     if missing:

@@ -37,7 +37,7 @@ class EpisodeResult:
     episode_id: str
     env: int
     steps: int
-    rewards: np.ndarray  # float32 [agents]: each agent's episode return
+    rewards: np.ndarray  # float32 [agents]: each agent's episode return (the agents it placed)
     stats: EpisodeStats  # typed stats over stat_names
     stat_names: list[str]
     stat_keys: list[tuple[str, str, str]]  # typed, per stat (MettaGridVecEnv.stat_keys)
@@ -93,8 +93,29 @@ class EpisodeResult:
         out.update({f"env_game/{names[s]}": float(game[s]) for s in np.flatnonzero(game)})
         out["episode/reward"] = float(self.rewards.mean())
         out["episode/length"] = float(self.steps)
+        out["episode/agents"] = float(len(self.rewards))
+        out.update(self.lives())
         out.update(self.cooperation())
         return out
+
+    def lives(self) -> dict[str, float]:
+        """With deaths (``game.death``): ``life/alive_per_step`` (agents on the map, mean over
+        the steps), ``life/deaths`` and ``life/respawns`` (per episode) and ``life/lifetime``
+        (steps alive per life lived)."""
+        column = {
+            kind: s for s, (kind, _, _) in enumerate(self.stat_keys) if kind in ("steps_alive", "deaths", "respawns")
+        }
+        if "steps_alive" not in column:
+            return {}
+        alive, deaths, respawns = (
+            float(self.stats.agent[:, column[k]].sum()) for k in ("steps_alive", "deaths", "respawns")
+        )
+        return {
+            "life/alive_per_step": alive / max(self.steps, 1),
+            "life/deaths": deaths,
+            "life/respawns": respawns,
+            "life/lifetime": alive / (len(self.rewards) + respawns),
+        }
 
     def cooperation(self) -> dict[str, float]:
         """The episode's ``coop/*`` metrics (see :mod:`metta_lit.rl.cooperation`)."""
@@ -106,9 +127,12 @@ class EpisodeResult:
 class MettaGridTorchEnv(EnvBase):
     """``num_envs`` MettaGrid envs as one TorchRL env of batch ``[num_envs, num_agents]``.
 
-    Keys: ``observation`` uint8 ``[E, A, tokens, 3]``; ``action`` int64 ``[E, A]`` (flat
-    catalog); ``reward``/``done``/``terminated``/``truncated`` ``[E, A, 1]``. An episode ends
-    for all agents of an env at once; TorchRL's ``_reset`` mask then resets that env natively.
+    Keys: ``observation`` uint8 ``[E, A, tokens, 3]``; ``active`` bool ``[E, A, 1]`` (a
+    placed, living agent plays the slot: see :class:`~metta_lit.env.MettaGridVecEnv`; losses
+    and metrics leave the other slots out); ``action`` int64 ``[E, A]`` (flat catalog);
+    ``reward``/``done``/``terminated``/``truncated`` ``[E, A, 1]``. An episode ends for all
+    slots of an env at once, and TorchRL's ``_reset`` mask then resets that env natively; an
+    agent's death (or return) is done for that slot alone, and resets only its memory.
     Each finished episode is read once into an :class:`EpisodeResult`; they accumulate in
     :attr:`finished_episodes` until popped. With a ``replay_dir`` each episode is also written
     as a replay, except in envs whose entry of :attr:`recording` was cleared.
@@ -145,6 +169,7 @@ class MettaGridTorchEnv(EnvBase):
         self._rewards = torch.from_numpy(self.vec.rewards)
         self._terminals = torch.from_numpy(self.vec.terminals)
         self._truncations = torch.from_numpy(self.vec.truncations)
+        self._active = torch.from_numpy(self.vec.active)
         self.finished_episodes: list[EpisodeResult] = []
         self.recording = np.ones(num_envs, dtype=bool)  # envs whose episodes are still wanted as replays
         # Called with the envs that start an episode (after their reset); returns each one's
@@ -153,7 +178,9 @@ class MettaGridTorchEnv(EnvBase):
         self._partners: list[str | None] = [None] * num_envs
         tokens = self.vec.config.game.num_observation_tokens
         self.observation_spec = Composite(
-            observation=Unbounded((*batch, tokens, 3), dtype=torch.uint8, device=self.device), shape=batch
+            observation=Unbounded((*batch, tokens, 3), dtype=torch.uint8, device=self.device),
+            active=Categorical(2, shape=(*batch, 1), dtype=torch.bool, device=self.device),
+            shape=batch,
         )
         self.action_spec = Categorical(self.vec.num_actions, shape=batch, dtype=torch.int64, device=self.device)
         self.reward_spec = Unbounded((*batch, 1), dtype=torch.float32, device=self.device)
@@ -207,12 +234,15 @@ class MettaGridTorchEnv(EnvBase):
     def _reset(self, tensordict: TensorDictBase | None = None, **kwargs: Any) -> TensorDictBase:
         mask = None
         if tensordict is not None and "_reset" in tensordict.keys():
-            # The native env resets whole envs; every agent of a finished env is done.
-            mask = tensordict["_reset"].reshape(self.batch_size).any(-1).cpu().numpy()
+            # The native env resets whole envs, whose every slot is done when their episode
+            # ends; one agent's death or return (done for that slot alone) resets nothing here
+            # (TorchRL resets that slot's memory).
+            mask = tensordict["_reset"].reshape(self.batch_size).all(-1).cpu().numpy() & self._ended()
         if self.curriculum is not None:
             for e in range(self.vec.num_envs) if mask is None else np.flatnonzero(mask).tolist():
                 self._start_task(e)
-        self.vec.reset(mask=mask)
+        if mask is None or mask.any():
+            self.vec.reset(mask=mask)
         started = list(range(self.vec.num_envs)) if mask is None else np.flatnonzero(mask).tolist()
         if self._replays:
             self._replays.reset(started, self._task_configs)
@@ -223,6 +253,7 @@ class MettaGridTorchEnv(EnvBase):
         return TensorDict(
             {
                 "observation": self._obs.to(self.device, copy=True),
+                "active": self._active.unsqueeze(-1).to(self.device, copy=True),
                 "done": zeros,
                 "terminated": zeros.clone(),
                 "truncated": zeros.clone(),
@@ -236,7 +267,7 @@ class MettaGridTorchEnv(EnvBase):
         self.vec.step(actions)
         if self._replays:
             self._replays.step(actions)
-        ended = np.flatnonzero(self.vec.terminals.all(1) | self.vec.truncations.all(1))
+        ended = np.flatnonzero(self._ended())
         for e in ended.tolist():
             episode_id = uuid.uuid4().hex
             url = self._replays.finish(e, episode_id) if self._replays and self.recording[e] else None
@@ -250,6 +281,7 @@ class MettaGridTorchEnv(EnvBase):
         return TensorDict(
             {
                 "observation": self._obs.to(self.device, copy=True),
+                "active": self._active.unsqueeze(-1).to(self.device, copy=True),
                 "reward": self._rewards.unsqueeze(-1).to(self.device, copy=True),
                 "done": terminated | truncated,
                 "terminated": terminated,
@@ -258,6 +290,14 @@ class MettaGridTorchEnv(EnvBase):
             batch_size=self.batch_size,
             device=self.device,
         )
+
+    def _ended(self) -> np.ndarray:
+        """Per env, whether its episode ended at the last step: every slot done, and the env
+        done natively (every agent dying in one step is not an end while any will return)."""
+        flagged = (self.vec.terminals | self.vec.truncations).all(1)
+        for e in np.flatnonzero(flagged).tolist():
+            flagged[e] = self.vec.done(e)
+        return flagged
 
     def _start_task(self, e: int) -> None:
         """Env ``e`` plays the curriculum's next task from its coming reset."""

@@ -8,6 +8,7 @@ from collections import deque
 import torch
 from tensordict import TensorDictBase
 
+from metta_lit.losses.functional import masked_mean
 from metta_lit.rl.torch_env import EpisodeResult
 
 # Shown next to the progress bar; everything is logged.
@@ -24,7 +25,21 @@ def episode_metrics(episodes: list[EpisodeResult]) -> dict[str, float]:
     """Means over the episodes an update finished, and their count (none: nothing)."""
     if not episodes:
         return {}
-    return {**mean_metrics([episode.summary() for episode in episodes]), "overview/episodes": float(len(episodes))}
+    summaries = [episode.summary() for episode in episodes]
+    out = {**mean_metrics(summaries), "overview/episodes": float(len(episodes))}
+    sizes = sorted({len(episode.rewards) for episode in episodes})
+    if len(sizes) > 1:  # episodes of several group sizes (a curriculum over them): each size's own means
+        for size in sizes:
+            group = [s for s, episode in zip(summaries, episodes, strict=True) if len(episode.rewards) == size]
+            out.update(
+                {f"by_agents/{size}/{key}": value for key, value in mean_metrics(group).items() if _per_size(key)}
+            )
+    return out
+
+
+def _per_size(key: str) -> bool:
+    """Whether a metric is reported per group size: reward, hearts, lives and cooperation."""
+    return key in ("episode/reward", "env_agent/heart.gained") or key.startswith(("coop/", "life/"))
 
 
 def validation_metrics(episodes: list[EpisodeResult]) -> dict[str, float]:
@@ -62,8 +77,11 @@ def update_metrics(
     started: float,
     rollout_seconds: float,
 ) -> dict[str, float]:
-    """The ``overview/*`` of one update; ``started``: ``perf_counter`` when its rollout began."""
+    """The ``overview/*`` of one update; ``started``: ``perf_counter`` when its rollout began.
+    ``agent_steps`` counts slot-steps (what the update cost); reward per step is per step an
+    agent played."""
     steps = batch_per_rank * world_size
+    active = rollout["active"]
     return {
         "overview/sps": steps / (time.perf_counter() - started),  # rollout + update
         "overview/rollout_sps": steps / rollout_seconds,
@@ -71,7 +89,8 @@ def update_metrics(
         "overview/batch_per_rank": float(batch_per_rank),
         "overview/global_batch": float(steps),
         "overview/learning_rate": lr,
-        "overview/reward_per_step": float(rollout["next", "reward"].mean()),
+        "overview/reward_per_step": float(masked_mean(rollout["next", "reward"], active)),
+        "overview/active_share": float(active.float().mean()),  # of the slot-steps, those an agent played
         "overview/threads": float(torch.get_num_threads()),
     }
 
