@@ -193,6 +193,20 @@ def metta_lit(*args: str, cwd: Path, check: bool = True, timeout: int = 300) -> 
     return proc
 
 
+def refused(capsys: pytest.CaptureFixture, *args: str) -> str:
+    """``metta-lit ARGS`` run in this process, expected to refuse: its error (what the user
+    reads). A process each would be mostly start-up; the command's checks come before any work.
+    Fails on a zero exit or a traceback."""
+    from metta_lit.cli.main import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    code = exit_info.value.code
+    message = capsys.readouterr().err + ("" if isinstance(code, int) else str(code))
+    assert code not in (0, None) and "Traceback" not in message, message[-2000:]
+    return message
+
+
 def read_metrics(run_dir: Path) -> list[dict[str, str]]:
     with open(run_dir / "logs" / "metrics.csv") as f:
         return list(csv.DictReader(f))

@@ -20,7 +20,7 @@ from metta_lit.evaluation.stats_db import EvalStatsDB
 from metta_lit.experiments import ExperimentConfig
 from metta_lit.experiments.launchers import ray_task_status
 from metta_lit.experiments.runner import Experiment
-from tests.conftest import ROOT, processes_naming, ray_cluster
+from tests.conftest import ROOT, processes_naming, ray_cluster, refused
 
 SMOKE = ROOT / "configs" / "experiments" / "smoke.yaml"
 
@@ -51,24 +51,25 @@ def experiment(config: Path, *args: str, timeout: int = 900) -> subprocess.Compl
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_the_smoke_experiment_reports_and_a_killed_one_resumes_to_the_same_result(tmp_path):
-    """The smoke experiment at two seeds per arm, killed with -9 once its third run has saved a
-    checkpoint: its children die with it; the same command then trains neither finished run
+    """The smoke experiment at one seed per arm, killed with -9 once its second run has saved a
+    checkpoint: its children die with it; the same command then does not train the finished run
     again, resumes the killed one from its checkpoint, scores and reports everything. The
     resumed run scores what the same run trained without interruption does (the runs are
-    deterministic at one torch thread, so the runs never interrupted score as in an
-    uninterrupted experiment too). Two seeds, not the file's three: each run is two processes
-    of mostly start-up, and two per arm exercise the same machinery."""
-    parts = config_file(tmp_path / "parts", seeds=2)
+    deterministic at one torch thread, so the run never interrupted scores as in an
+    uninterrupted experiment too). One seed, not the file's three: each run is two processes
+    of mostly start-up, and the statistics over several runs are tested on hand-made tables
+    (test_statistics.py)."""
+    parts = config_file(tmp_path / "parts", seeds=1)
     out = tmp_path / "parts" / "experiments" / "smoke"
     driver = subprocess.Popen(
         [sys.executable, "-m", "metta_lit.cli", "experiment", "--config", str(parts)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    third = out / "train_dir" / "smoke.no_entropy.s0" / "checkpoints" / "last.ckpt"
+    second = out / "train_dir" / "smoke.no_entropy.s0" / "checkpoints" / "last.ckpt"
     deadline = time.time() + 600
-    while not third.exists():
-        assert time.time() < deadline and driver.poll() is None, "the third run never saved a checkpoint"
+    while not second.exists():
+        assert time.time() < deadline and driver.poll() is None, "the second run never saved a checkpoint"
         time.sleep(0.2)
     driver.send_signal(signal.SIGKILL)
     driver.wait()
@@ -82,16 +83,16 @@ def test_the_smoke_experiment_reports_and_a_killed_one_resumes_to_the_same_resul
     assert (out / "logs" / "smoke.default.s0.fit.log").read_text() == first_log  # not trained again
     assert "resuming run 'smoke.no_entropy.s0'" in (out / "logs" / "smoke.no_entropy.s0.fit.log").read_text()
     document = json.loads((out / "experiment.json").read_text())["results"]
-    assert [r["status"] for r in document["runs"]] == ["done"] * 4
+    assert [r["status"] for r in document["runs"]] == ["done"] * 2
     reward = document["metrics"]["reward"]
-    assert set(reward["arms"]) == {"default", "no_entropy"} and all(a["runs"] == 2 for a in reward["arms"].values())
+    assert set(reward["arms"]) == {"default", "no_entropy"} and all(a["runs"] == 1 for a in reward["arms"].values())
     assert all(len(points) == 2 for points in reward["curves"].values())  # the scored points along the budget
     assert len(reward["pairs"]) == 1 and "heart.gained" in document["metrics"]
     assert done.stdout.count("verdict: ") == 2, done.stdout[-2000:]  # one pair, two metrics
     for plot in ("curves_reward.png", "profiles_reward.png", "curves_heart_gained.png"):
         assert (out / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # Every run's every scored version is in the stats DB, as its run name and version.
-    assert len(EvalStatsDB(str(out / "stats.duckdb")).policies()) == 4 * 2
+    assert len(EvalStatsDB(str(out / "stats.duckdb")).policies()) == 2 * 2
     # The same command again trains and scores nothing, and reports the same.
     logs = {p.name: p.stat().st_size for p in (out / "logs").iterdir()}
     again = experiment(parts)
@@ -125,30 +126,14 @@ def test_bad_experiment_files_are_one_clear_error(tmp_path):
             ExperimentConfig.load(str(path))
 
 
-def test_an_unknown_override_or_launcher_is_one_line(tmp_path):
+def test_an_unknown_override_or_launcher_is_one_line(tmp_path, monkeypatch, capsys):
     unknown = config_file(tmp_path, arms=[{"name": "typo", "overrides": {"model.init_args.ent_coeff": 0.1}}])
-    run = experiment(unknown, timeout=300)
-    assert run.returncode != 0 and "Traceback" not in run.stderr
-    assert "arm 'typo'" in run.stderr and "ent_coeff" in run.stderr, run.stderr[-2000:]
-    launcher = experiment(config_file(tmp_path), "--launcher", "pbs", timeout=300)
-    assert launcher.returncode != 0 and "Traceback" not in launcher.stderr and "slurm" in launcher.stderr
-    no_sbatch = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "metta_lit.cli",
-            "experiment",
-            "--config",
-            str(config_file(tmp_path)),
-            "--launcher",
-            "slurm",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PATH": str(Path(sys.executable).parent)},  # no sbatch there
-    )
-    assert no_sbatch.returncode != 0 and "sbatch is not on PATH" in no_sbatch.stderr, no_sbatch.stderr[-2000:]
+    message = refused(capsys, "experiment", "--config", str(unknown))
+    assert "arm 'typo'" in message and "ent_coeff" in message, message[-2000:]
+    assert "slurm" in refused(capsys, "experiment", "--config", str(config_file(tmp_path)), "--launcher", "pbs")
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))  # no sbatch there
+    message = refused(capsys, "experiment", "--config", str(config_file(tmp_path)), "--launcher", "slurm")
+    assert "sbatch is not on PATH" in message, message[-2000:]
 
 
 @pytest.mark.slow

@@ -620,6 +620,40 @@ def test_the_viewer_shows_vibes_clips_and_repairs(page, server, tmp_path):
     ) == ["1", "1"]
 
 
+def test_a_dead_agent_leaves_the_map_in_the_viewer_until_it_returns(page, server, tmp_path):
+    """Agent 0 (every action costs energy; it starts with 2) dies at step 2 and returns at step
+    5: in between, nothing stands on its cell (the tooltip finds nothing there)."""
+    costly = {"required_resources": {"energy": 1}, "consumed_resources": {"energy": 1}}
+    d = Driver(
+        ["@.@"],
+        resource_names=["energy"],
+        agent={"initial_inventory": {"energy": 2}},
+        agent_initial_inventory={1: {"energy": 100}},
+        actions={"noop": costly},
+        objects={"wall": {}},
+        death={"resource": "energy", "respawn_delay": 3},
+    )
+    recorder = ReplayRecorder(d.env, 0)
+    recorder.record()
+    for _ in range(6):
+        actions = np.zeros((1, 2), np.int32)
+        d.env.step(actions)
+        recorder.record(actions[0])
+    recorder.write(str(tmp_path / "mortal.json.z"), "mortal")
+    page.goto(f"{server}/replay")
+    page.set_input_files("#upload", str(tmp_path / "mortal.json.z"))
+    page.wait_for_function("window.viewer.replay !== null")
+    grid = page.locator("#grid").bounding_box()
+    size = grid["width"] / page.evaluate("window.viewer.replay.width")
+    tips = []
+    for step in ("1", "3", "5"):
+        page.locator("#scrubber").fill(step)
+        page.mouse.move(grid["x"] + 0.5 * size, grid["y"] + 0.5 * size)
+        tips.append(page.locator("#tooltip").inner_text() if page.locator("#tooltip").is_visible() else "")
+    assert "agent_id: 0" in tips[0] and tips[1] == "" and "agent_id: 0" in tips[2]
+    assert page.evaluate("window.viewer.replay.stateAt(3).find((o) => o.agent_id === 0).is_dead") is True
+
+
 def test_odd_values_in_a_replay_leave_the_panels_working(page, server, site, tmp_path):
     """A replay whose fields hold what the engine never writes (an agent outside the map, a
     location that is not a list, an orientation and an action beyond the catalogs) opens with

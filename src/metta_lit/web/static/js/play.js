@@ -137,7 +137,7 @@ $("start").onclick = start;
 $("grid").onmousemove = (e) => {
   if (!live.state) return;
   const [c, r] = renderer.cellAt(e);
-  tooltip.show(e, live.state.objects().filter((o) => o.location[0] === c && o.location[1] === r), live.state.meta);
+  tooltip.show(e, live.state.objects().filter((o) => o.location[0] === c && o.location[1] === r && !o.is_dead), live.state.meta);
 };
 $("grid").onmouseleave = () => tooltip.hide();
 $("play").onclick = () => setPlaying(!live.playing);

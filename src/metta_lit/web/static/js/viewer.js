@@ -220,7 +220,8 @@ $("next").onclick = () => show(view.step + 1);
 $("scrubber").oninput = (e) => show(Number(e.target.value));
 const objectsAt = (event) => {
   const [c, r] = renderer.cellAt(event);
-  return view.replay ? view.replay.stateAt(view.step).filter((o) => o.location[0] === c && o.location[1] === r) : [];
+  const here = (o) => o.location[0] === c && o.location[1] === r && !o.is_dead;
+  return view.replay ? view.replay.stateAt(view.step).filter(here) : [];
 };
 $("grid").onclick = (e) => {
   if (dragged) return;
