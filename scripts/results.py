@@ -86,6 +86,15 @@ def render_env(r: dict[str, Any]) -> str:
     if "mettagrid" in r:
         rows.append(["PyPI `mettagrid`, perf config", measured(r["mettagrid"]["threads_1"]), "-", "-"])
     steps = table(["config", "1 thread", "2 threads", "speedup"], rows)
+    if "occupancy" in r:  # results files written before agent slots have no such table
+        o = r["occupancy"]
+        steps += "\n\n" + table(
+            ["perf config, 20 agent slots, 1 thread", "agent-steps/s of those playing", "env steps/s vs all 20"],
+            [
+                ["20 of 20 agents playing", measured(o["full"]), "1.00×"],
+                ["10 of 20 agents playing", measured(o["half"]), measured(o["half_vs_full_env_steps"], 2, "×")],
+            ],
+        )
     base = r["interfaces"]["numpy vec env (zero copy)"]["median"]
     interfaces = table(
         ["interface (one arena env, 1 thread)", "agent-steps/s", "vs numpy"],
@@ -183,7 +192,15 @@ def render_experiment(r: dict[str, Any]) -> str:
         ]
         at = f"{metric} at {config['budget']:,} agent steps"
         parts.append(table([at, "runs", "mean [95% CI]", "IQM [95% CI]"], rows))
-        parts.append("\n".join(f"- {line}" for line in result["verdicts"]))
+        if result["verdicts"]:
+            parts.append("\n".join(f"- {line}" for line in result["verdicts"]))
+        for arm, within in result.get("by_simulation", {}).items():  # the simulations of one arm compared
+            sims = [
+                [f"`{sim}`", f"{s['mean']:.3g} [{s['mean_ci'][0]:.3g}, {s['mean_ci'][1]:.3g}]"]
+                for sim, s in within["simulations"].items()
+            ]
+            parts.append(table([f"`{arm}`: {metric} by simulation", "mean over runs [95% CI]"], sims))
+            parts.append("\n".join(f"- {line}" for line in within["verdicts"]))
     failed = [run["run"] for run in r["runs"] if run["status"] != "done"]
     if failed:
         parts.append(f"Not scored: {', '.join(failed)}.")
