@@ -351,6 +351,26 @@ def test_the_experiments_page_shows_runs_results_verdicts_and_curves_as_text(pag
     assert page.evaluate("window.experiments.charts.length") == 2
 
 
+def recorded(d: Driver, steps: list[tuple[str | None, ...]], path: Path) -> Path:
+    """The replay of a hand-made episode: ``d``'s env from reset through ``steps`` (per step,
+    each agent's action name; None: noop), written to ``path``."""
+    recorder = ReplayRecorder(d.env, 0)
+    recorder.record()
+    for names in steps:
+        actions = np.array([[d.ids[n or "noop"] for n in names]], np.int32)
+        d.env.step(actions)
+        recorder.record(actions[0])
+    recorder.write(str(path), path.name.split(".")[0])
+    return path
+
+
+def open_replay(page, server: str, path: Path) -> None:
+    """The viewer with the replay at ``path`` uploaded and analysed."""
+    page.goto(f"{server}/replay")
+    page.set_input_files("#upload", str(path))
+    page.wait_for_function("window.viewer.replay !== null")
+
+
 def joint_use_replay(path: Path) -> Path:
     """A hand-made coop episode: agent 0 (west of a two-agent assembler) and agent 1 (south of
     agent 0, diagonal to it) use it together at step 1; at step 2 agent 0 moves into agent 1,
@@ -359,20 +379,11 @@ def joint_use_replay(path: Path) -> Path:
     objects = {"wall": {}, "assembler": {"type": "assembler", "type_id": 21, "map_char": "A", "recipes": [together]}}
     d = Driver(["@A.", "@..", "..."], objects=objects, agent={"shareable_resources": ["battery_red"]})
     d.give(0, "battery_red", 4)
-    recorder = ReplayRecorder(d.env, 0)
-    recorder.record()
-    for names in [("move_east", None), ("move_south", None), (None, None), (None, None)]:
-        actions = np.array([[d.ids[n or "noop"] for n in names]], np.int32)
-        d.env.step(actions)
-        recorder.record(actions[0])
-    recorder.write(str(path), "joint")
-    return path
+    return recorded(d, [("move_east", None), ("move_south", None), (None, None), (None, None)], path)
 
 
 def test_the_viewer_lists_a_joint_assembler_use_and_a_hand_over_and_jumps_to_them(page, server, tmp_path):
-    page.goto(f"{server}/replay")
-    page.set_input_files("#upload", str(joint_use_replay(tmp_path / "joint.json.z")))
-    page.wait_for_function("window.viewer.replay !== null")
+    open_replay(page, server, joint_use_replay(tmp_path / "joint.json.z"))
     events = page.evaluate("window.viewer.analysis.events")
     assert [(e["step"], e["kind"], e["agents"]) for e in events] == [(1, "assembler", [0, 1]), (2, "share", [0, 1])]
     assert events[1]["items"] == [[page.evaluate("window.viewer.replay.meta.item_names.indexOf('battery_red')"), 1]]
@@ -544,16 +555,9 @@ def test_the_timeline_lists_a_chest_pass_between_two_agents(page, server, tmp_pa
     takes it out at step 2: a chest pass from agent 0 to agent 1."""
     d = Driver(["@", "C", "@"], objects={"wall": {}, "chest": {}})
     d.give(0, "heart", 1)
-    recorder = ReplayRecorder(d.env, 0)
-    recorder.record()
-    for names in [("move_south", None), (None, "move_north"), (None, None)]:
-        actions = np.array([[d.ids[n or "noop"] for n in names]], np.int32)
-        d.env.step(actions)
-        recorder.record(actions[0])
-    recorder.write(str(tmp_path / "chest.json.z"), "chest")
-    page.goto(f"{server}/replay")
-    page.set_input_files("#upload", str(tmp_path / "chest.json.z"))
-    page.wait_for_function("window.viewer.replay !== null")
+    open_replay(
+        page, server, recorded(d, [("move_south", None), (None, "move_north"), (None, None)], tmp_path / "chest.json.z")
+    )
     events = page.evaluate("window.viewer.analysis.events")
     assert [(e["step"], e["kind"], e["agents"]) for e in events] == [(2, "chest", [1, 0])]
     page.locator(".tabs button[data-tab=events]").click()
@@ -577,20 +581,12 @@ def signal_replay(path: Path) -> Path:
         objects={"wall": {}, "station": station},
         clipper={"clip_rate": 0.0, "unclipping_protocols": [{"min_agents": 2, "vibes": ["up", "down"]}]},
     )
-    recorder = ReplayRecorder(d.env, 0)
-    recorder.record()
-    for names in [("change_vibe_up", "change_vibe_down"), (None, "move_west"), (None, "move_west"), (None, None)]:
-        actions = np.array([[d.ids[n or "noop"] for n in names]], np.int32)
-        d.env.step(actions)
-        recorder.record(actions[0])
-    recorder.write(str(path), "signal")
-    return path
+    steps = [("change_vibe_up", "change_vibe_down"), (None, "move_west"), (None, "move_west"), (None, None)]
+    return recorded(d, steps, path)
 
 
 def test_the_viewer_shows_vibes_clips_and_repairs(page, server, tmp_path):
-    page.goto(f"{server}/replay")
-    page.set_input_files("#upload", str(signal_replay(tmp_path / "signal.json.z")))
-    page.wait_for_function("window.viewer.replay !== null")
+    open_replay(page, server, signal_replay(tmp_path / "signal.json.z"))
     assert page.evaluate("window.viewer.replay.meta.vibe_names") == ["calm", "up", "down"]
     events = page.evaluate("window.viewer.analysis.events")
     assert [(e["step"], e["kind"], e["agents"], e.get("vibes")) for e in events] == [
@@ -633,16 +629,7 @@ def test_a_dead_agent_leaves_the_map_in_the_viewer_until_it_returns(page, server
         objects={"wall": {}},
         death={"resource": "energy", "respawn_delay": 3},
     )
-    recorder = ReplayRecorder(d.env, 0)
-    recorder.record()
-    for _ in range(6):
-        actions = np.zeros((1, 2), np.int32)
-        d.env.step(actions)
-        recorder.record(actions[0])
-    recorder.write(str(tmp_path / "mortal.json.z"), "mortal")
-    page.goto(f"{server}/replay")
-    page.set_input_files("#upload", str(tmp_path / "mortal.json.z"))
-    page.wait_for_function("window.viewer.replay !== null")
+    open_replay(page, server, recorded(d, [(None, None)] * 6, tmp_path / "mortal.json.z"))
     grid = page.locator("#grid").bounding_box()
     size = grid["width"] / page.evaluate("window.viewer.replay.width")
     tips = []
