@@ -366,3 +366,13 @@ def test_episodes_overrides_every_simulations_own_count(tmp_path):
     assert EvalStatsDB(db_path).count("episodes") == 6 + len(own.episodes)
     with pytest.raises(ConfigError, match="--episodes: must be >= 1, got 0"):
         evaluate(["random"], ["navigation/default"], db_path, episodes=0, console=quiet)
+
+
+def test_simulations_of_each_group_size_play_exactly_their_agents(tmp_path):
+    """The group-size commons is trained in 8 agent slots; its simulations of 2, 4 and 8 agents
+    each play an env of that many (a policy of every slot would otherwise be a mismatch), and
+    every episode records that many agents."""
+    sims = ["commons_groups/agents_2", "commons_groups/agents_4", "commons_groups/agents_8"]
+    assert [s.env_config().game.agent_slots for s in load_simulations(sims)] == [2, 4, 8]
+    records = evaluate(["random"], sims, str(tmp_path / "s.duckdb"), episodes=2, console=Console(file=io.StringIO()))
+    assert [{len(e.agent_metrics) for e in r.episodes} for r in records] == [{2}, {4}, {8}]

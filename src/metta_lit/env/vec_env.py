@@ -239,9 +239,10 @@ class MettaGridVecEnv:
 
     def compile_task(self, config: MettaGridConfig | GameConfig, name: str = "") -> EnvTask:
         """Compiles a variant of this batch's config once, for any env to play (a curriculum
-        task). It may change rewards, costs, limits, initial inventories and map contents,
-        not what shapes the buffers or the policy's view: such a change is a ConfigError
-        naming it."""
+        task). It may change rewards, costs, limits, initial inventories and map contents, and
+        place fewer agents than the batch's slots on a map up to the batch's size; not what
+        the policy sees (window, resources, stats, actions, features): such a change, or more
+        agents or a larger map, is a ConfigError naming it."""
         config = load_config(config)
         try:
             compiled = self._native.compile_task(to_native(config.game))
