@@ -45,6 +45,7 @@ class MettaGridParallelEnv(ParallelEnv):
         self.agents: list[str] = []
         self._life = [0] * self.vec.num_agents  # per slot: how often its agent has returned
         self._index = {agent: int(agent.split("_")[1].split(".")[0]) for agent in self.possible_agents}
+        self._mortal = self.vec.config.game.death is not None  # else `agents` only empties at the end
         self._was_reset = False
         tokens = self.vec.config.game.num_observation_tokens
         self._observation_space = spaces.Box(0, EMPTY_TOKEN, shape=(tokens, 3), dtype=np.uint8)
@@ -95,7 +96,8 @@ class MettaGridParallelEnv(ParallelEnv):
             raise RuntimeError("step() after the episode ended: call reset()")
         if not isinstance(actions, Mapping):
             raise TypeError(f"actions: expected a dict {{agent name: action id}}, got {type(actions).__name__}")
-        unknown = [name for name in actions if name not in self.agents]
+        live = set(self.agents)
+        unknown = [name for name in actions if name not in live]
         if unknown:
             live = f"{len(self.agents)} live agents: {self.agents[0]!r} .. {self.agents[-1]!r}"
             raise ValueError(f"actions: no live agent {unknown[0]!r} in this env ({live})")
@@ -104,18 +106,21 @@ class MettaGridParallelEnv(ParallelEnv):
             flat[0, self._index[agent]] = action_id(action, f"actions[{agent!r}]")
         acted = self.agents
         self.vec.step(flat)
-        slot = {agent: self._index[agent] for agent in acted}
-        rewards = {agent: float(self.vec.rewards[0, i]) for agent, i in slot.items()}
-        terminations = {agent: bool(self.vec.terminals[0, i]) for agent, i in slot.items()}
-        truncations = {agent: bool(self.vec.truncations[0, i]) for agent, i in slot.items()}
-        if self.vec.done(0):
-            self.agents = []
+        slot = [self._index[agent] for agent in acted]
+        reward, terminal, truncated = (
+            a[0].tolist() for a in (self.vec.rewards, self.vec.terminals, self.vec.truncations)
+        )
+        rewards = {agent: reward[i] for agent, i in zip(acted, slot, strict=True)}
+        terminations = {agent: terminal[i] for agent, i in zip(acted, slot, strict=True)}
+        truncations = {agent: truncated[i] for agent, i in zip(acted, slot, strict=True)}
+        if self.vec.done(0) or not self._mortal:
+            self.agents = [] if self.vec.done(0) else acted
             return self._observations(acted), rewards, terminations, truncations, {agent: {} for agent in acted}
         # A slot whose agent came back at this step starts its next life under a new name.
         for i in np.flatnonzero(self.vec.truncations[0] & self.vec.active[0]).tolist():
             self._life[i] += 1
         self.agents = self._live()
-        returned = [agent for agent in self.agents if agent not in slot]
+        returned = [agent for agent in self.agents if agent not in rewards]
         for agent in returned:
             rewards[agent], terminations[agent], truncations[agent] = 0.0, False, False
         observations = self._observations([*acted, *returned])
