@@ -267,7 +267,6 @@ def test_analyze_prints_the_cooperation_metrics_of_team_sims(tmp_path):
     assert "cooperation (coop/*)" in text and "coop/team_3/return" in text and "coop/assembler_uses_together" in text
 
 
-@pytest.mark.slow
 def test_compare_refuses_a_seed_out_of_range_and_a_foreign_database_without_writing_to_it(
     tmp_path, monkeypatch, capsys
 ):
@@ -322,7 +321,6 @@ def test_analyze_reads_a_database_in_a_read_only_folder_and_names_an_unwritable_
     assert run.returncode == 1 and "--replacement nosuch:v9: no cross-play episode of it" in run.stderr, run.stderr
 
 
-@pytest.mark.slow
 def test_a_misspelt_simulation_is_one_line_naming_the_closest(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     for spec, text in [
