@@ -337,3 +337,19 @@ def test_with_popart_the_value_is_fitted_in_normalized_units():
     expected = 0.5 * (((new - returns) / normalizer.std) ** 2).mean()
     assert terms["ppo/value"].item() == pytest.approx(expected.item(), rel=1e-5)
     assert ppo.loss_metrics()["losses/ppo/value_norm_std"] == pytest.approx(normalizer.std.item())
+
+
+def test_masked_means_and_group_baselines_by_hand():
+    """Steps no agent played count for nothing: the mean of 1, 3 (2, 4 masked out) is 2; a
+    mask of all True is the plain mean; nothing kept is 0, not NaN, even where the masked
+    entries are NaN. GRPO's per-step group baseline averages only the rows that played."""
+    x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    kept = torch.tensor([[True, False], [True, False]])
+    assert F.masked_mean(x, kept).item() == 2.0
+    assert F.masked_mean(x, torch.ones_like(kept)).item() == F.masked_mean(x).item() == 2.5
+    assert F.masked_mean(torch.full((2, 2), math.nan), torch.zeros_like(kept)).item() == 0.0
+    returns = torch.tensor([[1.0, 5.0], [3.0, 100.0], [8.0, 7.0]])
+    played = torch.tensor([[True, True], [True, False], [True, True]])
+    baselined = F.group_baselined(returns, 3, played)
+    # step 0: mean of 1, 3, 8 = 4; step 1: mean of 5, 7 = 6 (row 1 left out)
+    assert baselined.tolist() == [[-3.0, -1.0], [-1.0, 94.0], [4.0, 1.0]]
