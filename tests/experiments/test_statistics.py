@@ -80,3 +80,41 @@ def test_learning_curves_and_performance_profiles():
     # share of runs scoring above tau (rliable counts > tau)
     assert profile["arms"]["a"]["share"] == [0.75, 0.5, 0.25, 0.0, 0.0, 0.0]
     assert profile["arms"]["b"]["share"] == [1.0, 1.0, 0.75, 0.5, 0.25, 0.0]
+
+
+def test_an_arm_compares_its_simulations_when_asked(tmp_path):
+    """``scoring.by_simulation``: the simulations of one arm (here group sizes) get each its
+    interval, a verdict per pair and a curve, from the runs' scores, and the report draws them."""
+    from metta_lit.experiments.config import Arm, ExperimentConfig
+    from metta_lit.experiments.report import analyse, write
+    from metta_lit.experiments.runner import Run
+
+    config = ExperimentConfig.model_validate(
+        {
+            "name": "sizes",
+            "base_config": "configs/commons_groups.yaml",
+            "budget": 200,
+            "seeds": 3,
+            "arms": [{"name": "one"}],
+            "scoring": {"simulations": ["s/two", "s/eight"], "metrics": ["hearts"], "reps": 200, "by_simulation": True},
+        }
+    )
+    runs = []
+    for seed, (two, eight) in enumerate([(40.0, 6.0), (50.0, 7.0), (45.0, 5.0)]):
+        scores = {
+            str(v): {
+                "agent_steps": 100 * v,
+                "sims": {"s/two": {"hearts": two * v / 2}, "s/eight": {"hearts": eight * v / 2}},
+            }
+            for v in (1, 2)
+        }
+        runs.append(Run(Arm(name="one"), seed, f"sizes.one.s{seed}", tmp_path, status="done", scores=scores))
+    within = analyse(config, runs)["hearts"]["by_simulation"]["one"]
+    assert within["simulations"]["s/two"]["mean"] == pytest.approx(45.0)
+    assert within["simulations"]["s/eight"]["mean"] == pytest.approx(6.0)
+    [pair] = within["pairs"]
+    assert pair["differ"] and within["verdicts"][0].startswith("s/two is higher than s/eight on hearts by 39")
+    assert [p["agent_steps"] for p in within["curves"]["s/two"]] == [100, 200]
+    assert within["curves"]["s/two"][0]["iqm"] == pytest.approx(22.5)
+    write(config, runs, tmp_path, {"hearts": analyse(config, runs)["hearts"]})
+    assert (tmp_path / "curves_hearts_one.png").read_bytes()[:4] == b"\x89PNG"

@@ -61,7 +61,7 @@ def analyse(config: ExperimentConfig, runs: list[Run]) -> dict[str, Any]:
             "profiles": aggregate.profiles(final, reps=reps),
         }
         if config.scoring.by_simulation:
-            metrics[metric]["by_simulation"] = by_simulation(final, simulations(runs), metric, reps)
+            metrics[metric]["by_simulation"] = by_simulation(matrices, simulations(runs), metric, reps)
     return metrics
 
 
@@ -71,17 +71,25 @@ def simulations(runs: list[Run]) -> list[str]:
     return sorted(entry["sims"])
 
 
-def by_simulation(final: dict[str, np.ndarray], sims: list[str], metric: str, reps: int) -> dict[str, Any]:
+def by_simulation(
+    matrices: dict[str, list[tuple[int, np.ndarray]]], sims: list[str], metric: str, reps: int
+) -> dict[str, Any]:
     """Per arm, its simulations compared as arms are: each one's mean and IQM over the runs with
-    intervals, and a verdict per pair (``agents_8 is lower than agents_2 on ...``)."""
+    intervals at the final point, a verdict per pair (``agents_8 is lower than agents_2 on
+    ...``), and each one's learning curve."""
     out = {}
-    for arm, matrix in final.items():
-        columns = {sim: matrix[:, [j]] for j, sim in enumerate(sims)}
+    for arm, points in matrices.items():
+        final = points[-1][1]
+        if not np.isfinite(final).all():
+            continue
+        columns = {sim: final[:, [j]] for j, sim in enumerate(sims)}
         pairs = aggregate.pairs(columns, reps=reps)
+        along = {sim: [(steps, matrix[:, [j]]) for steps, matrix in points] for j, sim in enumerate(sims)}
         out[arm] = {
             "simulations": aggregate.aggregates(columns, reps=reps),
             "pairs": pairs,
             "verdicts": [aggregate.verdict(pair, metric) for pair in pairs],
+            "curves": aggregate.curves(along, reps=reps),
         }
     return out
 
@@ -109,6 +117,8 @@ def write(config: ExperimentConfig, runs: list[Run], folder: Path, metrics: dict
     for metric, result in metrics.items():
         plot_curves(result["curves"], metric, folder / f"curves_{safe(metric)}.png")
         plot_profiles(result["profiles"], metric, folder / f"profiles_{safe(metric)}.png")
+        for arm, within in result.get("by_simulation", {}).items():  # one line per simulation
+            plot_curves(within["curves"], f"{metric} ({arm})", folder / f"curves_{safe(metric)}_{safe(arm)}.png")
     return document
 
 
