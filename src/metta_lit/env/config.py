@@ -227,6 +227,11 @@ class AssemblerConfig(StrictModel):
             seen[protocol.key()] = index
         return self
 
+    def native_recipes(self) -> list[AssemblerRecipe | Protocol]:
+        """Its recipes or its protocols (it has one kind), in the order the native env numbers
+        them (``recipe_of_mask``, ``<name>.uses.protocol_<k>``)."""
+        return [*self.recipes, *self.protocols]
+
     def recipe_of_mask(self) -> list[int]:
         """For each of the 256 neighbour masks, the index of its recipe (-1: none)."""
         table = [-1] * 256

@@ -152,7 +152,7 @@ def to_native(game: GameConfig) -> native.GameConfig:
             o.initial_resource_count, o.color = spec.initial_resource_count, spec.color
         elif isinstance(spec, AssemblerConfig):
             o.kind = native.ObjectKind.Assembler
-            o.recipes = [_recipe(game, recipe) for recipe in [*spec.recipes, *spec.protocols]]
+            o.recipes = [_recipe(game, recipe) for recipe in spec.native_recipes()]
             o.by_protocol = bool(spec.protocols)
             o.clip_immune, o.start_clipped = spec.clip_immune, spec.start_clipped
             o.recipe_of_mask = spec.recipe_of_mask() if spec.recipes else [-1] * 256

@@ -33,6 +33,7 @@ from pydantic import (
 
 from metta_lit.core.errors import MettaLitError, validation_message
 from metta_lit.core.files import atomic_write, normalize_uri, read_bytes
+from metta_lit.env.config import AssemblerRecipe, Protocol
 
 if TYPE_CHECKING:
     from metta_lit.env import MettaGridConfig, MettaGridVecEnv
@@ -94,7 +95,7 @@ class ReplayRecorder:
         self._assembler_recipes = {
             index: (
                 spec.max_uses,
-                [_recipe(r, self.config.game.resource_names) for r in [*spec.recipes, *spec.protocols]],
+                [_recipe(r, self.config.game.resource_names) for r in spec.native_recipes()],
             )
             for index, spec in enumerate(specs)
             if spec.type == "assembler"
@@ -270,14 +271,14 @@ def map_legend(names: list[list[str]]) -> dict[str, Any]:
     return {"legend": {char[n]: n for n in order}, "rows": ["".join(char[n] for n in row) for row in names]}
 
 
-def _recipe(recipe: Any, resource_names: list[str]) -> dict[str, Any]:
+def _recipe(recipe: AssemblerRecipe | Protocol, resource_names: list[str]) -> dict[str, Any]:
     """An assembler recipe as the replay holds it: ``{positions, inputs, outputs, cooldown}``
     (a protocol: ``{min_agents, vibes, ...}`` instead of ``positions``) with items as
     ``[item id, amount]`` pairs, like inventories."""
     index = {name: i for i, name in enumerate(resource_names)}
     chosen_by = (
         {"min_agents": recipe.min_agents, "vibes": sorted(recipe.vibes)}
-        if hasattr(recipe, "vibes")
+        if isinstance(recipe, Protocol)
         else {"positions": list(recipe.positions)}
     )
     return {
