@@ -47,8 +47,10 @@ class TaskSpace:
     def __init__(self, buckets: Mapping[str, Sequence[Any]]) -> None:
         self.keys = list(buckets)
         self.values = [list(values) for values in buckets.values()]
-        for key, values in zip(self.keys, self.values, strict=True):
-            if not isinstance(key, str) or not all(part.strip() for part in key.split(",")):
+        # The dotted keys each bucket sets (several for a comma-separated key), split once.
+        self._parts = [[part.strip() for part in key.split(",")] if isinstance(key, str) else [] for key in self.keys]
+        for key, parts, values in zip(self.keys, self._parts, self.values, strict=True):
+            if not parts or not all(parts):
                 raise ConfigError(f"curriculum bucket {key!r}: keys are dotted env config keys (comma-separated)")
             if not values:
                 raise ConfigError(f"curriculum bucket {key!r}: needs at least one value")
@@ -84,9 +86,7 @@ class TaskSpace:
     def task(self, task_id: int) -> Task:
         digits = self.digits(task_id)
         overrides = {
-            part.strip(): values[d]
-            for key, values, d in zip(self.keys, self.values, digits, strict=True)
-            for part in key.split(",")
+            part: values[d] for parts, values, d in zip(self._parts, self.values, digits, strict=True) for part in parts
         }
         return Task(task_id, overrides)
 

@@ -113,8 +113,9 @@ class MettaGridParallelEnv(ParallelEnv):
         rewards = {agent: reward[i] for agent, i in zip(acted, slot, strict=True)}
         terminations = {agent: terminal[i] for agent, i in zip(acted, slot, strict=True)}
         truncations = {agent: truncated[i] for agent, i in zip(acted, slot, strict=True)}
-        if self.vec.done(0) or not self._mortal:
-            self.agents = [] if self.vec.done(0) else acted
+        done = self.vec.done(0)
+        if done or not self._mortal:
+            self.agents = [] if done else acted
             return self._observations(acted), rewards, terminations, truncations, {agent: {} for agent in acted}
         # A slot whose agent came back at this step starts its next life under a new name.
         for i in np.flatnonzero(self.vec.truncations[0] & self.vec.active[0]).tolist():

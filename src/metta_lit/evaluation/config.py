@@ -40,8 +40,7 @@ class SimulationConfig(BaseModel):
     def env_config(self) -> MettaGridConfig:
         """The env it plays: exactly its agents (a group size set by its overrides plays in an
         env of that many, not in the slots a training env keeps for larger groups)."""
-        config = env_config(self.env).with_overrides(self.env_overrides)
-        return config.with_overrides({"game.max_agents": None}) if config.game.max_agents else config
+        return env_config(self.env).with_overrides({**self.env_overrides, "game.max_agents": None})
 
 
 def suite_path(suite: str) -> Path:

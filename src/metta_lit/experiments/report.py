@@ -36,10 +36,15 @@ def score_matrices(config: ExperimentConfig, runs: list[Run], metric: str) -> di
         by_point = []
         for k in range(points):
             entries = [run.scores[run_versions[k]] for run, run_versions in zip(scored, versions, strict=True)]
-            rows = [[entry["sims"][sim][metric] for sim in sorted(entry["sims"])] for entry in entries]
+            rows = [[entry["sims"][sim][metric] for sim in sim_columns(entry)] for entry in entries]
             by_point.append((max(int(e["agent_steps"]) for e in entries), np.array(rows, dtype=float)))
         out[arm.name] = by_point
     return out
+
+
+def sim_columns(entry: dict[str, Any]) -> list[str]:
+    """A scored point's simulations in the order of the score matrices' columns."""
+    return sorted(entry["sims"])
 
 
 def analyse(config: ExperimentConfig, runs: list[Run]) -> dict[str, Any]:
@@ -61,14 +66,9 @@ def analyse(config: ExperimentConfig, runs: list[Run]) -> dict[str, Any]:
             "profiles": aggregate.profiles(final, reps=reps),
         }
         if config.scoring.by_simulation:
-            metrics[metric]["by_simulation"] = by_simulation(matrices, simulations(runs), metric, reps)
+            sims = sim_columns(next(entry for run in runs for entry in run.scores.values()))
+            metrics[metric]["by_simulation"] = by_simulation(matrices, sims, metric, reps)
     return metrics
-
-
-def simulations(runs: list[Run]) -> list[str]:
-    """The scored simulations' names, in the order of the score matrices' columns."""
-    entry = next(entry for run in runs for entry in run.scores.values())
-    return sorted(entry["sims"])
 
 
 def by_simulation(
