@@ -196,6 +196,8 @@ def test_bad_buckets_are_refused_up_front_and_huge_spaces_still_draw():
         ({"game.agent.rewards.inventory.heart": [0.5, float("nan")]}, "nan is not a usable value"),
         ({"game.agent.rewards.inventory.heart": []}, "at least one value"),
         ({"x": list(range(20_000))}, "at most"),
+        ({"game.num_agents,,game.map_builder.agents": [2, 4]}, "dotted env config keys"),
+        ({"": [1]}, "dotted env config keys"),
     ):
         with pytest.raises(ConfigError, match=message):
             BucketedCurriculum(buckets)

@@ -187,3 +187,26 @@ def test_pettingzoos_api_test_passes_with_agents_dying_and_returning():
     assert {"agent_0.1", "agent_1.1", "agent_2.1"} <= seen_returns and not any(
         a.startswith("agent_3.") for a in seen_returns
     )
+
+
+def test_a_saved_state_with_an_impossible_life_is_refused_and_changes_nothing():
+    """A checkpoint is a file a user hands us: an agent whose ``alive`` flag is neither 0 nor 1,
+    or whose spawn cell lies off the map, is refused with one line and the env is left as it was."""
+    import struct
+
+    env = vec(["@..@"], **MORTAL, death={"resource": "energy", "respawn_delay": 3})
+    good = bytearray(env.save_state(0))
+    # Agent 1's life in its saved record: uint8 alive (then padding), int32 respawn_at -1, uint16
+    # spawn row 0, uint16 spawn column 3 (its start), little-endian.
+    tail = struct.pack("<iHH", -1, 0, 3)
+    at = good.find(tail)
+    assert at > 0 and good.find(tail, at + 1) == -1 and good[at - 4] == 1
+    before = env.observations.copy(), env.grid_objects(0)
+    for offset, value in ((at - 4, b"\x07"), (at + 4, struct.pack("<H", 60000))):
+        bad = bytearray(good)
+        bad[offset : offset + len(value)] = value
+        with pytest.raises(ValueError, match="an agent's life .* is out of range"):
+            env.load_state(0, bytes(bad))
+    np.testing.assert_array_equal(env.observations, before[0])
+    assert env.grid_objects(0) == before[1]
+    env.load_state(0, bytes(good))  # the untouched state still loads
